@@ -1,0 +1,71 @@
+#include "analysis/checker.h"
+
+#include <charconv>
+
+#include "analysis/broadcast_checkers.h"
+#include "sim/core/assert.h"
+
+namespace dsim::analysis {
+
+const char* to_string(CheckKind k) { return k == CheckKind::kSafety ? "safety" : "liveness"; }
+
+const char* to_string(Status s) {
+  switch (s) {
+    case Status::kHeld: return "held";
+    case Status::kViolated: return "violated";
+    case Status::kInconclusive: return "inconclusive";
+  }
+  return "?";
+}
+
+const std::vector<CheckerInfo>& known_checkers() {
+  static const std::vector<CheckerInfo> kAll = {
+      {"no_duplicate_delivery", CheckKind::kSafety, "broadcast", "no node delivers the same message twice"},
+      {"all_delivered", CheckKind::kLiveness, "broadcast",
+       "every message is delivered to every live node within a bound after the last fault"},
+  };
+  return kAll;
+}
+
+const CheckerInfo* find_checker(std::string_view name) {
+  for (const CheckerInfo& c : known_checkers()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Checker> make_checker(const CheckSpec& spec) {
+  if (spec.name == "no_duplicate_delivery") return std::make_unique<NoDuplicateDelivery>();
+  if (spec.name == "all_delivered") return std::make_unique<AllDelivered>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
+  DSIM_ASSERT_MSG(false, "make_checker called with an unknown name");
+  return nullptr;
+}
+
+std::string format_time(int64_t ns) {
+  // Exact decimal with the largest unit that keeps an integer part, trailing
+  // zeros trimmed: 1500000000 -> "1.5s".
+  struct Unit {
+    int64_t scale;
+    const char* suffix;
+  };
+  static constexpr Unit kUnits[] = {{1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}, {1, "ns"}};
+  const bool neg = ns < 0;
+  const uint64_t v = neg ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  for (const Unit& u : kUnits) {
+    const auto scale = static_cast<uint64_t>(u.scale);
+    if (v < scale && u.scale != 1 && v != 0) continue;
+    std::string out = neg ? "-" : "";
+    out += std::to_string(v / scale);
+    uint64_t frac = v % scale;
+    if (frac) {
+      std::string digits = std::to_string(frac);
+      digits.insert(0, std::to_string(scale).size() - 1 - digits.size(), '0');
+      while (!digits.empty() && digits.back() == '0') digits.pop_back();
+      out += "." + digits;
+    }
+    return out + u.suffix;
+  }
+  return "0s";
+}
+
+}  // namespace dsim::analysis

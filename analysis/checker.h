@@ -1,0 +1,69 @@
+// Streaming trace checkers. A checker consumes events one at a time (the
+// same code online, during a run, and offline, on a file) and gives its
+// verdict at the end of the trace.
+//
+// Verdicts: held, violated, or inconclusive (the trace cannot decide, e.g.
+// the run ended before a liveness bound expired). A checker never guesses.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/trace/event.h"
+
+namespace dsim::analysis {
+
+enum class CheckKind { kSafety, kLiveness };
+enum class Status { kHeld, kViolated, kInconclusive };
+
+const char* to_string(CheckKind k);
+const char* to_string(Status s);
+
+struct Violation {
+  int64_t t_ns = 0;
+  std::string node;
+  std::string message;
+};
+
+struct CheckResult {
+  std::string name;
+  CheckKind kind = CheckKind::kSafety;
+  Status status = Status::kHeld;
+  std::optional<Violation> violation;
+  std::string note;  // why inconclusive, or a one-line summary
+};
+
+// What a scenario asks for: a checker by name, with its bound (liveness).
+struct CheckSpec {
+  std::string name;
+  int64_t within_ns = 0;  // liveness bound; 0 = the checker's default
+  int line = 0;           // 1-based line in the scenario, 0 if unknown
+};
+
+class Checker : public trace::Consumer {
+ public:
+  virtual std::string_view name() const = 0;
+  virtual CheckKind kind() const = 0;
+  // True once the checker has seen a violation it cannot take back (safety).
+  virtual bool violated() const { return false; }
+  virtual CheckResult finish() = 0;
+};
+
+struct CheckerInfo {
+  std::string_view name;
+  CheckKind kind;
+  std::string_view protocol;  // "" for generic checkers
+  std::string_view summary;
+};
+
+const std::vector<CheckerInfo>& known_checkers();
+const CheckerInfo* find_checker(std::string_view name);
+// REQUIRES: find_checker(spec.name) != nullptr.
+std::unique_ptr<Checker> make_checker(const CheckSpec& spec);
+
+// Time formatted for people: "1.25s", "300ms", "17us", "5ns".
+std::string format_time(int64_t ns);
+
+}  // namespace dsim::analysis

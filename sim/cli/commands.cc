@@ -1,0 +1,390 @@
+#include "sim/cli/commands.h"
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include "analysis/checker.h"
+#include "analysis/offline.h"
+#include "sim/cli/exit_codes.h"
+#include "sim/cli/terminal.h"
+#include "sim/scenario/loader.h"
+#include "sim/scenario/runner.h"
+#include "sim/scenario/units.h"
+
+namespace dsim::cli {
+namespace po = boost::program_options;
+using Json = nlohmann::ordered_json;
+
+std::string version_string() { return std::string(DSIM_VERSION) + " (git " + DSIM_GIT_HASH + ")"; }
+
+namespace {
+
+constexpr const char* kExitCodesHelp =
+    "Exit codes:\n"
+    "  0    outcome as expected (every check held, or exactly the expected ones were violated)\n"
+    "  1    a check was violated, or an expected violation did not happen\n"
+    "  2    usage error (unknown flag, bad value)\n"
+    "  3    invalid scenario or trace file (reported as file:line:col)\n"
+    "  4    nothing ran (no checks to evaluate)\n"
+    "  70   internal error in dsim\n"
+    "  130  interrupted\n";
+
+constexpr const char* kMainHelp =
+    "dsim: a deterministic distributed-systems simulator\n"
+    "\n"
+    "Usage:\n"
+    "  dsim run SCENARIO.yaml [--seed N] [--trace FILE] [--json FILE|-] [--until DURATION]\n"
+    "  dsim check TRACE.jsonl [--checks a,b] [--json FILE|-]\n"
+    "  dsim checks             list the known checks\n"
+    "  dsim help [COMMAND]\n"
+    "  dsim --version\n"
+    "\n";
+
+int usage_error(const std::string& msg, const std::string& command) {
+  std::fprintf(stderr, "dsim: error: %s\n", msg.c_str());
+  std::fprintf(stderr, "Try 'dsim help%s' for usage.\n", command.empty() ? "" : (" " + command).c_str());
+  return kExitUsage;
+}
+
+std::optional<ColorMode> parse_color(const std::string& s) {
+  if (s == "auto") return ColorMode::kAuto;
+  if (s == "always") return ColorMode::kAlways;
+  if (s == "never") return ColorMode::kNever;
+  return std::nullopt;
+}
+
+po::options_description run_options() {
+  po::options_description d("dsim run SCENARIO.yaml [options]");
+  d.add_options()
+      ("seed", po::value<std::string>(), "master seed: decimal u64, 0x-hex, or a 40-digit git commit hash "
+                                         "(default: the scenario's seed, else a random one that is printed)")
+      ("trace", po::value<std::string>(), "write the JSON Lines trace to FILE (atomically)")
+      ("json", po::value<std::string>(), "write the run summary as one JSON document to FILE, or - for stdout")
+      ("until", po::value<std::string>(), "stop at this virtual time instead of the scenario's duration (e.g. 5s)")
+      ("color", po::value<std::string>()->default_value("auto"), "auto|always|never (NO_COLOR is respected)")
+      ("quiet,q", "print only errors and the reproduction line on failure")
+      ("help,h", "show this help");
+  return d;
+}
+
+po::options_description check_options() {
+  po::options_description d("dsim check TRACE.jsonl [options]");
+  d.add_options()
+      ("checks", po::value<std::string>(), "comma-separated checks to run (default: those in the trace header)")
+      ("json", po::value<std::string>(), "write the result as one JSON document to FILE, or - for stdout")
+      ("color", po::value<std::string>()->default_value("auto"), "auto|always|never")
+      ("quiet,q", "print only errors")
+      ("help,h", "show this help");
+  return d;
+}
+
+// Parses `args` (after the command name) with one positional argument.
+std::optional<po::variables_map> parse(const std::vector<std::string>& args, const po::options_description& opts,
+                                       const char* positional, const std::string& command, int* exit_code) {
+  po::options_description all;
+  all.add(opts);
+  all.add_options()(positional, po::value<std::vector<std::string>>(), "");
+  po::positional_options_description pos;
+  pos.add(positional, -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    *exit_code = usage_error(e.what(), command);
+    return std::nullopt;
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\n" << kExitCodesHelp;
+    *exit_code = kExitOk;
+    return std::nullopt;
+  }
+  if (!vm.count(positional) || vm[positional].as<std::vector<std::string>>().size() != 1) {
+    *exit_code = usage_error(std::string("'dsim ") + command + "' takes exactly one " + positional, command);
+    return std::nullopt;
+  }
+  if (!parse_color(vm["color"].as<std::string>())) {
+    *exit_code = usage_error("--color must be auto, always or never", command);
+    return std::nullopt;
+  }
+  return vm;
+}
+
+Json check_json(const analysis::CheckResult& c) {
+  Json j;
+  j["name"] = c.name;
+  j["kind"] = analysis::to_string(c.kind);
+  j["status"] = analysis::to_string(c.status);
+  if (c.violation) {
+    j["violation"] = {{"time_ns", c.violation->t_ns}, {"node", c.violation->node}, {"message", c.violation->message}};
+  } else {
+    j["violation"] = nullptr;
+  }
+  j["note"] = c.note;
+  return j;
+}
+
+void print_checks(const std::vector<analysis::CheckResult>& checks, const Style& st) {
+  for (const auto& c : checks) {
+    const char* color = c.status == analysis::Status::kHeld       ? st.green()
+                        : c.status == analysis::Status::kViolated ? st.red()
+                                                                  : st.yellow();
+    std::fprintf(stderr, "  %s%-12s%s %s (%s)", color, analysis::to_string(c.status), st.reset(), c.name.c_str(),
+                 analysis::to_string(c.kind));
+    if (c.violation) {
+      std::fprintf(stderr, "\n      at %s on %s: %s\n", analysis::format_time(c.violation->t_ns).c_str(),
+                   c.violation->node.c_str(), c.violation->message.c_str());
+    } else {
+      std::fprintf(stderr, "%s%s%s%s\n", st.dim(), c.note.empty() ? "" : ": ", c.note.c_str(), st.reset());
+    }
+  }
+}
+
+std::string expected_text(const std::vector<std::string>& expect) {
+  if (expect.empty()) return "every check holds";
+  std::string s = "violation of ";
+  for (size_t i = 0; i < expect.size(); ++i) s += (i ? ", " : "") + expect[i];
+  return s;
+}
+
+std::string with_commas(uint64_t v) {
+  const std::string digits = std::to_string(v);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& args) {
+  int code = kExitOk;
+  auto vm = parse(args, run_options(), "scenario", "run", &code);
+  if (!vm) return code;
+  const Style st{use_color(*parse_color((*vm)["color"].as<std::string>()))};
+  const bool quiet = vm->count("quiet") > 0;
+  const std::string path = (*vm)["scenario"].as<std::vector<std::string>>()[0];
+
+  std::optional<Duration> until;
+  if (vm->count("until")) {
+    int64_t ns = 0;
+    std::string why;
+    if (!scenario::parse_duration((*vm)["until"].as<std::string>(), false, &ns, &why) || ns <= 0) {
+      return usage_error("invalid --until '" + (*vm)["until"].as<std::string>() + "': " +
+                             (why.empty() ? "must be positive" : why),
+                         "run");
+    }
+    until = Duration{ns};
+  }
+  std::optional<uint64_t> seed_flag;
+  if (vm->count("seed")) {
+    uint64_t v = 0;
+    std::string why;
+    if (!scenario::parse_seed((*vm)["seed"].as<std::string>(), &v, &why)) return usage_error(why, "run");
+    seed_flag = v;
+  }
+
+  scenario::Diagnostics diag;
+  const auto spec = scenario::load_scenario_file(path, diag);
+  if (!spec) {
+    std::fputs(diag.render(st.on).c_str(), stderr);
+    if (const char* gh = std::getenv("GITHUB_ACTIONS"); gh && std::string_view(gh) == "true") {
+      std::fputs(diag.render_github().c_str(), stdout);
+    }
+    return kExitInvalidInput;
+  }
+  if (spec->checks.empty()) {
+    std::fprintf(stderr, "dsim: %s: nothing to check (the scenario lists no checks)\n", path.c_str());
+  }
+
+  uint64_t seed = 0;
+  bool random_seed = false;
+  if (seed_flag) {
+    seed = *seed_flag;
+  } else if (spec->seed) {
+    seed = *spec->seed;
+  } else {
+    std::random_device rd;  // outside the simulation: only picks the master seed
+    seed = (static_cast<uint64_t>(rd()) << 32) | rd();
+    random_seed = true;
+  }
+  std::vector<std::string> repro = {"dsim", "run", path, "--seed", std::to_string(seed)};
+  if (until) repro.insert(repro.end(), {"--until", (*vm)["until"].as<std::string>()});
+  if (!quiet) {
+    std::fprintf(stderr, "%sdsim %s%s: %s, seed %llu%s\n", st.bold(), version_string().c_str(), st.reset(), path.c_str(),
+                 static_cast<unsigned long long>(seed), random_seed ? " (random)" : "");
+  }
+
+  scenario::RunOptions opt;
+  opt.seed = seed;
+  opt.until = until;
+  opt.trace_path = vm->count("trace") ? (*vm)["trace"].as<std::string>() : "";
+  opt.dsim_version = DSIM_VERSION;
+  const auto wall0 = std::chrono::steady_clock::now();
+  const scenario::RunReport r = scenario::run_scenario(*spec, opt);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  if (!r.trace_error.empty()) {
+    std::fprintf(stderr, "dsim: error: %s\n", r.trace_error.c_str());
+    return kExitUsage;
+  }
+  if (r.budget_exhausted) {
+    std::fprintf(stderr, "dsim: note: stopped at the event budget (max_events %llu) at %s\n",
+                 static_cast<unsigned long long>(spec->max_events), analysis::format_time(r.end.ns).c_str());
+  }
+  const int exit_code = r.as_expected ? kExitOk : kExitViolation;
+  if (!quiet) {
+    const auto& c = r.counters;
+    std::fprintf(stderr, "ran %s events, %s simulated in %.3fs wall (%s events/s)\n", with_commas(c.events).c_str(),
+                 analysis::format_time(r.end.ns).c_str(), wall,
+                 with_commas(static_cast<uint64_t>(wall > 0 ? static_cast<double>(c.events) / wall : 0)).c_str());
+    std::fprintf(stderr, "network: %s sent, %s delivered, %s dropped, %s duplicated\n", with_commas(c.sent).c_str(),
+                 with_commas(c.delivered).c_str(), with_commas(c.dropped).c_str(), with_commas(c.duplicated).c_str());
+    std::fprintf(stderr, "checks:\n");
+    print_checks(r.checks, st);
+    std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", r.as_expected ? st.green() : st.red(),
+                 r.as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(spec->expect_violated).c_str());
+    std::fprintf(stderr, "trace: %s sha256 %s\n", opt.trace_path.empty() ? "(not written)" : opt.trace_path.c_str(),
+                 r.trace_sha256.c_str());
+  }
+  if (!quiet || exit_code != kExitOk) std::fprintf(stderr, "reproduce: %s\n", shell_join(repro).c_str());
+
+  if (vm->count("json")) {
+    Json j;
+    j["schema"] = "dsim.run/1";
+    j["dsim_version"] = DSIM_VERSION;
+    j["git"] = DSIM_GIT_HASH;
+    j["scenario"] = path;
+    j["name"] = spec->name;
+    j["seed"] = std::to_string(seed);
+    j["simulated_time_ns"] = r.end.ns;
+    j["budget_exhausted"] = r.budget_exhausted;
+    j["events"] = r.counters.events;
+    j["messages"] = {{"sent", r.counters.sent},
+                     {"delivered", r.counters.delivered},
+                     {"dropped", r.counters.dropped},
+                     {"duplicated", r.counters.duplicated}};
+    j["checks"] = Json::array();
+    for (const auto& c : r.checks) j["checks"].push_back(check_json(c));
+    j["expected"] = {{"violated", spec->expect_violated}};
+    j["outcome"] = r.as_expected ? "as_expected" : "unexpected";
+    j["exit_code"] = exit_code;
+    j["trace"] = {{"path", opt.trace_path.empty() ? Json(nullptr) : Json(opt.trace_path)}, {"sha256", r.trace_sha256}};
+    j["repro"] = repro;
+    j["repro_command"] = shell_join(repro);
+    if (const std::string err = write_output((*vm)["json"].as<std::string>(), j.dump(2) + "\n"); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+      return kExitUsage;
+    }
+  }
+  return exit_code;
+}
+
+int cmd_check(const std::vector<std::string>& args) {
+  int code = kExitOk;
+  auto vm = parse(args, check_options(), "trace", "check", &code);
+  if (!vm) return code;
+  const Style st{use_color(*parse_color((*vm)["color"].as<std::string>()))};
+  const bool quiet = vm->count("quiet") > 0;
+  const std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
+  std::optional<std::vector<std::string>> only;
+  if (vm->count("checks")) {
+    only.emplace();
+    std::stringstream ss((*vm)["checks"].as<std::string>());
+    std::string name;
+    while (std::getline(ss, name, ',')) {
+      if (name.empty()) continue;
+      if (!analysis::find_checker(name)) return usage_error("unknown check '" + name + "' (see 'dsim checks')", "check");
+      only->push_back(name);
+    }
+    if (only->empty()) return usage_error("--checks names no check", "check");
+  }
+  const analysis::OfflineResult r = analysis::check_trace(path, only);
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "%s\n", r.error.c_str());
+    return kExitInvalidInput;
+  }
+  if (r.checks.empty()) {
+    std::fprintf(stderr, "dsim: %s: nothing to check (the trace header lists no checks; use --checks)\n", path.c_str());
+    return kExitNothingRan;
+  }
+  std::vector<std::string> got, want = r.expect_violated;
+  for (const auto& c : r.checks) {
+    if (c.status == analysis::Status::kViolated) got.push_back(c.name);
+  }
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  const bool as_expected = got == want;
+  const int exit_code = as_expected ? kExitOk : kExitViolation;
+  if (!quiet) {
+    std::fprintf(stderr, "%s: %llu events (scenario %s, seed %s)\nchecks:\n", path.c_str(),
+                 static_cast<unsigned long long>(r.events), r.scenario.c_str(), r.seed.c_str());
+    print_checks(r.checks, st);
+    std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", as_expected ? st.green() : st.red(),
+                 as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(r.expect_violated).c_str());
+  }
+  if (vm->count("json")) {
+    Json j;
+    j["schema"] = "dsim.check/1";
+    j["dsim_version"] = DSIM_VERSION;
+    j["trace"] = path;
+    j["scenario"] = r.scenario;
+    j["seed"] = r.seed;
+    j["events"] = r.events;
+    j["checks"] = Json::array();
+    for (const auto& c : r.checks) j["checks"].push_back(check_json(c));
+    j["expected"] = {{"violated", r.expect_violated}};
+    j["outcome"] = as_expected ? "as_expected" : "unexpected";
+    j["exit_code"] = exit_code;
+    if (const std::string err = write_output((*vm)["json"].as<std::string>(), j.dump(2) + "\n"); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+      return kExitUsage;
+    }
+  }
+  return exit_code;
+}
+
+int dispatch(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::fputs(kMainHelp, stderr);
+    std::fputs(kExitCodesHelp, stderr);
+    return kExitUsage;
+  }
+  const std::string& cmd = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cmd == "--version" || cmd == "version") {
+    std::printf("dsim %s\n", version_string().c_str());
+    return kExitOk;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    if (!rest.empty() && rest[0] == "run") {
+      std::cout << run_options() << "\n" << kExitCodesHelp;
+    } else if (!rest.empty() && rest[0] == "check") {
+      std::cout << check_options() << "\n" << kExitCodesHelp;
+    } else if (!rest.empty() && rest[0] != "checks") {
+      return usage_error("no help for unknown command '" + rest[0] + "'", "");
+    } else {
+      std::cout << kMainHelp << kExitCodesHelp;
+    }
+    return kExitOk;
+  }
+  if (cmd == "run") return cmd_run(rest);
+  if (cmd == "check") return cmd_check(rest);
+  if (cmd == "checks") {
+    for (const auto& c : analysis::known_checkers()) {
+      std::printf("%-24s %-9s %-10s %s\n", std::string(c.name).c_str(), analysis::to_string(c.kind),
+                  c.protocol.empty() ? "any" : std::string(c.protocol).c_str(), std::string(c.summary).c_str());
+    }
+    return kExitOk;
+  }
+  return usage_error("unknown command '" + cmd + "'", "");
+}
+
+}  // namespace dsim::cli

@@ -1,0 +1,14 @@
+// dsim's exit codes (formats.md 5.2). Stable: scripts and CI depend on them.
+#pragma once
+
+namespace dsim::cli {
+
+inline constexpr int kExitOk = 0;            // outcome as expected
+inline constexpr int kExitViolation = 1;     // a check violated, or an expected violation did not happen
+inline constexpr int kExitUsage = 2;         // bad command line
+inline constexpr int kExitInvalidInput = 3;  // invalid scenario or trace file
+inline constexpr int kExitNothingRan = 4;    // nothing to run or check
+inline constexpr int kExitInternal = 70;     // a bug in dsim (EX_SOFTWARE)
+inline constexpr int kExitInterrupted = 130; // SIGINT
+
+}  // namespace dsim::cli

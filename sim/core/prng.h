@@ -1,0 +1,66 @@
+// The one source of randomness in a simulation.
+//
+// Generator: xoshiro256** (Blackman & Vigna), seeded through splitmix64.
+// Distributions are our own code, never <random>'s, whose output differs
+// between standard libraries. Each consumer (a node, the network, the fault
+// injector, the workload) owns a stream derived from the master seed and a
+// stable name, so adding one consumer never shifts what another one draws.
+//
+// Probabilities are integer ratios (STYLE.md 4). Floating point appears only
+// inside the continuous distributions, and their callers convert to integer
+// nanoseconds at once.
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+namespace dsim {
+
+// splitmix64 finaliser: a bijective 64-bit mixer.
+constexpr uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// FNV-1a over the bytes of a name: stable across platforms and runs.
+constexpr uint64_t fnv1a64(std::string_view s) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001B3ull;
+  }
+  return h;
+}
+
+// A probability as num/den with 0 <= num <= den, den > 0.
+struct Ratio {
+  uint64_t num = 0;
+  uint64_t den = 1;
+  constexpr bool is_zero() const { return num == 0; }
+  constexpr auto operator<=>(const Ratio&) const = default;
+};
+
+class Rng {
+ public:
+  // A stream for `name` under `master_seed`. Same inputs, same stream, always.
+  static Rng derive(uint64_t master_seed, std::string_view name);
+  explicit Rng(uint64_t seed);
+  Rng() : Rng(0) {}
+
+  uint64_t next();
+  // Uniform in [0, n), n > 0, without modulo bias (Lemire 2019).
+  uint64_t below(uint64_t n);
+  // Uniform in [lo, hi], lo <= hi.
+  int64_t between(int64_t lo, int64_t hi);
+  bool chance(Ratio p);
+  // Uniform double in [0, 1) with 53 random bits.
+  double unit();
+  double normal(double mean, double stddev);
+  double exponential(double mean);
+  double lognormal(double mu, double sigma);
+
+ private:
+  uint64_t s_[4];
+};
+
+}  // namespace dsim

@@ -1,0 +1,343 @@
+#include "sim/core/simulator.h"
+
+#include <utility>
+
+namespace dsim {
+
+std::string_view Node::message_name(uint32_t) const { return "msg"; }
+
+// ---- Context: thin forwarding into the kernel --------------------------------
+
+uint32_t Context::cluster_size() const { return sim_->node_count(); }
+std::string_view Context::node_name(NodeId n) const { return sim_->name(n); }
+Time Context::now() const { return sim_->rec(self_).clock.local(sim_->now_); }
+void Context::send(NodeId to, const Message& m) { sim_->send(self_, to, m); }
+TimerId Context::set_timer(Duration after, uint64_t tag) { return sim_->set_timer(self_, after, tag); }
+bool Context::cancel_timer(TimerId id) { return sim_->cancel_timer(self_, id); }
+Rng& Context::rng() { return sim_->rec(self_).rng; }
+Storage& Context::storage() { return sim_->rec(self_).storage; }
+bool Context::tracing() const { return sim_->sink_ != nullptr; }
+void Context::emit(std::string_view kind, std::initializer_list<Field> fields) {
+  sim_->emit(self_, kind, std::span<const Field>(fields.begin(), fields.size()));
+}
+void Context::emit_span(std::string_view kind, std::span<const Field> fields) { sim_->emit(self_, kind, fields); }
+
+// ---- Set-up ------------------------------------------------------------------
+
+Simulator::Simulator(uint64_t seed) : seed_(seed) {}
+Simulator::~Simulator() = default;
+
+NodeId Simulator::add_node(std::string name, NodeFactory factory, NodeClock clock) {
+  DSIM_ASSERT_MSG(!started_, "nodes are added before the run starts");
+  DSIM_ASSERT(nodes_.size() < kGlobal.value);
+  const NodeId id{static_cast<uint32_t>(nodes_.size())};
+  Rng rng = Rng::derive(seed_, "node/" + name);
+  nodes_.push_back(NodeRec{std::move(name), std::move(factory), nullptr, Context(this, id), rng, Storage{},
+                           clock, true, false, 0, {}});
+  return id;
+}
+
+const std::string& Simulator::name(NodeId n) const {
+  static const std::string kGlobalName = "*";
+  static const std::string kExternalName = "$ext";
+  if (n == kGlobal) return kGlobalName;
+  if (n == kExternal) return kExternalName;
+  return rec(n).name;
+}
+
+std::string_view Simulator::role(NodeId n) const {
+  const NodeRec& r = rec(n);
+  if (!r.up || !r.node) return {};
+  return r.node->role();
+}
+
+void Simulator::schedule_action(Time at, uint64_t id) {
+  DSIM_ASSERT(at >= now_);
+  push(at, EventKind::kAction, 0, id);
+}
+
+void Simulator::inject(Time at, NodeId to, const Message& m) {
+  DSIM_ASSERT(at >= now_);
+  DSIM_ASSERT(to.value < nodes_.size());
+  const uint32_t s = alloc_slot();
+  pool_[s].from = kExternal;
+  pool_[s].to = to;
+  pool_[s].id = ++next_msg_id_;
+  pool_[s].msg = m;
+  push(at, EventKind::kDeliver, s, 0);
+}
+
+uint32_t Simulator::alloc_slot() {
+  if (!free_slots_.empty()) {
+    const uint32_t s = free_slots_.back();
+    free_slots_.pop_back();
+    return s;
+  }
+  pool_.emplace_back();
+  return static_cast<uint32_t>(pool_.size() - 1);
+}
+
+// ---- The loop ----------------------------------------------------------------
+
+void Simulator::start_all() {
+  started_ = true;
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    NodeRec& r = nodes_[i];
+    r.node = r.factory(NodeId{i});
+    DSIM_ASSERT(r.node != nullptr);
+    emit(NodeId{i}, "start", std::span<const Field>{});
+    r.node->on_start(r.ctx);
+  }
+}
+
+RunResult Simulator::run(Time until, uint64_t max_events) {
+  DSIM_ASSERT(until >= now_);
+  if (!started_) start_all();
+  RunResult result;
+  for (;;) {
+    const bool have_event = !events_.empty();
+    const bool have_timer = !timers_.empty();
+    if (!have_event && !have_timer) break;
+    const bool take_timer = have_timer && (!have_event || timers_.top_key() < events_.top().key);
+    const Key key = take_timer ? timers_.top_key() : events_.top().key;
+    if (key_time(key) > until) break;
+    if (counters_.events >= max_events) {
+      result.budget_exhausted = true;
+      break;
+    }
+    DSIM_ASSERT(key_time(key) >= now_);  // time never goes backwards
+    now_ = key_time(key);
+    ++counters_.events;
+    if (take_timer) {
+      fire_timer(timers_.pop_top());
+    } else {
+      dispatch(events_.pop());
+    }
+  }
+  if (!result.budget_exhausted) now_ = until;
+  result.end = now_;
+  return result;
+}
+
+void Simulator::dispatch(const Event& e) {
+  switch (e.kind) {
+    case EventKind::kDeliver:
+      deliver(e);
+      return;
+    case EventKind::kAction:
+      DSIM_ASSERT(actions_ != nullptr);
+      actions_->on_action(e.b);
+      return;
+    case EventKind::kResume:
+      resume(NodeId{e.a}, e.b);
+      return;
+    case EventKind::kTimerFire:
+      // A parked timer of a node that crashed after its pause ended is gone.
+      if (timers_.slot(e.a).generation == e.b && timers_.is_parked(e.a)) fire_timer(e.a);
+      return;
+  }
+  DSIM_ASSERT_MSG(false, "unknown event kind");
+}
+
+// ---- Messages ----------------------------------------------------------------
+
+void Simulator::send(NodeId from, NodeId to, const Message& m) {
+  DSIM_ASSERT(to.value < nodes_.size());
+  DSIM_ASSERT(net_ != nullptr);
+  ++counters_.sent;
+  const uint64_t id = ++next_msg_id_;
+  if (sink_) {
+    const std::string_view type = rec(from).node->message_name(m.type);
+    emit(from, "send", {{"msg", static_cast<int64_t>(id)}, {"to", std::string_view(rec(to).name)}, {"type", type}});
+  }
+  Route route;
+  net_->route(now_, from, to, &route);
+  if (!route.drop_reason.empty()) {
+    drop(from, id, route.drop_reason);
+    return;
+  }
+  DSIM_ASSERT(route.copies == 1 || route.copies == 2);
+  for (int c = 0; c < route.copies; ++c) {
+    DSIM_ASSERT(route.deliver_at[c] >= now_);
+    const uint32_t s = alloc_slot();
+    InFlight& f = pool_[s];
+    f.from = from;
+    f.to = to;
+    f.id = id;
+    f.msg = m;
+    push(route.deliver_at[c], EventKind::kDeliver, s, 0);
+  }
+  if (route.copies == 2) {
+    ++counters_.duplicated;
+    emit(from, "duplicate", {{"msg", static_cast<int64_t>(id)}});
+  }
+}
+
+void Simulator::drop(NodeId n, uint64_t msg_id, std::string_view reason) {
+  ++counters_.dropped;
+  emit(n, "drop", {{"msg", static_cast<int64_t>(msg_id)}, {"reason", reason}});
+}
+
+void Simulator::deliver(const Event& e) {
+  const uint32_t s = e.a;
+  InFlight& f = pool_[s];
+  NodeRec& dst = rec(f.to);
+  if (f.from != kExternal) {
+    const Arrival arrival = net_->arrive(now_, f.from, f.to);
+    if (arrival.kind == Arrival::Kind::kDrop) {
+      drop(f.to, f.id, arrival.drop_reason);
+      free_slot(s);
+      return;
+    }
+    if (arrival.kind == Arrival::Kind::kHold) {
+      DSIM_ASSERT(arrival.hold_until > now_);
+      push(arrival.hold_until, EventKind::kDeliver, s, 0);
+      return;
+    }
+  }
+  if (!dst.up) {
+    drop(f.to, f.id, "node_down");
+    free_slot(s);
+    return;
+  }
+  if (dst.paused) {
+    dst.deferred.push_back(e);
+    return;
+  }
+  ++counters_.delivered;
+  const NodeId from = f.from;
+  const NodeId to = f.to;
+  const uint64_t id = f.id;
+  // Move the message out of its slot before the callback: the node may send,
+  // which may grow the pool and move the slot.
+  std::swap(scratch_, f.msg);
+  free_slot(s);
+  if (sink_) {
+    if (from == kExternal) {
+      emit(to, "input", {{"msg", static_cast<int64_t>(id)}, {"type", dst.node->message_name(scratch_.type)}});
+    } else {
+      emit(to, "deliver", {{"msg", static_cast<int64_t>(id)}, {"from", std::string_view(rec(from).name)}});
+    }
+  }
+  dst.node->on_message(dst.ctx, from, scratch_);
+}
+
+// ---- Timers ------------------------------------------------------------------
+
+TimerId Simulator::set_timer(NodeId n, Duration after, uint64_t tag) {
+  DSIM_ASSERT(after.ns >= 0);
+  NodeRec& r = rec(n);
+  DSIM_ASSERT(r.up);
+  const Duration global_span = r.clock.to_global(after);
+  return timers_.add(make_key(now_ + global_span, next_seq_++), n, tag);
+}
+
+bool Simulator::cancel_timer(NodeId n, TimerId id) {
+  uint32_t s;
+  if (!timers_.resolve(id, &s)) return false;
+  DSIM_ASSERT_MSG(timers_.slot(s).node == n, "a node cancels only its own timers");
+  timers_.remove(s);
+  return true;
+}
+
+void Simulator::fire_timer(uint32_t s) {
+  const TimerHeap::Slot slot = timers_.slot(s);
+  NodeRec& r = rec(slot.node);
+  DSIM_ASSERT(r.up);  // a crash releases the node's timers
+  if (r.paused) {
+    r.deferred.push_back(Event{make_key(now_, 0), EventKind::kTimerFire, s, slot.generation});
+    return;
+  }
+  const TimerId id{(static_cast<uint64_t>(slot.generation) << 32) | s};
+  timers_.release(s);  // before the callback, so the node may re-arm at once
+  ++counters_.timers_fired;
+  emit(slot.node, "timer", {{"tag", static_cast<int64_t>(slot.tag)}});
+  r.node->on_timer(r.ctx, id, slot.tag);
+}
+
+// ---- Faults ------------------------------------------------------------------
+
+void Simulator::crash(NodeId n, bool lose_unsynced) {
+  NodeRec& r = rec(n);
+  if (!r.up) {
+    emit(n, "fault_skipped", {{"fault", std::string_view("crash")}, {"reason", std::string_view("already down")}});
+    return;
+  }
+  emit(n, "crash", {{"lose_unsynced", lose_unsynced}, {"unsynced_writes", static_cast<int64_t>(r.storage.unsynced())}});
+  r.up = false;
+  r.paused = false;
+  ++r.pause_epoch;
+  r.node.reset();
+  // Rare event: scanning the timer slots here keeps the common path free of
+  // per-node bookkeeping.
+  for (uint32_t s = 0; s < timers_.slot_count(); ++s) {
+    const TimerHeap::Slot& sl = timers_.slot(s);
+    if (sl.node != n || sl.heap_pos == TimerHeap::kNotQueued) continue;
+    if (timers_.is_parked(s)) {
+      timers_.release(s);
+    } else {
+      timers_.remove(s);
+    }
+  }
+  for (const Event& e : r.deferred) {
+    if (e.kind == EventKind::kDeliver) {
+      drop(n, pool_[e.a].id, "node_down");
+      free_slot(e.a);
+    }
+  }
+  r.deferred.clear();
+  r.storage.on_crash(lose_unsynced);
+}
+
+void Simulator::restart(NodeId n) {
+  NodeRec& r = rec(n);
+  if (r.up) {
+    emit(n, "fault_skipped", {{"fault", std::string_view("restart")}, {"reason", std::string_view("already up")}});
+    return;
+  }
+  r.up = true;
+  r.node = r.factory(n);
+  DSIM_ASSERT(r.node != nullptr);
+  emit(n, "restart", std::span<const Field>{});
+  r.node->on_recover(r.ctx);
+}
+
+void Simulator::pause(NodeId n, Duration d) {
+  DSIM_ASSERT(d.ns > 0);
+  NodeRec& r = rec(n);
+  if (!r.up) {
+    emit(n, "fault_skipped", {{"fault", std::string_view("pause")}, {"reason", std::string_view("node down")}});
+    return;
+  }
+  emit(n, "pause", {{"for_ns", d.ns}});
+  r.paused = true;  // a pause during a pause extends it: the later resume wins
+  push(now_ + d, EventKind::kResume, n.value, ++r.pause_epoch);
+}
+
+void Simulator::resume(NodeId n, uint64_t epoch) {
+  NodeRec& r = rec(n);
+  if (!r.up || !r.paused || epoch != r.pause_epoch) return;  // superseded
+  r.paused = false;
+  emit(n, "resume", {{"held", static_cast<int64_t>(r.deferred.size())}});
+  // Everything held back happens now, in the order it arrived.
+  for (const Event& e : r.deferred) push(now_, e.kind, e.a, e.b);
+  r.deferred.clear();
+}
+
+void Simulator::clock_jump(NodeId n, Duration by) {
+  NodeRec& r = rec(n);
+  r.clock.jump(now_, by);
+  emit(n, "clock_jump", {{"by_ns", by.ns}, {"local_ns", r.clock.local(now_).ns}});
+}
+
+void Simulator::clock_drift(NodeId n, int64_t ppm) {
+  NodeRec& r = rec(n);
+  r.clock.set_drift(now_, ppm);
+  emit(n, "clock_drift", {{"ppm", ppm}});
+}
+
+void Simulator::emit_global(std::string_view kind, std::initializer_list<Field> fields) {
+  emit(kGlobal, kind, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+}  // namespace dsim

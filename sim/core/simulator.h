@@ -1,0 +1,169 @@
+// The discrete-event kernel: virtual time, the event queues, the node
+// runtime and the fault primitives (crash, restart, pause, clocks).
+//
+// Determinism contract: given the same seed, nodes, network model, actions
+// and inputs, run() produces the same sequence of callbacks and sink events.
+// Single-threaded; no wall clock; the only randomness is Rng streams derived
+// from the seed. Parallelism belongs above this class (one Simulator per
+// thread or process).
+//
+// Hot path (deliver, timer): no allocation in steady state, one virtual call
+// into the network and one into the node.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/clock.h"
+#include "sim/core/event_queue.h"
+#include "sim/core/event_sink.h"
+#include "sim/core/network_model.h"
+#include "sim/core/node.h"
+
+namespace dsim {
+
+using NodeFactory = std::function<std::unique_ptr<Node>(NodeId)>;
+
+// Scenario-level actions (faults, workload steps) scheduled by id. The
+// kernel does not know what they mean.
+class ActionHandler {
+ public:
+  virtual ~ActionHandler() = default;
+  virtual void on_action(uint64_t id) = 0;
+};
+
+struct SimCounters {
+  uint64_t events = 0;
+  uint64_t sent = 0;
+  uint64_t delivered = 0;
+  uint64_t dropped = 0;
+  uint64_t duplicated = 0;
+  uint64_t timers_fired = 0;
+};
+
+struct RunResult {
+  Time end;
+  bool budget_exhausted = false;  // stopped by max_events, not by time
+};
+
+class Simulator {
+ public:
+  explicit Simulator(uint64_t seed);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // Set-up, before run().
+  NodeId add_node(std::string name, NodeFactory factory, NodeClock clock = {});
+  void set_network(NetworkModel* net) { net_ = net; }
+  void set_sink(EventSink* sink) { sink_ = sink; }
+  void set_action_handler(ActionHandler* h) { actions_ = h; }
+
+  // Runs until virtual time `until` (inclusive) or `max_events` events.
+  // Calls on_start on every node first if the run has not started yet.
+  RunResult run(Time until, uint64_t max_events = UINT64_MAX);
+
+  void schedule_action(Time at, uint64_t id);
+  // An input from outside the cluster (a client request, a workload step),
+  // delivered to on_message with from == kExternal at `at`, bypassing the
+  // network.
+  void inject(Time at, NodeId to, const Message& m);
+
+  // Fault primitives. Each emits a trace event.
+  void crash(NodeId n, bool lose_unsynced);
+  void restart(NodeId n);
+  void pause(NodeId n, Duration d);
+  void clock_jump(NodeId n, Duration by);
+  void clock_drift(NodeId n, int64_t ppm);
+  // A global trace event (faults applied by the scenario layer, notes).
+  void emit_global(std::string_view kind, std::initializer_list<Field> fields);
+
+  Time now() const { return now_; }
+  uint64_t seed() const { return seed_; }
+  uint32_t node_count() const { return static_cast<uint32_t>(nodes_.size()); }
+  const std::string& name(NodeId n) const;
+  bool is_up(NodeId n) const { return rec(n).up; }
+  bool is_paused(NodeId n) const { return rec(n).paused; }
+  std::string_view role(NodeId n) const;
+  const Node* node(NodeId n) const { return rec(n).node.get(); }
+  const Storage& storage(NodeId n) const { return rec(n).storage; }
+  Time local_time(NodeId n) const { return rec(n).clock.local(now_); }
+  const SimCounters& counters() const { return counters_; }
+  size_t pending_events() const { return events_.size() + timers_.size(); }
+  bool tracing() const { return sink_ != nullptr; }
+
+ private:
+  friend class Context;
+
+  struct NodeRec {
+    std::string name;
+    NodeFactory factory;
+    std::unique_ptr<Node> node;
+    Context ctx;
+    Rng rng;
+    Storage storage;
+    NodeClock clock;
+    bool up = true;
+    bool paused = false;
+    uint64_t pause_epoch = 0;
+    std::vector<Event> deferred;  // arrivals and timers held while paused
+  };
+
+  struct InFlight {
+    NodeId from;
+    NodeId to;
+    uint64_t id;
+    Message msg;
+  };
+
+  NodeRec& rec(NodeId n) {
+    DSIM_ASSERT(n.value < nodes_.size());
+    return nodes_[n.value];
+  }
+  const NodeRec& rec(NodeId n) const {
+    DSIM_ASSERT(n.value < nodes_.size());
+    return nodes_[n.value];
+  }
+
+  void start_all();
+  void dispatch(const Event& e);
+  void deliver(const Event& e);
+  void fire_timer(uint32_t slot);
+  void resume(NodeId n, uint64_t epoch);
+  void send(NodeId from, NodeId to, const Message& m);
+  TimerId set_timer(NodeId n, Duration after, uint64_t tag);
+  bool cancel_timer(NodeId n, TimerId id);
+  uint32_t alloc_slot();
+  void free_slot(uint32_t s) { free_slots_.push_back(s); }
+  void push(Time at, EventKind kind, uint32_t a, uint64_t b) {
+    events_.push(Event{make_key(at, next_seq_++), kind, a, b});
+  }
+  void emit(NodeId n, std::string_view kind, std::span<const Field> fields) {
+    if (sink_) sink_->event(now_, n, kind, fields);
+  }
+  void emit(NodeId n, std::string_view kind, std::initializer_list<Field> fields) {
+    if (sink_) sink_->event(now_, n, kind, std::span<const Field>(fields.begin(), fields.size()));
+  }
+  void drop(NodeId n, uint64_t msg_id, std::string_view reason);
+
+  uint64_t seed_;
+  Time now_{0};
+  uint64_t next_seq_ = 0;
+  uint64_t next_msg_id_ = 0;
+  bool started_ = false;
+  std::vector<NodeRec> nodes_;
+  EventHeap events_;
+  TimerHeap timers_;
+  std::vector<InFlight> pool_;
+  std::vector<uint32_t> free_slots_;
+  Message scratch_;  // the message being handled, moved out of its slot
+  NetworkModel* net_ = nullptr;
+  EventSink* sink_ = nullptr;
+  ActionHandler* actions_ = nullptr;
+  SimCounters counters_;
+};
+
+}  // namespace dsim

@@ -1,0 +1,902 @@
+#include "sim/scenario/loader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "sim/scenario/units.h"
+#include "sim/scenario/yaml_reader.h"
+
+namespace dsim::scenario {
+
+const std::vector<std::string_view>& known_protocols() {
+  static const std::vector<std::string_view> kAll = {"broadcast"};
+  return kAll;
+}
+
+const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
+  static const std::vector<std::string_view> kNone;
+  (void)protocol;  // broadcast exposes no roles; Raft will expose leader, follower, candidate
+  return kNone;
+}
+
+namespace {
+
+constexpr int64_t kMaxNodes = 100'000;
+
+bool valid_node_name(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  if (!std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+std::string where_at(std::string_view list, size_t i) { return std::string(list) + "[" + std::to_string(i) + "]"; }
+
+class Loader {
+ public:
+  Loader(Diagnostics& d, Scenario& s) : r_(d), s_(s) {}
+
+  void load(const YAML::Node& root);
+
+ private:
+  void nodes(const YAML::Node& n);
+  std::optional<NodeId> node_ref(const YAML::Node& n, std::string_view where);
+  std::optional<Target> target(const YAML::Node& n, std::string_view where);
+  std::optional<net::LatencyModel> latency(const YAML::Node& n, std::string_view where);
+  void network(const YAML::Node& n);
+  void link_fields(const YAML::Node& n, std::string_view where, net::LinkSpec* spec);
+  void topology(const YAML::Node& n);
+  void clocks(const YAML::Node& n);
+  void broadcast(const YAML::Node& n);
+  void workload(const YAML::Node& n);
+  void faults(const YAML::Node& n);
+  void fault(const YAML::Node& n, std::string_view where);
+  void nemesis(const YAML::Node& n);
+  void checks(const YAML::Node& n);
+  void expect(const YAML::Node& n);
+  std::optional<Time> time_within_run(const YAML::Node& n, std::string_view where);
+
+  YamlReader r_;
+  Scenario& s_;
+  std::map<std::string, NodeId, std::less<>> by_name_;
+};
+
+void Loader::load(const YAML::Node& root) {
+  if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
+                               "clocks", "network", "broadcast", "workload", "faults", "nemesis", "checks", "expect"})) {
+    return;
+  }
+  if (r_.require(root, "version", "")) {
+    if (auto v = r_.integer(root["version"], "version", 1, INT32_MAX)) {
+      if (*v > kScenarioVersion) {
+        r_.error(root["version"], "scenario version " + std::to_string(*v) + " is newer than this dsim supports (" +
+                                      std::to_string(kScenarioVersion) + "); upgrade dsim to run it");
+      }
+    }
+  }
+  if (r_.require(root, "name", "")) {
+    if (auto v = r_.string(root["name"], "name")) s_.name = *v;
+  }
+  if (auto d = root["description"]) {
+    if (auto v = r_.string(d, "description")) s_.description = *v;
+  }
+  if (r_.require(root, "protocol", "")) {
+    if (auto v = r_.string(root["protocol"], "protocol")) {
+      const auto& all = known_protocols();
+      if (std::find(all.begin(), all.end(), *v) == all.end()) {
+        const std::string hint = closest(*v, all);
+        r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
+                                       (hint.empty() ? " (known: broadcast)" : "; did you mean '" + hint + "'?"));
+      } else {
+        s_.protocol = *v;
+      }
+    }
+  }
+  if (auto n = root["seed"]) {
+    if (auto v = r_.string(n, "seed")) {
+      uint64_t seed = 0;
+      std::string why;
+      if (parse_seed(*v, &seed, &why)) {
+        s_.seed = seed;
+      } else {
+        r_.error(n, why);
+      }
+    }
+  }
+  if (r_.require(root, "duration", "")) {
+    if (auto v = r_.duration(root["duration"], "duration")) {
+      if (v->ns <= 0) {
+        r_.error(root["duration"], "'duration' must be positive");
+      } else {
+        s_.duration = *v;
+      }
+    }
+  }
+  if (auto n = root["max_events"]) {
+    if (auto v = r_.integer(n, "max_events", 1, INT64_MAX)) s_.max_events = static_cast<uint64_t>(*v);
+  }
+  if (r_.require(root, "nodes", "")) nodes(root["nodes"]);
+  const bool have_nodes = !s_.nodes.empty();
+  s_.clocks.assign(s_.nodes.size(), ClockSpec{});
+  if (auto n = root["network"]) network(n);
+  if (auto n = root["broadcast"]) {
+    if (s_.protocol != "broadcast" && !s_.protocol.empty()) {
+      r_.error(n, "section 'broadcast' does not apply to protocol '" + s_.protocol + "'");
+    } else {
+      broadcast(n);
+    }
+  }
+  if (!have_nodes) return;  // everything below names nodes
+  if (auto n = root["clocks"]) clocks(n);
+  if (auto n = root["workload"]) workload(n);
+  if (auto n = root["faults"]) faults(n);
+  if (auto n = root["nemesis"]) nemesis(n);
+  if (auto n = root["checks"]) {
+    checks(n);
+  } else if (!s_.protocol.empty()) {
+    for (const auto& c : analysis::known_checkers()) {
+      if (c.protocol == s_.protocol || c.protocol.empty()) s_.checks.push_back({std::string(c.name), 0, 0});
+    }
+  }
+  if (auto n = root["expect"]) expect(n);
+}
+
+void Loader::nodes(const YAML::Node& n) {
+  std::vector<std::string> names;
+  if (n.IsScalar()) {
+    auto count = r_.integer(n, "nodes", 1, kMaxNodes);
+    if (!count) return;
+    for (int64_t i = 1; i <= *count; ++i) names.push_back("n" + std::to_string(i));
+  } else if (n.IsSequence()) {
+    if (n.size() == 0 || n.size() > kMaxNodes) {
+      r_.error(n, "'nodes' must list between 1 and " + std::to_string(kMaxNodes) + " names");
+      return;
+    }
+    for (size_t i = 0; i < n.size(); ++i) {
+      auto name = r_.string(n[i], where_at("nodes", i));
+      if (!name) return;
+      if (!valid_node_name(*name)) {
+        r_.error(n[i], "invalid node name '" + *name +
+                           "': use a letter followed by letters, digits, '_', '-' or '.' (at most 64)");
+        return;
+      }
+      if (std::find(names.begin(), names.end(), *name) != names.end()) {
+        r_.error(n[i], "node '" + *name + "' is listed twice in 'nodes'");
+        return;
+      }
+      names.push_back(*name);
+    }
+  } else {
+    r_.error(n, std::string("expected a node count or a list of node names for 'nodes', got ") + YamlReader::type_name(n));
+    return;
+  }
+  s_.nodes = std::move(names);
+  for (uint32_t i = 0; i < s_.nodes.size(); ++i) by_name_.emplace(s_.nodes[i], NodeId{i});
+}
+
+std::optional<NodeId> Loader::node_ref(const YAML::Node& n, std::string_view where) {
+  auto name = r_.string(n, where);
+  if (!name) return std::nullopt;
+  if (auto it = by_name_.find(*name); it != by_name_.end()) return it->second;
+  std::vector<std::string_view> names(s_.nodes.begin(), s_.nodes.end());
+  const std::string hint = closest(*name, names);
+  std::string known = s_.nodes.size() <= 8 ? "" : " ...";
+  std::string list;
+  for (size_t i = 0; i < s_.nodes.size() && i < 8; ++i) list += (i ? ", " : "") + s_.nodes[i];
+  r_.error(n, "unknown node '" + *name + "' in '" + std::string(where) + "'" +
+                  (hint.empty() ? " (nodes: " + list + known + ")" : "; did you mean '" + hint + "'?"));
+  return std::nullopt;
+}
+
+std::optional<Target> Loader::target(const YAML::Node& n, std::string_view where) {
+  auto name = r_.string(n, where);
+  if (!name) return std::nullopt;
+  if (auto it = by_name_.find(*name); it != by_name_.end()) return Target{it->second, {}};
+  const auto& roles = protocol_roles(s_.protocol);
+  if (std::find(roles.begin(), roles.end(), *name) != roles.end()) return Target{std::nullopt, *name};
+  node_ref(n, where);  // reports the unknown name
+  return std::nullopt;
+}
+
+std::optional<net::LatencyModel> Loader::latency(const YAML::Node& n, std::string_view where) {
+  using LM = net::LatencyModel;
+  std::optional<LM> m;
+  if (n.IsScalar()) {
+    auto d = r_.duration(n, where);
+    if (!d) return std::nullopt;
+    m = LM::constant(*d);
+  } else {
+    if (!r_.check_map(n, where, {"dist", "value", "min", "max", "mean", "stddev", "median", "sigma"})) return std::nullopt;
+    if (!r_.require(n, "dist", where)) return std::nullopt;
+    auto dist = r_.string(n["dist"], YamlReader::join(where, "dist"));
+    if (!dist) return std::nullopt;
+    auto need = [&](std::initializer_list<std::string_view> keys) {
+      bool ok = true;
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        const std::string k = it->first.Scalar();
+        if (k == "dist" || k.starts_with("x-")) continue;
+        if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
+          r_.error(it->first, "'" + k + "' is not a parameter of the " + *dist + " distribution");
+          ok = false;
+        }
+      }
+      for (std::string_view k : keys) ok = r_.require(n, k, where) && ok;
+      return ok;
+    };
+    auto dur = [&](std::string_view k) { return r_.duration(n[std::string(k)], YamlReader::join(where, k)); };
+    if (*dist == "constant") {
+      if (!need({"value"})) return std::nullopt;
+      if (auto v = dur("value")) m = LM::constant(*v);
+    } else if (*dist == "uniform") {
+      if (!need({"min", "max"})) return std::nullopt;
+      auto lo = dur("min"), hi = dur("max");
+      if (lo && hi) m = LM::uniform(*lo, *hi);
+    } else if (*dist == "normal") {
+      if (!need({"mean", "stddev"})) return std::nullopt;
+      auto mean = dur("mean"), sd = dur("stddev");
+      if (mean && sd) m = LM::normal(*mean, *sd);
+    } else if (*dist == "exponential") {
+      if (!need({"mean"})) return std::nullopt;
+      if (auto mean = dur("mean")) m = LM::exponential(*mean);
+    } else if (*dist == "lognormal") {
+      if (!need({"median", "sigma"})) return std::nullopt;
+      auto median = dur("median");
+      auto sigma_text = r_.string(n["sigma"], YamlReader::join(where, "sigma"));
+      if (median && sigma_text) {
+        double sigma = 0;
+        const auto [p, ec] = std::from_chars(sigma_text->data(), sigma_text->data() + sigma_text->size(), sigma);
+        if (ec != std::errc() || p != sigma_text->data() + sigma_text->size()) {
+          r_.error(n["sigma"], "invalid sigma \"" + *sigma_text + "\": expected a number such as 0.5");
+        } else {
+          m = LM::lognormal(*median, sigma);
+        }
+      }
+    } else {
+      const std::string hint = closest(*dist, {"constant", "uniform", "normal", "exponential", "lognormal"});
+      r_.error(n["dist"], "unknown latency distribution '" + *dist + "'" +
+                              (hint.empty() ? " (expected constant, uniform, normal, exponential or lognormal)"
+                                            : "; did you mean '" + hint + "'?"));
+    }
+  }
+  if (!m) return std::nullopt;
+  if (const std::string why = m->validate(); !why.empty()) {
+    r_.error(n, "invalid latency for '" + std::string(where) + "': " + why);
+    return std::nullopt;
+  }
+  return m;
+}
+
+void Loader::link_fields(const YAML::Node& n, std::string_view where, net::LinkSpec* spec) {
+  if (auto v = n["latency"]) {
+    if (auto m = latency(v, YamlReader::join(where, "latency"))) spec->latency = *m;
+  }
+  if (auto v = n["drop"]) {
+    if (auto p = r_.probability(v, YamlReader::join(where, "drop"))) spec->drop = *p;
+  }
+  if (auto v = n["duplicate"]) {
+    if (auto p = r_.probability(v, YamlReader::join(where, "duplicate"))) spec->duplicate = *p;
+  }
+}
+
+void Loader::network(const YAML::Node& n) {
+  if (!r_.check_map(n, "network", {"latency", "drop", "duplicate", "links", "topology"})) return;
+  link_fields(n, "network", &s_.network);
+  if (s_.nodes.empty()) return;
+  if (auto links = n["links"]) {
+    if (!links.IsSequence()) {
+      r_.error(links, std::string("expected a list for 'network.links', got ") + YamlReader::type_name(links));
+    } else {
+      for (size_t i = 0; i < links.size(); ++i) {
+        const std::string where = where_at("network.links", i);
+        const YAML::Node l = links[i];
+        if (!r_.check_map(l, where, {"from", "to", "latency", "drop", "duplicate", "both_ways"})) continue;
+        if (!r_.require(l, "from", where) || !r_.require(l, "to", where)) continue;
+        auto from = node_ref(l["from"], YamlReader::join(where, "from"));
+        auto to = node_ref(l["to"], YamlReader::join(where, "to"));
+        net::LinkSpec spec = s_.network;
+        link_fields(l, where, &spec);
+        bool both = false;
+        if (auto b = l["both_ways"]) both = r_.boolean(b, YamlReader::join(where, "both_ways")).value_or(false);
+        if (!from || !to) continue;
+        if (*from == *to) {
+          r_.error(l, "a link joins two different nodes ('" + where + "' names " + s_.nodes[from->value] + " twice)");
+          continue;
+        }
+        s_.links.push_back({*from, *to, spec});
+        if (both) s_.links.push_back({*to, *from, spec});
+      }
+    }
+  }
+  if (auto t = n["topology"]) topology(t);
+}
+
+void Loader::topology(const YAML::Node& n) {
+  if (!r_.check_map(n, "network.topology", {"zones", "intra_zone", "links"})) return;
+  if (!r_.require(n, "zones", "network.topology")) return;
+  const YAML::Node zones = n["zones"];
+  if (!r_.check_map(zones, "network.topology.zones", {})) return;
+  TopologySpec t;
+  t.zone_of.assign(s_.nodes.size(), UINT32_MAX);
+  Duration intra{0};
+  if (auto v = n["intra_zone"]) intra = r_.duration(v, "network.topology.intra_zone").value_or(Duration{0});
+  bool ok = true;
+  std::map<std::string, uint32_t, std::less<>> zone_ids;
+  for (auto it = zones.begin(); it != zones.end(); ++it) {
+    const std::string zname = it->first.Scalar();
+    const auto zid = static_cast<uint32_t>(t.zone_names.size());
+    zone_ids.emplace(zname, zid);
+    t.zone_names.push_back(zname);
+    t.intra.push_back(intra);
+    const std::string where = "network.topology.zones." + zname;
+    if (!it->second.IsSequence()) {
+      r_.error(it->second, "expected a list of nodes for '" + where + "'");
+      ok = false;
+      continue;
+    }
+    for (size_t i = 0; i < it->second.size(); ++i) {
+      auto id = node_ref(it->second[i], where_at(where, i));
+      if (!id) {
+        ok = false;
+        continue;
+      }
+      if (t.zone_of[id->value] != UINT32_MAX) {
+        r_.error(it->second[i], "node '" + s_.nodes[id->value] + "' is in two zones ('" +
+                                    t.zone_names[t.zone_of[id->value]] + "' and '" + zname + "')");
+        ok = false;
+        continue;
+      }
+      t.zone_of[id->value] = zid;
+    }
+  }
+  for (uint32_t i = 0; i < s_.nodes.size() && ok; ++i) {
+    if (t.zone_of[i] == UINT32_MAX) {
+      r_.error(zones, "node '" + s_.nodes[i] + "' is in no zone: with a topology, every node belongs to one zone");
+      ok = false;
+    }
+  }
+  if (auto links = n["links"]) {
+    if (!links.IsSequence()) {
+      r_.error(links, "expected a list for 'network.topology.links'");
+      return;
+    }
+    for (size_t i = 0; i < links.size(); ++i) {
+      const std::string where = where_at("network.topology.links", i);
+      const YAML::Node l = links[i];
+      if (!r_.check_map(l, where, {"between", "latency"})) {
+        ok = false;
+        continue;
+      }
+      if (!r_.require(l, "between", where) || !r_.require(l, "latency", where)) {
+        ok = false;
+        continue;
+      }
+      const YAML::Node b = l["between"];
+      auto lat = r_.duration(l["latency"], YamlReader::join(where, "latency"));
+      if (!b.IsSequence() || b.size() != 2) {
+        r_.error(b, "'" + where + ".between' must name exactly two zones, e.g. [us-east, eu-west]");
+        ok = false;
+        continue;
+      }
+      uint32_t z[2] = {0, 0};
+      for (int k = 0; k < 2; ++k) {
+        auto zn = r_.string(b[k], where + ".between");
+        auto it = zn ? zone_ids.find(*zn) : zone_ids.end();
+        if (it == zone_ids.end()) {
+          if (zn) r_.error(b[k], "unknown zone '" + *zn + "' in '" + where + ".between'");
+          ok = false;
+        } else {
+          z[k] = it->second;
+        }
+      }
+      if (!lat) ok = false;
+      if (ok) t.links.push_back({z[0], z[1], *lat});
+    }
+  }
+  if (!ok) return;
+  net::Topology check;
+  if (auto err = net::Topology::build(static_cast<uint32_t>(t.zone_names.size()), t.zone_of, t.intra, t.links, &check)) {
+    // Name the zones rather than their indices.
+    for (uint32_t a = 0; a < t.zone_names.size(); ++a) {
+      for (uint32_t b = a + 1; b < t.zone_names.size(); ++b) {
+        if (*err == "zones " + std::to_string(a) + " and " + std::to_string(b) + " are not connected") {
+          r_.error(n, "zones '" + t.zone_names[a] + "' and '" + t.zone_names[b] +
+                          "' are not connected by any path of 'network.topology.links'");
+          return;
+        }
+      }
+    }
+    r_.error(n, *err);
+    return;
+  }
+  s_.topology = std::move(t);
+}
+
+void Loader::clocks(const YAML::Node& n) {
+  if (!n.IsMap()) {
+    r_.error(n, std::string("expected a mapping of node -> {offset, drift_ppm} for 'clocks', got ") +
+                    YamlReader::type_name(n));
+    return;
+  }
+  std::map<uint32_t, int> seen;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar().starts_with("x-")) continue;
+    auto id = node_ref(it->first, "clocks");
+    if (!id) continue;
+    if (auto [pos, fresh] = seen.try_emplace(id->value, it->first.Mark().line + 1); !fresh) {
+      r_.error(it->first, "duplicate key '" + s_.nodes[id->value] + "' in 'clocks' (first defined at line " +
+                              std::to_string(pos->second) + ")");
+      continue;
+    }
+    const std::string where = "clocks." + s_.nodes[id->value];
+    const YAML::Node c = it->second;
+    if (!r_.check_map(c, where, {"offset", "drift_ppm"})) continue;
+    ClockSpec& spec = s_.clocks[id->value];
+    if (auto v = c["offset"]) spec.offset = r_.duration(v, YamlReader::join(where, "offset"), true).value_or(Duration{0});
+    if (auto v = c["drift_ppm"]) {
+      spec.drift_ppm =
+          r_.integer(v, YamlReader::join(where, "drift_ppm"), -NodeClock::kPpmLimit, NodeClock::kPpmLimit).value_or(0);
+    }
+  }
+}
+
+void Loader::broadcast(const YAML::Node& n) {
+  if (!r_.check_map(n, "broadcast", {"retransmit", "bug"})) return;
+  if (auto v = n["retransmit"]) {
+    if (auto d = r_.duration(v, "broadcast.retransmit")) {
+      if (d->ns <= 0) {
+        r_.error(v, "'broadcast.retransmit' must be positive");
+      } else {
+        s_.broadcast.retransmit = *d;
+      }
+    }
+  }
+  if (auto v = n["bug"]) {
+    if (auto b = r_.string(v, "broadcast.bug")) {
+      if (*b == "none") {
+        s_.broadcast.bug = broadcast::Config::Bug::kNone;
+      } else if (*b == "no_retransmit") {
+        s_.broadcast.bug = broadcast::Config::Bug::kNoRetransmit;
+      } else {
+        const std::string hint = closest(*b, {"none", "no_retransmit"});
+        r_.error(v, "unknown planted bug '" + *b + "' for broadcast" +
+                        (hint.empty() ? " (known: none, no_retransmit)" : "; did you mean '" + hint + "'?"));
+      }
+    }
+  }
+}
+
+std::optional<Time> Loader::time_within_run(const YAML::Node& n, std::string_view where) {
+  auto d = r_.duration(n, where);
+  if (!d) return std::nullopt;
+  if (s_.duration.ns > 0 && *d > s_.duration) {
+    r_.error(n, "'" + std::string(where) + "' is after the end of the run (duration " +
+                    analysis::format_time(s_.duration.ns) + ")");
+    return std::nullopt;
+  }
+  return Time{0} + *d;
+}
+
+void Loader::workload(const YAML::Node& n) {
+  if (!r_.check_map(n, "workload", {"broadcasts", "from", "start", "interval"})) return;
+  WorkloadSpec& w = s_.workload;
+  if (auto v = n["broadcasts"]) w.broadcasts = static_cast<uint32_t>(r_.integer(v, "workload.broadcasts", 0, 1'000'000).value_or(0));
+  if (auto v = n["from"]) {
+    if (v.IsScalar() && v.Scalar() == "any") {
+      w.from.clear();
+    } else if (v.IsSequence()) {
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (auto id = node_ref(v[i], where_at("workload.from", i))) w.from.push_back(*id);
+      }
+    } else if (auto id = node_ref(v, "workload.from")) {
+      w.from.push_back(*id);
+    }
+  }
+  if (auto v = n["start"]) w.start = time_within_run(v, "workload.start").value_or(Time{0});
+  w.interval_min = w.interval_max = milliseconds(100);
+  if (auto v = n["interval"]) {
+    if (auto r = r_.duration_range(v, "workload.interval")) {
+      w.interval_min = r->first;
+      w.interval_max = r->second;
+    }
+  }
+}
+
+void Loader::faults(const YAML::Node& n) {
+  if (!n.IsSequence()) {
+    r_.error(n, std::string("expected a list for 'faults', got ") + YamlReader::type_name(n));
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) fault(n[i], where_at("faults", i));
+  std::stable_sort(s_.faults.begin(), s_.faults.end(), [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });
+}
+
+void Loader::fault(const YAML::Node& n, std::string_view where) {
+  using T = FaultSpec::Type;
+  static const std::vector<std::pair<std::string_view, T>> kActions = {
+      {"crash", T::kCrash},     {"restart", T::kRestart}, {"pause", T::kPause}, {"partition", T::kPartition},
+      {"isolate", T::kIsolate}, {"cut", T::kCut},         {"heal", T::kHeal},   {"clog", T::kClog},
+      {"clock", T::kClockJump}};
+  if (!r_.check_map(n, where, {"at", "crash", "restart", "pause", "partition", "isolate", "cut", "heal", "clog", "clock",
+                               "for", "restart_after", "lose_unsynced", "jump", "drift_ppm"})) {
+    return;
+  }
+  FaultSpec f;
+  f.line = n.Mark().line + 1;
+  std::string action;
+  for (const auto& [name, type] : kActions) {
+    if (!n[std::string(name)]) continue;
+    if (!action.empty()) {
+      r_.error(n[std::string(name)], "'" + std::string(where) + "' has two actions, '" + action + "' and '" +
+                                         std::string(name) + "': write one fault per list item");
+      return;
+    }
+    action = name;
+    f.type = type;
+  }
+  if (action.empty()) {
+    r_.error(n, "'" + std::string(where) +
+                    "' has no action (expected one of crash, restart, pause, partition, isolate, cut, heal, clog, clock)");
+    return;
+  }
+  bool ok = true;
+  if (r_.require(n, "at", where)) {
+    auto at = time_within_run(n["at"], YamlReader::join(where, "at"));
+    ok = at.has_value();
+    if (at) f.at = *at;
+  } else {
+    ok = false;
+  }
+  // Companion keys each action accepts.
+  std::vector<std::string_view> allowed;
+  switch (f.type) {
+    case T::kCrash: allowed = {"restart_after", "lose_unsynced"}; break;
+    case T::kPause: case T::kClog: allowed = {"for"}; break;
+    case T::kPartition: case T::kIsolate: case T::kCut: allowed = {"for"}; break;
+    case T::kClockJump: allowed = {"jump", "drift_ppm"}; break;
+    default: break;
+  }
+  for (std::string_view k : {"for", "restart_after", "lose_unsynced", "jump", "drift_ppm"}) {
+    if (n[std::string(k)] && std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      r_.error(n[std::string(k)], "'" + std::string(k) + "' does not apply to a " + action + " fault");
+      ok = false;
+    }
+  }
+  const YAML::Node v = n[action];
+  const std::string vwhere = YamlReader::join(where, action);
+  auto positive = [&](const YAML::Node& d, std::string_view key) -> std::optional<Duration> {
+    auto x = r_.duration(d, YamlReader::join(where, key));
+    if (x && x->ns <= 0) {
+      r_.error(d, "'" + YamlReader::join(where, key) + "' must be positive");
+      return std::nullopt;
+    }
+    return x;
+  };
+  if (auto d = n["for"]) {
+    f.for_ = positive(d, "for");
+    ok = ok && f.for_.has_value();
+  }
+  switch (f.type) {
+    case T::kCrash:
+    case T::kRestart:
+    case T::kPause:
+    case T::kIsolate: {
+      auto t = target(v, vwhere);
+      if (!t) {
+        ok = false;
+        break;
+      }
+      f.target = *t;
+      if (f.type == T::kIsolate && !t->node) {
+        f.target = *t;  // roles resolve when the fault fires
+      }
+      if (f.type == T::kPause && !f.for_) {
+        r_.require(n, "for", where);
+        ok = false;
+      }
+      if (auto d = n["restart_after"]) {
+        f.restart_after = positive(d, "restart_after");
+        ok = ok && f.restart_after.has_value();
+      }
+      if (auto d = n["lose_unsynced"]) {
+        auto b = r_.boolean(d, YamlReader::join(where, "lose_unsynced"));
+        ok = ok && b.has_value();
+        f.lose_unsynced = b.value_or(false);
+      }
+      break;
+    }
+    case T::kPartition: {
+      if (!v.IsSequence() || v.size() == 0) {
+        r_.error(v, "'" + vwhere + "' must be a list of groups, e.g. [[n1], [n2, n3]]");
+        ok = false;
+        break;
+      }
+      std::map<uint32_t, size_t> group_of;
+      for (size_t g = 0; g < v.size(); ++g) {
+        const YAML::Node grp = v[g];
+        if (!grp.IsSequence() || grp.size() == 0) {
+          r_.error(grp, "each group of '" + vwhere + "' must be a non-empty list of nodes");
+          ok = false;
+          continue;
+        }
+        std::vector<NodeId> members;
+        for (size_t i = 0; i < grp.size(); ++i) {
+          auto id = node_ref(grp[i], where_at(where_at(vwhere, g), i));
+          if (!id) {
+            ok = false;
+            continue;
+          }
+          auto [it, fresh] = group_of.try_emplace(id->value, g);
+          if (!fresh) {
+            r_.error(grp[i], "node '" + s_.nodes[id->value] + "' appears twice in the partition (" +
+                                 (it->second == g ? "in the same group" : "also in group " + std::to_string(it->second)) +
+                                 ")");
+            ok = false;
+            continue;
+          }
+          members.push_back(*id);
+        }
+        f.groups.push_back(std::move(members));
+      }
+      break;
+    }
+    case T::kCut:
+    case T::kClog: {
+      if (f.type == T::kClog && !f.for_) {
+        r_.require(n, "for", where);
+        ok = false;
+      }
+      if (v.IsMap()) {
+        if (!r_.check_map(v, vwhere, {"from", "to"}) || !r_.require(v, "from", vwhere) || !r_.require(v, "to", vwhere)) {
+          ok = false;
+          break;
+        }
+        auto from = node_ref(v["from"], YamlReader::join(vwhere, "from"));
+        auto to = node_ref(v["to"], YamlReader::join(vwhere, "to"));
+        if (!from || !to) {
+          ok = false;
+          break;
+        }
+        if (*from == *to) {
+          r_.error(v, "'" + vwhere + "' must join two different nodes");
+          ok = false;
+          break;
+        }
+        f.from = *from;
+        f.to = *to;
+        f.link = true;
+      } else if (f.type == T::kClog) {
+        auto t = target(v, vwhere);
+        if (!t) {
+          ok = false;
+          break;
+        }
+        f.target = *t;
+      } else {
+        r_.error(v, "'" + vwhere + "' must be {from: A, to: B} (A can no longer reach B)");
+        ok = false;
+      }
+      break;
+    }
+    case T::kHeal: {
+      auto s = r_.string(v, vwhere);
+      if (s && *s != "all") {
+        r_.error(v, "'" + vwhere + "' must be 'all' (heal removes every partition and cut)");
+        ok = false;
+      }
+      break;
+    }
+    case T::kClockJump:
+    case T::kClockDrift: {
+      auto t = target(v, vwhere);
+      if (!t) ok = false;
+      else f.target = *t;
+      const bool has_jump = static_cast<bool>(n["jump"]);
+      const bool has_drift = static_cast<bool>(n["drift_ppm"]);
+      if (has_jump == has_drift) {
+        r_.error(n, "'" + std::string(where) + "' needs exactly one of 'jump' (e.g. -50ms) or 'drift_ppm' (e.g. 200)");
+        ok = false;
+        break;
+      }
+      if (has_jump) {
+        auto j = r_.duration(n["jump"], YamlReader::join(where, "jump"), true);
+        ok = ok && j.has_value();
+        f.jump = j.value_or(Duration{0});
+      } else {
+        f.type = T::kClockDrift;
+        auto p = r_.integer(n["drift_ppm"], YamlReader::join(where, "drift_ppm"), -NodeClock::kPpmLimit, NodeClock::kPpmLimit);
+        ok = ok && p.has_value();
+        f.drift_ppm = p.value_or(0);
+      }
+      break;
+    }
+  }
+  if (ok) s_.faults.push_back(std::move(f));
+}
+
+void Loader::nemesis(const YAML::Node& n) {
+  using K = NemesisSpec::Kind;
+  if (!r_.check_map(n, "nemesis", {"faults", "interval", "duration", "max_down", "from", "until", "lose_unsynced"})) return;
+  NemesisSpec m;
+  bool ok = r_.require(n, "faults", "nemesis") && r_.require(n, "until", "nemesis");
+  if (!ok) return;
+  static const std::vector<std::pair<std::string_view, K>> kKinds = {
+      {"crash", K::kCrash}, {"pause", K::kPause}, {"partition", K::kPartition}, {"isolate", K::kIsolate}, {"clog", K::kClog}};
+  const YAML::Node kinds = n["faults"];
+  if (!kinds.IsSequence() || kinds.size() == 0) {
+    r_.error(kinds, "'nemesis.faults' must be a non-empty list, e.g. [crash, partition]");
+    return;
+  }
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    auto s = r_.string(kinds[i], where_at("nemesis.faults", i));
+    if (!s) {
+      ok = false;
+      continue;
+    }
+    auto it = std::find_if(kKinds.begin(), kKinds.end(), [&](const auto& p) { return p.first == *s; });
+    if (it == kKinds.end()) {
+      const std::string hint = closest(*s, {"crash", "pause", "partition", "isolate", "clog"});
+      r_.error(kinds[i], "unknown nemesis fault '" + *s + "'" +
+                             (hint.empty() ? " (expected crash, pause, partition, isolate or clog)"
+                                           : "; did you mean '" + hint + "'?"));
+      ok = false;
+      continue;
+    }
+    m.kinds.push_back(it->second);
+  }
+  m.interval_min = m.interval_max = seconds(1);
+  if (auto v = n["interval"]) {
+    auto r = r_.duration_range(v, "nemesis.interval");
+    if (r && r->first.ns <= 0) {
+      r_.error(v, "'nemesis.interval' must be positive");
+      r.reset();
+    }
+    ok = ok && r.has_value();
+    if (r) std::tie(m.interval_min, m.interval_max) = *r;
+  }
+  m.duration_min = m.duration_max = milliseconds(500);
+  if (auto v = n["duration"]) {
+    auto r = r_.duration_range(v, "nemesis.duration");
+    if (r && r->first.ns <= 0) {
+      r_.error(v, "'nemesis.duration' must be positive");
+      r.reset();
+    }
+    ok = ok && r.has_value();
+    if (r) std::tie(m.duration_min, m.duration_max) = *r;
+  }
+  if (auto v = n["max_down"]) {
+    auto d = r_.integer(v, "nemesis.max_down", 0, static_cast<int64_t>(s_.nodes.size()) - 1);
+    ok = ok && d.has_value();
+    m.max_down = static_cast<uint32_t>(d.value_or(0));
+  }
+  if (auto v = n["from"]) {
+    auto t = time_within_run(v, "nemesis.from");
+    ok = ok && t.has_value();
+    m.from = t.value_or(Time{0});
+  }
+  auto until = time_within_run(n["until"], "nemesis.until");
+  ok = ok && until.has_value();
+  m.until = until.value_or(Time{0});
+  if (until && m.until <= m.from) {
+    r_.error(n["until"], "'nemesis.until' must be after 'nemesis.from'");
+    ok = false;
+  }
+  if (auto v = n["lose_unsynced"]) {
+    auto b = r_.boolean(v, "nemesis.lose_unsynced");
+    ok = ok && b.has_value();
+    m.lose_unsynced = b.value_or(false);
+  }
+  if (ok) s_.nemesis = m;
+}
+
+void Loader::checks(const YAML::Node& n) {
+  if (!n.IsSequence()) {
+    r_.error(n, std::string("expected a list for 'checks', got ") + YamlReader::type_name(n));
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string where = where_at("checks", i);
+    const YAML::Node c = n[i];
+    analysis::CheckSpec spec;
+    spec.line = c.Mark().line + 1;
+    if (c.IsMap() && (!r_.check_map(c, where, {"name", "within"}) || !r_.require(c, "name", where))) continue;
+    // yaml-cpp Nodes have reference semantics: assigning one Node to another
+    // writes into the tree, so pick the name node in one initialisation.
+    const YAML::Node name_node = c.IsMap() ? c["name"] : c;
+    if (c.IsMap()) {
+      if (auto w = c["within"]) {
+        auto d = r_.duration(w, YamlReader::join(where, "within"));
+        if (!d) continue;
+        if (d->ns <= 0) {
+          r_.error(w, "'" + where + ".within' must be positive");
+          continue;
+        }
+        spec.within_ns = d->ns;
+      }
+    }
+    auto name = r_.string(name_node, where);
+    if (!name) continue;
+    const analysis::CheckerInfo* info = analysis::find_checker(*name);
+    if (!info) {
+      std::vector<std::string_view> names;
+      for (const auto& k : analysis::known_checkers()) names.push_back(k.name);
+      const std::string hint = closest(*name, names);
+      r_.error(name_node, "unknown check '" + *name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      continue;
+    }
+    if (!info->protocol.empty() && !s_.protocol.empty() && info->protocol != s_.protocol) {
+      r_.error(name_node, "check '" + *name + "' is for protocol " + std::string(info->protocol) + ", not " + s_.protocol);
+      continue;
+    }
+    if (spec.within_ns > 0 && info->kind != analysis::CheckKind::kLiveness) {
+      r_.error(c["within"], "'within' applies to liveness checks only; '" + *name + "' is a safety check");
+      continue;
+    }
+    if (std::any_of(s_.checks.begin(), s_.checks.end(), [&](const auto& s) { return s.name == *name; })) {
+      r_.error(name_node, "check '" + *name + "' is listed twice");
+      continue;
+    }
+    spec.name = *name;
+    s_.checks.push_back(spec);
+  }
+}
+
+void Loader::expect(const YAML::Node& n) {
+  if (!r_.check_map(n, "expect", {"violated"})) return;
+  if (auto v = n["violated"]) {
+    if (!v.IsSequence()) {
+      r_.error(v, "'expect.violated' must be a list of check names");
+      return;
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      auto name = r_.string(v[i], where_at("expect.violated", i));
+      if (!name) continue;
+      if (std::none_of(s_.checks.begin(), s_.checks.end(), [&](const auto& c) { return c.name == *name; })) {
+        r_.error(v[i], "'" + *name + "' is expected to be violated but is not among the scenario's checks");
+        continue;
+      }
+      s_.expect_violated.push_back(*name);
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<Scenario> load_scenario_text(const std::string& text, const std::string& path, Diagnostics& diag) {
+  diag.set_source(path, text);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    diag.error(e.mark.is_null() ? -1 : e.mark.line, e.mark.is_null() ? -1 : e.mark.column, "YAML syntax: " + e.msg);
+    return std::nullopt;
+  }
+  Scenario s;
+  s.path = path;
+  try {
+    Loader(diag, s).load(root);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp throws on some malformed trees while we walk them (e.g. an
+    // alias to nowhere); it is the user's input, so it is a diagnostic.
+    diag.error(e.mark.is_null() ? -1 : e.mark.line, e.mark.is_null() ? -1 : e.mark.column, e.msg);
+  }
+  if (!diag.ok()) return std::nullopt;
+  return s;
+}
+
+std::optional<Scenario> load_scenario_file(const std::string& path, Diagnostics& diag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diag.set_source(path, {});
+    diag.error(-1, -1, "cannot read scenario file");
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return load_scenario_text(ss.str(), path, diag);
+}
+
+}  // namespace dsim::scenario

@@ -1,0 +1,359 @@
+#include "sim/scenario/runner.h"
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "protocols/broadcast/broadcast.h"
+#include "sim/net/network.h"
+#include "sim/trace/fanout.h"
+#include "sim/trace/writer.h"
+
+namespace dsim::scenario {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct Action {
+  enum class Kind { kFault, kHeal, kRestart, kNemesis, kNemesisRestore } kind;
+  uint32_t index = 0;  // fault index, or nemesis fault kind
+  NodeId node;
+};
+
+class ScenarioRun final : public ActionHandler {
+ public:
+  ScenarioRun(const Scenario& s, Simulator& sim, net::Network& net)
+      : s_(s), sim_(sim), net_(net), nemesis_rng_(Rng::derive(sim.seed(), "nemesis")) {}
+
+  void schedule_all() {
+    for (uint32_t i = 0; i < s_.faults.size(); ++i) schedule(s_.faults[i].at, {Action::Kind::kFault, i, {}});
+    if (s_.nemesis) schedule(s_.nemesis->from + next_interval(), {Action::Kind::kNemesis, 0, {}});
+    schedule_workload();
+  }
+
+  void on_action(uint64_t id) override {
+    DSIM_ASSERT(id < actions_.size());
+    const Action a = actions_[id];
+    switch (a.kind) {
+      case Action::Kind::kFault: apply(s_.faults[a.index]); return;
+      case Action::Kind::kHeal: heal(); return;
+      case Action::Kind::kRestart: sim_.restart(a.node); return;
+      case Action::Kind::kNemesis: nemesis_tick(); return;
+      case Action::Kind::kNemesisRestore: nemesis_restore(a); return;
+    }
+  }
+
+ private:
+  void schedule(Time at, Action a) {
+    actions_.push_back(a);
+    sim_.schedule_action(at, actions_.size() - 1);
+  }
+
+  void schedule_workload() {
+    const WorkloadSpec& w = s_.workload;
+    if (w.broadcasts == 0) return;
+    Rng rng = Rng::derive(sim_.seed(), "workload");
+    Time t = w.start;
+    for (uint32_t k = 0; k < w.broadcasts; ++k) {
+      if (t > Time{0} + s_.duration) break;
+      NodeId to = w.from.empty() ? NodeId{static_cast<uint32_t>(rng.below(sim_.node_count()))}
+                                 : w.from[k % w.from.size()];
+      Message m;
+      m.type = broadcast::kRequest;
+      m.f[0] = k + 1;
+      sim_.inject(t, to, m);
+      t = t + Duration{rng.between(w.interval_min.ns, w.interval_max.ns)};
+    }
+  }
+
+  std::optional<NodeId> resolve(const Target& t, std::string_view fault) {
+    if (t.node) return t.node;
+    for (uint32_t i = 0; i < sim_.node_count(); ++i) {
+      if (sim_.role(NodeId{i}) == t.role) return NodeId{i};
+    }
+    const std::string reason = "no node has role " + t.role;
+    sim_.emit_global("fault_skipped", {{"fault", fault}, {"reason", std::string_view(reason)}});
+    return std::nullopt;
+  }
+
+  std::string groups_text(const std::vector<std::vector<NodeId>>& groups) {
+    std::string out;
+    std::vector<bool> named(sim_.node_count(), false);
+    for (const auto& g : groups) {
+      if (!out.empty()) out += '|';
+      for (size_t i = 0; i < g.size(); ++i) {
+        out += (i ? "," : "") + sim_.name(g[i]);
+        named[g[i].value] = true;
+      }
+    }
+    std::string rest;
+    for (uint32_t i = 0; i < sim_.node_count(); ++i) {
+      if (!named[i]) rest += (rest.empty() ? "" : ",") + sim_.name(NodeId{i});
+    }
+    if (!rest.empty()) out += "|" + rest;
+    return out;
+  }
+
+  void partition(const std::vector<std::vector<NodeId>>& groups, std::string_view kind) {
+    net_.partition(groups);
+    const std::string text = groups_text(groups);
+    sim_.emit_global(kind, {{"groups", std::string_view(text)}});
+  }
+
+  void heal() {
+    net_.heal();
+    sim_.emit_global("heal", {});
+  }
+
+  void apply(const FaultSpec& f) {
+    using T = FaultSpec::Type;
+    switch (f.type) {
+      case T::kCrash:
+        if (auto n = resolve(f.target, "crash")) {
+          sim_.crash(*n, f.lose_unsynced);
+          if (f.restart_after) schedule(sim_.now() + *f.restart_after, {Action::Kind::kRestart, 0, *n});
+        }
+        return;
+      case T::kRestart:
+        if (auto n = resolve(f.target, "restart")) sim_.restart(*n);
+        return;
+      case T::kPause:
+        if (auto n = resolve(f.target, "pause")) sim_.pause(*n, *f.for_);
+        return;
+      case T::kPartition:
+        partition(f.groups, "partition");
+        break;
+      case T::kIsolate:
+        if (auto n = resolve(f.target, "isolate")) {
+          partition({{*n}}, "isolate");
+        } else {
+          return;
+        }
+        break;
+      case T::kCut:
+        net_.cut(f.from, f.to);
+        sim_.emit_global("cut", {{"from", std::string_view(sim_.name(f.from))}, {"to", std::string_view(sim_.name(f.to))}});
+        break;
+      case T::kHeal:
+        heal();
+        return;
+      case T::kClog:
+        if (f.link) {
+          net_.clog_link(f.from, f.to, sim_.now() + *f.for_);
+          sim_.emit_global("clog", {{"from", std::string_view(sim_.name(f.from))},
+                                    {"to", std::string_view(sim_.name(f.to))},
+                                    {"for_ns", f.for_->ns}});
+        } else if (auto n = resolve(f.target, "clog")) {
+          net_.clog_node(*n, sim_.now() + *f.for_);
+          sim_.emit_global("clog", {{"target", std::string_view(sim_.name(*n))}, {"for_ns", f.for_->ns}});
+        }
+        return;
+      case T::kClockJump:
+        if (auto n = resolve(f.target, "clock")) sim_.clock_jump(*n, f.jump);
+        return;
+      case T::kClockDrift:
+        if (auto n = resolve(f.target, "clock")) sim_.clock_drift(*n, f.drift_ppm);
+        return;
+    }
+    // Partitions with a duration heal themselves.
+    if (f.for_) schedule(sim_.now() + *f.for_, {Action::Kind::kHeal, 0, {}});
+  }
+
+  // ---- Random nemesis (STYLE.md 10): faults within a budget, all over by
+  // `until`, so the run ends with a quiet phase for liveness checks.
+
+  Duration next_interval() {
+    const NemesisSpec& m = *s_.nemesis;
+    return Duration{nemesis_rng_.between(m.interval_min.ns, m.interval_max.ns)};
+  }
+
+  std::optional<NodeId> pick_live_node() {
+    std::vector<NodeId> live;
+    for (uint32_t i = 0; i < sim_.node_count(); ++i) {
+      if (sim_.is_up(NodeId{i}) && !sim_.is_paused(NodeId{i})) live.push_back(NodeId{i});
+    }
+    if (live.empty()) return std::nullopt;
+    return live[nemesis_rng_.below(live.size())];
+  }
+
+  void nemesis_tick() {
+    const NemesisSpec& m = *s_.nemesis;
+    const Time now = sim_.now();
+    if (now >= m.until) return;
+    using K = NemesisSpec::Kind;
+    const K kind = m.kinds[nemesis_rng_.below(m.kinds.size())];
+    const Duration want{nemesis_rng_.between(m.duration_min.ns, m.duration_max.ns)};
+    const Duration dur = std::min(want, m.until - now);
+    const bool budget = down_.size() < m.max_down;
+    if (dur.ns > 0) {
+      switch (kind) {
+        case K::kCrash:
+        case K::kPause:
+          if (!budget) break;
+          if (auto n = pick_live_node()) {
+            down_.insert(n->value);
+            if (kind == K::kCrash) {
+              sim_.crash(*n, m.lose_unsynced);
+            } else {
+              sim_.pause(*n, dur);
+            }
+            schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), *n});
+          }
+          break;
+        case K::kPartition:
+        case K::kIsolate: {
+          if (partitioned_ || sim_.node_count() < 2) break;
+          std::vector<NodeId> order;
+          for (uint32_t i = 0; i < sim_.node_count(); ++i) order.push_back(NodeId{i});
+          for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[nemesis_rng_.below(i + 1)]);
+          const size_t cut = kind == K::kIsolate ? 1 : 1 + nemesis_rng_.below(order.size() - 1);
+          std::vector<NodeId> side(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
+          std::sort(side.begin(), side.end());
+          partition({side}, kind == K::kIsolate ? "isolate" : "partition");
+          partitioned_ = true;
+          schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), {}});
+          break;
+        }
+        case K::kClog:
+          if (auto n = pick_live_node()) {
+            net_.clog_node(*n, now + dur);
+            sim_.emit_global("clog", {{"target", std::string_view(sim_.name(*n))}, {"for_ns", dur.ns}});
+          }
+          break;
+      }
+    }
+    const Time next = now + next_interval();
+    if (next < m.until) schedule(next, {Action::Kind::kNemesis, 0, {}});
+  }
+
+  void nemesis_restore(const Action& a) {
+    using K = NemesisSpec::Kind;
+    switch (static_cast<K>(a.index)) {
+      case K::kCrash:
+        sim_.restart(a.node);
+        down_.erase(a.node.value);
+        return;
+      case K::kPause:
+        down_.erase(a.node.value);  // the simulator resumes it by itself
+        return;
+      case K::kPartition:
+      case K::kIsolate:
+        heal();
+        partitioned_ = false;
+        return;
+      case K::kClog:
+        return;
+    }
+  }
+
+  const Scenario& s_;
+  Simulator& sim_;
+  net::Network& net_;
+  Rng nemesis_rng_;
+  std::vector<Action> actions_;
+  std::set<uint32_t> down_;
+  bool partitioned_ = false;
+};
+
+NodeFactory factory_for(const Scenario& s) {
+  DSIM_ASSERT(s.protocol == "broadcast");
+  const broadcast::Config cfg = s.broadcast;
+  return [cfg](NodeId) { return broadcast::make_node(cfg); };
+}
+
+}  // namespace
+
+std::string trace_header(const Scenario& s, uint64_t seed, const std::string& dsim_version) {
+  // No dsim version here: the trace of a behaviour-preserving release must
+  // hash the same (the golden test pins these bytes).
+  (void)dsim_version;
+  Json j;
+  j["scenario"] = s.path;
+  j["name"] = s.name;
+  j["protocol"] = s.protocol;
+  j["seed"] = std::to_string(seed);
+  j["nodes"] = s.nodes;
+  Json checks = Json::array();
+  for (const auto& c : s.checks) {
+    Json cj;
+    cj["name"] = c.name;
+    if (c.within_ns > 0) cj["within_ns"] = c.within_ns;
+    checks.push_back(cj);
+  }
+  j["checks"] = checks;
+  j["expect_violated"] = s.expect_violated;
+  std::string text = j.dump();
+  DSIM_ASSERT(text.size() >= 2);
+  return text.substr(1, text.size() - 2);
+}
+
+RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
+  RunReport report;
+  report.seed = opt.seed;
+  const auto n = static_cast<uint32_t>(s.nodes.size());
+  Simulator sim(opt.seed);
+  net::Network net(n, opt.seed, s.network);
+  for (const LinkOverride& l : s.links) net.set_link(l.from, l.to, l.spec);
+  if (s.topology) {
+    net::Topology topo;
+    const auto err = net::Topology::build(static_cast<uint32_t>(s.topology->zone_names.size()), s.topology->zone_of,
+                                          s.topology->intra, s.topology->links, &topo);
+    DSIM_ASSERT_MSG(!err, "the loader validated the topology");
+    net.set_topology(std::move(topo));
+  }
+  const NodeFactory factory = factory_for(s);
+  for (uint32_t i = 0; i < n; ++i) {
+    sim.add_node(s.nodes[i], factory, NodeClock(s.clocks[i].offset, s.clocks[i].drift_ppm));
+  }
+  sim.set_network(&net);
+
+  std::vector<std::unique_ptr<analysis::Checker>> checkers;
+  trace::Fanout fanout(s.nodes);
+  for (const auto& c : s.checks) {
+    checkers.push_back(analysis::make_checker(c));
+    fanout.add(checkers.back().get());
+  }
+  std::unique_ptr<trace::JsonlWriter> writer;
+  if (opt.fingerprint || !opt.trace_path.empty()) {
+    writer = std::make_unique<trace::JsonlWriter>(s.nodes, trace_header(s, opt.seed, opt.dsim_version));
+    if (!opt.trace_path.empty()) {
+      report.trace_error = writer->open(opt.trace_path);
+      if (!report.trace_error.empty()) return report;
+    }
+    fanout.also_write_to(writer.get());
+  }
+  sim.set_sink(&fanout);
+
+  ScenarioRun run(s, sim, net);
+  sim.set_action_handler(&run);
+  run.schedule_all();
+  const Duration until = opt.until.value_or(s.duration);
+  const RunResult rr = sim.run(Time{0} + until, s.max_events);
+  const SimCounters& c = sim.counters();
+  sim.emit_global("end", {{"events", static_cast<int64_t>(c.events)},
+                          {"sent", static_cast<int64_t>(c.sent)},
+                          {"delivered", static_cast<int64_t>(c.delivered)},
+                          {"dropped", static_cast<int64_t>(c.dropped)},
+                          {"duplicated", static_cast<int64_t>(c.duplicated)},
+                          {"budget_exhausted", rr.budget_exhausted}});
+  report.end = rr.end;
+  report.budget_exhausted = rr.budget_exhausted;
+  report.counters = c;
+  for (auto& ch : checkers) {
+    report.checks.push_back(ch->finish());
+    if (report.checks.back().status == analysis::Status::kViolated) report.violated.push_back(report.checks.back().name);
+  }
+  std::vector<std::string> got = report.violated, want = s.expect_violated;
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  report.as_expected = got == want;
+  if (writer) {
+    report.trace_error = writer->finish();
+    report.trace_sha256 = writer->sha256_hex();
+    report.trace_lines = writer->lines();
+  }
+  return report;
+}
+
+}  // namespace dsim::scenario

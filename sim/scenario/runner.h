@@ -1,0 +1,44 @@
+// Wires a validated Scenario into a simulation and runs it: the simulator,
+// the network, the protocol's nodes, scripted faults, the random nemesis,
+// the workload, online checkers and the trace. This is the one place that
+// knows all of them (STYLE.md, dependency rules).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/checker.h"
+#include "sim/core/simulator.h"
+#include "sim/scenario/spec.h"
+
+namespace dsim::scenario {
+
+struct RunOptions {
+  uint64_t seed = 0;
+  std::optional<Duration> until;  // overrides the scenario's duration
+  std::string trace_path;         // empty: no file
+  bool fingerprint = true;        // format the trace to hash it even without a file
+  std::string dsim_version;
+};
+
+struct RunReport {
+  uint64_t seed = 0;
+  Time end;
+  bool budget_exhausted = false;
+  SimCounters counters;
+  std::vector<analysis::CheckResult> checks;
+  std::vector<std::string> violated;  // names, in check order
+  bool as_expected = false;
+  std::string trace_sha256;  // empty when fingerprint was off
+  uint64_t trace_lines = 0;
+  std::string trace_error;   // non-empty: the trace file could not be written
+};
+
+RunReport run_scenario(const Scenario& s, const RunOptions& opt);
+
+// The trace header's members (JSON text without braces): everything an
+// offline `dsim check` needs to judge the trace the way the run did.
+std::string trace_header(const Scenario& s, uint64_t seed, const std::string& dsim_version);
+
+}  // namespace dsim::scenario

@@ -1,0 +1,103 @@
+// A scenario after validation: every field typed, every name resolved to a
+// NodeId, every duration in integer nanoseconds. Nothing here can be
+// invalid; the loader refuses to build one that would be.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/checker.h"
+#include "protocols/broadcast/broadcast.h"
+#include "sim/core/clock.h"
+#include "sim/core/ids.h"
+#include "sim/core/prng.h"
+#include "sim/core/time.h"
+#include "sim/net/network.h"
+#include "sim/net/topology.h"
+
+namespace dsim::scenario {
+
+inline constexpr int kScenarioVersion = 1;
+
+struct ClockSpec {
+  Duration offset{0};
+  int64_t drift_ppm = 0;
+};
+
+struct LinkOverride {
+  NodeId from;
+  NodeId to;
+  net::LinkSpec spec;
+};
+
+struct TopologySpec {
+  std::vector<std::string> zone_names;
+  std::vector<uint32_t> zone_of;  // per node
+  std::vector<Duration> intra;    // per zone
+  std::vector<net::ZoneLink> links;
+};
+
+// Who a fault hits: a fixed node, or whichever node holds a role when the
+// fault fires (resolved then, lowest id first).
+struct Target {
+  std::optional<NodeId> node;
+  std::string role;
+};
+
+struct FaultSpec {
+  enum class Type { kCrash, kRestart, kPause, kPartition, kIsolate, kCut, kHeal, kClog, kClockJump, kClockDrift };
+  Type type = Type::kCrash;
+  Time at;
+  int line = 0;
+  Target target;                              // crash, restart, pause, isolate, clog (node), clock
+  std::optional<Duration> for_;               // pause, clog; partition/isolate/cut: heal after
+  std::optional<Duration> restart_after;      // crash
+  bool lose_unsynced = false;                 // crash
+  std::vector<std::vector<NodeId>> groups;    // partition
+  NodeId from, to;                            // cut, clog of a link
+  bool link = false;                          // clog of a link rather than a node
+  Duration jump{0};                           // clock jump
+  int64_t drift_ppm = 0;                      // clock drift
+};
+
+struct NemesisSpec {
+  enum class Kind { kCrash, kPause, kPartition, kIsolate, kClog };
+  std::vector<Kind> kinds;
+  Duration interval_min{0}, interval_max{0};
+  Duration duration_min{0}, duration_max{0};
+  uint32_t max_down = 1;
+  Time from{0};
+  Time until{0};
+  bool lose_unsynced = false;
+};
+
+struct WorkloadSpec {
+  uint32_t broadcasts = 0;
+  std::vector<NodeId> from;  // empty: any node, drawn from the workload stream
+  Time start{0};
+  Duration interval_min{0}, interval_max{0};
+};
+
+struct Scenario {
+  std::string path;
+  std::string name;
+  std::string description;
+  std::string protocol;
+  std::optional<uint64_t> seed;
+  Duration duration{0};
+  uint64_t max_events = 100'000'000;
+  std::vector<std::string> nodes;
+  std::vector<ClockSpec> clocks;  // per node
+  broadcast::Config broadcast;
+  net::LinkSpec network;
+  std::vector<LinkOverride> links;
+  std::optional<TopologySpec> topology;
+  WorkloadSpec workload;
+  std::vector<FaultSpec> faults;
+  std::optional<NemesisSpec> nemesis;
+  std::vector<analysis::CheckSpec> checks;
+  std::vector<std::string> expect_violated;  // empty: every check must hold
+};
+
+}  // namespace dsim::scenario

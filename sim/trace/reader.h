@@ -1,0 +1,42 @@
+// Reads a JSON Lines trace back into events, strictly: the first line must
+// be the meta header of a schema version this build understands, every line
+// must be an object with integer "t" >= 0, string "node" and string "kind",
+// and time must never go backwards. Errors name file:line:col.
+//
+// Field values that are not integers, strings or booleans (the header's
+// arrays, a student's nested objects) are kept as their JSON text, so
+// readers ignore what they do not know instead of failing on it.
+#pragma once
+#include <fstream>
+#include <string>
+
+#include "sim/trace/event.h"
+
+namespace dsim::trace {
+
+class Reader {
+ public:
+  // Returns an error message, or empty.
+  std::string open(const std::string& path);
+  // Reads the next event. Returns false at the end of the file or on error;
+  // then error() tells which (empty at a clean end).
+  bool next(Event* out);
+  const std::string& error() const { return error_; }
+  // The header (valid after open() succeeded).
+  const Event& meta() const { return meta_; }
+  uint64_t line() const { return line_no_; }
+
+ private:
+  bool parse_line(const std::string& text, Event* out);
+  void fail(size_t column, const std::string& msg);
+
+  std::string path_;
+  std::ifstream in_;
+  std::string text_;
+  std::string error_;
+  Event meta_;
+  uint64_t line_no_ = 0;
+  int64_t last_t_ = 0;
+};
+
+}  // namespace dsim::trace
