@@ -11,6 +11,7 @@
 // position, so cancel and re-arm are O(log n) in place, with no tombstones
 // left to bloat the queue.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -318,7 +318,7 @@ void Loader::topology(const YAML::Node& n) {
   if (!r_.check_map(n, "network.topology", {"zones", "intra_zone", "links"})) return;
   if (!r_.require(n, "zones", "network.topology")) return;
   const YAML::Node zones = n["zones"];
-  if (!r_.check_map(zones, "network.topology.zones", {})) return;
+  if (!r_.check_free_map(zones, "network.topology.zones")) return;
   TopologySpec t;
   t.zone_of.assign(s_.nodes.size(), UINT32_MAX);
   Duration intra{0};

@@ -62,14 +62,25 @@ void YamlReader::error(const YAML::Node& at, const std::string& msg) {
   error_mark(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), msg, len);
 }
 
+bool YamlReader::check_free_map(const YAML::Node& n, std::string_view where) {
+  return check_keys(n, where, nullptr);
+}
+
 bool YamlReader::check_map(const YAML::Node& n, std::string_view where,
                            std::initializer_list<std::string_view> allowed) {
+  return check_keys(n, where, &allowed);
+}
+
+bool YamlReader::check_keys(const YAML::Node& n, std::string_view where,
+                            const std::initializer_list<std::string_view>* allowed_keys) {
   if (!n.IsMap()) {
     error(n, "expected a mapping for '" + std::string(where.empty() ? "the scenario" : where) + "', got " +
                  type_name(n));
     return false;
   }
   std::map<std::string, int> first_line;
+  const std::initializer_list<std::string_view> none;
+  const auto& allowed = allowed_keys ? *allowed_keys : none;
   const std::vector<std::string_view> candidates(allowed);
   for (auto it = n.begin(); it != n.end(); ++it) {
     const YAML::Node& k = it->first;
@@ -88,7 +99,7 @@ bool YamlReader::check_map(const YAML::Node& n, std::string_view where,
                    "' (first defined at line " + std::to_string(pos->second) + ")");
       continue;
     }
-    if (key.starts_with("x-")) continue;  // extensions, ignored (Compose-style)
+    if (!allowed_keys || key.starts_with("x-")) continue;  // free keys; x-: extensions (Compose-style)
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string msg = "unknown key '" + key + "'" +
                       (where.empty() ? std::string(" at the top level") : " in '" + std::string(where) + "'");

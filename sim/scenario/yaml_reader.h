@@ -31,6 +31,9 @@ class YamlReader {
   // with "x-"), with no duplicates and no merge keys. Returns false when `n`
   // is not a mapping.
   bool check_map(const YAML::Node& n, std::string_view where, std::initializer_list<std::string_view> allowed);
+  // A mapping whose keys are the user's own names (zones, nodes): checks
+  // only for duplicates and merge keys.
+  bool check_free_map(const YAML::Node& n, std::string_view where);
   // Reports a missing required key at the map's position.
   bool require(const YAML::Node& map, std::string_view key, std::string_view where);
 
@@ -46,6 +49,8 @@ class YamlReader {
   static const char* type_name(const YAML::Node& n);
 
  private:
+  bool check_keys(const YAML::Node& n, std::string_view where,
+                  const std::initializer_list<std::string_view>* allowed);
   std::optional<std::string> scalar(const YAML::Node& n, std::string_view where, std::string_view expected);
   Diagnostics& diag_;
 };

@@ -1,0 +1,235 @@
+// The node runtime: timers, crashes, restarts, pauses and clocks behave as
+// the node API promises (sim/core/node.h, simulator.h).
+#include <doctest/doctest.h>
+
+#include "sim/core/simulator.h"
+#include "sim/net/network.h"
+#include "test_support.h"
+
+using namespace dsim;
+using dsim::testing::RecordingSink;
+using dsim::testing::ScriptNode;
+
+namespace {
+net::LinkSpec constant_link(Duration d) {
+  net::LinkSpec s;
+  s.latency = net::LatencyModel::constant(d);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("simulator: a cancelled timer never fires; the other does, on time") {
+  Simulator sim(1);
+  net::Network net(1, 1, constant_link(milliseconds(1)));
+  sim.set_network(&net);
+  std::vector<std::pair<uint64_t, int64_t>> fired;
+  sim.add_node("a", [&](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->start = [](Context& c) {
+      c.set_timer(milliseconds(10), 1);
+      const TimerId doomed = c.set_timer(milliseconds(5), 2);
+      CHECK(c.cancel_timer(doomed));
+      CHECK_FALSE(c.cancel_timer(doomed));  // second cancel: already gone
+    };
+    n->timer = [&](Context& c, TimerId, uint64_t tag) { fired.push_back({tag, c.now().ns}); };
+    return n;
+  });
+  sim.run(Time{0} + seconds(1));
+  REQUIRE(fired.size() == 1);
+  CHECK(fired[0].first == 1);
+  CHECK(fired[0].second == milliseconds(10).ns);
+}
+
+TEST_CASE("simulator: messages arriving at the same instant are delivered in send order") {
+  Simulator sim(1);
+  net::Network net(2, 1, constant_link(milliseconds(1)));
+  sim.set_network(&net);
+  std::vector<int64_t> got;
+  sim.add_node("a", [](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->start = [](Context& c) {
+      for (int i = 0; i < 50; ++i) {
+        Message m;
+        m.f[0] = i;
+        c.send(NodeId{1}, m);
+      }
+    };
+    return n;
+  });
+  sim.add_node("b", [&](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->message = [&](Context&, NodeId, const Message& m) { got.push_back(m.f[0]); };
+    return n;
+  });
+  sim.run(Time{0} + seconds(1));
+  REQUIRE(got.size() == 50);
+  for (int i = 0; i < 50; ++i) CHECK(got[i] == i);
+}
+
+TEST_CASE("simulator: a crash loses volatile state and keeps durable state") {
+  for (const bool lose_unsynced : {false, true}) {
+    CAPTURE(lose_unsynced);
+    Simulator sim(1);
+    net::Network net(1, 1, constant_link(milliseconds(1)));
+    sim.set_network(&net);
+    int objects_built = 0;
+    std::optional<std::string> synced_after, unsynced_after;
+    int volatile_after = -1;
+    sim.add_node("a", [&](NodeId) {
+      ++objects_built;
+      auto n = std::make_unique<ScriptNode>();
+      auto counter = std::make_shared<int>(0);
+      n->start = [counter](Context& c) {
+        *counter = 42;
+        c.storage().put("synced", "yes");
+        c.storage().sync();
+        c.storage().put("unsynced", "maybe");
+      };
+      n->recover = [&, counter](Context& c) {
+        volatile_after = *counter;
+        synced_after = c.storage().get("synced");
+        unsynced_after = c.storage().get("unsynced");
+      };
+      return n;
+    });
+    sim.run(Time{0} + milliseconds(1));
+    sim.crash(NodeId{0}, lose_unsynced);
+    CHECK_FALSE(sim.is_up(NodeId{0}));
+    sim.restart(NodeId{0});
+    CHECK(objects_built == 2);
+    CHECK(volatile_after == 0);  // a fresh object: the 42 is gone
+    CHECK(synced_after == std::optional<std::string>("yes"));
+    if (lose_unsynced) {
+      CHECK_FALSE(unsynced_after.has_value());
+    } else {
+      CHECK(unsynced_after == std::optional<std::string>("maybe"));
+    }
+  }
+}
+
+TEST_CASE("simulator: a crashed node's timers die with it and messages to it are dropped") {
+  Simulator sim(1);
+  net::Network net(2, 1, constant_link(milliseconds(1)));
+  sim.set_network(&net);
+  RecordingSink sink;
+  sim.set_sink(&sink);
+  int b_timers = 0, b_messages = 0;
+  sim.add_node("a", [](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->start = [](Context& c) { c.set_timer(milliseconds(20), 1); };
+    n->timer = [](Context& c, TimerId, uint64_t) { c.send(NodeId{1}, Message{}); };
+    return n;
+  });
+  sim.add_node("b", [&](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->start = [](Context& c) { c.set_timer(milliseconds(30), 1); };
+    n->timer = [&](Context&, TimerId, uint64_t) { ++b_timers; };
+    n->message = [&](Context&, NodeId, const Message&) { ++b_messages; };
+    return n;
+  });
+  sim.run(Time{0} + milliseconds(10));
+  sim.crash(NodeId{1}, false);
+  sim.run(Time{0} + seconds(1));
+  CHECK(b_timers == 0);
+  CHECK(b_messages == 0);
+  CHECK(sim.counters().dropped == 1);
+  CHECK(sink.count("drop") == 1);
+}
+
+TEST_CASE("simulator: a pause delays messages and timers but never drops them") {
+  Simulator sim(1);
+  net::Network net(2, 1, constant_link(milliseconds(1)));
+  sim.set_network(&net);
+  std::vector<int64_t> arrivals;
+  int64_t timer_at = -1;
+  sim.add_node("sender", [](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->start = [](Context& c) { c.set_timer(milliseconds(10), 1); };
+    n->timer = [](Context& c, TimerId, uint64_t) {
+      c.send(NodeId{1}, Message{});
+      if (c.now() < Time{0} + milliseconds(200)) c.set_timer(milliseconds(10), 1);
+    };
+    return n;
+  });
+  sim.add_node("paused", [&](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->start = [](Context& c) { c.set_timer(milliseconds(60), 9); };
+    n->message = [&](Context& c, NodeId, const Message&) { arrivals.push_back(c.now().ns); };
+    n->timer = [&](Context& c, TimerId, uint64_t) { timer_at = c.now().ns; };
+    return n;
+  });
+  sim.run(Time{0} + milliseconds(50));
+  sim.pause(NodeId{1}, milliseconds(100));  // paused over [50ms, 150ms)
+  sim.run(Time{0} + seconds(1));
+  CHECK(arrivals.size() == 20);  // every message sent at 10, 20, ..., 200ms arrives
+  CHECK(sim.counters().dropped == 0);
+  CHECK(timer_at == milliseconds(150).ns);  // its 60ms timer waited for the resume
+  int at_resume = 0;
+  for (int64_t t : arrivals) {
+    CHECK((t < milliseconds(50).ns || t >= milliseconds(150).ns));
+    at_resume += t == milliseconds(150).ns ? 1 : 0;
+  }
+  CHECK(at_resume == 10);  // those that arrived at 51..141ms, handed over at resume
+}
+
+TEST_CASE("simulator: clock drift scales timers and now(); a jump moves now() only") {
+  Simulator sim(1);
+  net::Network net(1, 1, constant_link(milliseconds(1)));
+  sim.set_network(&net);
+  std::vector<std::pair<int64_t, int64_t>> fired;  // (global, local)
+  sim.add_node("fast", [&](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->start = [](Context& c) { c.set_timer(milliseconds(100), 1); };
+    n->timer = [&](Context& c, TimerId, uint64_t tag) {
+      fired.push_back({sim.now().ns, c.now().ns});
+      if (tag == 1) c.set_timer(milliseconds(100), 2);
+    };
+    return n;
+  }, NodeClock(milliseconds(5), 100'000));  // starts 5ms ahead, runs 10% fast
+  sim.run(Time{0} + milliseconds(95));
+  CHECK(sim.local_time(NodeId{0}).ns == milliseconds(5).ns + milliseconds(95).ns + milliseconds(95).ns / 10);
+  sim.clock_jump(NodeId{0}, milliseconds(-50));
+  sim.run(Time{0} + seconds(1));
+  REQUIRE(fired.size() == 2);
+  // 100ms local at 1.1x = 90909091ns global (rounded up: never early).
+  CHECK(fired[0].first == 90'909'091);
+  CHECK(fired[0].second >= milliseconds(105).ns);
+  // The jump at 95ms did not move the second timer, armed at 90.9ms.
+  CHECK(fired[1].first == 90'909'091 * 2);
+  CHECK(fired[1].second == fired[1].first + fired[1].first / 10 + milliseconds(5).ns - milliseconds(50).ns);
+}
+
+TEST_CASE("simulator: the same seed replays the same run; inputs bypass the network") {
+  auto run = [](uint64_t seed) {
+    Simulator sim(seed);
+    net::LinkSpec link;
+    link.latency = net::LatencyModel::uniform(milliseconds(1), milliseconds(9));
+    link.drop = Ratio{1, 10};
+    net::Network net(3, seed, link);
+    sim.set_network(&net);
+    RecordingSink sink;
+    sim.set_sink(&sink);
+    for (int i = 0; i < 3; ++i) {
+      sim.add_node("n" + std::to_string(i), [](NodeId self) {
+        auto n = std::make_unique<ScriptNode>();
+        n->message = [self](Context& c, NodeId, const Message& m) {
+          if (m.f[0] < 200) {
+            Message next = m;
+            ++next.f[0];
+            c.send(NodeId{(self.value + 1 + static_cast<uint32_t>(c.rng().below(2))) % 3}, next);
+          }
+        };
+        return n;
+      });
+    }
+    for (int k = 0; k < 5; ++k) sim.inject(Time{0} + milliseconds(k), NodeId{0}, Message{});
+    sim.run(Time{0} + seconds(10));
+    std::vector<std::tuple<int64_t, uint32_t, std::string>> out;
+    for (const auto& e : sink.events) out.emplace_back(e.t, e.node, e.kind);
+    return out;
+  };
+  const auto a = run(5), b = run(5), c = run(6);
+  CHECK(a.size() > 100);
+  CHECK(a == b);
+  CHECK(a != c);
+}
