@@ -150,7 +150,7 @@ void Loader::nodes(const YAML::Node& n) {
   if (n.IsScalar()) {
     auto count = r_.integer(n, "nodes", 1, kMaxNodes);
     if (!count) return;
-    for (int64_t i = 1; i <= *count; ++i) names.push_back("n" + std::to_string(i));
+    for (int64_t i = 1; i <= *count; ++i) names.push_back(std::string("n").append(std::to_string(i)));
   } else if (n.IsSequence()) {
     if (n.size() == 0 || n.size() > kMaxNodes) {
       r_.error(n, "'nodes' must list between 1 and " + std::to_string(kMaxNodes) + " names");
@@ -216,11 +216,12 @@ std::optional<net::LatencyModel> Loader::latency(const YAML::Node& n, std::strin
     if (!dist) return std::nullopt;
     auto need = [&](std::initializer_list<std::string_view> keys) {
       bool ok = true;
-      for (auto it = n.begin(); it != n.end(); ++it) {
-        const std::string k = it->first.Scalar();
+      for (const auto& kv : n) {
+        const YAML::Node key = kv.first;
+        const std::string k = key.Scalar();
         if (k == "dist" || k.starts_with("x-")) continue;
         if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-          r_.error(it->first, "'" + k + "' is not a parameter of the " + *dist + " distribution");
+          r_.error(key, "'" + k + "' is not a parameter of the " + *dist + " distribution");
           ok = false;
         }
       }
@@ -325,26 +326,28 @@ void Loader::topology(const YAML::Node& n) {
   if (auto v = n["intra_zone"]) intra = r_.duration(v, "network.topology.intra_zone").value_or(Duration{0});
   bool ok = true;
   std::map<std::string, uint32_t, std::less<>> zone_ids;
-  for (auto it = zones.begin(); it != zones.end(); ++it) {
-    const std::string zname = it->first.Scalar();
+  for (const auto& kv : zones) {
+    const YAML::Node key = kv.first;
+    const YAML::Node members = kv.second;
+    const std::string zname = key.Scalar();
     const auto zid = static_cast<uint32_t>(t.zone_names.size());
     zone_ids.emplace(zname, zid);
     t.zone_names.push_back(zname);
     t.intra.push_back(intra);
     const std::string where = "network.topology.zones." + zname;
-    if (!it->second.IsSequence()) {
-      r_.error(it->second, "expected a list of nodes for '" + where + "'");
+    if (!members.IsSequence()) {
+      r_.error(members, "expected a list of nodes for '" + where + "'");
       ok = false;
       continue;
     }
-    for (size_t i = 0; i < it->second.size(); ++i) {
-      auto id = node_ref(it->second[i], where_at(where, i));
+    for (size_t i = 0; i < members.size(); ++i) {
+      auto id = node_ref(members[i], where_at(where, i));
       if (!id) {
         ok = false;
         continue;
       }
       if (t.zone_of[id->value] != UINT32_MAX) {
-        r_.error(it->second[i], "node '" + s_.nodes[id->value] + "' is in two zones ('" +
+        r_.error(members[i], "node '" + s_.nodes[id->value] + "' is in two zones ('" +
                                     t.zone_names[t.zone_of[id->value]] + "' and '" + zname + "')");
         ok = false;
         continue;
@@ -422,17 +425,18 @@ void Loader::clocks(const YAML::Node& n) {
     return;
   }
   std::map<uint32_t, int> seen;
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar().starts_with("x-")) continue;
-    auto id = node_ref(it->first, "clocks");
+  for (const auto& kv : n) {
+    const YAML::Node key = kv.first;
+    if (key.IsScalar() && key.Scalar().starts_with("x-")) continue;
+    auto id = node_ref(key, "clocks");
     if (!id) continue;
-    if (auto [pos, fresh] = seen.try_emplace(id->value, it->first.Mark().line + 1); !fresh) {
-      r_.error(it->first, "duplicate key '" + s_.nodes[id->value] + "' in 'clocks' (first defined at line " +
+    if (auto [pos, fresh] = seen.try_emplace(id->value, key.Mark().line + 1); !fresh) {
+      r_.error(key, "duplicate key '" + s_.nodes[id->value] + "' in 'clocks' (first defined at line " +
                               std::to_string(pos->second) + ")");
       continue;
     }
     const std::string where = "clocks." + s_.nodes[id->value];
-    const YAML::Node c = it->second;
+    const YAML::Node c = kv.second;
     if (!r_.check_map(c, where, {"offset", "drift_ppm"})) continue;
     ClockSpec& spec = s_.clocks[id->value];
     if (auto v = c["offset"]) spec.offset = r_.duration(v, YamlReader::join(where, "offset"), true).value_or(Duration{0});

@@ -82,8 +82,8 @@ bool YamlReader::check_keys(const YAML::Node& n, std::string_view where,
   const std::initializer_list<std::string_view> none;
   const auto& allowed = allowed_keys ? *allowed_keys : none;
   const std::vector<std::string_view> candidates(allowed);
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    const YAML::Node& k = it->first;
+  for (const auto& kv : n) {
+    const YAML::Node k = kv.first;  // a copy: yaml-cpp's iterator proxies die with the expression
     if (!k.IsScalar()) {
       error(k, "keys in '" + std::string(where) + "' must be plain names");
       continue;

@@ -1,1 +1,130 @@
-exit 0
+#!/usr/bin/env bash
+# End-to-end checks of the dsim executable, as a user or CI drives it:
+# determinism across processes, exit codes, --json, bad inputs (file:line:col,
+# exit 3, no output file), offline `dsim check` agreeing with the run.
+# Usage: cli_test.sh PATH/TO/dsim SOURCE_DIR
+set -u
+DSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$2
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$SRC" || exit 1
+failures=0
+passes=0
+pass() { passes=$((passes + 1)); }
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+expect_exit() {  # expect_exit CODE DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$WORK/out" 2>"$WORK/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then pass; else fail "$what: exit $got, want $want"; sed 's/^/    /' "$WORK/err" >&2; fi
+}
+
+LOSSY=scenarios/teaching/broadcast-lossy.yaml
+BUG=scenarios/bugs/broadcast-no-retransmit.yaml
+
+# --- Determinism across processes -------------------------------------------
+expect_exit 0 "run seed 7 (a)" -- "$DSIM" run "$LOSSY" --seed 7 --trace "$WORK/a.jsonl"
+expect_exit 0 "run seed 7 (b)" -- "$DSIM" run "$LOSSY" --seed 7 --trace "$WORK/b.jsonl"
+expect_exit 0 "run seed 8" -- "$DSIM" run "$LOSSY" --seed 8 --trace "$WORK/c.jsonl"
+if cmp -s "$WORK/a.jsonl" "$WORK/b.jsonl"; then pass; else fail "same seed gave different trace bytes"; fi
+if cmp -s "$WORK/a.jsonl" "$WORK/c.jsonl"; then fail "seeds 7 and 8 gave the same trace"; else pass; fi
+[ -f "$WORK/a.jsonl.partial" ] && fail "a .partial file was left behind" || pass
+grep -q "reproduce: dsim run $LOSSY --seed 7" "$WORK/err" && fail "repro line missing seed 8" || true
+"$DSIM" run "$LOSSY" --seed 7 2>"$WORK/err" >/dev/null
+grep -q "^reproduce: dsim run $LOSSY --seed 7\$" "$WORK/err" && pass || fail "no one-line reproduction command"
+# A commit hash is a seed too (its first 16 hex digits).
+expect_exit 0 "commit-hash seed" -- "$DSIM" run "$LOSSY" --seed d6b7b39aa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5
+grep -q -- "--seed 15472032521556968147" "$WORK/err" && pass || fail "commit-hash seed not reduced to its u64"
+
+# --- The planted bug: expected violation -> 0; expectation removed -> 1 -----
+expect_exit 0 "planted bug with expectation" -- "$DSIM" run "$BUG" --json "$WORK/bug.json"
+python3 - "$WORK/bug.json" <<'PY' && pass || fail "--json of the planted bug"
+import json, sys
+d = json.load(open(sys.argv[1]))
+checks = {c["name"]: c for c in d["checks"]}
+assert d["schema"] == "dsim.run/1"
+assert isinstance(d["seed"], str)
+assert checks["all_delivered"]["status"] == "violated", checks
+assert checks["all_delivered"]["kind"] == "liveness"
+v = checks["all_delivered"]["violation"]
+assert v["node"] and v["message"] and v["time_ns"] > 0
+assert checks["no_duplicate_delivery"]["status"] == "held"
+assert d["outcome"] == "as_expected" and d["exit_code"] == 0
+assert d["expected"]["violated"] == ["all_delivered"]
+assert d["repro"][:3] == ["dsim", "run", "scenarios/bugs/broadcast-no-retransmit.yaml"]
+assert len(d["trace"]["sha256"]) == 64
+for k in ("sent", "delivered", "dropped", "duplicated"):
+    assert k in d["messages"]
+PY
+sed '/^expect:/,$d' "$BUG" >"$WORK/bug-unexpected.yaml"
+expect_exit 1 "planted bug without expectation" -- "$DSIM" run "$WORK/bug-unexpected.yaml"
+grep -q "^reproduce: " "$WORK/err" && pass || fail "failing run prints no reproduction line"
+# --json - writes the document alone on stdout.
+"$DSIM" run "$LOSSY" --json - 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["outcome"]=="as_expected"' \
+  && pass || fail "--json - is not one JSON document on stdout"
+# An expected violation that does not happen is a failure too.
+sed 's/^expect:.*//; s/^  violated: \[all_delivered\]//' "$BUG" | sed 's/  bug: no_retransmit//' >"$WORK/fixed.yaml"
+printf 'expect:\n  violated: [all_delivered]\n' >>"$WORK/fixed.yaml"
+expect_exit 1 "expected violation that did not happen" -- "$DSIM" run "$WORK/fixed.yaml"
+
+# --- Offline check agrees with the online run --------------------------------
+"$DSIM" run "$BUG" --seed 11 --trace "$WORK/bug.jsonl" --json "$WORK/online.json" 2>/dev/null
+expect_exit 0 "check the planted-bug trace" -- "$DSIM" check "$WORK/bug.jsonl" --json "$WORK/offline.json"
+python3 - "$WORK/online.json" "$WORK/offline.json" <<'PY' && pass || fail "offline check differs from the online run"
+import json, sys
+on, off = (json.load(open(p)) for p in sys.argv[1:3])
+assert on["checks"] == off["checks"], (on["checks"], off["checks"])
+assert on["outcome"] == off["outcome"]
+PY
+expect_exit 0 "check a correct trace" -- "$DSIM" check "$WORK/a.jsonl"
+# --checks narrows the set; the header's expectation narrows with it, so the
+# planted-bug trace judged only for duplicates (which hold) is as expected...
+expect_exit 0 "check a subset that holds" -- "$DSIM" check "$WORK/bug.jsonl" --checks no_duplicate_delivery
+# ...and a correct trace judged by a check the header expected to fail is not.
+sed '1s/"expect_violated":\[\]/"expect_violated":["all_delivered"]/' "$WORK/a.jsonl" >"$WORK/a-expect.jsonl"
+expect_exit 1 "expected violation missing offline" -- "$DSIM" check "$WORK/a-expect.jsonl" --checks all_delivered
+
+# --- Usage errors exit 2 ----------------------------------------------------
+expect_exit 2 "unknown flag" -- "$DSIM" run "$LOSSY" --sed 7
+expect_exit 2 "bad seed" -- "$DSIM" run "$LOSSY" --seed banana
+expect_exit 2 "bad --until" -- "$DSIM" run "$LOSSY" --until 5
+expect_exit 2 "unknown command" -- "$DSIM" frobnicate
+expect_exit 2 "no arguments" -- "$DSIM"
+expect_exit 2 "unknown check in --checks" -- "$DSIM" check "$WORK/a.jsonl" --checks nope
+expect_exit 2 "bad --color" -- "$DSIM" run "$LOSSY" --color sometimes
+expect_exit 0 "--version" -- "$DSIM" --version
+grep -q '^dsim 0\.' "$WORK/out" && pass || fail "--version output"
+expect_exit 0 "help run" -- "$DSIM" help run
+grep -q "Exit codes" "$WORK/out" && pass || fail "help shows no exit codes"
+
+# --- Bad scenarios exit 3 with file:line:col and leave no output file ------
+for f in tests/testdata/bad-scenarios/*.yaml; do
+  loc=$(head -1 "$f" | sed -n 's/^# expect: \([0-9]*:[0-9]*\):.*/\1/p')
+  "$DSIM" run "$f" --trace "$WORK/never.jsonl" --json "$WORK/never.json" >/dev/null 2>"$WORK/err"
+  code=$?
+  if [ "$code" -ne 3 ]; then fail "$f: exit $code, want 3"; continue; fi
+  if ! grep -q "^$f:$loc: error: " "$WORK/err"; then fail "$f: no '$f:$loc: error:' in: $(head -1 "$WORK/err")"; continue; fi
+  if [ -e "$WORK/never.jsonl" ] || [ -e "$WORK/never.json" ] || [ -e "$WORK/never.jsonl.partial" ]; then
+    fail "$f: an output file was written for an invalid scenario"; continue
+  fi
+  pass
+done
+expect_exit 3 "missing scenario file" -- "$DSIM" run "$WORK/does-not-exist.yaml"
+# NO_COLOR is respected even with --color=auto on a non-TTY; --color=always forces it.
+"$DSIM" run tests/testdata/bad-scenarios/unknown-key.yaml --color always 2>&1 | grep -q $'\x1b\[' && pass || fail "--color=always has no color"
+NO_COLOR=1 "$DSIM" run tests/testdata/bad-scenarios/unknown-key.yaml 2>&1 | grep -q $'\x1b\[' && fail "color despite NO_COLOR" || pass
+
+# --- Bad traces exit 3 with file:line:col ------------------------------------
+head -5 "$WORK/a.jsonl" >"$WORK/trunc.jsonl"
+printf '{"t":1,"node":"n1","kind":' >>"$WORK/trunc.jsonl"
+expect_exit 3 "truncated trace" -- "$DSIM" check "$WORK/trunc.jsonl"
+grep -q "trunc.jsonl:6:" "$WORK/err" && pass || fail "truncated trace error has no line number: $(cat "$WORK/err")"
+printf '{"t":0,"node":"*","kind":"meta","schema":"dsim.trace/7"}\n' >"$WORK/future.jsonl"
+expect_exit 3 "future trace schema" -- "$DSIM" check "$WORK/future.jsonl"
+printf '{"t":0,"node":"*","kind":"meta","schema":"dsim.trace/1"}\n' >"$WORK/nochecks.jsonl"
+expect_exit 4 "trace without checks" -- "$DSIM" check "$WORK/nochecks.jsonl"
+expect_exit 3 "missing trace" -- "$DSIM" check "$WORK/nope.jsonl"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -54,7 +54,7 @@ const CheckResult& find(const scenario::RunReport& r, std::string_view name) {
 
 }  // namespace
 
-TEST_CASE("no_duplicate_delivery: flags the second delivery of a message, naming node and message") {
+TEST_CASE("no_duplicate_delivery: flags the second delivery of a message naming node and message") {
   NoDuplicateDelivery c;
   c.consume(ev(10, "n2", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{3}}}));
   c.consume(ev(20, "n3", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{3}}}));
@@ -69,7 +69,7 @@ TEST_CASE("no_duplicate_delivery: flags the second delivery of a message, naming
   CHECK(r.violation->message.find("n1#3") != std::string::npos);
 }
 
-TEST_CASE("all_delivered: held, violated and inconclusive are told apart") {
+TEST_CASE("all_delivered: held violated and inconclusive are told apart") {
   const int64_t s = 1'000'000'000;
   auto base = [&](AllDelivered& c) {
     for (const char* n : {"n1", "n2", "n3"}) c.consume(ev(0, n, "start"));
@@ -113,7 +113,7 @@ TEST_CASE("all_delivered: held, violated and inconclusive are told apart") {
   }
 }
 
-TEST_CASE("broadcast: the correct protocol passes under loss, crashes and partitions") {
+TEST_CASE("broadcast: the correct protocol passes under loss crashes and partitions") {
   const auto s = load("scenarios/teaching/broadcast-lossy.yaml");
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);

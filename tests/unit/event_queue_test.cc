@@ -19,7 +19,7 @@ TEST_CASE("event heap: ties at equal time pop in insertion order") {
   CHECK(h.empty());
 }
 
-TEST_CASE("event heap: random pushes pop sorted by (time, seq)") {
+TEST_CASE("event heap: random pushes pop sorted by (time seq)") {
   EventHeap h;
   Rng r(11);
   uint64_t seq = 0;

@@ -41,7 +41,7 @@ TEST_CASE("golden: trace hashes of representative scenarios are pinned") {
         "6d2087fcbb53d004efc9bf3b06708df7fd985b4a54665122d3dc057e1d9ef8ec");
 }
 
-TEST_CASE("golden: same seed, same bytes; another seed, another trace") {
+TEST_CASE("golden: same seed same bytes - another seed another trace") {
   const auto s = load("scenarios/teaching/broadcast-lossy.yaml");
   CHECK(hash_of(s, 7) == hash_of(s, 7));
   CHECK(hash_of(s, 7) != hash_of(s, 8));

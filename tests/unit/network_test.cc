@@ -39,7 +39,7 @@ TEST_CASE("latency: each model's sample mean and variance match over 100k draws"
   SUBCASE("lognormal") { check_moments(LatencyModel::lognormal(milliseconds(10), 0.5), 5); }
 }
 
-TEST_CASE("latency: the normal model is truncated at 0, never negative") {
+TEST_CASE("latency: the normal model is truncated at 0 never negative") {
   const LatencyModel m = LatencyModel::normal(milliseconds(1), milliseconds(5));
   Rng rng(9);
   int zeros_or_less = 0;

@@ -9,7 +9,7 @@
 using dsim::Ratio;
 using dsim::Rng;
 
-TEST_CASE("prng: xoshiro256** seeded by splitmix64 matches the reference algorithm") {
+TEST_CASE("prng: xoshiro256 seeded by splitmix64 matches the reference algorithm") {
   // Values checked against an independent Python implementation of
   // splitmix64 + xoshiro256** (Blackman & Vigna).
   Rng r(0);
@@ -30,7 +30,7 @@ TEST_CASE("prng: named streams are pinned golden values") {
   for (uint64_t e : expected) CHECK(d.below(10) == e);
 }
 
-TEST_CASE("prng: a stream depends only on (seed, name), not on other streams' use") {
+TEST_CASE("prng: a stream depends only on (seed name) not on other streams' use") {
   Rng a1 = Rng::derive(9, "client/1");
   Rng noise = Rng::derive(9, "client/2");
   for (int i = 0; i < 1000; ++i) noise.next();
@@ -67,7 +67,7 @@ TEST_CASE("prng: between is inclusive and handles the full range") {
   (void)r.between(INT64_MIN, INT64_MAX);
 }
 
-TEST_CASE("prng: chance uses exact ratios; 0 and 1 draw nothing") {
+TEST_CASE("prng: chance uses exact ratios - 0 and 1 draw nothing") {
   Rng a(3), b(3);
   CHECK_FALSE(a.chance(Ratio{0, 1}));
   CHECK(a.chance(Ratio{5, 5}));
@@ -77,7 +77,7 @@ TEST_CASE("prng: chance uses exact ratios; 0 and 1 draw nothing") {
   CHECK(hits == doctest::Approx(25000).epsilon(0.03));
 }
 
-TEST_CASE("prng: unit() is in [0, 1)") {
+TEST_CASE("prng: unit() is in the unit interval") {
   Rng r(4);
   for (int i = 0; i < 10000; ++i) {
     const double u = r.unit();

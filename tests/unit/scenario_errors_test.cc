@@ -76,7 +76,7 @@ TEST_CASE("scenario: every catalogue scenario loads") {
   }
 }
 
-TEST_CASE("scenario: all errors are reported, not just the first") {
+TEST_CASE("scenario: all errors are reported not just the first") {
   Diagnostics diag;
   const auto s = load_scenario_text(
       "version: 1\nname: t\nprotocol: broadcast\nduration: 5s\nnodes: 3\nnetwork: {drop: 2, duplicate: x}\n"

@@ -18,7 +18,7 @@ net::LinkSpec constant_link(Duration d) {
 }
 }  // namespace
 
-TEST_CASE("simulator: a cancelled timer never fires; the other does, on time") {
+TEST_CASE("simulator: a cancelled timer never fires - the other does on time") {
   Simulator sim(1);
   net::Network net(1, 1, constant_link(milliseconds(1)));
   sim.set_network(&net);
@@ -172,7 +172,7 @@ TEST_CASE("simulator: a pause delays messages and timers but never drops them") 
   CHECK(at_resume == 10);  // those that arrived at 51..141ms, handed over at resume
 }
 
-TEST_CASE("simulator: clock drift scales timers and now(); a jump moves now() only") {
+TEST_CASE("simulator: clock drift scales timers and now() - a jump moves now() only") {
   Simulator sim(1);
   net::Network net(1, 1, constant_link(milliseconds(1)));
   sim.set_network(&net);
@@ -199,7 +199,7 @@ TEST_CASE("simulator: clock drift scales timers and now(); a jump moves now() on
   CHECK(fired[1].second == fired[1].first + fired[1].first / 10 + milliseconds(5).ns - milliseconds(50).ns);
 }
 
-TEST_CASE("simulator: the same seed replays the same run; inputs bypass the network") {
+TEST_CASE("simulator: the same seed replays the same run - inputs bypass the network") {
   auto run = [](uint64_t seed) {
     Simulator sim(seed);
     net::LinkSpec link;
@@ -210,7 +210,7 @@ TEST_CASE("simulator: the same seed replays the same run; inputs bypass the netw
     RecordingSink sink;
     sim.set_sink(&sink);
     for (int i = 0; i < 3; ++i) {
-      sim.add_node("n" + std::to_string(i), [](NodeId self) {
+      sim.add_node(std::string("n").append(std::to_string(i)), [](NodeId self) {
         auto n = std::make_unique<ScriptNode>();
         n->message = [self](Context& c, NodeId, const Message& m) {
           if (m.f[0] < 200) {

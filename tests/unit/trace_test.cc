@@ -34,7 +34,7 @@ std::string read_error(const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("trace: written events read back with the same fields, in order") {
+TEST_CASE("trace: written events read back with the same fields in order") {
   const std::string path = temp("dsim-roundtrip.jsonl");
   {
     trace::JsonlWriter w({"a", "b"}, R"("scenario":"x.yaml")");

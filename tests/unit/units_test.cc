@@ -29,7 +29,7 @@ TEST_CASE("units: durations parse exactly") {
   }
 }
 
-TEST_CASE("units: probabilities are exact ratios in [0, 1]") {
+TEST_CASE("units: probabilities are exact ratios in 0..1") {
   dsim::Ratio r;
   std::string err;
   REQUIRE(parse_probability("0.05", &r, &err));
@@ -46,7 +46,7 @@ TEST_CASE("units: probabilities are exact ratios in [0, 1]") {
   }
 }
 
-TEST_CASE("units: seeds accept decimal, hex and git commit hashes") {
+TEST_CASE("units: seeds accept decimal hex and git commit hashes") {
   uint64_t s;
   std::string err;
   CHECK(parse_seed("18446744073709551615", &s, &err));
