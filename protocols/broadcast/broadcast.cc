@@ -85,6 +85,11 @@ void BroadcastNode::originate(Context& ctx, int64_t payload) {
 }
 
 void BroadcastNode::deliver(Context& ctx, uint32_t origin, int64_t seq) {
+  if (cfg_.bug == Config::Bug::kVolatileDedup) {
+    if (!delivered_in_memory_.insert({origin, seq}).second) return;  // forgotten on a crash
+    ctx.emit("bdeliver", {{"origin", ctx.node_name(NodeId{origin})}, {"seq", seq}});
+    return;
+  }
   const std::string key = delivered_key(origin, seq);
   if (ctx.storage().get(key)) return;  // exactly once, across crashes too
   ctx.storage().put(key, "1");

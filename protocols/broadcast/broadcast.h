@@ -13,9 +13,13 @@
 // Trace events: "bcast" {origin, seq} when a node originates a message,
 // "bdeliver" {origin, seq} on each delivery (the origin's own included).
 //
-// Planted bug `no_retransmit`: messages are sent once and never again, so
-// one lost copy means a node never delivers it (the all_delivered liveness
-// checker catches this under drops).
+// Planted bugs:
+// - `no_retransmit`: messages are sent once and never again, so one lost
+//   copy means a node never delivers it (all_delivered catches it).
+// - `volatile_dedup`: the set of delivered messages lives in memory only.
+//   A node that crashes after delivering a message whose acknowledgement was
+//   lost delivers it again when the origin retransmits
+//   (no_duplicate_delivery catches it): exactly-once needs durable state.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -29,7 +33,7 @@ namespace dsim::broadcast {
 
 struct Config {
   Duration retransmit = milliseconds(100);
-  enum class Bug { kNone, kNoRetransmit } bug = Bug::kNone;
+  enum class Bug { kNone, kNoRetransmit, kVolatileDedup } bug = Bug::kNone;
 };
 
 enum MessageType : uint32_t {
@@ -64,6 +68,7 @@ class BroadcastNode final : public Node {
   int64_t next_seq_ = 1;
   std::map<int64_t, Outgoing> outgoing_;  // seq -> what is still unacknowledged
   TimerId retransmit_timer_;
+  std::set<std::pair<uint32_t, int64_t>> delivered_in_memory_;  // volatile_dedup only
 };
 
 std::unique_ptr<Node> make_node(const Config& cfg);

@@ -464,10 +464,13 @@ void Loader::broadcast(const YAML::Node& n) {
         s_.broadcast.bug = broadcast::Config::Bug::kNone;
       } else if (*b == "no_retransmit") {
         s_.broadcast.bug = broadcast::Config::Bug::kNoRetransmit;
+      } else if (*b == "volatile_dedup") {
+        s_.broadcast.bug = broadcast::Config::Bug::kVolatileDedup;
       } else {
-        const std::string hint = closest(*b, {"none", "no_retransmit"});
+        const std::string hint = closest(*b, {"none", "no_retransmit", "volatile_dedup"});
         r_.error(v, "unknown planted bug '" + *b + "' for broadcast" +
-                        (hint.empty() ? " (known: none, no_retransmit)" : "; did you mean '" + hint + "'?"));
+                        (hint.empty() ? " (known: none, no_retransmit, volatile_dedup)"
+                                      : "; did you mean '" + hint + "'?"));
       }
     }
   }

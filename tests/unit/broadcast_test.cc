@@ -180,3 +180,20 @@ TEST_CASE("check: the offline checkers on a saved trace agree with the online ru
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("broadcast: the planted volatile_dedup bug is caught by no_duplicate_delivery") {
+  const auto buggy = load("scenarios/bugs/broadcast-volatile-dedup.yaml");
+  // The same schedule with the delivered set kept durably (the real protocol).
+  const auto fixed = load("scenarios/bugs/broadcast-volatile-dedup.yaml", "bug: volatile_dedup", "bug: none");
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    CAPTURE(seed);
+    scenario::RunOptions opt;
+    opt.seed = seed;
+    const auto r = scenario::run_scenario(buggy, opt);
+    CHECK(find(r, "no_duplicate_delivery").status == Status::kViolated);
+    CHECK(find(r, "all_delivered").status == Status::kHeld);
+    const auto ok = scenario::run_scenario(fixed, opt);
+    CHECK(find(ok, "no_duplicate_delivery").status == Status::kHeld);
+    CHECK(find(ok, "all_delivered").status == Status::kHeld);
+  }
+}
