@@ -32,8 +32,8 @@ NodeId Simulator::add_node(std::string name, NodeFactory factory, NodeClock cloc
   DSIM_ASSERT(nodes_.size() < kGlobal.value);
   const NodeId id{static_cast<uint32_t>(nodes_.size())};
   Rng rng = Rng::derive(seed_, "node/" + name);
-  nodes_.push_back(NodeRec{std::move(name), std::move(factory), nullptr, Context(this, id), rng, Storage{},
-                           clock, true, false, 0, {}});
+  nodes_.push_back(NodeRec{nullptr, Context(this, id), true, false, clock, rng, 0, {}, std::move(name),
+                           std::move(factory), Storage{}});
   return id;
 }
 

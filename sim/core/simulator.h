@@ -98,18 +98,19 @@ class Simulator {
  private:
   friend class Context;
 
+  // Fields the delivery path reads come first, so they share a cache line.
   struct NodeRec {
-    std::string name;
-    NodeFactory factory;
     std::unique_ptr<Node> node;
     Context ctx;
-    Rng rng;
-    Storage storage;
-    NodeClock clock;
     bool up = true;
     bool paused = false;
+    NodeClock clock;
+    Rng rng;
     uint64_t pause_epoch = 0;
     std::vector<Event> deferred;  // arrivals and timers held while paused
+    std::string name;
+    NodeFactory factory;
+    Storage storage;
   };
 
   struct InFlight {
