@@ -182,7 +182,9 @@ void Simulator::deliver(const Event& e) {
   const uint32_t s = e.a;
   InFlight& f = pool_[s];
   NodeRec& dst = rec(f.to);
-  if (f.from != kExternal) {
+  // b == 1 marks a message that already arrived and waited out a pause: it
+  // sits in the node's socket buffer, past the network's reach.
+  if (f.from != kExternal && e.b == 0) {
     const Arrival arrival = net_->arrive(now_, f.from, f.to);
     if (arrival.kind == Arrival::Kind::kDrop) {
       drop(f.to, f.id, arrival.drop_reason);
@@ -201,7 +203,7 @@ void Simulator::deliver(const Event& e) {
     return;
   }
   if (dst.paused) {
-    dst.deferred.push_back(e);
+    dst.deferred.push_back(Event{e.key, e.kind, e.a, 1});
     return;
   }
   ++counters_.delivered;

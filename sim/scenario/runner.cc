@@ -302,7 +302,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     DSIM_ASSERT_MSG(!err, "the loader validated the topology");
     net.set_topology(std::move(topo));
   }
-  const NodeFactory factory = factory_for(s);
+  const NodeFactory factory = opt.node_factory ? opt.node_factory : factory_for(s);
   for (uint32_t i = 0; i < n; ++i) {
     sim.add_node(s.nodes[i], factory, NodeClock(s.clocks[i].offset, s.clocks[i].drift_ppm));
   }

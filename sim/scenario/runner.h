@@ -20,6 +20,9 @@ struct RunOptions {
   std::string trace_path;         // empty: no file
   bool fingerprint = true;        // format the trace to hash it even without a file
   std::string dsim_version;
+  // Builds the nodes instead of the scenario's protocol. For tests and for
+  // embedding dsim: everything else (network, faults, checks) stays.
+  NodeFactory node_factory;
 };
 
 struct RunReport {
