@@ -10,7 +10,8 @@ void NoDuplicateDelivery::consume(const trace::Event& e) {
   const auto origin = e.get_str("origin");
   const auto seq = e.get_int("seq");
   if (!origin || !seq) return;
-  auto [it, inserted] = seen_.try_emplace({e.node, std::string(*origin), *seq}, e.t);
+  const uint64_t nodes = static_cast<uint64_t>(names_.id(e.node)) << 32 | names_.id(*origin);
+  auto [it, inserted] = seen_.try_emplace(Key{nodes, *seq}, e.t);
   if (inserted || first_) return;
   first_ = Violation{e.t, e.node,
                      e.node + " delivered message " + std::string(*origin) + "#" + std::to_string(*seq) +
@@ -37,7 +38,9 @@ void AllDelivered::consume(const trace::Event& e) {
     const auto seq = e.get_int("seq");
     if (!origin || !seq) return;
     auto& at = sent_[{std::string(*origin), *seq}].delivered_at;
-    at.try_emplace(e.node, e.t);
+    const uint32_t node = names_.id(e.node);
+    if (at.size() <= node) at.resize(node + 1, -1);
+    if (at[node] < 0) at[node] = e.t;
   }
 }
 
@@ -56,8 +59,9 @@ CheckResult AllDelivered::finish() {
     for (const auto& [node, up] : faults_.up()) {
       if (!up) continue;
       ++checked;
-      auto d = sent.delivered_at.find(node);
-      if (d != sent.delivered_at.end() && d->second <= deadline) continue;
+      const uint32_t id = names_.id(node);
+      const int64_t at = id < sent.delivered_at.size() ? sent.delivered_at[id] : -1;
+      if (at >= 0 && at <= deadline) continue;
       if (deadline > end || faults_.partitioned_at_end()) {
         if (!undecided) {
           undecided_why = faults_.partitioned_at_end()
@@ -75,8 +79,8 @@ CheckResult AllDelivered::finish() {
                           ") was not delivered to " + node + " by " + format_time(deadline) + " (" +
                           format_time(within_ns_) + " after " +
                           (quiet > sent.t ? "the last fault ended at " + format_time(quiet) : "it was sent") + ")";
-        msg += d == sent.delivered_at.end() ? "; it never was, and " + node + " was up at the end"
-                                            : "; it arrived late, at " + format_time(d->second);
+        msg += at < 0 ? "; it never was, and " + node + " was up at the end"
+                      : "; it arrived late, at " + format_time(at);
         r.violation = Violation{deadline, node, msg};
       }
     }

@@ -11,10 +11,12 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <tuple>
+#include <unordered_map>
+#include <vector>
 
 #include "analysis/checker.h"
 #include "analysis/fault_window.h"
+#include "analysis/interner.h"
 
 namespace dsim::analysis {
 
@@ -27,7 +29,17 @@ class NoDuplicateDelivery final : public Checker {
   CheckResult finish() override;
 
  private:
-  std::map<std::tuple<std::string, std::string, int64_t>, int64_t> seen_;  // (node, origin, seq) -> t
+  struct Key {
+    uint64_t nodes;  // node id << 32 | origin id
+    int64_t seq;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return std::hash<uint64_t>()(k.nodes * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(k.seq)); }
+  };
+  // Looked up, never iterated: hash order cannot reach the verdict.
+  std::unordered_map<Key, int64_t, KeyHash> seen_;  // -> first delivery time
+  Interner names_;
   std::optional<Violation> first_;
   uint64_t deliveries_ = 0;
 };
@@ -43,11 +55,12 @@ class AllDelivered final : public Checker {
  private:
   struct Sent {
     int64_t t = 0;
-    std::map<std::string, int64_t> delivered_at;  // node -> first delivery time
+    std::vector<int64_t> delivered_at;  // by node id; -1 = not delivered
   };
   int64_t within_ns_;
   FaultWindow faults_;
-  std::map<std::pair<std::string, int64_t>, Sent> sent_;  // (origin, seq)
+  std::map<std::pair<std::string, int64_t>, Sent> sent_;  // (origin, seq), iterated in order
+  Interner names_;
 };
 
 }  // namespace dsim::analysis

@@ -10,8 +10,13 @@ namespace {
 
 constexpr uint64_t kRetransmitTag = 1;
 
+// "d/<origin>/<seq>": short enough to stay in std::string's inline buffer.
 std::string delivered_key(uint32_t origin, int64_t seq) {
-  return "delivered/" + std::to_string(origin) + "/" + std::to_string(seq);
+  std::string k = "d/";
+  k += std::to_string(origin);
+  k += '/';
+  k += std::to_string(seq);
+  return k;
 }
 
 int64_t parse_int(std::string_view s) {
