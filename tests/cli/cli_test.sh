@@ -115,6 +115,29 @@ expect_exit 3 "missing scenario file" -- "$DSIM" run "$WORK/does-not-exist.yaml"
 "$DSIM" run tests/testdata/bad-scenarios/unknown-key.yaml --color always 2>&1 | grep -q $'\x1b\[' && pass || fail "--color=always has no color"
 NO_COLOR=1 "$DSIM" run tests/testdata/bad-scenarios/unknown-key.yaml 2>&1 | grep -q $'\x1b\[' && fail "color despite NO_COLOR" || pass
 
+# In GitHub Actions, scenario errors are also workflow annotations on stdout.
+GITHUB_ACTIONS=true "$DSIM" run tests/testdata/bad-scenarios/unknown-key.yaml >"$WORK/gh" 2>/dev/null
+grep -q '^::error file=tests/testdata/bad-scenarios/unknown-key.yaml,line=6,col=1::unknown key' "$WORK/gh" && pass \
+  || fail "no GitHub annotation: $(cat "$WORK/gh")"
+
+# --- The event budget stops a run early, says so, and still judges it ------
+sed 's/^duration: 10s/duration: 10s\nmax_events: 50/' "$LOSSY" >"$WORK/budget.yaml"
+expect_exit 0 "run stopped by max_events" -- "$DSIM" run "$WORK/budget.yaml" --json "$WORK/budget.json"
+grep -q "stopped at the event budget" "$WORK/err" && pass || fail "no note about the event budget"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["budget_exhausted"] and d["events"]==50, d' \
+  "$WORK/budget.json" && pass || fail "--json does not report the exhausted budget"
+
+# --- SIGINT: exit 130, and no trace file that looks whole --------------------
+"$DSIM" run scenarios/perf/broadcast-1000-nodes.yaml --trace "$WORK/big.jsonl" >/dev/null 2>"$WORK/err" &
+pid=$!
+sleep 0.4
+kill -INT "$pid"
+wait "$pid"
+code=$?
+if [ "$code" -eq 130 ]; then pass; else fail "SIGINT: exit $code, want 130"; fi
+[ -e "$WORK/big.jsonl" ] && fail "an interrupted run left a trace file" || pass
+[ -e "$WORK/big.jsonl.partial" ] && fail "an interrupted run left its .partial file" || pass
+
 # --- Bad traces exit 3 with file:line:col ------------------------------------
 head -5 "$WORK/a.jsonl" >"$WORK/trunc.jsonl"
 printf '{"t":1,"node":"n1","kind":' >>"$WORK/trunc.jsonl"
