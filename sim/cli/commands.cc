@@ -227,7 +227,6 @@ int cmd_run(const std::vector<std::string>& args) {
   opt.seed = seed;
   opt.until = until;
   opt.trace_path = vm->count("trace") ? (*vm)["trace"].as<std::string>() : "";
-  opt.dsim_version = DSIM_VERSION;
   const auto wall0 = std::chrono::steady_clock::now();
   const scenario::RunReport r = scenario::run_scenario(*spec, opt);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

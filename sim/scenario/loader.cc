@@ -596,10 +596,7 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
         ok = false;
         break;
       }
-      f.target = *t;
-      if (f.type == T::kIsolate && !t->node) {
-        f.target = *t;  // roles resolve when the fault fires
-      }
+      f.target = *t;  // a role resolves when the fault fires
       if (f.type == T::kPause && !f.for_) {
         r_.require(n, "for", where);
         ok = false;

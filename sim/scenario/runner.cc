@@ -264,10 +264,9 @@ NodeFactory factory_for(const Scenario& s) {
 
 }  // namespace
 
-std::string trace_header(const Scenario& s, uint64_t seed, const std::string& dsim_version) {
+std::string trace_header(const Scenario& s, uint64_t seed) {
   // No dsim version here: the trace of a behaviour-preserving release must
   // hash the same (the golden test pins these bytes).
-  (void)dsim_version;
   Json j;
   j["scenario"] = s.path;
   j["name"] = s.name;
@@ -316,7 +315,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   }
   std::unique_ptr<trace::JsonlWriter> writer;
   if (opt.fingerprint || !opt.trace_path.empty()) {
-    writer = std::make_unique<trace::JsonlWriter>(s.nodes, trace_header(s, opt.seed, opt.dsim_version));
+    writer = std::make_unique<trace::JsonlWriter>(s.nodes, trace_header(s, opt.seed));
     if (!opt.trace_path.empty()) {
       report.trace_error = writer->open(opt.trace_path);
       if (!report.trace_error.empty()) return report;

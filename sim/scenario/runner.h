@@ -19,7 +19,6 @@ struct RunOptions {
   std::optional<Duration> until;  // overrides the scenario's duration
   std::string trace_path;         // empty: no file
   bool fingerprint = true;        // format the trace to hash it even without a file
-  std::string dsim_version;
   // Builds the nodes instead of the scenario's protocol. For tests and for
   // embedding dsim: everything else (network, faults, checks) stays.
   NodeFactory node_factory;
@@ -42,6 +41,6 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt);
 
 // The trace header's members (JSON text without braces): everything an
 // offline `dsim check` needs to judge the trace the way the run did.
-std::string trace_header(const Scenario& s, uint64_t seed, const std::string& dsim_version);
+std::string trace_header(const Scenario& s, uint64_t seed);
 
 }  // namespace dsim::scenario
