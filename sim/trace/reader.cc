@@ -56,13 +56,17 @@ bool Reader::parse_line(const std::string& text, Event* out) {
     // nlohmann's byte is 1-based and points just past the offending byte.
     fail(e.byte == 0 ? 1 : e.byte, std::string("invalid JSON: ") + e.what());
     return false;
+  } catch (const Json::exception& e) {  // e.g. a number too large for any type
+    fail(1, std::string("invalid JSON: ") + e.what());
+    return false;
   }
   if (!j.is_object()) {
     fail(1, "each line must be a JSON object");
     return false;
   }
   const auto t = j.find("t");
-  if (t == j.end() || !(t->is_number_integer()) || t->get<int64_t>() < 0) {
+  if (t == j.end() || !t->is_number_integer() ||
+      (t->is_number_unsigned() && t->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) || t->get<int64_t>() < 0) {
     fail(1, "missing or invalid \"t\" (expected an integer >= 0, virtual time in ns)");
     return false;
   }
@@ -91,7 +95,9 @@ bool Reader::parse_line(const std::string& text, Event* out) {
     const std::string& k = it.key();
     if (k == "t" || k == "node" || k == "kind") continue;
     const Json& v = it.value();
-    if (v.is_number_integer()) {
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      out->fields.emplace_back(k, v.dump());  // beyond int64: kept as text, like other unknown shapes
+    } else if (v.is_number_integer()) {
       out->fields.emplace_back(k, v.get<int64_t>());
     } else if (v.is_string()) {
       out->fields.emplace_back(k, v.get<std::string>());
