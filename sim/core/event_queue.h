@@ -30,7 +30,7 @@ inline Key make_key(Time t, uint64_t seq) {
 inline Time key_time(Key k) { return Time{static_cast<int64_t>(k >> 64)}; }
 
 enum class EventKind : uint32_t {
-  kDeliver,    // a = message slot; b = 1 once it has arrived (held by a pause)
+  kDeliver,    // a = message slot; b = destination << 1 | 1 once arrived (held by a pause)
   kAction,     // b = action id, handed to the ActionHandler
   kResume,     // a = node: end of a pause
   kTimerFire,  // only in a paused node's deferred list: a = timer slot

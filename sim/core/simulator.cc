@@ -64,17 +64,7 @@ void Simulator::inject(Time at, NodeId to, const Message& m) {
   pool_[s].to = to;
   pool_[s].id = ++next_msg_id_;
   pool_[s].msg = m;
-  push(at, EventKind::kDeliver, s, 0);
-}
-
-uint32_t Simulator::alloc_slot() {
-  if (!free_slots_.empty()) {
-    const uint32_t s = free_slots_.back();
-    free_slots_.pop_back();
-    return s;
-  }
-  pool_.emplace_back();
-  return static_cast<uint32_t>(pool_.size() - 1);
+  push(at, EventKind::kDeliver, s, deliver_word(to, false));
 }
 
 // ---- The loop ----------------------------------------------------------------
@@ -111,7 +101,17 @@ RunResult Simulator::run(Time until, uint64_t max_events) {
     if (take_timer) {
       fire_timer(timers_.pop_top());
     } else {
-      dispatch(events_.pop());
+      const Event e = events_.pop();
+      // The next delivery's slot is a cache miss waiting to happen: start
+      // loading it while this event is handled.
+      if (!events_.empty() && events_.top().kind == EventKind::kDeliver) {
+        const Event& next = events_.top();
+        const InFlight& slot = pool_[next.a];
+        __builtin_prefetch(&slot);
+        __builtin_prefetch(reinterpret_cast<const char*>(&slot) + 64);
+        __builtin_prefetch(&nodes_[next.b >> 1]);
+      }
+      dispatch(e);
     }
   }
   if (!result.budget_exhausted) now_ = until;
@@ -165,7 +165,7 @@ void Simulator::send(NodeId from, NodeId to, const Message& m) {
     f.to = to;
     f.id = id;
     f.msg = m;
-    push(route.deliver_at[c], EventKind::kDeliver, s, 0);
+    push(route.deliver_at[c], EventKind::kDeliver, s, deliver_word(to, false));
   }
   if (route.copies == 2) {
     ++counters_.duplicated;
@@ -182,9 +182,9 @@ void Simulator::deliver(const Event& e) {
   const uint32_t s = e.a;
   InFlight& f = pool_[s];
   NodeRec& dst = rec(f.to);
-  // b == 1 marks a message that already arrived and waited out a pause: it
-  // sits in the node's socket buffer, past the network's reach.
-  if (f.from != kExternal && e.b == 0) {
+  // kArrivedBit marks a message that already arrived and waited out a
+  // pause: it sits in the node's socket buffer, past the network's reach.
+  if (f.from != kExternal && (e.b & kArrivedBit) == 0) {
     const Arrival arrival = net_->arrive(now_, f.from, f.to);
     if (arrival.kind == Arrival::Kind::kDrop) {
       drop(f.to, f.id, arrival.drop_reason);
@@ -193,7 +193,7 @@ void Simulator::deliver(const Event& e) {
     }
     if (arrival.kind == Arrival::Kind::kHold) {
       DSIM_ASSERT(arrival.hold_until > now_);
-      push(arrival.hold_until, EventKind::kDeliver, s, 0);
+      push(arrival.hold_until, EventKind::kDeliver, s, e.b);
       return;
     }
   }
@@ -203,25 +203,21 @@ void Simulator::deliver(const Event& e) {
     return;
   }
   if (dst.paused) {
-    dst.deferred.push_back(Event{e.key, e.kind, e.a, 1});
+    dst.deferred.push_back(Event{e.key, e.kind, e.a, e.b | kArrivedBit});
     return;
   }
   ++counters_.delivered;
-  const NodeId from = f.from;
-  const NodeId to = f.to;
-  const uint64_t id = f.id;
-  // Move the message out of its slot before the callback: the node may send,
-  // which may grow the pool and move the slot.
-  std::swap(scratch_, f.msg);
-  free_slot(s);
   if (sink_) {
-    if (from == kExternal) {
-      emit(to, "input", {{"msg", static_cast<int64_t>(id)}, {"type", dst.node->message_name(scratch_.type)}});
+    if (f.from == kExternal) {
+      emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", dst.node->message_name(f.msg.type)}});
     } else {
-      emit(to, "deliver", {{"msg", static_cast<int64_t>(id)}, {"from", std::string_view(rec(from).name)}});
+      emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(rec(f.from).name)}});
     }
   }
-  dst.node->on_message(dst.ctx, from, scratch_);
+  // The slot stays allocated (and its address stable) while the node reads
+  // the message; sends from the callback take other slots.
+  dst.node->on_message(dst.ctx, f.from, f.msg);
+  free_slot(s);
 }
 
 // ---- Timers ------------------------------------------------------------------

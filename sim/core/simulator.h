@@ -22,6 +22,7 @@
 #include "sim/core/event_sink.h"
 #include "sim/core/network_model.h"
 #include "sim/core/node.h"
+#include "sim/core/slot_pool.h"
 
 namespace dsim {
 
@@ -137,8 +138,14 @@ class Simulator {
   void send(NodeId from, NodeId to, const Message& m);
   TimerId set_timer(NodeId n, Duration after, uint64_t tag);
   bool cancel_timer(NodeId n, TimerId id);
-  uint32_t alloc_slot();
-  void free_slot(uint32_t s) { free_slots_.push_back(s); }
+  uint32_t alloc_slot() { return pool_.alloc(); }
+  void free_slot(uint32_t s) { pool_.free(s); }
+  // A delivery's b word: destination node << 1 | arrived bit. Carrying the
+  // destination in the event lets the loop prefetch its record early.
+  static constexpr uint64_t kArrivedBit = 1;
+  static uint64_t deliver_word(NodeId to, bool arrived) {
+    return (static_cast<uint64_t>(to.value) << 1) | (arrived ? kArrivedBit : 0);
+  }
   void push(Time at, EventKind kind, uint32_t a, uint64_t b) {
     events_.push(Event{make_key(at, next_seq_++), kind, a, b});
   }
@@ -158,9 +165,7 @@ class Simulator {
   std::vector<NodeRec> nodes_;
   EventHeap events_;
   TimerHeap timers_;
-  std::vector<InFlight> pool_;
-  std::vector<uint32_t> free_slots_;
-  Message scratch_;  // the message being handled, moved out of its slot
+  SlotPool<InFlight> pool_;  // messages in flight; stable addresses
   NetworkModel* net_ = nullptr;
   EventSink* sink_ = nullptr;
   ActionHandler* actions_ = nullptr;
