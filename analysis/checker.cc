@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "analysis/broadcast_checkers.h"
+#include "analysis/raft_checkers.h"
 #include "sim/core/assert.h"
 
 namespace dsim::analysis {
@@ -23,6 +24,12 @@ const std::vector<CheckerInfo>& known_checkers() {
       {"no_duplicate_delivery", CheckKind::kSafety, "broadcast", "no node delivers the same message twice"},
       {"all_delivered", CheckKind::kLiveness, "broadcast",
        "every message is delivered to every live node within a bound after the last fault"},
+      {"election_safety", CheckKind::kSafety, "raft", "at most one leader per term"},
+      {"log_matching", CheckKind::kSafety, "raft", "same index and term means identical logs up to there"},
+      {"leader_completeness", CheckKind::kSafety, "raft", "a committed entry is in the log of every later leader"},
+      {"state_machine_safety", CheckKind::kSafety, "raft", "no two nodes apply different commands at one index"},
+      {"raft_liveness", CheckKind::kLiveness, "raft",
+       "after the last fault a leader within the bound, and later requests committed within it"},
   };
   return kAll;
 }
@@ -37,6 +44,11 @@ const CheckerInfo* find_checker(std::string_view name) {
 std::unique_ptr<Checker> make_checker(const CheckSpec& spec) {
   if (spec.name == "no_duplicate_delivery") return std::make_unique<NoDuplicateDelivery>();
   if (spec.name == "all_delivered") return std::make_unique<AllDelivered>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
+  if (spec.name == "election_safety") return std::make_unique<ElectionSafety>();
+  if (spec.name == "log_matching") return std::make_unique<LogMatching>();
+  if (spec.name == "leader_completeness") return std::make_unique<LeaderCompleteness>();
+  if (spec.name == "state_machine_safety") return std::make_unique<StateMachineSafety>();
+  if (spec.name == "raft_liveness") return std::make_unique<RaftLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
   DSIM_ASSERT_MSG(false, "make_checker called with an unknown name");
   return nullptr;
 }

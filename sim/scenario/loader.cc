@@ -12,14 +12,14 @@
 namespace dsim::scenario {
 
 const std::vector<std::string_view>& known_protocols() {
-  static const std::vector<std::string_view> kAll = {"broadcast"};
+  static const std::vector<std::string_view> kAll = {"broadcast", "raft"};
   return kAll;
 }
 
 const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
   static const std::vector<std::string_view> kNone;
-  (void)protocol;  // broadcast exposes no roles; Raft will expose leader, follower, candidate
-  return kNone;
+  static const std::vector<std::string_view> kRaft = {"leader", "follower", "candidate", "pre_candidate"};
+  return protocol == "raft" ? kRaft : kNone;
 }
 
 namespace {
@@ -52,6 +52,7 @@ class Loader {
   void topology(const YAML::Node& n);
   void clocks(const YAML::Node& n);
   void broadcast(const YAML::Node& n);
+  void raft(const YAML::Node& n);
   void workload(const YAML::Node& n);
   void faults(const YAML::Node& n);
   void fault(const YAML::Node& n, std::string_view where);
@@ -67,7 +68,8 @@ class Loader {
 
 void Loader::load(const YAML::Node& root) {
   if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
-                               "clocks", "network", "broadcast", "workload", "faults", "nemesis", "checks", "expect"})) {
+                               "clocks", "network", "broadcast", "raft", "workload", "faults", "nemesis", "checks",
+                               "expect"})) {
     return;
   }
   if (r_.require(root, "version", "")) {
@@ -90,7 +92,7 @@ void Loader::load(const YAML::Node& root) {
       if (std::find(all.begin(), all.end(), *v) == all.end()) {
         const std::string hint = closest(*v, all);
         r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
-                                       (hint.empty() ? " (known: broadcast)" : "; did you mean '" + hint + "'?"));
+                                       (hint.empty() ? " (known: broadcast, raft)" : "; did you mean '" + hint + "'?"));
       } else {
         s_.protocol = *v;
       }
@@ -128,6 +130,13 @@ void Loader::load(const YAML::Node& root) {
       r_.error(n, "section 'broadcast' does not apply to protocol '" + s_.protocol + "'");
     } else {
       broadcast(n);
+    }
+  }
+  if (auto n = root["raft"]) {
+    if (s_.protocol != "raft" && !s_.protocol.empty()) {
+      r_.error(n, "section 'raft' does not apply to protocol '" + s_.protocol + "'");
+    } else {
+      raft(n);
     }
   }
   if (!have_nodes) return;  // everything below names nodes
@@ -476,6 +485,56 @@ void Loader::broadcast(const YAML::Node& n) {
   }
 }
 
+void Loader::raft(const YAML::Node& n) {
+  if (!r_.check_map(n, "raft", {"election_timeout", "heartbeat", "prevote", "check_quorum", "max_batch", "bug"})) return;
+  raft::Config& c = s_.raft;
+  if (auto v = n["election_timeout"]) {
+    if (auto r = r_.duration_range(v, "raft.election_timeout")) {
+      if (r->first.ns <= 0) {
+        r_.error(v, "'raft.election_timeout' must be positive");
+      } else {
+        c.election_min = r->first;
+        c.election_max = r->second;
+      }
+    }
+  }
+  if (auto v = n["heartbeat"]) {
+    if (auto d = r_.duration(v, "raft.heartbeat")) {
+      if (d->ns <= 0) r_.error(v, "'raft.heartbeat' must be positive");
+      else c.heartbeat = *d;
+    }
+  }
+  if (c.heartbeat >= c.election_min) {
+    r_.error(n, "'raft.heartbeat' (" + analysis::format_time(c.heartbeat.ns) +
+                    ") must be shorter than the election timeout's minimum (" +
+                    analysis::format_time(c.election_min.ns) + "), or followers time out between heartbeats");
+  }
+  if (auto v = n["prevote"]) c.prevote = r_.boolean(v, "raft.prevote").value_or(false);
+  if (auto v = n["check_quorum"]) c.check_quorum = r_.boolean(v, "raft.check_quorum").value_or(false);
+  if (auto v = n["max_batch"]) c.max_batch = static_cast<uint32_t>(r_.integer(v, "raft.max_batch", 1, 100000).value_or(64));
+  if (auto v = n["bug"]) {
+    static const std::vector<std::pair<std::string_view, raft::Config::Bug>> kBugs = {
+        {"none", raft::Config::Bug::kNone},
+        {"commit_previous_term", raft::Config::Bug::kCommitPreviousTerm},
+        {"volatile_vote", raft::Config::Bug::kVolatileVote},
+        {"skip_prev_check", raft::Config::Bug::kSkipPrevCheck},
+        {"vote_any_log", raft::Config::Bug::kVoteAnyLog}};
+    if (auto b = r_.string(v, "raft.bug")) {
+      auto it = std::find_if(kBugs.begin(), kBugs.end(), [&](const auto& p) { return p.first == *b; });
+      if (it != kBugs.end()) {
+        c.bug = it->second;
+      } else {
+        std::vector<std::string_view> names;
+        for (const auto& p : kBugs) names.push_back(p.first);
+        const std::string hint = closest(*b, names);
+        r_.error(v, "unknown planted bug '" + *b + "' for raft" +
+                        (hint.empty() ? " (known: none, commit_previous_term, volatile_vote, skip_prev_check, vote_any_log)"
+                                      : "; did you mean '" + hint + "'?"));
+      }
+    }
+  }
+}
+
 std::optional<Time> Loader::time_within_run(const YAML::Node& n, std::string_view where) {
   auto d = r_.duration(n, where);
   if (!d) return std::nullopt;
@@ -488,9 +547,30 @@ std::optional<Time> Loader::time_within_run(const YAML::Node& n, std::string_vie
 }
 
 void Loader::workload(const YAML::Node& n) {
-  if (!r_.check_map(n, "workload", {"broadcasts", "from", "start", "interval"})) return;
+  if (!r_.check_map(n, "workload", {"broadcasts", "requests", "to", "keys", "from", "start", "interval"})) return;
   WorkloadSpec& w = s_.workload;
-  if (auto v = n["broadcasts"]) w.broadcasts = static_cast<uint32_t>(r_.integer(v, "workload.broadcasts", 0, 1'000'000).value_or(0));
+  auto only_for = [&](std::string_view key, std::string_view protocol) {
+    if (n[std::string(key)] && s_.protocol != protocol) {
+      r_.error(n[std::string(key)], "'workload." + std::string(key) + "' applies to protocol " + std::string(protocol) +
+                                        ", not " + s_.protocol);
+      return false;
+    }
+    return static_cast<bool>(n[std::string(key)]);
+  };
+  if (only_for("broadcasts", "broadcast")) {
+    w.broadcasts = static_cast<uint32_t>(r_.integer(n["broadcasts"], "workload.broadcasts", 0, 1'000'000).value_or(0));
+  }
+  if (only_for("requests", "raft")) {
+    w.requests = static_cast<uint32_t>(r_.integer(n["requests"], "workload.requests", 0, 10'000'000).value_or(0));
+  }
+  if (only_for("keys", "raft")) w.keys = static_cast<uint32_t>(r_.integer(n["keys"], "workload.keys", 1, 1'000'000).value_or(10));
+  if (only_for("to", "raft")) {
+    if (auto t = r_.string(n["to"], "workload.to")) {
+      if (*t == "leader") w.to_leader = true;
+      else if (*t == "any") w.to_leader = false;
+      else r_.error(n["to"], "'workload.to' must be 'leader' (the current leader, else any node) or 'any'");
+    }
+  }
   if (auto v = n["from"]) {
     if (v.IsScalar() && v.Scalar() == "any") {
       w.from.clear();

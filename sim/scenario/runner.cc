@@ -6,6 +6,7 @@
 #include <set>
 
 #include "protocols/broadcast/broadcast.h"
+#include "protocols/raft/raft.h"
 #include "sim/net/network.h"
 #include "sim/trace/fanout.h"
 #include "sim/trace/writer.h"
@@ -16,7 +17,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 struct Action {
-  enum class Kind { kFault, kHeal, kRestart, kNemesis, kNemesisRestore } kind;
+  enum class Kind { kFault, kHeal, kRestart, kNemesis, kNemesisRestore, kRequest } kind;
   uint32_t index = 0;  // fault index, or nemesis fault kind
   NodeId node;
 };
@@ -24,7 +25,11 @@ struct Action {
 class ScenarioRun final : public ActionHandler {
  public:
   ScenarioRun(const Scenario& s, Simulator& sim, net::Network& net)
-      : s_(s), sim_(sim), net_(net), nemesis_rng_(Rng::derive(sim.seed(), "nemesis")) {}
+      : s_(s),
+        sim_(sim),
+        net_(net),
+        nemesis_rng_(Rng::derive(sim.seed(), "nemesis")),
+        workload_rng_(Rng::derive(sim.seed(), "workload")) {}
 
   void schedule_all() {
     for (uint32_t i = 0; i < s_.faults.size(); ++i) schedule(s_.faults[i].at, {Action::Kind::kFault, i, {}});
@@ -41,6 +46,7 @@ class ScenarioRun final : public ActionHandler {
       case Action::Kind::kRestart: sim_.restart(a.node); return;
       case Action::Kind::kNemesis: nemesis_tick(); return;
       case Action::Kind::kNemesisRestore: nemesis_restore(a); return;
+      case Action::Kind::kRequest: client_request(a.index); return;
     }
   }
 
@@ -52,8 +58,17 @@ class ScenarioRun final : public ActionHandler {
 
   void schedule_workload() {
     const WorkloadSpec& w = s_.workload;
+    if (w.requests > 0) {
+      // Client requests are actions, so the target (the leader) is chosen
+      // when each is sent, the way a client that follows redirects would.
+      Time t = w.start;
+      for (uint32_t k = 0; k < w.requests && t <= Time{0} + s_.duration; ++k) {
+        schedule(t, {Action::Kind::kRequest, k, {}});
+        t = t + Duration{workload_rng_.between(w.interval_min.ns, w.interval_max.ns)};
+      }
+    }
     if (w.broadcasts == 0) return;
-    Rng rng = Rng::derive(sim_.seed(), "workload");
+    Rng& rng = workload_rng_;
     Time t = w.start;
     for (uint32_t k = 0; k < w.broadcasts; ++k) {
       if (t > Time{0} + s_.duration) break;
@@ -65,6 +80,22 @@ class ScenarioRun final : public ActionHandler {
       sim_.inject(t, to, m);
       t = t + Duration{rng.between(w.interval_min.ns, w.interval_max.ns)};
     }
+  }
+
+  void client_request(uint32_t k) {
+    const WorkloadSpec& w = s_.workload;
+    std::optional<NodeId> to;
+    if (w.to_leader) {
+      for (uint32_t i = 0; i < sim_.node_count() && !to; ++i) {
+        if (sim_.role(NodeId{i}) == "leader") to = NodeId{i};
+      }
+    }
+    if (!to) to = NodeId{static_cast<uint32_t>(workload_rng_.below(sim_.node_count()))};
+    Message m;
+    m.type = raft::kClientRequest;
+    m.f[0] = k + 1;
+    m.body = "k" + std::to_string(workload_rng_.below(w.keys)) + "=" + std::to_string(k + 1);
+    sim_.inject(sim_.now(), *to, m);
   }
 
   std::optional<NodeId> resolve(const Target& t, std::string_view fault) {
@@ -251,12 +282,17 @@ class ScenarioRun final : public ActionHandler {
   Simulator& sim_;
   net::Network& net_;
   Rng nemesis_rng_;
+  Rng workload_rng_;
   std::vector<Action> actions_;
   std::set<uint32_t> down_;
   bool partitioned_ = false;
 };
 
 NodeFactory factory_for(const Scenario& s) {
+  if (s.protocol == "raft") {
+    const raft::Config cfg = s.raft;
+    return [cfg](NodeId) { return raft::make_node(cfg); };
+  }
   DSIM_ASSERT(s.protocol == "broadcast");
   const broadcast::Config cfg = s.broadcast;
   return [cfg](NodeId) { return broadcast::make_node(cfg); };

@@ -9,6 +9,7 @@
 
 #include "analysis/checker.h"
 #include "protocols/broadcast/broadcast.h"
+#include "protocols/raft/raft.h"
 #include "sim/core/clock.h"
 #include "sim/core/ids.h"
 #include "sim/core/prng.h"
@@ -73,7 +74,10 @@ struct NemesisSpec {
 };
 
 struct WorkloadSpec {
-  uint32_t broadcasts = 0;
+  uint32_t broadcasts = 0;   // broadcast
+  uint32_t requests = 0;     // raft: client requests
+  bool to_leader = true;     // raft: a request goes to the current leader when there is one
+  uint32_t keys = 10;        // raft: commands write k0..k(keys-1)
   std::vector<NodeId> from;  // empty: any node, drawn from the workload stream
   Time start{0};
   Duration interval_min{0}, interval_max{0};
@@ -90,6 +94,7 @@ struct Scenario {
   std::vector<std::string> nodes;
   std::vector<ClockSpec> clocks;  // per node
   broadcast::Config broadcast;
+  raft::Config raft;
   net::LinkSpec network;
   std::vector<LinkOverride> links;
   std::optional<TopologySpec> topology;

@@ -1,0 +1,230 @@
+#include "analysis/raft_checkers.h"
+
+#include <algorithm>
+
+#include "sim/core/prng.h"
+
+namespace dsim::analysis {
+namespace {
+
+std::string entry_name(int64_t index, int64_t term) {
+  return "entry " + std::to_string(index) + " (term " + std::to_string(term) + ")";
+}
+
+}  // namespace
+
+bool RaftLogs::consume(const trace::Event& e) {
+  if (e.kind == "append") {
+    const auto index = e.get_int("index");
+    const auto term = e.get_int("term");
+    const auto cmd = e.get_str("cmd").value_or("");
+    if (!index || !term || *index < 1) return false;
+    auto& log = logs_[e.node];
+    // An append always lands right after the last entry (the node truncates
+    // first); a trace that skips ahead is treated as a hole-free resize.
+    log.resize(static_cast<size_t>(*index - 1), Slot{0, 0});
+    const uint64_t before = log.empty() ? 0 : log.back().prefix;
+    const uint64_t h = mix64(before ^ mix64(static_cast<uint64_t>(*term) + 0x9E37) ^ fnv1a64(cmd));
+    log.push_back(Slot{*term, h});
+    return true;
+  }
+  if (e.kind == "truncate") {
+    const auto from = e.get_int("from");
+    if (!from || *from < 1) return false;
+    auto& log = logs_[e.node];
+    if (static_cast<size_t>(*from - 1) < log.size()) log.resize(static_cast<size_t>(*from - 1));
+    return true;
+  }
+  if (e.kind == "recover") {
+    const auto len = e.get_int("log_len");
+    auto& log = logs_[e.node];
+    if (len && *len >= 0 && static_cast<size_t>(*len) < log.size()) log.resize(static_cast<size_t>(*len));
+    return true;
+  }
+  return false;
+}
+
+// ---- election_safety -----------------------------------------------------------
+
+void ElectionSafety::consume(const trace::Event& e) {
+  if (e.kind != "role" || e.get_str("role") != std::optional<std::string_view>("leader")) return;
+  const auto term = e.get_int("term");
+  if (!term) return;
+  auto [it, fresh] = leaders_.try_emplace(*term, Leader{e.node, e.t});
+  if (fresh || it->second.node == e.node || first_) return;
+  first_ = Violation{e.t, e.node,
+                     "two leaders in term " + std::to_string(*term) + ": " + it->second.node + " became leader at " +
+                         format_time(it->second.t) + ", and " + e.node + " at " + format_time(e.t)};
+}
+
+CheckResult ElectionSafety::finish() {
+  CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
+  if (!first_) r.note = std::to_string(leaders_.size()) + " terms with a leader, one leader each";
+  return r;
+}
+
+// ---- log_matching ----------------------------------------------------------------
+
+void LogMatching::consume(const trace::Event& e) {
+  if (!logs_.consume(e) || e.kind != "append" || first_) return;
+  const auto& log = logs_.log(e.node);
+  const int64_t index = static_cast<int64_t>(log.size());
+  const RaftLogs::Slot& s = log.back();
+  auto [it, fresh] = first_seen_.try_emplace({index, s.term}, Seen{s.prefix, e.node, e.t});
+  if (fresh || it->second.prefix == s.prefix) return;
+  // Name the first index where the two logs differ, if the other node still
+  // holds the entry.
+  std::string detail;
+  const auto& other = logs_.log(it->second.node);
+  if (static_cast<int64_t>(other.size()) >= index && other[static_cast<size_t>(index - 1)].prefix == it->second.prefix) {
+    for (size_t j = 0; j < static_cast<size_t>(index); ++j) {
+      if (other[j].prefix != log[j].prefix) {
+        detail = "; they first differ at index " + std::to_string(j + 1) + ": term " + std::to_string(log[j].term) +
+                 " on " + e.node + ", term " + std::to_string(other[j].term) + " on " + it->second.node;
+        break;
+      }
+    }
+  }
+  first_ = Violation{e.t, e.node,
+                     e.node + " and " + it->second.node + " both hold " + entry_name(index, s.term) +
+                         ", but the logs before it are not identical" + detail};
+}
+
+CheckResult LogMatching::finish() {
+  CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
+  if (!first_) r.note = std::to_string(first_seen_.size()) + " (index, term) pairs, each with one prefix";
+  return r;
+}
+
+// ---- leader_completeness ---------------------------------------------------------
+
+void LeaderCompleteness::consume(const trace::Event& e) {
+  logs_.consume(e);
+  if (e.kind == "commit") {
+    const auto index = e.get_int("index");
+    if (!index || *index <= committed_) return;
+    const auto& log = logs_.log(e.node);
+    if (static_cast<int64_t>(log.size()) < *index) return;  // a trace that commits what it never appended
+    committed_ = *index;
+    committed_slot_ = log[static_cast<size_t>(*index - 1)];
+    committed_by_ = e.node;
+    committed_at_ = e.t;
+    return;
+  }
+  if (e.kind != "role" || e.get_str("role") != std::optional<std::string_view>("leader") || committed_ == 0 || first_) {
+    return;
+  }
+  const auto& log = logs_.log(e.node);
+  const int64_t term = e.get_int("term").value_or(0);
+  if (static_cast<int64_t>(log.size()) >= committed_ &&
+      log[static_cast<size_t>(committed_ - 1)].prefix == committed_slot_.prefix) {
+    return;
+  }
+  std::string has = static_cast<int64_t>(log.size()) < committed_
+                        ? "its log ends at index " + std::to_string(log.size())
+                        : "its log has term " + std::to_string(log[static_cast<size_t>(committed_ - 1)].term) +
+                              " at index " + std::to_string(committed_) +
+                              (log[static_cast<size_t>(committed_ - 1)].term == committed_slot_.term
+                                   ? " (or differs before it)"
+                                   : "");
+  first_ = Violation{e.t, e.node,
+                     e.node + " became leader of term " + std::to_string(term) + " without " +
+                         entry_name(committed_, committed_slot_.term) + ", committed by " + committed_by_ + " at " +
+                         format_time(committed_at_) + "; " + has};
+}
+
+CheckResult LeaderCompleteness::finish() {
+  CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
+  if (!first_) r.note = "every leader held the " + std::to_string(committed_) + " entries committed before it";
+  return r;
+}
+
+// ---- state_machine_safety ---------------------------------------------------------
+
+void StateMachineSafety::consume(const trace::Event& e) {
+  if (e.kind != "apply") return;
+  const auto index = e.get_int("index");
+  if (!index) return;
+  ++applies_;
+  const std::string cmd(e.get_str("cmd").value_or(""));
+  const int64_t term = e.get_int("term").value_or(0);
+  auto [it, fresh] = applied_.try_emplace(*index, Applied{cmd, term, e.node});
+  if (fresh || first_ || (it->second.cmd == cmd && it->second.term == term)) return;
+  auto show = [](const std::string& c) { return c.empty() ? std::string("the no-op") : "'" + c + "'"; };
+  first_ = Violation{e.t, e.node,
+                     it->second.node + " applied " + show(it->second.cmd) + " (term " + std::to_string(it->second.term) +
+                         ") at index " + std::to_string(*index) + ", but " + e.node + " applied " + show(cmd) +
+                         " (term " + std::to_string(term) + ") there"};
+}
+
+CheckResult StateMachineSafety::finish() {
+  CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
+  if (!first_) {
+    r.note = std::to_string(applies_) + " applies agree on " + std::to_string(applied_.size()) + " indexes";
+  }
+  return r;
+}
+
+// ---- raft_liveness ----------------------------------------------------------------
+
+void RaftLiveness::consume(const trace::Event& e) {
+  faults_.consume(e);
+  if (e.kind == "role") {
+    roles_.push_back({e.t, e.node, std::string(e.get_str("role").value_or(""))});
+  } else if (e.kind == "crash") {
+    roles_.push_back({e.t, e.node, "down"});
+  } else if (e.kind == "client_request") {
+    if (auto req = e.get_int("req")) accepted_.try_emplace(*req, e.t);
+  } else if (const trace::Value* ok = e.kind == "client_response" ? e.find("ok") : nullptr;
+             ok && std::holds_alternative<bool>(*ok) && std::get<bool>(*ok)) {
+    if (auto req = e.get_int("req")) answered_.try_emplace(*req, e.t);
+  }
+}
+
+CheckResult RaftLiveness::finish() {
+  CheckResult r{std::string(name()), kind(), Status::kHeld, std::nullopt, {}};
+  const int64_t end = faults_.end_time();
+  const int64_t deadline = faults_.quiet_since() + within_ns_;
+  if (faults_.partitioned_at_end()) {
+    r.status = Status::kInconclusive;
+    r.note = "the network is still partitioned at the end of the run";
+    return r;
+  }
+  if (deadline > end) {
+    r.status = Status::kInconclusive;
+    r.note = "the run ended at " + format_time(end) + ", before the bound expired at " + format_time(deadline);
+    return r;
+  }
+  // 1. Someone leads at the deadline.
+  std::map<std::string, std::string> role_at;
+  for (const RoleChange& c : roles_) {
+    if (c.t > deadline) break;
+    role_at[c.node] = c.role;
+  }
+  const bool led = std::any_of(role_at.begin(), role_at.end(), [](const auto& kv) { return kv.second == "leader"; });
+  if (!led) {
+    r.status = Status::kViolated;
+    r.violation = Violation{deadline, "*",
+                            "no leader at " + format_time(deadline) + ", " + format_time(within_ns_) +
+                                " after the last fault ended (" + format_time(faults_.quiet_since()) + ")"};
+    return r;
+  }
+  // 2. Every request a leader accepted after the deadline is answered in time.
+  uint64_t checked = 0;
+  for (const auto& [req, t] : accepted_) {
+    if (t < deadline || t + within_ns_ > end) continue;
+    ++checked;
+    auto a = answered_.find(req);
+    if (a != answered_.end() && a->second <= t + within_ns_) continue;
+    r.status = Status::kViolated;
+    r.violation = Violation{t + within_ns_, "*",
+                            "request " + std::to_string(req) + ", accepted by a leader at " + format_time(t) +
+                                ", was not committed by " + format_time(t + within_ns_) +
+                                (a == answered_.end() ? " (never)" : " (only at " + format_time(a->second) + ")")};
+    return r;
+  }
+  r.note = "a leader by " + format_time(deadline) + "; " + std::to_string(checked) + " later requests committed in time";
+  return r;
+}
+
+}  // namespace dsim::analysis

@@ -1,0 +1,492 @@
+#include "protocols/raft/raft.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "sim/core/assert.h"
+
+namespace dsim::raft {
+namespace {
+
+constexpr uint64_t kElectionTag = 1;
+constexpr uint64_t kHeartbeatTag = 2;
+
+// Entries on the wire and on disk: "<term> <req> <len>:<cmd>", repeated.
+void encode_entry(std::string& out, const Entry& e) {
+  out += std::to_string(e.term);
+  out += ' ';
+  out += std::to_string(e.req);
+  out += ' ';
+  out += std::to_string(e.cmd.size());
+  out += ':';
+  out += e.cmd;
+}
+
+int64_t read_int(std::string_view& s, char stop) {
+  int64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  DSIM_ASSERT_MSG(ec == std::errc() && p < s.data() + s.size() && *p == stop, "corrupt raft encoding");
+  s.remove_prefix(static_cast<size_t>(p - s.data()) + 1);
+  return v;
+}
+
+Entry decode_entry(std::string_view& s) {
+  Entry e;
+  e.term = read_int(s, ' ');
+  e.req = read_int(s, ' ');
+  const auto len = static_cast<size_t>(read_int(s, ':'));
+  DSIM_ASSERT(len <= s.size());
+  e.cmd = std::string(s.substr(0, len));
+  s.remove_prefix(len);
+  return e;
+}
+
+std::string log_key(int64_t index) { return "log/" + std::to_string(index); }
+
+}  // namespace
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::kFollower: return "follower";
+    case Role::kPreCandidate: return "pre_candidate";
+    case Role::kCandidate: return "candidate";
+    case Role::kLeader: return "leader";
+  }
+  return "?";
+}
+
+std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<RaftNode>(cfg); }
+
+std::string_view RaftNode::message_name(uint32_t type) const {
+  switch (type) {
+    case kClientRequest: return "client_request";
+    case kForward: return "forward";
+    case kRequestVote: return "request_vote";
+    case kVoteReply: return "vote_reply";
+    case kAppendEntries: return "append_entries";
+    case kAppendReply: return "append_reply";
+  }
+  return "unknown";
+}
+
+// ---- Storage -----------------------------------------------------------------
+
+void RaftNode::load(Context& ctx) {
+  Storage& st = ctx.storage();
+  auto as_int = [](const std::optional<std::string>& v, int64_t dflt) {
+    if (!v) return dflt;
+    std::string_view s = *v;
+    int64_t out = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    DSIM_ASSERT(ec == std::errc() && p == s.data() + s.size());
+    return out;
+  };
+  term_ = as_int(st.get("term"), 0);
+  voted_for_ = cfg_.bug == Config::Bug::kVolatileVote ? -1 : as_int(st.get("vote"), -1);
+  const int64_t len = as_int(st.get("log_len"), 0);
+  log_.clear();
+  for (int64_t i = 1; i <= len; ++i) {
+    const auto v = st.get(log_key(i));
+    DSIM_ASSERT_MSG(v.has_value(), "log entry missing from storage");
+    std::string_view s = *v;
+    log_.push_back(decode_entry(s));
+  }
+}
+
+void RaftNode::persist_term_vote(Context& ctx) {
+  ctx.storage().put("term", std::to_string(term_));
+  if (cfg_.bug != Config::Bug::kVolatileVote) ctx.storage().put("vote", std::to_string(voted_for_));
+  ctx.storage().sync();
+}
+
+void RaftNode::persist_entry(Context& ctx, int64_t index) {
+  std::string v;
+  encode_entry(v, log_[static_cast<size_t>(index - 1)]);
+  ctx.storage().put(log_key(index), v);
+}
+
+void RaftNode::append_local(Context& ctx, Entry e) {
+  log_.push_back(std::move(e));
+  const int64_t index = last_index();
+  persist_entry(ctx, index);
+  ctx.storage().put("log_len", std::to_string(index));
+  const Entry& back = log_.back();
+  ctx.emit("append", {{"index", index}, {"term", back.term}, {"cmd", std::string_view(back.cmd)}});
+}
+
+void RaftNode::truncate_from(Context& ctx, int64_t index) {
+  DSIM_ASSERT(index >= 1);
+  // The correct protocol never truncates a committed entry; planted bugs
+  // may, and then it is the checkers' job to say so.
+  if (cfg_.bug == Config::Bug::kNone) DSIM_ASSERT_MSG(index > commit_, "raft: a committed entry was truncated");
+  for (int64_t i = index; i <= last_index(); ++i) ctx.storage().erase(log_key(i));
+  log_.resize(static_cast<size_t>(index - 1));
+  ctx.storage().put("log_len", std::to_string(last_index()));
+  ctx.emit("truncate", {{"from", index}});
+}
+
+bool RaftNode::log_up_to_date(int64_t last_index_other, int64_t last_term_other) const {
+  // Raft 5.4.1: compare the terms of the last entries, then the lengths.
+  const int64_t my_term = term_at(last_index());
+  if (last_term_other != my_term) return last_term_other > my_term;
+  return last_index_other >= last_index();
+}
+
+// ---- Roles -------------------------------------------------------------------
+
+void RaftNode::set_role(Context& ctx, Role r) {
+  // Legal transitions only (STYLE.md 2): a leader never becomes a candidate
+  // directly; it steps down to follower first.
+  DSIM_ASSERT(!(role_ == Role::kLeader && (r == Role::kCandidate || r == Role::kPreCandidate)));
+  role_ = r;
+  ctx.emit("role", {{"role", std::string_view(role_name(r))}, {"term", term_}});
+}
+
+void RaftNode::reset_election_timer(Context& ctx) {
+  ctx.cancel_timer(election_timer_);
+  const Duration d{ctx.rng().between(cfg_.election_min.ns, cfg_.election_max.ns)};
+  election_timer_ = ctx.set_timer(d, kElectionTag);
+}
+
+void RaftNode::become_follower(Context& ctx, int64_t term) {
+  DSIM_ASSERT(term >= term_);  // terms never go back
+  const bool changed = term > term_ || role_ != Role::kFollower;
+  if (term > term_) {
+    term_ = term;
+    voted_for_ = -1;
+    leader_ = -1;
+    persist_term_vote(ctx);
+  }
+  if (role_ == Role::kLeader) {
+    ctx.cancel_timer(heartbeat_timer_);
+    heartbeat_timer_ = TimerId{};
+    leader_ = -1;
+  }
+  if (changed) set_role(ctx, Role::kFollower);
+  reset_election_timer(ctx);
+}
+
+void RaftNode::become_pre_candidate(Context& ctx) {
+  DSIM_ASSERT(role_ != Role::kLeader);
+  set_role(ctx, Role::kPreCandidate);
+  votes_ = {ctx.self().value};
+  leader_ = -1;
+  Message m;
+  m.type = kRequestVote;
+  m.f = {term_ + 1, last_index(), term_at(last_index()), 1, 0, 0};
+  for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
+    if (p != ctx.self().value) ctx.send(NodeId{p}, m);
+  }
+  reset_election_timer(ctx);
+  if (votes_.size() >= majority(ctx)) become_candidate(ctx);
+}
+
+void RaftNode::become_candidate(Context& ctx) {
+  DSIM_ASSERT(role_ != Role::kLeader);
+  ++term_;
+  voted_for_ = ctx.self().value;
+  leader_ = -1;
+  persist_term_vote(ctx);
+  set_role(ctx, Role::kCandidate);
+  ctx.emit("vote", {{"for", ctx.node_name(ctx.self())}, {"term", term_}});
+  votes_ = {ctx.self().value};
+  Message m;
+  m.type = kRequestVote;
+  m.f = {term_, last_index(), term_at(last_index()), 0, 0, 0};
+  for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
+    if (p != ctx.self().value) ctx.send(NodeId{p}, m);
+  }
+  reset_election_timer(ctx);
+  if (votes_.size() >= majority(ctx)) become_leader(ctx);
+}
+
+void RaftNode::become_leader(Context& ctx) {
+  DSIM_ASSERT(role_ == Role::kCandidate);
+  DSIM_ASSERT(votes_.size() >= majority(ctx));
+  set_role(ctx, Role::kLeader);
+  leader_ = ctx.self().value;
+  const auto n = ctx.cluster_size();
+  next_.assign(n, last_index() + 1);
+  match_.assign(n, 0);
+  active_.assign(n, false);
+  // Raft 8: a no-op entry of the new term lets earlier entries commit.
+  append_local(ctx, Entry{term_, 0, ""});
+  ctx.storage().sync();
+  match_[ctx.self().value] = last_index();
+  broadcast_append(ctx);
+  heartbeat_timer_ = ctx.set_timer(cfg_.heartbeat, kHeartbeatTag);
+  reset_election_timer(ctx);  // CheckQuorum rounds
+  advance_commit(ctx);        // a one-node cluster commits at once
+}
+
+// ---- Events ------------------------------------------------------------------
+
+void RaftNode::on_start(Context& ctx) {
+  DSIM_ASSERT(log_.empty() && term_ == 0);
+  set_role(ctx, Role::kFollower);
+  reset_election_timer(ctx);
+}
+
+void RaftNode::on_recover(Context& ctx) {
+  load(ctx);
+  ctx.emit("recover", {{"log_len", last_index()}, {"term", term_}});
+  set_role(ctx, Role::kFollower);
+  reset_election_timer(ctx);
+}
+
+void RaftNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
+  if (tag == kHeartbeatTag) {
+    DSIM_ASSERT(id == heartbeat_timer_);
+    DSIM_ASSERT(role_ == Role::kLeader);
+    broadcast_append(ctx);
+    heartbeat_timer_ = ctx.set_timer(cfg_.heartbeat, kHeartbeatTag);
+    return;
+  }
+  DSIM_ASSERT(tag == kElectionTag);
+  DSIM_ASSERT(id == election_timer_);
+  election_timer_ = TimerId{};
+  if (role_ == Role::kLeader) {
+    // CheckQuorum: a leader that has not heard from a majority during an
+    // election timeout steps down, so a partitioned leader stops serving.
+    if (cfg_.check_quorum) {
+      uint32_t heard = 1;
+      for (uint32_t p = 0; p < active_.size(); ++p) heard += (p != ctx.self().value && active_[p]) ? 1 : 0;
+      std::fill(active_.begin(), active_.end(), false);
+      if (heard < majority(ctx)) {
+        become_follower(ctx, term_);
+        return;
+      }
+    }
+    reset_election_timer(ctx);
+    return;
+  }
+  if (cfg_.prevote) {
+    become_pre_candidate(ctx);
+  } else {
+    become_candidate(ctx);
+  }
+}
+
+void RaftNode::on_message(Context& ctx, NodeId from, const Message& m) {
+  switch (m.type) {
+    case kClientRequest:
+    case kForward:
+      on_client(ctx, m.f[0], m.body);
+      return;
+    case kRequestVote: on_request_vote(ctx, from, m); return;
+    case kVoteReply: on_vote_reply(ctx, from, m); return;
+    case kAppendEntries: on_append(ctx, from, m); return;
+    case kAppendReply: on_append_reply(ctx, from, m); return;
+  }
+  DSIM_ASSERT_MSG(false, "unknown raft message type");
+}
+
+void RaftNode::on_client(Context& ctx, int64_t req, const std::string& cmd) {
+  if (role_ == Role::kLeader) {
+    append_local(ctx, Entry{term_, req, cmd});
+    ctx.storage().sync();
+    match_[ctx.self().value] = last_index();
+    ctx.emit("client_request", {{"req", req}, {"index", last_index()}});
+    broadcast_append(ctx);
+    advance_commit(ctx);
+    return;
+  }
+  if (leader_ >= 0) {  // redirect to the leader we know
+    Message fwd;
+    fwd.type = kForward;
+    fwd.f[0] = req;
+    fwd.body = cmd;
+    ctx.send(NodeId{static_cast<uint32_t>(leader_)}, fwd);
+    return;
+  }
+  ctx.emit("client_response", {{"req", req}, {"ok", false}, {"reason", std::string_view("no leader known")}});
+}
+
+void RaftNode::on_request_vote(Context& ctx, NodeId from, const Message& m) {
+  const int64_t term = m.f[0];
+  const bool prevote = m.f[3] != 0;
+  const bool log_ok = cfg_.bug == Config::Bug::kVoteAnyLog || log_up_to_date(m.f[1], m.f[2]);
+  // Leader lease (with CheckQuorum, as etcd): while we hear from a live
+  // leader, a disruptive candidate cannot force a new term.
+  const bool in_lease = (cfg_.check_quorum || prevote) && leader_ >= 0 && role_ != Role::kLeader &&
+                        ctx.now() - heard_from_leader_ < cfg_.election_min;
+  Message reply;
+  reply.type = kVoteReply;
+  if (prevote) {
+    const bool grant = term > term_ && log_ok && !in_lease;
+    reply.f = {grant ? term : term_, grant ? 1 : 0, 1, 0, 0, 0};
+    ctx.send(from, reply);
+    return;
+  }
+  if (term > term_ && in_lease) {
+    reply.f = {term_, 0, 0, 0, 0, 0};
+    ctx.send(from, reply);
+    return;
+  }
+  if (term > term_) become_follower(ctx, term);
+  bool grant = false;
+  if (term == term_ && (voted_for_ == -1 || voted_for_ == from.value) && log_ok) {
+    grant = true;
+    if (voted_for_ == -1) {
+      voted_for_ = from.value;
+      persist_term_vote(ctx);  // before replying (Figure 2)
+      ctx.emit("vote", {{"for", ctx.node_name(from)}, {"term", term_}});
+    }
+    reset_election_timer(ctx);
+  }
+  reply.f = {term_, grant ? 1 : 0, 0, 0, 0, 0};
+  ctx.send(from, reply);
+}
+
+void RaftNode::on_vote_reply(Context& ctx, NodeId from, const Message& m) {
+  const int64_t term = m.f[0];
+  const bool granted = m.f[1] != 0;
+  const bool prevote = m.f[2] != 0;
+  if (prevote) {
+    if (!granted && term > term_) {
+      become_follower(ctx, term);
+      return;
+    }
+    if (role_ != Role::kPreCandidate || !granted || term != term_ + 1) return;
+    votes_.insert(from.value);
+    if (votes_.size() >= majority(ctx)) become_candidate(ctx);
+    return;
+  }
+  if (term > term_) {
+    become_follower(ctx, term);
+    return;
+  }
+  if (role_ != Role::kCandidate || term != term_ || !granted) return;
+  votes_.insert(from.value);
+  if (votes_.size() >= majority(ctx)) become_leader(ctx);
+}
+
+void RaftNode::send_append(Context& ctx, uint32_t peer) {
+  DSIM_ASSERT(role_ == Role::kLeader);
+  const int64_t next = next_[peer];
+  DSIM_ASSERT(next >= 1 && next <= last_index() + 1);
+  const int64_t prev = next - 1;
+  const int64_t count = std::min<int64_t>(cfg_.max_batch, last_index() - prev);
+  Message m;
+  m.type = kAppendEntries;
+  m.f = {term_, prev, term_at(prev), commit_, count, 0};
+  for (int64_t i = next; i < next + count; ++i) encode_entry(m.body, log_[static_cast<size_t>(i - 1)]);
+  ctx.send(NodeId{peer}, m);
+}
+
+void RaftNode::broadcast_append(Context& ctx) {
+  for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
+    if (p != ctx.self().value) send_append(ctx, p);
+  }
+}
+
+void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
+  const int64_t term = m.f[0];
+  Message reply;
+  reply.type = kAppendReply;
+  if (term < term_) {  // Figure 2, AppendEntries 1: reply false if term < currentTerm
+    reply.f = {term_, 0, 0, 0, 0, 0};
+    ctx.send(from, reply);
+    return;
+  }
+  if (term > term_ || role_ != Role::kFollower) become_follower(ctx, term);
+  if (cfg_.bug == Config::Bug::kNone) {
+    DSIM_ASSERT_MSG(!(leader_ >= 0 && leader_ != from.value), "raft: two leaders in one term");
+  }
+  leader_ = from.value;
+  heard_from_leader_ = ctx.now();
+  reset_election_timer(ctx);
+
+  const int64_t prev = m.f[1];
+  const int64_t prev_term = m.f[2];
+  const int64_t leader_commit = m.f[3];
+  const int64_t count = m.f[4];
+  // Figure 2, AppendEntries 2: reply false if the log has no entry at
+  // prevLogIndex whose term matches prevLogTerm.
+  const bool prev_ok = prev <= last_index() &&
+                       (cfg_.bug == Config::Bug::kSkipPrevCheck || term_at(prev) == prev_term);
+  if (!prev_ok) {
+    reply.f = {term_, 0, std::min(prev - 1, last_index()), 0, 0, 0};  // hint: retry from there
+    ctx.send(from, reply);
+    return;
+  }
+  std::string_view body = m.body;
+  int64_t index = prev;
+  bool wrote = false;
+  for (int64_t k = 0; k < count; ++k) {
+    Entry e = decode_entry(body);
+    ++index;
+    if (index <= last_index()) {
+      if (term_at(index) == e.term) continue;  // already have it
+      truncate_from(ctx, index);  // AppendEntries 3: conflict, delete it and all that follow
+    }
+    append_local(ctx, std::move(e));  // AppendEntries 4
+    wrote = true;
+  }
+  if (wrote) ctx.storage().sync();
+  // AppendEntries 5: commitIndex = min(leaderCommit, index of last new entry).
+  const int64_t new_commit = std::min(leader_commit, index);
+  if (new_commit > commit_) {
+    commit_ = new_commit;
+    ctx.emit("commit", {{"index", commit_}});
+    apply_committed(ctx);
+  }
+  reply.f = {term_, 1, index, 0, 0, 0};
+  ctx.send(from, reply);
+}
+
+void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
+  const int64_t term = m.f[0];
+  if (term > term_) {
+    become_follower(ctx, term);
+    return;
+  }
+  if (role_ != Role::kLeader || term != term_) return;
+  active_[from.value] = true;
+  if (m.f[1] != 0) {
+    const int64_t match = m.f[2];
+    DSIM_ASSERT(match <= last_index());
+    if (match > match_[from.value]) match_[from.value] = match;
+    next_[from.value] = std::max(next_[from.value], match + 1);
+    advance_commit(ctx);
+    if (next_[from.value] <= last_index()) send_append(ctx, from.value);  // more to send
+  } else {
+    const int64_t hint = m.f[2];
+    next_[from.value] = std::max<int64_t>(1, std::min(next_[from.value] - 1, hint + 1));
+    send_append(ctx, from.value);
+  }
+}
+
+void RaftNode::advance_commit(Context& ctx) {
+  DSIM_ASSERT(role_ == Role::kLeader);
+  // Figure 2, leaders: commit N if a majority has matchIndex >= N and
+  // log[N].term == currentTerm (Raft 5.4.2: never count replicas for an
+  // entry of an earlier term; it commits indirectly).
+  for (int64_t n = last_index(); n > commit_; --n) {
+    if (term_at(n) != term_ && cfg_.bug != Config::Bug::kCommitPreviousTerm) break;
+    uint32_t replicas = 0;
+    for (int64_t mi : match_) replicas += mi >= n ? 1 : 0;
+    if (replicas >= majority(ctx)) {
+      commit_ = n;
+      ctx.emit("commit", {{"index", commit_}});
+      apply_committed(ctx);
+      return;
+    }
+  }
+}
+
+void RaftNode::apply_committed(Context& ctx) {
+  DSIM_ASSERT(commit_ <= last_index());
+  while (applied_ < commit_) {
+    ++applied_;
+    const Entry& e = log_[static_cast<size_t>(applied_ - 1)];
+    // Commands are "key=value"; the no-op is empty.
+    if (const size_t eq = e.cmd.find('='); eq != std::string::npos) kv_[e.cmd.substr(0, eq)] = e.cmd.substr(eq + 1);
+    ctx.emit("apply", {{"index", applied_}, {"term", e.term}, {"cmd", std::string_view(e.cmd)}});
+    if (role_ == Role::kLeader && e.req != 0 && e.term == term_) {
+      ctx.emit("client_response", {{"req", e.req}, {"ok", true}, {"index", applied_}});
+    }
+  }
+}
+
+}  // namespace dsim::raft

@@ -1,0 +1,127 @@
+// Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus
+// Algorithm", Figure 2), as a sans-IO node: leader election with randomized
+// timeouts, log replication with the consistency check and conflict
+// truncation, the commit rule, durable term/vote/log through storage(), a
+// key-value state machine, and the PreVote and CheckQuorum options of etcd.
+//
+// Trace events (docs/trace-schema.md): role {role, term}; vote {for, term};
+// append {index, term, cmd}; truncate {from}; commit {index};
+// apply {index, term, cmd}; client_request {req, index}; client_response
+// {req, ok, index | reason}; recover {log_len, term}.
+//
+// Planted bugs (Config::Bug), each caught by a checker in analysis/:
+//   commit_previous_term  count replicas for entries of earlier terms (Fig. 8)
+//   volatile_vote         votedFor not persisted: two votes in one term
+//   skip_prev_check       accept entries without matching prevLogTerm
+//   vote_any_log          grant votes without the up-to-date-log check
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/core/node.h"
+
+namespace dsim::raft {
+
+struct Config {
+  Duration election_min = milliseconds(150);
+  Duration election_max = milliseconds(300);
+  Duration heartbeat = milliseconds(50);
+  bool prevote = false;
+  bool check_quorum = false;
+  uint32_t max_batch = 64;  // entries per AppendEntries
+  enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog } bug = Bug::kNone;
+};
+
+enum MessageType : uint32_t {
+  kClientRequest = 1,  // external; f[0] = request id; body = command
+  kForward = 2,        // follower -> leader: f[0] = request id; body = command
+  kRequestVote = 3,    // f: term, last_index, last_term, prevote
+  kVoteReply = 4,      // f: term, granted, prevote
+  kAppendEntries = 5,  // f: term, prev_index, prev_term, leader_commit, count; body = entries
+  kAppendReply = 6,    // f: term, success, match_index (or conflict hint)
+};
+
+enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
+const char* role_name(Role r);
+
+struct Entry {
+  int64_t term = 0;
+  int64_t req = 0;  // client request id, 0 for the leader's no-op
+  std::string cmd;
+};
+
+class RaftNode final : public Node {
+ public:
+  explicit RaftNode(Config cfg) : cfg_(cfg) {}
+
+  void on_start(Context& ctx) override;
+  void on_recover(Context& ctx) override;
+  void on_message(Context& ctx, NodeId from, const Message& m) override;
+  void on_timer(Context& ctx, TimerId id, uint64_t tag) override;
+  std::string_view role() const override { return role_name(role_); }
+  std::string_view message_name(uint32_t type) const override;
+
+  // For tests.
+  int64_t term() const { return term_; }
+  Role raft_role() const { return role_; }
+  int64_t commit_index() const { return commit_; }
+  int64_t last_index() const { return static_cast<int64_t>(log_.size()); }
+  const std::vector<Entry>& log() const { return log_; }
+  const std::map<std::string, std::string>& kv() const { return kv_; }
+  int64_t voted_for() const { return voted_for_; }
+
+ private:
+  void load(Context& ctx);
+  int64_t term_at(int64_t index) const { return index == 0 ? 0 : log_[static_cast<size_t>(index - 1)].term; }
+  bool log_up_to_date(int64_t last_index, int64_t last_term) const;
+  uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }
+
+  void persist_term_vote(Context& ctx);
+  void persist_entry(Context& ctx, int64_t index);
+  void append_local(Context& ctx, Entry e);
+  void truncate_from(Context& ctx, int64_t index);
+
+  void set_role(Context& ctx, Role r);
+  void become_follower(Context& ctx, int64_t term);
+  void become_pre_candidate(Context& ctx);
+  void become_candidate(Context& ctx);
+  void become_leader(Context& ctx);
+  void reset_election_timer(Context& ctx);
+
+  void on_client(Context& ctx, int64_t req, const std::string& cmd);
+  void on_request_vote(Context& ctx, NodeId from, const Message& m);
+  void on_vote_reply(Context& ctx, NodeId from, const Message& m);
+  void on_append(Context& ctx, NodeId from, const Message& m);
+  void on_append_reply(Context& ctx, NodeId from, const Message& m);
+  void send_append(Context& ctx, uint32_t peer);
+  void broadcast_append(Context& ctx);
+  void advance_commit(Context& ctx);
+  void apply_committed(Context& ctx);
+
+  Config cfg_;
+  // Durable (Figure 2: "updated on stable storage before responding").
+  int64_t term_ = 0;
+  int64_t voted_for_ = -1;
+  std::vector<Entry> log_;
+  // Volatile.
+  Role role_ = Role::kFollower;
+  int64_t leader_ = -1;
+  int64_t commit_ = 0;
+  int64_t applied_ = 0;
+  Time heard_from_leader_{-1'000'000'000'000};
+  std::set<uint32_t> votes_;
+  std::vector<int64_t> next_;
+  std::vector<int64_t> match_;
+  std::vector<bool> active_;  // CheckQuorum: peers heard from this round
+  std::map<std::string, std::string> kv_;
+  TimerId election_timer_;
+  TimerId heartbeat_timer_;
+};
+
+std::unique_ptr<Node> make_node(const Config& cfg);
+
+}  // namespace dsim::raft
