@@ -102,40 +102,43 @@ void LeaderCompleteness::consume(const trace::Event& e) {
   logs_.consume(e);
   if (e.kind == "commit") {
     const auto index = e.get_int("index");
-    if (!index || *index <= committed_) return;
     const auto& log = logs_.log(e.node);
-    if (static_cast<int64_t>(log.size()) < *index) return;  // a trace that commits what it never appended
-    committed_ = *index;
-    committed_slot_ = log[static_cast<size_t>(*index - 1)];
-    committed_by_ = e.node;
-    committed_at_ = e.t;
+    if (!index || static_cast<int64_t>(log.size()) < *index) return;  // commits what it never appended
+    Committed& c = committed_in_[term_of_[e.node]];
+    if (*index <= c.index) return;
+    c = Committed{*index, log[static_cast<size_t>(*index - 1)], e.node, e.t};
     return;
   }
-  if (e.kind != "role" || e.get_str("role") != std::optional<std::string_view>("leader") || committed_ == 0 || first_) {
-    return;
-  }
-  const auto& log = logs_.log(e.node);
+  if (e.kind != "role") return;
   const int64_t term = e.get_int("term").value_or(0);
-  if (static_cast<int64_t>(log.size()) >= committed_ &&
-      log[static_cast<size_t>(committed_ - 1)].prefix == committed_slot_.prefix) {
-    return;
+  term_of_[e.node] = term;
+  if (e.get_str("role") != std::optional<std::string_view>("leader") || first_) return;
+  // Raft 5.4: an entry committed in a term is in the log of the leader of
+  // every higher term. Leaders of older terms (a candidate that counted
+  // delayed votes) owe nothing to later commits.
+  const Committed* need = nullptr;
+  for (auto it = committed_in_.begin(); it != committed_in_.end() && it->first < term; ++it) {
+    if (!need || it->second.index > need->index) need = &it->second;
   }
-  std::string has = static_cast<int64_t>(log.size()) < committed_
-                        ? "its log ends at index " + std::to_string(log.size())
-                        : "its log has term " + std::to_string(log[static_cast<size_t>(committed_ - 1)].term) +
-                              " at index " + std::to_string(committed_) +
-                              (log[static_cast<size_t>(committed_ - 1)].term == committed_slot_.term
-                                   ? " (or differs before it)"
-                                   : "");
+  if (!need) return;
+  const auto& log = logs_.log(e.node);
+  const auto at = static_cast<size_t>(need->index - 1);
+  if (log.size() > at && log[at].prefix == need->slot.prefix) return;
+  std::string has = log.size() <= at ? "its log ends at index " + std::to_string(log.size())
+                                     : "its log has term " + std::to_string(log[at].term) + " at index " +
+                                           std::to_string(need->index) +
+                                           (log[at].term == need->slot.term ? " (or differs before it)" : "");
   first_ = Violation{e.t, e.node,
                      e.node + " became leader of term " + std::to_string(term) + " without " +
-                         entry_name(committed_, committed_slot_.term) + ", committed by " + committed_by_ + " at " +
-                         format_time(committed_at_) + "; " + has};
+                         entry_name(need->index, need->slot.term) + ", committed by " + need->by + " at " +
+                         format_time(need->at) + "; " + has};
 }
 
 CheckResult LeaderCompleteness::finish() {
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
-  if (!first_) r.note = "every leader held the " + std::to_string(committed_) + " entries committed before it";
+  int64_t highest = 0;
+  for (const auto& [term, c] : committed_in_) highest = std::max(highest, c.index);
+  if (!first_) r.note = "every leader held the entries committed in earlier terms (" + std::to_string(highest) + " committed)";
   return r;
 }
 

@@ -81,13 +81,17 @@ class LeaderCompleteness final : public Checker {
   CheckResult finish() override;
 
  private:
+  struct Committed {
+    int64_t index = 0;
+    RaftLogs::Slot slot{0, 0};
+    std::string by;
+    int64_t at = 0;
+  };
   RaftLogs logs_;
-  // The highest committed index and what it held (its prefix hash covers
-  // every committed entry before it).
-  int64_t committed_ = 0;
-  RaftLogs::Slot committed_slot_{0, 0};
-  std::string committed_by_;
-  int64_t committed_at_ = 0;
+  std::map<std::string, int64_t> term_of_;  // each node's current term, from role events
+  // Per term in which commits happened: the highest index committed then
+  // (its prefix hash covers every committed entry before it).
+  std::map<int64_t, Committed> committed_in_;
   std::optional<Violation> first_;
 };
 

@@ -234,7 +234,14 @@ bool Simulator::cancel_timer(NodeId n, TimerId id) {
   uint32_t s;
   if (!timers_.resolve(id, &s)) return false;
   DSIM_ASSERT_MSG(timers_.slot(s).node == n, "a node cancels only its own timers");
-  timers_.remove(s);
+  if (timers_.is_parked(s)) {
+    // It expired during a pause and waits in the deferred list; the node has
+    // not seen it, so cancelling still wins. The bumped generation makes the
+    // deferred fire a no-op.
+    timers_.release(s);
+  } else {
+    timers_.remove(s);
+  }
   return true;
 }
 

@@ -256,3 +256,40 @@ TEST_CASE("simulator: a message that arrived during a pause is not re-judged by 
   CHECK(got == 1);
   CHECK(sim.counters().dropped == 0);
 }
+
+TEST_CASE("simulator: a timer that expired during a pause can still be cancelled before it is handed over") {
+  // Regression: found by the raft-churn sweep (seed 211). The node's timer
+  // expired while it was paused; at resume a message that had arrived
+  // earlier was handled first, and cancelling the parked timer corrupted
+  // the timer heap.
+  Simulator sim(1);
+  net::Network net(2, 1, constant_link(milliseconds(1)));
+  sim.set_network(&net);
+  int fired = 0, messages = 0;
+  sim.add_node("a", [](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    n->start = [](Context& c) { c.send(NodeId{1}, Message{}); };  // arrives at 1ms, during the pause
+    return n;
+  });
+  sim.add_node("b", [&](NodeId) {
+    auto n = std::make_unique<ScriptNode>();
+    auto timer = std::make_shared<TimerId>();
+    n->start = [timer](Context& c) {
+      *timer = c.set_timer(milliseconds(5), 1);  // expires at 5ms, during the pause
+      c.set_timer(milliseconds(7), 2);           // a second one, left alone
+    };
+    n->message = [&, timer](Context& c, NodeId, const Message&) {
+      ++messages;
+      CHECK(c.cancel_timer(*timer));
+    };
+    n->timer = [&](Context&, TimerId, uint64_t tag) {
+      CHECK(tag == 2);
+      ++fired;
+    };
+    return n;
+  });
+  sim.pause(NodeId{1}, milliseconds(10));
+  sim.run(Time{0} + seconds(1));
+  CHECK(messages == 1);
+  CHECK(fired == 1);  // the cancelled one never fired; the other did
+}
