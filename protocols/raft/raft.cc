@@ -148,7 +148,7 @@ void RaftNode::reset_election_timer(Context& ctx) {
   election_timer_ = ctx.set_timer(d, kElectionTag);
 }
 
-void RaftNode::become_follower(Context& ctx, int64_t term) {
+void RaftNode::become_follower(Context& ctx, int64_t term, bool reset_timer) {
   DSIM_ASSERT(term >= term_);  // terms never go back
   const bool changed = term > term_ || role_ != Role::kFollower;
   if (term > term_) {
@@ -163,7 +163,7 @@ void RaftNode::become_follower(Context& ctx, int64_t term) {
     leader_ = -1;
   }
   if (changed) set_role(ctx, Role::kFollower);
-  reset_election_timer(ctx);
+  if (reset_timer || !election_timer_.valid()) reset_election_timer(ctx);
 }
 
 void RaftNode::become_pre_candidate(Context& ctx) {
@@ -323,7 +323,7 @@ void RaftNode::on_request_vote(Context& ctx, NodeId from, const Message& m) {
     ctx.send(from, reply);
     return;
   }
-  if (term > term_) become_follower(ctx, term);
+  if (term > term_) become_follower(ctx, term, /*reset_timer=*/false);
   bool grant = false;
   if (term == term_ && (voted_for_ == -1 || voted_for_ == from.value) && log_ok) {
     grant = true;

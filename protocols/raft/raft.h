@@ -86,7 +86,10 @@ class RaftNode final : public Node {
   void truncate_from(Context& ctx, int64_t index);
 
   void set_role(Context& ctx, Role r);
-  void become_follower(Context& ctx, int64_t term);
+  // reset_timer: Figure 2 resets the election timer only on AppendEntries
+  // from the current leader or on granting a vote; a higher term alone
+  // (a disruptive candidate we refuse) must not postpone our own election.
+  void become_follower(Context& ctx, int64_t term, bool reset_timer = true);
   void become_pre_candidate(Context& ctx);
   void become_candidate(Context& ctx);
   void become_leader(Context& ctx);
