@@ -372,6 +372,10 @@ void RaftNode::send_append(Context& ctx, uint32_t peer) {
   m.f = {term_, prev, term_at(prev), commit_, count, 0};
   for (int64_t i = next; i < next + count; ++i) encode_entry(m.body, log_[static_cast<size_t>(i - 1)]);
   ctx.send(NodeId{peer}, m);
+  // Pipelining (etcd's "replicate" state): assume these arrive and send only
+  // newer entries next time. A loss shows up as a rejection, whose hint
+  // moves nextIndex back.
+  next_[peer] = next + count;
 }
 
 void RaftNode::broadcast_append(Context& ctx) {
@@ -452,7 +456,9 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
     if (next_[from.value] <= last_index()) send_append(ctx, from.value);  // more to send
   } else {
     const int64_t hint = m.f[2];
-    next_[from.value] = std::max<int64_t>(1, std::min(next_[from.value] - 1, hint + 1));
+    // Never below what the follower has acknowledged: a late rejection of
+    // an old request must not undo progress.
+    next_[from.value] = std::max<int64_t>(match_[from.value] + 1, std::min(next_[from.value] - 1, hint + 1));
     send_append(ctx, from.value);
   }
 }

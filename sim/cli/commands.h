@@ -9,6 +9,7 @@ namespace dsim::cli {
 int dispatch(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
+int cmd_experiment(const std::vector<std::string>& args);
 
 std::string version_string();
 

@@ -113,8 +113,13 @@ RunResult Simulator::run(Time until, uint64_t max_events) {
       }
       dispatch(e);
     }
+    if (stop_requested_) {
+      stop_requested_ = false;
+      result.stopped = true;
+      break;
+    }
   }
-  if (!result.budget_exhausted) now_ = until;
+  if (!result.budget_exhausted && !result.stopped) now_ = until;
   result.end = now_;
   return result;
 }

@@ -48,6 +48,7 @@ struct SimCounters {
 struct RunResult {
   Time end;
   bool budget_exhausted = false;  // stopped by max_events, not by time
+  bool stopped = false;           // stopped by stop()
 };
 
 class Simulator {
@@ -66,6 +67,10 @@ class Simulator {
   // Runs until virtual time `until` (inclusive) or `max_events` events.
   // Calls on_start on every node first if the run has not started yet.
   RunResult run(Time until, uint64_t max_events = UINT64_MAX);
+  // Ends run() after the event being handled (from a sink or a callback):
+  // how online checkers stop at the first violation and experiments stop
+  // at the moment they measure. run() may be called again to go on.
+  void stop() { stop_requested_ = true; }
 
   void schedule_action(Time at, uint64_t id);
   // An input from outside the cluster (a client request, a workload step),
@@ -162,6 +167,7 @@ class Simulator {
   uint64_t next_seq_ = 0;
   uint64_t next_msg_id_ = 0;
   bool started_ = false;
+  bool stop_requested_ = false;
   std::vector<NodeRec> nodes_;
   EventHeap events_;
   TimerHeap timers_;

@@ -340,13 +340,12 @@ bool caught(const scenario::Scenario& s, uint64_t seed) {
 
 TEST_CASE("raft planted bugs are caught on the seeds their scenarios state") {
   const auto vote = load("scenarios/bugs/raft-volatile-vote.yaml");
-  CHECK(caught(vote, 47));
-  CHECK(caught(vote, 70));
+  for (uint64_t seed : {115, 178, 188, 246, 300, 358}) CHECK(caught(vote, seed));
   const auto any = load("scenarios/bugs/raft-vote-any-log.yaml");
   for (uint64_t seed = 1; seed <= 10; ++seed) CHECK(caught(any, seed));
   const auto prev = load("scenarios/bugs/raft-skip-prev-check.yaml");
   int found = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) found += caught(prev, seed) ? 1 : 0;
-  CHECK(found >= 3);
+  CHECK(found >= 10);
   CHECK(caught(prev, 1));
 }
