@@ -170,4 +170,4 @@ BENCHMARK(BM_Timers)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+BENCHMARK_MAIN();  // one main for engine_bench.cc and raft_bench.cc

@@ -138,6 +138,15 @@ if [ "$code" -eq 130 ]; then pass; else fail "SIGINT: exit $code, want 130"; fi
 [ -e "$WORK/big.jsonl" ] && fail "an interrupted run left a trace file" || pass
 [ -e "$WORK/big.jsonl.partial" ] && fail "an interrupted run left its .partial file" || pass
 
+# --- The election-time experiment ------------------------------------------
+expect_exit 0 "experiment election" -- "$DSIM" experiment election --trials 20 --csv "$WORK/e.csv"
+[ "$(wc -l <"$WORK/e.csv")" -eq 6 ] && head -1 "$WORK/e.csv" | grep -q '^election_timeout_min_ms,election_timeout_max_ms,trials,no_leader,min_ms,p50_ms,p90_ms,p99_ms,max_ms$' \
+  && pass || fail "experiment CSV: $(cat "$WORK/e.csv")"
+"$DSIM" experiment election --trials 20 --csv "$WORK/e2.csv" 2>/dev/null >/dev/null
+cmp -s "$WORK/e.csv" "$WORK/e2.csv" && pass || fail "experiment not reproducible"
+expect_exit 2 "experiment with a bad range" -- "$DSIM" experiment election --ranges 300ms..150ms
+expect_exit 2 "unknown experiment" -- "$DSIM" experiment partitions
+
 # --- Bad traces exit 3 with file:line:col ------------------------------------
 head -5 "$WORK/a.jsonl" >"$WORK/trunc.jsonl"
 printf '{"t":1,"node":"n1","kind":' >>"$WORK/trunc.jsonl"

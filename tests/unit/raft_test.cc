@@ -10,6 +10,7 @@
 #include "analysis/raft_checkers.h"
 #include "protocols/raft/raft.h"
 #include "sim/net/network.h"
+#include "sim/scenario/experiment.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "test_support.h"
@@ -348,4 +349,28 @@ TEST_CASE("raft planted bugs are caught on the seeds their scenarios state") {
   for (uint64_t seed = 1; seed <= 20; ++seed) found += caught(prev, seed) ? 1 : 0;
   CHECK(found >= 10);
   CHECK(caught(prev, 1));
+}
+
+TEST_CASE("election experiment: reproducible per seed, and narrow timeout ranges elect more slowly (Raft Fig. 16)") {
+  scenario::ElectionExperiment e;
+  e.trials = 100;
+  e.ranges = {{milliseconds(150), milliseconds(155)}, {milliseconds(150), milliseconds(300)}};
+  e.seed = 9;
+  const auto a = scenario::run_election_experiment(e);
+  const auto b = scenario::run_election_experiment(e);
+  REQUIRE(a.size() == 2);
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].p50 == b[i].p50);
+    CHECK(a[i].max == b[i].max);
+  }
+  for (const auto& r : a) {
+    CHECK(r.no_leader == 0);
+    CHECK(r.min >= milliseconds(150).ns - e.heartbeat.ns);  // no election before a timeout can expire
+    CHECK(r.min <= r.p50);
+    CHECK(r.p50 <= r.p90);
+    CHECK(r.p99 <= r.max);
+  }
+  CHECK(a[0].p90 > a[1].p90);  // split votes repeat when timeouts are nearly equal
+  e.seed = 10;
+  CHECK(scenario::run_election_experiment(e)[0].max != a[0].max);
 }
