@@ -1,9 +1,9 @@
 #include "protocols/broadcast/broadcast.h"
 
-#include <charconv>
 #include <string>
 
 #include "sim/core/assert.h"
+#include "sim/core/stored_int.h"
 
 namespace dsim::broadcast {
 namespace {
@@ -19,12 +19,6 @@ std::string delivered_key(uint32_t origin, int64_t seq) {
   return k;
 }
 
-int64_t parse_int(std::string_view s) {
-  int64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  DSIM_ASSERT_MSG(ec == std::errc() && p == s.data() + s.size(), "corrupt broadcast storage");
-  return v;
-}
 
 }  // namespace
 
@@ -47,7 +41,7 @@ void BroadcastNode::on_start(Context& ctx) {
 void BroadcastNode::on_recover(Context& ctx) {
   // Storage layout: "next_seq" = next sequence number to assign; "pending" =
   // "seq:payload" items, space separated, of broadcasts not yet fully acked.
-  if (auto v = ctx.storage().get("next_seq")) next_seq_ = parse_int(*v);
+  if (auto v = ctx.storage().get("next_seq")) next_seq_ = parse_stored_int(*v);
   if (auto v = ctx.storage().get("pending")) {
     std::string_view rest = *v;
     while (!rest.empty()) {
@@ -55,10 +49,10 @@ void BroadcastNode::on_recover(Context& ctx) {
       const std::string_view item = rest.substr(0, sp);
       const size_t colon = item.find(':');
       DSIM_ASSERT(colon != std::string_view::npos);
-      const int64_t seq = parse_int(item.substr(0, colon));
+      const int64_t seq = parse_stored_int(item.substr(0, colon));
       DSIM_ASSERT(seq < next_seq_);
       Outgoing& o = outgoing_[seq];
-      o.payload = parse_int(item.substr(colon + 1));
+      o.payload = parse_stored_int(item.substr(colon + 1));
       // Acks were volatile: every peer may still be missing it.
       for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
         if (p != ctx.self().value) o.unacked.insert(p);

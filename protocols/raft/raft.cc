@@ -1,9 +1,9 @@
 #include "protocols/raft/raft.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "sim/core/assert.h"
+#include "sim/core/stored_int.h"
 
 namespace dsim::raft {
 namespace {
@@ -22,19 +22,12 @@ void encode_entry(std::string& out, const Entry& e) {
   out += e.cmd;
 }
 
-int64_t read_int(std::string_view& s, char stop) {
-  int64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  DSIM_ASSERT_MSG(ec == std::errc() && p < s.data() + s.size() && *p == stop, "corrupt raft encoding");
-  s.remove_prefix(static_cast<size_t>(p - s.data()) + 1);
-  return v;
-}
 
 Entry decode_entry(std::string_view& s) {
   Entry e;
-  e.term = read_int(s, ' ');
-  e.req = read_int(s, ' ');
-  const auto len = static_cast<size_t>(read_int(s, ':'));
+  e.term = take_stored_int(s, ' ');
+  e.req = take_stored_int(s, ' ');
+  const auto len = static_cast<size_t>(take_stored_int(s, ':'));
   DSIM_ASSERT(len <= s.size());
   e.cmd = std::string(s.substr(0, len));
   s.remove_prefix(len);
@@ -73,14 +66,7 @@ std::string_view RaftNode::message_name(uint32_t type) const {
 
 void RaftNode::load(Context& ctx) {
   Storage& st = ctx.storage();
-  auto as_int = [](const std::optional<std::string>& v, int64_t dflt) {
-    if (!v) return dflt;
-    std::string_view s = *v;
-    int64_t out = 0;
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    DSIM_ASSERT(ec == std::errc() && p == s.data() + s.size());
-    return out;
-  };
+  auto as_int = [](const std::optional<std::string>& v, int64_t dflt) { return v ? parse_stored_int(*v) : dflt; };
   term_ = as_int(st.get("term"), 0);
   voted_for_ = cfg_.bug == Config::Bug::kVolatileVote ? -1 : as_int(st.get("vote"), -1);
   const int64_t len = as_int(st.get("log_len"), 0);

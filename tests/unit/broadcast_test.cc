@@ -11,38 +11,14 @@
 #include "analysis/offline.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
+#include "catalogue.h"
 
 using namespace dsim;
 using namespace dsim::analysis;
+using dsim::testing::load_catalogue;
+using dsim::testing::event;
 
 namespace {
-
-trace::Event ev(int64_t t, std::string node, std::string kind,
-                std::vector<std::pair<std::string, trace::Value>> fields = {}) {
-  trace::Event e;
-  e.t = t;
-  e.node = std::move(node);
-  e.kind = std::move(kind);
-  e.fields = std::move(fields);
-  return e;
-}
-
-scenario::Scenario load(const std::string& rel, const std::string& patch_from = "", const std::string& patch_to = "") {
-  std::ifstream in(std::string(DSIM_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (!patch_from.empty()) {
-    const auto at = text.find(patch_from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, patch_from.size(), patch_to);
-  }
-  scenario::Diagnostics diag;
-  auto s = scenario::load_scenario_text(text, rel, diag);
-  CAPTURE(diag.render(false));
-  REQUIRE(s.has_value());
-  return *s;
-}
 
 const CheckResult& find(const scenario::RunReport& r, std::string_view name) {
   for (const auto& c : r.checks) {
@@ -56,10 +32,10 @@ const CheckResult& find(const scenario::RunReport& r, std::string_view name) {
 
 TEST_CASE("no_duplicate_delivery: flags the second delivery of a message naming node and message") {
   NoDuplicateDelivery c;
-  c.consume(ev(10, "n2", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{3}}}));
-  c.consume(ev(20, "n3", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{3}}}));
+  c.consume(event(10, "n2", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{3}}}));
+  c.consume(event(20, "n3", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{3}}}));
   CHECK_FALSE(c.violated());
-  c.consume(ev(30, "n2", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{3}}}));
+  c.consume(event(30, "n2", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{3}}}));
   CHECK(c.violated());
   const CheckResult r = c.finish();
   CHECK(r.status == Status::kViolated);
@@ -72,15 +48,15 @@ TEST_CASE("no_duplicate_delivery: flags the second delivery of a message naming 
 TEST_CASE("all_delivered: held violated and inconclusive are told apart") {
   const int64_t s = 1'000'000'000;
   auto base = [&](AllDelivered& c) {
-    for (const char* n : {"n1", "n2", "n3"}) c.consume(ev(0, n, "start"));
-    c.consume(ev(1 * s, "n1", "bcast", {{"seq", int64_t{1}}}));
-    c.consume(ev(1 * s, "n1", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{1}}}));
-    c.consume(ev(1 * s + 5, "n2", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{1}}}));
+    for (const char* n : {"n1", "n2", "n3"}) c.consume(event(0, n, "start"));
+    c.consume(event(1 * s, "n1", "bcast", {{"seq", int64_t{1}}}));
+    c.consume(event(1 * s, "n1", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{1}}}));
+    c.consume(event(1 * s + 5, "n2", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{1}}}));
   };
   SUBCASE("a node never gets the message: violated at the deadline") {
     AllDelivered c(2 * s);
     base(c);
-    c.consume(ev(10 * s, "*", "end"));
+    c.consume(event(10 * s, "*", "end"));
     const CheckResult r = c.finish();
     CHECK(r.status == Status::kViolated);
     REQUIRE(r.violation.has_value());
@@ -90,14 +66,14 @@ TEST_CASE("all_delivered: held violated and inconclusive are told apart") {
   SUBCASE("the node that missed it crashed and stayed down: no obligation") {
     AllDelivered c(2 * s);
     base(c);
-    c.consume(ev(2 * s, "n3", "crash"));
-    c.consume(ev(10 * s, "*", "end"));
+    c.consume(event(2 * s, "n3", "crash"));
+    c.consume(event(10 * s, "*", "end"));
     CHECK(c.finish().status == Status::kHeld);
   }
   SUBCASE("the run ends before the bound expires: inconclusive, not a guess") {
     AllDelivered c(20 * s);
     base(c);
-    c.consume(ev(10 * s, "*", "end"));
+    c.consume(event(10 * s, "*", "end"));
     const CheckResult r = c.finish();
     CHECK(r.status == Status::kInconclusive);
     CHECK(r.note.find("before the bound") != std::string::npos);
@@ -105,16 +81,16 @@ TEST_CASE("all_delivered: held violated and inconclusive are told apart") {
   SUBCASE("the bound counts from the end of the last fault") {
     AllDelivered c(2 * s);
     base(c);
-    c.consume(ev(2 * s, "*", "partition", {{"groups", std::string("n3|n1,n2")}}));
-    c.consume(ev(6 * s, "*", "heal"));
-    c.consume(ev(7 * s, "n3", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{1}}}));
-    c.consume(ev(10 * s, "*", "end"));
+    c.consume(event(2 * s, "*", "partition", {{"groups", std::string("n3|n1,n2")}}));
+    c.consume(event(6 * s, "*", "heal"));
+    c.consume(event(7 * s, "n3", "bdeliver", {{"origin", std::string("n1")}, {"seq", int64_t{1}}}));
+    c.consume(event(10 * s, "*", "end"));
     CHECK(c.finish().status == Status::kHeld);  // 7s <= heal (6s) + 2s
   }
 }
 
 TEST_CASE("broadcast: the correct protocol passes under loss crashes and partitions") {
-  const auto s = load("scenarios/teaching/broadcast-lossy.yaml");
+  const auto s = load_catalogue("scenarios/teaching/broadcast-lossy.yaml");
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);
     scenario::RunOptions opt;
@@ -128,7 +104,7 @@ TEST_CASE("broadcast: the correct protocol passes under loss crashes and partiti
 }
 
 TEST_CASE("broadcast: the planted no_retransmit bug is caught by all_delivered") {
-  const auto s = load("scenarios/bugs/broadcast-no-retransmit.yaml");
+  const auto s = load_catalogue("scenarios/bugs/broadcast-no-retransmit.yaml");
   int caught = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     scenario::RunOptions opt;
@@ -143,7 +119,7 @@ TEST_CASE("broadcast: the planted no_retransmit bug is caught by all_delivered")
 TEST_CASE("broadcast: delivered-once state must be durable (volatile dedup would duplicate)") {
   // With unsynced writes lost on crash the protocol still syncs before it
   // acknowledges, so no crash schedule can make it deliver twice.
-  const auto s = load("scenarios/teaching/broadcast-lossy.yaml", "restart_after: 800ms",
+  const auto s = load_catalogue("scenarios/teaching/broadcast-lossy.yaml", "restart_after: 800ms",
                       "restart_after: 800ms, lose_unsynced: true");
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     scenario::RunOptions opt;
@@ -157,7 +133,7 @@ TEST_CASE("check: the offline checkers on a saved trace agree with the online ru
   std::filesystem::create_directories(dir);
   for (const char* rel : {"scenarios/teaching/broadcast-lossy.yaml", "scenarios/bugs/broadcast-no-retransmit.yaml"}) {
     CAPTURE(rel);
-    const auto s = load(rel);
+    const auto s = load_catalogue(rel);
     scenario::RunOptions opt;
     opt.seed = 3;
     opt.trace_path = (dir / "t.jsonl").string();
@@ -182,9 +158,9 @@ TEST_CASE("check: the offline checkers on a saved trace agree with the online ru
 }
 
 TEST_CASE("broadcast: the planted volatile_dedup bug is caught by no_duplicate_delivery") {
-  const auto buggy = load("scenarios/bugs/broadcast-volatile-dedup.yaml");
+  const auto buggy = load_catalogue("scenarios/bugs/broadcast-volatile-dedup.yaml");
   // The same schedule with the delivered set kept durably (the real protocol).
-  const auto fixed = load("scenarios/bugs/broadcast-volatile-dedup.yaml", "bug: volatile_dedup", "bug: none");
+  const auto fixed = load_catalogue("scenarios/bugs/broadcast-volatile-dedup.yaml", "bug: volatile_dedup", "bug: none");
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);
     scenario::RunOptions opt;

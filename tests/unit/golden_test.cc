@@ -13,20 +13,11 @@
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "sim/trace/sha256.h"
+#include "catalogue.h"
 
 using namespace dsim;
 
 namespace {
-scenario::Scenario load(const std::string& rel) {
-  std::ifstream in(std::string(DSIM_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  scenario::Diagnostics diag;
-  auto s = scenario::load_scenario_text(ss.str(), rel, diag);  // the relative path is part of the header
-  REQUIRE(s.has_value());
-  return *s;
-}
-
 std::string hash_of(const scenario::Scenario& s, uint64_t seed) {
   scenario::RunOptions opt;
   opt.seed = seed;
@@ -35,20 +26,20 @@ std::string hash_of(const scenario::Scenario& s, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("golden: trace hashes of representative scenarios are pinned") {
-  CHECK(hash_of(load("scenarios/teaching/broadcast-lossy.yaml"), 7) ==
+  CHECK(hash_of(dsim::testing::load_catalogue("scenarios/teaching/broadcast-lossy.yaml"), 7) ==
         "e199b0a205df36228375d5ab890997b8384f69858192ef2587310a9e8360829a");
-  CHECK(hash_of(load("scenarios/regression/broadcast-nemesis.yaml"), 42) ==
+  CHECK(hash_of(dsim::testing::load_catalogue("scenarios/regression/broadcast-nemesis.yaml"), 42) ==
         "6d2087fcbb53d004efc9bf3b06708df7fd985b4a54665122d3dc057e1d9ef8ec");
 }
 
 TEST_CASE("golden: same seed same bytes - another seed another trace") {
-  const auto s = load("scenarios/teaching/broadcast-lossy.yaml");
+  const auto s = dsim::testing::load_catalogue("scenarios/teaching/broadcast-lossy.yaml");
   CHECK(hash_of(s, 7) == hash_of(s, 7));
   CHECK(hash_of(s, 7) != hash_of(s, 8));
 }
 
 TEST_CASE("golden: the hash covers exactly the bytes of the trace file") {
-  const auto s = load("scenarios/teaching/broadcast-lossy.yaml");
+  const auto s = dsim::testing::load_catalogue("scenarios/teaching/broadcast-lossy.yaml");
   const auto path = (std::filesystem::temp_directory_path() / "dsim-golden.jsonl").string();
   scenario::RunOptions opt;
   opt.seed = 7;
@@ -62,7 +53,7 @@ TEST_CASE("golden: the hash covers exactly the bytes of the trace file") {
 }
 
 TEST_CASE("golden: turning the trace off does not change the simulation") {
-  const auto s = load("scenarios/regression/broadcast-nemesis.yaml");
+  const auto s = dsim::testing::load_catalogue("scenarios/regression/broadcast-nemesis.yaml");
   scenario::RunOptions on, off;
   on.seed = off.seed = 42;
   off.fingerprint = false;

@@ -13,6 +13,7 @@
 #include "sim/scenario/experiment.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
+#include "catalogue.h"
 #include "test_support.h"
 
 using namespace dsim;
@@ -216,19 +217,12 @@ TEST_CASE("raft: a lone node elects itself and commits its no-op") {
 // ---- Checkers on hand-built traces ----------------------------------------------
 
 namespace {
-trace::Event ev(int64_t t, std::string node, std::string kind, std::vector<std::pair<std::string, trace::Value>> f = {}) {
-  trace::Event e;
-  e.t = t;
-  e.node = std::move(node);
-  e.kind = std::move(kind);
-  e.fields = std::move(f);
-  return e;
-}
+using dsim::testing::event;
 trace::Event role(int64_t t, std::string node, std::string r, int64_t term) {
-  return ev(t, std::move(node), "role", {{"role", r}, {"term", term}});
+  return event(t, std::move(node), "role", {{"role", r}, {"term", term}});
 }
 trace::Event app(int64_t t, std::string node, int64_t index, int64_t term, std::string cmd) {
-  return ev(t, std::move(node), "append", {{"index", index}, {"term", term}, {"cmd", cmd}});
+  return event(t, std::move(node), "append", {{"index", index}, {"term", term}, {"cmd", cmd}});
 }
 }  // namespace
 
@@ -258,7 +252,7 @@ TEST_CASE("log_matching: same (index, term) over different prefixes is caught an
   analysis::LogMatching ok;
   ok.consume(app(1, "n1", 1, 1, "a"));
   ok.consume(app(2, "n2", 1, 1, "a"));
-  ok.consume(ev(3, "n2", "truncate", {{"from", int64_t{1}}}));
+  ok.consume(event(3, "n2", "truncate", {{"from", int64_t{1}}}));
   ok.consume(app(4, "n2", 1, 2, "z"));
   CHECK(ok.finish().status == analysis::Status::kHeld);
 }
@@ -267,7 +261,7 @@ TEST_CASE("leader_completeness: a later leader without a committed entry is caug
   auto base = [](analysis::LeaderCompleteness& c) {
     c.consume(role(0, "n1", "leader", 2));
     c.consume(app(1, "n1", 1, 2, "a"));
-    c.consume(ev(2, "n1", "commit", {{"index", int64_t{1}}}));
+    c.consume(event(2, "n1", "commit", {{"index", int64_t{1}}}));
   };
   analysis::LeaderCompleteness bad;
   base(bad);
@@ -284,10 +278,10 @@ TEST_CASE("leader_completeness: a later leader without a committed entry is caug
 
 TEST_CASE("state_machine_safety: different commands applied at one index are caught") {
   analysis::StateMachineSafety c;
-  c.consume(ev(1, "n1", "apply", {{"index", int64_t{4}}, {"term", int64_t{2}}, {"cmd", std::string("x=1")}}));
-  c.consume(ev(2, "n2", "apply", {{"index", int64_t{4}}, {"term", int64_t{2}}, {"cmd", std::string("x=1")}}));
+  c.consume(event(1, "n1", "apply", {{"index", int64_t{4}}, {"term", int64_t{2}}, {"cmd", std::string("x=1")}}));
+  c.consume(event(2, "n2", "apply", {{"index", int64_t{4}}, {"term", int64_t{2}}, {"cmd", std::string("x=1")}}));
   CHECK_FALSE(c.violated());
-  c.consume(ev(3, "n3", "apply", {{"index", int64_t{4}}, {"term", int64_t{3}}, {"cmd", std::string("x=9")}}));
+  c.consume(event(3, "n3", "apply", {{"index", int64_t{4}}, {"term", int64_t{3}}, {"cmd", std::string("x=9")}}));
   const auto r = c.finish();
   REQUIRE(r.status == analysis::Status::kViolated);
   CHECK(r.violation->message == "n1 applied 'x=1' (term 2) at index 4, but n3 applied 'x=9' (term 3) there");
@@ -296,41 +290,32 @@ TEST_CASE("state_machine_safety: different commands applied at one index are cau
 TEST_CASE("raft_liveness: no leader after the bound, and an unanswered request, are violations") {
   const int64_t s = 1'000'000'000;
   analysis::RaftLiveness none(s);
-  none.consume(ev(0, "n1", "start"));
+  none.consume(event(0, "n1", "start"));
   none.consume(role(0, "n1", "follower", 0));
-  none.consume(ev(5 * s, "*", "end"));
+  none.consume(event(5 * s, "*", "end"));
   CHECK(none.finish().status == analysis::Status::kViolated);
 
   analysis::RaftLiveness req(s);
-  req.consume(ev(0, "n1", "start"));
+  req.consume(event(0, "n1", "start"));
   req.consume(role(1, "n1", "leader", 1));
-  req.consume(ev(2 * s, "n1", "client_request", {{"req", int64_t{7}}, {"index", int64_t{2}}}));
-  req.consume(ev(9 * s, "*", "end"));
+  req.consume(event(2 * s, "n1", "client_request", {{"req", int64_t{7}}, {"index", int64_t{2}}}));
+  req.consume(event(9 * s, "*", "end"));
   const auto r = req.finish();
   REQUIRE(r.status == analysis::Status::kViolated);
   CHECK(r.violation->message.find("request 7") != std::string::npos);
 
   analysis::RaftLiveness ok(s);
-  ok.consume(ev(0, "n1", "start"));
+  ok.consume(event(0, "n1", "start"));
   ok.consume(role(1, "n1", "leader", 1));
-  ok.consume(ev(2 * s, "n1", "client_request", {{"req", int64_t{7}}, {"index", int64_t{2}}}));
-  ok.consume(ev(2 * s + 5, "n1", "client_response", {{"req", int64_t{7}}, {"ok", true}, {"index", int64_t{2}}}));
-  ok.consume(ev(9 * s, "*", "end"));
+  ok.consume(event(2 * s, "n1", "client_request", {{"req", int64_t{7}}, {"index", int64_t{2}}}));
+  ok.consume(event(2 * s + 5, "n1", "client_response", {{"req", int64_t{7}}, {"ok", true}, {"index", int64_t{2}}}));
+  ok.consume(event(9 * s, "*", "end"));
   CHECK(ok.finish().status == analysis::Status::kHeld);
 }
 
 // ---- Planted bugs on the seeds their scenarios state -------------------------------
 
 namespace {
-scenario::Scenario load(const std::string& rel) {
-  std::ifstream in(std::string(DSIM_SOURCE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  scenario::Diagnostics diag;
-  auto s = scenario::load_scenario_text(ss.str(), rel, diag);
-  REQUIRE(s.has_value());
-  return *s;
-}
 bool caught(const scenario::Scenario& s, uint64_t seed) {
   scenario::RunOptions opt;
   opt.seed = seed;
@@ -340,17 +325,17 @@ bool caught(const scenario::Scenario& s, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("raft planted bugs are caught on the seeds their scenarios state") {
-  const auto vote = load("scenarios/bugs/raft-volatile-vote.yaml");
+  const auto vote = dsim::testing::load_catalogue("scenarios/bugs/raft-volatile-vote.yaml");
   for (uint64_t seed : {115, 178, 188, 246, 300, 358}) CHECK(caught(vote, seed));
-  const auto any = load("scenarios/bugs/raft-vote-any-log.yaml");
+  const auto any = dsim::testing::load_catalogue("scenarios/bugs/raft-vote-any-log.yaml");
   for (uint64_t seed = 1; seed <= 10; ++seed) CHECK(caught(any, seed));
-  const auto prev = load("scenarios/bugs/raft-skip-prev-check.yaml");
+  const auto prev = dsim::testing::load_catalogue("scenarios/bugs/raft-skip-prev-check.yaml");
   int found = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) found += caught(prev, seed) ? 1 : 0;
   CHECK(found >= 10);
   CHECK(caught(prev, 1));
-  CHECK(caught(load("scenarios/bugs/raft-commit-previous-term-nemesis.yaml"), 168));
-  CHECK(caught(load("scenarios/bugs/raft-commit-previous-term.yaml"), 1));
+  CHECK(caught(dsim::testing::load_catalogue("scenarios/bugs/raft-commit-previous-term-nemesis.yaml"), 168));
+  CHECK(caught(dsim::testing::load_catalogue("scenarios/bugs/raft-commit-previous-term.yaml"), 1));
 }
 
 TEST_CASE("election experiment: reproducible per seed, and narrow timeout ranges elect more slowly (Raft Fig. 16)") {
