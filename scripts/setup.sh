@@ -12,7 +12,8 @@ mode=${1:-run}
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make git pkg-config libyaml-cpp-dev libboost-graph-dev libboost-program-options-dev
-          nlohmann-json3-dev libssl-dev doctest-dev libbenchmark-dev python3 python3-yaml python3-jsonschema)
+          nlohmann-json3-dev libssl-dev doctest-dev libbenchmark-dev python3 python3-yaml python3-jsonschema
+          libxml2-utils parallel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

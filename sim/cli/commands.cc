@@ -42,6 +42,9 @@ constexpr const char* kMainHelp =
     "Usage:\n"
     "  dsim run SCENARIO.yaml [--seed N] [--trace FILE] [--json FILE|-] [--until DURATION]\n"
     "  dsim check TRACE.jsonl [--checks a,b] [--json FILE|-]\n"
+    "  dsim sweep SCENARIO.yaml... (--seeds A..B | --runs K) [--jobs J] [--results FILE [--resume]]\n"
+    "             [--junit FILE] [--shard I/N] [--fail-fast] [--check-determinism [PCT]]\n"
+    "  dsim merge RESULTS.jsonl... [--junit FILE]\n"
     "  dsim experiment election [--trials N] [--ranges 150ms..300ms,...] [--csv FILE]\n"
     "  dsim checks             list the known checks\n"
     "  dsim help [COMMAND]\n"
@@ -481,6 +484,8 @@ int dispatch(const std::vector<std::string>& args) {
   if (cmd == "run") return cmd_run(rest);
   if (cmd == "check") return cmd_check(rest);
   if (cmd == "experiment") return cmd_experiment(rest);
+  if (cmd == "sweep") return cmd_sweep(rest);
+  if (cmd == "merge") return cmd_merge(rest);
   if (cmd == "checks") {
     for (const auto& c : analysis::known_checkers()) {
       std::printf("%-24s %-9s %-10s %s\n", std::string(c.name).c_str(), analysis::to_string(c.kind),

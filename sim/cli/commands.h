@@ -10,6 +10,8 @@ int dispatch(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
 int cmd_experiment(const std::vector<std::string>& args);
+int cmd_sweep(const std::vector<std::string>& args);
+int cmd_merge(const std::vector<std::string>& args);
 
 std::string version_string();
 

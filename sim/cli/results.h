@@ -1,0 +1,61 @@
+// One finished run of a sweep, as a JSON line in a results file
+// (`dsim sweep --results FILE`, read back by --resume and `dsim merge`),
+// and the reports built from many of them: the per-scenario x checker
+// summary and JUnit XML (formats.md 4: aggregated per scenario x checker,
+// failing seeds listed, so thousands of seeds stay one readable test case).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analysis/checker.h"
+
+namespace dsim::cli {
+
+inline constexpr const char* kResultsSchema = "dsim.result/1";
+
+struct RunRecord {
+  std::string scenario;  // path as given
+  uint64_t seed = 0;
+  bool as_expected = false;
+  std::string error;  // non-empty: the run could not be judged (e.g. nondeterminism)
+  std::vector<analysis::CheckResult> checks;
+  std::vector<std::string> expect_violated;
+  uint64_t events = 0;
+  std::string repro;
+};
+
+std::string record_to_json_line(const RunRecord& r);
+// False (with a reason) when the line is not a whole record.
+bool record_from_json_line(const std::string& line, RunRecord* out, std::string* error);
+
+// Per (scenario, check) tallies over many runs.
+struct CheckTally {
+  analysis::CheckKind kind = analysis::CheckKind::kSafety;
+  int line = 0;  // in the scenario file, for JUnit annotations
+  uint64_t held = 0, violated = 0, inconclusive = 0;
+  bool expected_violated = false;
+  std::vector<uint64_t> failing_seeds;  // runs where this check's status was not the expected one
+  // The lowest failing seed's message and repro: the same whatever order
+  // parallel runs finish in.
+  uint64_t first_seed = UINT64_MAX;
+  std::string first_message;
+  std::string first_repro;
+};
+
+struct ScenarioTally {
+  uint64_t runs = 0, unexpected = 0, errors = 0;
+  std::map<std::string, CheckTally> checks;  // by check name
+  std::vector<std::string> error_messages;
+};
+
+using Summary = std::map<std::string, ScenarioTally>;  // by scenario path
+
+void add_to_summary(Summary& s, const RunRecord& r, const std::map<std::string, int>& check_lines = {});
+std::string junit_xml(const Summary& s, double wall_seconds);
+// Human summary: one block per scenario, failing seeds with their
+// reproduction commands (at most `max_seeds` listed per check).
+std::string summary_text(const Summary& s, size_t max_seeds = 10);
+
+}  // namespace dsim::cli
