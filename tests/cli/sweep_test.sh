@@ -60,16 +60,14 @@ fi
 "$DSIM" merge "$WORK/killed.jsonl" 2>"$WORK/m-killed.err"
 cmp -s "$WORK/m-full.err" "$WORK/m-killed.err" && pass || fail "merged summaries of full and resumed results differ"
 
-# --- Three shards through GNU parallel, merged: same summary ------------------
+# --- Three shards through GNU parallel (scripts/parallel-sweep.sh), merged --
 if command -v parallel >/dev/null; then
-  parallel --will-cite "$DSIM" sweep "$CHURN" "$BUG" --seeds $SEEDS -j 1 --quiet --shard {}/3 \
-    --results "$WORK/shard{}.jsonl" ::: 0 1 2 2>/dev/null
-  total=$(cat "$WORK"/shard*.jsonl | wc -l)
-  [ "$total" -eq 120 ] && pass || fail "three shards ran $total runs, want 120"
-  "$DSIM" merge "$WORK/shard0.jsonl" "$WORK/shard1.jsonl" "$WORK/shard2.jsonl" --junit "$WORK/merged.xml" 2>"$WORK/m-shards.err"
+  DSIM="$DSIM" bash scripts/parallel-sweep.sh 3 "$WORK/shards" -- "$CHURN" "$BUG" --seeds $SEEDS -j 1 2>"$WORK/m-shards.err"
   [ $? -eq 1 ] && pass || fail "merge of failing shards should exit 1"
+  total=$(cat "$WORK"/shards/shard-*.jsonl | wc -l)
+  [ "$total" -eq 120 ] && pass || fail "three shards ran $total runs, want 120"
   cmp -s "$WORK/m-full.err" "$WORK/m-shards.err" && pass || { fail "sharded + merged summary differs"; diff "$WORK/m-full.err" "$WORK/m-shards.err" >&2; }
-  command -v xmllint >/dev/null && { xmllint --noout "$WORK/merged.xml" && pass || fail "merged JUnit invalid"; }
+  command -v xmllint >/dev/null && { xmllint --noout "$WORK/shards/junit.xml" && pass || fail "merged JUnit invalid"; }
 else
   fail "GNU parallel is not installed (scripts/setup.sh installs it)"
 fi
