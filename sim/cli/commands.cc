@@ -16,6 +16,8 @@
 #include "sim/scenario/experiment.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
+#include "sim/scenario/shrink.h"
+#include "sim/scenario/writer.h"
 #include "sim/scenario/units.h"
 
 namespace dsim::cli {
@@ -45,6 +47,7 @@ constexpr const char* kMainHelp =
     "  dsim sweep SCENARIO.yaml... (--seeds A..B | --runs K) [--jobs J] [--results FILE [--resume]]\n"
     "             [--junit FILE] [--shard I/N] [--fail-fast] [--check-determinism [PCT]]\n"
     "  dsim merge RESULTS.jsonl... [--junit FILE]\n"
+    "  dsim shrink SCENARIO.yaml --seed N [--check NAME] [-o FILE]\n"
     "  dsim experiment election [--trials N] [--ranges 150ms..300ms,...] [--csv FILE]\n"
     "  dsim checks             list the known checks\n"
     "  dsim help [COMMAND]\n"
@@ -457,6 +460,67 @@ int cmd_experiment(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+int cmd_shrink(const std::vector<std::string>& args) {
+  po::options_description opts("dsim shrink SCENARIO.yaml --seed N [options]");
+  opts.add_options()
+      ("seed", po::value<std::string>(), "the failing seed (required)")
+      ("check", po::value<std::string>(), "the check whose violation to keep (default: the first violated)")
+      ("output,o", po::value<std::string>(), "where to write the shrunk scenario (default: <name>-shrunk.yaml)")
+      ("color", po::value<std::string>()->default_value("auto"), "auto|always|never")
+      ("help,h", "show this help");
+  int code = kExitOk;
+  auto vm = parse(args, opts, "scenario", "shrink", &code);
+  if (!vm) return code;
+  if (!vm->count("seed")) return usage_error("--seed is required", "shrink");
+  uint64_t seed = 0;
+  std::string why;
+  if (!scenario::parse_seed((*vm)["seed"].as<std::string>(), &seed, &why)) return usage_error(why, "shrink");
+  const std::string path = (*vm)["scenario"].as<std::vector<std::string>>()[0];
+  scenario::Diagnostics diag;
+  const auto spec = scenario::load_scenario_file(path, diag);
+  if (!spec) {
+    std::fputs(diag.render(use_color(*parse_color((*vm)["color"].as<std::string>()))).c_str(), stderr);
+    return kExitInvalidInput;
+  }
+  const std::string check = vm->count("check") ? (*vm)["check"].as<std::string>() : "";
+  if (!check.empty() && std::none_of(spec->checks.begin(), spec->checks.end(), [&](const auto& c) { return c.name == check; })) {
+    return usage_error("the scenario has no check '" + check + "'", "shrink");
+  }
+  const auto wall0 = std::chrono::steady_clock::now();
+  const auto r = scenario::shrink(*spec, seed, check, &why);
+  if (!r) {
+    std::fprintf(stderr, "dsim: %s\n", why.c_str());
+    return kExitNothingRan;
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const std::string out = vm->count("output") ? (*vm)["output"].as<std::string>() : spec->name + "-shrunk.yaml";
+  scenario::Scenario shrunk = r->scenario;
+  shrunk.path = out;
+  shrunk.name = spec->name + "-shrunk";
+  shrunk.description = "Shrunk by dsim shrink from " + path + " --seed " + std::to_string(seed) + ": " + r->check +
+                       " is violated without the random nemesis. " + r->message;
+  const std::string yaml = scenario::scenario_to_yaml(
+      shrunk, "Written by: dsim shrink " +
+                  shell_join({path, "--seed", std::to_string(seed)}));
+  if (const std::string err = write_output(out, yaml); !err.empty()) {
+    std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+    return kExitUsage;
+  }
+  std::fprintf(stderr, "shrunk %s --seed %llu, keeping the violation of %s (%d runs, %.2fs wall):\n", path.c_str(),
+               static_cast<unsigned long long>(seed), r->check.c_str(), r->runs, wall);
+  std::fprintf(stderr, "  faults          %zu -> %zu (the nemesis's, replayed as a script, then removed)\n",
+               r->faults_before, r->faults_after);
+  std::fprintf(stderr, "  events          %llu -> %llu\n", static_cast<unsigned long long>(r->events_before),
+               static_cast<unsigned long long>(r->events_after));
+  std::fprintf(stderr, "  simulated time  %s -> %s\n", analysis::format_time(r->time_before.ns).c_str(),
+               analysis::format_time(r->time_after.ns).c_str());
+  std::fprintf(stderr, "  requests        %llu -> %llu\n", static_cast<unsigned long long>(r->requests_before),
+               static_cast<unsigned long long>(r->requests_after));
+  std::fprintf(stderr, "  violation       %s\nwrote %s\nreproduce: %s\n", r->message.c_str(), out.c_str(),
+               shell_join({"dsim", "run", out}).c_str());
+  return kExitOk;
+}
+
 int dispatch(const std::vector<std::string>& args) {
   if (args.empty()) {
     std::fputs(kMainHelp, stderr);
@@ -485,6 +549,7 @@ int dispatch(const std::vector<std::string>& args) {
   if (cmd == "check") return cmd_check(rest);
   if (cmd == "experiment") return cmd_experiment(rest);
   if (cmd == "sweep") return cmd_sweep(rest);
+  if (cmd == "shrink") return cmd_shrink(rest);
   if (cmd == "merge") return cmd_merge(rest);
   if (cmd == "checks") {
     for (const auto& c : analysis::known_checkers()) {

@@ -224,11 +224,20 @@ class ScenarioRun final : public ActionHandler {
           if (!budget) break;
           if (auto n = pick_live_node()) {
             down_.insert(n->value);
+            FaultSpec f;
+            f.at = now;
+            f.target.node = *n;
             if (kind == K::kCrash) {
               sim_.crash(*n, m.lose_unsynced);
+              f.type = FaultSpec::Type::kCrash;
+              f.restart_after = dur;
+              f.lose_unsynced = m.lose_unsynced;
             } else {
               sim_.pause(*n, dur);
+              f.type = FaultSpec::Type::kPause;
+              f.for_ = dur;
             }
+            injected_.push_back(f);
             schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), *n});
           }
           break;
@@ -242,6 +251,17 @@ class ScenarioRun final : public ActionHandler {
           std::vector<NodeId> side(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
           std::sort(side.begin(), side.end());
           partition({side}, kind == K::kIsolate ? "isolate" : "partition");
+          FaultSpec f;
+          f.at = now;
+          f.for_ = dur;
+          if (kind == K::kIsolate) {
+            f.type = FaultSpec::Type::kIsolate;
+            f.target.node = side[0];
+          } else {
+            f.type = FaultSpec::Type::kPartition;
+            f.groups = {side};
+          }
+          injected_.push_back(f);
           partitioned_ = true;
           schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), {}});
           break;
@@ -249,6 +269,12 @@ class ScenarioRun final : public ActionHandler {
         case K::kClog:
           if (auto n = pick_live_node()) {
             net_.clog_node(*n, now + dur);
+            FaultSpec f;
+            f.type = FaultSpec::Type::kClog;
+            f.at = now;
+            f.target.node = *n;
+            f.for_ = dur;
+            injected_.push_back(f);
             sim_.emit_global("clog", {{"target", std::string_view(sim_.name(*n))}, {"for_ns", dur.ns}});
           }
           break;
@@ -286,6 +312,13 @@ class ScenarioRun final : public ActionHandler {
   std::vector<Action> actions_;
   std::set<uint32_t> down_;
   bool partitioned_ = false;
+  std::vector<FaultSpec> injected_;
+
+ public:
+  // The nemesis's faults as scripted faults: the same run without the
+  // nemesis and with these in `faults:` replays it (the nemesis draws from
+  // a stream of its own, so nothing else changes).
+  const std::vector<FaultSpec>& injected() const { return injected_; }
 };
 
 NodeFactory factory_for(const Scenario& s) {
@@ -372,6 +405,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
                           {"dropped", static_cast<int64_t>(c.dropped)},
                           {"duplicated", static_cast<int64_t>(c.duplicated)},
                           {"budget_exhausted", rr.budget_exhausted}});
+  report.nemesis_faults = run.injected();
   report.end = rr.end;
   report.budget_exhausted = rr.budget_exhausted;
   report.counters = c;

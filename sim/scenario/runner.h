@@ -35,6 +35,7 @@ struct RunReport {
   std::string trace_sha256;  // empty when fingerprint was off
   uint64_t trace_lines = 0;
   std::string trace_error;   // non-empty: the trace file could not be written
+  std::vector<FaultSpec> nemesis_faults;  // what the nemesis injected, as scripted faults
 };
 
 RunReport run_scenario(const Scenario& s, const RunOptions& opt);

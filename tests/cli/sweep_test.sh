@@ -86,5 +86,15 @@ fi
 printf 'garbage\n' >"$WORK/bad.jsonl"
 "$DSIM" merge "$WORK/bad.jsonl" 2>/dev/null; [ $? -eq 3 ] && pass || fail "bad results file should exit 3"
 
+# --- Shrinking a nemesis failure ----------------------------------------------
+"$DSIM" shrink scenarios/bugs/raft-vote-any-log.yaml --seed 1 -o "$WORK/shrunk.yaml" 2>"$WORK/shrink.err"
+[ $? -eq 0 ] && pass || fail "shrink failed: $(cat "$WORK/shrink.err")"
+grep -q "^  faults .* -> " "$WORK/shrink.err" && pass || fail "shrink printed no before/after"
+"$DSIM" run "$WORK/shrunk.yaml" 2>"$WORK/shrunk-run.err"
+[ $? -eq 0 ] && grep -q "violated     leader_completeness" "$WORK/shrunk-run.err" && pass || fail "the shrunk scenario does not fail the same check"
+grep -q "^nemesis:" "$WORK/shrunk.yaml" && fail "the shrunk scenario still has a nemesis" || pass
+"$DSIM" shrink scenarios/teaching/broadcast-lossy.yaml --seed 7 -o "$WORK/none.yaml" 2>/dev/null
+[ $? -eq 4 ] && [ ! -e "$WORK/none.yaml" ] && pass || fail "shrinking a passing seed should exit 4 and write nothing"
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -1,0 +1,160 @@
+#include "sim/scenario/shrink.h"
+
+#include <algorithm>
+
+#include "sim/scenario/runner.h"
+
+namespace dsim::scenario {
+namespace {
+
+struct Judge {
+  uint64_t seed;
+  std::string check;
+  int runs = 0;
+
+  // The violation of `check`, if this candidate's run has one.
+  std::optional<analysis::CheckResult> failure(const Scenario& c, RunReport* report = nullptr) {
+    ++runs;
+    RunOptions opt;
+    opt.seed = seed;
+    opt.fingerprint = false;
+    RunReport r = run_scenario(c, opt);
+    std::optional<analysis::CheckResult> out;
+    for (const auto& res : r.checks) {
+      if (res.name == check && res.status == analysis::Status::kViolated) out = res;
+    }
+    if (report) *report = std::move(r);
+    return out;
+  }
+  bool fails(const Scenario& c) { return failure(c).has_value(); }
+};
+
+uint64_t ops(const Scenario& s) { return s.workload.requests + s.workload.broadcasts; }
+
+}  // namespace
+
+std::optional<ShrinkResult> shrink(const Scenario& original, uint64_t seed, const std::string& wanted, std::string* error) {
+  ShrinkResult res;
+  RunOptions opt;
+  opt.seed = seed;
+  opt.fingerprint = false;
+  const RunReport first = run_scenario(original, opt);
+  std::string check = wanted;
+  for (const auto& c : first.checks) {
+    if (check.empty() && c.status == analysis::Status::kViolated) check = c.name;
+  }
+  const auto violated = std::find_if(first.checks.begin(), first.checks.end(), [&](const auto& c) {
+    return c.name == check && c.status == analysis::Status::kViolated;
+  });
+  if (check.empty() || violated == first.checks.end()) {
+    *error = "seed " + std::to_string(seed) + " does not violate " + (check.empty() ? "any check" : check) +
+             ": nothing to shrink";
+    return std::nullopt;
+  }
+  res.check = check;
+  res.events_before = first.counters.events;
+  res.time_before = first.end - Time{0};
+  res.faults_before = original.faults.size() + first.nemesis_faults.size();
+  res.requests_before = ops(original);
+
+  Judge judge{seed, check};
+  // 1. The nemesis, replayed as a script.
+  Scenario cur = original;
+  cur.nemesis.reset();
+  cur.faults.insert(cur.faults.end(), first.nemesis_faults.begin(), first.nemesis_faults.end());
+  std::stable_sort(cur.faults.begin(), cur.faults.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+  cur.checks.erase(std::remove_if(cur.checks.begin(), cur.checks.end(), [&](const auto& c) { return c.name != check; }),
+                   cur.checks.end());
+  cur.expect_violated.erase(std::remove_if(cur.expect_violated.begin(), cur.expect_violated.end(),
+                                           [&](const auto& c) { return c != check; }),
+                            cur.expect_violated.end());
+  if (!judge.fails(cur)) {
+    *error = "the nemesis's faults replayed as a script do not reproduce the violation of " + check;
+    return std::nullopt;
+  }
+
+  // 2. ddmin over the faults: drop chunks, then single faults.
+  for (size_t chunk = std::max<size_t>(1, cur.faults.size() / 2); chunk >= 1; chunk /= 2) {
+    for (size_t start = 0; start < cur.faults.size();) {
+      Scenario cand = cur;
+      const size_t end = std::min(cand.faults.size(), start + chunk);
+      cand.faults.erase(cand.faults.begin() + static_cast<std::ptrdiff_t>(start),
+                        cand.faults.begin() + static_cast<std::ptrdiff_t>(end));
+      if (judge.fails(cand)) {
+        cur = std::move(cand);  // keep the removal; the next chunk now sits at `start`
+      } else {
+        start = end;
+      }
+    }
+    if (chunk == 1) break;
+  }
+
+  // 3. Shorter faults.
+  for (size_t i = 0; i < cur.faults.size(); ++i) {
+    for (int halvings = 0; halvings < 12; ++halvings) {
+      Scenario cand = cur;
+      FaultSpec& f = cand.faults[i];
+      bool changed = false;
+      for (auto* d : {&f.for_, &f.restart_after}) {
+        if (*d && d->value().ns > 1'000'000) {
+          **d = Duration{d->value().ns / 2};
+          changed = true;
+        }
+      }
+      if (!changed || !judge.fails(cand)) break;
+      cur = std::move(cand);
+    }
+  }
+
+  // 4. Less workload, then a shorter run. Both keep only a prefix, so the
+  //    violation's history is unchanged up to where it is cut.
+  for (int i = 0; i < 20 && ops(cur) > 1; ++i) {
+    Scenario cand = cur;
+    cand.workload.requests /= 2;
+    cand.workload.broadcasts /= 2;
+    if (!judge.fails(cand)) break;
+    cur = std::move(cand);
+  }
+  RunReport rep;
+  auto fail = judge.failure(cur, &rep);
+  if (fail && fail->violation) {
+    // Safety violations need nothing after them; liveness ones need their
+    // bound, which the violation time already includes.
+    const Duration needed{fail->violation->t_ns + 1'000'000};
+    Duration lo = std::min(needed, cur.duration), hi = cur.duration;
+    while (hi.ns - lo.ns > 1'000'000) {  // binary search for the shortest failing duration
+      Scenario cand = cur;
+      const Duration mid{lo.ns + (hi.ns - lo.ns) / 2};
+      cand.duration = mid;
+      bool ok = true;
+      for (const auto& f : cand.faults) ok = ok && f.at <= Time{0} + mid;
+      if (ok && judge.fails(cand)) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    Scenario cand = cur;
+    cand.duration = hi;
+    bool ok = true;
+    for (const auto& f : cand.faults) ok = ok && f.at <= Time{0} + hi;
+    if (ok && judge.fails(cand)) cur = std::move(cand);
+  }
+
+  auto last = judge.failure(cur, &rep);
+  if (!last) {
+    *error = "internal: the shrunk scenario stopped failing";
+    return std::nullopt;
+  }
+  res.message = last->violation ? last->violation->message : "";
+  res.events_after = rep.counters.events;
+  res.time_after = rep.end - Time{0};
+  res.faults_after = cur.faults.size();
+  res.requests_after = ops(cur);
+  cur.seed = seed;
+  res.scenario = std::move(cur);
+  res.runs = judge.runs + 1;
+  return res;
+}
+
+}  // namespace dsim::scenario

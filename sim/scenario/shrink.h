@@ -1,0 +1,37 @@
+// Shrinking: from a failing run (scenario + seed) to the smallest scenario
+// that still fails the same check with the same seed.
+//
+// 1. The faults the random nemesis actually injected become a scripted
+//    schedule, and the nemesis goes (it draws from a stream of its own, so
+//    the replay is the same run).
+// 2. Delta debugging (ddmin) removes faults while the failure persists.
+// 3. Each remaining fault's duration is halved while it still fails.
+// 4. The workload is cut (fewer requests/broadcasts), and the run is cut
+//    short toward the moment of the violation.
+// Every candidate is judged by running it: nothing is assumed.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sim/scenario/spec.h"
+
+namespace dsim::scenario {
+
+struct ShrinkResult {
+  Scenario scenario;  // standalone: no nemesis, scripted faults only
+  std::string check;  // the check it fails
+  std::string message;  // its violation message in the shrunk run
+  size_t faults_before = 0, faults_after = 0;
+  uint64_t events_before = 0, events_after = 0;
+  Duration time_before{0}, time_after{0};
+  uint64_t requests_before = 0, requests_after = 0;
+  int runs = 0;  // simulations spent shrinking
+};
+
+// `check` empty: the first check the run violates. Error (empty optional,
+// *error set) when the seed does not violate it, or the scripted replay of
+// the nemesis does not reproduce the failure.
+std::optional<ShrinkResult> shrink(const Scenario& s, uint64_t seed, const std::string& check, std::string* error);
+
+}  // namespace dsim::scenario

@@ -1,0 +1,217 @@
+#include "sim/scenario/writer.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "sim/core/assert.h"
+
+namespace dsim::scenario {
+namespace {
+
+std::string ratio_text(Ratio r) {
+  if (r.num == 0) return "0";
+  if (r.num == r.den) return "1";
+  // Parsed probabilities are num / 10^k.
+  std::string digits = std::to_string(r.num);
+  const std::string den = std::to_string(r.den);
+  DSIM_ASSERT_MSG(den[0] == '1' && den.find_first_not_of('0', 1) == std::string::npos, "ratio not decimal");
+  const size_t places = den.size() - 1;
+  if (digits.size() < places) digits.insert(0, places - digits.size(), '0');
+  return "0." + digits;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::string latency_text(const net::LatencyModel& m) {
+  using K = net::LatencyModel::Kind;
+  switch (m.kind) {
+    case K::kConstant: return duration_text(m.a);
+    case K::kUniform: return "{dist: uniform, min: " + duration_text(m.a) + ", max: " + duration_text(m.b) + "}";
+    case K::kNormal: return "{dist: normal, mean: " + duration_text(m.a) + ", stddev: " + duration_text(m.b) + "}";
+    case K::kExponential: return "{dist: exponential, mean: " + duration_text(m.a) + "}";
+    case K::kLognormal: {
+      char sigma[32];
+      const auto [end, ec] = std::to_chars(sigma, sigma + sizeof sigma, m.sigma);  // shortest exact form
+      DSIM_ASSERT(ec == std::errc());
+      return "{dist: lognormal, median: " + duration_text(m.a) + ", sigma: " + std::string(sigma, end) + "}";
+    }
+  }
+  return "";
+}
+
+std::string link_fields(const net::LinkSpec& l) {
+  return "latency: " + latency_text(l.latency) + ", drop: " + ratio_text(l.drop) + ", duplicate: " + ratio_text(l.duplicate);
+}
+
+}  // namespace
+
+std::string duration_text(Duration d) {
+  const int64_t ns = d.ns;
+  if (ns == 0) return "0";
+  const char* sign = ns < 0 ? "-" : "";
+  const int64_t v = ns < 0 ? -ns : ns;
+  if (v % 1'000'000 == 0) return sign + std::to_string(v / 1'000'000) + "ms";
+  if (v % 1'000 == 0) return sign + std::to_string(v / 1'000) + "us";
+  return sign + std::to_string(v) + "ns";
+}
+
+std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment) {
+  const auto name = [&](NodeId n) { return s.nodes[n.value]; };
+  const auto target = [&](const Target& t) { return t.node ? name(*t.node) : t.role; };
+  std::string y;
+  if (!header_comment.empty()) {
+    size_t start = 0;
+    while (start < header_comment.size()) {
+      const size_t nl = header_comment.find('\n', start);
+      y += "# " + header_comment.substr(start, nl == std::string::npos ? std::string::npos : nl - start) + "\n";
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+  }
+  y += "version: 1\nname: " + quote(s.name) + "\n";
+  if (!s.description.empty()) y += "description: " + quote(s.description) + "\n";
+  y += "protocol: " + s.protocol + "\n";
+  if (s.seed) y += "seed: " + std::to_string(*s.seed) + "\n";
+  y += "duration: " + duration_text(s.duration) + "\n";
+  if (s.max_events != 100'000'000) y += "max_events: " + std::to_string(s.max_events) + "\n";
+  y += "nodes: [";
+  for (size_t i = 0; i < s.nodes.size(); ++i) y += (i ? ", " : "") + s.nodes[i];
+  y += "]\n";
+  std::string clocks;
+  for (size_t i = 0; i < s.clocks.size(); ++i) {
+    if (s.clocks[i].offset.ns == 0 && s.clocks[i].drift_ppm == 0) continue;
+    clocks += "  " + s.nodes[i] + ": {offset: " + duration_text(s.clocks[i].offset) +
+              ", drift_ppm: " + std::to_string(s.clocks[i].drift_ppm) + "}\n";
+  }
+  if (!clocks.empty()) y += "clocks:\n" + clocks;
+  if (s.protocol == "raft") {
+    const raft::Config& c = s.raft;
+    static const char* kBugs[] = {"none", "commit_previous_term", "volatile_vote", "skip_prev_check", "vote_any_log"};
+    y += "raft: {election_timeout: [" + duration_text(c.election_min) + ", " + duration_text(c.election_max) +
+         "], heartbeat: " + duration_text(c.heartbeat) + ", prevote: " + (c.prevote ? "true" : "false") +
+         ", check_quorum: " + (c.check_quorum ? "true" : "false") + ", max_batch: " + std::to_string(c.max_batch) +
+         ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
+  } else if (s.protocol == "broadcast") {
+    static const char* kBugs[] = {"none", "no_retransmit", "volatile_dedup"};
+    y += "broadcast: {retransmit: " + duration_text(s.broadcast.retransmit) +
+         ", bug: " + kBugs[static_cast<int>(s.broadcast.bug)] + "}\n";
+  }
+  y += "network:\n  latency: " + latency_text(s.network.latency) + "\n  drop: " + ratio_text(s.network.drop) +
+       "\n  duplicate: " + ratio_text(s.network.duplicate) + "\n";
+  if (!s.links.empty()) {
+    y += "  links:\n";
+    for (const auto& l : s.links) y += "    - {from: " + name(l.from) + ", to: " + name(l.to) + ", " + link_fields(l.spec) + "}\n";
+  }
+  if (s.topology) {
+    const TopologySpec& t = *s.topology;
+    y += "  topology:\n    zones: {";
+    for (size_t z = 0; z < t.zone_names.size(); ++z) {
+      y += (z ? ", " : "") + t.zone_names[z] + ": [";
+      bool first = true;
+      for (size_t n = 0; n < t.zone_of.size(); ++n) {
+        if (t.zone_of[n] != z) continue;
+        y += (first ? "" : ", ") + s.nodes[n];
+        first = false;
+      }
+      y += "]";
+    }
+    y += "}\n    intra_zone: " + duration_text(t.intra.empty() ? Duration{0} : t.intra[0]) + "\n";
+    if (!t.links.empty()) {
+      y += "    links:\n";
+      for (const auto& l : t.links) {
+        y += "      - {between: [" + t.zone_names[l.a] + ", " + t.zone_names[l.b] + "], latency: " + duration_text(l.latency) + "}\n";
+      }
+    }
+  }
+  const WorkloadSpec& w = s.workload;
+  if (w.broadcasts > 0 || w.requests > 0) {
+    y += "workload:\n";
+    if (w.broadcasts > 0) y += "  broadcasts: " + std::to_string(w.broadcasts) + "\n";
+    if (w.requests > 0) {
+      y += "  requests: " + std::to_string(w.requests) + "\n  to: " + (w.to_leader ? "leader" : "any") +
+           "\n  keys: " + std::to_string(w.keys) + "\n";
+    }
+    if (w.broadcasts > 0) {
+      if (w.from.empty()) {
+        y += "  from: any\n";
+      } else {
+        y += "  from: [";
+        for (size_t i = 0; i < w.from.size(); ++i) y += (i ? ", " : "") + name(w.from[i]);
+        y += "]\n";
+      }
+    }
+    y += "  start: " + duration_text(w.start - Time{0}) + "\n  interval: [" + duration_text(w.interval_min) + ", " +
+         duration_text(w.interval_max) + "]\n";
+  }
+  if (!s.faults.empty()) {
+    y += "faults:\n";
+    using T = FaultSpec::Type;
+    for (const FaultSpec& f : s.faults) {
+      std::string item = "  - {at: " + duration_text(f.at - Time{0}) + ", ";
+      switch (f.type) {
+        case T::kCrash:
+          item += "crash: " + target(f.target);
+          if (f.restart_after) item += ", restart_after: " + duration_text(*f.restart_after);
+          if (f.lose_unsynced) item += ", lose_unsynced: true";
+          break;
+        case T::kRestart: item += "restart: " + target(f.target); break;
+        case T::kPause: item += "pause: " + target(f.target); break;
+        case T::kPartition: {
+          item += "partition: [";
+          for (size_t g = 0; g < f.groups.size(); ++g) {
+            item += std::string(g ? ", " : "") + "[";
+            for (size_t i = 0; i < f.groups[g].size(); ++i) item += (i ? ", " : "") + name(f.groups[g][i]);
+            item += "]";
+          }
+          item += "]";
+          break;
+        }
+        case T::kIsolate: item += "isolate: " + target(f.target); break;
+        case T::kCut: item += "cut: {from: " + name(f.from) + ", to: " + name(f.to) + "}"; break;
+        case T::kHeal: item += "heal: all"; break;
+        case T::kClog:
+          item += f.link ? "clog: {from: " + name(f.from) + ", to: " + name(f.to) + "}" : "clog: " + target(f.target);
+          break;
+        case T::kClockJump: item += "clock: " + target(f.target) + ", jump: " + duration_text(f.jump); break;
+        case T::kClockDrift: item += "clock: " + target(f.target) + ", drift_ppm: " + std::to_string(f.drift_ppm); break;
+      }
+      if (f.for_) item += ", for: " + duration_text(*f.for_);
+      y += item + "}\n";
+    }
+  }
+  if (s.nemesis) {
+    const NemesisSpec& m = *s.nemesis;
+    static const char* kKinds[] = {"crash", "pause", "partition", "isolate", "clog"};
+    y += "nemesis:\n  faults: [";
+    for (size_t i = 0; i < m.kinds.size(); ++i) y += std::string(i ? ", " : "") + kKinds[static_cast<int>(m.kinds[i])];
+    y += "]\n  interval: [" + duration_text(m.interval_min) + ", " + duration_text(m.interval_max) + "]\n  duration: [" +
+         duration_text(m.duration_min) + ", " + duration_text(m.duration_max) + "]\n  max_down: " +
+         std::to_string(m.max_down) + "\n  from: " + duration_text(m.from - Time{0}) + "\n  until: " +
+         duration_text(m.until - Time{0}) + "\n  lose_unsynced: " + (m.lose_unsynced ? "true" : "false") + "\n";
+  }
+  y += "checks:\n";
+  for (const auto& c : s.checks) {
+    y += c.within_ns > 0 ? "  - {name: " + c.name + ", within: " + duration_text(Duration{c.within_ns}) + "}\n"
+                         : "  - " + c.name + "\n";
+  }
+  if (!s.expect_violated.empty()) {
+    y += "expect:\n  violated: [";
+    for (size_t i = 0; i < s.expect_violated.size(); ++i) y += (i ? ", " : "") + s.expect_violated[i];
+    y += "]\n";
+  }
+  return y;
+}
+
+}  // namespace dsim::scenario

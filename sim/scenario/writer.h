@@ -1,0 +1,15 @@
+// Writes a validated Scenario back as YAML that the loader reads to an
+// equal Scenario (`dsim shrink` writes its result this way). Durations are
+// written exactly (ns, us or ms, whichever divides), probabilities as the
+// exact decimals they were parsed from.
+#pragma once
+#include <string>
+
+#include "sim/scenario/spec.h"
+
+namespace dsim::scenario {
+
+std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment = "");
+std::string duration_text(Duration d);
+
+}  // namespace dsim::scenario
