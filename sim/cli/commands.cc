@@ -514,6 +514,7 @@ int cmd_shrink(const std::vector<std::string>& args) {
                static_cast<unsigned long long>(r->events_after));
   std::fprintf(stderr, "  simulated time  %s -> %s\n", analysis::format_time(r->time_before.ns).c_str(),
                analysis::format_time(r->time_after.ns).c_str());
+  std::fprintf(stderr, "  nodes           %zu -> %zu\n", r->nodes_before, r->nodes_after);
   std::fprintf(stderr, "  requests        %llu -> %llu\n", static_cast<unsigned long long>(r->requests_before),
                static_cast<unsigned long long>(r->requests_after));
   std::fprintf(stderr, "  violation       %s\nwrote %s\nreproduce: %s\n", r->message.c_str(), out.c_str(),

@@ -106,7 +106,24 @@ std::optional<ShrinkResult> shrink(const Scenario& original, uint64_t seed, cons
     }
   }
 
-  // 4. Less workload, then a shorter run. Both keep only a prefix, so the
+  // 4. Fewer nodes: drop the last node while no fault, link or zone names
+  //    it (nodes keep their names, so every other stream stays the same).
+  while (cur.nodes.size() > 1 && cur.links.empty() && !cur.topology) {
+    const NodeId last{static_cast<uint32_t>(cur.nodes.size() - 1)};
+    bool named = std::any_of(cur.workload.from.begin(), cur.workload.from.end(), [&](NodeId n) { return n == last; });
+    for (const auto& f : cur.faults) {
+      named = named || (f.target.node && *f.target.node == last) || f.from == last || f.to == last;
+      for (const auto& g : f.groups) named = named || std::find(g.begin(), g.end(), last) != g.end();
+    }
+    if (named) break;
+    Scenario cand = cur;
+    cand.nodes.pop_back();
+    cand.clocks.pop_back();
+    if (!judge.fails(cand)) break;
+    cur = std::move(cand);
+  }
+
+  // 5. Less workload, then a shorter run. Both keep only a prefix, so the
   //    violation's history is unchanged up to where it is cut.
   for (int i = 0; i < 20 && ops(cur) > 1; ++i) {
     Scenario cand = cur;
@@ -151,6 +168,8 @@ std::optional<ShrinkResult> shrink(const Scenario& original, uint64_t seed, cons
   res.time_after = rep.end - Time{0};
   res.faults_after = cur.faults.size();
   res.requests_after = ops(cur);
+  res.nodes_before = original.nodes.size();
+  res.nodes_after = cur.nodes.size();
   cur.seed = seed;
   res.scenario = std::move(cur);
   res.runs = judge.runs + 1;

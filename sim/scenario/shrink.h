@@ -6,7 +6,8 @@
 //    the replay is the same run).
 // 2. Delta debugging (ddmin) removes faults while the failure persists.
 // 3. Each remaining fault's duration is halved while it still fails.
-// 4. The workload is cut (fewer requests/broadcasts), and the run is cut
+// 4. Nodes no fault names are dropped, one at a time from the end.
+// 5. The workload is cut (fewer requests/broadcasts), and the run is cut
 //    short toward the moment of the violation.
 // Every candidate is judged by running it: nothing is assumed.
 #pragma once
@@ -26,6 +27,7 @@ struct ShrinkResult {
   uint64_t events_before = 0, events_after = 0;
   Duration time_before{0}, time_after{0};
   uint64_t requests_before = 0, requests_after = 0;
+  size_t nodes_before = 0, nodes_after = 0;
   int runs = 0;  // simulations spent shrinking
 };
 
