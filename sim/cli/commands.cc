@@ -7,10 +7,14 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
+#include <unistd.h>
 
 #include "analysis/checker.h"
+#include "analysis/export.h"
 #include "analysis/offline.h"
+#include "analysis/timeline.h"
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/terminal.h"
 #include "sim/scenario/experiment.h"
@@ -18,6 +22,7 @@
 #include "sim/scenario/runner.h"
 #include "sim/scenario/shrink.h"
 #include "sim/scenario/writer.h"
+#include "sim/trace/reader.h"
 #include "sim/scenario/units.h"
 
 namespace dsim::cli {
@@ -49,6 +54,8 @@ constexpr const char* kMainHelp =
     "  dsim merge RESULTS.jsonl... [--junit FILE]\n"
     "  dsim shrink SCENARIO.yaml --seed N [--check NAME] [-o FILE]\n"
     "  dsim experiment election [--trials N] [--ranges 150ms..300ms,...] [--csv FILE]\n"
+    "  dsim show TRACE.jsonl [--node a,b] [--kind k1,k2] [--from T] [--to T] [--no-network]\n"
+    "  dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]\n"
     "  dsim checks             list the known checks\n"
     "  dsim help [COMMAND]\n"
     "  dsim --version\n"
@@ -77,6 +84,7 @@ po::options_description run_options() {
       ("until", po::value<std::string>(), "stop at this virtual time instead of the scenario's duration (e.g. 5s)")
       ("color", po::value<std::string>()->default_value("auto"), "auto|always|never (NO_COLOR is respected)")
       ("quiet,q", "print only errors and the reproduction line on failure")
+      ("verbose,v", "print the event timeline to stderr as the run goes (see 'dsim show' for filters)")
       ("help,h", "show this help");
   return d;
 }
@@ -235,6 +243,8 @@ int cmd_run(const std::vector<std::string>& args) {
   opt.seed = seed;
   opt.until = until;
   opt.trace_path = vm->count("trace") ? (*vm)["trace"].as<std::string>() : "";
+  analysis::Timeline timeline(stderr, {}, st.on);
+  if (vm->count("verbose")) opt.observers.push_back(&timeline);
   const auto wall0 = std::chrono::steady_clock::now();
   const scenario::RunReport r = scenario::run_scenario(*spec, opt);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
@@ -522,6 +532,91 @@ int cmd_shrink(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+std::set<std::string> split_set(const std::string& csv) {
+  std::set<std::string> out;
+  std::stringstream ss(csv);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (!item.empty()) out.insert(item);
+  }
+  return out;
+}
+
+int cmd_show(const std::vector<std::string>& args) {
+  po::options_description opts("dsim show TRACE.jsonl [options]");
+  opts.add_options()
+      ("node", po::value<std::string>(), "only these nodes (comma-separated); global events always show")
+      ("kind", po::value<std::string>(), "only these event kinds (comma-separated), e.g. role,commit,crash")
+      ("from", po::value<std::string>(), "start of the time window (e.g. 1.5s)")
+      ("to", po::value<std::string>(), "end of the time window")
+      ("no-network", "hide send/deliver/drop/duplicate lines")
+      ("color", po::value<std::string>()->default_value("auto"), "auto|always|never (NO_COLOR is respected)")
+      ("help,h", "show this help");
+  int code = kExitOk;
+  auto vm = parse(args, opts, "trace", "show", &code);
+  if (!vm) return code;
+  analysis::TimelineFilter f;
+  if (vm->count("node")) f.nodes = split_set((*vm)["node"].as<std::string>());
+  if (vm->count("kind")) f.kinds = split_set((*vm)["kind"].as<std::string>());
+  f.network = vm->count("no-network") == 0;
+  for (const char* key : {"from", "to"}) {
+    if (!vm->count(key)) continue;
+    int64_t ns = 0;
+    std::string why;
+    if (!scenario::parse_duration((*vm)[key].as<std::string>(), false, &ns, &why)) {
+      return usage_error(std::string("invalid --") + key + ": " + why, "show");
+    }
+    (std::string(key) == "from" ? f.from_ns : f.to_ns) = ns;
+  }
+  const std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
+  trace::Reader reader;
+  if (const std::string err = reader.open(path); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return kExitInvalidInput;
+  }
+  // The timeline is the output here: stdout, colored only for a terminal.
+  ColorMode mode = *parse_color((*vm)["color"].as<std::string>());
+  bool color = mode == ColorMode::kAlways;
+  if (mode == ColorMode::kAuto) {
+    const char* nc = std::getenv("NO_COLOR");
+    color = isatty(STDOUT_FILENO) == 1 && !(nc && *nc);
+  }
+  analysis::Timeline timeline(stdout, f, color);
+  trace::Event e;
+  while (reader.next(&e)) timeline.consume(e);
+  if (!reader.error().empty()) {
+    std::fprintf(stderr, "%s\n", reader.error().c_str());
+    return kExitInvalidInput;
+  }
+  return kExitOk;
+}
+
+int cmd_export(const std::vector<std::string>& args) {
+  po::options_description opts("dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]");
+  opts.add_options()
+      ("format", po::value<std::string>(), "perfetto (Chrome trace JSON, opens in ui.perfetto.dev) or shiviz")
+      ("output,o", po::value<std::string>()->default_value("-"), "output file (default: stdout)")
+      ("color", po::value<std::string>()->default_value("auto"), "unused; accepted for symmetry")
+      ("help,h", "show this help");
+  int code = kExitOk;
+  auto vm = parse(args, opts, "trace", "export", &code);
+  if (!vm) return code;
+  if (!vm->count("format")) return usage_error("--format is required (perfetto or shiviz)", "export");
+  const std::string format = (*vm)["format"].as<std::string>();
+  if (format != "perfetto" && format != "shiviz") return usage_error("--format must be perfetto or shiviz", "export");
+  const std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
+  std::string out;
+  const std::string err = format == "perfetto" ? analysis::export_perfetto(path, &out) : analysis::export_shiviz(path, &out);
+  if (!err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return kExitInvalidInput;
+  }
+  if (const std::string werr = write_output((*vm)["output"].as<std::string>(), out); !werr.empty()) {
+    std::fprintf(stderr, "dsim: error: %s\n", werr.c_str());
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
 int dispatch(const std::vector<std::string>& args) {
   if (args.empty()) {
     std::fputs(kMainHelp, stderr);
@@ -550,6 +645,8 @@ int dispatch(const std::vector<std::string>& args) {
   if (cmd == "check") return cmd_check(rest);
   if (cmd == "experiment") return cmd_experiment(rest);
   if (cmd == "sweep") return cmd_sweep(rest);
+  if (cmd == "show") return cmd_show(rest);
+  if (cmd == "export") return cmd_export(rest);
   if (cmd == "shrink") return cmd_shrink(rest);
   if (cmd == "merge") return cmd_merge(rest);
   if (cmd == "checks") {

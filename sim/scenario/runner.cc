@@ -382,6 +382,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     checkers.push_back(analysis::make_checker(c));
     fanout.add(checkers.back().get());
   }
+  for (trace::Consumer* c : opt.observers) fanout.add(c);
   std::unique_ptr<trace::JsonlWriter> writer;
   if (opt.fingerprint || !opt.trace_path.empty()) {
     writer = std::make_unique<trace::JsonlWriter>(s.nodes, trace_header(s, opt.seed));

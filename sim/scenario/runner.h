@@ -11,6 +11,7 @@
 #include "analysis/checker.h"
 #include "sim/core/simulator.h"
 #include "sim/scenario/spec.h"
+#include "sim/trace/event.h"
 
 namespace dsim::scenario {
 
@@ -22,6 +23,8 @@ struct RunOptions {
   // Builds the nodes instead of the scenario's protocol. For tests and for
   // embedding dsim: everything else (network, faults, checks) stays.
   NodeFactory node_factory;
+  // Extra consumers of the live event stream (e.g. `dsim run -v`'s timeline).
+  std::vector<trace::Consumer*> observers;
 };
 
 struct RunReport {
