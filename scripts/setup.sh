@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake make git pkg-config libyaml-cpp-dev libboost-graph-dev libboost-program-options-dev
           nlohmann-json3-dev libssl-dev doctest-dev libbenchmark-dev python3 python3-yaml python3-jsonschema
           libxml2-utils parallel)
+# The tests also drive the HTML report in a real browser.
+[ "$mode" = test ] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,6 +14,7 @@
 #include "analysis/checker.h"
 #include "analysis/export.h"
 #include "analysis/offline.h"
+#include "analysis/report.h"
 #include "analysis/timeline.h"
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/terminal.h"
@@ -56,6 +57,7 @@ constexpr const char* kMainHelp =
     "  dsim experiment election [--trials N] [--ranges 150ms..300ms,...] [--csv FILE]\n"
     "  dsim show TRACE.jsonl [--node a,b] [--kind k1,k2] [--from T] [--to T] [--no-network]\n"
     "  dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]\n"
+    "  dsim report TRACE.jsonl -o FILE.html   (or: dsim run ... --report FILE.html)\n"
     "  dsim checks             list the known checks\n"
     "  dsim help [COMMAND]\n"
     "  dsim --version\n"
@@ -85,6 +87,7 @@ po::options_description run_options() {
       ("color", po::value<std::string>()->default_value("auto"), "auto|always|never (NO_COLOR is respected)")
       ("quiet,q", "print only errors and the reproduction line on failure")
       ("verbose,v", "print the event timeline to stderr as the run goes (see 'dsim show' for filters)")
+      ("report", po::value<std::string>(), "write a self-contained HTML report of the run to FILE")
       ("help,h", "show this help");
   return d;
 }
@@ -243,6 +246,12 @@ int cmd_run(const std::vector<std::string>& args) {
   opt.seed = seed;
   opt.until = until;
   opt.trace_path = vm->count("trace") ? (*vm)["trace"].as<std::string>() : "";
+  // A report is built from a trace; without --trace, a temporary one.
+  std::string temp_trace;
+  if (vm->count("report") && opt.trace_path.empty()) {
+    temp_trace = (*vm)["report"].as<std::string>() + ".trace.jsonl";
+    opt.trace_path = temp_trace;
+  }
   analysis::Timeline timeline(stderr, {}, st.on);
   if (vm->count("verbose")) opt.observers.push_back(&timeline);
   const auto wall0 = std::chrono::steady_clock::now();
@@ -272,6 +281,20 @@ int cmd_run(const std::vector<std::string>& args) {
                  r.trace_sha256.c_str());
   }
   if (!quiet || exit_code != kExitOk) std::fprintf(stderr, "reproduce: %s\n", shell_join(repro).c_str());
+  if (vm->count("report")) {
+    std::string html;
+    const std::string err = analysis::build_report(opt.trace_path, &html);
+    if (!temp_trace.empty()) std::remove(temp_trace.c_str());
+    if (!err.empty()) {
+      std::fprintf(stderr, "dsim: internal error: cannot build the report: %s\n", err.c_str());
+      return kExitInternal;
+    }
+    if (const std::string werr = write_output((*vm)["report"].as<std::string>(), html); !werr.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", werr.c_str());
+      return kExitUsage;
+    }
+    if (!quiet) std::fprintf(stderr, "report: %s\n", (*vm)["report"].as<std::string>().c_str());
+  }
 
   if (vm->count("json")) {
     Json j;
@@ -590,6 +613,28 @@ int cmd_show(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+int cmd_report(const std::vector<std::string>& args) {
+  po::options_description opts("dsim report TRACE.jsonl -o FILE.html");
+  opts.add_options()
+      ("output,o", po::value<std::string>(), "the HTML file to write (required)")
+      ("color", po::value<std::string>()->default_value("auto"), "unused; accepted for symmetry")
+      ("help,h", "show this help");
+  int code = kExitOk;
+  auto vm = parse(args, opts, "trace", "report", &code);
+  if (!vm) return code;
+  if (!vm->count("output")) return usage_error("-o FILE.html is required", "report");
+  std::string html;
+  if (const std::string err = analysis::build_report((*vm)["trace"].as<std::vector<std::string>>()[0], &html); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return kExitInvalidInput;
+  }
+  if (const std::string err = write_output((*vm)["output"].as<std::string>(), html); !err.empty()) {
+    std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
 int cmd_export(const std::vector<std::string>& args) {
   po::options_description opts("dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]");
   opts.add_options()
@@ -647,6 +692,7 @@ int dispatch(const std::vector<std::string>& args) {
   if (cmd == "sweep") return cmd_sweep(rest);
   if (cmd == "show") return cmd_show(rest);
   if (cmd == "export") return cmd_export(rest);
+  if (cmd == "report") return cmd_report(rest);
   if (cmd == "shrink") return cmd_shrink(rest);
   if (cmd == "merge") return cmd_merge(rest);
   if (cmd == "checks") {

@@ -1,0 +1,227 @@
+// The HTML/CSS/JS of `dsim report`. The C++ side inserts the JSON data at
+// the marker. Plain JavaScript, no libraries, no network.
+#pragma once
+
+namespace dsim::analysis {
+
+inline constexpr const char* kReportHead = R"HTML(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>dsim report</title>
+<style>
+body{font:13px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
+header{padding:8px 14px;background:#263238;color:#eceff1}
+header h1{font-size:16px;margin:0 0 4px}
+code{background:#eceff1;color:#263238;padding:1px 4px;border-radius:3px}
+#bar{display:flex;gap:6px;align-items:center;padding:6px 14px;background:#eceff1;flex-wrap:wrap}
+button{font:inherit;padding:2px 8px}
+#checks span{display:inline-block;margin:2px 6px 2px 0;padding:1px 6px;border-radius:3px;color:#fff}
+.held{background:#2e7d32}.violated{background:#c62828}.inconclusive{background:#f9a825}
+#wrap{padding:6px 14px}
+canvas{background:#fff;border:1px solid #cfd8dc;cursor:crosshair;display:block;width:100%}
+#cols{display:flex;gap:14px;padding:6px 14px}
+table{border-collapse:collapse}td,th{border-bottom:1px solid #e0e0e0;padding:2px 8px;text-align:left}
+#events{font-family:monospace;font-size:12px;max-height:260px;overflow:auto;flex:1;white-space:pre}
+#events .cur{background:#fff59d}
+#violation{color:#c62828;font-weight:bold;padding:4px 14px}
+#notice{color:#6d4c41;padding:0 14px}
+</style></head><body>
+<noscript><p>This report needs JavaScript to draw the run. The trace itself is plain JSON Lines.</p></noscript>
+<header><h1 id="title">dsim report</h1><div id="meta"></div></header>
+<div id="bar">
+<button id="prev" title="previous event (p)">&#9664; prev</button><button id="next" title="next event (n)">next &#9654;</button>
+<input id="slider" type="range" min="0" max="1000" value="0" style="width:260px">
+<span id="cursor-time"></span>
+<button id="zoom-in">zoom +</button><button id="zoom-out">zoom &minus;</button><button id="reset">whole run</button>
+<button id="jump-violation" title="v">jump to first violation</button>
+<span id="checks"></span>
+</div>
+<div id="violation"></div><div id="notice"></div>
+<div id="wrap"><canvas id="diagram" width="1200" height="300"></canvas></div>
+<div id="cols"><table id="state"><thead><tr><th>node</th><th>status</th><th>role</th><th>term</th><th>last event</th></tr></thead><tbody></tbody></table>
+<div id="events"></div></div>
+<pre id="dsim-selftest" hidden></pre>
+<script type="application/json" id="dsim-data">)HTML";
+
+inline constexpr const char* kReportTail = R"HTML(</script>
+<script>
+"use strict";
+const errors = [];
+window.addEventListener("error", e => errors.push(String(e.message)));
+const D = JSON.parse(document.getElementById("dsim-data").textContent);
+const N = D.nodes.length, END = Math.max(D.end, 1);
+const cv = document.getElementById("diagram"), cx = cv.getContext("2d");
+const LANE = 34, TOP = 28, LEFT = 70;
+cv.height = TOP + N * LANE + 20;
+cv.dataset.lanes = String(N);
+let view = [0, END], cursorIdx = 0, cursorT = 0, arrowsDrawn = 0;
+const fmt = ns => (ns / 1e9).toFixed(6) + "s";
+const esc = s => String(s).replace(/[&<>]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;"}[c]));
+document.getElementById("title").textContent = "dsim report: " + D.meta.scenario;
+document.getElementById("meta").innerHTML = "seed <code>" + esc(D.meta.seed) + "</code> &middot; " + N +
+  " nodes &middot; " + fmt(END) + " simulated &middot; reproduce: <code id='repro'>" + esc(D.meta.repro) +
+  "</code> <button id='copy'>copy</button>";
+document.getElementById("copy").onclick = () => navigator.clipboard && navigator.clipboard.writeText(D.meta.repro);
+document.getElementById("checks").innerHTML = D.checks.map(c =>
+  "<span class='" + c.status + "' title='" + esc(c.violation ? c.violation.message : c.note) + "'>" + esc(c.name) +
+  ": " + c.status + "</span>").join("");
+const firstViolation = D.checks.filter(c => c.violation).map(c => c.violation).sort((a, b) => a.t - b.t)[0];
+if (firstViolation) document.getElementById("violation").textContent =
+  "First violation at " + fmt(firstViolation.t) + " on " + firstViolation.node + ": " + firstViolation.message;
+else document.getElementById("jump-violation").disabled = true;
+if (D.truncated) document.getElementById("notice").textContent =
+  "This run is large: the report holds its first " + D.msgs.length + " messages and " + D.events.length +
+  " events. Reproduce it and use dsim show or the Perfetto export for the rest.";
+const ROLE_COLOR = {leader: "#f9a825", candidate: "#fb8c00", pre_candidate: "#ffcc80", follower: "#b0bec5"};
+const X = t => LEFT + (t - view[0]) / (view[1] - view[0]) * (cv.width - LEFT - 10);
+const Y = n => TOP + n * LANE + LANE / 2;
+function lowerBound(arr, t, key) { let lo = 0, hi = arr.length; while (lo < hi) { const m = (lo + hi) >> 1; if (key(arr[m]) < t) lo = m + 1; else hi = m; } return lo; }
+function draw() {
+  cv.width = Math.max(600, cv.clientWidth);
+  cx.clearRect(0, 0, cv.width, cv.height);
+  cx.font = "11px sans-serif";
+  for (const f of D.faults) {  // fault bands
+    if (f[1] < view[0] || f[0] > view[1]) continue;
+    cx.fillStyle = "rgba(229,57,53,0.12)";
+    cx.fillRect(X(f[0]), TOP - 14, Math.max(2, X(f[1]) - X(f[0])), N * LANE + 14);
+    cx.fillStyle = "#c62828"; cx.fillText(f[2], X(Math.max(f[0], view[0])) + 2, TOP - 4);
+  }
+  for (let n = 0; n < N; n++) {  // lanes
+    cx.fillStyle = "#37474f"; cx.fillText(D.nodes[n], 6, Y(n) + 4);
+    cx.strokeStyle = "#cfd8dc"; cx.beginPath(); cx.moveTo(LEFT, Y(n)); cx.lineTo(cv.width - 10, Y(n)); cx.stroke();
+  }
+  for (const r of D.roles) {  // role periods along the lanes
+    if (r[2] < view[0] || r[1] > view[1]) continue;
+    cx.fillStyle = ROLE_COLOR[r[3]] || "#e0e0e0";
+    cx.fillRect(X(Math.max(r[1], view[0])), Y(r[0]) - 5, Math.max(1, X(Math.min(r[2], view[1])) - X(Math.max(r[1], view[0]))), 10);
+  }
+  for (const d of D.down) {  // crashed (dark) and paused (striped) periods
+    if (d[2] < view[0] || d[1] > view[1]) continue;
+    cx.fillStyle = d[3] === "paused" ? "rgba(121,85,72,0.45)" : "#263238";
+    cx.fillRect(X(Math.max(d[1], view[0])), Y(d[0]) - 7, Math.max(2, X(Math.min(d[2], view[1])) - X(Math.max(d[1], view[0]))), 14);
+  }
+  for (const o of D.ops) {  // client requests, from acceptance to answer
+    if (o[2] < view[0] || o[1] > view[1]) continue;
+    cx.fillStyle = o[3] === 1 ? "rgba(46,125,50,0.6)" : o[3] === 0 ? "rgba(198,40,40,0.6)" : "rgba(96,125,139,0.5)";
+    cx.fillRect(X(Math.max(o[1], view[0])), Y(o[0]) + 7, Math.max(1, X(Math.min(o[2], view[1])) - X(Math.max(o[1], view[0]))), 4);
+  }
+  arrowsDrawn = 0;
+  const lastEnd = D.msgs.length ? D.maxFlight : 0;
+  const from = lowerBound(D.msgs, view[0] - lastEnd, m => m[0]);
+  const CAP = 20000;
+  for (let i = from; i < D.msgs.length && D.msgs[i][0] <= view[1]; i++) {
+    const m = D.msgs[i], end = m[4] >= 0 ? m[4] : m[5] >= 0 ? m[5] : END;
+    if (end < view[0]) continue;
+    if (arrowsDrawn >= CAP) break;
+    arrowsDrawn++;
+    const x0 = X(m[0]), y0 = Y(m[1]);
+    if (m[4] >= 0) {
+      const x1 = X(m[4]), y1 = Y(m[2]);
+      cx.strokeStyle = m[6] ? "#8e24aa" : "rgba(25,118,210,0.7)";
+      cx.setLineDash(m[6] ? [3, 2] : []);
+      cx.beginPath(); cx.moveTo(x0, y0); cx.lineTo(x1, y1); cx.stroke();
+      const a = Math.atan2(y1 - y0, x1 - x0);
+      cx.beginPath(); cx.moveTo(x1, y1); cx.lineTo(x1 - 6 * Math.cos(a - 0.4), y1 - 6 * Math.sin(a - 0.4));
+      cx.lineTo(x1 - 6 * Math.cos(a + 0.4), y1 - 6 * Math.sin(a + 0.4)); cx.closePath(); cx.fillStyle = cx.strokeStyle; cx.fill();
+    } else if (m[5] < 0) {  // still in flight when the run ended
+      cx.setLineDash([1, 3]); cx.strokeStyle = "#90a4ae";
+      cx.beginPath(); cx.moveTo(x0, y0); cx.lineTo(X(END), (Y(m[1]) + Y(m[2])) / 2); cx.stroke(); cx.setLineDash([]);
+    } else {  // dropped: the arrow stops where the message died
+      const x1 = X(m[5]), y1 = (Y(m[1]) + Y(m[2])) / 2;
+      cx.setLineDash([2, 3]); cx.strokeStyle = "#e53935";
+      cx.beginPath(); cx.moveTo(x0, y0); cx.lineTo(x1, y1); cx.stroke(); cx.setLineDash([]);
+      cx.fillStyle = "#e53935"; cx.fillText("\u2715", x1 - 4, y1 + 4);
+    }
+    cx.setLineDash([]);
+  }
+  cv.dataset.arrows = String(arrowsDrawn);
+  if (arrowsDrawn >= CAP) document.getElementById("notice").textContent = "Zoom in to see every message (" + CAP + " drawn).";
+  if (firstViolation && firstViolation.t >= view[0] && firstViolation.t <= view[1]) {
+    cx.strokeStyle = "#c62828"; cx.lineWidth = 2;
+    cx.beginPath(); cx.moveTo(X(firstViolation.t), TOP - 14); cx.lineTo(X(firstViolation.t), TOP + N * LANE); cx.stroke(); cx.lineWidth = 1;
+  }
+  cx.strokeStyle = "#000"; cx.beginPath(); cx.moveTo(X(cursorT), TOP - 14); cx.lineTo(X(cursorT), TOP + N * LANE); cx.stroke();
+  cx.fillStyle = "#546e7a"; cx.fillText(fmt(view[0]), LEFT, cv.height - 4);
+  cx.fillText(fmt(view[1]), cv.width - 90, cv.height - 4);
+}
+function stateAt(t) {
+  const rows = D.nodes.map(n => ({node: n, status: "up", role: "", term: "", last: ""}));
+  for (const r of D.roles) if (r[1] <= t && t < r[2]) { rows[r[0]].role = r[3]; rows[r[0]].term = r[4]; }
+  for (const d of D.down) if (d[1] <= t && t < d[2]) rows[d[0]].status = d[3];
+  const upto = lowerBound(D.events, t + 1, e => e[0]);
+  for (let i = upto - 1, seen = 0; i >= 0 && seen < N; i--) {
+    const e = D.events[i];
+    if (e[1] >= 0 && !rows[e[1]].last) { rows[e[1]].last = fmt(e[0]) + " " + e[2] + " " + e[3]; seen++; }
+  }
+  return rows;
+}
+function showState() {
+  document.getElementById("cursor-time").textContent = "t = " + fmt(cursorT);
+  document.querySelector("#state tbody").innerHTML = stateAt(cursorT).map(r =>
+    "<tr><td>" + esc(r.node) + "</td><td>" + r.status + "</td><td>" + esc(r.role) + "</td><td>" + r.term + "</td><td>" + esc(r.last) + "</td></tr>").join("");
+  const lo = Math.max(0, cursorIdx - 12), hi = Math.min(D.events.length, cursorIdx + 18);
+  let html = "";
+  for (let i = lo; i < hi; i++) {
+    const e = D.events[i];
+    html += "<div" + (i === cursorIdx ? " class='cur'" : "") + ">" + fmt(e[0]) + "  " + esc(e[1] >= 0 ? D.nodes[e[1]] : "*") + "  " + esc(e[2]) + " " + esc(e[3]) + "</div>";
+  }
+  document.getElementById("events").innerHTML = html;
+  document.getElementById("slider").value = String(Math.round(cursorT / END * 1000));
+}
+function setCursor(t, idx) {
+  cursorT = Math.max(0, Math.min(END, t));
+  cursorIdx = idx !== undefined ? idx : Math.max(0, lowerBound(D.events, cursorT + 1, e => e[0]) - 1);
+  if (cursorT < view[0] || cursorT > view[1]) { const w = view[1] - view[0]; view = [Math.max(0, cursorT - w / 2), Math.max(0, cursorT - w / 2) + w]; }
+  draw(); showState();
+}
+function step(d) { if (!D.events.length) return; const i = Math.max(0, Math.min(D.events.length - 1, cursorIdx + d)); setCursor(D.events[i][0], i); }
+function zoom(f, at) { const c = at !== undefined ? at : cursorT, w = Math.max(1000, (view[1] - view[0]) * f); view = [Math.max(0, c - w / 2), Math.max(0, c - w / 2) + w]; draw(); }
+function jumpToViolation() {
+  if (!firstViolation) return;
+  const w = Math.max(1e6, Math.min(END, (view[1] - view[0]) / 4));
+  view = [Math.max(0, firstViolation.t - w / 2), Math.max(0, firstViolation.t - w / 2) + w];
+  setCursor(firstViolation.t);
+  document.getElementById("violation").scrollIntoView();
+}
+document.getElementById("prev").onclick = () => step(-1);
+document.getElementById("next").onclick = () => step(1);
+document.getElementById("zoom-in").onclick = () => zoom(0.5);
+document.getElementById("zoom-out").onclick = () => zoom(2);
+document.getElementById("reset").onclick = () => { view = [0, END]; draw(); };
+document.getElementById("jump-violation").onclick = jumpToViolation;
+document.getElementById("slider").oninput = e => setCursor(Number(e.target.value) / 1000 * END);
+document.addEventListener("keydown", e => { if (e.key === "n") step(1); else if (e.key === "p") step(-1); else if (e.key === "v") jumpToViolation(); });
+let dragFrom = null;
+cv.addEventListener("mousedown", e => { dragFrom = {x: e.offsetX, view: view.slice(), moved: false}; });
+cv.addEventListener("mousemove", e => { if (!dragFrom) return; const dx = e.offsetX - dragFrom.x; if (Math.abs(dx) > 3) dragFrom.moved = true;
+  const dt = -dx / (cv.width - LEFT - 10) * (dragFrom.view[1] - dragFrom.view[0]); view = [dragFrom.view[0] + dt, dragFrom.view[1] + dt]; draw(); });
+cv.addEventListener("mouseup", e => { if (dragFrom && !dragFrom.moved) setCursor(view[0] + (e.offsetX - LEFT) / (cv.width - LEFT - 10) * (view[1] - view[0])); dragFrom = null; });
+cv.addEventListener("wheel", e => { e.preventDefault(); zoom(e.deltaY > 0 ? 1.25 : 0.8, view[0] + (e.offsetX - LEFT) / (cv.width - LEFT - 10) * (view[1] - view[0])); }, {passive: false});
+window.addEventListener("resize", draw);
+draw(); showState();
+// Self-test for the browser test (report.html#selftest): exercises the same
+// handlers a person uses and writes what it saw into the page.
+if (location.hash === "#selftest") {
+  const out = {lanes: Number(cv.dataset.lanes), arrows: Number(cv.dataset.arrows), expectedArrows: D.msgs.length};
+  const before = document.querySelector("#state tbody").textContent;
+  for (let i = 0; i < 40; i++) document.getElementById("next").click();
+  out.stateChanged = document.querySelector("#state tbody").textContent !== before;
+  out.cursorAfterSteps = cursorT;
+  document.getElementById("prev").click();
+  out.stepBack = cursorT <= out.cursorAfterSteps;
+  if (firstViolation) {
+    document.getElementById("reset").click();
+    document.getElementById("jump-violation").click();
+    out.violationT = firstViolation.t;
+    out.cursorAtViolation = cursorT;
+    out.violationVisible = firstViolation.t >= view[0] && firstViolation.t <= view[1];
+  }
+  out.errors = errors;
+  const pre = document.getElementById("dsim-selftest");
+  pre.textContent = JSON.stringify(out);
+}
+const ready = document.createElement("div"); ready.id = "dsim-ready"; ready.hidden = true; document.body.appendChild(ready);
+</script></body></html>
+)HTML";
+
+}  // namespace dsim::analysis

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The HTML report in a real browser: headless Chromium (Debian's chromium,
+# installed by scripts/setup.sh test) opens reports of a correct Raft run
+# and of a planted-bug run with #selftest, which clicks the same buttons a
+# person would and writes what it saw into the page. The test checks one
+# lane per node, one arrow per message (counted independently from the
+# trace), that stepping the cursor changes the node states, that the
+# violation button moves the cursor to the violation and into view, and
+# that the console shows no errors. Screenshots are left in ARTIFACTS.
+# Usage: report_test.sh PATH/TO/dsim SOURCE_DIR ARTIFACTS_DIR
+set -u
+DSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$2
+ART=$3
+mkdir -p "$ART"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$SRC" || exit 1
+failures=0
+passes=0
+pass() { passes=$((passes + 1)); }
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then
+  echo "FAIL: chromium is not installed (scripts/setup.sh test installs it)" >&2
+  exit 1
+fi
+# The flags a closed network needs (no background fetches), and a fresh profile.
+CHROME=("$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
+        --disable-component-update --disable-sync --user-data-dir="$WORK/profile")
+
+for sc in teaching/raft-leader-crash bugs/raft-commit-previous-term; do
+  name=$(basename "$sc")
+  "$DSIM" run "scenarios/$sc.yaml" --trace "$WORK/$name.jsonl" --report "$WORK/$name.html" -q
+  [ -s "$WORK/$name.html" ] || { fail "$sc: no report"; continue; }
+  # Self-contained: nothing to fetch.
+  grep -E -q 'https?://|src="//|@import' "$WORK/$name.html" && fail "$sc: the report references the network" || pass
+  timeout 120 "${CHROME[@]}" --enable-logging=stderr --v=0 --virtual-time-budget=10000 --dump-dom "file://$WORK/$name.html#selftest" \
+    >"$WORK/$name.dom" 2>"$WORK/$name.console"
+  result=$(sed -n 's/.*<pre id="dsim-selftest"[^>]*>\([^<]*\)<\/pre>.*/\1/p' "$WORK/$name.dom")
+  [ -n "$result" ] || { fail "$sc: the page did not run its self-test"; continue; }
+  grep -q 'id="dsim-ready"' "$WORK/$name.dom" && pass || fail "$sc: page never became ready"
+  python3 - "$result" "$WORK/$name.jsonl" "$sc" <<'PY' && pass || fail "$sc: self-test result wrong: $result"
+import json, sys
+r = json.loads(sys.argv[1])
+lines = [json.loads(l) for l in open(sys.argv[2])]
+meta = lines[0]
+# One arrow per copy of each message: a send, plus a second copy when one
+# message got two fates (delivered/dropped twice: a duplicate).
+fates = {}
+sends = 0
+for e in lines[1:]:
+    if e["kind"] == "send":
+        sends += 1
+    elif e["kind"] in ("deliver", "drop") and e.get("from") != "$ext" and "msg" in e:
+        fates[e["msg"]] = fates.get(e["msg"], 0) + 1
+expected = sends + sum(1 for n in fates.values() if n > 1)
+assert r["errors"] == [], r["errors"]
+assert r["lanes"] == len(meta["nodes"]), (r["lanes"], meta["nodes"])
+assert r["arrows"] == expected == r["expectedArrows"], (r["arrows"], expected)
+assert r["stateChanged"] and r["stepBack"]
+if "bugs/" in sys.argv[3]:
+    assert r["cursorAtViolation"] == r["violationT"] and r["violationVisible"], r
+PY
+  grep -E -q 'CONSOLE.*(Uncaught|Error|Refused)' "$WORK/$name.console" && fail "$sc: console errors: $(grep CONSOLE "$WORK/$name.console" | head -3)" || pass
+  timeout 120 "${CHROME[@]}" --window-size=1400,900 --virtual-time-budget=5000 --screenshot="$ART/$name.png" "file://$WORK/$name.html" \
+    >/dev/null 2>&1
+  [ -s "$ART/$name.png" ] && pass || fail "$sc: no screenshot"
+done
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
