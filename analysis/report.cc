@@ -1,12 +1,14 @@
 #include "analysis/report.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 
 #include "analysis/offline.h"
 #include "analysis/report_template.h"
+#include "sim/trace/json_text.h"
 #include "sim/trace/reader.h"
 
 namespace dsim::analysis {
@@ -18,12 +20,55 @@ std::string fields_text(const trace::Event& e) {
   std::string out;
   for (const auto& [k, v] : e.fields) {
     if (!out.empty()) out += ' ';
-    out += k + "=";
-    if (const auto* i = std::get_if<int64_t>(&v)) out += std::to_string(*i);
-    else if (const auto* s = std::get_if<std::string>(&v)) out += *s;
-    else out += std::get<bool>(v) ? "true" : "false";
+    out += k;
+    out += '=';
+    if (const auto* i = std::get_if<int64_t>(&v)) {
+      trace::append_int(out, *i);
+    } else if (const auto* s = std::get_if<std::string>(&v)) {
+      out += *s;
+    } else {
+      out += std::get<bool>(v) ? "true" : "false";
+    }
   }
   return out;
+}
+
+}  // namespace
+
+namespace {
+
+// Columnar, delta-encoded number arrays, written by hand: a million-event
+// run stays tens of megabytes and builds in a second or two.
+void put_int(std::string& out, int64_t v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, end);
+}
+
+struct Column {
+  std::string text = "[";
+  bool first = true;
+  void add(int64_t v) {
+    if (!first) text += ',';
+    first = false;
+    put_int(text, v);
+  }
+  std::string done() const { return text + "]"; }
+};
+
+struct Interner {
+  std::map<std::string, int> ids;
+  std::vector<std::string> names;
+  int id(const std::string& s) {
+    auto [it, fresh] = ids.emplace(s, static_cast<int>(names.size()));
+    if (fresh) names.push_back(s);
+    return it->second;
+  }
+};
+
+bool is_network(const std::string& k) {
+  return k == "send" || k == "deliver" || k == "drop" || k == "duplicate" || k == "input";
 }
 
 }  // namespace
@@ -53,13 +98,21 @@ std::string build_report(const std::string& trace_path, std::string* html) {
     return it->second;
   };
 
-  Json events = Json::array(), msgs = Json::array(), roles = Json::array(), down = Json::array(),
-       faults = Json::array(), ops = Json::array();
+  // Messages: one row per copy, kept in send order.
   struct Msg {
-    size_t row;
-    bool delivered = false;
+    int64_t t, recv = -1, drop = -1;
+    int from, to, type;
+    bool dup = false;
   };
-  std::map<int64_t, Msg> msg_rows;
+  std::vector<Msg> msgs;
+  std::map<int64_t, size_t> msg_row;
+  // Events for the cursor: time, node, kind; text only for non-network ones.
+  Column ev_t, ev_node, ev_kind;
+  std::string ev_text = "[";
+  uint64_t n_events = 0;
+  int64_t last_t = 0;
+  Interner kinds, types;
+  Json roles = Json::array(), down = Json::array(), faults = Json::array(), ops = Json::array();
   struct Open {
     int64_t t;
     std::string role;
@@ -67,7 +120,7 @@ std::string build_report(const std::string& trace_path, std::string* html) {
   };
   std::map<int, Open> role_open;
   std::map<int, int64_t> crashed_since;
-  std::map<int64_t, size_t> op_rows;  // req -> row in ops
+  std::map<int64_t, size_t> op_rows;
   std::optional<std::pair<int64_t, std::string>> partition;
   int64_t end = 0;
   bool truncated = false;
@@ -81,36 +134,40 @@ std::string build_report(const std::string& trace_path, std::string* html) {
   while (reader.next(&e)) {
     end = std::max(end, e.t);
     const int n = node_of(e.node);
-    if (e.kind != "timer") {
-      if (events.size() < kReportMaxMessages) {
-        events.push_back({e.t, n, e.kind, fields_text(e)});
+    const std::string& k = e.kind;
+    if (k != "timer") {
+      if (n_events < kReportMaxEvents) {
+        ev_t.add(e.t - last_t);
+        last_t = e.t;
+        ev_node.add(n);
+        ev_kind.add(kinds.id(k));
+        if (n_events) ev_text += ',';
+        trace::append_json_string(ev_text, is_network(k) ? std::string() : fields_text(e));
+        ++n_events;
       } else {
         truncated = true;
       }
     }
-    const std::string& k = e.kind;
     if (k == "send") {
       if (msgs.size() >= kReportMaxMessages) {
         truncated = true;
         continue;
       }
       const auto to = e.get_str("to");
-      msg_rows[e.get_int("msg").value_or(0)] = Msg{msgs.size()};
-      msgs.push_back({e.t, n, to ? node_of(std::string(*to)) : n, std::string(e.get_str("type").value_or("msg")), -1, -1, 0});
+      msg_row[e.get_int("msg").value_or(0)] = msgs.size();
+      msgs.push_back(Msg{e.t, -1, -1, n, to ? node_of(std::string(*to)) : n,
+                         types.id(std::string(e.get_str("type").value_or("msg")))});
     } else if (k == "deliver" || k == "drop") {
-      auto it = msg_rows.find(e.get_int("msg").value_or(-1));
-      if (it == msg_rows.end()) continue;  // an input, or beyond the cap
-      Json& row = msgs[it->second.row];
-      const size_t col = k == "deliver" ? 4 : 5;
-      if (!it->second.delivered && row[4] == -1 && row[5] == -1) {
-        row[col] = e.t;
-        it->second.delivered = true;
+      auto it = msg_row.find(e.get_int("msg").value_or(-1));
+      if (it == msg_row.end()) continue;  // an input, or beyond the cap
+      Msg& m = msgs[it->second];
+      if (m.recv == -1 && m.drop == -1) {
+        (k == "deliver" ? m.recv : m.drop) = e.t;
       } else if (msgs.size() < kReportMaxMessages) {  // the other copy of a duplicate
-        Json copy = row;
-        copy[4] = -1;
-        copy[5] = -1;
-        copy[col] = e.t;
-        copy[6] = 1;
+        Msg copy = m;
+        copy.recv = copy.drop = -1;
+        (k == "deliver" ? copy.recv : copy.drop) = e.t;
+        copy.dup = true;
         msgs.push_back(copy);
       }
     } else if (k == "role") {
@@ -138,9 +195,8 @@ std::string build_report(const std::string& trace_path, std::string* html) {
       faults.push_back({e.t, e.t + e.get_int("for_ns").value_or(0),
                         "clog " + std::string(e.get_str("target").value_or(e.get_str("from").value_or("")))});
     } else if (k == "client_request") {
-      const int64_t req = e.get_int("req").value_or(0);
-      op_rows[req] = ops.size();
-      ops.push_back({n, e.t, -1, -1, req});
+      op_rows[e.get_int("req").value_or(0)] = ops.size();
+      ops.push_back({n, e.t, -1, -1, e.get_int("req").value_or(0)});
     } else if (k == "client_response") {
       auto it = op_rows.find(e.get_int("req").value_or(0));
       if (it == op_rows.end()) continue;
@@ -156,11 +212,19 @@ std::string build_report(const std::string& trace_path, std::string* html) {
   for (auto& o : ops) {
     if (o[2] == -1) o[2] = end;
   }
-  std::stable_sort(msgs.begin(), msgs.end(), [](const Json& a, const Json& b) { return a[0].get<int64_t>() < b[0].get<int64_t>(); });
-  int64_t max_flight = 0;
-  for (const auto& m : msgs) {
-    const int64_t stop = m[4] != -1 ? m[4].get<int64_t>() : m[5] != -1 ? m[5].get<int64_t>() : end;
-    max_flight = std::max(max_flight, stop - m[0].get<int64_t>());
+  std::stable_sort(msgs.begin(), msgs.end(), [](const Msg& a, const Msg& b) { return a.t < b.t; });
+  Column m_t, m_from, m_to, m_type, m_recv, m_drop, m_dup;
+  int64_t prev = 0, max_flight = 0;
+  for (const Msg& m : msgs) {
+    m_t.add(m.t - prev);  // delta-encoded send times
+    prev = m.t;
+    m_from.add(m.from);
+    m_to.add(m.to);
+    m_type.add(m.type);
+    m_recv.add(m.recv < 0 ? -1 : m.recv - m.t);  // latency, or -1
+    m_drop.add(m.drop < 0 ? -1 : m.drop - m.t);
+    m_dup.add(m.dup ? 1 : 0);
+    max_flight = std::max(max_flight, (m.recv >= 0 ? m.recv : m.drop >= 0 ? m.drop : end) - m.t);
   }
   Json cj = Json::array();
   for (const auto& c : checks.checks) {
@@ -168,13 +232,13 @@ std::string build_report(const std::string& trace_path, std::string* html) {
     if (c.violation) one["violation"] = {{"t", c.violation->t_ns}, {"node", c.violation->node}, {"message", c.violation->message}};
     cj.push_back(one);
   }
-  const Json data{{"schema", "dsim.report/1"},
+  const Json head{{"schema", "dsim.report/1"},
                   {"meta", {{"scenario", checks.scenario}, {"seed", checks.seed}, {"trace", trace_path},
                             {"repro", "dsim run " + checks.scenario + " --seed " + checks.seed}}},
                   {"nodes", nodes},
                   {"end", end},
-                  {"events", events},
-                  {"msgs", msgs},
+                  {"kinds", kinds.names},
+                  {"types", types.names},
                   {"maxFlight", max_flight},
                   {"roles", roles},
                   {"down", down},
@@ -182,7 +246,13 @@ std::string build_report(const std::string& trace_path, std::string* html) {
                   {"ops", ops},
                   {"checks", cj},
                   {"truncated", truncated}};
-  std::string json = data.dump();
+  std::string json = head.dump();
+  json.pop_back();  // reopen the object for the big columns
+  json += ",\"ev\":{\"dt\":" + ev_t.done() + ",\"node\":" + ev_node.done() + ",\"kind\":" + ev_kind.done() +
+          ",\"text\":" + ev_text + "]}";
+  json += ",\"msg\":{\"dt\":" + m_t.done() + ",\"from\":" + m_from.done() + ",\"to\":" + m_to.done() +
+          ",\"type\":" + m_type.done() + ",\"recv\":" + m_recv.done() + ",\"drop\":" + m_drop.done() +
+          ",\"dup\":" + m_dup.done() + "}}";
   // Inside <script>, "</script>" would end the element: '<' only ever
   // occurs inside JSON strings, where \u003c means the same.
   std::string safe;

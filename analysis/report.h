@@ -6,14 +6,18 @@
 // time cursor (click, drag the slider, step event by event) with every
 // node's state at that moment. Zoom with the wheel, pan by dragging.
 //
-// Large traces: at most kMaxMessages messages are embedded (a notice says
-// so); drawing is windowed to what is on screen.
+// Large traces: events and messages are stored as delta-encoded columns (a
+// run of ~1M events is ~30 MB); at most kReportMaxEvents events and
+// kReportMaxMessages messages are embedded (a notice says so). Drawing is
+// windowed to what is on screen, and when more than 20k arrows would be
+// visible an evenly spaced sample is drawn, with a notice.
 #pragma once
 #include <string>
 
 namespace dsim::analysis {
 
-inline constexpr size_t kReportMaxMessages = 200'000;
+inline constexpr size_t kReportMaxMessages = 2'000'000;
+inline constexpr size_t kReportMaxEvents = 2'000'000;
 
 // Reads the trace, runs its checks, and writes the HTML into *html.
 // Returns an error message (file:line:col for a bad trace), or empty.

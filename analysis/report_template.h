@@ -36,7 +36,7 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #e0e0e0;padding:2px
 <button id="jump-violation" title="v">jump to first violation</button>
 <span id="checks"></span>
 </div>
-<div id="violation"></div><div id="notice"></div>
+<div id="violation"></div><div id="notice"></div><div id="sample" style="color:#6d4c41;padding:0 14px"></div>
 <div id="wrap"><canvas id="diagram" width="1200" height="300"></canvas></div>
 <div id="cols"><table id="state"><thead><tr><th>node</th><th>status</th><th>role</th><th>term</th><th>last event</th></tr></thead><tbody></tbody></table>
 <div id="events"></div></div>
@@ -50,6 +50,15 @@ const errors = [];
 window.addEventListener("error", e => errors.push(String(e.message)));
 const D = JSON.parse(document.getElementById("dsim-data").textContent);
 const N = D.nodes.length, END = Math.max(D.end, 1);
+// Columns arrive delta-encoded; decode once into typed arrays.
+const EV = (() => { const n = D.ev.dt.length, t = new Float64Array(n); let acc = 0;
+  for (let i = 0; i < n; i++) { acc += D.ev.dt[i]; t[i] = acc; }
+  return {n, t, node: D.ev.node, kind: D.ev.kind, text: D.ev.text}; })();
+const MS = (() => { const m = D.msg, n = m.dt.length, t = new Float64Array(n), recv = new Float64Array(n), drop = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) { acc += m.dt[i]; t[i] = acc; recv[i] = m.recv[i] < 0 ? -1 : acc + m.recv[i]; drop[i] = m.drop[i] < 0 ? -1 : acc + m.drop[i]; }
+  return {n, t, from: m.from, to: m.to, type: m.type, recv, drop, dup: m.dup}; })();
+const evText = i => D.kinds[EV.kind[i]] + (EV.text[i] ? " " + EV.text[i] : "");
 const cv = document.getElementById("diagram"), cx = cv.getContext("2d");
 const LANE = 34, TOP = 28, LEFT = 70;
 cv.height = TOP + N * LANE + 20;
@@ -70,12 +79,12 @@ if (firstViolation) document.getElementById("violation").textContent =
   "First violation at " + fmt(firstViolation.t) + " on " + firstViolation.node + ": " + firstViolation.message;
 else document.getElementById("jump-violation").disabled = true;
 if (D.truncated) document.getElementById("notice").textContent =
-  "This run is large: the report holds its first " + D.msgs.length + " messages and " + D.events.length +
+  "This run is large: the report holds its first " + MS.n + " messages and " + EV.n +
   " events. Reproduce it and use dsim show or the Perfetto export for the rest.";
 const ROLE_COLOR = {leader: "#f9a825", candidate: "#fb8c00", pre_candidate: "#ffcc80", follower: "#b0bec5"};
 const X = t => LEFT + (t - view[0]) / (view[1] - view[0]) * (cv.width - LEFT - 10);
 const Y = n => TOP + n * LANE + LANE / 2;
-function lowerBound(arr, t, key) { let lo = 0, hi = arr.length; while (lo < hi) { const m = (lo + hi) >> 1; if (key(arr[m]) < t) lo = m + 1; else hi = m; } return lo; }
+function lowerBound(arr, t) { let lo = 0, hi = arr.length; while (lo < hi) { const m = (lo + hi) >> 1; if (arr[m] < t) lo = m + 1; else hi = m; } return lo; }
 function draw() {
   cv.width = Math.max(600, cv.clientWidth);
   cx.clearRect(0, 0, cv.width, cv.height);
@@ -106,36 +115,35 @@ function draw() {
     cx.fillRect(X(Math.max(o[1], view[0])), Y(o[0]) + 7, Math.max(1, X(Math.min(o[2], view[1])) - X(Math.max(o[1], view[0]))), 4);
   }
   arrowsDrawn = 0;
-  const lastEnd = D.msgs.length ? D.maxFlight : 0;
-  const from = lowerBound(D.msgs, view[0] - lastEnd, m => m[0]);
-  const CAP = 20000;
-  for (let i = from; i < D.msgs.length && D.msgs[i][0] <= view[1]; i++) {
-    const m = D.msgs[i], end = m[4] >= 0 ? m[4] : m[5] >= 0 ? m[5] : END;
+  const from = lowerBound(MS.t, view[0] - D.maxFlight), to = lowerBound(MS.t, view[1] + 1);
+  const CAP = 20000, stride = Math.max(1, Math.ceil((to - from) / CAP));  // a sample when too many to draw
+  for (let i = from; i < to; i += stride) {
+    const end = MS.recv[i] >= 0 ? MS.recv[i] : MS.drop[i] >= 0 ? MS.drop[i] : END;
     if (end < view[0]) continue;
-    if (arrowsDrawn >= CAP) break;
     arrowsDrawn++;
-    const x0 = X(m[0]), y0 = Y(m[1]);
-    if (m[4] >= 0) {
-      const x1 = X(m[4]), y1 = Y(m[2]);
-      cx.strokeStyle = m[6] ? "#8e24aa" : "rgba(25,118,210,0.7)";
-      cx.setLineDash(m[6] ? [3, 2] : []);
+    const x0 = X(MS.t[i]), y0 = Y(MS.from[i]);
+    if (MS.recv[i] >= 0) {
+      const x1 = X(MS.recv[i]), y1 = Y(MS.to[i]);
+      cx.strokeStyle = MS.dup[i] ? "#8e24aa" : "rgba(25,118,210,0.7)";
+      cx.setLineDash(MS.dup[i] ? [3, 2] : []);
       cx.beginPath(); cx.moveTo(x0, y0); cx.lineTo(x1, y1); cx.stroke();
       const a = Math.atan2(y1 - y0, x1 - x0);
       cx.beginPath(); cx.moveTo(x1, y1); cx.lineTo(x1 - 6 * Math.cos(a - 0.4), y1 - 6 * Math.sin(a - 0.4));
       cx.lineTo(x1 - 6 * Math.cos(a + 0.4), y1 - 6 * Math.sin(a + 0.4)); cx.closePath(); cx.fillStyle = cx.strokeStyle; cx.fill();
-    } else if (m[5] < 0) {  // still in flight when the run ended
+    } else if (MS.drop[i] < 0) {  // still in flight when the run ended
       cx.setLineDash([1, 3]); cx.strokeStyle = "#90a4ae";
-      cx.beginPath(); cx.moveTo(x0, y0); cx.lineTo(X(END), (Y(m[1]) + Y(m[2])) / 2); cx.stroke(); cx.setLineDash([]);
+      cx.beginPath(); cx.moveTo(x0, y0); cx.lineTo(X(END), (Y(MS.from[i]) + Y(MS.to[i])) / 2); cx.stroke();
     } else {  // dropped: the arrow stops where the message died
-      const x1 = X(m[5]), y1 = (Y(m[1]) + Y(m[2])) / 2;
+      const x1 = X(MS.drop[i]), y1 = (Y(MS.from[i]) + Y(MS.to[i])) / 2;
       cx.setLineDash([2, 3]); cx.strokeStyle = "#e53935";
       cx.beginPath(); cx.moveTo(x0, y0); cx.lineTo(x1, y1); cx.stroke(); cx.setLineDash([]);
       cx.fillStyle = "#e53935"; cx.fillText("\u2715", x1 - 4, y1 + 4);
     }
     cx.setLineDash([]);
   }
+  document.getElementById("sample").textContent = stride > 1 ?
+    "Showing 1 in " + stride + " of the " + (to - from) + " messages in view: zoom in to see each one." : "";
   cv.dataset.arrows = String(arrowsDrawn);
-  if (arrowsDrawn >= CAP) document.getElementById("notice").textContent = "Zoom in to see every message (" + CAP + " drawn).";
   if (firstViolation && firstViolation.t >= view[0] && firstViolation.t <= view[1]) {
     cx.strokeStyle = "#c62828"; cx.lineWidth = 2;
     cx.beginPath(); cx.moveTo(X(firstViolation.t), TOP - 14); cx.lineTo(X(firstViolation.t), TOP + N * LANE); cx.stroke(); cx.lineWidth = 1;
@@ -148,10 +156,10 @@ function stateAt(t) {
   const rows = D.nodes.map(n => ({node: n, status: "up", role: "", term: "", last: ""}));
   for (const r of D.roles) if (r[1] <= t && t < r[2]) { rows[r[0]].role = r[3]; rows[r[0]].term = r[4]; }
   for (const d of D.down) if (d[1] <= t && t < d[2]) rows[d[0]].status = d[3];
-  const upto = lowerBound(D.events, t + 1, e => e[0]);
-  for (let i = upto - 1, seen = 0; i >= 0 && seen < N; i--) {
-    const e = D.events[i];
-    if (e[1] >= 0 && !rows[e[1]].last) { rows[e[1]].last = fmt(e[0]) + " " + e[2] + " " + e[3]; seen++; }
+  const upto = lowerBound(EV.t, t + 1);
+  for (let i = upto - 1, seen = 0, looked = 0; i >= 0 && seen < N && looked < 200000; i--, looked++) {
+    const n = EV.node[i];
+    if (n >= 0 && !rows[n].last) { rows[n].last = fmt(EV.t[i]) + " " + evText(i); seen++; }
   }
   return rows;
 }
@@ -159,22 +167,22 @@ function showState() {
   document.getElementById("cursor-time").textContent = "t = " + fmt(cursorT);
   document.querySelector("#state tbody").innerHTML = stateAt(cursorT).map(r =>
     "<tr><td>" + esc(r.node) + "</td><td>" + r.status + "</td><td>" + esc(r.role) + "</td><td>" + r.term + "</td><td>" + esc(r.last) + "</td></tr>").join("");
-  const lo = Math.max(0, cursorIdx - 12), hi = Math.min(D.events.length, cursorIdx + 18);
+  const lo = Math.max(0, cursorIdx - 12), hi = Math.min(EV.n, cursorIdx + 18);
   let html = "";
   for (let i = lo; i < hi; i++) {
-    const e = D.events[i];
-    html += "<div" + (i === cursorIdx ? " class='cur'" : "") + ">" + fmt(e[0]) + "  " + esc(e[1] >= 0 ? D.nodes[e[1]] : "*") + "  " + esc(e[2]) + " " + esc(e[3]) + "</div>";
+    html += "<div" + (i === cursorIdx ? " class='cur'" : "") + ">" + fmt(EV.t[i]) + "  " +
+      esc(EV.node[i] >= 0 ? D.nodes[EV.node[i]] : "*") + "  " + esc(evText(i)) + "</div>";
   }
   document.getElementById("events").innerHTML = html;
   document.getElementById("slider").value = String(Math.round(cursorT / END * 1000));
 }
 function setCursor(t, idx) {
   cursorT = Math.max(0, Math.min(END, t));
-  cursorIdx = idx !== undefined ? idx : Math.max(0, lowerBound(D.events, cursorT + 1, e => e[0]) - 1);
+  cursorIdx = idx !== undefined ? idx : Math.max(0, lowerBound(EV.t, cursorT + 1) - 1);
   if (cursorT < view[0] || cursorT > view[1]) { const w = view[1] - view[0]; view = [Math.max(0, cursorT - w / 2), Math.max(0, cursorT - w / 2) + w]; }
   draw(); showState();
 }
-function step(d) { if (!D.events.length) return; const i = Math.max(0, Math.min(D.events.length - 1, cursorIdx + d)); setCursor(D.events[i][0], i); }
+function step(d) { if (!EV.n) return; const i = Math.max(0, Math.min(EV.n - 1, cursorIdx + d)); setCursor(EV.t[i], i); }
 function zoom(f, at) { const c = at !== undefined ? at : cursorT, w = Math.max(1000, (view[1] - view[0]) * f); view = [Math.max(0, c - w / 2), Math.max(0, c - w / 2) + w]; draw(); }
 function jumpToViolation() {
   if (!firstViolation) return;
@@ -202,7 +210,7 @@ draw(); showState();
 // Self-test for the browser test (report.html#selftest): exercises the same
 // handlers a person uses and writes what it saw into the page.
 if (location.hash === "#selftest") {
-  const out = {lanes: Number(cv.dataset.lanes), arrows: Number(cv.dataset.arrows), expectedArrows: D.msgs.length};
+  const out = {lanes: Number(cv.dataset.lanes), arrows: Number(cv.dataset.arrows), expectedArrows: MS.n};
   const before = document.querySelector("#state tbody").textContent;
   for (let i = 0; i < 40; i++) document.getElementById("next").click();
   out.stateChanged = document.querySelector("#state tbody").textContent !== before;
