@@ -102,7 +102,9 @@ function draw() {
   for (const r of D.roles) {  // role periods along the lanes
     if (r[2] < view[0] || r[1] > view[1]) continue;
     cx.fillStyle = ROLE_COLOR[r[3]] || "#e0e0e0";
-    cx.fillRect(X(Math.max(r[1], view[0])), Y(r[0]) - 5, Math.max(1, X(Math.min(r[2], view[1])) - X(Math.max(r[1], view[0]))), 10);
+    const rx = X(Math.max(r[1], view[0])), rw = Math.max(1, X(Math.min(r[2], view[1])) - rx);
+    cx.fillRect(rx, Y(r[0]) - 5, rw, 10);
+    if (rw > 46) { cx.fillStyle = "#263238"; cx.fillText(r[3].replace("_candidate", "") + " T" + r[4], rx + 3, Y(r[0]) - 7); }
   }
   for (const d of D.down) {  // crashed (dark) and paused (striped) periods
     if (d[2] < view[0] || d[1] > view[1]) continue;
