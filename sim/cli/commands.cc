@@ -17,6 +17,7 @@
 #include "analysis/report.h"
 #include "analysis/timeline.h"
 #include "sim/cli/exit_codes.h"
+#include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
 #include "sim/scenario/experiment.h"
 #include "sim/scenario/loader.h"
@@ -133,20 +134,6 @@ std::optional<po::variables_map> parse(const std::vector<std::string>& args, con
     return std::nullopt;
   }
   return vm;
-}
-
-Json check_json(const analysis::CheckResult& c) {
-  Json j;
-  j["name"] = c.name;
-  j["kind"] = analysis::to_string(c.kind);
-  j["status"] = analysis::to_string(c.status);
-  if (c.violation) {
-    j["violation"] = {{"time_ns", c.violation->t_ns}, {"node", c.violation->node}, {"message", c.violation->message}};
-  } else {
-    j["violation"] = nullptr;
-  }
-  j["note"] = c.note;
-  return j;
 }
 
 void print_checks(const std::vector<analysis::CheckResult>& checks, const Style& st) {

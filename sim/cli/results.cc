@@ -43,6 +43,20 @@ std::string stem_of(const std::string& path) {
 
 }  // namespace
 
+Json check_json(const analysis::CheckResult& c) {
+  Json j;
+  j["name"] = c.name;
+  j["kind"] = analysis::to_string(c.kind);
+  j["status"] = analysis::to_string(c.status);
+  if (c.violation) {
+    j["violation"] = {{"time_ns", c.violation->t_ns}, {"node", c.violation->node}, {"message", c.violation->message}};
+  } else {
+    j["violation"] = nullptr;
+  }
+  j["note"] = c.note;
+  return j;
+}
+
 std::string record_to_json_line(const RunRecord& r) {
   Json j;
   j["schema"] = kResultsSchema;
@@ -52,16 +66,7 @@ std::string record_to_json_line(const RunRecord& r) {
   if (!r.error.empty()) j["error"] = r.error;
   j["events"] = r.events;
   Json checks = Json::array();
-  for (const auto& c : r.checks) {
-    Json cj;
-    cj["name"] = c.name;
-    cj["kind"] = analysis::to_string(c.kind);
-    cj["status"] = analysis::to_string(c.status);
-    if (c.violation) {
-      cj["violation"] = {{"time_ns", c.violation->t_ns}, {"node", c.violation->node}, {"message", c.violation->message}};
-    }
-    checks.push_back(cj);
-  }
+  for (const auto& c : r.checks) checks.push_back(check_json(c));
   j["checks"] = checks;
   j["expect_violated"] = r.expect_violated;
   j["repro"] = r.repro;
@@ -98,7 +103,7 @@ bool record_from_json_line(const std::string& line, RunRecord* out, std::string*
       const std::string st = cj.at("status").get<std::string>();
       c.status = st == "held" ? analysis::Status::kHeld : st == "violated" ? analysis::Status::kViolated
                                                                            : analysis::Status::kInconclusive;
-      if (cj.contains("violation")) {
+      if (cj.contains("violation") && !cj.at("violation").is_null()) {
         const auto& v = cj.at("violation");
         c.violation = analysis::Violation{v.at("time_ns").get<int64_t>(), v.at("node").get<std::string>(),
                                           v.at("message").get<std::string>()};

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "analysis/checker.h"
 
 namespace dsim::cli {
@@ -26,6 +28,9 @@ struct RunRecord {
   std::string repro;
 };
 
+// A check's result as JSON: the same shape in `dsim run --json`, `dsim
+// check --json` and results files.
+nlohmann::ordered_json check_json(const analysis::CheckResult& c);
 std::string record_to_json_line(const RunRecord& r);
 // False (with a reason) when the line is not a whole record.
 bool record_from_json_line(const std::string& line, RunRecord* out, std::string* error);

@@ -9,17 +9,10 @@
 # that the console shows no errors. Screenshots are left in ARTIFACTS.
 # Usage: report_test.sh PATH/TO/dsim SOURCE_DIR ARTIFACTS_DIR
 set -u
-DSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$2
 ART=$3
 mkdir -p "$ART"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$SRC" || exit 1
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+ART=$(cd "$ART" && pwd)
+. "$(cd "$(dirname "$0")" && pwd)/../cli/lib.sh"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
   echo "FAIL: chromium is not installed (scripts/setup.sh test installs it)" >&2
@@ -68,5 +61,4 @@ PY
   [ -s "$ART/$name.png" ] && pass || fail "$sc: no screenshot"
 done
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

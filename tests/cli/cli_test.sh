@@ -4,21 +4,7 @@
 # exit 3, no output file), offline `dsim check` agreeing with the run.
 # Usage: cli_test.sh PATH/TO/dsim SOURCE_DIR
 set -u
-DSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$2
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$SRC" || exit 1
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-expect_exit() {  # expect_exit CODE DESCRIPTION -- command...
-  local want=$1 what=$2; shift 3
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then pass; else fail "$what: exit $got, want $want"; sed 's/^/    /' "$WORK/err" >&2; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 LOSSY=scenarios/teaching/broadcast-lossy.yaml
 BUG=scenarios/bugs/broadcast-no-retransmit.yaml
@@ -158,5 +144,4 @@ printf '{"t":0,"node":"*","kind":"meta","schema":"dsim.trace/1"}\n' >"$WORK/noch
 expect_exit 4 "trace without checks" -- "$DSIM" check "$WORK/nochecks.jsonl"
 expect_exit 3 "missing trace" -- "$DSIM" check "$WORK/nope.jsonl"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -5,16 +5,8 @@
 # `dsim show` / `dsim run -v` filter and print the timeline.
 # Usage: export_test.sh PATH/TO/dsim SOURCE_DIR
 set -u
-DSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$2
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$SRC" || exit 1
+. "$(dirname "$0")/lib.sh"
 V="python3 tests/cli/validate_exports.py"
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 for sc in teaching/raft-leader-crash teaching/raft-minority-leader teaching/broadcast-lossy regression/broadcast-nemesis; do
   name=$(basename "$sc")
@@ -60,5 +52,4 @@ printf 'nope\n' >"$WORK/bad.jsonl"
 [ $? -eq 3 ] && [ ! -e "$WORK/never.json" ] && pass || fail "bad trace should exit 3 and write nothing"
 "$DSIM" show "$WORK/bad.jsonl" 2>/dev/null; [ $? -eq 3 ] && pass || fail "show of a bad trace should exit 3"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -5,15 +5,7 @@
 # as one unsharded sweep; JUnit is valid XML; the determinism self-check
 # passes; exit codes. Usage: sweep_test.sh PATH/TO/dsim SOURCE_DIR
 set -u
-DSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$2
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$SRC" || exit 1
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 CHURN=scenarios/regression/raft-churn.yaml
 BUG=scenarios/bugs/raft-skip-prev-check.yaml
@@ -96,5 +88,4 @@ grep -q "^nemesis:" "$WORK/shrunk.yaml" && fail "the shrunk scenario still has a
 "$DSIM" shrink scenarios/teaching/broadcast-lossy.yaml --seed 7 -o "$WORK/none.yaml" 2>/dev/null
 [ $? -eq 4 ] && [ ! -e "$WORK/none.yaml" ] && pass || fail "shrinking a passing seed should exit 4 and write nothing"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/scenario/loader.h"
+#include "sim/scenario/runner.h"
 #include "sim/trace/event.h"
 
 namespace dsim::testing {
@@ -33,6 +34,13 @@ inline scenario::Scenario load_catalogue(const std::string& rel, const std::stri
   CAPTURE(diag.render(false));
   REQUIRE(s.has_value());
   return *s;
+}
+
+// The SHA-256 of the trace a run of `s` with `seed` writes.
+inline std::string trace_hash(const scenario::Scenario& s, uint64_t seed) {
+  scenario::RunOptions opt;
+  opt.seed = seed;
+  return scenario::run_scenario(s, opt).trace_sha256;
 }
 
 // A hand-built trace event.

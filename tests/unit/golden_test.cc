@@ -17,25 +17,17 @@
 
 using namespace dsim;
 
-namespace {
-std::string hash_of(const scenario::Scenario& s, uint64_t seed) {
-  scenario::RunOptions opt;
-  opt.seed = seed;
-  return scenario::run_scenario(s, opt).trace_sha256;
-}
-}  // namespace
-
 TEST_CASE("golden: trace hashes of representative scenarios are pinned") {
-  CHECK(hash_of(dsim::testing::load_catalogue("scenarios/teaching/broadcast-lossy.yaml"), 7) ==
+  CHECK(dsim::testing::trace_hash(dsim::testing::load_catalogue("scenarios/teaching/broadcast-lossy.yaml"), 7) ==
         "e199b0a205df36228375d5ab890997b8384f69858192ef2587310a9e8360829a");
-  CHECK(hash_of(dsim::testing::load_catalogue("scenarios/regression/broadcast-nemesis.yaml"), 42) ==
+  CHECK(dsim::testing::trace_hash(dsim::testing::load_catalogue("scenarios/regression/broadcast-nemesis.yaml"), 42) ==
         "6d2087fcbb53d004efc9bf3b06708df7fd985b4a54665122d3dc057e1d9ef8ec");
 }
 
 TEST_CASE("golden: same seed same bytes - another seed another trace") {
   const auto s = dsim::testing::load_catalogue("scenarios/teaching/broadcast-lossy.yaml");
-  CHECK(hash_of(s, 7) == hash_of(s, 7));
-  CHECK(hash_of(s, 7) != hash_of(s, 8));
+  CHECK(dsim::testing::trace_hash(s, 7) == dsim::testing::trace_hash(s, 7));
+  CHECK(dsim::testing::trace_hash(s, 7) != dsim::testing::trace_hash(s, 8));
 }
 
 TEST_CASE("golden: the hash covers exactly the bytes of the trace file") {

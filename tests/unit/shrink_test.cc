@@ -10,14 +10,6 @@
 
 using namespace dsim;
 
-namespace {
-std::string hash_of(const scenario::Scenario& s, uint64_t seed) {
-  scenario::RunOptions opt;
-  opt.seed = seed;
-  return scenario::run_scenario(s, opt).trace_sha256;
-}
-}  // namespace
-
 TEST_CASE("writer: every catalogue scenario written back loads to the same simulation") {
   for (const char* sub : {"teaching", "regression", "bugs", "perf"}) {
     for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(DSIM_SOURCE_DIR) / "scenarios" / sub)) {
@@ -32,7 +24,7 @@ TEST_CASE("writer: every catalogue scenario written back loads to the same simul
       CAPTURE(yaml);
       REQUIRE(back.has_value());
       CHECK(scenario::scenario_to_yaml(*back, "round trip") == yaml);  // a fixed point
-      CHECK(hash_of(*back, 3) == hash_of(s, 3));                        // the very same run
+      CHECK(dsim::testing::trace_hash(*back, 3) == dsim::testing::trace_hash(s, 3));                        // the very same run
     }
   }
 }
