@@ -12,14 +12,15 @@
 namespace dsim::scenario {
 
 const std::vector<std::string_view>& known_protocols() {
-  static const std::vector<std::string_view> kAll = {"broadcast", "raft"};
+  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos"};
   return kAll;
 }
 
 const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
   static const std::vector<std::string_view> kNone;
   static const std::vector<std::string_view> kRaft = {"leader", "follower", "candidate", "pre_candidate"};
-  return protocol == "raft" ? kRaft : kNone;
+  static const std::vector<std::string_view> kPaxos = {"proposer", "acceptor"};
+  return protocol == "raft" ? kRaft : protocol == "paxos" ? kPaxos : kNone;
 }
 
 namespace {
@@ -53,6 +54,7 @@ class Loader {
   void clocks(const YAML::Node& n);
   void broadcast(const YAML::Node& n);
   void raft(const YAML::Node& n);
+  void paxos(const YAML::Node& n);
   void workload(const YAML::Node& n);
   void faults(const YAML::Node& n);
   void fault(const YAML::Node& n, std::string_view where);
@@ -68,7 +70,7 @@ class Loader {
 
 void Loader::load(const YAML::Node& root) {
   if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
-                               "clocks", "network", "broadcast", "raft", "workload", "faults", "nemesis", "checks",
+                               "clocks", "network", "broadcast", "raft", "paxos", "workload", "faults", "nemesis", "checks",
                                "expect"})) {
     return;
   }
@@ -92,7 +94,7 @@ void Loader::load(const YAML::Node& root) {
       if (std::find(all.begin(), all.end(), *v) == all.end()) {
         const std::string hint = closest(*v, all);
         r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
-                                       (hint.empty() ? " (known: broadcast, raft)" : "; did you mean '" + hint + "'?"));
+                                       (hint.empty() ? " (known: broadcast, raft, paxos)" : "; did you mean '" + hint + "'?"));
       } else {
         s_.protocol = *v;
       }
@@ -140,6 +142,15 @@ void Loader::load(const YAML::Node& root) {
     }
   }
   if (!have_nodes) return;  // everything below names nodes
+  if (auto n = root["paxos"]) {
+    if (s_.protocol != "paxos" && !s_.protocol.empty()) {
+      r_.error(n, "section 'paxos' does not apply to protocol '" + s_.protocol + "'");
+    } else {
+      paxos(n);
+    }
+  } else if (s_.protocol == "paxos") {
+    s_.paxos.proposers = {0};  // by default n1 (the first node) proposes
+  }
   if (auto n = root["clocks"]) clocks(n);
   if (auto n = root["workload"]) workload(n);
   if (auto n = root["faults"]) faults(n);
@@ -529,6 +540,61 @@ void Loader::raft(const YAML::Node& n) {
         const std::string hint = closest(*b, names);
         r_.error(v, "unknown planted bug '" + *b + "' for raft" +
                         (hint.empty() ? " (known: none, commit_previous_term, volatile_vote, skip_prev_check, vote_any_log)"
+                                      : "; did you mean '" + hint + "'?"));
+      }
+    }
+  }
+}
+
+void Loader::paxos(const YAML::Node& n) {
+  if (!r_.check_map(n, "paxos", {"proposers", "start", "retry", "backoff", "bug"})) return;
+  paxos::Config& c = s_.paxos;
+  c.proposers = {0};
+  if (auto v = n["proposers"]) {
+    c.proposers.clear();
+    if (!v.IsSequence() || v.size() == 0) {
+      r_.error(v, "'paxos.proposers' must be a non-empty list of nodes");
+    } else {
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (auto id = node_ref(v[i], where_at("paxos.proposers", i))) c.proposers.insert(id->value);
+      }
+    }
+  }
+  if (auto v = n["start"]) c.start = r_.duration(v, "paxos.start").value_or(c.start);
+  if (auto v = n["retry"]) {
+    if (auto d = r_.duration(v, "paxos.retry")) {
+      if (d->ns <= 0) r_.error(v, "'paxos.retry' must be positive");
+      else c.retry = *d;
+    }
+  }
+  if (auto v = n["backoff"]) {
+    // false: retry at once when preempted (dueling proposers can livelock);
+    // [min, max]: a random pause first.
+    if (v.IsScalar() && (v.Scalar() == "false" || v.Scalar() == "true")) {
+      c.backoff = v.Scalar() == "true";
+    } else if (auto r = r_.duration_range(v, "paxos.backoff")) {
+      c.backoff = true;
+      c.backoff_min = r->first;
+      c.backoff_max = r->second;
+    }
+  }
+  if (auto v = n["bug"]) {
+    static const std::vector<std::pair<std::string_view, paxos::Config::Bug>> kBugs = {
+        {"none", paxos::Config::Bug::kNone},
+        {"forget_promise", paxos::Config::Bug::kForgetPromise},
+        {"forget_accepted", paxos::Config::Bug::kForgetAccepted},
+        {"ignore_accepted", paxos::Config::Bug::kIgnoreAccepted},
+        {"accept_any_ballot", paxos::Config::Bug::kAcceptAnyBallot}};
+    if (auto b = r_.string(v, "paxos.bug")) {
+      auto it = std::find_if(kBugs.begin(), kBugs.end(), [&](const auto& p) { return p.first == *b; });
+      if (it != kBugs.end()) {
+        c.bug = it->second;
+      } else {
+        std::vector<std::string_view> names;
+        for (const auto& p : kBugs) names.push_back(p.first);
+        const std::string hint = closest(*b, names);
+        r_.error(v, "unknown planted bug '" + *b + "' for paxos" +
+                        (hint.empty() ? " (known: none, forget_promise, forget_accepted, ignore_accepted, accept_any_ballot)"
                                       : "; did you mean '" + hint + "'?"));
       }
     }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "protocols/broadcast/broadcast.h"
+#include "protocols/paxos/paxos.h"
 #include "protocols/raft/raft.h"
 #include "sim/net/network.h"
 #include "sim/trace/fanout.h"
@@ -322,6 +323,10 @@ class ScenarioRun final : public ActionHandler {
 };
 
 NodeFactory factory_for(const Scenario& s) {
+  if (s.protocol == "paxos") {
+    const paxos::Config cfg = s.paxos;
+    return [cfg](NodeId) { return paxos::make_node(cfg); };
+  }
   if (s.protocol == "raft") {
     const raft::Config cfg = s.raft;
     return [cfg](NodeId) { return raft::make_node(cfg); };

@@ -9,6 +9,7 @@
 
 #include "analysis/checker.h"
 #include "protocols/broadcast/broadcast.h"
+#include "protocols/paxos/paxos.h"
 #include "protocols/raft/raft.h"
 #include "sim/core/clock.h"
 #include "sim/core/ids.h"
@@ -95,6 +96,7 @@ struct Scenario {
   std::vector<ClockSpec> clocks;  // per node
   broadcast::Config broadcast;
   raft::Config raft;
+  paxos::Config paxos;
   net::LinkSpec network;
   std::vector<LinkOverride> links;
   std::optional<TopologySpec> topology;

@@ -103,6 +103,18 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
          "], heartbeat: " + duration_text(c.heartbeat) + ", prevote: " + (c.prevote ? "true" : "false") +
          ", check_quorum: " + (c.check_quorum ? "true" : "false") + ", max_batch: " + std::to_string(c.max_batch) +
          ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
+  } else if (s.protocol == "paxos") {
+    static const char* kBugs[] = {"none", "forget_promise", "forget_accepted", "ignore_accepted", "accept_any_ballot"};
+    const paxos::Config& c = s.paxos;
+    y += "paxos: {proposers: [";
+    bool first = true;
+    for (uint32_t p : c.proposers) {
+      y += (first ? "" : ", ") + s.nodes[p];
+      first = false;
+    }
+    y += "], start: " + duration_text(c.start) + ", retry: " + duration_text(c.retry) + ", backoff: " +
+         (c.backoff ? "[" + duration_text(c.backoff_min) + ", " + duration_text(c.backoff_max) + "]" : std::string("false")) +
+         ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
   } else if (s.protocol == "broadcast") {
     static const char* kBugs[] = {"none", "no_retransmit", "volatile_dedup"};
     y += "broadcast: {retransmit: " + duration_text(s.broadcast.retransmit) +

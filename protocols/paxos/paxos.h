@@ -1,0 +1,100 @@
+// Single-decree Paxos (Lamport, "Paxos Made Simple"), as sans-IO nodes.
+// Every node is an acceptor and a learner; the scenario names which nodes
+// also propose. Events carry a slot (0 here) so the checkers already speak
+// the language of Multi-Paxos.
+//
+// Proposer: picks a ballot unique to it (round * 100 + node + 1), sends
+// prepare(b); on promises from a majority adopts the value of the highest
+// accepted proposal among them, else its own, and sends accept(b, v). If
+// no value is learned by `retry`, or it hears a higher ballot, it starts a
+// new round: at once (backoff off: dueling proposers can livelock) or after
+// a random backoff.
+// Acceptor: promises b > promised, accepts (b, v) when b >= promised; both
+// persisted and synced before replying. Accepted proposals go to every
+// learner, which learns v once a majority accepted it in one ballot.
+//
+// Trace events: propose {slot, value}; prepare {slot, ballot}; promise
+// {slot, ballot, accepted_ballot, accepted_value}; nack {slot, ballot,
+// promised}; accept {slot, ballot, value}; accepted {slot, ballot, value};
+// learned {slot, ballot, value}.
+//
+// Planted bugs (Config::Bug): forget_promise (promise kept in memory only),
+// forget_accepted (accepted proposal in memory only), ignore_accepted (the
+// proposer proposes its own value whatever the promises say),
+// accept_any_ballot (an acceptor accepts a proposal even below the ballot
+// it promised, so a stale proposer can overwrite a chosen value).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "sim/core/node.h"
+
+namespace dsim::paxos {
+
+struct Config {
+  std::set<uint32_t> proposers;  // node ids that propose
+  Duration start = milliseconds(10);
+  Duration retry = milliseconds(100);  // a round that has not succeeded by then starts over
+  bool backoff = true;
+  Duration backoff_min = milliseconds(10), backoff_max = milliseconds(100);
+  enum class Bug { kNone, kForgetPromise, kForgetAccepted, kIgnoreAccepted, kAcceptAnyBallot } bug = Bug::kNone;
+};
+
+enum MessageType : uint32_t {
+  kPrepare = 1,   // f0 ballot
+  kPromise = 2,   // f0 ballot, f1 accepted ballot (-1 none); body accepted value
+  kNack = 3,      // f0 ballot, f1 promised
+  kAccept = 4,    // f0 ballot; body value
+  kAccepted = 5,  // f0 ballot; body value (acceptor -> every learner)
+};
+
+class PaxosNode final : public Node {
+ public:
+  explicit PaxosNode(Config cfg) : cfg_(std::move(cfg)) {}
+  void on_start(Context& ctx) override;
+  void on_recover(Context& ctx) override;
+  void on_message(Context& ctx, NodeId from, const Message& m) override;
+  void on_timer(Context& ctx, TimerId id, uint64_t tag) override;
+  std::string_view role() const override { return proposer_ ? "proposer" : "acceptor"; }
+  std::string_view message_name(uint32_t type) const override;
+
+  // For tests.
+  int64_t promised() const { return promised_; }
+  int64_t accepted_ballot() const { return accepted_ballot_; }
+  const std::string& accepted_value() const { return accepted_value_; }
+  const std::string& learned() const { return learned_; }
+
+ private:
+  void load(Context& ctx);
+  void persist(Context& ctx);
+  void start_round(Context& ctx);
+  void schedule_retry(Context& ctx, bool preempted);
+  uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }
+
+  Config cfg_;
+  bool proposer_ = false;
+  // Acceptor (durable unless a bug says otherwise).
+  int64_t promised_ = -1;
+  int64_t accepted_ballot_ = -1;
+  std::string accepted_value_;
+  // Proposer (volatile).
+  int64_t round_ = 0;
+  int64_t ballot_ = -1;
+  int64_t highest_seen_ = -1;
+  enum class Phase { kIdle, kPrepare, kAccept } phase_ = Phase::kIdle;
+  std::set<uint32_t> promises_;
+  int64_t best_ballot_ = -1;
+  std::string best_value_;
+  std::string value_;  // what this round proposes
+  TimerId retry_timer_;
+  // Learner (volatile).
+  std::map<std::pair<int64_t, std::string>, std::set<uint32_t>> accepts_;
+  std::string learned_;
+};
+
+std::unique_ptr<Node> make_node(const Config& cfg);
+
+}  // namespace dsim::paxos
