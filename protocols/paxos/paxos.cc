@@ -1,5 +1,7 @@
 #include "protocols/paxos/paxos.h"
 
+#include <iterator>
+
 #include "sim/core/assert.h"
 #include "sim/core/stored_int.h"
 
@@ -48,7 +50,10 @@ void PaxosNode::persist(Context& ctx) {
 
 void PaxosNode::on_start(Context& ctx) {
   proposer_ = cfg_.proposers.count(ctx.self().value) > 0;
-  if (proposer_) ctx.set_timer(cfg_.start, kStartTag);
+  if (proposer_) {
+    const auto k = static_cast<int64_t>(std::distance(cfg_.proposers.begin(), cfg_.proposers.find(ctx.self().value)));
+    ctx.set_timer(cfg_.start + cfg_.stagger * k, kStartTag);
+  }
 }
 
 void PaxosNode::on_recover(Context& ctx) {
@@ -84,14 +89,14 @@ void PaxosNode::start_round(Context& ctx) {
 }
 
 void PaxosNode::schedule_retry(Context& ctx, bool preempted) {
+  // Without backoff a proposer starts a round every `retry`, rejected or
+  // not: two of them in lockstep can preempt each other forever (the
+  // livelock FLP says no deterministic protocol fully avoids). A random
+  // pause after a rejection breaks the lockstep.
+  if (preempted && !cfg_.backoff) return;
   ctx.cancel_timer(retry_timer_);
-  Duration wait = cfg_.retry;
-  if (preempted) {
-    // Without backoff a preempted proposer tries again at once: two of them
-    // can preempt each other forever (the FLP-style livelock).
-    wait = cfg_.backoff ? Duration{ctx.rng().between(cfg_.backoff_min.ns, cfg_.backoff_max.ns)} : Duration{0};
-  }
-  retry_timer_ = ctx.set_timer(wait, kRetryTag);
+  const Duration jitter = cfg_.backoff ? Duration{ctx.rng().between(cfg_.backoff_min.ns, cfg_.backoff_max.ns)} : Duration{0};
+  retry_timer_ = ctx.set_timer(preempted ? jitter : cfg_.retry + jitter, kRetryTag);
 }
 
 void PaxosNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {

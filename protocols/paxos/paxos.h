@@ -6,9 +6,10 @@
 // Proposer: picks a ballot unique to it (round * 100 + node + 1), sends
 // prepare(b); on promises from a majority adopts the value of the highest
 // accepted proposal among them, else its own, and sends accept(b, v). If
-// no value is learned by `retry`, or it hears a higher ballot, it starts a
-// new round: at once (backoff off: dueling proposers can livelock) or after
-// a random backoff.
+// no value is learned by `retry` (plus a random backoff) it starts a new
+// round with a higher ballot, and after a rejection it pauses a random
+// backoff and tries again. With backoff off it keeps a fixed rhythm, and two
+// proposers in lockstep can preempt each other forever.
 // Acceptor: promises b > promised, accepts (b, v) when b >= promised; both
 // persisted and synced before replying. Accepted proposals go to every
 // learner, which learns v once a majority accepted it in one ballot.
@@ -37,7 +38,8 @@ namespace dsim::paxos {
 struct Config {
   std::set<uint32_t> proposers;  // node ids that propose
   Duration start = milliseconds(10);
-  Duration retry = milliseconds(100);  // a round that has not succeeded by then starts over
+  Duration stagger{0};  // the k-th proposer (in node order) starts k * stagger later
+  Duration retry = milliseconds(100);  // a round that has not succeeded by then (+ backoff) starts over
   bool backoff = true;
   Duration backoff_min = milliseconds(10), backoff_max = milliseconds(100);
   enum class Bug { kNone, kForgetPromise, kForgetAccepted, kIgnoreAccepted, kAcceptAnyBallot } bug = Bug::kNone;

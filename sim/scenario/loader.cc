@@ -547,7 +547,7 @@ void Loader::raft(const YAML::Node& n) {
 }
 
 void Loader::paxos(const YAML::Node& n) {
-  if (!r_.check_map(n, "paxos", {"proposers", "start", "retry", "backoff", "bug"})) return;
+  if (!r_.check_map(n, "paxos", {"proposers", "start", "stagger", "retry", "backoff", "bug"})) return;
   paxos::Config& c = s_.paxos;
   c.proposers = {0};
   if (auto v = n["proposers"]) {
@@ -561,6 +561,7 @@ void Loader::paxos(const YAML::Node& n) {
     }
   }
   if (auto v = n["start"]) c.start = r_.duration(v, "paxos.start").value_or(c.start);
+  if (auto v = n["stagger"]) c.stagger = r_.duration(v, "paxos.stagger").value_or(c.stagger);
   if (auto v = n["retry"]) {
     if (auto d = r_.duration(v, "paxos.retry")) {
       if (d->ns <= 0) r_.error(v, "'paxos.retry' must be positive");

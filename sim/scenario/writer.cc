@@ -112,7 +112,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
       y += (first ? "" : ", ") + s.nodes[p];
       first = false;
     }
-    y += "], start: " + duration_text(c.start) + ", retry: " + duration_text(c.retry) + ", backoff: " +
+    y += "], start: " + duration_text(c.start) + ", stagger: " + duration_text(c.stagger) + ", retry: " + duration_text(c.retry) + ", backoff: " +
          (c.backoff ? "[" + duration_text(c.backoff_min) + ", " + duration_text(c.backoff_max) + "]" : std::string("false")) +
          ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
   } else if (s.protocol == "broadcast") {
