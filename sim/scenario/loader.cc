@@ -569,8 +569,8 @@ void Loader::paxos(const YAML::Node& n) {
     }
   }
   if (auto v = n["backoff"]) {
-    // false: retry at once when preempted (dueling proposers can livelock);
-    // [min, max]: a random pause first.
+    // false: a fixed retry rhythm (dueling proposers can livelock);
+    // [min, max]: a random pause added to every retry and after a rejection.
     if (v.IsScalar() && (v.Scalar() == "false" || v.Scalar() == "true")) {
       c.backoff = v.Scalar() == "true";
     } else if (auto r = r_.duration_range(v, "paxos.backoff")) {
