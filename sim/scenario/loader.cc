@@ -37,6 +37,31 @@ bool valid_node_name(std::string_view s) {
 
 std::string where_at(std::string_view list, size_t i) { return std::string(list) + "[" + std::to_string(i) + "]"; }
 
+// A scalar that must be one of a fixed set of names (planted bugs...):
+// the matching value, or an error listing the names or the closest one.
+template <typename E>
+std::optional<E> one_of(YamlReader& r, const YAML::Node& v, std::string_view where, std::string_view what,
+                        const std::vector<std::pair<std::string_view, E>>& table) {
+  auto name = r.string(v, where);
+  if (!name) return std::nullopt;
+  for (const auto& [n, e] : table) {
+    if (n == *name) return e;
+  }
+  std::vector<std::string_view> names;
+  std::string list;
+  for (const auto& [n, e] : table) {
+    names.push_back(n);
+    list += (list.empty() ? "" : ", ") + std::string(n);
+  }
+  const std::string hint = closest(*name, names);
+  // `what` reads "<kind> for <owner>": the name goes after the kind.
+  const size_t sp = what.find(" for ");
+  const std::string kind(what.substr(0, sp)), owner(sp == std::string_view::npos ? "" : what.substr(sp));
+  r.error(v, "unknown " + kind + " '" + *name + "'" + owner +
+                 (hint.empty() ? " (known: " + list + ")" : "; did you mean '" + hint + "'?"));
+  return std::nullopt;
+}
+
 class Loader {
  public:
   Loader(Diagnostics& d, Scenario& s) : r_(d), s_(s) {}
@@ -479,20 +504,11 @@ void Loader::broadcast(const YAML::Node& n) {
     }
   }
   if (auto v = n["bug"]) {
-    if (auto b = r_.string(v, "broadcast.bug")) {
-      if (*b == "none") {
-        s_.broadcast.bug = broadcast::Config::Bug::kNone;
-      } else if (*b == "no_retransmit") {
-        s_.broadcast.bug = broadcast::Config::Bug::kNoRetransmit;
-      } else if (*b == "volatile_dedup") {
-        s_.broadcast.bug = broadcast::Config::Bug::kVolatileDedup;
-      } else {
-        const std::string hint = closest(*b, {"none", "no_retransmit", "volatile_dedup"});
-        r_.error(v, "unknown planted bug '" + *b + "' for broadcast" +
-                        (hint.empty() ? " (known: none, no_retransmit, volatile_dedup)"
-                                      : "; did you mean '" + hint + "'?"));
-      }
-    }
+    static const std::vector<std::pair<std::string_view, broadcast::Config::Bug>> kBugs = {
+        {"none", broadcast::Config::Bug::kNone},
+        {"no_retransmit", broadcast::Config::Bug::kNoRetransmit},
+        {"volatile_dedup", broadcast::Config::Bug::kVolatileDedup}};
+    s_.broadcast.bug = one_of(r_, v, "broadcast.bug", "planted bug for broadcast", kBugs).value_or(s_.broadcast.bug);
   }
 }
 
@@ -530,19 +546,7 @@ void Loader::raft(const YAML::Node& n) {
         {"volatile_vote", raft::Config::Bug::kVolatileVote},
         {"skip_prev_check", raft::Config::Bug::kSkipPrevCheck},
         {"vote_any_log", raft::Config::Bug::kVoteAnyLog}};
-    if (auto b = r_.string(v, "raft.bug")) {
-      auto it = std::find_if(kBugs.begin(), kBugs.end(), [&](const auto& p) { return p.first == *b; });
-      if (it != kBugs.end()) {
-        c.bug = it->second;
-      } else {
-        std::vector<std::string_view> names;
-        for (const auto& p : kBugs) names.push_back(p.first);
-        const std::string hint = closest(*b, names);
-        r_.error(v, "unknown planted bug '" + *b + "' for raft" +
-                        (hint.empty() ? " (known: none, commit_previous_term, volatile_vote, skip_prev_check, vote_any_log)"
-                                      : "; did you mean '" + hint + "'?"));
-      }
-    }
+    c.bug = one_of(r_, v, "raft.bug", "planted bug for raft", kBugs).value_or(c.bug);
   }
 }
 
@@ -586,19 +590,7 @@ void Loader::paxos(const YAML::Node& n) {
         {"forget_accepted", paxos::Config::Bug::kForgetAccepted},
         {"ignore_accepted", paxos::Config::Bug::kIgnoreAccepted},
         {"accept_any_ballot", paxos::Config::Bug::kAcceptAnyBallot}};
-    if (auto b = r_.string(v, "paxos.bug")) {
-      auto it = std::find_if(kBugs.begin(), kBugs.end(), [&](const auto& p) { return p.first == *b; });
-      if (it != kBugs.end()) {
-        c.bug = it->second;
-      } else {
-        std::vector<std::string_view> names;
-        for (const auto& p : kBugs) names.push_back(p.first);
-        const std::string hint = closest(*b, names);
-        r_.error(v, "unknown planted bug '" + *b + "' for paxos" +
-                        (hint.empty() ? " (known: none, forget_promise, forget_accepted, ignore_accepted, accept_any_ballot)"
-                                      : "; did you mean '" + hint + "'?"));
-      }
-    }
+    c.bug = one_of(r_, v, "paxos.bug", "planted bug for paxos", kBugs).value_or(c.bug);
   }
 }
 
