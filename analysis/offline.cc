@@ -9,45 +9,33 @@
 
 namespace dsim::analysis {
 
-OfflineResult check_trace(const std::string& path, const std::optional<std::vector<std::string>>& only) {
-  OfflineResult out;
-  trace::Reader reader;
-  out.error = reader.open(path);
-  if (!out.error.empty()) return out;
-
+std::string TraceChecks::begin(const std::string& path, const trace::Event& meta_event,
+                               const std::optional<std::vector<std::string>>& only) {
   std::vector<CheckSpec> specs;
-  const auto meta = nlohmann::json::parse(reader.meta().meta_json, nullptr, false);
-  if (meta.is_discarded() || !meta.is_object()) {
-    out.error = path + ":1:1: error: unreadable meta header";
-    return out;
-  }
-  if (auto it = meta.find("scenario"); it != meta.end() && it->is_string()) out.scenario = it->get<std::string>();
-  if (auto it = meta.find("seed"); it != meta.end() && it->is_string()) out.seed = it->get<std::string>();
+  const auto meta = nlohmann::json::parse(meta_event.meta_json, nullptr, false);
+  if (meta.is_discarded() || !meta.is_object()) return path + ":1:1: error: unreadable meta header";
+  if (auto it = meta.find("scenario"); it != meta.end() && it->is_string()) out_.scenario = it->get<std::string>();
+  if (auto it = meta.find("seed"); it != meta.end() && it->is_string()) out_.seed = it->get<std::string>();
   if (auto it = meta.find("checks"); it != meta.end() && it->is_array()) {
     for (const auto& c : *it) {
       if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) {
-        out.error = path + ":1:1: error: meta header: each entry of \"checks\" needs a \"name\" string";
-        return out;
+        return path + ":1:1: error: meta header: each entry of \"checks\" needs a \"name\" string";
       }
       CheckSpec spec;
       spec.name = c["name"].get<std::string>();
       if (c.contains("within_ns")) {
         if (!c["within_ns"].is_number_integer() || c["within_ns"].get<int64_t>() <= 0) {
-          out.error = path + ":1:1: error: meta header: \"within_ns\" of check " + spec.name + " must be a positive integer";
-          return out;
+          return path + ":1:1: error: meta header: \"within_ns\" of check " + spec.name + " must be a positive integer";
         }
         spec.within_ns = c["within_ns"].get<int64_t>();
       }
-      if (!find_checker(spec.name)) {
-        out.error = path + ":1:1: error: meta header names unknown check \"" + spec.name + "\"";
-        return out;
-      }
+      if (!find_checker(spec.name)) return path + ":1:1: error: meta header names unknown check \"" + spec.name + "\"";
       specs.push_back(spec);
     }
   }
   if (auto it = meta.find("expect_violated"); it != meta.end() && it->is_array()) {
     for (const auto& v : *it) {
-      if (v.is_string()) out.expect_violated.push_back(v.get<std::string>());
+      if (v.is_string()) out_.expect_violated.push_back(v.get<std::string>());
     }
   }
   if (only) {
@@ -58,24 +46,39 @@ OfflineResult check_trace(const std::string& path, const std::optional<std::vect
       chosen.push_back(it != specs.end() ? *it : CheckSpec{name, 0, 0});
     }
     specs = std::move(chosen);
-    std::erase_if(out.expect_violated, [&](const std::string& e) {
+    std::erase_if(out_.expect_violated, [&](const std::string& e) {
       return std::find(only->begin(), only->end(), e) == only->end();
     });
   }
+  for (const auto& spec : specs) checkers_.push_back(make_checker(spec));
+  return {};
+}
 
-  std::vector<std::unique_ptr<Checker>> checkers;
-  for (const auto& s : specs) checkers.push_back(make_checker(s));
+void TraceChecks::consume(const trace::Event& e) {
+  ++out_.events;
+  for (auto& c : checkers_) c->consume(e);
+}
+
+OfflineResult TraceChecks::finish() {
+  for (auto& c : checkers_) out_.checks.push_back(c->finish());
+  return std::move(out_);
+}
+
+OfflineResult check_trace(const std::string& path, const std::optional<std::vector<std::string>>& only) {
+  trace::Reader reader;
+  OfflineResult failed;
+  failed.error = reader.open(path);
+  if (!failed.error.empty()) return failed;
+  TraceChecks checks;
+  failed.error = checks.begin(path, reader.meta(), only);
+  if (!failed.error.empty()) return failed;
   trace::Event e;
-  while (reader.next(&e)) {
-    ++out.events;
-    for (auto& c : checkers) c->consume(e);
-  }
+  while (reader.next(&e)) checks.consume(e);
   if (!reader.error().empty()) {
-    out.error = reader.error();
-    return out;
+    failed.error = reader.error();
+    return failed;
   }
-  for (auto& c : checkers) out.checks.push_back(c->finish());
-  return out;
+  return checks.finish();
 }
 
 }  // namespace dsim::analysis

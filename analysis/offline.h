@@ -3,6 +3,7 @@
 // header, so `dsim check` judges a trace the way the run that wrote it did;
 // `only` narrows them to a subset.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,5 +23,21 @@ struct OfflineResult {
 
 // REQUIRES: every name in `only` is a known checker.
 OfflineResult check_trace(const std::string& path, const std::optional<std::vector<std::string>>& only);
+
+// For readers that also do something else with each event (the report):
+// the checkers a trace's header asks for, fed one event at a time.
+class TraceChecks {
+ public:
+  // Reads the header (the meta event). Returns an error message, or empty.
+  std::string begin(const std::string& path, const trace::Event& meta,
+                    const std::optional<std::vector<std::string>>& only);
+  void consume(const trace::Event& e);
+  // Fills checks, expect_violated, scenario, seed and events.
+  OfflineResult finish();
+
+ private:
+  std::vector<std::unique_ptr<Checker>> checkers_;
+  OfflineResult out_;
+};
 
 }  // namespace dsim::analysis

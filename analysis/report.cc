@@ -74,10 +74,11 @@ bool is_network(const std::string& k) {
 }  // namespace
 
 std::string build_report(const std::string& trace_path, std::string* html) {
-  const OfflineResult checks = check_trace(trace_path, std::nullopt);
-  if (!checks.error.empty()) return checks.error;
+  // One pass: the checks and the drawing read the same events.
   trace::Reader reader;
   if (std::string err = reader.open(trace_path); !err.empty()) return err;
+  TraceChecks checker;
+  if (std::string err = checker.begin(trace_path, reader.meta(), std::nullopt); !err.empty()) return err;
 
   std::vector<std::string> nodes;
   std::map<std::string, int> index;
@@ -132,6 +133,7 @@ std::string build_report(const std::string& trace_path, std::string* html) {
   };
   trace::Event e;
   while (reader.next(&e)) {
+    checker.consume(e);
     end = std::max(end, e.t);
     const int n = node_of(e.node);
     const std::string& k = e.kind;
@@ -206,6 +208,7 @@ std::string build_report(const std::string& trace_path, std::string* html) {
     }
   }
   if (!reader.error().empty()) return reader.error();
+  const OfflineResult checks = checker.finish();
   for (int n = 0; n < static_cast<int>(nodes.size()); ++n) close_role(n, end);
   for (const auto& [n, t] : crashed_since) down.push_back({n, t, end, "crashed"});
   if (partition) faults.push_back({partition->first, end, partition->second});
