@@ -22,6 +22,7 @@ class Interner {
   }
   const std::string& name(uint32_t id) const { return names_[id]; }
   size_t size() const { return names_.size(); }
+  const std::vector<std::string>& names() const { return names_; }
 
  private:
   std::map<std::string, uint32_t, std::less<>> ids_;

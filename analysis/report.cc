@@ -6,6 +6,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "analysis/interner.h"
 #include "analysis/offline.h"
 #include "analysis/report_template.h"
 #include "sim/trace/json_text.h"
@@ -57,15 +58,6 @@ struct Column {
   std::string done() const { return text + "]"; }
 };
 
-struct Interner {
-  std::map<std::string, int> ids;
-  std::vector<std::string> names;
-  int id(const std::string& s) {
-    auto [it, fresh] = ids.emplace(s, static_cast<int>(names.size()));
-    if (fresh) names.push_back(s);
-    return it->second;
-  }
-};
 
 bool is_network(const std::string& k) {
   return k == "send" || k == "deliver" || k == "drop" || k == "duplicate" || k == "input";
@@ -158,7 +150,7 @@ std::string build_report(const std::string& trace_path, std::string* html) {
       const auto to = e.get_str("to");
       msg_row[e.get_int("msg").value_or(0)] = msgs.size();
       msgs.push_back(Msg{e.t, -1, -1, n, to ? node_of(std::string(*to)) : n,
-                         types.id(std::string(e.get_str("type").value_or("msg")))});
+                         static_cast<int>(types.id(e.get_str("type").value_or("msg")))});
     } else if (k == "deliver" || k == "drop") {
       auto it = msg_row.find(e.get_int("msg").value_or(-1));
       if (it == msg_row.end()) continue;  // an input, or beyond the cap
@@ -240,8 +232,8 @@ std::string build_report(const std::string& trace_path, std::string* html) {
                             {"repro", "dsim run " + checks.scenario + " --seed " + checks.seed}}},
                   {"nodes", nodes},
                   {"end", end},
-                  {"kinds", kinds.names},
-                  {"types", types.names},
+                  {"kinds", kinds.names()},
+                  {"types", types.names()},
                   {"maxFlight", max_flight},
                   {"roles", roles},
                   {"down", down},
