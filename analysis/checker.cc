@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "analysis/broadcast_checkers.h"
+#include "analysis/leader_liveness.h"
 #include "analysis/paxos_checkers.h"
 #include "analysis/raft_checkers.h"
 #include "sim/core/assert.h"
@@ -31,12 +32,26 @@ const std::vector<CheckerInfo>& known_checkers() {
       {"state_machine_safety", CheckKind::kSafety, "raft", "no two nodes apply different commands at one index"},
       {"raft_liveness", CheckKind::kLiveness, "raft",
        "after the last fault a leader within the bound, and later requests committed within it"},
-      {"paxos_agreement", CheckKind::kSafety, "paxos",
+      {"paxos_agreement", CheckKind::kSafety, "paxos multipaxos",
        "at most one value chosen per slot (from the acceptors' accepts), and only a proposed one"},
-      {"learner_consistency", CheckKind::kSafety, "paxos", "no learner learns two values for a slot"},
+      {"learner_consistency", CheckKind::kSafety, "paxos multipaxos", "no learner learns two values for a slot"},
       {"paxos_liveness", CheckKind::kLiveness, "paxos", "after the last fault a value is chosen within the bound"},
+      {"multipaxos_liveness", CheckKind::kLiveness, "multipaxos",
+       "after the last fault a leader within the bound, and each later client command committed within it"},
   };
   return kAll;
+}
+
+bool CheckerInfo::applies_to(std::string_view p) const {
+  if (protocol.empty()) return true;
+  std::string_view rest = protocol;
+  while (!rest.empty()) {
+    const size_t sp = rest.find(' ');
+    if (rest.substr(0, sp) == p) return true;
+    if (sp == std::string_view::npos) break;
+    rest.remove_prefix(sp + 1);
+  }
+  return false;
 }
 
 const CheckerInfo* find_checker(std::string_view name) {
@@ -53,7 +68,9 @@ std::unique_ptr<Checker> make_checker(const CheckSpec& spec) {
   if (spec.name == "log_matching") return std::make_unique<LogMatching>();
   if (spec.name == "leader_completeness") return std::make_unique<LeaderCompleteness>();
   if (spec.name == "state_machine_safety") return std::make_unique<StateMachineSafety>();
-  if (spec.name == "raft_liveness") return std::make_unique<RaftLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
+  if (spec.name == "raft_liveness" || spec.name == "multipaxos_liveness") {
+    return std::make_unique<LeaderLiveness>(spec.name, spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
+  }
   if (spec.name == "paxos_agreement") return std::make_unique<PaxosAgreement>();
   if (spec.name == "learner_consistency") return std::make_unique<LearnerConsistency>();
   if (spec.name == "paxos_liveness") return std::make_unique<PaxosLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);

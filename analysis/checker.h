@@ -54,8 +54,10 @@ class Checker : public trace::Consumer {
 struct CheckerInfo {
   std::string_view name;
   CheckKind kind;
-  std::string_view protocol;  // "" for generic checkers
+  std::string_view protocol;  // "" for generic checkers, else the protocols it applies to, space-separated
   std::string_view summary;
+
+  bool applies_to(std::string_view p) const;
 };
 
 const std::vector<CheckerInfo>& known_checkers();

@@ -43,9 +43,14 @@ void PaxosAgreement::consume(const trace::Event& e) {
 CheckResult PaxosAgreement::finish() {
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
   if (!first_) {
-    r.note = chosen_.empty() ? "no value was chosen"
-                             : "slot 0 chose '" + chosen_.begin()->second.value + "' in ballot " +
-                                   std::to_string(chosen_.begin()->second.ballot);
+    if (chosen_.empty()) {
+      r.note = "no value was chosen";
+    } else if (chosen_.size() == 1) {
+      r.note = "slot " + std::to_string(chosen_.begin()->first) + " chose '" + chosen_.begin()->second.value +
+               "' in ballot " + std::to_string(chosen_.begin()->second.ballot);
+    } else {
+      r.note = std::to_string(chosen_.size()) + " slots chosen, one value each";
+    }
   }
   return r;
 }
@@ -56,10 +61,17 @@ void LearnerConsistency::consume(const trace::Event& e) {
   const int64_t slot = e.get_int("slot").value_or(0);
   const std::string value(e.get_str("value").value_or(""));
   auto [it, fresh] = learned_.try_emplace({e.node, slot}, std::make_pair(value, e.t));
-  if (fresh || it->second.first == value) return;
+  if (!fresh && it->second.first != value) {
+    first_ = Violation{e.t, e.node,
+                       e.node + " learned '" + it->second.first + "' for slot " + std::to_string(slot) + " at " +
+                           format_time(it->second.second) + " and '" + value + "' at " + format_time(e.t)};
+    return;
+  }
+  auto [f, first] = first_learned_.try_emplace(slot, Learned{value, e.node, e.t});
+  if (first || f->second.value == value) return;
   first_ = Violation{e.t, e.node,
-                     e.node + " learned '" + it->second.first + "' for slot " + std::to_string(slot) + " at " +
-                         format_time(it->second.second) + " and '" + value + "' at " + format_time(e.t)};
+                     e.node + " learned '" + value + "' for slot " + std::to_string(slot) + ", but " + f->second.node +
+                         " learned '" + f->second.value + "' there at " + format_time(f->second.t)};
 }
 
 CheckResult LearnerConsistency::finish() {

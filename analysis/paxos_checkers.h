@@ -5,8 +5,8 @@
 //                      is chosen when a majority of acceptors accepted it
 //                      in one ballot; and a chosen value was proposed
 //                      (validity)
-// learner_consistency  no learner learns two values for a slot, and a
-//                      learned value is the chosen one
+// learner_consistency  no learner learns two values for a slot, and no two
+//                      learners learn different values for one slot
 // paxos_liveness       after the last fault, a value is chosen within the
 //                      bound
 // Acceptors are the nodes that started (every node is one).
@@ -53,7 +53,13 @@ class LearnerConsistency final : public Checker {
   CheckResult finish() override;
 
  private:
+  struct Learned {
+    std::string value;
+    std::string node;
+    int64_t t;
+  };
   std::map<std::pair<std::string, int64_t>, std::pair<std::string, int64_t>> learned_;  // (node, slot) -> (value, t)
+  std::map<int64_t, Learned> first_learned_;                                            // slot -> first learn anywhere
   uint64_t learns_ = 0;
   std::optional<Violation> first_;
 };

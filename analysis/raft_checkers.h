@@ -6,8 +6,7 @@
 // log_matching           same index and term => identical logs up to there
 // leader_completeness    a committed entry is in the log of every later leader
 // state_machine_safety   no two nodes apply different commands at one index
-// raft_liveness          after the last fault, a leader within `within`, and
-//                        every request accepted after that answered within it
+// raft_liveness is analysis/leader_liveness.h (shared with Multi-Paxos).
 #pragma once
 #include <map>
 #include <optional>
@@ -112,27 +111,6 @@ class StateMachineSafety final : public Checker {
   std::map<int64_t, Applied> applied_;  // index -> first apply
   uint64_t applies_ = 0;
   std::optional<Violation> first_;
-};
-
-class RaftLiveness final : public Checker {
- public:
-  explicit RaftLiveness(int64_t within_ns) : within_ns_(within_ns) {}
-  std::string_view name() const override { return "raft_liveness"; }
-  CheckKind kind() const override { return CheckKind::kLiveness; }
-  void consume(const trace::Event& e) override;
-  CheckResult finish() override;
-
- private:
-  struct RoleChange {
-    int64_t t;
-    std::string node;
-    std::string role;  // "leader", "follower", ..., or "down"
-  };
-  int64_t within_ns_;
-  FaultWindow faults_;
-  std::vector<RoleChange> roles_;
-  std::map<int64_t, int64_t> accepted_;  // request id -> time a leader accepted it
-  std::map<int64_t, int64_t> answered_;  // request id -> time of its ok response
 };
 
 }  // namespace dsim::analysis

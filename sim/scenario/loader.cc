@@ -12,7 +12,7 @@
 namespace dsim::scenario {
 
 const std::vector<std::string_view>& known_protocols() {
-  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos"};
+  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos"};
   return kAll;
 }
 
@@ -20,7 +20,8 @@ const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
   static const std::vector<std::string_view> kNone;
   static const std::vector<std::string_view> kRaft = {"leader", "follower", "candidate", "pre_candidate"};
   static const std::vector<std::string_view> kPaxos = {"proposer", "acceptor"};
-  return protocol == "raft" ? kRaft : protocol == "paxos" ? kPaxos : kNone;
+  static const std::vector<std::string_view> kMulti = {"leader", "follower", "candidate"};
+  return protocol == "raft" ? kRaft : protocol == "paxos" ? kPaxos : protocol == "multipaxos" ? kMulti : kNone;
 }
 
 namespace {
@@ -80,6 +81,7 @@ class Loader {
   void broadcast(const YAML::Node& n);
   void raft(const YAML::Node& n);
   void paxos(const YAML::Node& n);
+  void multipaxos(const YAML::Node& n);
   void workload(const YAML::Node& n);
   void faults(const YAML::Node& n);
   void fault(const YAML::Node& n, std::string_view where);
@@ -95,7 +97,7 @@ class Loader {
 
 void Loader::load(const YAML::Node& root) {
   if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
-                               "clocks", "network", "broadcast", "raft", "paxos", "workload", "faults", "nemesis", "checks",
+                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "workload", "faults", "nemesis", "checks",
                                "expect"})) {
     return;
   }
@@ -119,7 +121,7 @@ void Loader::load(const YAML::Node& root) {
       if (std::find(all.begin(), all.end(), *v) == all.end()) {
         const std::string hint = closest(*v, all);
         r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
-                                       (hint.empty() ? " (known: broadcast, raft, paxos)" : "; did you mean '" + hint + "'?"));
+                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos)" : "; did you mean '" + hint + "'?"));
       } else {
         s_.protocol = *v;
       }
@@ -166,6 +168,13 @@ void Loader::load(const YAML::Node& root) {
       raft(n);
     }
   }
+  if (auto n = root["multipaxos"]) {
+    if (s_.protocol != "multipaxos" && !s_.protocol.empty()) {
+      r_.error(n, "section 'multipaxos' does not apply to protocol '" + s_.protocol + "'");
+    } else {
+      multipaxos(n);
+    }
+  }
   if (!have_nodes) return;  // everything below names nodes
   if (auto n = root["paxos"]) {
     if (s_.protocol != "paxos" && !s_.protocol.empty()) {
@@ -184,7 +193,7 @@ void Loader::load(const YAML::Node& root) {
     checks(n);
   } else if (!s_.protocol.empty()) {
     for (const auto& c : analysis::known_checkers()) {
-      if (c.protocol == s_.protocol || c.protocol.empty()) s_.checks.push_back({std::string(c.name), 0, 0});
+      if (c.applies_to(s_.protocol)) s_.checks.push_back({std::string(c.name), 0, 0});
     }
   }
   if (auto n = root["expect"]) expect(n);
@@ -594,6 +603,33 @@ void Loader::paxos(const YAML::Node& n) {
   }
 }
 
+void Loader::multipaxos(const YAML::Node& n) {
+  if (!r_.check_map(n, "multipaxos", {"heartbeat", "election_timeout", "bug"})) return;
+  multipaxos::Config& c = s_.multipaxos;
+  if (auto v = n["heartbeat"]) {
+    if (auto d = r_.duration(v, "multipaxos.heartbeat")) {
+      if (d->ns <= 0) r_.error(v, "'multipaxos.heartbeat' must be positive");
+      else c.heartbeat = *d;
+    }
+  }
+  if (auto v = n["election_timeout"]) {
+    if (auto r = r_.duration_range(v, "multipaxos.election_timeout")) {
+      c.election_min = r->first;
+      c.election_max = r->second;
+    }
+  }
+  if (c.election_min.ns <= 0 || c.heartbeat >= c.election_min) {
+    r_.error(n, "'multipaxos.heartbeat' (" + analysis::format_time(c.heartbeat.ns) +
+                    ") must be positive and below the election timeout (" + analysis::format_time(c.election_min.ns) +
+                    "), or followers start elections while the leader is healthy");
+  }
+  if (auto v = n["bug"]) {
+    static const std::vector<std::pair<std::string_view, multipaxos::Config::Bug>> kBugs = {
+        {"none", multipaxos::Config::Bug::kNone}, {"ignore_accepted", multipaxos::Config::Bug::kIgnoreAccepted}};
+    c.bug = one_of(r_, v, "multipaxos.bug", "planted bug for multipaxos", kBugs).value_or(c.bug);
+  }
+}
+
 std::optional<Time> Loader::time_within_run(const YAML::Node& n, std::string_view where) {
   auto d = r_.duration(n, where);
   if (!d) return std::nullopt;
@@ -608,10 +644,14 @@ std::optional<Time> Loader::time_within_run(const YAML::Node& n, std::string_vie
 void Loader::workload(const YAML::Node& n) {
   if (!r_.check_map(n, "workload", {"broadcasts", "requests", "to", "keys", "from", "start", "interval"})) return;
   WorkloadSpec& w = s_.workload;
-  auto only_for = [&](std::string_view key, std::string_view protocol) {
-    if (n[std::string(key)] && s_.protocol != protocol) {
-      r_.error(n[std::string(key)], "'workload." + std::string(key) + "' applies to protocol " + std::string(protocol) +
-                                        ", not " + s_.protocol);
+  // `protocols`: the ones the key applies to, space-separated.
+  auto only_for = [&](std::string_view key, std::string_view protocols) {
+    const analysis::CheckerInfo applies{key, analysis::CheckKind::kSafety, protocols, ""};
+    if (n[std::string(key)] && !applies.applies_to(s_.protocol)) {
+      std::string list(protocols);
+      std::replace(list.begin(), list.end(), ' ', '/');
+      r_.error(n[std::string(key)], "'workload." + std::string(key) + "' applies to protocol " + list + ", not " +
+                                        s_.protocol);
       return false;
     }
     return static_cast<bool>(n[std::string(key)]);
@@ -619,11 +659,11 @@ void Loader::workload(const YAML::Node& n) {
   if (only_for("broadcasts", "broadcast")) {
     w.broadcasts = static_cast<uint32_t>(r_.integer(n["broadcasts"], "workload.broadcasts", 0, 1'000'000).value_or(0));
   }
-  if (only_for("requests", "raft")) {
+  if (only_for("requests", "raft multipaxos")) {
     w.requests = static_cast<uint32_t>(r_.integer(n["requests"], "workload.requests", 0, 10'000'000).value_or(0));
   }
-  if (only_for("keys", "raft")) w.keys = static_cast<uint32_t>(r_.integer(n["keys"], "workload.keys", 1, 1'000'000).value_or(10));
-  if (only_for("to", "raft")) {
+  if (only_for("keys", "raft multipaxos")) w.keys = static_cast<uint32_t>(r_.integer(n["keys"], "workload.keys", 1, 1'000'000).value_or(10));
+  if (only_for("to", "raft multipaxos")) {
     if (auto t = r_.string(n["to"], "workload.to")) {
       if (*t == "leader") w.to_leader = true;
       else if (*t == "any") w.to_leader = false;
@@ -970,8 +1010,10 @@ void Loader::checks(const YAML::Node& n) {
       r_.error(name_node, "unknown check '" + *name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
       continue;
     }
-    if (!info->protocol.empty() && !s_.protocol.empty() && info->protocol != s_.protocol) {
-      r_.error(name_node, "check '" + *name + "' is for protocol " + std::string(info->protocol) + ", not " + s_.protocol);
+    if (!s_.protocol.empty() && !info->applies_to(s_.protocol)) {
+      std::string list(info->protocol);
+      for (size_t sp = list.find(' '); sp != std::string::npos; sp = list.find(' ', sp + 4)) list.replace(sp, 1, " or ");
+      r_.error(name_node, "check '" + *name + "' is for protocol " + list + ", not " + s_.protocol);
       continue;
     }
     if (spec.within_ns > 0 && info->kind != analysis::CheckKind::kLiveness) {

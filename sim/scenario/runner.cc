@@ -6,6 +6,7 @@
 #include <set>
 
 #include "protocols/broadcast/broadcast.h"
+#include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
 #include "protocols/raft/raft.h"
 #include "sim/net/network.h"
@@ -93,6 +94,7 @@ class ScenarioRun final : public ActionHandler {
     }
     if (!to) to = NodeId{static_cast<uint32_t>(workload_rng_.below(sim_.node_count()))};
     Message m;
+    static_assert(static_cast<uint32_t>(raft::kClientRequest) == static_cast<uint32_t>(multipaxos::kClientRequest));
     m.type = raft::kClientRequest;
     m.f[0] = k + 1;
     m.body = "k" + std::to_string(workload_rng_.below(w.keys)) + "=" + std::to_string(k + 1);
@@ -326,6 +328,10 @@ NodeFactory factory_for(const Scenario& s) {
   if (s.protocol == "paxos") {
     const paxos::Config cfg = s.paxos;
     return [cfg](NodeId) { return paxos::make_node(cfg); };
+  }
+  if (s.protocol == "multipaxos") {
+    const multipaxos::Config cfg = s.multipaxos;
+    return [cfg](NodeId) { return multipaxos::make_node(cfg); };
   }
   if (s.protocol == "raft") {
     const raft::Config cfg = s.raft;

@@ -9,6 +9,7 @@
 
 #include "analysis/checker.h"
 #include "protocols/broadcast/broadcast.h"
+#include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
 #include "protocols/raft/raft.h"
 #include "sim/core/clock.h"
@@ -76,7 +77,7 @@ struct NemesisSpec {
 
 struct WorkloadSpec {
   uint32_t broadcasts = 0;   // broadcast
-  uint32_t requests = 0;     // raft: client requests
+  uint32_t requests = 0;     // raft, multipaxos: client requests
   bool to_leader = true;     // raft: a request goes to the current leader when there is one
   uint32_t keys = 10;        // raft: commands write k0..k(keys-1)
   std::vector<NodeId> from;  // empty: any node, drawn from the workload stream
@@ -97,6 +98,7 @@ struct Scenario {
   broadcast::Config broadcast;
   raft::Config raft;
   paxos::Config paxos;
+  multipaxos::Config multipaxos;
   net::LinkSpec network;
   std::vector<LinkOverride> links;
   std::optional<TopologySpec> topology;

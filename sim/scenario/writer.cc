@@ -115,6 +115,11 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     y += "], start: " + duration_text(c.start) + ", stagger: " + duration_text(c.stagger) + ", retry: " + duration_text(c.retry) + ", backoff: " +
          (c.backoff ? "[" + duration_text(c.backoff_min) + ", " + duration_text(c.backoff_max) + "]" : std::string("false")) +
          ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
+  } else if (s.protocol == "multipaxos") {
+    static const char* kBugs[] = {"none", "ignore_accepted"};
+    const multipaxos::Config& c = s.multipaxos;
+    y += "multipaxos: {heartbeat: " + duration_text(c.heartbeat) + ", election_timeout: [" + duration_text(c.election_min) +
+         ", " + duration_text(c.election_max) + "], bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
   } else if (s.protocol == "broadcast") {
     static const char* kBugs[] = {"none", "no_retransmit", "volatile_dedup"};
     y += "broadcast: {retransmit: " + duration_text(s.broadcast.retransmit) +

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "analysis/leader_liveness.h"
 #include "analysis/raft_checkers.h"
 #include "protocols/raft/raft.h"
 #include "sim/net/network.h"
@@ -289,13 +290,13 @@ TEST_CASE("state_machine_safety: different commands applied at one index are cau
 
 TEST_CASE("raft_liveness: no leader after the bound, and an unanswered request, are violations") {
   const int64_t s = 1'000'000'000;
-  analysis::RaftLiveness none(s);
+  analysis::LeaderLiveness none("raft_liveness", s);
   none.consume(event(0, "n1", "start"));
   none.consume(role(0, "n1", "follower", 0));
   none.consume(event(5 * s, "*", "end"));
   CHECK(none.finish().status == analysis::Status::kViolated);
 
-  analysis::RaftLiveness req(s);
+  analysis::LeaderLiveness req("raft_liveness", s);
   req.consume(event(0, "n1", "start"));
   req.consume(role(1, "n1", "leader", 1));
   req.consume(event(2 * s, "n1", "client_request", {{"req", int64_t{7}}, {"index", int64_t{2}}}));
@@ -304,7 +305,7 @@ TEST_CASE("raft_liveness: no leader after the bound, and an unanswered request, 
   REQUIRE(r.status == analysis::Status::kViolated);
   CHECK(r.violation->message.find("request 7") != std::string::npos);
 
-  analysis::RaftLiveness ok(s);
+  analysis::LeaderLiveness ok("raft_liveness", s);
   ok.consume(event(0, "n1", "start"));
   ok.consume(role(1, "n1", "leader", 1));
   ok.consume(event(2 * s, "n1", "client_request", {{"req", int64_t{7}}, {"index", int64_t{2}}}));
