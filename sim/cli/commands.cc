@@ -13,6 +13,7 @@
 
 #include "analysis/checker.h"
 #include "analysis/export.h"
+#include "analysis/linearizability.h"
 #include "analysis/offline.h"
 #include "analysis/report.h"
 #include "analysis/timeline.h"
@@ -42,6 +43,7 @@ constexpr const char* kExitCodesHelp =
     "  2    usage error (unknown flag, bad value)\n"
     "  3    invalid scenario or trace file (reported as file:line:col)\n"
     "  4    nothing ran (no checks to evaluate)\n"
+    "  5    inconclusive: checking a history file, the linearizability budget ran out\n"
     "  70   internal error in dsim\n"
     "  130  interrupted\n";
 
@@ -51,6 +53,7 @@ constexpr const char* kMainHelp =
     "Usage:\n"
     "  dsim run SCENARIO.yaml [--seed N] [--trace FILE] [--json FILE|-] [--until DURATION]\n"
     "  dsim check TRACE.jsonl [--checks a,b] [--json FILE|-]\n"
+    "  dsim check HISTORY.jsonl [--budget-steps N] [--budget-time DURATION] [--json FILE|-]\n"
     "  dsim sweep SCENARIO.yaml... (--seeds A..B | --runs K) [--jobs J] [--results FILE [--resume]]\n"
     "             [--junit FILE] [--shard I/N] [--fail-fast] [--check-determinism [PCT]]\n"
     "  dsim merge RESULTS.jsonl... [--junit FILE]\n"
@@ -94,9 +97,15 @@ po::options_description run_options() {
 }
 
 po::options_description check_options() {
-  po::options_description d("dsim check TRACE.jsonl [options]");
+  po::options_description d(
+      "dsim check TRACE.jsonl|HISTORY.jsonl [options]\n"
+      "A trace is judged by the checks in its header. A client history (JSON Lines,\n"
+      "one invoke/ok/fail/info event per line; docs/history-format.md) is checked\n"
+      "for linearizability: exit 0 linearizable, 1 not, 5 inconclusive (budget ran out)");
   d.add_options()
       ("checks", po::value<std::string>(), "comma-separated checks to run (default: those in the trace header)")
+      ("budget-steps", po::value<uint64_t>(), "history: search steps before giving up (default 500000000)")
+      ("budget-time", po::value<std::string>(), "history: wall time before giving up, e.g. 30s (default 60s; 0: none)")
       ("json", po::value<std::string>(), "write the result as one JSON document to FILE, or - for stdout")
       ("color", po::value<std::string>()->default_value("auto"), "auto|always|never")
       ("quiet,q", "print only errors")
@@ -314,6 +323,69 @@ int cmd_run(const std::vector<std::string>& args) {
   return exit_code;
 }
 
+namespace {
+
+// `dsim check HISTORY.jsonl`: linearizability of a client history.
+int check_history(const std::string& path, const po::variables_map& vm, const Style& st, bool quiet) {
+  if (vm.count("checks")) return usage_error("--checks applies to traces; a history is checked for linearizability", "check");
+  analysis::LinBudget budget;
+  if (vm.count("budget-steps")) budget.max_steps = vm["budget-steps"].as<uint64_t>();
+  if (vm.count("budget-time")) {
+    int64_t ns = 0;
+    std::string why;
+    if (!scenario::parse_duration(vm["budget-time"].as<std::string>(), false, &ns, &why)) {
+      return usage_error("--budget-time: " + why, "check");
+    }
+    budget.max_wall_ms = ns / 1'000'000;
+  }
+  std::vector<analysis::history::Op> ops;
+  if (const std::string err = analysis::history::read_file(path, &ops); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return kExitInvalidInput;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const analysis::LinVerdict v = analysis::check_linearizable(ops, budget);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const int exit_code = v.status == analysis::Status::kHeld       ? kExitOk
+                        : v.status == analysis::Status::kViolated ? kExitViolation
+                                                                  : kExitInconclusive;
+  if (!quiet) {
+    std::fprintf(stderr, "%s: %llu operations on %llu keys (%llu dropped as unconstraining, %llu info writes pinned)\n",
+                 path.c_str(), static_cast<unsigned long long>(v.stats.ops), static_cast<unsigned long long>(v.stats.keys),
+                 static_cast<unsigned long long>(v.stats.dropped), static_cast<unsigned long long>(v.stats.pinned));
+    if (v.status == analysis::Status::kHeld) {
+      std::fprintf(stderr, "%slinearizable%s (%.1f ms, %llu search steps)\n", st.green(), st.reset(), ms,
+                   static_cast<unsigned long long>(v.stats.steps));
+    } else if (v.status == analysis::Status::kViolated) {
+      std::fprintf(stderr, "%sNOT linearizable%s on key %s:\n  %s\n", st.red(), st.reset(), v.key.c_str(), v.witness.c_str());
+    } else {
+      std::fprintf(stderr, "%sinconclusive%s on key %s: %s\n", st.yellow(), st.reset(), v.key.c_str(), v.witness.c_str());
+    }
+  }
+  if (vm.count("json")) {
+    Json j;
+    j["schema"] = "dsim.check/1";
+    j["dsim_version"] = DSIM_VERSION;
+    j["history"] = path;
+    j["linearizable"] = v.status == analysis::Status::kHeld      ? Json(true)
+                        : v.status == analysis::Status::kViolated ? Json(false)
+                                                                  : Json("unknown");
+    j["key"] = v.key;
+    j["witness"] = v.witness;
+    j["stats"] = {{"operations", v.stats.ops},     {"keys", v.stats.keys},       {"dropped", v.stats.dropped},
+                  {"pinned", v.stats.pinned},      {"zone_keys", v.stats.zone_keys}, {"search_keys", v.stats.search_keys},
+                  {"steps", v.stats.steps},        {"wall_ms", ms}};
+    j["exit_code"] = exit_code;
+    if (const std::string err = write_output(vm["json"].as<std::string>(), j.dump(2) + "\n"); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+      return kExitUsage;
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace
+
 int cmd_check(const std::vector<std::string>& args) {
   int code = kExitOk;
   auto vm = parse(args, check_options(), "trace", "check", &code);
@@ -321,6 +393,10 @@ int cmd_check(const std::vector<std::string>& args) {
   const Style st{use_color(*parse_color((*vm)["color"].as<std::string>()))};
   const bool quiet = vm->count("quiet") > 0;
   const std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
+  if (analysis::history::looks_like_history(path)) return check_history(path, *vm, st, quiet);
+  if (vm->count("budget-steps") || vm->count("budget-time")) {
+    return usage_error("--budget-steps and --budget-time apply to history files", "check");
+  }
   std::optional<std::vector<std::string>> only;
   if (vm->count("checks")) {
     only.emplace();

@@ -8,6 +8,7 @@ inline constexpr int kExitViolation = 1;     // a check violated, or an expected
 inline constexpr int kExitUsage = 2;         // bad command line
 inline constexpr int kExitInvalidInput = 3;  // invalid scenario or trace file
 inline constexpr int kExitNothingRan = 4;    // nothing to run or check
+inline constexpr int kExitInconclusive = 5;  // dsim check HISTORY: the checker's budget ran out undecided
 inline constexpr int kExitInternal = 70;     // a bug in dsim (EX_SOFTWARE)
 inline constexpr int kExitInterrupted = 130; // SIGINT
 

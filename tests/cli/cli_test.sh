@@ -144,4 +144,52 @@ printf '{"t":0,"node":"*","kind":"meta","schema":"dsim.trace/1"}\n' >"$WORK/noch
 expect_exit 4 "trace without checks" -- "$DSIM" check "$WORK/nochecks.jsonl"
 expect_exit 3 "missing trace" -- "$DSIM" check "$WORK/nope.jsonl"
 
+# --- dsim check on client histories (history-format.md) ----------------------
+cat >"$WORK/h-ok.jsonl" <<'H'
+{"process": 0, "type": "invoke", "f": "write", "key": "x", "value": 1, "time": 1000}
+{"process": 1, "type": "invoke", "f": "read", "key": "x", "value": null, "time": 1200}
+{"process": 0, "type": "ok", "f": "write", "key": "x", "value": 1, "time": 2100}
+{"process": 2, "type": "invoke", "f": "cas", "key": "x", "value": [1, 2], "time": 2300}
+{"process": 1, "type": "ok", "f": "read", "key": "x", "value": null, "time": 2400}
+{"process": 0, "type": "invoke", "f": "write", "key": "y", "value": "a", "time": 2500}
+{"process": 2, "type": "info", "f": "cas", "key": "x", "value": [1, 2], "time": 9000, "error": "timeout"}
+{"process": 0, "type": "ok", "f": "write", "key": "y", "value": "a", "time": 9100}
+H
+expect_exit 0 "linearizable history" -- "$DSIM" check "$WORK/h-ok.jsonl" --json "$WORK/h-ok.json"
+grep -q "^linearizable" "$WORK/err" && pass || fail "no linearizable verdict: $(cat "$WORK/err")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["linearizable"] is True and d["exit_code"] == 0, d' \
+  "$WORK/h-ok.json" && pass || fail "history --json"
+cat >"$WORK/h-bad.jsonl" <<'H'
+{"process": 0, "type": "invoke", "f": "write", "key": "x", "value": 1, "time": 0}
+{"process": 0, "type": "ok", "f": "write", "key": "x", "value": 1, "time": 10}
+{"process": 0, "type": "invoke", "f": "write", "key": "x", "value": 2, "time": 20}
+{"process": 0, "type": "ok", "f": "write", "key": "x", "value": 2, "time": 30}
+{"process": 1, "type": "invoke", "f": "read", "key": "x", "value": null, "time": 40}
+{"process": 1, "type": "ok", "f": "read", "key": "x", "value": 1, "time": 50}
+H
+expect_exit 1 "stale read history" -- "$DSIM" check "$WORK/h-bad.jsonl"
+grep -q "NOT linearizable on key x" "$WORK/err" && grep -q "process 1 read 1" "$WORK/err" && pass \
+  || fail "stale read witness: $(cat "$WORK/err")"
+# 24 concurrent writes of repeated values, then two reads that no order explains: the search must try them all.
+python3 - "$WORK/h-hard.jsonl" <<'PY'
+import json, sys
+lines = []
+for p in range(24):
+    lines.append({"process": p, "type": "invoke", "f": "write", "key": "x", "value": 1 + p % 2, "time": p})
+for p in range(24):
+    lines.append({"process": p, "type": "ok", "f": "write", "key": "x", "value": 1 + p % 2, "time": 1000})
+for i, (v, t) in enumerate([(1, 2000), (2, 2200)]):
+    lines.append({"process": 30, "type": "invoke", "f": "read", "key": "x", "value": None, "time": t})
+    lines.append({"process": 30, "type": "ok", "f": "read", "key": "x", "value": v, "time": t + 100})
+open(sys.argv[1], "w").write("".join(json.dumps(l) + "\n" for l in lines))
+PY
+expect_exit 5 "inconclusive history" -- "$DSIM" check "$WORK/h-hard.jsonl" --budget-steps 100000
+grep -q "inconclusive on key x: the step budget" "$WORK/err" && pass || fail "inconclusive message: $(cat "$WORK/err")"
+printf '{"process": 0, "type": "invoke", "f": "write", "key": "x", "value": 1, "time": 5}\n{"process": 0, "type": "ok", "f": "read", "key": "x", "value": 1, "time": 6}\n' >"$WORK/h-mismatch.jsonl"
+expect_exit 3 "history with a mismatched completion" -- "$DSIM" check "$WORK/h-mismatch.jsonl"
+grep -q "h-mismatch.jsonl:2:1: error: ok of read on 'x' closes a write" "$WORK/err" && pass || fail "history error: $(cat "$WORK/err")"
+expect_exit 2 "--checks on a history" -- "$DSIM" check "$WORK/h-ok.jsonl" --checks linearizable
+expect_exit 2 "--budget-time garbage" -- "$DSIM" check "$WORK/h-ok.jsonl" --budget-time soon
+expect_exit 2 "--budget-steps on a trace" -- "$DSIM" check "$WORK/a.jsonl" --budget-steps 5
+
 finish
