@@ -4,6 +4,7 @@
 
 #include "analysis/broadcast_checkers.h"
 #include "analysis/leader_liveness.h"
+#include "analysis/linearizability.h"
 #include "analysis/paxos_checkers.h"
 #include "analysis/raft_checkers.h"
 #include "sim/core/assert.h"
@@ -36,6 +37,8 @@ const std::vector<CheckerInfo>& known_checkers() {
        "at most one value chosen per slot (from the acceptors' accepts), and only a proposed one"},
       {"learner_consistency", CheckKind::kSafety, "paxos multipaxos", "no learner learns two values for a slot"},
       {"paxos_liveness", CheckKind::kLiveness, "paxos", "after the last fault a value is chosen within the bound"},
+      {"linearizable", CheckKind::kSafety, "raft dynamo",
+       "the clients' operation history is linearizable (needs clients; docs/history-format.md)"},
       {"multipaxos_liveness", CheckKind::kLiveness, "multipaxos",
        "after the last fault a leader within the bound, and each later client command committed within it"},
   };
@@ -71,6 +74,7 @@ std::unique_ptr<Checker> make_checker(const CheckSpec& spec) {
   if (spec.name == "raft_liveness" || spec.name == "multipaxos_liveness") {
     return std::make_unique<LeaderLiveness>(spec.name, spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
   }
+  if (spec.name == "linearizable") return std::make_unique<Linearizable>();
   if (spec.name == "paxos_agreement") return std::make_unique<PaxosAgreement>();
   if (spec.name == "learner_consistency") return std::make_unique<LearnerConsistency>();
   if (spec.name == "paxos_liveness") return std::make_unique<PaxosLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);

@@ -207,7 +207,8 @@ void TraceCollector::consume(const trace::Event& e) {
   };
   const std::string v = f == F::kCas ? value_of("expected") : value_of("value");
   const std::string v2 = f == F::kCas ? value_of("new") : "";
-  if (std::string err = builder_.add(static_cast<uint32_t>(*process), t, f, *key, v, v2, e.t, line_); !err.empty()) {
+  // Trace ops carry no line (witnesses name process and times instead).
+  if (std::string err = builder_.add(static_cast<uint32_t>(*process), t, f, *key, v, v2, e.t, 0); !err.empty()) {
     error_ = "line " + std::to_string(line_) + ": " + err;
   }
 }

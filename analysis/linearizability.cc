@@ -76,6 +76,7 @@ class KeyChecker {
     return search();
   }
   const std::string& witness() const { return witness_; }
+  int64_t at() const { return at_; }
 
  private:
   int32_t intern(const std::string& v) {
@@ -187,6 +188,7 @@ class KeyChecker {
       const KOp& w = ops_[static_cast<size_t>(c.write)];
       for (int32_t r : c.reads) {
         if (ops_[static_cast<size_t>(r)].ret < w.inv) {
+          at_ = ops_[static_cast<size_t>(r)].ret;
           witness_ = describe(ops_[static_cast<size_t>(r)]) + " completed before " + describe(w) + " began";
           return Status::kViolated;
         }
@@ -208,15 +210,14 @@ class KeyChecker {
     auto cluster_text = [&](size_t v) {
       const Cluster& c = clusters[v];
       std::string s = "value " + value(static_cast<int32_t>(v));
-      s += c.write < 0 ? " (initial)" : " written by " + describe(ops_[static_cast<size_t>(c.write)]);
+      s += c.write < 0 ? " (the initial value)" : ": " + describe(ops_[static_cast<size_t>(c.write)]);
       size_t shown = 0;
       for (int32_t r : c.reads) {
-        if (shown++ == 3) {
-          s += " and " + std::to_string(c.reads.size() - 3) + " more reads";
+        if (shown++ == 4) {
+          s += "\n        and " + std::to_string(c.reads.size() - 4) + " more that see it";
           break;
         }
-        s += shown == 1 ? ", read by " : "; ";
-        s += describe(ops_[static_cast<size_t>(r)]);
+        s += "\n        then " + describe(ops_[static_cast<size_t>(r)]);
       }
       return s;
     };
@@ -226,8 +227,9 @@ class KeyChecker {
       if (forward[i].lo < forward[widest].hi) {
         const Zone& a = forward[widest];
         const Zone& b = forward[i];
-        witness_ = "two values must both hold the register during [" + time_text(b.lo) + ", " +
-                   time_text(std::min(a.hi, b.hi)) + "]: the " + cluster_text(a.cluster) + "; and the " +
+        at_ = b.lo;
+        witness_ = "two values would both have to hold the register during [" + time_text(b.lo) + ", " +
+                   time_text(std::min(a.hi, b.hi)) + "]:\n    " + cluster_text(a.cluster) + "\n    " +
                    cluster_text(b.cluster);
         return Status::kViolated;
       }
@@ -240,9 +242,10 @@ class KeyChecker {
       if (it == forward.begin()) continue;
       const Zone& f = *std::prev(it);  // the last forward zone starting before z.lo: the only candidate
       if (f.lo < z.lo && z.hi < f.hi) {
-        witness_ = "the " + cluster_text(z.cluster) + " must take effect during [" + time_text(z.lo) + ", " +
-                   time_text(z.hi) + "], but the " + cluster_text(f.cluster) + " must hold the register all of [" +
-                   time_text(f.lo) + ", " + time_text(f.hi) + "]";
+        at_ = z.lo;
+        witness_ = "a value must take effect during [" + time_text(z.lo) + ", " + time_text(z.hi) +
+                   "] while another holds the register all of [" + time_text(f.lo) + ", " + time_text(f.hi) + "]:\n    " +
+                   cluster_text(z.cluster) + "\n    " + cluster_text(f.cluster);
         return Status::kViolated;
       }
     }
@@ -407,6 +410,7 @@ class KeyChecker {
       }
       // A return entry (or the end): that op had to be linearized by now.
       if (e >= 0 && done > best) {
+        at_ = es[static_cast<size_t>(e)].t;
         best = done;
         best_state = state;
         best_op = es[static_cast<size_t>(e)].op;
@@ -462,6 +466,7 @@ class KeyChecker {
   std::vector<KOp> ops_;
   bool unique_ = false;
   std::string witness_;
+  int64_t at_ = 0;  // roughly where the violation is
   std::vector<Slot> cache_;
   size_t cache_size_ = 0;
   bool full_ = false;
@@ -486,6 +491,7 @@ LinVerdict check_linearizable(const std::vector<Op>& ops, const LinBudget& budge
       v.status = s;
       v.key = key;
       v.witness = k.witness();
+      v.at = k.at();
     }
     if (s == Status::kViolated) break;
   }
@@ -504,7 +510,7 @@ CheckResult Linearizable::finish() {
   r.status = v.status;
   const std::string stats = std::to_string(v.stats.ops) + " operations on " + std::to_string(v.stats.keys) + " keys";
   if (v.status == Status::kViolated) {
-    r.violation = Violation{0, "*", "key " + v.key + ": " + v.witness};
+    r.violation = Violation{v.at, "*", "key " + v.key + ": " + v.witness};
   } else if (v.status == Status::kInconclusive) {
     r.note = "key " + v.key + ": " + v.witness + " (" + stats + ")";
   } else {

@@ -53,6 +53,7 @@ struct LinVerdict {
   Status status = Status::kHeld;
   std::string key;      // the offending (or unfinished) key
   std::string witness;  // violation: what could not be linearized; inconclusive: which budget ran out
+  int64_t at = 0;       // violation: about when (ns)
   LinStats stats;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocols/kv/kv.h"
 #include "sim/core/assert.h"
 #include "sim/core/stored_int.h"
 
@@ -58,6 +59,7 @@ std::string_view RaftNode::message_name(uint32_t type) const {
     case kVoteReply: return "vote_reply";
     case kAppendEntries: return "append_entries";
     case kAppendReply: return "append_reply";
+    case kv::kKvRequest: return "kv_request";
   }
   return "unknown";
 }
@@ -263,6 +265,7 @@ void RaftNode::on_message(Context& ctx, NodeId from, const Message& m) {
     case kVoteReply: on_vote_reply(ctx, from, m); return;
     case kAppendEntries: on_append(ctx, from, m); return;
     case kAppendReply: on_append_reply(ctx, from, m); return;
+    case kv::kKvRequest: on_kv(ctx, from, m); return;
   }
   DSIM_ASSERT_MSG(false, "unknown raft message type");
 }
@@ -286,6 +289,51 @@ void RaftNode::on_client(Context& ctx, int64_t req, const std::string& cmd) {
     return;
   }
   ctx.emit("client_response", {{"req", req}, {"ok", false}, {"reason", std::string_view("no leader known")}});
+}
+
+void RaftNode::on_kv(Context& ctx, NodeId from, const Message& m) {
+  const NodeId client = kv::origin(m, from);
+  const kv::Request r = kv::decode_request(m);
+  if (cfg_.bug == Config::Bug::kStaleReads && r.op == kv::kRead) {
+    // The planted bug: whatever this node's state machine holds, however
+    // far behind (or cut off) it is.
+    const kv::Result res = kv::apply(kv_, r);
+    ctx.send(client, kv::reply(r.id, res.status, res.value));
+    return;
+  }
+  if (role_ == Role::kLeader) {
+    std::string cmd = "@" + std::to_string(client.value) + " " + std::to_string(r.id) + " " +
+                      std::to_string(static_cast<int64_t>(r.op)) + " " + m.body;
+    append_local(ctx, Entry{term_, 0, std::move(cmd)});
+    ctx.storage().sync();
+    match_[ctx.self().value] = last_index();
+    broadcast_append(ctx);
+    advance_commit(ctx);
+    return;
+  }
+  if (leader_ >= 0 && m.f[3] < 3) {  // forward, at most 3 hops
+    Message fwd = m;
+    fwd.f[2] = client.value + 1;
+    fwd.f[3] = m.f[3] + 1;
+    ctx.send(NodeId{static_cast<uint32_t>(leader_)}, fwd);
+    return;
+  }
+  ctx.send(client, kv::reply(r.id, kv::kFail, "no leader known"));  // not appended anywhere: a definite failure
+}
+
+void RaftNode::apply_kv(Context& ctx, const Entry& e) {
+  // "@<client> <id> <op> key\tvalue\tnext"
+  std::string_view s = e.cmd;
+  s.remove_prefix(1);
+  Message m;
+  m.type = kv::kKvRequest;
+  const auto client = static_cast<uint32_t>(take_stored_int(s, ' '));
+  m.f[0] = take_stored_int(s, ' ');
+  m.f[1] = take_stored_int(s, ' ');
+  m.body = std::string(s);
+  const kv::Request r = kv::decode_request(m);
+  const kv::Result res = kv::apply(kv_, r);
+  if (role_ == Role::kLeader && e.term == term_) ctx.send(NodeId{client}, kv::reply(r.id, res.status, res.value));
 }
 
 void RaftNode::on_request_vote(Context& ctx, NodeId from, const Message& m) {
@@ -472,8 +520,12 @@ void RaftNode::apply_committed(Context& ctx) {
   while (applied_ < commit_) {
     ++applied_;
     const Entry& e = log_[static_cast<size_t>(applied_ - 1)];
-    // Commands are "key=value"; the no-op is empty.
-    if (const size_t eq = e.cmd.find('='); eq != std::string::npos) kv_[e.cmd.substr(0, eq)] = e.cmd.substr(eq + 1);
+    // Commands are "key=value", or client operations "@..."; the no-op is empty.
+    if (!e.cmd.empty() && e.cmd[0] == '@') {
+      apply_kv(ctx, e);
+    } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {
+      kv_[e.cmd.substr(0, eq)] = e.cmd.substr(eq + 1);
+    }
     ctx.emit("apply", {{"index", applied_}, {"term", e.term}, {"cmd", std::string_view(e.cmd)}});
     if (role_ == Role::kLeader && e.req != 0 && e.term == term_) {
       ctx.emit("client_response", {{"req", e.req}, {"ok", true}, {"index", applied_}});

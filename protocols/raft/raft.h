@@ -14,6 +14,13 @@
 //   volatile_vote         votedFor not persisted: two votes in one term
 //   skip_prev_check       accept entries without matching prevLogTerm
 //   vote_any_log          grant votes without the up-to-date-log check
+//   stale_reads           (CP store) any node answers reads from its own
+//                         state machine, without going through the log
+//
+// As the CP key-value store, Raft serves kv::kKvRequest from client nodes
+// (protocols/kv/kv.h): the leader appends "@<client> <id> <op> <body>",
+// and once applied replies to the client; followers forward to the leader
+// they know, and without one reply "fail". Reads go through the log.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -33,7 +40,7 @@ struct Config {
   bool prevote = false;
   bool check_quorum = false;
   uint32_t max_batch = 64;  // entries per AppendEntries
-  enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog } bug = Bug::kNone;
+  enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog, kStaleReads } bug = Bug::kNone;
 };
 
 enum MessageType : uint32_t {
@@ -76,6 +83,8 @@ class RaftNode final : public Node {
 
  private:
   void load(Context& ctx);
+  void on_kv(Context& ctx, NodeId from, const Message& m);
+  void apply_kv(Context& ctx, const Entry& e);
   int64_t term_at(int64_t index) const { return index == 0 ? 0 : log_[static_cast<size_t>(index - 1)].term; }
   bool log_up_to_date(int64_t last_index, int64_t last_term) const;
   uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }

@@ -32,6 +32,7 @@ class Context {
   Context(Simulator* sim, NodeId self) : sim_(sim), self_(self) {}
 
   NodeId self() const { return self_; }
+  // The servers (node ids 0..cluster_size()-1); clients come after them.
   uint32_t cluster_size() const;
   // The configured name of a node (for trace events; protocols address
   // nodes by NodeId).

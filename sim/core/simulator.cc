@@ -8,7 +8,7 @@ std::string_view Node::message_name(uint32_t) const { return "msg"; }
 
 // ---- Context: thin forwarding into the kernel --------------------------------
 
-uint32_t Context::cluster_size() const { return sim_->node_count(); }
+uint32_t Context::cluster_size() const { return sim_->cluster_size(); }
 std::string_view Context::node_name(NodeId n) const { return sim_->name(n); }
 Time Context::now() const { return sim_->rec(self_).clock.local(sim_->now_); }
 void Context::send(NodeId to, const Message& m) { sim_->send(self_, to, m); }

@@ -90,6 +90,10 @@ class Simulator {
   Time now() const { return now_; }
   uint64_t seed() const { return seed_; }
   uint32_t node_count() const { return static_cast<uint32_t>(nodes_.size()); }
+  // The protocol's group: the first `n` nodes (servers); nodes added after
+  // them (clients) are outside it. Default: every node.
+  void set_cluster_size(uint32_t n) { cluster_size_ = n; }
+  uint32_t cluster_size() const { return cluster_size_ ? cluster_size_ : node_count(); }
   const std::string& name(NodeId n) const;
   bool is_up(NodeId n) const { return rec(n).up; }
   bool is_paused(NodeId n) const { return rec(n).paused; }
@@ -169,6 +173,7 @@ class Simulator {
   bool started_ = false;
   bool stop_requested_ = false;
   std::vector<NodeRec> nodes_;
+  uint32_t cluster_size_ = 0;  // 0: every node
   EventHeap events_;
   TimerHeap timers_;
   SlotPool<InFlight> pool_;  // messages in flight; stable addresses

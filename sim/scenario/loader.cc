@@ -12,7 +12,7 @@
 namespace dsim::scenario {
 
 const std::vector<std::string_view>& known_protocols() {
-  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos"};
+  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos", "dynamo"};
   return kAll;
 }
 
@@ -82,6 +82,11 @@ class Loader {
   void raft(const YAML::Node& n);
   void paxos(const YAML::Node& n);
   void multipaxos(const YAML::Node& n);
+  void dynamo(const YAML::Node& n);
+  void clients(const YAML::Node& n);
+  const std::string& name_of(NodeId id) const {
+    return id.value < s_.nodes.size() ? s_.nodes[id.value] : s_.client_names[id.value - s_.nodes.size()];
+  }
   void workload(const YAML::Node& n);
   void faults(const YAML::Node& n);
   void fault(const YAML::Node& n, std::string_view where);
@@ -97,7 +102,7 @@ class Loader {
 
 void Loader::load(const YAML::Node& root) {
   if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
-                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "workload", "faults", "nemesis", "checks",
+                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "dynamo", "clients", "workload", "faults", "nemesis", "checks",
                                "expect"})) {
     return;
   }
@@ -121,7 +126,7 @@ void Loader::load(const YAML::Node& root) {
       if (std::find(all.begin(), all.end(), *v) == all.end()) {
         const std::string hint = closest(*v, all);
         r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
-                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos)" : "; did you mean '" + hint + "'?"));
+                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos, dynamo)" : "; did you mean '" + hint + "'?"));
       } else {
         s_.protocol = *v;
       }
@@ -185,6 +190,22 @@ void Loader::load(const YAML::Node& root) {
   } else if (s_.protocol == "paxos") {
     s_.paxos.proposers = {0};  // by default n1 (the first node) proposes
   }
+  if (auto n = root["dynamo"]) {
+    if (s_.protocol != "dynamo" && !s_.protocol.empty()) {
+      r_.error(n, "section 'dynamo' does not apply to protocol '" + s_.protocol + "'");
+    } else {
+      dynamo(n);
+    }
+  }
+  if (auto n = root["clients"]) {
+    if (s_.protocol != "raft" && s_.protocol != "dynamo" && !s_.protocol.empty()) {
+      r_.error(n, "'clients' (key-value clients) apply to protocols raft and dynamo, not " + s_.protocol);
+    } else if (s_.topology) {
+      r_.error(n, "'clients' cannot be combined with a network topology yet");
+    } else {
+      clients(n);
+    }
+  }
   if (auto n = root["clocks"]) clocks(n);
   if (auto n = root["workload"]) workload(n);
   if (auto n = root["faults"]) faults(n);
@@ -193,7 +214,8 @@ void Loader::load(const YAML::Node& root) {
     checks(n);
   } else if (!s_.protocol.empty()) {
     for (const auto& c : analysis::known_checkers()) {
-      if (c.applies_to(s_.protocol)) s_.checks.push_back({std::string(c.name), 0, 0});
+      const bool needs_clients = c.name == "linearizable";
+      if (c.applies_to(s_.protocol) && (!needs_clients || s_.clients.count > 0)) s_.checks.push_back({std::string(c.name), 0, 0});
     }
   }
   if (auto n = root["expect"]) expect(n);
@@ -358,7 +380,7 @@ void Loader::network(const YAML::Node& n) {
         if (auto b = l["both_ways"]) both = r_.boolean(b, YamlReader::join(where, "both_ways")).value_or(false);
         if (!from || !to) continue;
         if (*from == *to) {
-          r_.error(l, "a link joins two different nodes ('" + where + "' names " + s_.nodes[from->value] + " twice)");
+          r_.error(l, "a link joins two different nodes ('" + where + "' names " + name_of(*from) + " twice)");
           continue;
         }
         s_.links.push_back({*from, *to, spec});
@@ -401,7 +423,7 @@ void Loader::topology(const YAML::Node& n) {
         continue;
       }
       if (t.zone_of[id->value] != UINT32_MAX) {
-        r_.error(members[i], "node '" + s_.nodes[id->value] + "' is in two zones ('" +
+        r_.error(members[i], "node '" + name_of(*id) + "' is in two zones ('" +
                                     t.zone_names[t.zone_of[id->value]] + "' and '" + zname + "')");
         ok = false;
         continue;
@@ -485,11 +507,11 @@ void Loader::clocks(const YAML::Node& n) {
     auto id = node_ref(key, "clocks");
     if (!id) continue;
     if (auto [pos, fresh] = seen.try_emplace(id->value, key.Mark().line + 1); !fresh) {
-      r_.error(key, "duplicate key '" + s_.nodes[id->value] + "' in 'clocks' (first defined at line " +
+      r_.error(key, "duplicate key '" + name_of(*id) + "' in 'clocks' (first defined at line " +
                               std::to_string(pos->second) + ")");
       continue;
     }
-    const std::string where = "clocks." + s_.nodes[id->value];
+    const std::string where = "clocks." + name_of(*id);
     const YAML::Node c = kv.second;
     if (!r_.check_map(c, where, {"offset", "drift_ppm"})) continue;
     ClockSpec& spec = s_.clocks[id->value];
@@ -554,7 +576,8 @@ void Loader::raft(const YAML::Node& n) {
         {"commit_previous_term", raft::Config::Bug::kCommitPreviousTerm},
         {"volatile_vote", raft::Config::Bug::kVolatileVote},
         {"skip_prev_check", raft::Config::Bug::kSkipPrevCheck},
-        {"vote_any_log", raft::Config::Bug::kVoteAnyLog}};
+        {"vote_any_log", raft::Config::Bug::kVoteAnyLog},
+        {"stale_reads", raft::Config::Bug::kStaleReads}};
     c.bug = one_of(r_, v, "raft.bug", "planted bug for raft", kBugs).value_or(c.bug);
   }
 }
@@ -627,6 +650,100 @@ void Loader::multipaxos(const YAML::Node& n) {
     static const std::vector<std::pair<std::string_view, multipaxos::Config::Bug>> kBugs = {
         {"none", multipaxos::Config::Bug::kNone}, {"ignore_accepted", multipaxos::Config::Bug::kIgnoreAccepted}};
     c.bug = one_of(r_, v, "multipaxos.bug", "planted bug for multipaxos", kBugs).value_or(c.bug);
+  }
+}
+
+void Loader::dynamo(const YAML::Node& n) {
+  if (!r_.check_map(n, "dynamo", {"n", "r", "w", "vnodes", "request_timeout", "handoff_interval", "anti_entropy",
+                                  "read_repair", "hinted_handoff"})) {
+    return;
+  }
+  dynamo::Config& c = s_.dynamo;
+  const auto servers = static_cast<int64_t>(std::max<size_t>(s_.nodes.size(), 1));
+  if (auto v = n["n"]) c.n = static_cast<uint32_t>(r_.integer(v, "dynamo.n", 1, servers).value_or(c.n));
+  if (auto v = n["r"]) c.r = static_cast<uint32_t>(r_.integer(v, "dynamo.r", 1, 1000).value_or(c.r));
+  if (auto v = n["w"]) c.w = static_cast<uint32_t>(r_.integer(v, "dynamo.w", 1, 1000).value_or(c.w));
+  if (c.r > c.n) r_.error(n["r"] ? n["r"] : n, "'dynamo.r' (" + std::to_string(c.r) + ") is more than dynamo.n (" + std::to_string(c.n) + ")");
+  if (c.w > c.n) r_.error(n["w"] ? n["w"] : n, "'dynamo.w' (" + std::to_string(c.w) + ") is more than dynamo.n (" + std::to_string(c.n) + ")");
+  if (auto v = n["vnodes"]) c.vnodes = static_cast<uint32_t>(r_.integer(v, "dynamo.vnodes", 1, 4096).value_or(c.vnodes));
+  auto positive = [&](const char* key, Duration* out) {
+    if (auto v = n[key]) {
+      const std::string where = std::string("dynamo.") + key;
+      if (auto d = r_.duration(v, where)) {
+        if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
+        else *out = *d;
+      }
+    }
+  };
+  positive("request_timeout", &c.request_timeout);
+  positive("handoff_interval", &c.handoff_interval);
+  if (auto v = n["anti_entropy"]) {
+    if (v.IsScalar() && v.Scalar() == "false") c.anti_entropy = Duration{0};
+    else positive("anti_entropy", &c.anti_entropy);
+  }
+  if (auto v = n["read_repair"]) c.read_repair = r_.boolean(v, "dynamo.read_repair").value_or(true);
+  if (auto v = n["hinted_handoff"]) c.hinted_handoff = r_.boolean(v, "dynamo.hinted_handoff").value_or(true);
+}
+
+void Loader::clients(const YAML::Node& n) {
+  if (!r_.check_map(n, "clients", {"count", "at", "keys", "zipf", "mix", "think", "timeout", "start", "stop"})) return;
+  ClientsSpec& c = s_.clients;
+  if (r_.require(n, "count", "clients")) {
+    c.count = static_cast<uint32_t>(r_.integer(n["count"], "clients.count", 1, 100'000).value_or(0));
+  }
+  if (auto v = n["at"]) {
+    if (v.IsSequence()) {
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (auto id = node_ref(v[i], where_at("clients.at", i))) c.at.push_back(*id);
+      }
+    } else if (auto id = node_ref(v, "clients.at")) {
+      c.at.push_back(*id);
+    }
+  }
+  if (auto v = n["keys"]) c.keys = static_cast<uint32_t>(r_.integer(v, "clients.keys", 1, 1'000'000).value_or(c.keys));
+  if (auto v = n["zipf"]) {
+    if (auto s = r_.string(v, "clients.zipf")) {
+      char* end = nullptr;
+      const double z = std::strtod(s->c_str(), &end);
+      if (end != s->c_str() + s->size() || !(z >= 0 && z <= 10)) r_.error(v, "'clients.zipf' must be a number in [0, 10] (0: uniform keys)");
+      else c.zipf = z;
+    }
+  }
+  if (auto v = n["mix"]) {
+    if (r_.check_map(v, "clients.mix", {"read", "write", "cas"})) {
+      c.read_pct = c.write_pct = c.cas_pct = 0;
+      if (auto x = v["read"]) c.read_pct = static_cast<uint32_t>(r_.integer(x, "clients.mix.read", 0, 100).value_or(0));
+      if (auto x = v["write"]) c.write_pct = static_cast<uint32_t>(r_.integer(x, "clients.mix.write", 0, 100).value_or(0));
+      if (auto x = v["cas"]) c.cas_pct = static_cast<uint32_t>(r_.integer(x, "clients.mix.cas", 0, 100).value_or(0));
+      if (c.read_pct + c.write_pct + c.cas_pct != 100) {
+        r_.error(v, "'clients.mix' percentages must add up to 100 (they add up to " +
+                        std::to_string(c.read_pct + c.write_pct + c.cas_pct) + ")");
+      }
+    }
+  }
+  if (auto v = n["think"]) {
+    if (auto r = r_.duration_range(v, "clients.think")) {
+      c.think_min = r->first;
+      c.think_max = r->second;
+    }
+  }
+  if (auto v = n["timeout"]) {
+    if (auto d = r_.duration(v, "clients.timeout")) {
+      if (d->ns <= 0) r_.error(v, "'clients.timeout' must be positive");
+      else c.timeout = *d;
+    }
+  }
+  if (auto v = n["start"]) c.start = time_within_run(v, "clients.start").value_or(c.start);
+  if (auto v = n["stop"]) c.stop = time_within_run(v, "clients.stop");
+  const auto servers = static_cast<uint32_t>(s_.nodes.size());
+  for (uint32_t i = 0; i < c.count; ++i) {
+    std::string name = std::string("c").append(std::to_string(i + 1));
+    if (by_name_.count(name)) {
+      r_.error(n["count"], "client name '" + name + "' is already a server's name; rename the servers");
+      return;
+    }
+    by_name_.emplace(name, NodeId{servers + i});
+    s_.client_names.push_back(std::move(name));
   }
 }
 
@@ -814,7 +931,7 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
           }
           auto [it, fresh] = group_of.try_emplace(id->value, g);
           if (!fresh) {
-            r_.error(grp[i], "node '" + s_.nodes[id->value] + "' appears twice in the partition (" +
+            r_.error(grp[i], "node '" + name_of(*id) + "' appears twice in the partition (" +
                                  (it->second == g ? "in the same group" : "also in group " + std::to_string(it->second)) +
                                  ")");
             ok = false;
@@ -1014,6 +1131,10 @@ void Loader::checks(const YAML::Node& n) {
       std::string list(info->protocol);
       for (size_t sp = list.find(' '); sp != std::string::npos; sp = list.find(' ', sp + 4)) list.replace(sp, 1, " or ");
       r_.error(name_node, "check '" + *name + "' is for protocol " + list + ", not " + s_.protocol);
+      continue;
+    }
+    if (*name == "linearizable" && s_.clients.count == 0) {
+      r_.error(name_node, "check 'linearizable' judges the clients' history, and the scenario has no 'clients'");
       continue;
     }
     if (spec.within_ns > 0 && info->kind != analysis::CheckKind::kLiveness) {

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "protocols/broadcast/broadcast.h"
+#include "protocols/dynamo/dynamo.h"
+#include "protocols/kv/kv.h"
 #include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
 #include "protocols/raft/raft.h"
@@ -74,7 +76,7 @@ class ScenarioRun final : public ActionHandler {
     Time t = w.start;
     for (uint32_t k = 0; k < w.broadcasts; ++k) {
       if (t > Time{0} + s_.duration) break;
-      NodeId to = w.from.empty() ? NodeId{static_cast<uint32_t>(rng.below(sim_.node_count()))}
+      NodeId to = w.from.empty() ? NodeId{static_cast<uint32_t>(rng.below(sim_.cluster_size()))}
                                  : w.from[k % w.from.size()];
       Message m;
       m.type = broadcast::kRequest;
@@ -92,7 +94,7 @@ class ScenarioRun final : public ActionHandler {
         if (sim_.role(NodeId{i}) == "leader") to = NodeId{i};
       }
     }
-    if (!to) to = NodeId{static_cast<uint32_t>(workload_rng_.below(sim_.node_count()))};
+    if (!to) to = NodeId{static_cast<uint32_t>(workload_rng_.below(sim_.cluster_size()))};
     Message m;
     static_assert(static_cast<uint32_t>(raft::kClientRequest) == static_cast<uint32_t>(multipaxos::kClientRequest));
     m.type = raft::kClientRequest;
@@ -129,7 +131,22 @@ class ScenarioRun final : public ActionHandler {
     return out;
   }
 
-  void partition(const std::vector<std::vector<NodeId>>& groups, std::string_view kind) {
+  void partition(const std::vector<std::vector<NodeId>>& listed, std::string_view kind) {
+    // A client the fault does not name stays on its server's side.
+    std::vector<std::vector<NodeId>> groups = listed;
+    const auto servers = static_cast<uint32_t>(s_.nodes.size());
+    std::vector<bool> named(sim_.node_count(), false);
+    for (const auto& g : listed) {
+      for (NodeId n : g) named[n.value] = true;
+    }
+    for (uint32_t c = 0; c < s_.clients.count; ++c) {
+      const NodeId client{servers + c};
+      if (named[client.value]) continue;
+      const NodeId server = s_.clients.server_of(c, servers);
+      for (auto& g : groups) {
+        if (std::find(g.begin(), g.end(), server) != g.end()) g.push_back(client);
+      }
+    }
     net_.partition(groups);
     const std::string text = groups_text(groups);
     sim_.emit_global(kind, {{"groups", std::string_view(text)}});
@@ -202,9 +219,9 @@ class ScenarioRun final : public ActionHandler {
     return Duration{nemesis_rng_.between(m.interval_min.ns, m.interval_max.ns)};
   }
 
-  std::optional<NodeId> pick_live_node() {
+  std::optional<NodeId> pick_live_node() {  // a server: the nemesis leaves clients alone
     std::vector<NodeId> live;
-    for (uint32_t i = 0; i < sim_.node_count(); ++i) {
+    for (uint32_t i = 0; i < sim_.cluster_size(); ++i) {
       if (sim_.is_up(NodeId{i}) && !sim_.is_paused(NodeId{i})) live.push_back(NodeId{i});
     }
     if (live.empty()) return std::nullopt;
@@ -246,9 +263,9 @@ class ScenarioRun final : public ActionHandler {
           break;
         case K::kPartition:
         case K::kIsolate: {
-          if (partitioned_ || sim_.node_count() < 2) break;
+          if (partitioned_ || sim_.cluster_size() < 2) break;
           std::vector<NodeId> order;
-          for (uint32_t i = 0; i < sim_.node_count(); ++i) order.push_back(NodeId{i});
+          for (uint32_t i = 0; i < sim_.cluster_size(); ++i) order.push_back(NodeId{i});
           for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[nemesis_rng_.below(i + 1)]);
           const size_t cut = kind == K::kIsolate ? 1 : 1 + nemesis_rng_.below(order.size() - 1);
           std::vector<NodeId> side(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
@@ -329,6 +346,10 @@ NodeFactory factory_for(const Scenario& s) {
     const paxos::Config cfg = s.paxos;
     return [cfg](NodeId) { return paxos::make_node(cfg); };
   }
+  if (s.protocol == "dynamo") {
+    const dynamo::Config cfg = s.dynamo;
+    return [cfg](NodeId) { return dynamo::make_node(cfg); };
+  }
   if (s.protocol == "multipaxos") {
     const multipaxos::Config cfg = s.multipaxos;
     return [cfg](NodeId) { return multipaxos::make_node(cfg); };
@@ -352,7 +373,7 @@ std::string trace_header(const Scenario& s, uint64_t seed) {
   j["name"] = s.name;
   j["protocol"] = s.protocol;
   j["seed"] = std::to_string(seed);
-  j["nodes"] = s.nodes;
+  j["nodes"] = s.all_names();
   Json checks = Json::array();
   for (const auto& c : s.checks) {
     Json cj;
@@ -371,8 +392,9 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   RunReport report;
   report.seed = opt.seed;
   const auto n = static_cast<uint32_t>(s.nodes.size());
+  const std::vector<std::string> names = s.all_names();
   Simulator sim(opt.seed);
-  net::Network net(n, opt.seed, s.network);
+  net::Network net(static_cast<uint32_t>(names.size()), opt.seed, s.network);
   for (const LinkOverride& l : s.links) net.set_link(l.from, l.to, l.spec);
   if (s.topology) {
     net::Topology topo;
@@ -385,10 +407,28 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   for (uint32_t i = 0; i < n; ++i) {
     sim.add_node(s.nodes[i], factory, NodeClock(s.clocks[i].offset, s.clocks[i].drift_ppm));
   }
+  sim.set_cluster_size(n);
+  for (uint32_t c = 0; c < s.clients.count; ++c) {
+    kv::ClientConfig cc;
+    cc.index = c;
+    cc.clients = s.clients.count;
+    cc.server = s.clients.server_of(c, n);
+    cc.keys = s.clients.keys;
+    cc.zipf = s.clients.zipf;
+    cc.read_pct = s.clients.read_pct;
+    cc.write_pct = s.clients.write_pct;
+    cc.cas_pct = s.clients.cas_pct;
+    cc.think_min = s.clients.think_min;
+    cc.think_max = s.clients.think_max;
+    cc.timeout = s.clients.timeout;
+    cc.start = s.clients.start - Time{0};
+    if (s.clients.stop) cc.stop = *s.clients.stop - Time{0};
+    sim.add_node(s.client_names[c], [cc](NodeId) { return kv::make_client(cc); });
+  }
   sim.set_network(&net);
 
   std::vector<std::unique_ptr<analysis::Checker>> checkers;
-  trace::Fanout fanout(s.nodes);
+  trace::Fanout fanout(names);
   for (const auto& c : s.checks) {
     checkers.push_back(analysis::make_checker(c));
     fanout.add(checkers.back().get());
@@ -396,7 +436,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   for (trace::Consumer* c : opt.observers) fanout.add(c);
   std::unique_ptr<trace::JsonlWriter> writer;
   if (opt.fingerprint || !opt.trace_path.empty()) {
-    writer = std::make_unique<trace::JsonlWriter>(s.nodes, trace_header(s, opt.seed));
+    writer = std::make_unique<trace::JsonlWriter>(names, trace_header(s, opt.seed));
     if (!opt.trace_path.empty()) {
       report.trace_error = writer->open(opt.trace_path);
       if (!report.trace_error.empty()) return report;

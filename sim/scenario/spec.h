@@ -9,6 +9,7 @@
 
 #include "analysis/checker.h"
 #include "protocols/broadcast/broadcast.h"
+#include "protocols/dynamo/dynamo.h"
 #include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
 #include "protocols/raft/raft.h"
@@ -85,6 +86,24 @@ struct WorkloadSpec {
   Duration interval_min{0}, interval_max{0};
 };
 
+// Client nodes (protocols/kv): c1..cK, node ids after the servers, each
+// attached to one server; in a partition a client stays with its server.
+struct ClientsSpec {
+  uint32_t count = 0;
+  std::vector<NodeId> at;  // round robin over these servers; empty: over all servers
+  uint32_t keys = 3;
+  double zipf = 0;  // 0: uniform
+  uint32_t read_pct = 50, write_pct = 50, cas_pct = 0;
+  Duration think_min = milliseconds(5), think_max = milliseconds(20);
+  Duration timeout = milliseconds(500);
+  Time start{0};
+  std::optional<Time> stop;
+
+  NodeId server_of(uint32_t client, uint32_t servers) const {
+    return at.empty() ? NodeId{client % servers} : at[client % at.size()];
+  }
+};
+
 struct Scenario {
   std::string path;
   std::string name;
@@ -99,6 +118,16 @@ struct Scenario {
   raft::Config raft;
   paxos::Config paxos;
   multipaxos::Config multipaxos;
+  dynamo::Config dynamo;
+  ClientsSpec clients;
+  std::vector<std::string> client_names;  // c1..cK: node ids nodes.size() + i
+
+  // Servers, then clients: every node of the run.
+  std::vector<std::string> all_names() const {
+    std::vector<std::string> all = nodes;
+    all.insert(all.end(), client_names.begin(), client_names.end());
+    return all;
+  }
   net::LinkSpec network;
   std::vector<LinkOverride> links;
   std::optional<TopologySpec> topology;

@@ -1,0 +1,365 @@
+#include "protocols/dynamo/dynamo.h"
+
+#include <algorithm>
+
+#include "sim/core/assert.h"
+#include "sim/core/stored_int.h"
+
+namespace dsim::dynamo {
+namespace {
+
+constexpr uint64_t kHandoffTag = 1;
+constexpr uint64_t kAntiEntropyTag = 2;
+constexpr uint64_t kTimeoutTag = 3;  // tag = op << 2 | 3
+
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+uint64_t hash_key(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, then mixed
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return mix(h);
+}
+
+std::string item_key(std::string_view key) { return std::string("d/").append(key); }
+
+}  // namespace
+
+Ring::Ring(uint32_t servers, uint32_t vnodes) : servers_(servers) {
+  for (uint32_t s = 0; s < servers; ++s) {
+    for (uint32_t v = 0; v < vnodes; ++v) points_.emplace_back(mix((uint64_t{s} << 32) | v), s);
+  }
+  std::sort(points_.begin(), points_.end());
+}
+
+std::vector<uint32_t> Ring::walk(std::string_view key) const {
+  std::vector<uint32_t> out;
+  std::vector<bool> seen(servers_, false);
+  const uint64_t h = hash_key(key);
+  auto it = std::lower_bound(points_.begin(), points_.end(), std::make_pair(h, uint32_t{0}));
+  for (size_t i = 0; i < points_.size() && out.size() < servers_; ++i, ++it) {
+    if (it == points_.end()) it = points_.begin();
+    if (!seen[it->second]) {
+      seen[it->second] = true;
+      out.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<DynamoNode>(cfg); }
+
+std::string_view DynamoNode::message_name(uint32_t type) const {
+  switch (type) {
+    case kPut: return "put";
+    case kPutAck: return "put_ack";
+    case kGet: return "get";
+    case kGetReply: return "get_reply";
+    case kSync: return "sync";
+    case kv::kKvRequest: return "kv_request";
+  }
+  return "unknown";
+}
+
+size_t DynamoNode::hints() const {
+  size_t n = 0;
+  for (const auto& [to, items] : hints_) n += items.size();
+  return n;
+}
+
+void DynamoNode::on_start(Context& ctx) {
+  ring_ = std::make_unique<Ring>(ctx.cluster_size(), cfg_.vnodes);
+  ctx.set_timer(cfg_.handoff_interval, kHandoffTag);
+  if (cfg_.anti_entropy.ns > 0) {
+    ctx.set_timer(cfg_.anti_entropy + Duration{ctx.rng().between(0, cfg_.anti_entropy.ns)}, kAntiEntropyTag);
+  }
+}
+
+void DynamoNode::on_recover(Context& ctx) {
+  // Replicas persist their data (synced on every write); hints and
+  // in-flight requests are lost.
+  Storage& st = ctx.storage();
+  if (auto keys = st.get("keys")) {
+    std::string_view s = *keys;
+    while (!s.empty()) {
+      const size_t end = s.find('\n');
+      const std::string key(s.substr(0, end));
+      s.remove_prefix(end == std::string_view::npos ? s.size() : end + 1);
+      auto v = st.get(item_key(key));
+      DSIM_ASSERT_MSG(v.has_value(), "dynamo key index names a missing item");
+      std::string_view rest = *v;
+      Item item;
+      item.version.time = take_stored_int(rest, '\t');
+      item.version.node = take_stored_int(rest, '\t');
+      item.value = std::string(rest);
+      data_[key] = item;
+    }
+  }
+  on_start(ctx);
+}
+
+bool DynamoNode::store(Context& ctx, const std::string& key, const Item& item) {
+  auto it = data_.find(key);
+  if (it != data_.end() && !(it->second.version < item.version)) return false;
+  const bool fresh_key = it == data_.end();
+  data_[key] = item;
+  Storage& st = ctx.storage();
+  st.put(item_key(key), std::to_string(item.version.time) + "\t" + std::to_string(item.version.node) + "\t" + item.value);
+  if (fresh_key) {
+    std::string keys;
+    for (const auto& [k, v] : data_) keys.append(k).append(1, '\n');
+    st.put("keys", keys);
+  }
+  st.sync();
+  ctx.emit("store", {{"key", std::string_view(key)}, {"value", std::string_view(item.value)},
+                     {"version", item.version.time}});
+  return true;
+}
+
+void DynamoNode::send_put(Context& ctx, uint32_t to, int64_t op, const std::string& key, const Item& item,
+                          int64_t hint_for) {
+  Message m;
+  m.type = kPut;
+  m.f[0] = op;
+  m.f[1] = item.version.time;
+  m.f[2] = item.version.node;
+  m.f[3] = hint_for + 1;
+  m.body = key;
+  m.body.append(1, '\t').append(item.value);
+  ctx.send(NodeId{to}, m);
+}
+
+// ---- Coordinator.
+
+void DynamoNode::coordinate(Context& ctx, NodeId client, const kv::Request& r) {
+  if (r.op == kv::kCas) {
+    ctx.send(client, kv::reply(r.id, kv::kFail, "cas is not offered by the AP store"));
+    return;
+  }
+  const int64_t op = next_op_++;
+  Pending& p = pending_[op];
+  p.client = client;
+  p.req = r;
+  std::vector<uint32_t> walk = ring_->walk(r.key);
+  walk.resize(std::min<size_t>(walk.size(), cfg_.n));
+  p.pref = walk;
+  if (r.op == kv::kWrite) {
+    p.version = Version{ctx.now().ns, ctx.self().value};
+    for (uint32_t to : p.pref) {
+      send_put(ctx, to, op, r.key, Item{r.value, p.version}, -1);
+      p.asked.insert(to);
+    }
+  } else {
+    Message m;
+    m.type = kGet;
+    m.f[0] = op;
+    m.body = r.key;
+    for (uint32_t to : p.pref) {
+      ctx.send(NodeId{to}, m);
+      p.asked.insert(to);
+    }
+  }
+  p.timer = ctx.set_timer(cfg_.request_timeout, (static_cast<uint64_t>(op) << 2) | kTimeoutTag);
+}
+
+void DynamoNode::finish_read(Context& ctx, int64_t op, Pending& p) {
+  const Item* newest = nullptr;
+  for (const auto& [from, item] : p.answers) {
+    if (!newest || newest->version < item.version) newest = &item;
+  }
+  DSIM_ASSERT(newest != nullptr);
+  ctx.send(p.client, kv::reply(p.req.id, kv::kOk, newest->value));
+  if (cfg_.read_repair && newest->version.time >= 0) {
+    for (const auto& [from, item] : p.answers) {
+      if (!(item.version < newest->version)) continue;
+      ctx.emit("repair", {{"key", std::string_view(p.req.key)}, {"to", ctx.node_name(NodeId{from})}});
+      send_put(ctx, from, -1, p.req.key, *newest, -1);
+    }
+  }
+  ctx.cancel_timer(p.timer);
+  pending_.erase(op);
+}
+
+void DynamoNode::timeout(Context& ctx, int64_t op) {
+  auto it = pending_.find(op);
+  if (it == pending_.end()) return;
+  Pending& p = it->second;
+  if (p.req.op == kv::kRead) {
+    // A read that did not take effect is simply a failure.
+    ctx.send(p.client, kv::reply(p.req.id, kv::kFail, "read quorum not reached"));
+    pending_.erase(it);
+    return;
+  }
+  if (cfg_.hinted_handoff && !p.fallback) {
+    // Sloppy quorum: each silent replica gets a stand-in further along the
+    // ring, which keeps the write with a hint and hands it back later.
+    p.fallback = true;
+    std::vector<uint32_t> walk = ring_->walk(p.req.key);
+    size_t next = cfg_.n;
+    for (uint32_t replica : p.pref) {
+      if (p.acked.count(replica)) continue;
+      while (next < walk.size() && p.asked.count(walk[next])) ++next;
+      if (next >= walk.size()) break;
+      const uint32_t stand_in = walk[next++];
+      p.asked.insert(stand_in);
+      send_put(ctx, stand_in, op, p.req.key, Item{p.req.value, p.version}, replica);
+    }
+    p.timer = ctx.set_timer(cfg_.request_timeout, (static_cast<uint64_t>(op) << 2) | kTimeoutTag);
+    return;
+  }
+  ctx.send(p.client, kv::reply(p.req.id, kv::kUnknown, "write quorum not reached"));
+  pending_.erase(it);
+}
+
+// ---- Background repair.
+
+void DynamoNode::handoff(Context& ctx) {
+  for (const auto& [to, items] : hints_) {
+    for (const auto& [key, item] : items) {
+      ctx.emit("handoff", {{"key", std::string_view(key)}, {"to", ctx.node_name(NodeId{to})}});
+      send_put(ctx, to, -1, key, item, -1);
+    }
+  }
+  ctx.set_timer(cfg_.handoff_interval, kHandoffTag);
+}
+
+std::string DynamoNode::entries_for(uint32_t peer) const {
+  std::string out;
+  for (const auto& [key, item] : data_) {
+    std::vector<uint32_t> walk = ring_->walk(key);
+    if (std::find(walk.begin(), walk.begin() + std::min<size_t>(walk.size(), cfg_.n), peer) ==
+        walk.begin() + std::min<size_t>(walk.size(), cfg_.n)) {
+      continue;  // the peer does not replicate this key
+    }
+    out.append(key).append(1, '\t').append(item.value).append(1, '\t');
+    out.append(std::to_string(item.version.time)).append(1, '\t').append(std::to_string(item.version.node)).append(1, '\n');
+  }
+  return out;
+}
+
+void DynamoNode::merge(Context& ctx, std::string_view s) {
+  while (!s.empty()) {
+    const size_t a = s.find('\t');
+    const size_t b = s.find('\t', a + 1);
+    DSIM_ASSERT_MSG(a != std::string_view::npos && b != std::string_view::npos, "corrupt sync body");
+    const std::string key(s.substr(0, a));
+    Item item;
+    item.value = std::string(s.substr(a + 1, b - a - 1));
+    s.remove_prefix(b + 1);
+    item.version.time = take_stored_int(s, '\t');
+    item.version.node = take_stored_int(s, '\n');
+    store(ctx, key, item);
+  }
+}
+
+void DynamoNode::anti_entropy(Context& ctx) {
+  const uint32_t n = ctx.cluster_size();
+  if (n > 1) {
+    uint32_t peer = static_cast<uint32_t>(ctx.rng().below(n - 1));
+    if (peer >= ctx.self().value) ++peer;
+    Message m;
+    m.type = kSync;
+    m.f[0] = 1;
+    m.body = entries_for(peer);
+    ctx.send(NodeId{peer}, m);
+  }
+  ctx.set_timer(cfg_.anti_entropy, kAntiEntropyTag);
+}
+
+void DynamoNode::on_timer(Context& ctx, TimerId, uint64_t tag) {
+  if (tag == kHandoffTag) return handoff(ctx);
+  if (tag == kAntiEntropyTag) return anti_entropy(ctx);
+  DSIM_ASSERT((tag & 3) == kTimeoutTag);
+  timeout(ctx, static_cast<int64_t>(tag >> 2));
+}
+
+void DynamoNode::on_message(Context& ctx, NodeId from, const Message& m) {
+  switch (m.type) {
+    case kv::kKvRequest:
+      coordinate(ctx, kv::origin(m, from), kv::decode_request(m));
+      return;
+    case kPut: {
+      const std::string_view body = m.body;
+      const size_t tab = body.find('\t');
+      DSIM_ASSERT_MSG(tab != std::string_view::npos, "corrupt put");
+      const std::string key(body.substr(0, tab));
+      const Item item{std::string(body.substr(tab + 1)), Version{m.f[1], m.f[2]}};
+      if (m.f[3] > 0) {
+        const auto for_node = static_cast<uint32_t>(m.f[3] - 1);
+        Item& held = hints_[for_node][key];
+        if (held.version < item.version) held = item;
+        ctx.emit("hint", {{"key", std::string_view(key)}, {"for", ctx.node_name(NodeId{for_node})}});
+      } else {
+        store(ctx, key, item);
+      }
+      Message ack;
+      ack.type = kPutAck;
+      ack.f[0] = m.f[0];
+      ack.f[1] = m.f[1];
+      ack.f[2] = m.f[2];
+      ack.body = key;
+      ctx.send(from, ack);
+      return;
+    }
+    case kPutAck: {
+      if (m.f[0] < 0) {  // a handoff (or repair) arrived: drop the hint
+        auto h = hints_.find(from.value);
+        if (h == hints_.end()) return;
+        auto it = h->second.find(m.body);
+        if (it != h->second.end() && it->second.version == Version{m.f[1], m.f[2]}) h->second.erase(it);
+        if (h->second.empty()) hints_.erase(h);
+        return;
+      }
+      auto it = pending_.find(m.f[0]);
+      if (it == pending_.end()) return;
+      Pending& p = it->second;
+      p.acked.insert(from.value);
+      if (p.acked.size() < cfg_.w) return;
+      ctx.send(p.client, kv::reply(p.req.id, kv::kOk, ""));
+      ctx.cancel_timer(p.timer);
+      pending_.erase(it);
+      return;
+    }
+    case kGet: {
+      Message r;
+      r.type = kGetReply;
+      r.f[0] = m.f[0];
+      auto it = data_.find(m.body);
+      if (it == data_.end()) {
+        r.f[1] = -1;
+        r.f[2] = -1;
+      } else {
+        r.f[1] = it->second.version.time;
+        r.f[2] = it->second.version.node;
+        r.body = it->second.value;
+      }
+      ctx.send(from, r);
+      return;
+    }
+    case kGetReply: {
+      auto it = pending_.find(m.f[0]);
+      if (it == pending_.end()) return;
+      it->second.answers[from.value] = Item{m.body, Version{m.f[1], m.f[2]}};
+      if (it->second.answers.size() >= cfg_.r) finish_read(ctx, m.f[0], it->second);
+      return;
+    }
+    case kSync: {
+      merge(ctx, m.body);
+      if (m.f[0] == 1) {
+        Message r;
+        r.type = kSync;
+        r.f[0] = 0;
+        r.body = entries_for(from.value);
+        ctx.send(from, r);
+      }
+      return;
+    }
+  }
+  DSIM_ASSERT_MSG(false, "unknown dynamo message type");
+}
+
+}  // namespace dsim::dynamo

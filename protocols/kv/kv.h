@@ -1,0 +1,112 @@
+// The key-value wire protocol between client nodes and stores (the CP store
+// on Raft, the AP Dynamo-style store), and the client node that records
+// every operation as a history (../docs/history-format.md) in the trace.
+//
+// Request (client -> any server): type kKvRequest; f0 operation id (unique
+// per client), f1 op (kRead, kWrite, kCas), f2 client node id + 1 (set by
+// the first server that forwards it); body "key\texpected-or-value\tnew".
+// Reply (server -> client): type kKvReply; f0 operation id, f1 status;
+// body: the value read, or why it failed.
+// Values are integers, or "" for null (never written).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/node.h"
+
+namespace dsim::kv {
+
+inline constexpr uint32_t kKvRequest = 100;
+inline constexpr uint32_t kKvReply = 101;
+
+enum Op : int64_t { kRead = 0, kWrite = 1, kCas = 2 };
+enum Status : int64_t {
+  kOk = 0,       // took effect (cas: compared equal and set)
+  kFail = 1,     // definitely did not take effect (cas mismatch, no leader, unsupported)
+  kUnknown = 2,  // may or may not have taken effect (a quorum was not reached in time)
+};
+
+struct Request {
+  int64_t id = 0;
+  Op op = kRead;
+  std::string key;
+  std::string value;  // write: value; cas: expected ("" = null)
+  std::string next;   // cas: new value
+};
+
+Message encode_request(const Request& r);
+// REQUIRES: m.type == kKvRequest (the body is dsim's own encoding).
+Request decode_request(const Message& m);
+Message reply(int64_t id, Status status, std::string_view body);
+// The client a request came from: f2 - 1 when a server forwarded it.
+NodeId origin(const Message& m, NodeId from);
+
+// Executes a request on a map-backed register store: the state machine of
+// both stores. Returns the status and, for reads, the value.
+struct Result {
+  Status status = kOk;
+  std::string value;
+};
+template <typename Map>
+Result apply(Map& kv, const Request& r) {
+  auto it = kv.find(r.key);
+  const std::string cur = it == kv.end() ? std::string() : it->second;
+  switch (r.op) {
+    case kRead: return {kOk, cur};
+    case kWrite: kv[r.key] = r.value; return {kOk, {}};
+    case kCas:
+      if (cur != r.value) return {kFail, "cas mismatch"};
+      kv[r.key] = r.next;
+      return {kOk, {}};
+  }
+  return {kFail, "unknown op"};
+}
+
+// A client node: closed loop (think time between operations), attached to
+// one server. Each operation is an invoke event, then ok / fail on a reply
+// or info at the timeout, after which the client continues as a new
+// process (process += clients), as the history format requires.
+struct ClientConfig {
+  uint32_t index = 0;    // 0-based among clients: the first process number
+  uint32_t clients = 1;  // how many clients there are (process stride)
+  NodeId server;         // where requests go
+  uint32_t keys = 1;
+  double zipf = 0;       // 0: uniform keys; > 0: Zipf exponent
+  uint32_t read_pct = 50, write_pct = 50, cas_pct = 0;
+  Duration think_min = milliseconds(1), think_max = milliseconds(10);
+  Duration timeout = milliseconds(500);
+  Duration start{0};
+  std::optional<Duration> stop;  // no new operations after this (node clock)
+};
+
+class ClientNode final : public Node {
+ public:
+  explicit ClientNode(ClientConfig cfg);
+  void on_start(Context& ctx) override;
+  void on_recover(Context& ctx) override { on_start(ctx); }
+  void on_message(Context& ctx, NodeId from, const Message& m) override;
+  void on_timer(Context& ctx, TimerId id, uint64_t tag) override;
+  std::string_view role() const override { return "client"; }
+  std::string_view message_name(uint32_t type) const override;
+
+ private:
+  void next_op(Context& ctx);
+  void complete(Context& ctx, std::string_view type, std::string_view read_value);
+  std::string pick_key(Context& ctx);
+
+  ClientConfig cfg_;
+  std::vector<double> zipf_cdf_;
+  uint32_t process_ = 0;
+  int64_t next_id_ = 1;
+  int64_t written_ = 0;  // values written are unique: client index + clients * k
+  std::optional<Request> open_;
+  TimerId timeout_timer_;
+};
+
+std::unique_ptr<Node> make_client(const ClientConfig& cfg);
+
+}  // namespace dsim::kv
