@@ -189,6 +189,24 @@ void DynamoNode::timeout(Context& ctx, int64_t op) {
   if (it == pending_.end()) return;
   Pending& p = it->second;
   if (p.req.op == kv::kRead) {
+    if (cfg_.hinted_handoff && !p.fallback) {
+      // Sloppy read: ask the stand-ins too (they answer from their data or
+      // the hints they hold).
+      p.fallback = true;
+      std::vector<uint32_t> walk = ring_->walk(p.req.key);
+      Message m;
+      m.type = kGet;
+      m.f[0] = op;
+      m.body = p.req.key;
+      for (size_t i = cfg_.n, asked = 0; i < walk.size() && asked < cfg_.n; ++i) {
+        if (p.asked.count(walk[i])) continue;
+        p.asked.insert(walk[i]);
+        ctx.send(NodeId{walk[i]}, m);
+        ++asked;
+      }
+      p.timer = ctx.set_timer(cfg_.request_timeout, (static_cast<uint64_t>(op) << 2) | kTimeoutTag);
+      return;
+    }
     // A read that did not take effect is simply a failure.
     ctx.send(p.client, kv::reply(p.req.id, kv::kFail, "read quorum not reached"));
     pending_.erase(it);
@@ -328,15 +346,16 @@ void DynamoNode::on_message(Context& ctx, NodeId from, const Message& m) {
       Message r;
       r.type = kGetReply;
       r.f[0] = m.f[0];
-      auto it = data_.find(m.body);
-      if (it == data_.end()) {
-        r.f[1] = -1;
-        r.f[2] = -1;
-      } else {
-        r.f[1] = it->second.version.time;
-        r.f[2] = it->second.version.node;
-        r.body = it->second.value;
+      // The newest this node has: its own data, or a hint it holds.
+      const Item* best = nullptr;
+      if (auto it = data_.find(m.body); it != data_.end()) best = &it->second;
+      for (const auto& [to, items] : hints_) {
+        auto h = items.find(m.body);
+        if (h != items.end() && (!best || best->version < h->second.version)) best = &h->second;
       }
+      r.f[1] = best ? best->version.time : -1;
+      r.f[2] = best ? best->version.node : -1;
+      if (best) r.body = best->value;
       ctx.send(from, r);
       return;
     }

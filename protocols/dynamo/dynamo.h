@@ -13,8 +13,10 @@
 // wins). Under a partition both sides keep answering as far as R and W
 // allow: that is the "A" of CAP, paid for in consistency.
 //
-// Client replies: ok; fail (a read that did not reach R answers, cas,
-// which this store does not offer); unknown (a write that did not reach W
+// With hinted_handoff, a read whose replicas do not answer in time asks
+// the stand-ins as well (sloppy read). Client replies: ok; fail (a read
+// that did not reach R answers even so, cas, which this store does not
+// offer); unknown (a write that did not reach W
 // acknowledgements in time: it may have landed on some replicas).
 //
 // Trace events: store {key, value, version} when a replica takes a newer

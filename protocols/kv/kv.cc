@@ -94,6 +94,7 @@ void ClientNode::next_op(Context& ctx) {
   r.key = pick_key(ctx);
   const uint64_t roll = ctx.rng().below(100);
   r.op = roll < cfg_.read_pct ? kRead : roll < cfg_.read_pct + cfg_.write_pct ? kWrite : kCas;
+  if (cfg_.stop_writes && ctx.now() >= Time{0} + *cfg_.stop_writes) r.op = kRead;
   // Written values are unique across clients, so the checker can pin reads
   // to writes.
   auto fresh = [&] { return std::to_string(++written_ * cfg_.clients + cfg_.index + 1); };

@@ -80,7 +80,8 @@ struct ClientConfig {
   Duration think_min = milliseconds(1), think_max = milliseconds(10);
   Duration timeout = milliseconds(500);
   Duration start{0};
-  std::optional<Duration> stop;  // no new operations after this (node clock)
+  std::optional<Duration> stop;         // no new operations after this (node clock)
+  std::optional<Duration> stop_writes;  // only reads after this (to see what survived)
 };
 
 class ClientNode final : public Node {

@@ -17,6 +17,7 @@
 #include "analysis/offline.h"
 #include "analysis/report.h"
 #include "analysis/timeline.h"
+#include "sim/cli/compare.h"
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
@@ -57,6 +58,7 @@ constexpr const char* kMainHelp =
     "  dsim sweep SCENARIO.yaml... (--seeds A..B | --runs K) [--jobs J] [--results FILE [--resume]]\n"
     "             [--junit FILE] [--shard I/N] [--fail-fast] [--check-determinism [PCT]]\n"
     "  dsim merge RESULTS.jsonl... [--junit FILE]\n"
+    "  dsim compare SCENARIO.yaml... [--seed N] [--csv FILE]   (the clients' table, side by side)\n"
     "  dsim shrink SCENARIO.yaml --seed N [--check NAME] [-o FILE]\n"
     "  dsim experiment election [--trials N] [--ranges 150ms..300ms,...] [--csv FILE]\n"
     "  dsim show TRACE.jsonl [--node a,b] [--kind k1,k2] [--from T] [--to T] [--no-network]\n"
@@ -271,6 +273,7 @@ int cmd_run(const std::vector<std::string>& args) {
                  with_commas(c.delivered).c_str(), with_commas(c.dropped).c_str(), with_commas(c.duplicated).c_str());
     std::fprintf(stderr, "checks:\n");
     print_checks(r.checks, st);
+    if (r.clients) std::fprintf(stderr, "clients:\n%s", client_table({{spec->name, r}}).c_str());
     std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", r.as_expected ? st.green() : st.red(),
                  r.as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(spec->expect_violated).c_str());
     std::fprintf(stderr, "trace: %s sha256 %s\n", opt.trace_path.empty() ? "(not written)" : opt.trace_path.c_str(),
@@ -758,6 +761,7 @@ int dispatch(const std::vector<std::string>& args) {
   if (cmd == "report") return cmd_report(rest);
   if (cmd == "shrink") return cmd_shrink(rest);
   if (cmd == "merge") return cmd_merge(rest);
+  if (cmd == "compare") return cmd_compare(rest);
   if (cmd == "checks") {
     for (const auto& c : analysis::known_checkers()) {
       std::printf("%-24s %-9s %-10s %s\n", std::string(c.name).c_str(), analysis::to_string(c.kind),

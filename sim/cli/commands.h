@@ -13,6 +13,7 @@ int cmd_experiment(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 int cmd_merge(const std::vector<std::string>& args);
 int cmd_shrink(const std::vector<std::string>& args);
+int cmd_compare(const std::vector<std::string>& args);
 
 std::string version_string();
 

@@ -686,7 +686,7 @@ void Loader::dynamo(const YAML::Node& n) {
 }
 
 void Loader::clients(const YAML::Node& n) {
-  if (!r_.check_map(n, "clients", {"count", "at", "keys", "zipf", "mix", "think", "timeout", "start", "stop"})) return;
+  if (!r_.check_map(n, "clients", {"count", "at", "keys", "zipf", "mix", "think", "timeout", "start", "stop", "stop_writes"})) return;
   ClientsSpec& c = s_.clients;
   if (r_.require(n, "count", "clients")) {
     c.count = static_cast<uint32_t>(r_.integer(n["count"], "clients.count", 1, 100'000).value_or(0));
@@ -735,6 +735,7 @@ void Loader::clients(const YAML::Node& n) {
   }
   if (auto v = n["start"]) c.start = time_within_run(v, "clients.start").value_or(c.start);
   if (auto v = n["stop"]) c.stop = time_within_run(v, "clients.stop");
+  if (auto v = n["stop_writes"]) c.stop_writes = time_within_run(v, "clients.stop_writes");
   const auto servers = static_cast<uint32_t>(s_.nodes.size());
   for (uint32_t i = 0; i < c.count; ++i) {
     std::string name = std::string("c").append(std::to_string(i + 1));

@@ -423,6 +423,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     cc.timeout = s.clients.timeout;
     cc.start = s.clients.start - Time{0};
     if (s.clients.stop) cc.stop = *s.clients.stop - Time{0};
+    if (s.clients.stop_writes) cc.stop_writes = *s.clients.stop_writes - Time{0};
     sim.add_node(s.client_names[c], [cc](NodeId) { return kv::make_client(cc); });
   }
   sim.set_network(&net);
@@ -434,6 +435,11 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     fanout.add(checkers.back().get());
   }
   for (trace::Consumer* c : opt.observers) fanout.add(c);
+  std::optional<analysis::ClientStats> client_stats;
+  if (s.clients.count > 0) {
+    client_stats.emplace(std::set<std::string>(s.client_names.begin(), s.client_names.end()));
+    fanout.add(&*client_stats);
+  }
   std::unique_ptr<trace::JsonlWriter> writer;
   if (opt.fingerprint || !opt.trace_path.empty()) {
     writer = std::make_unique<trace::JsonlWriter>(names, trace_header(s, opt.seed));
@@ -458,6 +464,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
                           {"duplicated", static_cast<int64_t>(c.duplicated)},
                           {"budget_exhausted", rr.budget_exhausted}});
   report.nemesis_faults = run.injected();
+  if (client_stats) report.clients = client_stats->finish();
   report.end = rr.end;
   report.budget_exhausted = rr.budget_exhausted;
   report.counters = c;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analysis/checker.h"
+#include "analysis/client_stats.h"
 #include "sim/core/simulator.h"
 #include "sim/scenario/spec.h"
 #include "sim/trace/event.h"
@@ -39,6 +40,7 @@ struct RunReport {
   uint64_t trace_lines = 0;
   std::string trace_error;   // non-empty: the trace file could not be written
   std::vector<FaultSpec> nemesis_faults;  // what the nemesis injected, as scripted faults
+  std::optional<analysis::ClientReport> clients;  // when the scenario has clients
 };
 
 RunReport run_scenario(const Scenario& s, const RunOptions& opt);

@@ -98,6 +98,7 @@ struct ClientsSpec {
   Duration timeout = milliseconds(500);
   Time start{0};
   std::optional<Time> stop;
+  std::optional<Time> stop_writes;  // only reads from then on
 
   NodeId server_of(uint32_t client, uint32_t servers) const {
     return at.empty() ? NodeId{client % servers} : at[client % at.size()];

@@ -68,7 +68,8 @@ std::string duration_text(Duration d) {
 }
 
 std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment) {
-  const auto name = [&](NodeId n) { return s.nodes[n.value]; };
+  const std::vector<std::string> all = s.all_names();  // servers, then clients
+  const auto name = [&](NodeId n) { return all[n.value]; };
   const auto target = [&](const Target& t) { return t.node ? name(*t.node) : t.role; };
   std::string y;
   if (!header_comment.empty()) {
@@ -121,6 +122,14 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     const multipaxos::Config& c = s.multipaxos;
     y += "multipaxos: {heartbeat: " + duration_text(c.heartbeat) + ", election_timeout: [" + duration_text(c.election_min) +
          ", " + duration_text(c.election_max) + "], bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
+  } else if (s.protocol == "dynamo") {
+    const dynamo::Config& c = s.dynamo;
+    y += "dynamo: {n: " + std::to_string(c.n) + ", r: " + std::to_string(c.r) + ", w: " + std::to_string(c.w) +
+         ", vnodes: " + std::to_string(c.vnodes) + ", request_timeout: " + duration_text(c.request_timeout) +
+         ", handoff_interval: " + duration_text(c.handoff_interval) + ", anti_entropy: " +
+         (c.anti_entropy.ns > 0 ? duration_text(c.anti_entropy) : std::string("false")) +
+         ", read_repair: " + (c.read_repair ? "true" : "false") + ", hinted_handoff: " + (c.hinted_handoff ? "true" : "false") +
+         "}\n";
   } else if (s.protocol == "broadcast") {
     static const char* kBugs[] = {"none", "no_retransmit", "volatile_dedup"};
     y += "broadcast: {retransmit: " + duration_text(s.broadcast.retransmit) +
@@ -152,6 +161,23 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
         y += "      - {between: [" + t.zone_names[l.a] + ", " + t.zone_names[l.b] + "], latency: " + duration_text(l.latency) + "}\n";
       }
     }
+  }
+  if (s.clients.count > 0) {
+    const ClientsSpec& c = s.clients;
+    y += "clients:\n  count: " + std::to_string(c.count) + "\n";
+    if (!c.at.empty()) {
+      y += "  at: [";
+      for (size_t i = 0; i < c.at.size(); ++i) y += (i ? ", " : "") + s.nodes[c.at[i].value];
+      y += "]\n";
+    }
+    char zipf[32];
+    std::snprintf(zipf, sizeof zipf, "%.17g", c.zipf);
+    y += "  keys: " + std::to_string(c.keys) + "\n  zipf: " + zipf + "\n  mix: {read: " + std::to_string(c.read_pct) +
+         ", write: " + std::to_string(c.write_pct) + ", cas: " + std::to_string(c.cas_pct) + "}\n  think: [" +
+         duration_text(c.think_min) + ", " + duration_text(c.think_max) + "]\n  timeout: " + duration_text(c.timeout) +
+         "\n  start: " + duration_text(c.start - Time{0}) + "\n";
+    if (c.stop) y += "  stop: " + duration_text(*c.stop - Time{0}) + "\n";
+    if (c.stop_writes) y += "  stop_writes: " + duration_text(*c.stop_writes - Time{0}) + "\n";
   }
   const WorkloadSpec& w = s.workload;
   if (w.broadcasts > 0 || w.requests > 0) {

@@ -1,0 +1,181 @@
+#include "analysis/client_stats.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace dsim::analysis {
+namespace {
+
+int64_t percentile(std::vector<int64_t>& v, double p) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+void ClientStats::consume(const trace::Event& e) {
+  if (e.kind == "partition" || e.kind == "isolate") {
+    // groups "n1,n2,c1|n3,n4,n5,c2": a client's side is its group's servers.
+    side_of_.clear();
+    std::string_view groups = e.get_str("groups").value_or("");
+    while (!groups.empty()) {
+      const size_t bar = groups.find('|');
+      std::string_view g = groups.substr(0, bar);
+      groups.remove_prefix(bar == std::string_view::npos ? groups.size() : bar + 1);
+      std::vector<std::string> members, servers;
+      while (!g.empty()) {
+        const size_t comma = g.find(',');
+        members.emplace_back(g.substr(0, comma));
+        g.remove_prefix(comma == std::string_view::npos ? g.size() : comma + 1);
+      }
+      std::string label;
+      for (const auto& m : members) {
+        if (clients_.count(m)) continue;
+        label += (label.empty() ? "" : ",") + m;
+      }
+      for (const auto& m : members) {
+        if (clients_.count(m)) side_of_[m] = label;
+      }
+    }
+    return;
+  }
+  if (e.kind == "heal") {
+    side_of_.clear();
+    healed_at_ = e.t;
+    return;
+  }
+  const bool invoke = e.kind == "invoke";
+  if (!invoke && e.kind != "ok" && e.kind != "fail" && e.kind != "info") return;
+  const auto f = e.get_str("f");
+  if (!f) return;
+  if (invoke) {
+    Op op;
+    op.key = std::string(e.get_str("key").value_or(""));
+    op.read = *f == "read";
+    op.write = *f == "write";
+    if (op.write) op.value = e.get_int("value").value_or(0);
+    op.invoke = e.t;
+    if (auto s = side_of_.find(e.node); s != side_of_.end()) op.side = s->second;
+    open_[e.node] = ops_.size();
+    ops_.push_back(std::move(op));
+    return;
+  }
+  auto it = open_.find(e.node);
+  if (it == open_.end()) return;
+  Op& op = ops_[it->second];
+  open_.erase(it);
+  op.complete = e.t;
+  op.status = e.kind == "ok" ? 'o' : e.kind == "fail" ? 'f' : 'i';
+  if (op.read && op.status == 'o') {
+    if (auto v = e.get_int("value")) {
+      op.value = *v;
+      op.has_value = true;
+    }
+  }
+}
+
+ClientReport ClientStats::finish() const {
+  ClientReport rep;
+  rep.overall.label = "all";
+  std::map<std::string, SideStats> sides;
+  std::map<std::string, std::vector<int64_t>> lat;
+  // Per key: ok writes by value, and all ok writes.
+  std::map<std::string, std::map<int64_t, const Op*>> writer;
+  std::map<std::string, std::vector<const Op*>> writes;
+  for (const Op& op : ops_) {
+    if (op.write && op.status == 'o') {
+      writer[op.key][op.value] = &op;
+      writes[op.key].push_back(&op);
+      ++rep.writes_acked;
+    }
+  }
+  auto count = [&](SideStats& s, const Op& op, std::vector<int64_t>& l) {
+    ++s.attempted;
+    if (op.status == 'o') {
+      ++s.ok;
+      l.push_back(op.complete - op.invoke);
+    } else if (op.status == 'f') {
+      ++s.fail;
+    } else {
+      ++s.info;  // info, or still open at the end
+    }
+  };
+  std::map<std::string, const Op*> last_read;
+  for (const Op& op : ops_) {
+    SideStats* side = nullptr;
+    if (!op.side.empty()) {
+      side = &sides[op.side];
+      side->label = op.side;
+    }
+    count(rep.overall, op, lat["all"]);
+    if (side) count(*side, op, lat[op.side]);
+    if (!op.read || op.status != 'o') continue;
+    const Op*& last = last_read[op.key];
+    if (!last || last->invoke < op.invoke) last = &op;
+    // Stale: a write acknowledged before this read began, and begun after
+    // the write of the value read was acknowledged.
+    int64_t since = std::numeric_limits<int64_t>::min();  // null: never written
+    if (op.has_value) {
+      auto w = writer[op.key].find(op.value);
+      if (w == writer[op.key].end()) continue;  // an info write's value: no ordering known
+      since = w->second->complete;
+    }
+    bool stale = false;
+    for (const Op* w : writes[op.key]) {
+      if (w->complete < op.invoke && w->invoke > since) {
+        stale = true;
+        break;
+      }
+    }
+    ++rep.overall.reads_ok;
+    if (stale) ++rep.overall.stale_reads;
+    if (side) {
+      ++side->reads_ok;
+      if (stale) ++side->stale_reads;
+    }
+  }
+  if (healed_at_ >= 0) {
+    // Per key, the reads begun after the heal: values seen, and for each
+    // read when the write of its value was acknowledged (older = earlier).
+    std::map<std::string, std::set<int64_t>> seen_after;
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> reads_after;  // (read invoke, value's ack time)
+    for (const Op& op : ops_) {
+      if (!op.read || op.status != 'o' || op.invoke < healed_at_) continue;
+      if (op.has_value) seen_after[op.key].insert(op.value);
+      int64_t acked = std::numeric_limits<int64_t>::min();
+      if (op.has_value) {
+        auto w = writer[op.key].find(op.value);
+        if (w == writer[op.key].end()) continue;
+        acked = w->second->complete;
+      }
+      reads_after[op.key].emplace_back(op.invoke, acked);
+    }
+    for (const auto& [key, ws] : writes) {
+      for (const Op* w : ws) {
+        if (w->complete >= healed_at_ || seen_after[key].count(w->value)) continue;
+        for (const auto& [read_at, value_acked] : reads_after[key]) {
+          if (read_at > w->complete && value_acked < w->invoke) {
+            ++rep.lost_writes;
+            break;
+          }
+        }
+      }
+    }
+  }
+  rep.overall.p50_ns = percentile(lat["all"], 0.5);
+  rep.overall.p99_ns = percentile(lat["all"], 0.99);
+  for (auto& [label, s] : sides) {
+    s.p50_ns = percentile(lat[label], 0.5);
+    s.p99_ns = percentile(lat[label], 0.99);
+    rep.sides.push_back(s);
+  }
+  // Minority side first reads better: fewer servers first.
+  std::stable_sort(rep.sides.begin(), rep.sides.end(), [](const SideStats& a, const SideStats& b) {
+    return std::count(a.label.begin(), a.label.end(), ',') < std::count(b.label.begin(), b.label.end(), ',');
+  });
+  return rep;
+}
+
+}  // namespace dsim::analysis

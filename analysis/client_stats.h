@@ -1,0 +1,75 @@
+// What the clients saw (the CAP table): operations attempted / ok / failed
+// / unknown, availability, latency, stale reads and lost writes, overall
+// and per side of a network partition. Reads the client history events
+// (invoke/ok/fail/info) and the partition/heal events of a trace.
+//
+// Definitions (values are unique per write):
+//   side       while a partition is in force, a client's side is the set
+//              of servers in its group; an operation counts for the side
+//              it was invoked on
+//   available  ok / attempted
+//   stale read an ok read that returned a value v although some write on
+//              the key was acknowledged before the read began and had
+//              itself begun after v's write was acknowledged (so it is
+//              definitely newer in real time); "behind" counts such writes
+//   lost write an acknowledged write w, acknowledged before the last
+//              partition healed, that no read after the heal ever returned,
+//              while some read after the heal (and after w) returned a
+//              value older than w (written and acknowledged before w
+//              began): the merge at the heal discarded w. Last-writer-wins
+//              does this when the losing side's clock is behind.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/trace/event.h"
+
+namespace dsim::analysis {
+
+struct SideStats {
+  std::string label;  // "all", or the servers of one side
+  uint64_t attempted = 0, ok = 0, fail = 0, info = 0;
+  uint64_t reads_ok = 0, stale_reads = 0;
+  int64_t p50_ns = -1, p99_ns = -1;  // latency of ok operations, -1 if none
+
+  double availability() const { return attempted ? 100.0 * static_cast<double>(ok) / static_cast<double>(attempted) : 0; }
+  double stale_pct() const {
+    return reads_ok ? 100.0 * static_cast<double>(stale_reads) / static_cast<double>(reads_ok) : 0;
+  }
+};
+
+struct ClientReport {
+  SideStats overall;
+  std::vector<SideStats> sides;  // during partitions, one per side
+  uint64_t writes_acked = 0;
+  uint64_t lost_writes = 0;
+};
+
+class ClientStats final : public trace::Consumer {
+ public:
+  // `clients`: the client node names (the others are servers).
+  explicit ClientStats(std::set<std::string> clients) : clients_(std::move(clients)) {}
+  void consume(const trace::Event& e) override;
+  ClientReport finish() const;
+
+ private:
+  struct Op {
+    std::string key;
+    bool read = false, write = false;
+    int64_t value = 0;
+    bool has_value = false;  // read: non-null result
+    int64_t invoke = 0, complete = -1;
+    char status = '?';  // 'o' ok, 'f' fail, 'i' info, '?' open
+    std::string side;   // "" outside partitions
+  };
+  std::set<std::string> clients_;
+  std::map<std::string, std::string> side_of_;  // client node -> side label, while partitioned
+  std::map<std::string, size_t> open_;          // client node -> index of its open op
+  int64_t healed_at_ = -1;                      // the last heal
+  std::vector<Op> ops_;
+};
+
+}  // namespace dsim::analysis

@@ -1,0 +1,182 @@
+#include "sim/cli/compare.h"
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <sstream>
+
+#include "sim/cli/commands.h"
+#include "sim/cli/exit_codes.h"
+#include "sim/cli/terminal.h"
+#include "sim/scenario/units.h"
+#include "sim/scenario/loader.h"
+
+namespace dsim::cli {
+namespace {
+
+std::string ms(int64_t ns) {
+  if (ns < 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fms", static_cast<double>(ns) / 1e6);
+  return buf;
+}
+
+std::string pct(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", v);
+  return buf;
+}
+
+// RFC 4180: a field with a comma or quote is quoted, quotes doubled.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string linearizable(const scenario::RunReport& r) {
+  for (const auto& c : r.checks) {
+    if (c.name != "linearizable") continue;
+    return c.status == analysis::Status::kHeld ? "yes" : c.status == analysis::Status::kViolated ? "no" : "unknown";
+  }
+  return "-";
+}
+
+struct Row {
+  std::string config, side, lin, lost;
+  analysis::SideStats s;
+};
+
+std::vector<Row> rows(const std::vector<Configuration>& configs) {
+  std::vector<Row> out;
+  for (const auto& [name, r] : configs) {
+    if (!r.clients) continue;
+    out.push_back({name, "whole run", linearizable(r), std::to_string(r.clients->lost_writes), r.clients->overall});
+    for (const auto& side : r.clients->sides) out.push_back({"", "partitioned: " + side.label, "", "", side});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string client_table(const std::vector<Configuration>& configs) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-24s %-24s %9s %7s %6s %7s %7s %9s %9s %5s %7s %5s\n", "configuration", "side",
+                "attempted", "ok", "fail", "unknown", "avail", "p50", "p99", "lin", "stale", "lost");
+  out += line;
+  for (const Row& row : rows(configs)) {
+    const auto& s = row.s;
+    std::snprintf(line, sizeof line, "%-24s %-24s %9llu %7llu %6llu %7llu %7s %9s %9s %5s %7s %5s\n", row.config.c_str(),
+                  row.side.c_str(), static_cast<unsigned long long>(s.attempted), static_cast<unsigned long long>(s.ok),
+                  static_cast<unsigned long long>(s.fail), static_cast<unsigned long long>(s.info),
+                  pct(s.availability()).c_str(), ms(s.p50_ns).c_str(), ms(s.p99_ns).c_str(), row.lin.c_str(),
+                  pct(s.stale_pct()).c_str(), row.lost.c_str());
+    out += line;
+  }
+  return out;
+}
+
+std::string client_csv(const std::vector<Configuration>& configs) {
+  std::string out =
+      "configuration,side,attempted,ok,fail,unknown,availability_pct,p50_ms,p99_ms,linearizable,stale_reads,reads_ok,"
+      "lost_writes\n";
+  std::string config;
+  for (const Row& row : rows(configs)) {
+    if (!row.config.empty()) config = row.config;
+    const auto& s = row.s;
+    char line[512];
+    auto msv = [](int64_t ns) {
+      if (ns < 0) return std::string();
+      char b[32];
+      std::snprintf(b, sizeof b, "%.3f", static_cast<double>(ns) / 1e6);
+      return std::string(b);
+    };
+    std::snprintf(line, sizeof line, "%s,%s,%llu,%llu,%llu,%llu,%.2f,%s,%s,%s,%llu,%llu,%s\n", csv_field(config).c_str(),
+                  csv_field(row.side).c_str(), static_cast<unsigned long long>(s.attempted), static_cast<unsigned long long>(s.ok),
+                  static_cast<unsigned long long>(s.fail), static_cast<unsigned long long>(s.info), s.availability(),
+                  msv(s.p50_ns).c_str(), msv(s.p99_ns).c_str(), row.lin.c_str(),
+                  static_cast<unsigned long long>(s.stale_reads), static_cast<unsigned long long>(s.reads_ok),
+                  row.lost.c_str());
+    out += line;
+  }
+  return out;
+}
+
+int cmd_compare(const std::vector<std::string>& args) {
+  namespace po = boost::program_options;
+  po::options_description d(
+      "dsim compare SCENARIO.yaml... [options]\n"
+      "Runs each scenario (on its own seed, or --seed) and prints the clients' table\n"
+      "side by side: per configuration and per side of a partition, operations\n"
+      "attempted / ok / failed / unknown, availability, latency, linearizable,\n"
+      "stale reads and lost writes");
+  d.add_options()
+      ("seed", po::value<std::string>(), "run every scenario on this seed")
+      ("csv", po::value<std::string>(), "also write the table as CSV to FILE")
+      ("help,h", "show this help");
+  po::options_description all;
+  all.add(d).add_options()("scenario", po::value<std::vector<std::string>>());
+  po::positional_options_description pos;
+  pos.add("scenario", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "dsim: error: %s\nTry 'dsim compare --help' for usage.\n", e.what());
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::fprintf(stdout, "%s\n", [&] {
+      std::ostringstream s;
+      s << d;
+      return s.str();
+    }().c_str());
+    return kExitOk;
+  }
+  if (!vm.count("scenario")) {
+    std::fprintf(stderr, "dsim: error: no scenario given\nTry 'dsim compare --help' for usage.\n");
+    return kExitUsage;
+  }
+  std::optional<uint64_t> seed;
+  if (vm.count("seed")) {
+    uint64_t v = 0;
+    std::string why;
+    if (!scenario::parse_seed(vm["seed"].as<std::string>(), &v, &why)) {
+      std::fprintf(stderr, "dsim: error: %s\n", why.c_str());
+      return kExitUsage;
+    }
+    seed = v;
+  }
+  std::vector<Configuration> configs;
+  bool all_expected = true;
+  for (const std::string& path : vm["scenario"].as<std::vector<std::string>>()) {
+    scenario::Diagnostics diag;
+    const auto spec = scenario::load_scenario_file(path, diag);
+    if (!spec) {
+      std::fputs(diag.render(false).c_str(), stderr);
+      return kExitInvalidInput;
+    }
+    if (spec->clients.count == 0) {
+      std::fprintf(stderr, "dsim: error: %s has no clients: nothing to compare\n", path.c_str());
+      return kExitNothingRan;
+    }
+    scenario::RunOptions opt;
+    opt.seed = seed.value_or(spec->seed.value_or(1));
+    configs.emplace_back(spec->name, scenario::run_scenario(*spec, opt));
+    all_expected = all_expected && configs.back().second.as_expected;
+    std::fprintf(stderr, "%s: seed %llu, %s\n", path.c_str(), static_cast<unsigned long long>(opt.seed),
+                 configs.back().second.as_expected ? "checks as expected" : "checks NOT as expected");
+  }
+  std::fputs(client_table(configs).c_str(), stdout);
+  if (vm.count("csv")) {
+    if (const std::string err = write_output(vm["csv"].as<std::string>(), client_csv(configs)); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+      return kExitUsage;
+    }
+  }
+  return all_expected ? kExitOk : kExitViolation;
+}
+
+}  // namespace dsim::cli
