@@ -52,6 +52,7 @@ void ClientStats::consume(const trace::Event& e) {
   if (!f) return;
   if (invoke) {
     Op op;
+    op.client = e.node;
     op.key = std::string(e.get_str("key").value_or(""));
     op.read = *f == "read";
     op.write = *f == "write";
@@ -103,7 +104,25 @@ ClientReport ClientStats::finish() const {
     }
   };
   std::map<std::string, const Op*> last_read;
-  for (const Op& op : ops_) {
+  // The write of the value a read returned: nullptr for null (the initial
+  // value); `found` false when no acknowledged write wrote it.
+  auto value_writer = [&](const Op& r, bool* found) -> const Op* {
+    *found = true;
+    if (!r.has_value) return nullptr;
+    auto w = writer[r.key].find(r.value);
+    if (w == writer[r.key].end()) {
+      *found = false;
+      return nullptr;
+    }
+    return w->second;
+  };
+  auto older = [](const Op* a, const Op* b) {  // a's value definitely older than b's
+    if (!b) return false;
+    return !a || a->complete < b->invoke;
+  };
+  std::map<std::pair<std::string, std::string>, const Op*> own_write, prev_read;  // (client, key)
+  std::vector<int64_t> stale_by;
+  for (const Op& op : ops_) {  // invoke order: a client's own writes come before its later reads
     SideStats* side = nullptr;
     if (!op.side.empty()) {
       side = &sides[op.side];
@@ -111,7 +130,22 @@ ClientReport ClientStats::finish() const {
     }
     count(rep.overall, op, lat["all"]);
     if (side) count(*side, op, lat[op.side]);
+    if (op.write && op.status == 'o') own_write[{op.client, op.key}] = &op;
     if (!op.read || op.status != 'o') continue;
+    bool found = false;
+    const Op* vw = value_writer(op, &found);
+    if (found) {
+      if (auto own = own_write.find({op.client, op.key}); own != own_write.end() && older(vw, own->second)) {
+        ++rep.ryw_violations;
+      }
+      auto& prev = prev_read[{op.client, op.key}];
+      if (prev) {
+        bool pf = false;
+        const Op* pw = value_writer(*prev, &pf);
+        if (pf && older(vw, pw)) ++rep.monotonic_violations;
+      }
+      prev = &op;
+    }
     const Op*& last = last_read[op.key];
     if (!last || last->invoke < op.invoke) last = &op;
     // Stale: a write acknowledged before this read began, and begun after
@@ -123,11 +157,18 @@ ClientReport ClientStats::finish() const {
       since = w->second->complete;
     }
     bool stale = false;
+    uint64_t behind = 0;
+    int64_t first_newer = std::numeric_limits<int64_t>::max();
     for (const Op* w : writes[op.key]) {
       if (w->complete < op.invoke && w->invoke > since) {
         stale = true;
-        break;
+        ++behind;
+        first_newer = std::min(first_newer, w->complete);
       }
+    }
+    if (stale) {
+      stale_by.push_back(op.invoke - first_newer);
+      rep.max_versions_behind = std::max(rep.max_versions_behind, behind);
     }
     ++rep.overall.reads_ok;
     if (stale) ++rep.overall.stale_reads;
@@ -161,6 +202,33 @@ ClientReport ClientStats::finish() const {
             break;
           }
         }
+      }
+    }
+  }
+  rep.stale_by_p50_ns = percentile(stale_by, 0.5);
+  rep.stale_by_p99_ns = percentile(stale_by, 0.99);
+  // Freshness by delay after the acknowledgement.
+  static constexpr int64_t kMs = 1'000'000;
+  static constexpr int64_t kEdges[] = {0, 1 * kMs, 2 * kMs, 5 * kMs, 10 * kMs, 20 * kMs, 50 * kMs, 100 * kMs,
+                                       200 * kMs, 500 * kMs, 1000 * kMs};
+  for (size_t i = 0; i + 1 < std::size(kEdges); ++i) rep.curve.push_back({kEdges[i], kEdges[i + 1], 0, 0});
+  const int64_t horizon = kEdges[std::size(kEdges) - 1];
+  for (auto& [key, ws] : writes) {
+    std::vector<const Op*> by_ack = ws;
+    std::sort(by_ack.begin(), by_ack.end(), [](const Op* a, const Op* b) { return a->complete < b->complete; });
+    for (const Op& r : ops_) {
+      if (!r.read || r.status != 'o' || r.key != key) continue;
+      bool found = false;
+      const Op* vw = value_writer(r, &found);
+      if (!found) continue;
+      auto lo = std::lower_bound(by_ack.begin(), by_ack.end(), r.invoke - horizon,
+                                 [](const Op* w, int64_t t) { return w->complete <= t; });
+      for (auto it = lo; it != by_ack.end() && (*it)->complete <= r.invoke; ++it) {
+        const int64_t d = r.invoke - (*it)->complete;
+        const auto b = static_cast<size_t>(std::upper_bound(std::begin(kEdges), std::end(kEdges), d) - std::begin(kEdges)) - 1;
+        if (b >= rep.curve.size()) continue;
+        ++rep.curve[b].pairs;
+        if (!older(vw, *it)) ++rep.curve[b].fresh;
       }
     }
   }

@@ -12,6 +12,15 @@
 //              the key was acknowledged before the read began and had
 //              itself begun after v's write was acknowledged (so it is
 //              definitely newer in real time); "behind" counts such writes
+//   older      value a is definitely older than b when a's write was
+//              acknowledged before b's write began (null is older than all)
+//   read-your-writes violation: a client's ok read returns a value older
+//              than the client's own last acknowledged write to the key
+//   monotonic-reads violation: a client's ok read returns a value older
+//              than one its previous read of the key returned
+//   freshness curve: over (acknowledged write w, later ok read r) pairs on
+//              a key, by the delay from w's acknowledgement to r's invoke,
+//              the fraction where r returned w or a value not older than w
 //   lost write an acknowledged write w, acknowledged before the last
 //              partition healed, that no read after the heal ever returned,
 //              while some read after the heal (and after w) returned a
@@ -41,8 +50,18 @@ struct SideStats {
   }
 };
 
+struct CurvePoint {
+  int64_t from_ns, to_ns;  // delay bucket [from, to)
+  uint64_t pairs = 0, fresh = 0;
+  double p() const { return pairs ? static_cast<double>(fresh) / static_cast<double>(pairs) : 0; }
+};
+
 struct ClientReport {
   SideStats overall;
+  uint64_t ryw_violations = 0, monotonic_violations = 0;
+  int64_t stale_by_p50_ns = -1, stale_by_p99_ns = -1;  // stale reads: since the first newer write was acknowledged
+  uint64_t max_versions_behind = 0;
+  std::vector<CurvePoint> curve;
   std::vector<SideStats> sides;  // during partitions, one per side
   uint64_t writes_acked = 0;
   uint64_t lost_writes = 0;
@@ -57,6 +76,7 @@ class ClientStats final : public trace::Consumer {
 
  private:
   struct Op {
+    std::string client;
     std::string key;
     bool read = false, write = false;
     int64_t value = 0;

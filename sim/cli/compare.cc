@@ -43,7 +43,7 @@ std::string linearizable(const scenario::RunReport& r) {
 }
 
 struct Row {
-  std::string config, side, lin, lost;
+  std::string config, side, lin, lost, ryw, mono;
   analysis::SideStats s;
 };
 
@@ -51,8 +51,10 @@ std::vector<Row> rows(const std::vector<Configuration>& configs) {
   std::vector<Row> out;
   for (const auto& [name, r] : configs) {
     if (!r.clients) continue;
-    out.push_back({name, "whole run", linearizable(r), std::to_string(r.clients->lost_writes), r.clients->overall});
-    for (const auto& side : r.clients->sides) out.push_back({"", "partitioned: " + side.label, "", "", side});
+    out.push_back({name, "whole run", linearizable(r), std::to_string(r.clients->lost_writes),
+                   std::to_string(r.clients->ryw_violations), std::to_string(r.clients->monotonic_violations),
+                   r.clients->overall});
+    for (const auto& side : r.clients->sides) out.push_back({"", "partitioned: " + side.label, "", "", "", "", side});
   }
   return out;
 }
@@ -62,17 +64,58 @@ std::vector<Row> rows(const std::vector<Configuration>& configs) {
 std::string client_table(const std::vector<Configuration>& configs) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-24s %-24s %9s %7s %6s %7s %7s %9s %9s %5s %7s %5s\n", "configuration", "side",
-                "attempted", "ok", "fail", "unknown", "avail", "p50", "p99", "lin", "stale", "lost");
+  std::snprintf(line, sizeof line, "%-24s %-24s %9s %7s %6s %7s %7s %9s %9s %5s %7s %5s %5s %5s\n", "configuration",
+                "side", "attempted", "ok", "fail", "unknown", "avail", "p50", "p99", "lin", "stale", "lost", "RYW", "mono");
   out += line;
   for (const Row& row : rows(configs)) {
     const auto& s = row.s;
-    std::snprintf(line, sizeof line, "%-24s %-24s %9llu %7llu %6llu %7llu %7s %9s %9s %5s %7s %5s\n", row.config.c_str(),
+    std::snprintf(line, sizeof line, "%-24s %-24s %9llu %7llu %6llu %7llu %7s %9s %9s %5s %7s %5s %5s %5s\n", row.config.c_str(),
                   row.side.c_str(), static_cast<unsigned long long>(s.attempted), static_cast<unsigned long long>(s.ok),
                   static_cast<unsigned long long>(s.fail), static_cast<unsigned long long>(s.info),
                   pct(s.availability()).c_str(), ms(s.p50_ns).c_str(), ms(s.p99_ns).c_str(), row.lin.c_str(),
-                  pct(s.stale_pct()).c_str(), row.lost.c_str());
+                  pct(s.stale_pct()).c_str(), row.lost.c_str(), row.ryw.c_str(), row.mono.c_str());
     out += line;
+  }
+  // Staleness and the freshness curve.
+  bool header = false;
+  for (const auto& [name, r] : configs) {
+    if (!r.clients || r.clients->curve.empty()) continue;
+    if (!header) {
+      out += "\nP(a read returns an acknowledged write or newer), by delay from the acknowledgement:\n";
+      std::snprintf(line, sizeof line, "%-24s", "configuration");
+      out += line;
+      for (const auto& c : r.clients->curve) {
+        std::snprintf(line, sizeof line, " %7s", ("<" + analysis::format_time(c.to_ns)).c_str());
+        out += line;
+      }
+      out += "   stale by p50 / p99, most versions behind\n";
+      header = true;
+    }
+    std::snprintf(line, sizeof line, "%-24s", name.c_str());
+    out += line;
+    for (const auto& c : r.clients->curve) {
+      if (c.pairs == 0) std::snprintf(line, sizeof line, " %7s", "-");
+      else std::snprintf(line, sizeof line, " %6.1f%%", 100.0 * c.p());
+      out += line;
+    }
+    std::snprintf(line, sizeof line, "   %s / %s, %llu\n", ms(r.clients->stale_by_p50_ns).c_str(),
+                  ms(r.clients->stale_by_p99_ns).c_str(), static_cast<unsigned long long>(r.clients->max_versions_behind));
+    out += line;
+  }
+  return out;
+}
+
+std::string curve_csv(const std::vector<Configuration>& configs) {
+  std::string out = "configuration,delay_from_ms,delay_to_ms,pairs,fresh,p_fresh\n";
+  for (const auto& [name, r] : configs) {
+    if (!r.clients) continue;
+    for (const auto& c : r.clients->curve) {
+      char line[256];
+      std::snprintf(line, sizeof line, "%s,%g,%g,%llu,%llu,%.4f\n", csv_field(name).c_str(),
+                    static_cast<double>(c.from_ns) / 1e6, static_cast<double>(c.to_ns) / 1e6,
+                    static_cast<unsigned long long>(c.pairs), static_cast<unsigned long long>(c.fresh), c.p());
+      out += line;
+    }
   }
   return out;
 }
@@ -80,7 +123,7 @@ std::string client_table(const std::vector<Configuration>& configs) {
 std::string client_csv(const std::vector<Configuration>& configs) {
   std::string out =
       "configuration,side,attempted,ok,fail,unknown,availability_pct,p50_ms,p99_ms,linearizable,stale_reads,reads_ok,"
-      "lost_writes\n";
+      "lost_writes,ryw_violations,monotonic_violations\n";
   std::string config;
   for (const Row& row : rows(configs)) {
     if (!row.config.empty()) config = row.config;
@@ -92,12 +135,12 @@ std::string client_csv(const std::vector<Configuration>& configs) {
       std::snprintf(b, sizeof b, "%.3f", static_cast<double>(ns) / 1e6);
       return std::string(b);
     };
-    std::snprintf(line, sizeof line, "%s,%s,%llu,%llu,%llu,%llu,%.2f,%s,%s,%s,%llu,%llu,%s\n", csv_field(config).c_str(),
+    std::snprintf(line, sizeof line, "%s,%s,%llu,%llu,%llu,%llu,%.2f,%s,%s,%s,%llu,%llu,%s,%s,%s\n", csv_field(config).c_str(),
                   csv_field(row.side).c_str(), static_cast<unsigned long long>(s.attempted), static_cast<unsigned long long>(s.ok),
                   static_cast<unsigned long long>(s.fail), static_cast<unsigned long long>(s.info), s.availability(),
                   msv(s.p50_ns).c_str(), msv(s.p99_ns).c_str(), row.lin.c_str(),
                   static_cast<unsigned long long>(s.stale_reads), static_cast<unsigned long long>(s.reads_ok),
-                  row.lost.c_str());
+                  row.lost.c_str(), row.ryw.c_str(), row.mono.c_str());
     out += line;
   }
   return out;
@@ -114,6 +157,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   d.add_options()
       ("seed", po::value<std::string>(), "run every scenario on this seed")
       ("csv", po::value<std::string>(), "also write the table as CSV to FILE")
+      ("curve-csv", po::value<std::string>(), "also write the freshness curve as CSV to FILE")
       ("help,h", "show this help");
   po::options_description all;
   all.add(d).add_options()("scenario", po::value<std::vector<std::string>>());
@@ -170,6 +214,12 @@ int cmd_compare(const std::vector<std::string>& args) {
                  configs.back().second.as_expected ? "checks as expected" : "checks NOT as expected");
   }
   std::fputs(client_table(configs).c_str(), stdout);
+  if (vm.count("curve-csv")) {
+    if (const std::string err = write_output(vm["curve-csv"].as<std::string>(), curve_csv(configs)); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+      return kExitUsage;
+    }
+  }
   if (vm.count("csv")) {
     if (const std::string err = write_output(vm["csv"].as<std::string>(), client_csv(configs)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());

@@ -14,5 +14,6 @@ using Configuration = std::pair<std::string, scenario::RunReport>;  // name, its
 
 std::string client_table(const std::vector<Configuration>& configs);
 std::string client_csv(const std::vector<Configuration>& configs);
+std::string curve_csv(const std::vector<Configuration>& configs);
 
 }  // namespace dsim::cli

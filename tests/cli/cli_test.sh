@@ -196,7 +196,7 @@ expect_exit 2 "--budget-steps on a trace" -- "$DSIM" check "$WORK/a.jsonl" --bud
 "$DSIM" compare scenarios/teaching/cap-cp.yaml scenarios/teaching/cap-ap-eventual.yaml --csv "$WORK/cap.csv" >"$WORK/cap.txt" 2>"$WORK/err"
 [ $? -eq 0 ] && pass || fail "dsim compare exit: $(cat "$WORK/err")"
 grep -q "^cap-cp  *whole run" "$WORK/cap.txt" && grep -q "partitioned: n1,n2" "$WORK/cap.txt" && pass || fail "compare table: $(cat "$WORK/cap.txt")"
-head -1 "$WORK/cap.csv" | grep -q '^configuration,side,attempted,ok,fail,unknown,availability_pct,p50_ms,p99_ms,linearizable,stale_reads,reads_ok,lost_writes$' \
+head -1 "$WORK/cap.csv" | grep -q '^configuration,side,attempted,ok,fail,unknown,availability_pct,p50_ms,p99_ms,linearizable,stale_reads,reads_ok,lost_writes,ryw_violations,monotonic_violations$' \
   && [ "$(wc -l <"$WORK/cap.csv")" -eq 7 ] && pass || fail "compare CSV: $(cat "$WORK/cap.csv")"
 grep -q '^cap-cp,"partitioned: n1,n2",[0-9]*,0,' "$WORK/cap.csv" && pass || fail "CP minority should have no ok ops: $(cat "$WORK/cap.csv")"
 expect_exit 4 "compare a scenario without clients" -- "$DSIM" compare "$LOSSY"

@@ -53,6 +53,9 @@ TEST_CASE("CAP table: the CP store's minority is unavailable and the history lin
   CHECK(majority.ok == majority.attempted);
   CHECK(r.clients->overall.stale_reads == 0);
   CHECK(r.clients->lost_writes == 0);
+  CHECK(r.clients->ryw_violations == 0);
+  CHECK(r.clients->monotonic_violations == 0);
+  for (const auto& c : r.clients->curve) CHECK(c.fresh == c.pairs);  // linearizable: every read sees every earlier ack
   // Pinned for seed 1 (a change must say why the run changed).
   CHECK(r.clients->overall.attempted == 2379);
   CHECK(r.clients->overall.ok == 1873);
@@ -82,6 +85,12 @@ TEST_CASE("CAP table: the AP store answers on both sides and is not linearizable
   // clock loses acknowledged writes at the heal.
   CHECK(ev.clients->overall.stale_pct() > st.clients->overall.stale_pct());
   CHECK(ev.clients->lost_writes == 10);  // pinned for seed 1
+  CHECK(ev.clients->ryw_violations > 0);
+  CHECK(ev.clients->monotonic_violations > 0);
+  CHECK(ev.clients->max_versions_behind > st.clients->max_versions_behind);
+  // Fresher the longer after the acknowledgement (eventual consistency).
+  REQUIRE(ev.clients->curve.size() >= 2);
+  CHECK(ev.clients->curve.front().p() < ev.clients->curve.back().p());
   CHECK(st.clients->lost_writes == 0);
   CHECK(ev.clients->overall.attempted == 2393);
 }
@@ -169,6 +178,27 @@ TEST_CASE("stale_reads planted bug: linearizable flags it with a readable witnes
   CHECK(r.clients->overall.stale_reads > 0);
 }
 
+TEST_CASE("client table: read-your-writes and monotonic reads per client") {
+  analysis::ClientStats st({"c1", "c2"});
+  auto op = [&](int64_t t0, int64_t t1, const char* node, const char* f, std::optional<int64_t> v) {
+    std::vector<std::pair<std::string, trace::Value>> inv = {{"process", int64_t{0}}, {"f", std::string(f)}, {"key", std::string("k")}};
+    std::vector<std::pair<std::string, trace::Value>> done = inv;
+    if (v) (std::string(f) == "write" ? inv : done).emplace_back("value", *v);
+    if (v && std::string(f) == "write") done.emplace_back("value", *v);
+    st.consume(event(t0, node, "invoke", inv));
+    st.consume(event(t1, node, "ok", done));
+  };
+  op(0, 10, "c2", "write", 1);
+  op(20, 30, "c1", "write", 2);
+  op(40, 50, "c1", "read", 1);  // c1 does not see its own write 2: RYW
+  op(60, 70, "c2", "read", 2);
+  op(80, 90, "c2", "read", 1);  // c2 saw 2, then the older 1: not monotonic
+  op(100, 110, "c2", "read", std::nullopt);  // and then null, older still
+  const auto rep = st.finish();
+  CHECK(rep.ryw_violations == 2);  // c1's read of 1; c2's read of null after its own write of 1
+  CHECK(rep.monotonic_violations == 2);
+}
+
 TEST_CASE("client table: stale reads, lost writes and sides on a hand-built history") {
   analysis::ClientStats st({"c1", "c2"});
   auto op = [&](int64_t t0, int64_t t1, const char* node, const char* f, std::optional<int64_t> v, const char* type = "ok") {
@@ -199,6 +229,8 @@ TEST_CASE("client table: stale reads, lost writes and sides on a hand-built hist
   CHECK(rep.overall.reads_ok == 3);
   CHECK(rep.overall.stale_reads == 2);
   CHECK(rep.lost_writes == 1);
+  CHECK(rep.ryw_violations == 0);      // c2 wrote nothing; c1 read nothing
+  CHECK(rep.monotonic_violations == 0);  // c2 read 1, 2, 2: never went back
   REQUIRE(rep.sides.size() == 2);
   CHECK(rep.sides[0].label == "n1");
   CHECK(rep.sides[0].ok == 1);
