@@ -43,7 +43,6 @@ void ClientStats::consume(const trace::Event& e) {
   }
   if (e.kind == "heal") {
     side_of_.clear();
-    healed_at_ = e.t;
     return;
   }
   const bool invoke = e.kind == "invoke";
@@ -177,32 +176,14 @@ ClientReport ClientStats::finish() const {
       if (stale) ++side->stale_reads;
     }
   }
-  if (healed_at_ >= 0) {
-    // Per key, the reads begun after the heal: values seen, and for each
-    // read when the write of its value was acknowledged (older = earlier).
-    std::map<std::string, std::set<int64_t>> seen_after;
-    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> reads_after;  // (read invoke, value's ack time)
-    for (const Op& op : ops_) {
-      if (!op.read || op.status != 'o' || op.invoke < healed_at_) continue;
-      if (op.has_value) seen_after[op.key].insert(op.value);
-      int64_t acked = std::numeric_limits<int64_t>::min();
-      if (op.has_value) {
-        auto w = writer[op.key].find(op.value);
-        if (w == writer[op.key].end()) continue;
-        acked = w->second->complete;
-      }
-      reads_after[op.key].emplace_back(op.invoke, acked);
-    }
-    for (const auto& [key, ws] : writes) {
-      for (const Op* w : ws) {
-        if (w->complete >= healed_at_ || seen_after[key].count(w->value)) continue;
-        for (const auto& [read_at, value_acked] : reads_after[key]) {
-          if (read_at > w->complete && value_acked < w->invoke) {
-            ++rep.lost_writes;
-            break;
-          }
-        }
-      }
+  // Lost: the key's last read returned a value older than an acknowledged
+  // write that completed before that read began.
+  for (const auto& [key, r] : last_read) {
+    bool found = false;
+    const Op* fw = value_writer(*r, &found);
+    if (!found) continue;
+    for (const Op* w : writes[key]) {
+      if (w->complete < r->invoke && older(fw, w)) ++rep.lost_writes;
     }
   }
   rep.stale_by_p50_ns = percentile(stale_by, 0.5);

@@ -21,12 +21,12 @@
 //   freshness curve: over (acknowledged write w, later ok read r) pairs on
 //              a key, by the delay from w's acknowledgement to r's invoke,
 //              the fraction where r returned w or a value not older than w
-//   lost write an acknowledged write w, acknowledged before the last
-//              partition healed, that no read after the heal ever returned,
-//              while some read after the heal (and after w) returned a
-//              value older than w (written and acknowledged before w
-//              began): the merge at the heal discarded w. Last-writer-wins
-//              does this when the losing side's clock is behind.
+//   lost write an acknowledged write w that the key's final value (the
+//              value its last ok read returned) is older than, though w
+//              was acknowledged before that read began: w is gone for good.
+//              Last-writer-wins loses writes this way when the losing
+//              side's clock is behind (stop writes some time before the
+//              end, so the last reads show the converged state).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -88,7 +88,6 @@ class ClientStats final : public trace::Consumer {
   std::set<std::string> clients_;
   std::map<std::string, std::string> side_of_;  // client node -> side label, while partitioned
   std::map<std::string, size_t> open_;          // client node -> index of its open op
-  int64_t healed_at_ = -1;                      // the last heal
   std::vector<Op> ops_;
 };
 

@@ -211,14 +211,19 @@ class KeyChecker {
       const Cluster& c = clusters[v];
       std::string s = "value " + value(static_cast<int32_t>(v));
       s += c.write < 0 ? " (the initial value)" : ": " + describe(ops_[static_cast<size_t>(c.write)]);
-      size_t shown = 0;
+      // The ops that pin the value's stretch: the first to complete and
+      // the last to begin among those that see it.
+      int32_t first_done = -1, last_begun = -1;
       for (int32_t r : c.reads) {
-        if (shown++ == 4) {
-          s += "\n        and " + std::to_string(c.reads.size() - 4) + " more that see it";
-          break;
-        }
-        s += "\n        then " + describe(ops_[static_cast<size_t>(r)]);
+        const KOp& k = ops_[static_cast<size_t>(r)];
+        if (first_done < 0 || k.ret < ops_[static_cast<size_t>(first_done)].ret) first_done = r;
+        if (last_begun < 0 || k.inv > ops_[static_cast<size_t>(last_begun)].inv) last_begun = r;
       }
+      if (first_done >= 0 && (c.write < 0 || ops_[static_cast<size_t>(first_done)].ret < ops_[static_cast<size_t>(c.write)].ret)) {
+        s += "\n        seen by " + describe(ops_[static_cast<size_t>(first_done)]) + " (the first to complete)";
+      }
+      if (last_begun >= 0) s += "\n        seen by " + describe(ops_[static_cast<size_t>(last_begun)]) + " (the last to begin)";
+      if (c.reads.size() > 2) s += "\n        (" + std::to_string(c.reads.size()) + " operations see it)";
       return s;
     };
     // Forward zones must not overlap: each is a stretch during which its

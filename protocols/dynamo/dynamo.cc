@@ -275,10 +275,25 @@ void DynamoNode::merge(Context& ctx, std::string_view s) {
 }
 
 void DynamoNode::anti_entropy(Context& ctx) {
+  // The peer: a random fellow replica of some key this node holds (as
+  // Dynamo syncs each key range with the range's replicas); with no data
+  // yet, any server.
+  std::set<uint32_t> fellows;
+  for (const auto& [key, item] : data_) {
+    const std::vector<uint32_t> walk = ring_->walk(key);
+    for (size_t i = 0; i < walk.size() && i < cfg_.n; ++i) {
+      if (walk[i] != ctx.self().value) fellows.insert(walk[i]);
+    }
+  }
   const uint32_t n = ctx.cluster_size();
   if (n > 1) {
-    uint32_t peer = static_cast<uint32_t>(ctx.rng().below(n - 1));
-    if (peer >= ctx.self().value) ++peer;
+    uint32_t peer = 0;
+    if (!fellows.empty()) {
+      peer = *std::next(fellows.begin(), static_cast<std::ptrdiff_t>(ctx.rng().below(fellows.size())));
+    } else {
+      peer = static_cast<uint32_t>(ctx.rng().below(n - 1));
+      if (peer >= ctx.self().value) ++peer;
+    }
     Message m;
     m.type = kSync;
     m.f[0] = 1;

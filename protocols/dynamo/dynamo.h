@@ -9,8 +9,8 @@
 // write goes to the next servers on the ring with a hint naming the
 // replica it stands in for (sloppy quorum + hinted handoff); hints are
 // handed back when the replica answers again. Every `anti_entropy` period
-// each server exchanges its data with a random peer (push-pull, newest
-// wins). Under a partition both sides keep answering as far as R and W
+// each server exchanges its data with a random fellow replica (push-pull,
+// newest wins). Under a partition both sides keep answering as far as R and W
 // allow: that is the "A" of CAP, paid for in consistency.
 //
 // With hinted_handoff, a read whose replicas do not answer in time asks

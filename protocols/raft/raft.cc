@@ -149,6 +149,8 @@ void RaftNode::become_follower(Context& ctx, int64_t term, bool reset_timer) {
     ctx.cancel_timer(heartbeat_timer_);
     heartbeat_timer_ = TimerId{};
     leader_ = -1;
+    for (const PendingRead& r : reads_) ctx.send(r.client, kv::reply(r.id, kv::kFail, "lost leadership"));  // reads change nothing
+    reads_.clear();
   }
   if (changed) set_role(ctx, Role::kFollower);
   if (reset_timer || !election_timer_.valid()) reset_election_timer(ctx);
@@ -201,6 +203,9 @@ void RaftNode::become_leader(Context& ctx) {
   append_local(ctx, Entry{term_, 0, ""});
   ctx.storage().sync();
   match_[ctx.self().value] = last_index();
+  term_start_ = last_index();
+  acked_round_.assign(n, 0);
+  acked_at_.assign(n, Time{INT64_MIN / 2});
   broadcast_append(ctx);
   heartbeat_timer_ = ctx.set_timer(cfg_.heartbeat, kHeartbeatTag);
   reset_election_timer(ctx);  // CheckQuorum rounds
@@ -301,6 +306,17 @@ void RaftNode::on_kv(Context& ctx, NodeId from, const Message& m) {
     ctx.send(client, kv::reply(r.id, res.status, res.value));
     return;
   }
+  if (role_ == Role::kLeader && r.op == kv::kRead && cfg_.reads != Config::Reads::kLog && commit_ >= term_start_) {
+    if (cfg_.reads == Config::Reads::kLease && lease_valid(ctx)) {
+      // Applied up to the commit index already (apply is synchronous).
+      ctx.send(client, kv::reply(r.id, kv::kOk, kv::apply(kv_, r).value));
+      return;
+    }
+    reads_.push_back({client, r.id, r.key, commit_, ++round_});
+    broadcast_append(ctx);  // the round that confirms leadership
+    serve_reads(ctx);
+    return;
+  }
   if (role_ == Role::kLeader) {
     std::string cmd = "@" + std::to_string(client.value) + " " + std::to_string(r.id) + " " +
                       std::to_string(static_cast<int64_t>(r.op)) + " " + m.body;
@@ -319,6 +335,34 @@ void RaftNode::on_kv(Context& ctx, NodeId from, const Message& m) {
     return;
   }
   ctx.send(client, kv::reply(r.id, kv::kFail, "no leader known"));  // not appended anywhere: a definite failure
+}
+
+bool RaftNode::lease_valid(const Context& ctx) const {
+  const Duration lease{cfg_.election_min.ns / 10 * 9};
+  uint32_t fresh = 1;  // the leader itself
+  for (uint32_t p = 0; p < acked_at_.size(); ++p) {
+    if (p != ctx.self().value && ctx.now() - acked_at_[p] < lease) ++fresh;
+  }
+  return fresh >= majority(ctx);
+}
+
+void RaftNode::serve_reads(Context& ctx) {
+  std::vector<PendingRead> waiting;
+  for (PendingRead& r : reads_) {
+    uint32_t confirmed = 1;
+    for (uint32_t p = 0; p < acked_round_.size(); ++p) {
+      if (p != ctx.self().value && acked_round_[p] >= r.seq) ++confirmed;
+    }
+    if (confirmed >= majority(ctx) && applied_ >= r.index) {
+      kv::Request q;
+      q.op = kv::kRead;
+      q.key = r.key;
+      ctx.send(r.client, kv::reply(r.id, kv::kOk, kv::apply(kv_, q).value));
+    } else {
+      waiting.push_back(std::move(r));
+    }
+  }
+  reads_ = std::move(waiting);
 }
 
 void RaftNode::apply_kv(Context& ctx, const Entry& e) {
@@ -403,7 +447,7 @@ void RaftNode::send_append(Context& ctx, uint32_t peer) {
   const int64_t count = std::min<int64_t>(cfg_.max_batch, last_index() - prev);
   Message m;
   m.type = kAppendEntries;
-  m.f = {term_, prev, term_at(prev), commit_, count, 0};
+  m.f = {term_, prev, term_at(prev), commit_, count, round_};
   for (int64_t i = next; i < next + count; ++i) encode_entry(m.body, log_[static_cast<size_t>(i - 1)]);
   ctx.send(NodeId{peer}, m);
   // Pipelining (etcd's "replicate" state): assume these arrive and send only
@@ -428,6 +472,7 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
     return;
   }
   if (term > term_ || role_ != Role::kFollower) become_follower(ctx, term);
+  reply.f[3] = m.f[5];  // the heartbeat round this answers (ReadIndex)
   if (cfg_.bug == Config::Bug::kNone) {
     DSIM_ASSERT_MSG(!(leader_ >= 0 && leader_ != from.value), "raft: two leaders in one term");
   }
@@ -444,7 +489,7 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
   const bool prev_ok = prev <= last_index() &&
                        (cfg_.bug == Config::Bug::kSkipPrevCheck || term_at(prev) == prev_term);
   if (!prev_ok) {
-    reply.f = {term_, 0, std::min(prev - 1, last_index()), 0, 0, 0};  // hint: retry from there
+    reply.f = {term_, 0, std::min(prev - 1, last_index()), m.f[5], 0, 0};  // hint: retry from there
     ctx.send(from, reply);
     return;
   }
@@ -469,7 +514,7 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
     ctx.emit("commit", {{"index", commit_}});
     apply_committed(ctx);
   }
-  reply.f = {term_, 1, index, 0, 0, 0};
+  reply.f = {term_, 1, index, m.f[5], 0, 0};
   ctx.send(from, reply);
 }
 
@@ -481,6 +526,9 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
   }
   if (role_ != Role::kLeader || term != term_) return;
   active_[from.value] = true;
+  acked_round_[from.value] = std::max(acked_round_[from.value], m.f[3]);
+  acked_at_[from.value] = ctx.now();
+  if (!reads_.empty()) serve_reads(ctx);
   if (m.f[1] != 0) {
     const int64_t match = m.f[2];
     DSIM_ASSERT(match <= last_index());
@@ -531,6 +579,7 @@ void RaftNode::apply_committed(Context& ctx) {
       ctx.emit("client_response", {{"req", e.req}, {"ok", true}, {"index", applied_}});
     }
   }
+  if (role_ == Role::kLeader && !reads_.empty()) serve_reads(ctx);
 }
 
 }  // namespace dsim::raft

@@ -40,6 +40,12 @@ struct Config {
   bool prevote = false;
   bool check_quorum = false;
   uint32_t max_batch = 64;  // entries per AppendEntries
+  // How the KV store serves reads: through the log; ReadIndex (the commit
+  // index, once a heartbeat round confirms leadership, Raft thesis 6.4); or
+  // a leader lease (no round trip while a majority acknowledged within
+  // 0.9 x election_min on the leader's clock: safe only while clocks keep
+  // time and followers honour the lease, i.e. with check_quorum or prevote).
+  enum class Reads { kLog, kReadIndex, kLease } reads = Reads::kLog;
   enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog, kStaleReads } bug = Bug::kNone;
 };
 
@@ -84,6 +90,8 @@ class RaftNode final : public Node {
  private:
   void load(Context& ctx);
   void on_kv(Context& ctx, NodeId from, const Message& m);
+  void serve_reads(Context& ctx);
+  bool lease_valid(const Context& ctx) const;
   void apply_kv(Context& ctx, const Entry& e);
   int64_t term_at(int64_t index) const { return index == 0 ? 0 : log_[static_cast<size_t>(index - 1)].term; }
   bool log_up_to_date(int64_t last_index, int64_t last_term) const;
@@ -130,6 +138,19 @@ class RaftNode final : public Node {
   std::vector<int64_t> match_;
   std::vector<bool> active_;  // CheckQuorum: peers heard from this round
   std::map<std::string, std::string> kv_;
+  // Reads without the log (leader only).
+  struct PendingRead {
+    NodeId client;
+    int64_t id;
+    std::string key;
+    int64_t index;  // answer once applied up to here
+    int64_t seq;    // and once a majority acknowledged heartbeat round `seq`
+  };
+  std::vector<PendingRead> reads_;
+  int64_t round_ = 0;             // heartbeat round, carried in AppendEntries f[5]
+  std::vector<int64_t> acked_round_;
+  std::vector<Time> acked_at_;
+  int64_t term_start_ = 0;        // index of this leader's no-op
   TimerId election_timer_;
   TimerId heartbeat_timer_;
 };

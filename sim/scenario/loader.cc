@@ -544,7 +544,7 @@ void Loader::broadcast(const YAML::Node& n) {
 }
 
 void Loader::raft(const YAML::Node& n) {
-  if (!r_.check_map(n, "raft", {"election_timeout", "heartbeat", "prevote", "check_quorum", "max_batch", "bug"})) return;
+  if (!r_.check_map(n, "raft", {"election_timeout", "heartbeat", "prevote", "check_quorum", "max_batch", "reads", "bug"})) return;
   raft::Config& c = s_.raft;
   if (auto v = n["election_timeout"]) {
     if (auto r = r_.duration_range(v, "raft.election_timeout")) {
@@ -569,6 +569,11 @@ void Loader::raft(const YAML::Node& n) {
   }
   if (auto v = n["prevote"]) c.prevote = r_.boolean(v, "raft.prevote").value_or(false);
   if (auto v = n["check_quorum"]) c.check_quorum = r_.boolean(v, "raft.check_quorum").value_or(false);
+  if (auto v = n["reads"]) {
+    static const std::vector<std::pair<std::string_view, raft::Config::Reads>> kReads = {
+        {"log", raft::Config::Reads::kLog}, {"read_index", raft::Config::Reads::kReadIndex}, {"lease", raft::Config::Reads::kLease}};
+    c.reads = one_of(r_, v, "raft.reads", "read path", kReads).value_or(c.reads);
+  }
   if (auto v = n["max_batch"]) c.max_batch = static_cast<uint32_t>(r_.integer(v, "raft.max_batch", 1, 100000).value_or(64));
   if (auto v = n["bug"]) {
     static const std::vector<std::pair<std::string_view, raft::Config::Bug>> kBugs = {

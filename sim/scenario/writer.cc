@@ -104,6 +104,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     y += "raft: {election_timeout: [" + duration_text(c.election_min) + ", " + duration_text(c.election_max) +
          "], heartbeat: " + duration_text(c.heartbeat) + ", prevote: " + (c.prevote ? "true" : "false") +
          ", check_quorum: " + (c.check_quorum ? "true" : "false") + ", max_batch: " + std::to_string(c.max_batch) +
+         ", reads: " + (c.reads == raft::Config::Reads::kLog ? "log" : c.reads == raft::Config::Reads::kReadIndex ? "read_index" : "lease") +
          ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
   } else if (s.protocol == "paxos") {
     static const char* kBugs[] = {"none", "forget_promise", "forget_accepted", "ignore_accepted", "accept_any_ballot"};

@@ -41,7 +41,7 @@ const analysis::SideStats& side(const analysis::ClientReport& c, std::string_vie
 
 }  // namespace
 
-TEST_CASE("CAP table: the CP store's minority is unavailable and the history linearizable (seed 1)") {
+TEST_CASE("CAP table: the CP store's minority is unavailable and the history linearizable (seed 3)") {
   const auto r = run(dsim::testing::load_catalogue("scenarios/teaching/cap-cp.yaml"));
   REQUIRE(r.clients.has_value());
   CHECK(r.as_expected);
@@ -50,22 +50,22 @@ TEST_CASE("CAP table: the CP store's minority is unavailable and the history lin
   const auto& majority = side(*r.clients, "n3,n4,n5");
   CHECK(minority.attempted > 100);
   CHECK(minority.ok == 0);
-  CHECK(majority.ok == majority.attempted);
+  CHECK(majority.availability() > 95);  // a few time out while the majority elects a leader
   CHECK(r.clients->overall.stale_reads == 0);
   CHECK(r.clients->lost_writes == 0);
   CHECK(r.clients->ryw_violations == 0);
   CHECK(r.clients->monotonic_violations == 0);
   for (const auto& c : r.clients->curve) CHECK(c.fresh == c.pairs);  // linearizable: every read sees every earlier ack
-  // Pinned for seed 1 (a change must say why the run changed).
-  CHECK(r.clients->overall.attempted == 2379);
-  CHECK(r.clients->overall.ok == 1873);
-  CHECK(r.clients->overall.fail == 500);
-  CHECK(r.clients->overall.info == 6);
-  CHECK(minority.attempted == 423);
-  CHECK(majority.attempted == 501);
+  // Pinned for the scenario's seed (a change must say why the run changed).
+  CHECK(r.clients->overall.attempted == 2340);
+  CHECK(r.clients->overall.ok == 1886);
+  CHECK(r.clients->overall.fail == 447);
+  CHECK(r.clients->overall.info == 7);
+  CHECK(minority.attempted == 404);
+  CHECK(majority.attempted == 507);
 }
 
-TEST_CASE("CAP table: the AP store answers on both sides and is not linearizable (seed 1)") {
+TEST_CASE("CAP table: the AP store answers on both sides and is not linearizable (seed 3)") {
   for (const char* rel : {"scenarios/teaching/cap-ap-strong.yaml", "scenarios/teaching/cap-ap-eventual.yaml"}) {
     CAPTURE(rel);
     const auto r = run(dsim::testing::load_catalogue(rel));
@@ -84,7 +84,7 @@ TEST_CASE("CAP table: the AP store answers on both sides and is not linearizable
   // R = W = 1 is staler than R = W = 2, and last-writer-wins with n1's slow
   // clock loses acknowledged writes at the heal.
   CHECK(ev.clients->overall.stale_pct() > st.clients->overall.stale_pct());
-  CHECK(ev.clients->lost_writes == 10);  // pinned for seed 1
+  CHECK(ev.clients->lost_writes == 2);  // pinned for seed 3
   CHECK(ev.clients->ryw_violations > 0);
   CHECK(ev.clients->monotonic_violations > 0);
   CHECK(ev.clients->max_versions_behind > st.clients->max_versions_behind);
@@ -92,7 +92,7 @@ TEST_CASE("CAP table: the AP store answers on both sides and is not linearizable
   REQUIRE(ev.clients->curve.size() >= 2);
   CHECK(ev.clients->curve.front().p() < ev.clients->curve.back().p());
   CHECK(st.clients->lost_writes == 0);
-  CHECK(ev.clients->overall.attempted == 2393);
+  CHECK(ev.clients->overall.attempted == 2382);
 }
 
 namespace {
@@ -173,7 +173,7 @@ TEST_CASE("stale_reads planted bug: linearizable flags it with a readable witnes
     if (c.name != "linearizable") continue;
     REQUIRE(c.violation.has_value());
     CHECK(c.violation->message.find("would both have to hold the register") != std::string::npos);
-    CHECK(c.violation->message.find("then process") != std::string::npos);
+    CHECK(c.violation->message.find("(the last to begin)") != std::string::npos);
   }
   CHECK(r.clients->overall.stale_reads > 0);
 }
@@ -236,4 +236,30 @@ TEST_CASE("client table: stale reads, lost writes and sides on a hand-built hist
   CHECK(rep.sides[0].ok == 1);
   CHECK(rep.sides[1].label == "n2,n3");
   CHECK(rep.sides[1].availability() == 0);
+}
+
+TEST_CASE("CP store read paths: ReadIndex and leases are linearizable; a lease on a drifting clock is not") {
+  for (const char* reads : {"read_index", "lease"}) {
+    CAPTURE(reads);
+    const auto s = dsim::testing::load_catalogue("scenarios/teaching/cap-cp.yaml", "check_quorum: true}",
+                                                 std::string("check_quorum: true, reads: ") + reads + "}");
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      CAPTURE(seed);
+      scenario::RunOptions opt;
+      opt.seed = seed;
+      const auto r = scenario::run_scenario(s, opt);
+      CHECK(r.as_expected);
+      CHECK(check(r, "linearizable") == Status::kHeld);
+    }
+  }
+  // The clock-drift schedule: the lease is flagged (the planted scenario),
+  // ReadIndex on the same seed and faults is not.
+  const auto lease = run(dsim::testing::load_catalogue("scenarios/bugs/raft-lease-clock-drift.yaml"));
+  CHECK(lease.as_expected);
+  CHECK(check(lease, "linearizable") == Status::kViolated);
+  const auto ri = run(dsim::testing::load_catalogue("scenarios/bugs/raft-lease-clock-drift.yaml", "reads: lease", "reads: read_index"));
+  CHECK(check(ri, "linearizable") == Status::kHeld);
+  // Leases answer without a round trip: faster than the log.
+  const auto log = run(dsim::testing::load_catalogue("scenarios/bugs/raft-lease-clock-drift.yaml", "reads: lease", "reads: log"));
+  CHECK(lease.clients->overall.p50_ns < log.clients->overall.p50_ns);
 }
