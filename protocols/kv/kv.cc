@@ -10,7 +10,7 @@ namespace dsim::kv {
 namespace {
 
 constexpr uint64_t kThinkTag = 1;
-constexpr uint64_t kTimeoutTag = 2;
+constexpr uint64_t kTimeoutTag = 2;  // tag = id << 2 | 2
 
 const char* op_name(Op op) { return op == kRead ? "read" : op == kWrite ? "write" : "cas"; }
 
@@ -54,7 +54,7 @@ NodeId origin(const Message& m, NodeId from) {
   return m.f[2] > 0 ? NodeId{static_cast<uint32_t>(m.f[2] - 1)} : from;
 }
 
-ClientNode::ClientNode(ClientConfig cfg) : cfg_(cfg), process_(cfg.index) {
+ClientNode::ClientNode(ClientConfig cfg) : cfg_(cfg) {
   DSIM_ASSERT(cfg_.keys > 0 && cfg_.read_pct + cfg_.write_pct + cfg_.cas_pct == 100);
   if (cfg_.zipf > 0) {
     double total = 0;
@@ -87,24 +87,45 @@ std::string ClientNode::pick_key(Context& ctx) {
   return std::string("k").append(std::to_string(k));
 }
 
-void ClientNode::next_op(Context& ctx) {
-  if (cfg_.stop && ctx.now() >= Time{0} + *cfg_.stop) return;
+// Written values are unique across clients, so the checker can pin reads
+// to writes.
+std::string ClientNode::fresh_value() { return std::to_string(++written_ * cfg_.clients + cfg_.index + 1); }
+
+void ClientNode::schedule_next(Context& ctx) {
+  if (cfg_.rate == 0) {
+    ctx.set_timer(Duration{ctx.rng().between(cfg_.think_min.ns, cfg_.think_max.ns)}, kThinkTag);
+  } else {
+    const double gap_ns = ctx.rng().exponential(1e9 / cfg_.rate);
+    ctx.set_timer(Duration{std::max<int64_t>(1, static_cast<int64_t>(gap_ns))}, kThinkTag);
+  }
+}
+
+void ClientNode::next_op(Context& ctx, std::optional<std::pair<Op, std::string>> retry, uint32_t retries) {
   Request r;
   r.id = next_id_++;
-  r.key = pick_key(ctx);
-  const uint64_t roll = ctx.rng().below(100);
-  r.op = roll < cfg_.read_pct ? kRead : roll < cfg_.read_pct + cfg_.write_pct ? kWrite : kCas;
-  if (cfg_.stop_writes && ctx.now() >= Time{0} + *cfg_.stop_writes) r.op = kRead;
-  // Written values are unique across clients, so the checker can pin reads
-  // to writes.
-  auto fresh = [&] { return std::to_string(++written_ * cfg_.clients + cfg_.index + 1); };
-  if (r.op == kWrite) r.value = fresh();
+  if (retry) {
+    r.op = retry->first;
+    r.key = retry->second;
+  } else {
+    r.key = pick_key(ctx);
+    const uint64_t roll = ctx.rng().below(100);
+    r.op = roll < cfg_.read_pct ? kRead : roll < cfg_.read_pct + cfg_.write_pct ? kWrite : kCas;
+    if (cfg_.stop_writes && ctx.now() >= Time{0} + *cfg_.stop_writes) r.op = kRead;
+    retries = cfg_.retries;
+  }
+  if (r.op == kWrite) r.value = fresh_value();
   if (r.op == kCas) {
     // Expect a recent value: one this client wrote, or null at first.
     r.value = written_ > 0 && ctx.rng().below(2) ? std::to_string(written_ * cfg_.clients + cfg_.index + 1) : "";
-    r.next = fresh();
+    r.next = fresh_value();
   }
-  const int64_t process = process_;
+  int64_t process;
+  if (!idle_.empty()) {
+    process = idle_.back();
+    idle_.pop_back();
+  } else {
+    process = cfg_.index + static_cast<int64_t>(cfg_.clients) * next_process_k_++;
+  }
   if (r.op == kCas) {
     Field fields[5] = {{"process", process}, {"f", std::string_view("cas")}, {"key", std::string_view(r.key)}};
     size_t n = 3;
@@ -118,15 +139,18 @@ void ClientNode::next_op(Context& ctx) {
     ctx.emit("invoke", {{"process", process}, {"f", std::string_view("read")}, {"key", std::string_view(r.key)}});
   }
   ctx.send(cfg_.server, encode_request(r));
-  open_ = std::move(r);
-  timeout_timer_ = ctx.set_timer(cfg_.timeout, kTimeoutTag);
+  const int64_t id = r.id;
+  const TimerId timer = ctx.set_timer(cfg_.timeout, (static_cast<uint64_t>(id) << 2) | kTimeoutTag);
+  in_flight_.emplace(id, InFlight{std::move(r), process, retries, timer});
 }
 
-void ClientNode::complete(Context& ctx, std::string_view type, std::string_view read_value) {
-  DSIM_ASSERT(open_.has_value());
-  const Request& r = *open_;
-  const int64_t process = process_;
-  Field fields[6] = {{"process", process}, {"f", std::string_view(op_name(r.op))}, {"key", std::string_view(r.key)}};
+void ClientNode::complete(Context& ctx, int64_t id, std::string_view type, std::string_view read_value) {
+  auto it = in_flight_.find(id);
+  DSIM_ASSERT(it != in_flight_.end());
+  const InFlight op = std::move(it->second);
+  in_flight_.erase(it);
+  const Request& r = op.req;
+  Field fields[6] = {{"process", op.process}, {"f", std::string_view(op_name(r.op))}, {"key", std::string_view(r.key)}};
   size_t n = 3;
   if (r.op == kRead && type == "ok" && !read_value.empty()) fields[n++] = {"value", parse_stored_int(read_value)};
   if (r.op == kWrite) fields[n++] = {"value", parse_stored_int(r.value)};
@@ -135,26 +159,38 @@ void ClientNode::complete(Context& ctx, std::string_view type, std::string_view 
     fields[n++] = {"new", parse_stored_int(r.next)};
   }
   ctx.emit_span(type, std::span<const Field>(fields, n));
-  open_.reset();
-  if (type == "info") process_ += cfg_.clients;  // an indeterminate op "crashes" the process
-  ctx.set_timer(Duration{ctx.rng().between(cfg_.think_min.ns, cfg_.think_max.ns)}, kThinkTag);
+  if (type != "info") idle_.push_back(op.process);  // an indeterminate op retires its process
+  const bool stopped = cfg_.stop && ctx.now() >= Time{0} + *cfg_.stop;
+  if (type == "fail" && op.retries_left > 0 && !stopped) {
+    next_op(ctx, std::make_pair(r.op, r.key), op.retries_left - 1);
+    return;
+  }
+  if (cfg_.rate == 0) schedule_next(ctx);  // closed loop: think, then the next
 }
 
 void ClientNode::on_message(Context& ctx, NodeId, const Message& m) {
-  if (m.type != kKvReply || !open_ || m.f[0] != open_->id) return;  // a late reply to a timed-out op
-  ctx.cancel_timer(timeout_timer_);
+  if (m.type != kKvReply) return;
+  auto it = in_flight_.find(m.f[0]);
+  if (it == in_flight_.end()) return;  // a late reply to a timed-out op
+  ctx.cancel_timer(it->second.timer);
   const auto status = static_cast<Status>(m.f[1]);
-  complete(ctx, status == kOk ? "ok" : status == kFail ? "fail" : "info", m.body);
+  complete(ctx, m.f[0], status == kOk ? "ok" : status == kFail ? "fail" : "info", m.body);
 }
 
-void ClientNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
+void ClientNode::on_timer(Context& ctx, TimerId, uint64_t tag) {
   if (tag == kThinkTag) {
-    if (!open_) next_op(ctx);
+    if (cfg_.stop && ctx.now() >= Time{0} + *cfg_.stop) return;
+    if (cfg_.rate == 0) {
+      if (in_flight_.empty()) next_op(ctx);
+      return;
+    }
+    if (in_flight_.size() < cfg_.max_outstanding) next_op(ctx);
+    schedule_next(ctx);  // open loop: arrivals keep coming
     return;
   }
-  DSIM_ASSERT(tag == kTimeoutTag);
-  if (id != timeout_timer_ || !open_) return;
-  complete(ctx, "info", "");
+  DSIM_ASSERT((tag & 3) == kTimeoutTag);
+  const auto id = static_cast<int64_t>(tag >> 2);
+  if (in_flight_.count(id)) complete(ctx, id, "info", "");
 }
 
 }  // namespace dsim::kv

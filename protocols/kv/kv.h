@@ -10,6 +10,7 @@
 // Values are integers, or "" for null (never written).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,10 +67,14 @@ Result apply(Map& kv, const Request& r) {
   return {kFail, "unknown op"};
 }
 
-// A client node: closed loop (think time between operations), attached to
-// one server. Each operation is an invoke event, then ok / fail on a reply
-// or info at the timeout, after which the client continues as a new
-// process (process += clients), as the history format requires.
+// A client node attached to one server. Closed loop (rate 0): one
+// operation at a time, a think time between them. Open loop (rate > 0):
+// operations arrive at `rate` per second (exponential gaps) whether or not
+// earlier ones finished, each on a free process of this client (process
+// numbers index + clients * k). Each operation is an invoke event, then
+// ok / fail on a reply or info at the timeout; a process that got info is
+// retired (the history format's rule). A failed operation (definitely not
+// applied) is retried up to `retries` times as a new operation.
 struct ClientConfig {
   uint32_t index = 0;    // 0-based among clients: the first process number
   uint32_t clients = 1;  // how many clients there are (process stride)
@@ -82,6 +87,9 @@ struct ClientConfig {
   Duration start{0};
   std::optional<Duration> stop;         // no new operations after this (node clock)
   std::optional<Duration> stop_writes;  // only reads after this (to see what survived)
+  uint32_t rate = 0;                    // open loop: operations per second; 0: closed loop
+  uint32_t retries = 0;                 // retries of a failed operation
+  uint32_t max_outstanding = 64;        // open loop: arrivals beyond this many in flight are skipped
 };
 
 class ClientNode final : public Node {
@@ -95,17 +103,25 @@ class ClientNode final : public Node {
   std::string_view message_name(uint32_t type) const override;
 
  private:
-  void next_op(Context& ctx);
-  void complete(Context& ctx, std::string_view type, std::string_view read_value);
+  struct InFlight {
+    Request req;
+    int64_t process;
+    uint32_t retries_left;
+    TimerId timer;
+  };
+  void next_op(Context& ctx, std::optional<std::pair<Op, std::string>> retry = std::nullopt, uint32_t retries = 0);
+  void complete(Context& ctx, int64_t id, std::string_view type, std::string_view read_value);
+  void schedule_next(Context& ctx);
   std::string pick_key(Context& ctx);
+  std::string fresh_value();
 
   ClientConfig cfg_;
   std::vector<double> zipf_cdf_;
-  uint32_t process_ = 0;
+  std::vector<int64_t> idle_;  // processes free for the next operation
+  int64_t next_process_k_ = 0;
   int64_t next_id_ = 1;
-  int64_t written_ = 0;  // values written are unique: client index + clients * k
-  std::optional<Request> open_;
-  TimerId timeout_timer_;
+  int64_t written_ = 0;  // values written are unique: index + 1 + clients * k
+  std::map<int64_t, InFlight> in_flight_;
 };
 
 std::unique_ptr<Node> make_client(const ClientConfig& cfg);

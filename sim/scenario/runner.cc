@@ -424,6 +424,8 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     cc.start = s.clients.start - Time{0};
     if (s.clients.stop) cc.stop = *s.clients.stop - Time{0};
     if (s.clients.stop_writes) cc.stop_writes = *s.clients.stop_writes - Time{0};
+    cc.rate = s.clients.rate;
+    cc.retries = s.clients.retries;
     sim.add_node(s.client_names[c], [cc](NodeId) { return kv::make_client(cc); });
   }
   sim.set_network(&net);

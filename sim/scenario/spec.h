@@ -99,6 +99,8 @@ struct ClientsSpec {
   Time start{0};
   std::optional<Time> stop;
   std::optional<Time> stop_writes;  // only reads from then on
+  uint32_t rate = 0;                // open loop: operations per second per client; 0: closed loop
+  uint32_t retries = 0;             // retries of an operation that failed
 
   NodeId server_of(uint32_t client, uint32_t servers) const {
     return at.empty() ? NodeId{client % servers} : at[client % at.size()];

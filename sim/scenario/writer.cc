@@ -174,11 +174,14 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     char zipf[32];
     std::snprintf(zipf, sizeof zipf, "%.17g", c.zipf);
     y += "  keys: " + std::to_string(c.keys) + "\n  zipf: " + zipf + "\n  mix: {read: " + std::to_string(c.read_pct) +
-         ", write: " + std::to_string(c.write_pct) + ", cas: " + std::to_string(c.cas_pct) + "}\n  think: [" +
-         duration_text(c.think_min) + ", " + duration_text(c.think_max) + "]\n  timeout: " + duration_text(c.timeout) +
+         ", write: " + std::to_string(c.write_pct) + ", cas: " + std::to_string(c.cas_pct) + "}\n" +
+         (c.rate ? std::string() : "  think: [" + duration_text(c.think_min) + ", " + duration_text(c.think_max) + "]\n") +
+         "  timeout: " + duration_text(c.timeout) +
          "\n  start: " + duration_text(c.start - Time{0}) + "\n";
     if (c.stop) y += "  stop: " + duration_text(*c.stop - Time{0}) + "\n";
     if (c.stop_writes) y += "  stop_writes: " + duration_text(*c.stop_writes - Time{0}) + "\n";
+    if (c.rate) y += "  rate: " + std::to_string(c.rate) + "\n";
+    if (c.retries) y += "  retries: " + std::to_string(c.retries) + "\n";
   }
   const WorkloadSpec& w = s.workload;
   if (w.broadcasts > 0 || w.requests > 0) {

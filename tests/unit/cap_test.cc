@@ -263,3 +263,46 @@ TEST_CASE("CP store read paths: ReadIndex and leases are linearizable; a lease o
   const auto log = run(dsim::testing::load_catalogue("scenarios/bugs/raft-lease-clock-drift.yaml", "reads: lease", "reads: log"));
   CHECK(lease.clients->overall.p50_ns < log.clients->overall.p50_ns);
 }
+
+namespace {
+// Client events by kind and the processes that invoked.
+struct ClientEvents : trace::Consumer {
+  std::map<std::string, int> kinds;
+  std::set<int64_t> processes;
+  int max_in_flight = 0, in_flight = 0;
+  void consume(const trace::Event& e) override {
+    if (e.kind != "invoke" && e.kind != "ok" && e.kind != "fail" && e.kind != "info") return;
+    ++kinds[e.kind];
+    if (e.kind == "invoke") {
+      processes.insert(e.get_int("process").value_or(-1));
+      max_in_flight = std::max(max_in_flight, ++in_flight);
+    } else {
+      --in_flight;
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("clients: open loop overlaps operations on several processes; failed operations are retried") {
+  // Open loop at 200 ops/s per client on the CP store: more in flight than
+  // clients, on more processes than clients, and still linearizable.
+  const auto open = dsim::testing::load_catalogue("scenarios/teaching/cap-cp.yaml", "think: [10ms, 30ms]", "rate: 200");
+  ClientEvents ev;
+  const auto r = run(open, {&ev});
+  CHECK(check(r, "linearizable") == Status::kHeld);
+  CHECK(ev.max_in_flight > 10);
+  CHECK(ev.processes.size() > 20);
+  CHECK(ev.kinds["invoke"] > 10000);  // 10 clients x 200/s x 8 s, less the skipped arrivals
+  // Retries: the minority's "no leader known" failures are retried, so
+  // there are more failed attempts than with no retries, each a new invoke.
+  const auto base = dsim::testing::load_catalogue("scenarios/teaching/cap-cp.yaml");
+  const auto retry = dsim::testing::load_catalogue("scenarios/teaching/cap-cp.yaml", "timeout: 300ms", "timeout: 300ms, retries: 2");
+  ClientEvents b, t;
+  run(base, {&b});
+  const auto rr = run(retry, {&t});
+  CHECK(check(rr, "linearizable") == Status::kHeld);
+  CHECK(t.kinds["fail"] > 0);
+  CHECK(t.kinds["invoke"] == t.kinds["ok"] + t.kinds["fail"] + t.kinds["info"]);
+  // The same clients think less often (a retry follows a failure at once).
+  CHECK(t.kinds["invoke"] > b.kinds["invoke"]);
+}
