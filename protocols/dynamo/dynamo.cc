@@ -27,7 +27,84 @@ uint64_t hash_key(std::string_view s) {
 
 std::string item_key(std::string_view key) { return std::string("d/").append(key); }
 
+// ---- Encodings (dsim's own: corrupt input is a bug, so assertions).
+
+std::string encode_clock(const Clock& c) {
+  std::string out;
+  for (const auto& [n, v] : c) {
+    if (!out.empty()) out += ',';
+    out.append(std::to_string(n)).append(1, '=').append(std::to_string(v));
+  }
+  return out;
+}
+
+Clock decode_clock(std::string_view s) {
+  Clock c;
+  while (!s.empty()) {
+    const auto n = static_cast<uint32_t>(take_stored_int(s, '='));
+    const size_t comma = s.find(',');
+    c[n] = parse_stored_int(s.substr(0, comma));
+    s.remove_prefix(comma == std::string_view::npos ? s.size() : comma + 1);
+  }
+  return c;
+}
+
+void encode_sibling(std::string& out, const Sibling& s) {
+  out.append(s.value).append(1, '\t').append(std::to_string(s.version.time)).append(1, '\t');
+  out.append(std::to_string(s.version.node)).append(1, '\t').append(encode_clock(s.clock)).append(1, '\n');
+}
+
+std::string encode_item(const Item& item) {
+  std::string out;
+  for (const Sibling& s : item.siblings) encode_sibling(out, s);
+  return out;
+}
+
+// Reads one "value\ttime\tnode\tclock\n" from the front of `s`.
+Sibling take_sibling(std::string_view& s) {
+  Sibling sib;
+  const size_t tab = s.find('\t');
+  DSIM_ASSERT_MSG(tab != std::string_view::npos, "corrupt sibling");
+  sib.value = std::string(s.substr(0, tab));
+  s.remove_prefix(tab + 1);
+  sib.version.time = take_stored_int(s, '\t');
+  sib.version.node = take_stored_int(s, '\t');
+  const size_t nl = s.find('\n');
+  DSIM_ASSERT_MSG(nl != std::string_view::npos, "corrupt sibling clock");
+  sib.clock = decode_clock(s.substr(0, nl));
+  s.remove_prefix(nl + 1);
+  return sib;
+}
+
+Item decode_item(std::string_view s) {
+  Item item;
+  while (!s.empty()) item.siblings.push_back(take_sibling(s));
+  return item;
+}
+
+Clock merged(const Item& item) {
+  Clock c;
+  for (const Sibling& s : item.siblings) {
+    for (const auto& [n, v] : s.clock) c[n] = std::max(c[n], v);
+  }
+  return c;
+}
+
 }  // namespace
+
+bool descends(const Clock& a, const Clock& b) {
+  for (const auto& [n, v] : b) {
+    auto it = a.find(n);
+    if (it == a.end() || it->second < v) return false;
+  }
+  return true;
+}
+
+const Sibling& Item::newest() const {
+  DSIM_ASSERT(!siblings.empty());
+  return *std::max_element(siblings.begin(), siblings.end(),
+                           [](const Sibling& a, const Sibling& b) { return a.version < b.version; });
+}
 
 Ring::Ring(uint32_t servers, uint32_t vnodes) : servers_(servers) {
   for (uint32_t s = 0; s < servers; ++s) {
@@ -80,9 +157,10 @@ void DynamoNode::on_start(Context& ctx) {
 }
 
 void DynamoNode::on_recover(Context& ctx) {
-  // Replicas persist their data (synced on every write); hints and
+  // Replicas persist their data (synced on every change); hints and
   // in-flight requests are lost.
   Storage& st = ctx.storage();
+  if (auto c = st.get("counter")) counter_ = parse_stored_int(*c);
   if (auto keys = st.get("keys")) {
     std::string_view s = *keys;
     while (!s.empty()) {
@@ -91,32 +169,48 @@ void DynamoNode::on_recover(Context& ctx) {
       s.remove_prefix(end == std::string_view::npos ? s.size() : end + 1);
       auto v = st.get(item_key(key));
       DSIM_ASSERT_MSG(v.has_value(), "dynamo key index names a missing item");
-      std::string_view rest = *v;
-      Item item;
-      item.version.time = take_stored_int(rest, '\t');
-      item.version.node = take_stored_int(rest, '\t');
-      item.value = std::string(rest);
-      data_[key] = item;
+      data_[key] = decode_item(*v);
     }
   }
   on_start(ctx);
 }
 
+bool DynamoNode::merge_into(Item& into, const Item& incoming) const {
+  bool changed = false;
+  for (const Sibling& s : incoming.siblings) {
+    if (cfg_.versioning == Config::Versioning::kLww) {
+      if (into.siblings.empty() || into.siblings[0].version < s.version) {
+        into.siblings = {s};
+        changed = true;
+      }
+      continue;
+    }
+    // Vector clocks: drop s if something kept already descends from it;
+    // else drop what s descends from, and keep s.
+    if (std::any_of(into.siblings.begin(), into.siblings.end(), [&](const Sibling& t) { return descends(t.clock, s.clock); })) {
+      continue;
+    }
+    std::erase_if(into.siblings, [&](const Sibling& t) { return descends(s.clock, t.clock); });
+    into.siblings.push_back(s);
+    changed = true;
+  }
+  return changed;
+}
+
 bool DynamoNode::store(Context& ctx, const std::string& key, const Item& item) {
-  auto it = data_.find(key);
-  if (it != data_.end() && !(it->second.version < item.version)) return false;
-  const bool fresh_key = it == data_.end();
-  data_[key] = item;
+  auto [it, fresh_key] = data_.try_emplace(key);
+  if (!merge_into(it->second, item)) return false;
   Storage& st = ctx.storage();
-  st.put(item_key(key), std::to_string(item.version.time) + "\t" + std::to_string(item.version.node) + "\t" + item.value);
+  st.put(item_key(key), encode_item(it->second));
   if (fresh_key) {
     std::string keys;
     for (const auto& [k, v] : data_) keys.append(k).append(1, '\n');
     st.put("keys", keys);
   }
   st.sync();
-  ctx.emit("store", {{"key", std::string_view(key)}, {"value", std::string_view(item.value)},
-                     {"version", item.version.time}});
+  const Sibling& top = it->second.newest();
+  ctx.emit("store", {{"key", std::string_view(key)}, {"value", std::string_view(top.value)},
+                     {"version", top.version.time}, {"siblings", static_cast<int64_t>(it->second.siblings.size())}});
   return true;
 }
 
@@ -125,11 +219,11 @@ void DynamoNode::send_put(Context& ctx, uint32_t to, int64_t op, const std::stri
   Message m;
   m.type = kPut;
   m.f[0] = op;
-  m.f[1] = item.version.time;
-  m.f[2] = item.version.node;
+  m.f[1] = item.newest().version.time;
+  m.f[2] = item.newest().version.node;
   m.f[3] = hint_for + 1;
   m.body = key;
-  m.body.append(1, '\t').append(item.value);
+  m.body.append(1, '\n').append(encode_item(item));
   ctx.send(NodeId{to}, m);
 }
 
@@ -149,8 +243,19 @@ void DynamoNode::coordinate(Context& ctx, NodeId client, const kv::Request& r) {
   p.pref = walk;
   if (r.op == kv::kWrite) {
     p.version = Version{ctx.now().ns, ctx.self().value};
+    Sibling s{r.value, p.version, {}};
+    if (cfg_.versioning == Config::Versioning::kVectorClock) {
+      // The client's context (what its last read saw), advanced here.
+      s.clock = decode_clock(r.next);
+      ++counter_;
+      ctx.storage().put("counter", std::to_string(counter_));
+      s.clock[ctx.self().value] = counter_;
+    }
+    p.answers.clear();
+    p.context = s.clock;
+    const Item item{{s}};
     for (uint32_t to : p.pref) {
-      send_put(ctx, to, op, r.key, Item{r.value, p.version}, -1);
+      send_put(ctx, to, op, r.key, item, -1);
       p.asked.insert(to);
     }
   } else {
@@ -167,17 +272,26 @@ void DynamoNode::coordinate(Context& ctx, NodeId client, const kv::Request& r) {
 }
 
 void DynamoNode::finish_read(Context& ctx, int64_t op, Pending& p) {
-  const Item* newest = nullptr;
-  for (const auto& [from, item] : p.answers) {
-    if (!newest || newest->version < item.version) newest = &item;
-  }
-  DSIM_ASSERT(newest != nullptr);
-  ctx.send(p.client, kv::reply(p.req.id, kv::kOk, newest->value));
-  if (cfg_.read_repair && newest->version.time >= 0) {
-    for (const auto& [from, item] : p.answers) {
-      if (!(item.version < newest->version)) continue;
-      ctx.emit("repair", {{"key", std::string_view(p.req.key)}, {"to", ctx.node_name(NodeId{from})}});
-      send_put(ctx, from, -1, p.req.key, *newest, -1);
+  Item all;
+  for (const auto& [from, item] : p.answers) merge_into(all, item);
+  if (all.siblings.empty()) {
+    ctx.send(p.client, kv::reply(p.req.id, kv::kOk, ""));  // never written
+  } else {
+    if (all.siblings.size() > 1) {
+      ctx.emit("siblings", {{"key", std::string_view(p.req.key)}, {"count", static_cast<int64_t>(all.siblings.size())}});
+    }
+    // Resolution for a register: the latest timestamp; the context covers
+    // every sibling, so the client's next write supersedes them all.
+    std::string body = all.newest().value;
+    if (cfg_.versioning == Config::Versioning::kVectorClock) body.append(1, '\t').append(encode_clock(merged(all)));
+    ctx.send(p.client, kv::reply(p.req.id, kv::kOk, body));
+    if (cfg_.read_repair) {
+      for (const auto& [from, item] : p.answers) {
+        Item repaired = item;
+        if (!merge_into(repaired, all)) continue;  // already has everything
+        ctx.emit("repair", {{"key", std::string_view(p.req.key)}, {"to", ctx.node_name(NodeId{from})}});
+        send_put(ctx, from, -1, p.req.key, all, -1);
+      }
     }
   }
   ctx.cancel_timer(p.timer);
@@ -218,13 +332,14 @@ void DynamoNode::timeout(Context& ctx, int64_t op) {
     p.fallback = true;
     std::vector<uint32_t> walk = ring_->walk(p.req.key);
     size_t next = cfg_.n;
+    const Item item{{Sibling{p.req.value, p.version, p.context}}};
     for (uint32_t replica : p.pref) {
       if (p.acked.count(replica)) continue;
       while (next < walk.size() && p.asked.count(walk[next])) ++next;
       if (next >= walk.size()) break;
       const uint32_t stand_in = walk[next++];
       p.asked.insert(stand_in);
-      send_put(ctx, stand_in, op, p.req.key, Item{p.req.value, p.version}, replica);
+      send_put(ctx, stand_in, op, p.req.key, item, replica);
     }
     p.timer = ctx.set_timer(cfg_.request_timeout, (static_cast<uint64_t>(op) << 2) | kTimeoutTag);
     return;
@@ -249,28 +364,23 @@ std::string DynamoNode::entries_for(uint32_t peer) const {
   std::string out;
   for (const auto& [key, item] : data_) {
     std::vector<uint32_t> walk = ring_->walk(key);
-    if (std::find(walk.begin(), walk.begin() + std::min<size_t>(walk.size(), cfg_.n), peer) ==
-        walk.begin() + std::min<size_t>(walk.size(), cfg_.n)) {
-      continue;  // the peer does not replicate this key
+    const auto end = walk.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(walk.size(), cfg_.n));
+    if (std::find(walk.begin(), end, peer) == end) continue;  // the peer does not replicate this key
+    for (const Sibling& s : item.siblings) {
+      out.append(key).append(1, '\t');
+      encode_sibling(out, s);
     }
-    out.append(key).append(1, '\t').append(item.value).append(1, '\t');
-    out.append(std::to_string(item.version.time)).append(1, '\t').append(std::to_string(item.version.node)).append(1, '\n');
   }
   return out;
 }
 
 void DynamoNode::merge(Context& ctx, std::string_view s) {
   while (!s.empty()) {
-    const size_t a = s.find('\t');
-    const size_t b = s.find('\t', a + 1);
-    DSIM_ASSERT_MSG(a != std::string_view::npos && b != std::string_view::npos, "corrupt sync body");
-    const std::string key(s.substr(0, a));
-    Item item;
-    item.value = std::string(s.substr(a + 1, b - a - 1));
-    s.remove_prefix(b + 1);
-    item.version.time = take_stored_int(s, '\t');
-    item.version.node = take_stored_int(s, '\n');
-    store(ctx, key, item);
+    const size_t tab = s.find('\t');
+    DSIM_ASSERT_MSG(tab != std::string_view::npos, "corrupt sync body");
+    const std::string key(s.substr(0, tab));
+    s.remove_prefix(tab + 1);
+    store(ctx, key, Item{{take_sibling(s)}});
   }
 }
 
@@ -317,14 +427,13 @@ void DynamoNode::on_message(Context& ctx, NodeId from, const Message& m) {
       return;
     case kPut: {
       const std::string_view body = m.body;
-      const size_t tab = body.find('\t');
-      DSIM_ASSERT_MSG(tab != std::string_view::npos, "corrupt put");
-      const std::string key(body.substr(0, tab));
-      const Item item{std::string(body.substr(tab + 1)), Version{m.f[1], m.f[2]}};
+      const size_t nl = body.find('\n');
+      DSIM_ASSERT_MSG(nl != std::string_view::npos, "corrupt put");
+      const std::string key(body.substr(0, nl));
+      const Item item = decode_item(body.substr(nl + 1));
       if (m.f[3] > 0) {
         const auto for_node = static_cast<uint32_t>(m.f[3] - 1);
-        Item& held = hints_[for_node][key];
-        if (held.version < item.version) held = item;
+        merge_into(hints_[for_node][key], item);
         ctx.emit("hint", {{"key", std::string_view(key)}, {"for", ctx.node_name(NodeId{for_node})}});
       } else {
         store(ctx, key, item);
@@ -339,11 +448,11 @@ void DynamoNode::on_message(Context& ctx, NodeId from, const Message& m) {
       return;
     }
     case kPutAck: {
-      if (m.f[0] < 0) {  // a handoff (or repair) arrived: drop the hint
+      if (m.f[0] < 0) {  // a handoff (or repair) arrived: drop the hint it carried
         auto h = hints_.find(from.value);
         if (h == hints_.end()) return;
         auto it = h->second.find(m.body);
-        if (it != h->second.end() && it->second.version == Version{m.f[1], m.f[2]}) h->second.erase(it);
+        if (it != h->second.end() && it->second.newest().version == Version{m.f[1], m.f[2]}) h->second.erase(it);
         if (h->second.empty()) hints_.erase(h);
         return;
       }
@@ -358,26 +467,23 @@ void DynamoNode::on_message(Context& ctx, NodeId from, const Message& m) {
       return;
     }
     case kGet: {
+      // Everything this node has for the key: its own data and any hints.
+      Item all;
+      if (auto it = data_.find(m.body); it != data_.end()) merge_into(all, it->second);
+      for (const auto& [to, items] : hints_) {
+        if (auto h = items.find(m.body); h != items.end()) merge_into(all, h->second);
+      }
       Message r;
       r.type = kGetReply;
       r.f[0] = m.f[0];
-      // The newest this node has: its own data, or a hint it holds.
-      const Item* best = nullptr;
-      if (auto it = data_.find(m.body); it != data_.end()) best = &it->second;
-      for (const auto& [to, items] : hints_) {
-        auto h = items.find(m.body);
-        if (h != items.end() && (!best || best->version < h->second.version)) best = &h->second;
-      }
-      r.f[1] = best ? best->version.time : -1;
-      r.f[2] = best ? best->version.node : -1;
-      if (best) r.body = best->value;
+      r.body = encode_item(all);
       ctx.send(from, r);
       return;
     }
     case kGetReply: {
       auto it = pending_.find(m.f[0]);
       if (it == pending_.end()) return;
-      it->second.answers[from.value] = Item{m.body, Version{m.f[1], m.f[2]}};
+      it->second.answers[from.value] = decode_item(m.body);
       if (it->second.answers.size() >= cfg_.r) finish_read(ctx, m.f[0], it->second);
       return;
     }

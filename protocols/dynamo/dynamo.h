@@ -19,8 +19,9 @@
 // offer); unknown (a write that did not reach W
 // acknowledgements in time: it may have landed on some replicas).
 //
-// Trace events: store {key, value, version} when a replica takes a newer
-// version; hint {key, for}; handoff {key, to}; repair {key, to}.
+// Trace events: store {key, value, version, siblings} when a replica's
+// state for a key changes; siblings {key, count} when a read resolves a
+// conflict; hint {key, for}; handoff {key, to}; repair {key, to}.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -42,14 +43,16 @@ struct Config {
   Duration anti_entropy = seconds(1);  // 0: off
   bool read_repair = true;
   bool hinted_handoff = true;
+  enum class Versioning { kLww, kVectorClock } versioning = Versioning::kLww;
 };
 
+// Siblings on the wire: "value\ttime\tnode\tclock\n" each, clock "n=c,n=c".
 enum MessageType : uint32_t {
-  kPut = 1,        // f0 op id (-1: handoff), f1 version time, f2 version node, f3 hint-for + 1 (0 none); body key\tvalue
-  kPutAck = 2,     // f0 op id, f1 version time, f2 version node; body key
+  kPut = 1,        // f0 op id (-1: handoff or repair), f1/f2 newest version (time, node), f3 hint-for + 1 (0 none); body key\n siblings
+  kPutAck = 2,     // f0 op id, f1/f2 the newest version put; body key
   kGet = 3,        // f0 op id; body key
-  kGetReply = 4,   // f0 op id, f1 version time, f2 version node (-1 absent); body value
-  kSync = 5,       // f0 1 = please answer; body entries key\tvalue\ttime\tnode\n
+  kGetReply = 4,   // f0 op id; body siblings (none: absent)
+  kSync = 5,       // f0 1 = please answer; body "key\tvalue\ttime\tnode\tclock\n" per sibling
 };
 
 struct Version {
@@ -59,9 +62,21 @@ struct Version {
   bool operator==(const Version& o) const = default;
 };
 
-struct Item {
+using Clock = std::map<uint32_t, int64_t>;  // server -> counter
+// True when `a` has seen everything `b` has (a >= b entrywise).
+bool descends(const Clock& a, const Clock& b);
+
+struct Sibling {
   std::string value;
-  Version version;
+  Version version;  // last-writer-wins order, and the tie-break among siblings
+  Clock clock;      // vector clocks only
+};
+
+// A key's state on a replica: one sibling with last-writer-wins; with
+// vector clocks, every version no other descends from.
+struct Item {
+  std::vector<Sibling> siblings;
+  const Sibling& newest() const;
 };
 
 // The ring: a key's preference list, and the servers after it (fallbacks).
@@ -96,12 +111,16 @@ class DynamoNode final : public Node {
     std::vector<uint32_t> pref;  // the N replicas asked first
     std::set<uint32_t> asked, acked;
     std::map<uint32_t, Item> answers;  // reads
+    Clock context;                     // writes: the client's context
     bool fallback = false;
     TimerId timer;
   };
   void coordinate(Context& ctx, NodeId client, const kv::Request& r);
   void send_put(Context& ctx, uint32_t to, int64_t op, const std::string& key, const Item& item, int64_t hint_for);
+  // Merges `item` into the key's state (newest wins, or vector-clock
+  // dominance). Returns true when the state changed.
   bool store(Context& ctx, const std::string& key, const Item& item);
+  bool merge_into(Item& into, const Item& incoming) const;
   void finish_read(Context& ctx, int64_t op, Pending& p);
   void timeout(Context& ctx, int64_t op);
   void handoff(Context& ctx);
@@ -113,6 +132,7 @@ class DynamoNode final : public Node {
   std::unique_ptr<Ring> ring_;
   std::map<std::string, Item> data_;
   std::map<uint32_t, std::map<std::string, Item>> hints_;  // held for another replica
+  int64_t counter_ = 0;  // this coordinator's vector-clock counter
   std::map<int64_t, Pending> pending_;
   int64_t next_op_ = 1;
 };

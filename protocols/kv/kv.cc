@@ -113,7 +113,10 @@ void ClientNode::next_op(Context& ctx, std::optional<std::pair<Op, std::string>>
     if (cfg_.stop_writes && ctx.now() >= Time{0} + *cfg_.stop_writes) r.op = kRead;
     retries = cfg_.retries;
   }
-  if (r.op == kWrite) r.value = fresh_value();
+  if (r.op == kWrite) {
+    r.value = fresh_value();
+    if (auto c = context_.find(r.key); c != context_.end()) r.next = c->second;
+  }
   if (r.op == kCas) {
     // Expect a recent value: one this client wrote, or null at first.
     r.value = written_ > 0 && ctx.rng().below(2) ? std::to_string(written_ * cfg_.clients + cfg_.index + 1) : "";
@@ -174,7 +177,14 @@ void ClientNode::on_message(Context& ctx, NodeId, const Message& m) {
   if (it == in_flight_.end()) return;  // a late reply to a timed-out op
   ctx.cancel_timer(it->second.timer);
   const auto status = static_cast<Status>(m.f[1]);
-  complete(ctx, m.f[0], status == kOk ? "ok" : status == kFail ? "fail" : "info", m.body);
+  std::string_view body = m.body;
+  if (status == kOk && it->second.req.op == kRead) {
+    if (const size_t tab = body.find('\t'); tab != std::string_view::npos) {
+      context_[it->second.req.key] = std::string(body.substr(tab + 1));
+      body = body.substr(0, tab);
+    }
+  }
+  complete(ctx, m.f[0], status == kOk ? "ok" : status == kFail ? "fail" : "info", body);
 }
 
 void ClientNode::on_timer(Context& ctx, TimerId, uint64_t tag) {

@@ -6,7 +6,8 @@
 // per client), f1 op (kRead, kWrite, kCas), f2 client node id + 1 (set by
 // the first server that forwards it); body "key\texpected-or-value\tnew".
 // Reply (server -> client): type kKvReply; f0 operation id, f1 status;
-// body: the value read, or why it failed.
+// body: the value read (then, for stores with contexts, a tab and the
+// context to send back with the next write of the key), or why it failed.
 // Values are integers, or "" for null (never written).
 #pragma once
 #include <cstdint>
@@ -36,7 +37,7 @@ struct Request {
   Op op = kRead;
   std::string key;
   std::string value;  // write: value; cas: expected ("" = null)
-  std::string next;   // cas: new value
+  std::string next;   // cas: new value; write: the context of the client's last read of the key, if the store gives one
 };
 
 Message encode_request(const Request& r);
@@ -122,6 +123,7 @@ class ClientNode final : public Node {
   int64_t next_id_ = 1;
   int64_t written_ = 0;  // values written are unique: index + 1 + clients * k
   std::map<int64_t, InFlight> in_flight_;
+  std::map<std::string, std::string> context_;  // per key: the context the last read returned (vector clocks)
 };
 
 std::unique_ptr<Node> make_client(const ClientConfig& cfg);

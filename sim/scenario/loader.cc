@@ -660,7 +660,7 @@ void Loader::multipaxos(const YAML::Node& n) {
 
 void Loader::dynamo(const YAML::Node& n) {
   if (!r_.check_map(n, "dynamo", {"n", "r", "w", "vnodes", "request_timeout", "handoff_interval", "anti_entropy",
-                                  "read_repair", "hinted_handoff"})) {
+                                  "read_repair", "hinted_handoff", "versioning"})) {
     return;
   }
   dynamo::Config& c = s_.dynamo;
@@ -688,6 +688,11 @@ void Loader::dynamo(const YAML::Node& n) {
   }
   if (auto v = n["read_repair"]) c.read_repair = r_.boolean(v, "dynamo.read_repair").value_or(true);
   if (auto v = n["hinted_handoff"]) c.hinted_handoff = r_.boolean(v, "dynamo.hinted_handoff").value_or(true);
+  if (auto v = n["versioning"]) {
+    static const std::vector<std::pair<std::string_view, dynamo::Config::Versioning>> kModes = {
+        {"lww", dynamo::Config::Versioning::kLww}, {"vector_clock", dynamo::Config::Versioning::kVectorClock}};
+    c.versioning = one_of(r_, v, "dynamo.versioning", "versioning", kModes).value_or(c.versioning);
+  }
 }
 
 void Loader::clients(const YAML::Node& n) {

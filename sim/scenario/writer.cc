@@ -130,6 +130,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
          ", handoff_interval: " + duration_text(c.handoff_interval) + ", anti_entropy: " +
          (c.anti_entropy.ns > 0 ? duration_text(c.anti_entropy) : std::string("false")) +
          ", read_repair: " + (c.read_repair ? "true" : "false") + ", hinted_handoff: " + (c.hinted_handoff ? "true" : "false") +
+         ", versioning: " + (c.versioning == dynamo::Config::Versioning::kLww ? "lww" : "vector_clock") +
          "}\n";
   } else if (s.protocol == "broadcast") {
     static const char* kBugs[] = {"none", "no_retransmit", "volatile_dedup"};
