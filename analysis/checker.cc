@@ -5,6 +5,7 @@
 #include "analysis/broadcast_checkers.h"
 #include "analysis/leader_liveness.h"
 #include "analysis/linearizability.h"
+#include "analysis/lock_checkers.h"
 #include "analysis/paxos_checkers.h"
 #include "analysis/raft_checkers.h"
 #include "sim/core/assert.h"
@@ -39,6 +40,9 @@ const std::vector<CheckerInfo>& known_checkers() {
       {"paxos_liveness", CheckKind::kLiveness, "paxos", "after the last fault a value is chosen within the bound"},
       {"linearizable", CheckKind::kSafety, "raft dynamo",
        "the clients' operation history is linearizable (needs clients; docs/history-format.md)"},
+      {"mutual_exclusion", CheckKind::kSafety, "lock",
+       "the resource never accepts a write from an older lock grant after a newer one's"},
+      {"lock_liveness", CheckKind::kLiveness, "lock", "after the last fault a free lock is granted again within the bound"},
       {"multipaxos_liveness", CheckKind::kLiveness, "multipaxos",
        "after the last fault a leader within the bound, and each later client command committed within it"},
   };
@@ -75,6 +79,8 @@ std::unique_ptr<Checker> make_checker(const CheckSpec& spec) {
     return std::make_unique<LeaderLiveness>(spec.name, spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
   }
   if (spec.name == "linearizable") return std::make_unique<Linearizable>();
+  if (spec.name == "mutual_exclusion") return std::make_unique<MutualExclusion>();
+  if (spec.name == "lock_liveness") return std::make_unique<LockLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
   if (spec.name == "paxos_agreement") return std::make_unique<PaxosAgreement>();
   if (spec.name == "learner_consistency") return std::make_unique<LearnerConsistency>();
   if (spec.name == "paxos_liveness") return std::make_unique<PaxosLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);

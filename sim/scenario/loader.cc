@@ -12,7 +12,7 @@
 namespace dsim::scenario {
 
 const std::vector<std::string_view>& known_protocols() {
-  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos", "dynamo"};
+  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock"};
   return kAll;
 }
 
@@ -21,7 +21,12 @@ const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
   static const std::vector<std::string_view> kRaft = {"leader", "follower", "candidate", "pre_candidate"};
   static const std::vector<std::string_view> kPaxos = {"proposer", "acceptor"};
   static const std::vector<std::string_view> kMulti = {"leader", "follower", "candidate"};
-  return protocol == "raft" ? kRaft : protocol == "paxos" ? kPaxos : protocol == "multipaxos" ? kMulti : kNone;
+  static const std::vector<std::string_view> kLock = {"server", "resource", "holder", "client"};
+  return protocol == "raft"         ? kRaft
+         : protocol == "paxos"      ? kPaxos
+         : protocol == "multipaxos" ? kMulti
+         : protocol == "lock"       ? kLock
+                                    : kNone;
 }
 
 namespace {
@@ -83,6 +88,7 @@ class Loader {
   void paxos(const YAML::Node& n);
   void multipaxos(const YAML::Node& n);
   void dynamo(const YAML::Node& n);
+  void lock(const YAML::Node& n);
   void clients(const YAML::Node& n);
   const std::string& name_of(NodeId id) const {
     return id.value < s_.nodes.size() ? s_.nodes[id.value] : s_.client_names[id.value - s_.nodes.size()];
@@ -102,7 +108,7 @@ class Loader {
 
 void Loader::load(const YAML::Node& root) {
   if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
-                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "dynamo", "clients", "workload", "faults", "nemesis", "checks",
+                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "clients", "workload", "faults", "nemesis", "checks",
                                "expect"})) {
     return;
   }
@@ -126,7 +132,7 @@ void Loader::load(const YAML::Node& root) {
       if (std::find(all.begin(), all.end(), *v) == all.end()) {
         const std::string hint = closest(*v, all);
         r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
-                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos, dynamo)" : "; did you mean '" + hint + "'?"));
+                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos, dynamo, lock)" : "; did you mean '" + hint + "'?"));
       } else {
         s_.protocol = *v;
       }
@@ -196,6 +202,16 @@ void Loader::load(const YAML::Node& root) {
     } else {
       dynamo(n);
     }
+  }
+  if (auto n = root["lock"]) {
+    if (s_.protocol != "lock" && !s_.protocol.empty()) {
+      r_.error(n, "section 'lock' does not apply to protocol '" + s_.protocol + "'");
+    } else {
+      lock(n);
+    }
+  }
+  if (s_.protocol == "lock" && s_.nodes.size() < 3) {
+    r_.error(root["nodes"], "protocol lock needs at least 3 nodes: the lock server, the resource and a client");
   }
   if (auto n = root["clients"]) {
     if (s_.protocol != "raft" && s_.protocol != "dynamo" && !s_.protocol.empty()) {
@@ -692,6 +708,53 @@ void Loader::dynamo(const YAML::Node& n) {
     static const std::vector<std::pair<std::string_view, dynamo::Config::Versioning>> kModes = {
         {"lww", dynamo::Config::Versioning::kLww}, {"vector_clock", dynamo::Config::Versioning::kVectorClock}};
     c.versioning = one_of(r_, v, "dynamo.versioning", "versioning", kModes).value_or(c.versioning);
+  }
+}
+
+void Loader::lock(const YAML::Node& n) {
+  if (!r_.check_map(n, "lock", {"server", "resource", "ttl", "fencing", "work", "writes", "rest", "retry", "drift_margin",
+                                "start", "bug"})) {
+    return;
+  }
+  lock::Config& c = s_.lock;
+  if (auto v = n["server"]) {
+    if (auto id = node_ref(v, "lock.server")) c.server = id->value;
+  }
+  if (auto v = n["resource"]) {
+    if (auto id = node_ref(v, "lock.resource")) c.resource = id->value;
+  }
+  if (c.server == c.resource) r_.error(n, "'lock.server' and 'lock.resource' must be different nodes");
+  auto positive = [&](const char* key, Duration* out) {
+    if (auto v = n[key]) {
+      const std::string where = std::string("lock.") + key;
+      if (auto d = r_.duration(v, where)) {
+        if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
+        else *out = *d;
+      }
+    }
+  };
+  positive("ttl", &c.ttl);
+  positive("work", &c.work);
+  if (auto v = n["drift_margin"]) c.drift_margin = r_.duration(v, "lock.drift_margin").value_or(c.drift_margin);
+  if (auto v = n["start"]) c.start = r_.duration(v, "lock.start").value_or(c.start);
+  if (auto v = n["fencing"]) c.fencing = r_.boolean(v, "lock.fencing").value_or(false);
+  if (auto v = n["writes"]) c.writes = static_cast<uint32_t>(r_.integer(v, "lock.writes", 1, 1000).value_or(c.writes));
+  if (auto v = n["rest"]) {
+    if (auto r = r_.duration_range(v, "lock.rest")) {
+      c.rest_min = r->first;
+      c.rest_max = r->second;
+    }
+  }
+  if (auto v = n["retry"]) {
+    if (auto r = r_.duration_range(v, "lock.retry")) {
+      c.retry_min = r->first;
+      c.retry_max = r->second;
+    }
+  }
+  if (auto v = n["bug"]) {
+    static const std::vector<std::pair<std::string_view, lock::Config::Bug>> kBugs = {
+        {"none", lock::Config::Bug::kNone}, {"volatile_lock", lock::Config::Bug::kVolatileLock}};
+    c.bug = one_of(r_, v, "lock.bug", "planted bug for lock", kBugs).value_or(c.bug);
   }
 }
 

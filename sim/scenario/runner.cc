@@ -8,6 +8,7 @@
 #include "protocols/broadcast/broadcast.h"
 #include "protocols/dynamo/dynamo.h"
 #include "protocols/kv/kv.h"
+#include "protocols/lock/lock.h"
 #include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
 #include "protocols/raft/raft.h"
@@ -345,6 +346,10 @@ NodeFactory factory_for(const Scenario& s) {
   if (s.protocol == "paxos") {
     const paxos::Config cfg = s.paxos;
     return [cfg](NodeId) { return paxos::make_node(cfg); };
+  }
+  if (s.protocol == "lock") {
+    const lock::Config cfg = s.lock;
+    return [cfg](NodeId id) { return lock::make_node(cfg, id); };
   }
   if (s.protocol == "dynamo") {
     const dynamo::Config cfg = s.dynamo;

@@ -10,6 +10,7 @@
 #include "analysis/checker.h"
 #include "protocols/broadcast/broadcast.h"
 #include "protocols/dynamo/dynamo.h"
+#include "protocols/lock/lock.h"
 #include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
 #include "protocols/raft/raft.h"
@@ -122,6 +123,7 @@ struct Scenario {
   paxos::Config paxos;
   multipaxos::Config multipaxos;
   dynamo::Config dynamo;
+  lock::Config lock;
   ClientsSpec clients;
   std::vector<std::string> client_names;  // c1..cK: node ids nodes.size() + i
 

@@ -123,6 +123,14 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     const multipaxos::Config& c = s.multipaxos;
     y += "multipaxos: {heartbeat: " + duration_text(c.heartbeat) + ", election_timeout: [" + duration_text(c.election_min) +
          ", " + duration_text(c.election_max) + "], bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
+  } else if (s.protocol == "lock") {
+    const lock::Config& c = s.lock;
+    y += "lock: {server: " + s.nodes[c.server] + ", resource: " + s.nodes[c.resource] + ", ttl: " + duration_text(c.ttl) +
+         ", fencing: " + (c.fencing ? "true" : "false") + ", work: " + duration_text(c.work) +
+         ", writes: " + std::to_string(c.writes) + ", rest: [" + duration_text(c.rest_min) + ", " + duration_text(c.rest_max) +
+         "], retry: [" + duration_text(c.retry_min) + ", " + duration_text(c.retry_max) +
+         "], drift_margin: " + duration_text(c.drift_margin) + ", start: " + duration_text(c.start) +
+         ", bug: " + (c.bug == lock::Config::Bug::kNone ? "none" : "volatile_lock") + "}\n";
   } else if (s.protocol == "dynamo") {
     const dynamo::Config& c = s.dynamo;
     y += "dynamo: {n: " + std::to_string(c.n) + ", r: " + std::to_string(c.r) + ", w: " + std::to_string(c.w) +
