@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "analysis/broadcast_checkers.h"
+#include "analysis/discovery_checkers.h"
 #include "analysis/leader_liveness.h"
 #include "analysis/linearizability.h"
 #include "analysis/lock_checkers.h"
@@ -28,10 +29,10 @@ const std::vector<CheckerInfo>& known_checkers() {
       {"no_duplicate_delivery", CheckKind::kSafety, "broadcast", "no node delivers the same message twice"},
       {"all_delivered", CheckKind::kLiveness, "broadcast",
        "every message is delivered to every live node within a bound after the last fault"},
-      {"election_safety", CheckKind::kSafety, "raft", "at most one leader per term"},
-      {"log_matching", CheckKind::kSafety, "raft", "same index and term means identical logs up to there"},
-      {"leader_completeness", CheckKind::kSafety, "raft", "a committed entry is in the log of every later leader"},
-      {"state_machine_safety", CheckKind::kSafety, "raft", "no two nodes apply different commands at one index"},
+      {"election_safety", CheckKind::kSafety, "raft coord", "at most one leader per term"},
+      {"log_matching", CheckKind::kSafety, "raft coord", "same index and term means identical logs up to there"},
+      {"leader_completeness", CheckKind::kSafety, "raft coord", "a committed entry is in the log of every later leader"},
+      {"state_machine_safety", CheckKind::kSafety, "raft coord", "no two nodes apply different commands at one index"},
       {"raft_liveness", CheckKind::kLiveness, "raft",
        "after the last fault a leader within the bound, and later requests committed within it"},
       {"paxos_agreement", CheckKind::kSafety, "paxos multipaxos",
@@ -40,7 +41,11 @@ const std::vector<CheckerInfo>& known_checkers() {
       {"paxos_liveness", CheckKind::kLiveness, "paxos", "after the last fault a value is chosen within the bound"},
       {"linearizable", CheckKind::kSafety, "raft dynamo",
        "the clients' operation history is linearizable (needs clients; docs/history-format.md)"},
-      {"mutual_exclusion", CheckKind::kSafety, "lock",
+      {"discovery_safety", CheckKind::kSafety, "coord",
+       "no watcher lists an instance dead (session expired) for longer than the bound"},
+      {"discovery_liveness", CheckKind::kLiveness, "coord",
+       "after the last fault registrations reach every watcher within the bound; views end exact"},
+      {"mutual_exclusion", CheckKind::kSafety, "lock coord",
        "the resource never accepts a write from an older lock grant after a newer one's"},
       {"lock_liveness", CheckKind::kLiveness, "lock", "after the last fault a free lock is granted again within the bound"},
       {"multipaxos_liveness", CheckKind::kLiveness, "multipaxos",
@@ -80,6 +85,8 @@ std::unique_ptr<Checker> make_checker(const CheckSpec& spec) {
   }
   if (spec.name == "linearizable") return std::make_unique<Linearizable>();
   if (spec.name == "mutual_exclusion") return std::make_unique<MutualExclusion>();
+  if (spec.name == "discovery_safety") return std::make_unique<DiscoverySafety>(spec.within_ns > 0 ? spec.within_ns : 1'000'000'000);
+  if (spec.name == "discovery_liveness") return std::make_unique<DiscoveryLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
   if (spec.name == "lock_liveness") return std::make_unique<LockLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
   if (spec.name == "paxos_agreement") return std::make_unique<PaxosAgreement>();
   if (spec.name == "learner_consistency") return std::make_unique<LearnerConsistency>();

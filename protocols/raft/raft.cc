@@ -61,7 +61,7 @@ std::string_view RaftNode::message_name(uint32_t type) const {
     case kAppendReply: return "append_reply";
     case kv::kKvRequest: return "kv_request";
   }
-  return "unknown";
+  return sm_ ? sm_->message_name(type) : "unknown";
 }
 
 // ---- Storage -----------------------------------------------------------------
@@ -151,6 +151,7 @@ void RaftNode::become_follower(Context& ctx, int64_t term, bool reset_timer) {
     leader_ = -1;
     for (const PendingRead& r : reads_) ctx.send(r.client, kv::reply(r.id, kv::kFail, "lost leadership"));  // reads change nothing
     reads_.clear();
+    if (sm_) sm_->on_leadership(*this, ctx, false);
   }
   if (changed) set_role(ctx, Role::kFollower);
   if (reset_timer || !election_timer_.valid()) reset_election_timer(ctx);
@@ -210,6 +211,17 @@ void RaftNode::become_leader(Context& ctx) {
   heartbeat_timer_ = ctx.set_timer(cfg_.heartbeat, kHeartbeatTag);
   reset_election_timer(ctx);  // CheckQuorum rounds
   advance_commit(ctx);        // a one-node cluster commits at once
+  if (sm_) sm_->on_leadership(*this, ctx, true);
+}
+
+bool RaftNode::propose(Context& ctx, std::string_view cmd) {
+  if (role_ != Role::kLeader) return false;
+  append_local(ctx, Entry{term_, 0, std::string("#").append(cmd)});
+  ctx.storage().sync();
+  match_[ctx.self().value] = last_index();
+  broadcast_append(ctx);
+  advance_commit(ctx);
+  return true;
 }
 
 // ---- Events ------------------------------------------------------------------
@@ -233,6 +245,7 @@ void RaftNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
     DSIM_ASSERT(role_ == Role::kLeader);
     broadcast_append(ctx);
     heartbeat_timer_ = ctx.set_timer(cfg_.heartbeat, kHeartbeatTag);
+    if (sm_) sm_->on_leader_tick(*this, ctx);
     return;
   }
   DSIM_ASSERT(tag == kElectionTag);
@@ -271,6 +284,10 @@ void RaftNode::on_message(Context& ctx, NodeId from, const Message& m) {
     case kAppendEntries: on_append(ctx, from, m); return;
     case kAppendReply: on_append_reply(ctx, from, m); return;
     case kv::kKvRequest: on_kv(ctx, from, m); return;
+  }
+  if (sm_) {
+    sm_->on_message(*this, ctx, from, m);
+    return;
   }
   DSIM_ASSERT_MSG(false, "unknown raft message type");
 }
@@ -569,7 +586,9 @@ void RaftNode::apply_committed(Context& ctx) {
     ++applied_;
     const Entry& e = log_[static_cast<size_t>(applied_ - 1)];
     // Commands are "key=value", or client operations "@..."; the no-op is empty.
-    if (!e.cmd.empty() && e.cmd[0] == '@') {
+    if (!e.cmd.empty() && e.cmd[0] == '#' && sm_) {
+      sm_->apply(*this, ctx, std::string_view(e.cmd).substr(1));
+    } else if (!e.cmd.empty() && e.cmd[0] == '@') {
       apply_kv(ctx, e);
     } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {
       kv_[e.cmd.substr(0, eq)] = e.cmd.substr(eq + 1);

@@ -67,9 +67,34 @@ struct Entry {
   std::string cmd;
 };
 
+class RaftNode;
+
+// A replicated state machine on Raft's log in place of the built-in
+// key-value store (the coordination service, protocols/coord). Its
+// commands are log entries starting with '#'.
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+  // A message Raft does not know (from clients, or forwarded by peers).
+  virtual void on_message(RaftNode& raft, Context& ctx, NodeId from, const Message& m) = 0;
+  // A committed command (without the '#'), in log order, on every node.
+  virtual void apply(RaftNode& raft, Context& ctx, std::string_view cmd) = 0;
+  // On the leader, every heartbeat.
+  virtual void on_leader_tick(RaftNode&, Context&) {}
+  // This node became leader (true) or stopped being leader (false).
+  virtual void on_leadership(RaftNode&, Context&, bool) {}
+  virtual std::string_view message_name(uint32_t) const { return "unknown"; }
+};
+
 class RaftNode final : public Node {
  public:
-  explicit RaftNode(Config cfg) : cfg_(cfg) {}
+  explicit RaftNode(Config cfg, std::unique_ptr<StateMachine> sm = nullptr) : cfg_(cfg), sm_(std::move(sm)) {}
+
+  // For a StateMachine: append `cmd` ("#..." is added) if this node leads;
+  // false otherwise.
+  bool propose(Context& ctx, std::string_view cmd);
+  bool is_leader() const { return role_ == Role::kLeader; }
+  int64_t leader_hint() const { return leader_; }  // -1: none known
 
   void on_start(Context& ctx) override;
   void on_recover(Context& ctx) override;
@@ -123,6 +148,7 @@ class RaftNode final : public Node {
   void apply_committed(Context& ctx);
 
   Config cfg_;
+  std::unique_ptr<StateMachine> sm_;
   // Durable (Figure 2: "updated on stable storage before responding").
   int64_t term_ = 0;
   int64_t voted_for_ = -1;

@@ -12,7 +12,7 @@
 namespace dsim::scenario {
 
 const std::vector<std::string_view>& known_protocols() {
-  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock"};
+  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "coord"};
   return kAll;
 }
 
@@ -22,10 +22,13 @@ const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
   static const std::vector<std::string_view> kPaxos = {"proposer", "acceptor"};
   static const std::vector<std::string_view> kMulti = {"leader", "follower", "candidate"};
   static const std::vector<std::string_view> kLock = {"server", "resource", "holder", "client"};
+  static const std::vector<std::string_view> kCoord = {"leader", "follower", "candidate", "pre_candidate", "instance",
+                                                       "watcher", "holder", "client", "resource"};
   return protocol == "raft"         ? kRaft
          : protocol == "paxos"      ? kPaxos
          : protocol == "multipaxos" ? kMulti
          : protocol == "lock"       ? kLock
+         : protocol == "coord"      ? kCoord
                                     : kNone;
 }
 
@@ -89,6 +92,7 @@ class Loader {
   void multipaxos(const YAML::Node& n);
   void dynamo(const YAML::Node& n);
   void lock(const YAML::Node& n);
+  void coord(const YAML::Node& n);
   void clients(const YAML::Node& n);
   const std::string& name_of(NodeId id) const {
     return id.value < s_.nodes.size() ? s_.nodes[id.value] : s_.client_names[id.value - s_.nodes.size()];
@@ -108,7 +112,7 @@ class Loader {
 
 void Loader::load(const YAML::Node& root) {
   if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
-                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "clients", "workload", "faults", "nemesis", "checks",
+                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "coord", "clients", "workload", "faults", "nemesis", "checks",
                                "expect"})) {
     return;
   }
@@ -132,7 +136,7 @@ void Loader::load(const YAML::Node& root) {
       if (std::find(all.begin(), all.end(), *v) == all.end()) {
         const std::string hint = closest(*v, all);
         r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
-                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos, dynamo, lock)" : "; did you mean '" + hint + "'?"));
+                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos, dynamo, lock, coord)" : "; did you mean '" + hint + "'?"));
       } else {
         s_.protocol = *v;
       }
@@ -208,6 +212,24 @@ void Loader::load(const YAML::Node& root) {
       r_.error(n, "section 'lock' does not apply to protocol '" + s_.protocol + "'");
     } else {
       lock(n);
+    }
+  }
+  if (auto n = root["coord"]) {
+    if (s_.protocol != "coord" && !s_.protocol.empty()) {
+      r_.error(n, "section 'coord' does not apply to protocol '" + s_.protocol + "'");
+    } else {
+      coord(n);
+    }
+  }
+  if (s_.protocol == "coord") {
+    const coord::Config& c = s_.coord;
+    const size_t want = c.servers + c.instances + c.watchers + c.lockers + (c.lockers > 0 ? 1 : 0);
+    if (s_.nodes.size() != want) {
+      r_.error(root["nodes"], "protocol coord needs " + std::to_string(want) + " nodes: " + std::to_string(c.servers) +
+                                  " servers, " + std::to_string(c.instances) + " instances, " + std::to_string(c.watchers) +
+                                  " watchers, " + std::to_string(c.lockers) + " lock clients" +
+                                  (c.lockers ? " and the resource (last)" : "") + ", in that order; the scenario has " +
+                                  std::to_string(s_.nodes.size()));
     }
   }
   if (s_.protocol == "lock" && s_.nodes.size() < 3) {
@@ -758,6 +780,54 @@ void Loader::lock(const YAML::Node& n) {
   }
 }
 
+void Loader::coord(const YAML::Node& n) {
+  if (!r_.check_map(n, "coord", {"servers", "instances", "watchers", "lockers", "session_timeout", "heartbeat",
+                                 "request_timeout", "poll", "fencing", "work", "writes", "election_timeout", "bug"})) {
+    return;
+  }
+  coord::Config& c = s_.coord;
+  c.raft.check_quorum = true;
+  auto count = [&](const char* key, uint32_t* out, int64_t min) {
+    if (auto v = n[key]) *out = static_cast<uint32_t>(r_.integer(v, std::string("coord.") + key, min, 1000).value_or(*out));
+  };
+  count("servers", &c.servers, 1);
+  count("instances", &c.instances, 0);
+  count("watchers", &c.watchers, 0);
+  count("lockers", &c.lockers, 0);
+  count("writes", &c.writes, 1);
+  auto positive = [&](const char* key, Duration* out) {
+    if (auto v = n[key]) {
+      const std::string where = std::string("coord.") + key;
+      if (auto d = r_.duration(v, where)) {
+        if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
+        else *out = *d;
+      }
+    }
+  };
+  positive("session_timeout", &c.session_timeout);
+  positive("heartbeat", &c.heartbeat);
+  positive("request_timeout", &c.request_timeout);
+  positive("poll", &c.poll);
+  positive("work", &c.work);
+  if (c.heartbeat >= c.session_timeout) {
+    r_.error(n, "'coord.heartbeat' (" + analysis::format_time(c.heartbeat.ns) + ") must be shorter than the session timeout (" +
+                    analysis::format_time(c.session_timeout.ns) + "), or healthy sessions expire");
+  }
+  if (auto v = n["fencing"]) c.fencing = r_.boolean(v, "coord.fencing").value_or(false);
+  if (auto v = n["election_timeout"]) {
+    if (auto r = r_.duration_range(v, "coord.election_timeout")) {
+      c.raft.election_min = r->first;
+      c.raft.election_max = r->second;
+      c.raft.heartbeat = Duration{r->first.ns / 3};
+    }
+  }
+  if (auto v = n["bug"]) {
+    static const std::vector<std::pair<std::string_view, coord::Config::Bug>> kBugs = {
+        {"none", coord::Config::Bug::kNone}, {"keep_ephemerals", coord::Config::Bug::kKeepEphemerals}};
+    c.bug = one_of(r_, v, "coord.bug", "planted bug for coord", kBugs).value_or(c.bug);
+  }
+}
+
 void Loader::clients(const YAML::Node& n) {
   if (!r_.check_map(n, "clients", {"count", "at", "keys", "zipf", "mix", "think", "rate", "retries", "timeout", "start", "stop",
                                    "stop_writes"})) return;
@@ -1215,7 +1285,7 @@ void Loader::checks(const YAML::Node& n) {
       r_.error(name_node, "check 'linearizable' judges the clients' history, and the scenario has no 'clients'");
       continue;
     }
-    if (spec.within_ns > 0 && info->kind != analysis::CheckKind::kLiveness) {
+    if (spec.within_ns > 0 && info->kind != analysis::CheckKind::kLiveness && *name != "discovery_safety") {
       r_.error(c["within"], "'within' applies to liveness checks only; '" + *name + "' is a safety check");
       continue;
     }

@@ -7,6 +7,7 @@
 
 #include "protocols/broadcast/broadcast.h"
 #include "protocols/dynamo/dynamo.h"
+#include "protocols/coord/coord.h"
 #include "protocols/kv/kv.h"
 #include "protocols/lock/lock.h"
 #include "protocols/paxos/multipaxos.h"
@@ -347,6 +348,11 @@ NodeFactory factory_for(const Scenario& s) {
     const paxos::Config cfg = s.paxos;
     return [cfg](NodeId) { return paxos::make_node(cfg); };
   }
+  if (s.protocol == "coord") {
+    const coord::Config cfg = s.coord;
+    const auto n = static_cast<uint32_t>(s.nodes.size());
+    return [cfg, n](NodeId id) { return coord::make_node(cfg, id, n); };
+  }
   if (s.protocol == "lock") {
     const lock::Config cfg = s.lock;
     return [cfg](NodeId id) { return lock::make_node(cfg, id); };
@@ -412,7 +418,9 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   for (uint32_t i = 0; i < n; ++i) {
     sim.add_node(s.nodes[i], factory, NodeClock(s.clocks[i].offset, s.clocks[i].drift_ppm));
   }
-  sim.set_cluster_size(n);
+  // The protocol's group: every scenario node, but for coord only the
+  // servers (the other nodes are its clients).
+  sim.set_cluster_size(s.protocol == "coord" ? s.coord.servers : n);
   for (uint32_t c = 0; c < s.clients.count; ++c) {
     kv::ClientConfig cc;
     cc.index = c;

@@ -10,6 +10,7 @@
 #include "analysis/checker.h"
 #include "protocols/broadcast/broadcast.h"
 #include "protocols/dynamo/dynamo.h"
+#include "protocols/coord/coord.h"
 #include "protocols/lock/lock.h"
 #include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
@@ -124,6 +125,7 @@ struct Scenario {
   multipaxos::Config multipaxos;
   dynamo::Config dynamo;
   lock::Config lock;
+  coord::Config coord;
   ClientsSpec clients;
   std::vector<std::string> client_names;  // c1..cK: node ids nodes.size() + i
 

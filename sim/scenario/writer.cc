@@ -123,6 +123,15 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     const multipaxos::Config& c = s.multipaxos;
     y += "multipaxos: {heartbeat: " + duration_text(c.heartbeat) + ", election_timeout: [" + duration_text(c.election_min) +
          ", " + duration_text(c.election_max) + "], bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
+  } else if (s.protocol == "coord") {
+    const coord::Config& c = s.coord;
+    y += "coord: {servers: " + std::to_string(c.servers) + ", instances: " + std::to_string(c.instances) +
+         ", watchers: " + std::to_string(c.watchers) + ", lockers: " + std::to_string(c.lockers) +
+         ", session_timeout: " + duration_text(c.session_timeout) + ", heartbeat: " + duration_text(c.heartbeat) +
+         ", request_timeout: " + duration_text(c.request_timeout) + ", poll: " + duration_text(c.poll) +
+         ", fencing: " + (c.fencing ? "true" : "false") + ", work: " + duration_text(c.work) +
+         ", writes: " + std::to_string(c.writes) + ", election_timeout: [" + duration_text(c.raft.election_min) + ", " +
+         duration_text(c.raft.election_max) + "], bug: " + (c.bug == coord::Config::Bug::kNone ? "none" : "keep_ephemerals") + "}\n";
   } else if (s.protocol == "lock") {
     const lock::Config& c = s.lock;
     y += "lock: {server: " + s.nodes[c.server] + ", resource: " + s.nodes[c.resource] + ", ttl: " + duration_text(c.ttl) +
