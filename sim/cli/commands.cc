@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "analysis/checker.h"
+#include "protocols/lb/hashing.h"
 #include "analysis/export.h"
 #include "analysis/linearizability.h"
 #include "analysis/offline.h"
@@ -61,6 +63,7 @@ constexpr const char* kMainHelp =
     "  dsim compare SCENARIO.yaml... [--seed N] [--csv FILE]   (the clients' table, side by side)\n"
     "  dsim shrink SCENARIO.yaml --seed N [--check NAME] [-o FILE]\n"
     "  dsim experiment election [--trials N] [--ranges 150ms..300ms,...] [--csv FILE]\n"
+    "  dsim experiment hashing [--backends N] [--keys K]   (consistent hashing vs theory)\n"
     "  dsim show TRACE.jsonl [--node a,b] [--kind k1,k2] [--from T] [--to T] [--no-network]\n"
     "  dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]\n"
     "  dsim report TRACE.jsonl -o FILE.html   (or: dsim run ... --report FILE.html)\n"
@@ -274,6 +277,14 @@ int cmd_run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "checks:\n");
     print_checks(r.checks, st);
     if (r.clients) std::fprintf(stderr, "clients:\n%s", client_table({{spec->name, r}}).c_str());
+    if (r.lb) {
+      // Every policy the scenario lists, on this seed (the first is the run above).
+      std::vector<Configuration> all = {{spec->lb_policies.front(), r}};
+      scenario::Scenario rest = *spec;
+      rest.lb_policies.erase(rest.lb_policies.begin());
+      for (auto& c : run_lb_policies(rest, seed)) all.push_back(std::move(c));
+      std::fprintf(stderr, "load balancing:\n%s", lb_table(all).c_str());
+    }
     std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", r.as_expected ? st.green() : st.red(),
                  r.as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(spec->expect_violated).c_str());
     std::fprintf(stderr, "trace: %s sha256 %s\n", opt.trace_path.empty() ? "(not written)" : opt.trace_path.c_str(),
@@ -472,9 +483,49 @@ po::options_description experiment_options() {
   return d;
 }
 
+// `dsim experiment hashing`: consistent hashing against theory.
+int experiment_hashing(const std::vector<std::string>& args) {
+  po::options_description d("dsim experiment hashing [options]");
+  d.add_options()
+      ("backends", po::value<uint32_t>()->default_value(10), "backends on the ring")
+      ("keys", po::value<uint64_t>()->default_value(100000), "keys placed")
+      ("help,h", "show this help");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(e.what(), "experiment");
+  }
+  if (vm.count("help")) {
+    std::cout << d << "\nKey spread over backends by virtual nodes per backend, and the fraction of keys that\n"
+                      "move when a backend joins or leaves, next to what theory predicts.\n";
+    return kExitOk;
+  }
+  const uint32_t n = vm["backends"].as<uint32_t>();
+  const uint64_t keys = vm["keys"].as<uint64_t>();
+  if (n < 2 || keys < 1 || n > 100000) return usage_error("--backends must be 2..100000 and --keys positive", "experiment");
+  std::printf("spread of %llu keys over %u backends (theory: CoV ~ 1/sqrt(vnodes) for many vnodes, plus the\n"
+              "sampling noise sqrt(backends/keys) = %.4f)\n",
+              static_cast<unsigned long long>(keys), n, std::sqrt(static_cast<double>(n) / static_cast<double>(keys)));
+  std::printf("%8s %10s %8s %14s\n", "vnodes", "max/mean", "CoV", "1/sqrt(vnodes)");
+  for (const auto& p : lb::hash_spread(n, keys, {1, 4, 16, 64, 256, 1024})) {
+    std::printf("%8u %10.3f %8.4f %14.4f\n", p.vnodes, p.max_over_mean, p.cov, 1 / std::sqrt(static_cast<double>(p.vnodes)));
+  }
+  std::printf("\nkeys moved when one backend joins %u (theory 1/%u = %.4f) or one of %u leaves (theory 1/%u = %.4f):\n", n,
+              n + 1, 1.0 / (n + 1), n + 1, n + 1, 1.0 / (n + 1));
+  std::printf("%8s %10s %10s\n", "vnodes", "join", "leave");
+  for (uint32_t v : {1u, 16u, 256u}) {
+    const auto r = lb::hash_remap(n, keys, v);
+    std::printf("%8u %10.4f %10.4f\n", v, r.joined, r.left);
+  }
+  return kExitOk;
+}
+
 int cmd_experiment(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "hashing") return experiment_hashing({args.begin() + 1, args.end()});
   if (args.empty() || args[0] != "election") {
-    return usage_error("the only experiment is 'election' (dsim experiment election --help)", "experiment");
+    return usage_error("experiments: 'election', 'hashing' (dsim experiment NAME --help)", "experiment");
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   po::variables_map vm;

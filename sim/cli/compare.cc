@@ -146,6 +146,55 @@ std::string client_csv(const std::vector<Configuration>& configs) {
   return out;
 }
 
+std::vector<Configuration> run_lb_policies(const scenario::Scenario& s, uint64_t seed) {
+  std::vector<Configuration> out;
+  for (const std::string& policy : s.lb_policies) {
+    scenario::Scenario one = s;
+    one.lb.policy = policy;
+    scenario::RunOptions opt;
+    opt.seed = seed;
+    out.emplace_back(policy, scenario::run_scenario(one, opt));
+  }
+  return out;
+}
+
+std::string lb_table(const std::vector<Configuration>& configs) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-40s %9s %9s %7s %7s %9s %9s %9s %9s %8s %6s\n", "policy", "requests", "ok", "errors",
+                "retries", "p50", "p90", "p99", "p99.9", "max/mean", "CoV");
+  out += line;
+  for (const auto& [name, r] : configs) {
+    if (!r.lb) continue;
+    const auto& l = *r.lb;
+    std::snprintf(line, sizeof line, "%-40s %9llu %9llu %7llu %7llu %9s %9s %9s %9s %8.2f %6.3f\n", name.c_str(),
+                  static_cast<unsigned long long>(l.requests), static_cast<unsigned long long>(l.ok),
+                  static_cast<unsigned long long>(l.errors), static_cast<unsigned long long>(l.retries), ms(l.p50_ns).c_str(),
+                  ms(l.p90_ns).c_str(), ms(l.p99_ns).c_str(), ms(l.p999_ns).c_str(), l.max_over_mean, l.cov);
+    out += line;
+  }
+  return out;
+}
+
+std::string lb_csv(const std::vector<Configuration>& configs) {
+  std::string out = "policy,requests,ok,errors,retries,p50_ms,p90_ms,p99_ms,p999_ms,max_over_mean,cov,served_per_backend\n";
+  for (const auto& [name, r] : configs) {
+    if (!r.lb) continue;
+    const auto& l = *r.lb;
+    std::string served;
+    for (const auto& [b, n] : l.served) served += (served.empty() ? "" : " ") + b + "=" + std::to_string(n);
+    char line[512];
+    std::snprintf(line, sizeof line, "%s,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,", csv_field(name).c_str(),
+                  static_cast<unsigned long long>(l.requests), static_cast<unsigned long long>(l.ok),
+                  static_cast<unsigned long long>(l.errors), static_cast<unsigned long long>(l.retries),
+                  static_cast<double>(l.p50_ns) / 1e6, static_cast<double>(l.p90_ns) / 1e6,
+                  static_cast<double>(l.p99_ns) / 1e6, static_cast<double>(l.p999_ns) / 1e6, l.max_over_mean, l.cov);
+    out += line;
+    out += csv_field(served) + "\n";
+  }
+  return out;
+}
+
 int cmd_compare(const std::vector<std::string>& args) {
   namespace po = boost::program_options;
   po::options_description d(
@@ -202,16 +251,38 @@ int cmd_compare(const std::vector<std::string>& args) {
       std::fputs(diag.render(false).c_str(), stderr);
       return kExitInvalidInput;
     }
+    const uint64_t s = seed.value_or(spec->seed.value_or(1));
+    if (spec->protocol == "lb") {
+      for (auto& c : run_lb_policies(*spec, s)) {
+        all_expected = all_expected && c.second.as_expected;
+        c.first = spec->name + "/" + c.first;
+        configs.push_back(std::move(c));
+      }
+      std::fprintf(stderr, "%s: seed %llu, %zu policies\n", path.c_str(), static_cast<unsigned long long>(s),
+                   spec->lb_policies.size());
+      continue;
+    }
     if (spec->clients.count == 0) {
       std::fprintf(stderr, "dsim: error: %s has no clients: nothing to compare\n", path.c_str());
       return kExitNothingRan;
     }
     scenario::RunOptions opt;
-    opt.seed = seed.value_or(spec->seed.value_or(1));
+    opt.seed = s;
     configs.emplace_back(spec->name, scenario::run_scenario(*spec, opt));
     all_expected = all_expected && configs.back().second.as_expected;
     std::fprintf(stderr, "%s: seed %llu, %s\n", path.c_str(), static_cast<unsigned long long>(opt.seed),
                  configs.back().second.as_expected ? "checks as expected" : "checks NOT as expected");
+  }
+  const bool lb = std::any_of(configs.begin(), configs.end(), [](const auto& c) { return c.second.lb.has_value(); });
+  if (lb) {
+    std::fputs(lb_table(configs).c_str(), stdout);
+    if (vm.count("csv")) {
+      if (const std::string err = write_output(vm["csv"].as<std::string>(), lb_csv(configs)); !err.empty()) {
+        std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+        return kExitUsage;
+      }
+    }
+    return all_expected ? kExitOk : kExitViolation;
   }
   std::fputs(client_table(configs).c_str(), stdout);
   if (vm.count("curve-csv")) {

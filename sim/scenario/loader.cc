@@ -12,7 +12,7 @@
 namespace dsim::scenario {
 
 const std::vector<std::string_view>& known_protocols() {
-  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "coord"};
+  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "coord", "lb"};
   return kAll;
 }
 
@@ -22,6 +22,7 @@ const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
   static const std::vector<std::string_view> kPaxos = {"proposer", "acceptor"};
   static const std::vector<std::string_view> kMulti = {"leader", "follower", "candidate"};
   static const std::vector<std::string_view> kLock = {"server", "resource", "holder", "client"};
+  static const std::vector<std::string_view> kLb = {"backend", "proxy", "client"};
   static const std::vector<std::string_view> kCoord = {"leader", "follower", "candidate", "pre_candidate", "instance",
                                                        "watcher", "holder", "client", "resource"};
   return protocol == "raft"         ? kRaft
@@ -29,6 +30,7 @@ const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
          : protocol == "multipaxos" ? kMulti
          : protocol == "lock"       ? kLock
          : protocol == "coord"      ? kCoord
+         : protocol == "lb"         ? kLb
                                     : kNone;
 }
 
@@ -93,6 +95,7 @@ class Loader {
   void dynamo(const YAML::Node& n);
   void lock(const YAML::Node& n);
   void coord(const YAML::Node& n);
+  void lb(const YAML::Node& n);
   void clients(const YAML::Node& n);
   const std::string& name_of(NodeId id) const {
     return id.value < s_.nodes.size() ? s_.nodes[id.value] : s_.client_names[id.value - s_.nodes.size()];
@@ -112,7 +115,7 @@ class Loader {
 
 void Loader::load(const YAML::Node& root) {
   if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
-                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "coord", "clients", "workload", "faults", "nemesis", "checks",
+                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "coord", "lb", "clients", "workload", "faults", "nemesis", "checks",
                                "expect"})) {
     return;
   }
@@ -136,7 +139,7 @@ void Loader::load(const YAML::Node& root) {
       if (std::find(all.begin(), all.end(), *v) == all.end()) {
         const std::string hint = closest(*v, all);
         r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
-                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos, dynamo, lock, coord)" : "; did you mean '" + hint + "'?"));
+                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos, dynamo, lock, coord, lb)" : "; did you mean '" + hint + "'?"));
       } else {
         s_.protocol = *v;
       }
@@ -219,6 +222,25 @@ void Loader::load(const YAML::Node& root) {
       r_.error(n, "section 'coord' does not apply to protocol '" + s_.protocol + "'");
     } else {
       coord(n);
+    }
+  }
+  if (auto n = root["lb"]) {
+    if (s_.protocol != "lb" && !s_.protocol.empty()) {
+      r_.error(n, "section 'lb' does not apply to protocol '" + s_.protocol + "'");
+    } else {
+      lb(n);
+    }
+  }
+  if (s_.protocol == "lb") {
+    if (s_.lb_policies.empty()) s_.lb_policies = {s_.lb.policy};
+    s_.lb.policy = s_.lb_policies.front();
+    const lb::Config& c = s_.lb;
+    const size_t want = c.backends + (c.client_side ? 0 : 1) + c.clients;
+    if (s_.nodes.size() != want) {
+      r_.error(root["nodes"], "protocol lb needs " + std::to_string(want) + " nodes: " + std::to_string(c.backends) +
+                                  " backends, " + (c.client_side ? std::string() : std::string("the proxy, ")) +
+                                  std::to_string(c.clients) + " clients, in that order (nodes: " + std::to_string(want) +
+                                  " names them n1..); the scenario has " + std::to_string(s_.nodes.size()));
     }
   }
   if (s_.protocol == "coord") {
@@ -825,6 +847,112 @@ void Loader::coord(const YAML::Node& n) {
     static const std::vector<std::pair<std::string_view, coord::Config::Bug>> kBugs = {
         {"none", coord::Config::Bug::kNone}, {"keep_ephemerals", coord::Config::Bug::kKeepEphemerals}};
     c.bug = one_of(r_, v, "coord.bug", "planted bug for coord", kBugs).value_or(c.bug);
+  }
+}
+
+void Loader::lb(const YAML::Node& n) {
+  if (!r_.check_map(n, "lb", {"backends", "clients", "weights", "service", "concurrency", "queue", "policy", "policies",
+                              "vnodes", "bound", "client_side", "rate", "keys", "timeout", "retries", "health_interval",
+                              "health_failures", "eject", "slowdowns", "start"})) {
+    return;
+  }
+  lb::Config& c = s_.lb;
+  auto count = [&](const char* key, uint32_t* out, int64_t min, int64_t max) {
+    if (auto v = n[key]) *out = static_cast<uint32_t>(r_.integer(v, std::string("lb.") + key, min, max).value_or(*out));
+  };
+  count("backends", &c.backends, 1, 1'000'000);
+  count("clients", &c.clients, 1, 10'000'000);
+  count("concurrency", &c.concurrency, 1, 1'000'000);
+  count("queue", &c.queue, 0, 10'000'000);
+  count("vnodes", &c.vnodes, 1, 10'000);
+  count("keys", &c.keys, 0, 1'000'000'000);
+  count("retries", &c.retries, 0, 100);
+  count("health_failures", &c.health_failures, 1, 1000);
+  auto positive = [&](const char* key, Duration* out) {
+    if (auto v = n[key]) {
+      const std::string where = std::string("lb.") + key;
+      if (auto d = r_.duration(v, where)) {
+        if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
+        else *out = *d;
+      }
+    }
+  };
+  positive("service", &c.service);
+  positive("timeout", &c.timeout);
+  positive("health_interval", &c.health_interval);
+  positive("eject", &c.eject);
+  if (auto v = n["start"]) c.start = r_.duration(v, "lb.start").value_or(c.start);
+  if (auto v = n["client_side"]) c.client_side = r_.boolean(v, "lb.client_side").value_or(false);
+  auto number = [&](const char* key, double* out, double min, double max) {
+    if (auto v = n[key]) {
+      if (auto s = r_.string(v, std::string("lb.") + key)) {
+        char* end = nullptr;
+        const double x = std::strtod(s->c_str(), &end);
+        if (end != s->c_str() + s->size() || !(x >= min && x <= max)) {
+          char range[64];
+          std::snprintf(range, sizeof range, "[%g, %g]", min, max);
+          r_.error(v, "'lb." + std::string(key) + "' must be a number in " + range);
+        } else {
+          *out = x;
+        }
+      }
+    }
+  };
+  number("rate", &c.rate, 0.001, 1e9);
+  number("bound", &c.bound, 1.0, 100.0);
+  if (auto v = n["weights"]) {
+    if (!v.IsSequence() || v.size() != c.backends) {
+      r_.error(v, "'lb.weights' must list one weight per backend (" + std::to_string(c.backends) + ")");
+    } else {
+      for (size_t i = 0; i < v.size(); ++i) c.weights.push_back(r_.integer(v[i], where_at("lb.weights", i), 1, 1'000'000).value_or(1));
+    }
+  }
+  auto policy = [&](const YAML::Node& v, const std::string& where) -> std::optional<std::string> {
+    auto s = r_.string(v, where);
+    if (!s) return std::nullopt;
+    const auto& names = lb::policy_names();
+    if (std::find(names.begin(), names.end(), *s) == names.end()) {
+      std::string list;
+      for (auto nm : names) list += (list.empty() ? "" : ", ") + std::string(nm);
+      const std::string hint = closest(*s, names);
+      r_.error(v, "unknown policy '" + *s + "'" + (hint.empty() ? " (known: " + list + ")" : "; did you mean '" + hint + "'?"));
+      return std::nullopt;
+    }
+    return s;
+  };
+  if (n["policy"] && n["policies"]) r_.error(n["policies"], "give 'lb.policy' or 'lb.policies', not both");
+  if (auto v = n["policy"]) {
+    if (auto p = policy(v, "lb.policy")) s_.lb_policies = {*p};
+  }
+  if (auto v = n["policies"]) {
+    if (!v.IsSequence() || v.size() == 0) {
+      r_.error(v, "'lb.policies' must be a non-empty list of policies");
+    } else {
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (auto p = policy(v[i], where_at("lb.policies", i))) s_.lb_policies.push_back(*p);
+      }
+    }
+  }
+  if (auto v = n["slowdowns"]) {
+    if (!v.IsSequence()) {
+      r_.error(v, "'lb.slowdowns' must be a list of {backend, at, for, factor}");
+    } else {
+      for (size_t i = 0; i < v.size(); ++i) {
+        const std::string where = where_at("lb.slowdowns", i);
+        if (!r_.check_map(v[i], where, {"backend", "at", "for", "factor"})) continue;
+        lb::Slowdown sd;
+        if (r_.require(v[i], "backend", where)) {
+          if (auto id = node_ref(v[i]["backend"], where + ".backend")) {
+            if (id->value >= c.backends) r_.error(v[i]["backend"], "'" + where + ".backend' must be one of the backends");
+            sd.backend = id->value;
+          }
+        }
+        if (r_.require(v[i], "at", where)) sd.at = r_.duration(v[i]["at"], where + ".at").value_or(Duration{0});
+        if (r_.require(v[i], "for", where)) sd.for_ = r_.duration(v[i]["for"], where + ".for").value_or(Duration{0});
+        if (auto f = v[i]["factor"]) sd.factor = r_.integer(f, where + ".factor", 1, 1'000'000).value_or(10);
+        c.slowdowns.push_back(sd);
+      }
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include "protocols/dynamo/dynamo.h"
 #include "protocols/coord/coord.h"
 #include "protocols/kv/kv.h"
+#include "protocols/lb/lb.h"
 #include "protocols/lock/lock.h"
 #include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
@@ -348,6 +349,10 @@ NodeFactory factory_for(const Scenario& s) {
     const paxos::Config cfg = s.paxos;
     return [cfg](NodeId) { return paxos::make_node(cfg); };
   }
+  if (s.protocol == "lb") {
+    const lb::Config cfg = s.lb;
+    return [cfg](NodeId id) { return lb::make_node(cfg, id); };
+  }
   if (s.protocol == "coord") {
     const coord::Config cfg = s.coord;
     const auto n = static_cast<uint32_t>(s.nodes.size());
@@ -450,6 +455,11 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     fanout.add(checkers.back().get());
   }
   for (trace::Consumer* c : opt.observers) fanout.add(c);
+  std::optional<analysis::LbStats> lb_stats;
+  if (s.protocol == "lb") {
+    lb_stats.emplace(std::vector<std::string>(s.nodes.begin(), s.nodes.begin() + s.lb.backends), s.lb.all_weights());
+    fanout.add(&*lb_stats);
+  }
   std::optional<analysis::ClientStats> client_stats;
   if (s.clients.count > 0) {
     client_stats.emplace(std::set<std::string>(s.client_names.begin(), s.client_names.end()));
@@ -480,6 +490,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
                           {"budget_exhausted", rr.budget_exhausted}});
   report.nemesis_faults = run.injected();
   if (client_stats) report.clients = client_stats->finish();
+  if (lb_stats) report.lb = lb_stats->finish();
   report.end = rr.end;
   report.budget_exhausted = rr.budget_exhausted;
   report.counters = c;

@@ -10,6 +10,7 @@
 
 #include "analysis/checker.h"
 #include "analysis/client_stats.h"
+#include "analysis/lb_stats.h"
 #include "sim/core/simulator.h"
 #include "sim/scenario/spec.h"
 #include "sim/trace/event.h"
@@ -41,6 +42,7 @@ struct RunReport {
   std::string trace_error;   // non-empty: the trace file could not be written
   std::vector<FaultSpec> nemesis_faults;  // what the nemesis injected, as scripted faults
   std::optional<analysis::ClientReport> clients;  // when the scenario has clients
+  std::optional<analysis::LbReport> lb;           // protocol lb
 };
 
 RunReport run_scenario(const Scenario& s, const RunOptions& opt);

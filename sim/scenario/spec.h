@@ -11,6 +11,7 @@
 #include "protocols/broadcast/broadcast.h"
 #include "protocols/dynamo/dynamo.h"
 #include "protocols/coord/coord.h"
+#include "protocols/lb/lb.h"
 #include "protocols/lock/lock.h"
 #include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
@@ -126,6 +127,8 @@ struct Scenario {
   dynamo::Config dynamo;
   lock::Config lock;
   coord::Config coord;
+  lb::Config lb;
+  std::vector<std::string> lb_policies;  // lb: the policies to compare (lb.policy is the one this run uses)
   ClientsSpec clients;
   std::vector<std::string> client_names;  // c1..cK: node ids nodes.size() + i
 

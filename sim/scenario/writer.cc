@@ -123,6 +123,33 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     const multipaxos::Config& c = s.multipaxos;
     y += "multipaxos: {heartbeat: " + duration_text(c.heartbeat) + ", election_timeout: [" + duration_text(c.election_min) +
          ", " + duration_text(c.election_max) + "], bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
+  } else if (s.protocol == "lb") {
+    const lb::Config& c = s.lb;
+    char num[64];
+    y += "lb:\n  backends: " + std::to_string(c.backends) + "\n  clients: " + std::to_string(c.clients) + "\n";
+    if (!c.weights.empty()) {
+      y += "  weights: [";
+      for (size_t i = 0; i < c.weights.size(); ++i) y += (i ? ", " : "") + std::to_string(c.weights[i]);
+      y += "]\n";
+    }
+    y += "  service: " + duration_text(c.service) + "\n  concurrency: " + std::to_string(c.concurrency) +
+         "\n  queue: " + std::to_string(c.queue) + "\n  vnodes: " + std::to_string(c.vnodes) + "\n";
+    std::snprintf(num, sizeof num, "%.17g", c.bound);
+    y += std::string("  bound: ") + num + "\n  client_side: " + (c.client_side ? "true" : "false") + "\n";
+    std::snprintf(num, sizeof num, "%.17g", c.rate);
+    y += std::string("  rate: ") + num + "\n  keys: " + std::to_string(c.keys) + "\n  timeout: " + duration_text(c.timeout) +
+         "\n  retries: " + std::to_string(c.retries) + "\n  health_interval: " + duration_text(c.health_interval) +
+         "\n  health_failures: " + std::to_string(c.health_failures) + "\n  eject: " + duration_text(c.eject) +
+         "\n  start: " + duration_text(c.start) + "\n  policies: [";
+    for (size_t i = 0; i < s.lb_policies.size(); ++i) y += (i ? ", " : "") + s.lb_policies[i];
+    y += "]\n";
+    if (!c.slowdowns.empty()) {
+      y += "  slowdowns:\n";
+      for (const auto& sd : c.slowdowns) {
+        y += "    - {backend: " + s.nodes[sd.backend] + ", at: " + duration_text(sd.at) + ", for: " + duration_text(sd.for_) +
+             ", factor: " + std::to_string(sd.factor) + "}\n";
+      }
+    }
   } else if (s.protocol == "coord") {
     const coord::Config& c = s.coord;
     y += "coord: {servers: " + std::to_string(c.servers) + ", instances: " + std::to_string(c.instances) +

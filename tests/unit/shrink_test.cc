@@ -11,7 +11,7 @@
 using namespace dsim;
 
 TEST_CASE("writer: every catalogue scenario written back loads to the same simulation") {
-  for (const char* sub : {"teaching", "regression", "bugs", "perf"}) {
+  for (const char* sub : {"teaching", "regression", "bugs", "perf", "lb"}) {
     for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(DSIM_SOURCE_DIR) / "scenarios" / sub)) {
       const std::string rel = std::string("scenarios/") + sub + "/" + e.path().filename().string();
       if (rel.find("1000") != std::string::npos) continue;  // the perf giants: covered by smaller ones

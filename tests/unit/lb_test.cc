@@ -1,0 +1,186 @@
+// Load balancing: each policy's choices on small fixed inputs, statistical
+// properties over many requests (with tolerances next to theory), the
+// bounded-load cap, consistent hashing against theory, and the catalogue:
+// who wins where.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <map>
+
+#include "catalogue.h"
+#include "protocols/lb/hashing.h"
+#include "protocols/lb/policy.h"
+
+using namespace dsim;
+
+namespace {
+std::string sequence(lb::Policy& p, int n) {
+  Rng rng(1);
+  std::string s;
+  for (int i = 0; i < n; ++i) s += static_cast<char>('a' + p.pick(static_cast<uint64_t>(i), rng));
+  return s;
+}
+}  // namespace
+
+TEST_CASE("lb policies: fixed sequences") {
+  lb::RoundRobin rr(3);
+  CHECK(sequence(rr, 7) == "abcabca");
+  rr.set_eligible({true, false, true});
+  CHECK(sequence(rr, 4) == "caca");  // b (next in turn) is skipped while down
+  // nginx's smooth weighted round robin for weights 5, 1, 1.
+  lb::SmoothWeighted sw({5, 1, 1});
+  CHECK(sequence(sw, 14) == "aabacaaaabacaa");
+  lb::SmoothWeighted even({1, 1});
+  CHECK(sequence(even, 4) == "abab");
+  // Least outstanding: the idle backend.
+  lb::LeastOutstanding lo(3);
+  lo.started(0);
+  lo.started(0);
+  lo.started(2);
+  Rng rng(1);
+  CHECK(lo.pick(0, rng) == 1);
+  // Consistent hashing: a key keeps its backend; a down backend's keys move.
+  lb::ConsistentHash ch(5, 100);
+  const uint32_t owner = ch.pick(42, rng);
+  CHECK(ch.pick(42, rng) == owner);
+  std::vector<bool> up(5, true);
+  up[owner] = false;
+  ch.set_eligible(up);
+  CHECK(ch.pick(42, rng) != owner);
+}
+
+TEST_CASE("lb policies: load spread over many requests, next to theory") {
+  const int n = 10, m = 200000;
+  Rng rng(7);
+  // Random: counts are multinomial; the coefficient of variation is about
+  // sqrt((n - 1) / m) = 0.0067. Allow 2x.
+  lb::Random rnd(n);
+  std::vector<double> count(n, 0);
+  for (int i = 0; i < m; ++i) count[rnd.pick(0, rng)] += 1;
+  double mean = static_cast<double>(m) / n, var = 0;
+  for (double c : count) var += (c - mean) * (c - mean) / n;
+  CHECK(std::sqrt(var) / mean < 2 * std::sqrt(static_cast<double>(n - 1) / m));
+  // Balls into bins, sequentially with k outstanding each: with one random
+  // choice the busiest of n bins holding m/n-ish jobs carries a gap of
+  // order sqrt(m/n log n) over the mean; with two choices the gap is
+  // O(log log n). Simulate n bins, 10n jobs at once, and compare gaps.
+  auto gap = [&](lb::Policy& p) {
+    for (int i = 0; i < 10 * n * 100; ++i) p.started(p.pick(0, rng));
+    int64_t mx = 0;
+    for (uint32_t b = 0; b < static_cast<uint32_t>(n) * 10; ++b) mx = std::max(mx, p.outstanding(b));
+    return mx - 100;  // mean load is 100 per bin
+  };
+  lb::Random r2(n * 10);
+  lb::PowerOfTwo p2(n * 10);
+  const int64_t g_random = gap(r2), g_two = gap(p2);
+  CHECK(g_random > 15);  // ~ sqrt(2 * 100 * ln 100) ~ 30
+  CHECK(g_two <= 4);     // ~ ln ln 100 / ln 2 ~ 2.2
+}
+
+TEST_CASE("bounded-load consistent hashing never exceeds its cap") {
+  lb::BoundedLoadHash b(8, 100, 1.25);
+  Rng rng(3);
+  // Mostly the same few keys (the worst case for plain hashing), with
+  // departures mixed in.
+  std::vector<uint32_t> live;
+  for (int i = 0; i < 20000; ++i) {
+    if (!live.empty() && rng.below(3) == 0) {
+      const size_t j = rng.below(live.size());
+      b.finished(live[j]);
+      live[j] = live.back();
+      live.pop_back();
+      continue;
+    }
+    const int64_t cap = b.capacity();
+    const uint32_t to = b.pick(rng.below(4), rng);
+    CHECK(b.outstanding(to) < cap);
+    b.started(to);
+    live.push_back(to);
+  }
+  // Plain consistent hashing on the same keys piles onto few backends.
+  lb::ConsistentHash ch(8, 100);
+  std::set<uint32_t> used;
+  for (uint64_t k = 0; k < 4; ++k) used.insert(ch.pick(k, rng));
+  CHECK(used.size() <= 4);
+}
+
+TEST_CASE("consistent hashing against theory: spread by virtual nodes, keys moved on join and leave") {
+  const auto spread = lb::hash_spread(10, 100000, {1, 16, 256});
+  REQUIRE(spread.size() == 3);
+  CHECK(spread[0].cov > spread[1].cov);
+  CHECK(spread[1].cov > spread[2].cov);
+  for (const auto& p : spread) {
+    CAPTURE(p.vnodes);
+    // A backend's share is a sum of v spacings: CoV ~ 1/sqrt(v) (plus the
+    // 1% sampling noise of 100k keys). Within a factor of two.
+    const double theory = 1 / std::sqrt(static_cast<double>(p.vnodes));
+    CHECK(p.cov < 2 * theory + 0.02);
+    CHECK(p.cov > theory / 2);
+  }
+  // Keys moved: a joining backend takes its share, 1/(n+1) on average; the
+  // share's CoV is 1/sqrt(v), so allow 3/sqrt(v) relative. Average over
+  // rings of several sizes to keep the test sharp.
+  for (uint32_t n : {5u, 10u, 20u}) {
+    CAPTURE(n);
+    const auto r = lb::hash_remap(n, 100000, 256);
+    const double theory = 1.0 / (n + 1);
+    CHECK(std::abs(r.joined - theory) < 3 * theory / 16);
+    CHECK(std::abs(r.left - theory) < 3 * theory / 16);
+  }
+}
+
+namespace {
+std::map<std::string, analysis::LbReport> compare(const char* rel) {
+  const auto s = dsim::testing::load_catalogue(rel);
+  std::map<std::string, analysis::LbReport> out;
+  for (const std::string& p : s.lb_policies) {
+    auto one = s;
+    one.lb.policy = p;
+    scenario::RunOptions opt;
+    opt.seed = *s.seed;
+    const auto r = scenario::run_scenario(one, opt);
+    REQUIRE(r.lb.has_value());
+    out[p] = *r.lb;
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("lb catalogue: who wins where (the claims of scenarios/lb/README.md)") {
+  {
+    const auto r = compare("scenarios/lb/lb-homogeneous.yaml");
+    CHECK(r.at("round_robin").cov < 0.01);  // even by construction
+    CHECK(r.at("consistent_hash").cov > r.at("bounded_load_hash").cov);
+    CHECK(r.at("least_outstanding").p99_ns < r.at("random").p99_ns);
+    for (const auto& [p, l] : r) CHECK(l.errors == 0);
+  }
+  {
+    const auto r = compare("scenarios/lb/lb-heterogeneous.yaml");
+    CHECK(r.at("weighted_round_robin").cov < 0.01);  // exactly by capacity
+    CHECK(r.at("round_robin").errors > 0);           // the small backends overflow
+    CHECK(r.at("weighted_round_robin").errors == 0);
+    CHECK(r.at("least_outstanding").errors == 0);
+    CHECK(r.at("power_of_two").errors == 0);
+  }
+  {
+    const auto r = compare("scenarios/lb/lb-slow-backend.yaml");
+    // Queue-aware policies route around the gray failure; the rest keep
+    // feeding it, time out and retry elsewhere, and their tail shows it.
+    CHECK(r.at("least_outstanding").retries == 0);
+    CHECK(r.at("power_of_two").retries == 0);
+    CHECK(r.at("bounded_load_hash").retries == 0);
+    CHECK(r.at("round_robin").retries > 500);
+    CHECK(r.at("consistent_hash").retries > 500);
+    CHECK(r.at("least_outstanding").p99_ns * 3 < r.at("round_robin").p99_ns);
+  }
+  {
+    const auto r = compare("scenarios/lb/lb-crash-return.yaml");
+    // Retries (on another backend) hide most of the crash: errors only
+    // where the retry failed too.
+    for (const auto& [p, l] : r) {
+      CAPTURE(p);
+      CHECK(l.retries > 0);
+      CHECK(l.errors * 4 < l.retries);
+    }
+  }
+}
