@@ -8,6 +8,10 @@ namespace dsim::analysis {
 void LbStats::consume(const trace::Event& e) {
   if (e.kind == "served") {
     ++served_[e.node];
+    auto& v = per_second_[e.node];
+    const auto s = static_cast<size_t>(e.t / 1'000'000'000);
+    if (v.size() <= s) v.resize(s + 1, 0);
+    ++v[s];
   } else if (e.kind == "rejected") {
     ++rejected_;
   } else if (e.kind == "lb_done") {
@@ -44,6 +48,7 @@ LbReport LbStats::finish() const {
     auto it = served_.find(b);
     const double served = it == served_.end() ? 0 : static_cast<double>(it->second);
     r.served[b] = static_cast<uint64_t>(served);
+    if (auto ps = per_second_.find(b); ps != per_second_.end()) r.per_second[b] = ps->second;
     const double n = served / static_cast<double>(i < weights_.size() ? weights_[i] : 1);
     sum += n;
     sq += n * n;

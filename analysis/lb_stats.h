@@ -18,6 +18,8 @@ struct LbReport {
   uint64_t requests = 0, ok = 0, errors = 0, retries = 0, rejected = 0;
   int64_t p50_ns = -1, p90_ns = -1, p99_ns = -1, p999_ns = -1;
   std::map<std::string, uint64_t> served;  // per backend
+  // Load over time: requests served per backend per second of the run.
+  std::map<std::string, std::vector<uint64_t>> per_second;
   double max_over_mean = 0, cov = 0;       // over backends' served / weight
 };
 
@@ -32,6 +34,7 @@ class LbStats final : public trace::Consumer {
   std::vector<std::string> backends_;
   std::vector<int64_t> weights_;
   std::map<std::string, uint64_t> served_;
+  std::map<std::string, std::vector<uint64_t>> per_second_;
   std::vector<int64_t> latencies_;
   uint64_t requests_ = 0, ok_ = 0, retries_ = 0, rejected_ = 0;
 };

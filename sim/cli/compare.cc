@@ -195,6 +195,19 @@ std::string lb_csv(const std::vector<Configuration>& configs) {
   return out;
 }
 
+std::string lb_load_csv(const std::vector<Configuration>& configs) {
+  std::string out = "policy,backend,second,served\n";
+  for (const auto& [name, r] : configs) {
+    if (!r.lb) continue;
+    for (const auto& [b, v] : r.lb->per_second) {
+      for (size_t s = 0; s < v.size(); ++s) {
+        out += csv_field(name) + "," + b + "," + std::to_string(s) + "," + std::to_string(v[s]) + "\n";
+      }
+    }
+  }
+  return out;
+}
+
 int cmd_compare(const std::vector<std::string>& args) {
   namespace po = boost::program_options;
   po::options_description d(
@@ -207,6 +220,7 @@ int cmd_compare(const std::vector<std::string>& args) {
       ("seed", po::value<std::string>(), "run every scenario on this seed")
       ("csv", po::value<std::string>(), "also write the table as CSV to FILE")
       ("curve-csv", po::value<std::string>(), "also write the freshness curve as CSV to FILE")
+      ("load-csv", po::value<std::string>(), "load balancing: also write requests per backend per second as CSV to FILE")
       ("help,h", "show this help");
   po::options_description all;
   all.add(d).add_options()("scenario", po::value<std::vector<std::string>>());
@@ -276,6 +290,12 @@ int cmd_compare(const std::vector<std::string>& args) {
   const bool lb = std::any_of(configs.begin(), configs.end(), [](const auto& c) { return c.second.lb.has_value(); });
   if (lb) {
     std::fputs(lb_table(configs).c_str(), stdout);
+    if (vm.count("load-csv")) {
+      if (const std::string err = write_output(vm["load-csv"].as<std::string>(), lb_load_csv(configs)); !err.empty()) {
+        std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+        return kExitUsage;
+      }
+    }
     if (vm.count("csv")) {
       if (const std::string err = write_output(vm["csv"].as<std::string>(), lb_csv(configs)); !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());

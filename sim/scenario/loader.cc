@@ -36,7 +36,7 @@ const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
 
 namespace {
 
-constexpr int64_t kMaxNodes = 100'000;
+constexpr int64_t kMaxNodes = 1'000'000;
 
 bool valid_node_name(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;

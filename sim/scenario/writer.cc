@@ -294,7 +294,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
          std::to_string(m.max_down) + "\n  from: " + duration_text(m.from - Time{0}) + "\n  until: " +
          duration_text(m.until - Time{0}) + "\n  lose_unsynced: " + (m.lose_unsynced ? "true" : "false") + "\n";
   }
-  y += "checks:\n";
+  y += s.checks.empty() ? "checks: []\n" : "checks:\n";
   for (const auto& c : s.checks) {
     y += c.within_ns > 0 ? "  - {name: " + c.name + ", within: " + duration_text(Duration{c.within_ns}) + "}\n"
                          : "  - " + c.name + "\n";

@@ -146,6 +146,31 @@ std::map<std::string, analysis::LbReport> compare(const char* rel) {
 }
 }  // namespace
 
+TEST_CASE("lb client-side balancing: clients pick and avoid a crashed backend by their own timeouts") {
+  // lb-crash-return without the proxy (one node fewer).
+  scenario::Diagnostics diag;
+  const auto text = std::string("version: 1\nname: cs\nprotocol: lb\nseed: 1\nduration: 10s\nnodes: 48\n") +
+                    "lb: {backends: 8, clients: 40, service: 10ms, concurrency: 4, rate: 50, timeout: 200ms, retries: 1, "
+                    "client_side: true, policies: [round_robin, power_of_two]}\n"
+                    "faults:\n  - {at: 3s, crash: n3, restart_after: 3s}\nchecks: []\n";
+  const auto cs = scenario::load_scenario_text(text, "client-side.yaml", diag);
+  CAPTURE(diag.render(false));
+  REQUIRE(cs.has_value());
+  for (const std::string& p : cs->lb_policies) {
+    CAPTURE(p);
+    auto run = *cs;
+    run.lb.policy = p;
+    scenario::RunOptions opt;
+    opt.seed = 1;
+    const auto r = scenario::run_scenario(run, opt);
+    REQUIRE(r.lb.has_value());
+    CHECK(r.lb->requests > 15000);
+    CHECK(r.lb->retries > 0);                  // each client learns of n3's crash by timing out
+    CHECK(r.lb->errors * 20 < r.lb->requests);  // and then avoids it
+    CHECK(r.lb->served.at("n3") > 0);          // and uses it again after it returns
+  }
+}
+
 TEST_CASE("lb catalogue: who wins where (the claims of scenarios/lb/README.md)") {
   {
     const auto r = compare("scenarios/lb/lb-homogeneous.yaml");
@@ -163,7 +188,14 @@ TEST_CASE("lb catalogue: who wins where (the claims of scenarios/lb/README.md)")
     CHECK(r.at("power_of_two").errors == 0);
   }
   {
+    // Load over time: n2 (slow from 3 s to 7 s) gets less per second from
+    // least outstanding while slow, and all its share again afterwards.
     const auto r = compare("scenarios/lb/lb-slow-backend.yaml");
+    const auto& n2 = r.at("least_outstanding").per_second.at("n2");
+    const auto& n1 = r.at("least_outstanding").per_second.at("n1");
+    REQUIRE(n2.size() >= 9);
+    CHECK(n2[5] * 3 < n1[5]);
+    CHECK(n2[8] * 2 > n1[8]);
     // Queue-aware policies route around the gray failure; the rest keep
     // feeding it, time out and retry elsewhere, and their tail shows it.
     CHECK(r.at("least_outstanding").retries == 0);

@@ -15,6 +15,7 @@ TEST_CASE("writer: every catalogue scenario written back loads to the same simul
     for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(DSIM_SOURCE_DIR) / "scenarios" / sub)) {
       const std::string rel = std::string("scenarios/") + sub + "/" + e.path().filename().string();
       if (rel.find("1000") != std::string::npos) continue;  // the perf giants: covered by smaller ones
+      if (e.path().extension() != ".yaml") continue;         // a folder's README
       CAPTURE(rel);
       const scenario::Scenario s = dsim::testing::load_catalogue(rel);
       const std::string yaml = scenario::scenario_to_yaml(s, "round trip");
