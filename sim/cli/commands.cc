@@ -21,6 +21,7 @@
 #include "analysis/timeline.h"
 #include "sim/cli/compare.h"
 #include "sim/cli/exit_codes.h"
+#include "sim/cli/options.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
 #include "sim/scenario/experiment.h"
@@ -118,36 +119,9 @@ po::options_description check_options() {
   return d;
 }
 
-// Parses `args` (after the command name) with one positional argument.
 std::optional<po::variables_map> parse(const std::vector<std::string>& args, const po::options_description& opts,
                                        const char* positional, const std::string& command, int* exit_code) {
-  po::options_description all;
-  all.add(opts);
-  all.add_options()(positional, po::value<std::vector<std::string>>(), "");
-  po::positional_options_description pos;
-  pos.add(positional, -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    *exit_code = usage_error(e.what(), command);
-    return std::nullopt;
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n" << kExitCodesHelp;
-    *exit_code = kExitOk;
-    return std::nullopt;
-  }
-  if (!vm.count(positional) || vm[positional].as<std::vector<std::string>>().size() != 1) {
-    *exit_code = usage_error(std::string("'dsim ") + command + "' takes exactly one " + positional, command);
-    return std::nullopt;
-  }
-  if (!parse_color(vm["color"].as<std::string>())) {
-    *exit_code = usage_error("--color must be auto, always or never", command);
-    return std::nullopt;
-  }
-  return vm;
+  return parse_command(args, opts, positional, command, exit_code);
 }
 
 void print_checks(const std::vector<analysis::CheckResult>& checks, const Style& st) {
@@ -184,6 +158,41 @@ std::string with_commas(uint64_t v) {
 }
 
 }  // namespace
+
+std::optional<po::variables_map> parse_command(const std::vector<std::string>& args, const po::options_description& opts,
+                                               const char* positional, const std::string& command, int* exit_code,
+                                               bool many) {
+  po::options_description all;
+  all.add(opts);
+  all.add_options()(positional, po::value<std::vector<std::string>>(), "");
+  po::positional_options_description pos;
+  pos.add(positional, -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    *exit_code = usage_error(e.what(), command);
+    return std::nullopt;
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\n" << kExitCodesHelp;
+    *exit_code = kExitOk;
+    return std::nullopt;
+  }
+  const size_t given = vm.count(positional) ? vm[positional].as<std::vector<std::string>>().size() : 0;
+  if (many ? given == 0 : given != 1) {
+    *exit_code = usage_error(std::string("'dsim ") + command + "' takes " + (many ? "at least" : "exactly") + " one " +
+                                 positional,
+                             command);
+    return std::nullopt;
+  }
+  if (vm.count("color") && !parse_color(vm["color"].as<std::string>())) {
+    *exit_code = usage_error("--color must be auto, always or never", command);
+    return std::nullopt;
+  }
+  return vm;
+}
 
 int cmd_run(const std::vector<std::string>& args) {
   int code = kExitOk;
@@ -796,6 +805,8 @@ int dispatch(const std::vector<std::string>& args) {
       std::cout << run_options() << "\n" << kExitCodesHelp;
     } else if (!rest.empty() && rest[0] == "check") {
       std::cout << check_options() << "\n" << kExitCodesHelp;
+    } else if (!rest.empty() && (rest[0] == "compare" || rest[0] == "sweep" || rest[0] == "shrink")) {
+      return dispatch({rest[0], "--help"});
     } else if (!rest.empty() && rest[0] != "checks") {
       return usage_error("no help for unknown command '" + rest[0] + "'", "");
     } else {

@@ -6,6 +6,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_codes.h"
+#include "sim/cli/options.h"
 #include "sim/cli/terminal.h"
 #include "sim/scenario/units.h"
 #include "sim/scenario/loader.h"
@@ -222,30 +223,10 @@ int cmd_compare(const std::vector<std::string>& args) {
       ("curve-csv", po::value<std::string>(), "also write the freshness curve as CSV to FILE")
       ("load-csv", po::value<std::string>(), "load balancing: also write requests per backend per second as CSV to FILE")
       ("help,h", "show this help");
-  po::options_description all;
-  all.add(d).add_options()("scenario", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("scenario", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "dsim: error: %s\nTry 'dsim compare --help' for usage.\n", e.what());
-    return kExitUsage;
-  }
-  if (vm.count("help")) {
-    std::fprintf(stdout, "%s\n", [&] {
-      std::ostringstream s;
-      s << d;
-      return s.str();
-    }().c_str());
-    return kExitOk;
-  }
-  if (!vm.count("scenario")) {
-    std::fprintf(stderr, "dsim: error: no scenario given\nTry 'dsim compare --help' for usage.\n");
-    return kExitUsage;
-  }
+  int code = kExitOk;
+  const auto parsed = parse_command(args, d, "scenario", "compare", &code, /*many=*/true);
+  if (!parsed) return code;
+  const po::variables_map& vm = *parsed;
   std::optional<uint64_t> seed;
   if (vm.count("seed")) {
     uint64_t v = 0;

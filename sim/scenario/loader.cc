@@ -107,6 +107,11 @@ class Loader {
   void checks(const YAML::Node& n);
   void expect(const YAML::Node& n);
   std::optional<Time> time_within_run(const YAML::Node& n, std::string_view where);
+  // A protocol's own section, parsed by `parse` when the scenario runs that
+  // protocol (an error otherwise). False when the section is absent.
+  bool section(const YAML::Node& root, std::string_view name, void (Loader::*parse)(const YAML::Node&));
+  // `section.key`, a positive duration, into *out when present.
+  void positive(const YAML::Node& n, std::string_view section, const char* key, Duration* out);
 
   YamlReader r_;
   Scenario& s_;
@@ -172,65 +177,17 @@ void Loader::load(const YAML::Node& root) {
   const bool have_nodes = !s_.nodes.empty();
   s_.clocks.assign(s_.nodes.size(), ClockSpec{});
   if (auto n = root["network"]) network(n);
-  if (auto n = root["broadcast"]) {
-    if (s_.protocol != "broadcast" && !s_.protocol.empty()) {
-      r_.error(n, "section 'broadcast' does not apply to protocol '" + s_.protocol + "'");
-    } else {
-      broadcast(n);
-    }
-  }
-  if (auto n = root["raft"]) {
-    if (s_.protocol != "raft" && !s_.protocol.empty()) {
-      r_.error(n, "section 'raft' does not apply to protocol '" + s_.protocol + "'");
-    } else {
-      raft(n);
-    }
-  }
-  if (auto n = root["multipaxos"]) {
-    if (s_.protocol != "multipaxos" && !s_.protocol.empty()) {
-      r_.error(n, "section 'multipaxos' does not apply to protocol '" + s_.protocol + "'");
-    } else {
-      multipaxos(n);
-    }
-  }
+  section(root, "broadcast", &Loader::broadcast);
+  section(root, "raft", &Loader::raft);
+  section(root, "multipaxos", &Loader::multipaxos);
   if (!have_nodes) return;  // everything below names nodes
-  if (auto n = root["paxos"]) {
-    if (s_.protocol != "paxos" && !s_.protocol.empty()) {
-      r_.error(n, "section 'paxos' does not apply to protocol '" + s_.protocol + "'");
-    } else {
-      paxos(n);
-    }
-  } else if (s_.protocol == "paxos") {
+  if (!section(root, "paxos", &Loader::paxos) && s_.protocol == "paxos") {
     s_.paxos.proposers = {0};  // by default n1 (the first node) proposes
   }
-  if (auto n = root["dynamo"]) {
-    if (s_.protocol != "dynamo" && !s_.protocol.empty()) {
-      r_.error(n, "section 'dynamo' does not apply to protocol '" + s_.protocol + "'");
-    } else {
-      dynamo(n);
-    }
-  }
-  if (auto n = root["lock"]) {
-    if (s_.protocol != "lock" && !s_.protocol.empty()) {
-      r_.error(n, "section 'lock' does not apply to protocol '" + s_.protocol + "'");
-    } else {
-      lock(n);
-    }
-  }
-  if (auto n = root["coord"]) {
-    if (s_.protocol != "coord" && !s_.protocol.empty()) {
-      r_.error(n, "section 'coord' does not apply to protocol '" + s_.protocol + "'");
-    } else {
-      coord(n);
-    }
-  }
-  if (auto n = root["lb"]) {
-    if (s_.protocol != "lb" && !s_.protocol.empty()) {
-      r_.error(n, "section 'lb' does not apply to protocol '" + s_.protocol + "'");
-    } else {
-      lb(n);
-    }
-  }
+  section(root, "dynamo", &Loader::dynamo);
+  section(root, "lock", &Loader::lock);
+  section(root, "coord", &Loader::coord);
+  section(root, "lb", &Loader::lb);
   if (s_.protocol == "lb") {
     if (s_.lb_policies.empty()) s_.lb_policies = {s_.lb.policy};
     s_.lb.policy = s_.lb_policies.front();
@@ -718,6 +675,27 @@ void Loader::multipaxos(const YAML::Node& n) {
   }
 }
 
+bool Loader::section(const YAML::Node& root, std::string_view name, void (Loader::*parse)(const YAML::Node&)) {
+  const YAML::Node n = root[std::string(name)];
+  if (!n) return false;
+  if (s_.protocol != name && !s_.protocol.empty()) {
+    r_.error(n, "section '" + std::string(name) + "' does not apply to protocol '" + s_.protocol + "'");
+  } else {
+    (this->*parse)(n);
+  }
+  return true;
+}
+
+void Loader::positive(const YAML::Node& n, std::string_view section, const char* key, Duration* out) {
+  const YAML::Node v = n[key];
+  if (!v) return;
+  const std::string where = std::string(section) + "." + key;
+  if (auto d = r_.duration(v, where)) {
+    if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
+    else *out = *d;
+  }
+}
+
 void Loader::dynamo(const YAML::Node& n) {
   if (!r_.check_map(n, "dynamo", {"n", "r", "w", "vnodes", "request_timeout", "handoff_interval", "anti_entropy",
                                   "read_repair", "hinted_handoff", "versioning"})) {
@@ -731,15 +709,7 @@ void Loader::dynamo(const YAML::Node& n) {
   if (c.r > c.n) r_.error(n["r"] ? n["r"] : n, "'dynamo.r' (" + std::to_string(c.r) + ") is more than dynamo.n (" + std::to_string(c.n) + ")");
   if (c.w > c.n) r_.error(n["w"] ? n["w"] : n, "'dynamo.w' (" + std::to_string(c.w) + ") is more than dynamo.n (" + std::to_string(c.n) + ")");
   if (auto v = n["vnodes"]) c.vnodes = static_cast<uint32_t>(r_.integer(v, "dynamo.vnodes", 1, 4096).value_or(c.vnodes));
-  auto positive = [&](const char* key, Duration* out) {
-    if (auto v = n[key]) {
-      const std::string where = std::string("dynamo.") + key;
-      if (auto d = r_.duration(v, where)) {
-        if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
-        else *out = *d;
-      }
-    }
-  };
+  auto positive = [&](const char* key, Duration* out) { Loader::positive(n, "dynamo", key, out); };
   positive("request_timeout", &c.request_timeout);
   positive("handoff_interval", &c.handoff_interval);
   if (auto v = n["anti_entropy"]) {
@@ -768,15 +738,7 @@ void Loader::lock(const YAML::Node& n) {
     if (auto id = node_ref(v, "lock.resource")) c.resource = id->value;
   }
   if (c.server == c.resource) r_.error(n, "'lock.server' and 'lock.resource' must be different nodes");
-  auto positive = [&](const char* key, Duration* out) {
-    if (auto v = n[key]) {
-      const std::string where = std::string("lock.") + key;
-      if (auto d = r_.duration(v, where)) {
-        if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
-        else *out = *d;
-      }
-    }
-  };
+  auto positive = [&](const char* key, Duration* out) { Loader::positive(n, "lock", key, out); };
   positive("ttl", &c.ttl);
   positive("work", &c.work);
   if (auto v = n["drift_margin"]) c.drift_margin = r_.duration(v, "lock.drift_margin").value_or(c.drift_margin);
@@ -817,15 +779,7 @@ void Loader::coord(const YAML::Node& n) {
   count("watchers", &c.watchers, 0);
   count("lockers", &c.lockers, 0);
   count("writes", &c.writes, 1);
-  auto positive = [&](const char* key, Duration* out) {
-    if (auto v = n[key]) {
-      const std::string where = std::string("coord.") + key;
-      if (auto d = r_.duration(v, where)) {
-        if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
-        else *out = *d;
-      }
-    }
-  };
+  auto positive = [&](const char* key, Duration* out) { Loader::positive(n, "coord", key, out); };
   positive("session_timeout", &c.session_timeout);
   positive("heartbeat", &c.heartbeat);
   positive("request_timeout", &c.request_timeout);
@@ -868,15 +822,7 @@ void Loader::lb(const YAML::Node& n) {
   count("keys", &c.keys, 0, 1'000'000'000);
   count("retries", &c.retries, 0, 100);
   count("health_failures", &c.health_failures, 1, 1000);
-  auto positive = [&](const char* key, Duration* out) {
-    if (auto v = n[key]) {
-      const std::string where = std::string("lb.") + key;
-      if (auto d = r_.duration(v, where)) {
-        if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
-        else *out = *d;
-      }
-    }
-  };
+  auto positive = [&](const char* key, Duration* out) { Loader::positive(n, "lb", key, out); };
   positive("service", &c.service);
   positive("timeout", &c.timeout);
   positive("health_interval", &c.health_interval);

@@ -18,55 +18,21 @@ namespace {
 
 // n1: the lock server (or resource) under test; n2, n3: scripted clients.
 struct Bench {
-  Simulator sim{1};
-  net::Network net{3, 1, link()};
-  std::vector<std::pair<uint32_t, Message>> replies;  // (client, reply)
-  std::vector<std::pair<uint32_t, Message>> outbox;
+  testing::PeerHarness h;
+  Simulator& sim = h.sim;
 
-  explicit Bench(bool resource, lock::Config cfg = {}) {
-    cfg.server = resource ? 1 : 0;
-    cfg.resource = resource ? 0 : 1;
-    sim.set_network(&net);
-    sim.add_node("n1", [cfg](NodeId id) { return lock::make_node(cfg, id); });
-    for (const char* name : {"n2", "n3"}) {
-      sim.add_node(name, [this](NodeId self) {
-        auto n = std::make_unique<ScriptNode>();
-        n->message = [this, self](Context& c, NodeId from, const Message& m) {
-          if (from == kExternal) {
-            for (auto it = outbox.begin(); it != outbox.end();) {
-              if (it->first == self.value) {
-                c.send(NodeId{0}, it->second);
-                it = outbox.erase(it);
-              } else {
-                ++it;
-              }
-            }
-          } else {
-            replies.emplace_back(self.value, m);
-          }
-        };
-        return n;
-      });
-    }
-    sim.run(Time{0} + milliseconds(1));
-  }
-  static net::LinkSpec link() {
-    net::LinkSpec s;
-    s.latency = net::LatencyModel::constant(milliseconds(1));
-    return s;
-  }
-  // `from` (1 or 2) sends m to n1; returns n1's reply, if any.
-  std::optional<Message> send(uint32_t from, uint32_t type, int64_t f0, int64_t f1 = 0, Duration wait = milliseconds(5)) {
-    Message m;
-    m.type = type;
-    m.f[0] = f0;
-    m.f[1] = f1;
-    replies.clear();
-    outbox.emplace_back(from, m);
-    sim.inject(sim.now(), NodeId{from}, Message{});
-    sim.run(sim.now() + wait);
-    if (replies.empty()) return std::nullopt;
-    return replies.front().second;
+  explicit Bench(bool resource, lock::Config cfg = {})
+      : h(
+            [cfg, resource](NodeId id) {
+              lock::Config c = cfg;
+              c.server = resource ? 1 : 0;
+              c.resource = resource ? 0 : 1;
+              return lock::make_node(c, id);
+            },
+            2) {}
+  // `from` (1 or 2) sends to n1; returns n1's reply, if any.
+  std::optional<Message> send(uint32_t from, uint32_t type, int64_t f0, int64_t f1 = 0) {
+    return h.send(from, testing::message(type, f0, f1));
   }
 };
 

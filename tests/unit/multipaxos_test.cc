@@ -17,57 +17,28 @@ namespace mp = dsim::multipaxos;
 
 namespace {
 
-net::LinkSpec one_ms() {
-  net::LinkSpec s;
-  s.latency = net::LatencyModel::constant(milliseconds(1));
-  return s;
-}
+net::LinkSpec one_ms() { return testing::PeerHarness::link(); }
 
 // n1 is the acceptor under test, with timers so long it never campaigns;
-// n2 is a scripted peer that sends what the test says and records replies.
+// n2 is a scripted peer.
 struct Acceptor {
-  Simulator sim{1};
-  net::Network net{2, 1, one_ms()};
   mp::MultiPaxosNode* node = nullptr;
-  std::vector<Message> replies;
-  std::vector<Message> outbox;
+  testing::PeerHarness h;
+  Simulator& sim = h.sim;
 
-  Acceptor() {
-    sim.set_network(&net);
-    sim.add_node("n1", [this](NodeId) {
-      mp::Config cfg;
-      cfg.heartbeat = seconds(100);
-      cfg.election_min = cfg.election_max = seconds(1000);
-      auto n = std::make_unique<mp::MultiPaxosNode>(cfg);
-      node = n.get();
-      return n;
-    });
-    sim.add_node("n2", [this](NodeId) {
-      auto n = std::make_unique<ScriptNode>();
-      n->message = [this](Context& c, NodeId from, const Message& m) {
-        if (from == kExternal) {
-          for (const auto& o : outbox) c.send(NodeId{0}, o);
-          outbox.clear();
-        } else {
-          replies.push_back(m);
-        }
-      };
-      return n;
-    });
-    sim.run(Time{0} + milliseconds(1));
-  }
+  Acceptor()
+      : h([this](NodeId) {
+          mp::Config cfg;
+          cfg.heartbeat = seconds(100);
+          cfg.election_min = cfg.election_max = seconds(1000);
+          auto n = std::make_unique<mp::MultiPaxosNode>(cfg);
+          node = n.get();
+          return n;
+        }, 1) {}
   Message send(uint32_t type, int64_t ballot, int64_t slot, std::string body = {}) {
-    Message m;
-    m.type = type;
-    m.f[0] = ballot;
-    m.f[1] = slot;
-    m.body = std::move(body);
-    replies.clear();
-    outbox.push_back(m);
-    sim.inject(sim.now(), NodeId{1}, Message{});
-    sim.run(sim.now() + milliseconds(5));
-    REQUIRE(!replies.empty());
-    return replies.front();
+    auto r = h.send(1, testing::message(type, ballot, slot, std::move(body)));
+    REQUIRE(r.has_value());
+    return *r;
   }
 };
 

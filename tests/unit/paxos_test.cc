@@ -5,7 +5,6 @@
 #include "analysis/paxos_checkers.h"
 #include "catalogue.h"
 #include "protocols/paxos/paxos.h"
-#include "sim/net/network.h"
 #include "test_support.h"
 
 using namespace dsim;
@@ -16,49 +15,20 @@ namespace {
 
 // n1 is an acceptor under test (it proposes nothing); n2 is a scripted peer.
 struct Acceptor {
-  Simulator sim{1};
-  net::Network net;
   paxos::PaxosNode* node = nullptr;
-  std::vector<Message> replies;
-  std::vector<Message> outbox;
+  testing::PeerHarness h;
+  Simulator& sim = h.sim;
 
-  explicit Acceptor(paxos::Config cfg = {}) : net(2, 1, link()) {
-    sim.set_network(&net);
-    sim.add_node("n1", [this, cfg](NodeId) {
-      auto n = std::make_unique<paxos::PaxosNode>(cfg);
-      node = n.get();
-      return n;
-    });
-    sim.add_node("n2", [this](NodeId) {
-      auto n = std::make_unique<ScriptNode>();
-      n->message = [this](Context& c, NodeId from, const Message& m) {
-        if (from == kExternal) {
-          for (const auto& o : outbox) c.send(NodeId{0}, o);
-          outbox.clear();
-        } else {
-          replies.push_back(m);
-        }
-      };
-      return n;
-    });
-    sim.run(Time{0} + milliseconds(1));
-  }
-  static net::LinkSpec link() {
-    net::LinkSpec s;
-    s.latency = net::LatencyModel::constant(milliseconds(1));
-    return s;
-  }
+  explicit Acceptor(paxos::Config cfg = {})
+      : h([this, cfg](NodeId) {
+          auto n = std::make_unique<paxos::PaxosNode>(cfg);
+          node = n.get();
+          return n;
+        }, 1) {}
   Message send(uint32_t type, int64_t ballot, std::string value = {}) {
-    Message m;
-    m.type = type;
-    m.f[0] = ballot;
-    m.body = std::move(value);
-    replies.clear();
-    outbox.push_back(m);
-    sim.inject(sim.now(), NodeId{1}, Message{});
-    sim.run(sim.now() + milliseconds(5));
-    REQUIRE(!replies.empty());
-    return replies.front();
+    auto r = h.send(1, testing::message(type, ballot, 0, std::move(value)));
+    REQUIRE(r.has_value());
+    return *r;
   }
 };
 

@@ -3,10 +3,12 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/core/simulator.h"
+#include "sim/net/network.h"
 
 namespace dsim::testing {
 
@@ -22,6 +24,64 @@ struct ScriptNode : Node {
   void on_message(Context& c, NodeId f, const Message& m) override { message(c, f, m); }
   void on_timer(Context& c, TimerId id, uint64_t tag) override { timer(c, id, tag); }
 };
+
+// One node under test (n1) and `peers` scripted nodes (n2, n3, ...) on
+// 1 ms links. send(peer, m) makes that peer send m to n1 and returns n1's
+// first reply to it, if any arrived within `wait`.
+struct PeerHarness {
+  Simulator sim{1};
+  net::Network net;
+  std::vector<std::pair<uint32_t, Message>> replies;  // (peer, reply)
+  std::vector<std::pair<uint32_t, Message>> outbox;
+
+  PeerHarness(NodeFactory under_test, uint32_t peers) : net(peers + 1, 1, link()) {
+    sim.set_network(&net);
+    sim.add_node("n1", std::move(under_test));
+    for (uint32_t p = 0; p < peers; ++p) {
+      sim.add_node(std::string("n").append(std::to_string(p + 2)), [this](NodeId self) {
+        auto n = std::make_unique<ScriptNode>();
+        n->message = [this, self](Context& c, NodeId from, const Message& m) {
+          if (from != kExternal) {
+            replies.emplace_back(self.value, m);
+            return;
+          }
+          for (auto it = outbox.begin(); it != outbox.end();) {
+            if (it->first == self.value) {
+              c.send(NodeId{0}, it->second);
+              it = outbox.erase(it);
+            } else {
+              ++it;
+            }
+          }
+        };
+        return n;
+      });
+    }
+    sim.run(Time{0} + milliseconds(1));
+  }
+  static net::LinkSpec link() {
+    net::LinkSpec s;
+    s.latency = net::LatencyModel::constant(milliseconds(1));
+    return s;
+  }
+  std::optional<Message> send(uint32_t peer, const Message& m, Duration wait = milliseconds(5)) {
+    replies.clear();
+    outbox.emplace_back(peer, m);
+    sim.inject(sim.now(), NodeId{peer}, Message{});
+    sim.run(sim.now() + wait);
+    if (replies.empty()) return std::nullopt;
+    return replies.front().second;
+  }
+};
+
+inline Message message(uint32_t type, int64_t f0 = 0, int64_t f1 = 0, std::string body = {}) {
+  Message m;
+  m.type = type;
+  m.f[0] = f0;
+  m.f[1] = f1;
+  m.body = std::move(body);
+  return m;
+}
 
 struct Recorded {
   int64_t t;
