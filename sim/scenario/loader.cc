@@ -217,8 +217,6 @@ void Loader::load(const YAML::Node& root) {
   if (auto n = root["clients"]) {
     if (s_.protocol != "raft" && s_.protocol != "dynamo" && !s_.protocol.empty()) {
       r_.error(n, "'clients' (key-value clients) apply to protocols raft and dynamo, not " + s_.protocol);
-    } else if (s_.topology) {
-      r_.error(n, "'clients' cannot be combined with a network topology yet");
     } else {
       clients(n);
     }
@@ -909,13 +907,25 @@ void Loader::clients(const YAML::Node& n) {
   if (r_.require(n, "count", "clients")) {
     c.count = static_cast<uint32_t>(r_.integer(n["count"], "clients.count", 1, 100'000).value_or(0));
   }
+  // A server, or a zone of the topology (its servers, in node order).
+  auto attach = [&](const YAML::Node& v, const std::string& where) {
+    if (s_.topology && v.IsScalar()) {
+      const auto& zones = s_.topology->zone_names;
+      if (auto z = std::find(zones.begin(), zones.end(), v.Scalar()); z != zones.end()) {
+        const auto zid = static_cast<uint32_t>(z - zones.begin());
+        for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+          if (s_.topology->zone_of[i] == zid) c.at.push_back(NodeId{i});
+        }
+        return;
+      }
+    }
+    if (auto id = node_ref(v, where)) c.at.push_back(*id);
+  };
   if (auto v = n["at"]) {
     if (v.IsSequence()) {
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (auto id = node_ref(v[i], where_at("clients.at", i))) c.at.push_back(*id);
-      }
-    } else if (auto id = node_ref(v, "clients.at")) {
-      c.at.push_back(*id);
+      for (size_t i = 0; i < v.size(); ++i) attach(v[i], where_at("clients.at", i));
+    } else {
+      attach(v, "clients.at");
     }
   }
   if (auto v = n["keys"]) c.keys = static_cast<uint32_t>(r_.integer(v, "clients.keys", 1, 1'000'000).value_or(c.keys));

@@ -413,8 +413,11 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   net::Network net(static_cast<uint32_t>(names.size()), opt.seed, s.network);
   for (const LinkOverride& l : s.links) net.set_link(l.from, l.to, l.spec);
   if (s.topology) {
+    // A client sits in its server's zone.
+    std::vector<uint32_t> zone_of = s.topology->zone_of;
+    for (uint32_t c = 0; c < s.clients.count; ++c) zone_of.push_back(zone_of[s.clients.server_of(c, n).value]);
     net::Topology topo;
-    const auto err = net::Topology::build(static_cast<uint32_t>(s.topology->zone_names.size()), s.topology->zone_of,
+    const auto err = net::Topology::build(static_cast<uint32_t>(s.topology->zone_names.size()), zone_of,
                                           s.topology->intra, s.topology->links, &topo);
     DSIM_ASSERT_MSG(!err, "the loader validated the topology");
     net.set_topology(std::move(topo));

@@ -354,3 +354,24 @@ TEST_CASE("AP store with vector clocks: concurrent writes become siblings, reads
     CHECK(versions.size() == 1);
   }
 }
+
+TEST_CASE("clients attach to a zone of the topology and sit in their server's zone") {
+  const std::string text =
+      "version: 1\nname: zones\nprotocol: raft\nseed: 1\nduration: 3s\nnodes: 5\n"
+      "network:\n  topology:\n    zones: {east: [n1, n2], west: [n3, n4, n5]}\n    intra_zone: 1ms\n"
+      "    links:\n      - {between: [east, west], latency: 40ms}\n"
+      "clients: {count: 4, at: [west], keys: 2, think: [5ms, 10ms], timeout: 300ms, start: 1s}\n"
+      "checks: [linearizable]\n";
+  scenario::Diagnostics diag;
+  const auto s = scenario::load_scenario_text(text, "zones.yaml", diag);
+  CAPTURE(diag.render(false));
+  REQUIRE(s.has_value());
+  REQUIRE(s->clients.at.size() == 3);  // west's servers
+  CHECK(s->clients.at[0].value == 2);
+  CHECK(s->clients.server_of(3, 5).value == 2);  // round robin over n3, n4, n5
+  const auto r = run(*s);
+  CHECK(check(r, "linearizable") == Status::kHeld);
+  REQUIRE(r.clients.has_value());
+  CHECK(r.clients->overall.ok > 100);
+  CHECK(r.clients->overall.availability() > 99);  // no faults
+}
