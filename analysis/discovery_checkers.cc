@@ -36,6 +36,12 @@ void Registry::die(const std::string& name, int64_t t) {
 }
 
 bool Registry::consume(const trace::Event& e) {
+  if (e.kind != "znode_created" && e.kind != "znode_deleted" && e.kind != "session_expired") return false;
+  if (auto index = e.get_int("index")) {
+    if (!seen_.emplace(*index, e.kind, std::string(e.get_str("path").value_or("")), e.get_int("session").value_or(0)).second) {
+      return false;  // a repeat of an entry's effect already counted
+    }
+  }
   if (e.kind == "znode_created") {
     const std::string path(e.get_str("path").value_or(""));
     if (path.rfind(kPrefix, 0) != 0) return false;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "analysis/checker.h"
@@ -38,6 +39,10 @@ class Registry {
  private:
   void die(const std::string& name, int64_t t);
   std::map<std::string, Life> lives_;
+  // What each log entry did, as first reported: a deposed leader applying
+  // an old entry late, or a restarted leader applying the log again,
+  // reports the same effects again, and they are ignored.
+  std::set<std::tuple<int64_t, std::string, std::string, int64_t>> seen_;  // (index, kind, path, session)
 };
 
 class DiscoverySafety final : public Checker {

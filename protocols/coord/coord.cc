@@ -86,7 +86,10 @@ void CoordMachine::on_message(raft::RaftNode& raft, Context& ctx, NodeId from, c
       return;
     }
     case kChildren: {
-      // Read from this server's state, as ZooKeeper serves reads.
+      // Read from this server's state, as ZooKeeper serves reads; and, as
+      // ZooKeeper, not at all while cut off from the leader (the client
+      // then sees itself disconnected rather than trusting a stale list).
+      if (!raft.in_contact(ctx)) return;
       const std::string parent = m.body;
       Message r;
       r.type = kChildrenReply;
@@ -114,13 +117,14 @@ void CoordMachine::fire(Context& ctx, const std::string& parent) {
   watches_.erase(it);  // one-shot
 }
 
-void CoordMachine::remove(Context& ctx, raft::RaftNode& raft, const std::string& path, std::string_view why) {
+void CoordMachine::remove(Context& ctx, raft::RaftNode& raft, const std::string& path, std::string_view why,
+                          int64_t index) {
   if (!nodes_.erase(path)) return;
-  if (raft.is_leader()) ctx.emit("znode_deleted", {{"path", std::string_view(path)}, {"why", why}});
+  if (raft.is_leader()) ctx.emit("znode_deleted", {{"path", std::string_view(path)}, {"why", why}, {"index", index}});
   fire(ctx, parent_of(path));
 }
 
-void CoordMachine::apply(raft::RaftNode& raft, Context& ctx, std::string_view cmd) {
+void CoordMachine::apply(raft::RaftNode& raft, Context& ctx, int64_t index, std::string_view cmd) {
   const bool leader = raft.is_leader();
   const size_t sp = cmd.find(' ');
   const std::string_view op = cmd.substr(0, sp);
@@ -132,7 +136,7 @@ void CoordMachine::apply(raft::RaftNode& raft, Context& ctx, std::string_view cm
     sessions_[s] = client;
     if (!leader) return;
     heard_[s] = ctx.now();
-    ctx.emit("session_opened", {{"session", s}, {"client", ctx.node_name(NodeId{client})}});
+    ctx.emit("session_opened", {{"session", s}, {"client", ctx.node_name(NodeId{client})}, {"index", index}});
     Message r;
     r.type = kOpened;
     r.f[0] = req;
@@ -173,7 +177,7 @@ void CoordMachine::apply(raft::RaftNode& raft, Context& ctx, std::string_view cm
         nodes_[path] = ZNode{data, ephemeral ? session : 0, 0};
         r.f[1] = 1;
         r.body = path;
-        if (leader) ctx.emit("znode_created", {{"path", std::string_view(path)}, {"session", ephemeral ? session : 0}});
+        if (leader) ctx.emit("znode_created", {{"path", std::string_view(path)}, {"session", ephemeral ? session : 0}, {"index", index}});
         fire(ctx, parent);
       }
     }
@@ -188,7 +192,7 @@ void CoordMachine::apply(raft::RaftNode& raft, Context& ctx, std::string_view cm
     r.type = kDeleted;
     r.f[0] = req;
     r.f[1] = nodes_.count(path) ? 1 : 0;
-    remove(ctx, raft, path, "deleted");
+    remove(ctx, raft, path, "deleted", index);
     if (leader) ctx.send(NodeId{client}, r);
     return;
   }
@@ -198,14 +202,14 @@ void CoordMachine::apply(raft::RaftNode& raft, Context& ctx, std::string_view cm
     heard_.erase(s);
     expiring_.erase(s);
     if (it == sessions_.end()) return;
-    if (leader) ctx.emit("session_expired", {{"session", s}, {"client", ctx.node_name(NodeId{it->second})}});
+    if (leader) ctx.emit("session_expired", {{"session", s}, {"client", ctx.node_name(NodeId{it->second})}, {"index", index}});
     sessions_.erase(it);
     if (cfg_.bug == Config::Bug::kKeepEphemerals) return;  // the planted bug: ephemerals outlive their session
     std::vector<std::string> owned;
     for (const auto& [path, node] : nodes_) {
       if (node.session == s) owned.push_back(path);
     }
-    for (const auto& path : owned) remove(ctx, raft, path, "session expired");
+    for (const auto& path : owned) remove(ctx, raft, path, "session expired", index);
     return;
   }
   DSIM_ASSERT_MSG(false, "unknown coordination command");

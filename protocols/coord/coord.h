@@ -12,7 +12,9 @@
 // name); one-shot watches on a node's children, registered at the server
 // the client talks to and fired when that server applies a change. Writes
 // go to the leader (forwarded) and are answered once applied; children
-// lists are read from the contacted server's state, as in ZooKeeper.
+// lists are read from the contacted server's state, as in ZooKeeper, and
+// only while that server is in contact with the leader (a leader: with a
+// majority).
 //
 // Nodes of the scenario: the first `servers` run the service; then
 // `instances` service instances (each registers /services/svc/<name>),
@@ -21,9 +23,11 @@
 // last node) as in protocols/lock, with the lock node's sequence number as
 // a fencing token when `fencing` is on.
 //
-// Trace events: servers (on the leader, when applied): session_opened
-// {session, client}, session_expired {session, client}, znode_created
-// {path, session}, znode_deleted {path, why}. Instances: registered {path,
+// Trace events: servers (on the leader, when applied; `index` is the log
+// entry, so a deposed leader applying it late can be told apart):
+// session_opened {session, client, index}, session_expired {session,
+// client, index}, znode_created {path, session, index}, znode_deleted
+// {path, why, index}. Instances: registered {path,
 // session}. Watchers: view {members, connected}. Lockers: acquired
 // {token}, released {token}, lapsed {token}; resource: resource_write
 // (as protocols/lock).
@@ -77,7 +81,7 @@ class CoordMachine final : public raft::StateMachine {
  public:
   explicit CoordMachine(Config cfg) : cfg_(cfg) {}
   void on_message(raft::RaftNode& raft, Context& ctx, NodeId from, const Message& m) override;
-  void apply(raft::RaftNode& raft, Context& ctx, std::string_view cmd) override;
+  void apply(raft::RaftNode& raft, Context& ctx, int64_t index, std::string_view cmd) override;
   void on_leader_tick(raft::RaftNode& raft, Context& ctx) override;
   void on_leadership(raft::RaftNode& raft, Context& ctx, bool leader) override;
   std::string_view message_name(uint32_t type) const override;
@@ -89,7 +93,7 @@ class CoordMachine final : public raft::StateMachine {
     int64_t next_seq = 0;  // for sequential children
   };
   void forward_or_propose(raft::RaftNode& raft, Context& ctx, NodeId client, const Message& m, std::string cmd);
-  void remove(Context& ctx, raft::RaftNode& raft, const std::string& path, std::string_view why);
+  void remove(Context& ctx, raft::RaftNode& raft, const std::string& path, std::string_view why, int64_t index);
   void fire(Context& ctx, const std::string& parent);
   static std::string parent_of(const std::string& path);
 

@@ -205,6 +205,8 @@ void RaftNode::become_leader(Context& ctx) {
   ctx.storage().sync();
   match_[ctx.self().value] = last_index();
   term_start_ = last_index();
+  round_sent_.clear();
+  round_sent_[++round_] = ctx.now();  // the round the broadcast below carries
   acked_round_.assign(n, 0);
   acked_at_.assign(n, Time{INT64_MIN / 2});
   broadcast_append(ctx);
@@ -234,6 +236,7 @@ void RaftNode::on_start(Context& ctx) {
 
 void RaftNode::on_recover(Context& ctx) {
   load(ctx);
+  if (cfg_.reads == Config::Reads::kLease) restart_guard_ = ctx.now() + cfg_.election_min;
   ctx.emit("recover", {{"log_len", last_index()}, {"term", term_}});
   set_role(ctx, Role::kFollower);
   reset_election_timer(ctx);
@@ -243,6 +246,12 @@ void RaftNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
   if (tag == kHeartbeatTag) {
     DSIM_ASSERT(id == heartbeat_timer_);
     DSIM_ASSERT(role_ == Role::kLeader);
+    // Each heartbeat is a round (for leases and in_contact); rounds ride in
+    // message fields, which traces do not record.
+    round_sent_[++round_] = ctx.now();
+    while (!round_sent_.empty() && ctx.now() - round_sent_.begin()->second > cfg_.election_max) {
+      round_sent_.erase(round_sent_.begin());
+    }
     broadcast_append(ctx);
     heartbeat_timer_ = ctx.set_timer(cfg_.heartbeat, kHeartbeatTag);
     if (sm_) sm_->on_leader_tick(*this, ctx);
@@ -330,6 +339,7 @@ void RaftNode::on_kv(Context& ctx, NodeId from, const Message& m) {
       return;
     }
     reads_.push_back({client, r.id, r.key, commit_, ++round_});
+    round_sent_[round_] = ctx.now();
     broadcast_append(ctx);  // the round that confirms leadership
     serve_reads(ctx);
     return;
@@ -352,6 +362,11 @@ void RaftNode::on_kv(Context& ctx, NodeId from, const Message& m) {
     return;
   }
   ctx.send(client, kv::reply(r.id, kv::kFail, "no leader known"));  // not appended anywhere: a definite failure
+}
+
+bool RaftNode::in_contact(const Context& ctx) const {
+  if (role_ == Role::kLeader) return commit_ >= term_start_ && lease_valid(ctx);
+  return leader_ >= 0 && ctx.now() - heard_from_leader_ < cfg_.election_min && applied_ >= leader_commit_seen_;
 }
 
 bool RaftNode::lease_valid(const Context& ctx) const {
@@ -403,8 +418,9 @@ void RaftNode::on_request_vote(Context& ctx, NodeId from, const Message& m) {
   const bool log_ok = cfg_.bug == Config::Bug::kVoteAnyLog || log_up_to_date(m.f[1], m.f[2]);
   // Leader lease (with CheckQuorum, as etcd): while we hear from a live
   // leader, a disruptive candidate cannot force a new term.
-  const bool in_lease = (cfg_.check_quorum || prevote) && leader_ >= 0 && role_ != Role::kLeader &&
-                        ctx.now() - heard_from_leader_ < cfg_.election_min;
+  const bool in_lease = ((cfg_.check_quorum || prevote) && leader_ >= 0 && role_ != Role::kLeader &&
+                         ctx.now() - heard_from_leader_ < cfg_.election_min) ||
+                        (cfg_.reads == Config::Reads::kLease && ctx.now() < restart_guard_);
   Message reply;
   reply.type = kVoteReply;
   if (prevote) {
@@ -495,6 +511,7 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
   }
   leader_ = from.value;
   heard_from_leader_ = ctx.now();
+  leader_commit_seen_ = std::max(leader_commit_seen_, m.f[3]);
   reset_election_timer(ctx);
 
   const int64_t prev = m.f[1];
@@ -544,7 +561,11 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
   if (role_ != Role::kLeader || term != term_) return;
   active_[from.value] = true;
   acked_round_[from.value] = std::max(acked_round_[from.value], m.f[3]);
-  acked_at_[from.value] = ctx.now();
+  // The lease runs from when the acknowledged round was sent, not from
+  // when the acknowledgement arrived: the follower's promise began then.
+  if (auto it = round_sent_.find(m.f[3]); it != round_sent_.end()) {
+    acked_at_[from.value] = std::max(acked_at_[from.value], it->second);
+  }
   if (!reads_.empty()) serve_reads(ctx);
   if (m.f[1] != 0) {
     const int64_t match = m.f[2];
@@ -587,7 +608,7 @@ void RaftNode::apply_committed(Context& ctx) {
     const Entry& e = log_[static_cast<size_t>(applied_ - 1)];
     // Commands are "key=value", or client operations "@..."; the no-op is empty.
     if (!e.cmd.empty() && e.cmd[0] == '#' && sm_) {
-      sm_->apply(*this, ctx, std::string_view(e.cmd).substr(1));
+      sm_->apply(*this, ctx, applied_, std::string_view(e.cmd).substr(1));
     } else if (!e.cmd.empty() && e.cmd[0] == '@') {
       apply_kv(ctx, e);
     } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {

@@ -42,9 +42,11 @@ struct Config {
   uint32_t max_batch = 64;  // entries per AppendEntries
   // How the KV store serves reads: through the log; ReadIndex (the commit
   // index, once a heartbeat round confirms leadership, Raft thesis 6.4); or
-  // a leader lease (no round trip while a majority acknowledged within
-  // 0.9 x election_min on the leader's clock: safe only while clocks keep
-  // time and followers honour the lease, i.e. with check_quorum or prevote).
+  // a leader lease (no round trip while a majority acknowledged heartbeats
+  // sent within the last 0.9 x election_min on the leader's clock: safe
+  // only while clocks keep time and followers honour the lease, i.e. with
+  // check_quorum or prevote; a restarted node then also refuses votes for
+  // election_min, since it forgot whose lease it had acknowledged).
   enum class Reads { kLog, kReadIndex, kLease } reads = Reads::kLog;
   enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog, kStaleReads } bug = Bug::kNone;
 };
@@ -77,8 +79,9 @@ class StateMachine {
   virtual ~StateMachine() = default;
   // A message Raft does not know (from clients, or forwarded by peers).
   virtual void on_message(RaftNode& raft, Context& ctx, NodeId from, const Message& m) = 0;
-  // A committed command (without the '#'), in log order, on every node.
-  virtual void apply(RaftNode& raft, Context& ctx, std::string_view cmd) = 0;
+  // A committed command (without the '#') at log `index`, in log order, on
+  // every node.
+  virtual void apply(RaftNode& raft, Context& ctx, int64_t index, std::string_view cmd) = 0;
   // On the leader, every heartbeat.
   virtual void on_leader_tick(RaftNode&, Context&) {}
   // This node became leader (true) or stopped being leader (false).
@@ -95,6 +98,13 @@ class RaftNode final : public Node {
   bool propose(Context& ctx, std::string_view cmd);
   bool is_leader() const { return role_ == Role::kLeader; }
   int64_t leader_hint() const { return leader_; }  // -1: none known
+  // Whether this node may serve reads from its state: a leader that heard
+  // from a majority within 0.9 x election_min and has committed in its
+  // term, or a follower that heard from its leader within election_min and
+  // has applied as far as the highest commit index a leader told it
+  // (ZooKeeper's followers stop serving clients when they lose the leader;
+  // this also keeps a lagging follower from answering from old state).
+  bool in_contact(const Context& ctx) const;
 
   void on_start(Context& ctx) override;
   void on_recover(Context& ctx) override;
@@ -175,8 +185,11 @@ class RaftNode final : public Node {
   std::vector<PendingRead> reads_;
   int64_t round_ = 0;             // heartbeat round, carried in AppendEntries f[5]
   std::vector<int64_t> acked_round_;
-  std::vector<Time> acked_at_;
+  std::vector<Time> acked_at_;     // lease: when the newest round each peer acknowledged was sent
+  std::map<int64_t, Time> round_sent_;  // lease: heartbeat round -> when it was sent
+  Time restart_guard_{INT64_MIN / 2};  // lease: no votes before this after a restart
   int64_t term_start_ = 0;        // index of this leader's no-op
+  int64_t leader_commit_seen_ = 0;  // the highest commit index a leader sent
   TimerId election_timer_;
   TimerId heartbeat_timer_;
 };

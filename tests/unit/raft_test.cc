@@ -425,3 +425,29 @@ TEST_CASE("raft PreVote: a follower cut off for 2s does not inflate its term or 
   CHECK(with.max_term == 1);
   CHECK(with.leader_terms == 1);
 }
+
+TEST_CASE("raft leases: a restarted node refuses votes for an election timeout, as its lease promises may still stand") {
+  for (auto reads : {raft::Config::Reads::kLog, raft::Config::Reads::kLease}) {
+    CAPTURE(static_cast<int>(reads));
+    raft::Config cfg;
+    cfg.check_quorum = true;
+    cfg.reads = reads;
+    cfg.election_min = milliseconds(150);
+    cfg.election_max = milliseconds(150);
+    testing::PeerHarness h([cfg](NodeId) { return std::make_unique<raft::RaftNode>(cfg); }, 2);
+    h.sim.crash(NodeId{0}, false);
+    h.sim.restart(NodeId{0});
+    // A candidate of term 5 with an up-to-date (empty) log asks for a vote.
+    Message vote = testing::message(raft::kRequestVote, 5);
+    const auto r = h.send(1, vote);
+    REQUIRE(r.has_value());
+    CHECK(r->type == raft::kVoteReply);
+    CHECK(r->f[1] == (reads == raft::Config::Reads::kLease ? 0 : 1));
+    // After the election timeout the guard is over.
+    h.sim.run(h.sim.now() + milliseconds(200));
+    vote.f[0] = 6;
+    const auto later = h.send(1, vote);
+    REQUIRE(later.has_value());
+    if (reads == raft::Config::Reads::kLease) CHECK(later->f[1] == 1);
+  }
+}
