@@ -59,6 +59,8 @@ std::string_view MultiPaxosNode::message_name(uint32_t type) const {
     case kDecide: return "decide";
     case kHeartbeat: return "heartbeat";
     case kHeartbeatAck: return "heartbeat_ack";
+    case kPreVote: return "prevote";
+    case kPreVoteReply: return "prevote_reply";
   }
   return "unknown";
 }
@@ -115,6 +117,7 @@ void MultiPaxosNode::arm_election(Context& ctx) {
 
 void MultiPaxosNode::follow(Context& ctx, NodeId leader) {
   if (leader == ctx.self()) return;
+  heard_leader_at_ = ctx.now();
   if (role_ != Role::kFollower) step_down(ctx, -1);
   leader_ = leader.value;
   arm_election(ctx);
@@ -130,7 +133,11 @@ void MultiPaxosNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
   if (id != election_timer_) return;
   election_timer_ = TimerId{};
   if (role_ != Role::kLeader) {
-    start_election(ctx);
+    if (cfg_.prevote) {
+      start_prevote(ctx);
+    } else {
+      start_election(ctx);
+    }
     return;
   }
   // Check quorum: a leader that has not heard from a majority (itself
@@ -147,12 +154,27 @@ void MultiPaxosNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
   arm_election(ctx);
 }
 
-void MultiPaxosNode::start_election(Context& ctx) {
+int64_t MultiPaxosNode::next_ballot(const Context& ctx) const {
   // Ballots are unique per node (round * 100 + id + 1) and above every
   // ballot this node has seen or promised.
   DSIM_ASSERT(ctx.cluster_size() < 100);
   const int64_t seen = std::max({ballot_, highest_seen_, promised_});
-  ballot_ = (seen / 100 + 1) * 100 + ctx.self().value + 1;
+  return (seen / 100 + 1) * 100 + ctx.self().value + 1;
+}
+
+void MultiPaxosNode::start_prevote(Context& ctx) {
+  prevote_ballot_ = next_ballot(ctx);
+  prevotes_.clear();
+  ctx.emit("prevote", {{"ballot", prevote_ballot_}});
+  Message m;
+  m.type = kPreVote;
+  m.f[0] = prevote_ballot_;
+  for (uint32_t p = 0; p < ctx.cluster_size(); ++p) ctx.send(NodeId{p}, m);
+  arm_election(ctx);  // no majority by then: ask again
+}
+
+void MultiPaxosNode::start_election(Context& ctx) {
+  ballot_ = next_ballot(ctx);
   leader_ = -1;
   promises_.clear();
   reported_.clear();
@@ -326,6 +348,26 @@ void MultiPaxosNode::on_message(Context& ctx, NodeId from, const Message& m) {
   switch (m.type) {
     case kClientRequest:
       client_request(ctx, m.f[0], m.f[1], m.body);
+      return;
+
+    case kPreVote: {  // would we take part in a new ballot? Not while a leader is heard.
+      Message r;
+      r.type = kPreVoteReply;
+      r.f[0] = b;
+      r.f[1] = role_ != Role::kLeader && ctx.now() - heard_leader_at_ >= cfg_.election_min ? 1 : 0;
+      r.f[2] = promised_;  // so the asker's real ballot will be high enough
+      ctx.send(from, r);
+      return;
+    }
+
+    case kPreVoteReply:
+      highest_seen_ = std::max(highest_seen_, m.f[2]);
+      if (role_ == Role::kLeader || b != prevote_ballot_ || m.f[1] == 0) return;
+      prevotes_.insert(from.value);
+      if (prevotes_.size() >= majority(ctx)) {
+        prevote_ballot_ = -1;
+        start_election(ctx);
+      }
       return;
 
     case kPrepare: {  // acceptor, phase 1b

@@ -43,6 +43,11 @@ struct Config {
   Duration election_min = milliseconds(100);
   Duration election_max = milliseconds(200);
   uint32_t catchup_batch = 64;  // decisions per catch-up reply
+  // Before phase 1 a node asks whether a majority would take part: only
+  // acceptors that have not heard from a leader for an election timeout
+  // say yes. A node cut off in a minority then never raises its ballot,
+  // and does not depose the majority's leader when the partition heals.
+  bool prevote = false;
   enum class Bug { kNone, kIgnoreAccepted } bug = Bug::kNone;
 };
 
@@ -56,6 +61,8 @@ enum MessageType : uint32_t {
   kDecide = 7,         // body decided entries (leader -> replicas)
   kHeartbeat = 8,      // f0 ballot, f1 decided prefix (slots below it are decided at the leader)
   kHeartbeatAck = 9,   // f0 ballot, f1 the acker's decided prefix
+  kPreVote = 10,       // f0 the ballot the sender would use
+  kPreVoteReply = 11,  // f0 that ballot, f1 1 granted / 0 not, f2 the replier's promise
 };
 
 enum class Role { kFollower, kCandidate, kLeader };
@@ -96,6 +103,8 @@ class MultiPaxosNode final : public Node {
   void set_role(Context& ctx, Role r);
   void arm_election(Context& ctx);
   void start_election(Context& ctx);
+  void start_prevote(Context& ctx);
+  int64_t next_ballot(const Context& ctx) const;
   void become_leader(Context& ctx);
   void step_down(Context& ctx, int64_t higher);
   void propose(Context& ctx, int64_t slot, const std::string& value);
@@ -123,6 +132,9 @@ class MultiPaxosNode final : public Node {
   int64_t leader_ = -1;  // who this node believes leads (node id), -1 none
   TimerId election_timer_, heartbeat_timer_;
   std::set<uint32_t> promises_;
+  std::set<uint32_t> prevotes_;
+  int64_t prevote_ballot_ = -1;
+  Time heard_leader_at_{INT64_MIN / 2};  // the last message from a leader
   std::map<int64_t, Accepted> reported_;  // phase 1: highest-ballot accepted per slot
   int64_t next_slot_ = 0;
   std::map<int64_t, Proposal> proposals_;      // undecided slots this leader proposed

@@ -647,7 +647,7 @@ void Loader::paxos(const YAML::Node& n) {
 }
 
 void Loader::multipaxos(const YAML::Node& n) {
-  if (!r_.check_map(n, "multipaxos", {"heartbeat", "election_timeout", "bug"})) return;
+  if (!r_.check_map(n, "multipaxos", {"heartbeat", "election_timeout", "prevote", "bug"})) return;
   multipaxos::Config& c = s_.multipaxos;
   if (auto v = n["heartbeat"]) {
     if (auto d = r_.duration(v, "multipaxos.heartbeat")) {
@@ -661,6 +661,7 @@ void Loader::multipaxos(const YAML::Node& n) {
       c.election_max = r->second;
     }
   }
+  if (auto v = n["prevote"]) c.prevote = r_.boolean(v, "multipaxos.prevote").value_or(false);
   if (c.election_min.ns <= 0 || c.heartbeat >= c.election_min) {
     r_.error(n, "'multipaxos.heartbeat' (" + analysis::format_time(c.heartbeat.ns) +
                     ") must be positive and below the election timeout (" + analysis::format_time(c.election_min.ns) +

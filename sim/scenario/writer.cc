@@ -122,7 +122,8 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     static const char* kBugs[] = {"none", "ignore_accepted"};
     const multipaxos::Config& c = s.multipaxos;
     y += "multipaxos: {heartbeat: " + duration_text(c.heartbeat) + ", election_timeout: [" + duration_text(c.election_min) +
-         ", " + duration_text(c.election_max) + "], bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
+         ", " + duration_text(c.election_max) + "], prevote: " + (c.prevote ? "true" : "false") +
+         ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
   } else if (s.protocol == "lb") {
     const lb::Config& c = s.lb;
     char num[64];
