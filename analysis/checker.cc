@@ -10,6 +10,7 @@
 #include "analysis/paxos_checkers.h"
 #include "analysis/raft_checkers.h"
 #include "sim/core/assert.h"
+#include "sim/core/text.h"
 
 namespace dsim::analysis {
 
@@ -54,17 +55,7 @@ const std::vector<CheckerInfo>& known_checkers() {
   return kAll;
 }
 
-bool CheckerInfo::applies_to(std::string_view p) const {
-  if (protocol.empty()) return true;
-  std::string_view rest = protocol;
-  while (!rest.empty()) {
-    const size_t sp = rest.find(' ');
-    if (rest.substr(0, sp) == p) return true;
-    if (sp == std::string_view::npos) break;
-    rest.remove_prefix(sp + 1);
-  }
-  return false;
-}
+bool CheckerInfo::applies_to(std::string_view p) const { return protocol.empty() || listed(protocol, p); }
 
 const CheckerInfo* find_checker(std::string_view name) {
   for (const CheckerInfo& c : known_checkers()) {

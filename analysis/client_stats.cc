@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "sim/core/text.h"
+
 namespace dsim::analysis {
 namespace {
 
@@ -19,24 +21,16 @@ void ClientStats::consume(const trace::Event& e) {
   if (e.kind == "partition" || e.kind == "isolate") {
     // groups "n1,n2,c1|n3,n4,n5,c2": a client's side is its group's servers.
     side_of_.clear();
-    std::string_view groups = e.get_str("groups").value_or("");
-    while (!groups.empty()) {
-      const size_t bar = groups.find('|');
-      std::string_view g = groups.substr(0, bar);
-      groups.remove_prefix(bar == std::string_view::npos ? groups.size() : bar + 1);
-      std::vector<std::string> members, servers;
-      while (!g.empty()) {
-        const size_t comma = g.find(',');
-        members.emplace_back(g.substr(0, comma));
-        g.remove_prefix(comma == std::string_view::npos ? g.size() : comma + 1);
-      }
+    for (std::string_view g : split(e.get_str("groups").value_or(""), '|')) {
+      const std::vector<std::string_view> members = split(g, ',');
       std::string label;
-      for (const auto& m : members) {
-        if (clients_.count(m)) continue;
-        label += (label.empty() ? "" : ",") + m;
+      for (std::string_view m : members) {
+        if (clients_.count(std::string(m))) continue;
+        if (!label.empty()) label += ',';
+        label += m;
       }
-      for (const auto& m : members) {
-        if (clients_.count(m)) side_of_[m] = label;
+      for (std::string_view m : members) {
+        if (clients_.count(std::string(m))) side_of_[std::string(m)] = label;
       }
     }
     return;

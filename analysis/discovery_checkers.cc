@@ -3,19 +3,17 @@
 #include <algorithm>
 #include <limits>
 
+#include "sim/core/text.h"
+
 namespace dsim::analysis {
 namespace {
 
 constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
 const std::string kPrefix = "/services/svc/";
 
-std::set<std::string> split(std::string_view s) {
+std::set<std::string> members(std::string_view s) {
   std::set<std::string> out;
-  while (!s.empty()) {
-    const size_t c = s.find(',');
-    out.emplace(s.substr(0, c));
-    s.remove_prefix(c == std::string_view::npos ? s.size() : c + 1);
-  }
+  for (std::string_view m : split(s, ',')) out.emplace(m);
   return out;
 }
 
@@ -100,7 +98,7 @@ void DiscoverySafety::consume(const trace::Event& e) {
   ++views_seen_;
   auto [it, fresh] = views_.try_emplace(e.node);
   if (!fresh) judge(e.node, it->second, e.t);
-  it->second = View{e.t, split(e.get_str("members").value_or(""))};
+  it->second = View{e.t, members(e.get_str("members").value_or(""))};
 }
 
 CheckResult DiscoverySafety::finish() {
@@ -118,7 +116,7 @@ void DiscoveryLiveness::consume(const trace::Event& e) {
   if (e.kind == "view") {
     const trace::Value* c = e.find("connected");
     const bool connected = c && std::holds_alternative<bool>(*c) && std::get<bool>(*c);
-    views_[e.node].push_back({e.t, connected, split(e.get_str("members").value_or(""))});
+    views_[e.node].push_back({e.t, connected, members(e.get_str("members").value_or(""))});
   } else if (e.kind == "crash") {
     crashes_.emplace_back(e.t, e.node);
   }

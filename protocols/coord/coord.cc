@@ -6,6 +6,7 @@
 #include "protocols/lock/lock.h"
 #include "sim/core/assert.h"
 #include "sim/core/stored_int.h"
+#include "sim/core/text.h"
 
 namespace dsim::coord {
 namespace {
@@ -378,12 +379,7 @@ class Watcher final : public ClientBase {
     if (m.type != kChildrenReply) return;
     last_heard_ = ctx.now();
     std::set<std::string> now;
-    std::string_view s = m.body;
-    while (!s.empty()) {
-      const size_t nl = s.find('\n');
-      now.emplace(s.substr(0, nl));
-      s.remove_prefix(nl + 1);
-    }
+    for (std::string_view child : split(m.body, '\n')) now.emplace(child);
     if (now != view_ || !connected_) {
       view_ = std::move(now);
       connected_ = true;
@@ -435,7 +431,7 @@ class Locker final : public ClientBase {
       if (++written_ < cfg_.writes) {
         ctx.set_timer(Duration{cfg_.work.ns / cfg_.writes}, kWorkTag);
       } else {
-        release(ctx, false);  // done: let go at once
+        release(ctx);  // done: let go at once
       }
       return;
     }
@@ -456,15 +452,11 @@ class Locker final : public ClientBase {
     if (m.type == kChildrenReply && m.f[0] == req_) {
       answered(ctx);
       if (holding_ || mine_.empty()) return;
-      std::string lowest;
-      std::string_view s = m.body;
-      while (!s.empty()) {
-        const size_t nl = s.find('\n');
-        const std::string child(s.substr(0, nl));
-        s.remove_prefix(nl + 1);
+      std::string_view lowest;
+      for (std::string_view child : split(m.body, '\n')) {
         if (lowest.empty() || seq_of(child) < seq_of(lowest)) lowest = child;
       }
-      if (kLocks + "/" + lowest != mine_) return;  // wait for the watch
+      if (kLocks + "/" + std::string(lowest) != mine_) return;  // wait for the watch
       holding_ = true;
       token_ = seq_of(lowest) + 1;  // tokens from 1
       written_ = 0;
@@ -509,7 +501,7 @@ class Locker final : public ClientBase {
     m.body = kLocks;
     send(ctx, m);
   }
-  void release(Context& ctx, bool) {
+  void release(Context& ctx) {
     holding_ = false;
     ctx.emit("released", {{"token", token_}});
     Message m;

@@ -142,12 +142,6 @@ std::string_view DynamoNode::message_name(uint32_t type) const {
   return "unknown";
 }
 
-size_t DynamoNode::hints() const {
-  size_t n = 0;
-  for (const auto& [to, items] : hints_) n += items.size();
-  return n;
-}
-
 void DynamoNode::on_start(Context& ctx) {
   ring_ = std::make_unique<Ring>(ctx.cluster_size(), cfg_.vnodes);
   ctx.set_timer(cfg_.handoff_interval, kHandoffTag);

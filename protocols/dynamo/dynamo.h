@@ -101,7 +101,6 @@ class DynamoNode final : public Node {
   std::string_view message_name(uint32_t type) const override;
 
   const std::map<std::string, Item>& data() const { return data_; }
-  size_t hints() const;
 
  private:
   struct Pending {

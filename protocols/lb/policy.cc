@@ -14,7 +14,30 @@ uint64_t hash64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-bool Policy::any_eligible() const { return std::find(up_.begin(), up_.end(), true) != up_.end(); }
+Policy::Policy(size_t n) : up_(n, true), outstanding_(n, 0) {
+  for (uint32_t b = 0; b < n; ++b) eligible_.push_back(b);
+}
+
+void Policy::set_eligible(const std::vector<bool>& up) {
+  up_ = up;
+  eligible_.clear();
+  eligible_outstanding_ = 0;
+  for (uint32_t b = 0; b < up_.size(); ++b) {
+    if (!up_[b]) continue;
+    eligible_.push_back(b);
+    eligible_outstanding_ += outstanding_[b];
+  }
+}
+
+void Policy::started(uint32_t b) {
+  ++outstanding_[b];
+  if (up_[b]) ++eligible_outstanding_;
+}
+
+void Policy::finished(uint32_t b) {
+  --outstanding_[b];
+  if (up_[b]) --eligible_outstanding_;
+}
 
 uint32_t RoundRobin::pick(uint64_t, Rng&) {
   const auto n = static_cast<uint32_t>(up_.size());
@@ -28,12 +51,8 @@ uint32_t RoundRobin::pick(uint64_t, Rng&) {
 }
 
 uint32_t Random::pick(uint64_t, Rng& rng) {
-  std::vector<uint32_t> ok;
-  for (uint32_t b = 0; b < up_.size(); ++b) {
-    if (up_[b]) ok.push_back(b);
-  }
-  DSIM_ASSERT(!ok.empty());
-  return ok[rng.below(ok.size())];
+  DSIM_ASSERT(!eligible_.empty());
+  return eligible_[rng.below(eligible_.size())];
 }
 
 SmoothWeighted::SmoothWeighted(std::vector<int64_t> weights)
@@ -55,24 +74,20 @@ uint32_t SmoothWeighted::pick(uint64_t, Rng&) {
 
 uint32_t LeastOutstanding::pick(uint64_t, Rng& rng) {
   int64_t least = INT64_MAX;
-  std::vector<uint32_t> ties;
-  for (uint32_t b = 0; b < up_.size(); ++b) {
-    if (!up_[b]) continue;
+  ties_.clear();
+  for (uint32_t b : eligible_) {
     if (outstanding_[b] < least) {
       least = outstanding_[b];
-      ties.clear();
+      ties_.clear();
     }
-    if (outstanding_[b] == least) ties.push_back(b);
+    if (outstanding_[b] == least) ties_.push_back(b);
   }
-  DSIM_ASSERT(!ties.empty());
-  return ties[rng.below(ties.size())];
+  DSIM_ASSERT(!ties_.empty());
+  return ties_[rng.below(ties_.size())];
 }
 
 uint32_t PowerOfTwo::pick(uint64_t, Rng& rng) {
-  std::vector<uint32_t> ok;
-  for (uint32_t b = 0; b < up_.size(); ++b) {
-    if (up_[b]) ok.push_back(b);
-  }
+  const std::vector<uint32_t>& ok = eligible_;
   DSIM_ASSERT(!ok.empty());
   if (ok.size() == 1) return ok[0];
   const uint64_t i = rng.below(ok.size());
@@ -108,14 +123,9 @@ uint32_t ConsistentHash::pick(uint64_t key, Rng&) {
 }
 
 int64_t BoundedLoadHash::capacity() const {
-  int64_t total = 0, eligible = 0;
-  for (uint32_t b = 0; b < up_.size(); ++b) {
-    if (!up_[b]) continue;
-    total += outstanding_[b];
-    ++eligible;
-  }
-  DSIM_ASSERT(eligible > 0);
-  return static_cast<int64_t>(std::ceil(c_ * static_cast<double>(total + 1) / static_cast<double>(eligible)));
+  DSIM_ASSERT(!eligible_.empty());
+  return static_cast<int64_t>(
+      std::ceil(c_ * static_cast<double>(eligible_outstanding_ + 1) / static_cast<double>(eligible_.size())));
 }
 
 uint32_t BoundedLoadHash::pick(uint64_t key, Rng&) {

@@ -21,18 +21,22 @@ class Policy {
   virtual ~Policy() = default;
   virtual std::string_view name() const = 0;
   // Which backends may be picked (health); all at first.
-  virtual void set_eligible(const std::vector<bool>& up) { up_ = up; }
+  void set_eligible(const std::vector<bool>& up);
   // REQUIRES: some backend is eligible.
   virtual uint32_t pick(uint64_t key, Rng& rng) = 0;
-  virtual void started(uint32_t b) { ++outstanding_[b]; }
-  virtual void finished(uint32_t b) { --outstanding_[b]; }
+  void started(uint32_t b);
+  void finished(uint32_t b);
   int64_t outstanding(uint32_t b) const { return outstanding_[b]; }
-  bool any_eligible() const;
+  bool any_eligible() const { return !eligible_.empty(); }
 
  protected:
-  explicit Policy(size_t n) : up_(n, true), outstanding_(n, 0) {}
+  explicit Policy(size_t n);
+  // Kept up to date so that a pick does not scan or allocate: the picks
+  // run once per request, with up to thousands of backends.
   std::vector<bool> up_;
+  std::vector<uint32_t> eligible_;  // the up backends, in order
   std::vector<int64_t> outstanding_;
+  int64_t eligible_outstanding_ = 0;  // summed over the eligible backends
 };
 
 class RoundRobin final : public Policy {
@@ -70,6 +74,9 @@ class LeastOutstanding final : public Policy {
   explicit LeastOutstanding(size_t n) : Policy(n) {}
   std::string_view name() const override { return "least_outstanding"; }
   uint32_t pick(uint64_t key, Rng& rng) override;  // ties: random
+
+ private:
+  std::vector<uint32_t> ties_;  // scratch
 };
 
 class PowerOfTwo final : public Policy {

@@ -22,6 +22,7 @@
 #include "sim/cli/compare.h"
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/options.h"
+#include "sim/core/text.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
 #include "sim/scenario/experiment.h"
@@ -683,10 +684,7 @@ int cmd_shrink(const std::vector<std::string>& args) {
 
 std::set<std::string> split_set(const std::string& csv) {
   std::set<std::string> out;
-  std::stringstream ss(csv);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (!item.empty()) out.insert(item);
-  }
+  for (std::string_view item : split(csv, ',')) out.emplace(item);
   return out;
 }
 

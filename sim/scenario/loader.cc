@@ -8,6 +8,7 @@
 
 #include "sim/scenario/units.h"
 #include "sim/scenario/yaml_reader.h"
+#include "sim/core/text.h"
 
 namespace dsim::scenario {
 
@@ -112,6 +113,9 @@ class Loader {
   bool section(const YAML::Node& root, std::string_view name, void (Loader::*parse)(const YAML::Node&));
   // `section.key`, a positive duration, into *out when present.
   void positive(const YAML::Node& n, std::string_view section, const char* key, Duration* out);
+  // `section.key`, a number in [min, max], into *out when present.
+  void number(const YAML::Node& n, std::string_view section, const char* key, double min, double max, double* out,
+              std::string_view hint = "");
 
   YamlReader r_;
   Scenario& s_;
@@ -695,6 +699,24 @@ void Loader::positive(const YAML::Node& n, std::string_view section, const char*
   }
 }
 
+void Loader::number(const YAML::Node& n, std::string_view section, const char* key, double min, double max, double* out,
+                    std::string_view hint) {
+  const YAML::Node v = n[key];
+  if (!v) return;
+  const std::string where = std::string(section) + "." + key;
+  auto s = r_.string(v, where);
+  if (!s) return;
+  char* end = nullptr;
+  const double x = std::strtod(s->c_str(), &end);
+  if (end != s->c_str() + s->size() || !(x >= min && x <= max)) {
+    char range[64];
+    std::snprintf(range, sizeof range, "[%g, %g]", min, max);
+    r_.error(v, "'" + where + "' must be a number in " + range + std::string(hint));
+    return;
+  }
+  *out = x;
+}
+
 void Loader::dynamo(const YAML::Node& n) {
   if (!r_.check_map(n, "dynamo", {"n", "r", "w", "vnodes", "request_timeout", "handoff_interval", "anti_entropy",
                                   "read_repair", "hinted_handoff", "versioning"})) {
@@ -828,23 +850,8 @@ void Loader::lb(const YAML::Node& n) {
   positive("eject", &c.eject);
   if (auto v = n["start"]) c.start = r_.duration(v, "lb.start").value_or(c.start);
   if (auto v = n["client_side"]) c.client_side = r_.boolean(v, "lb.client_side").value_or(false);
-  auto number = [&](const char* key, double* out, double min, double max) {
-    if (auto v = n[key]) {
-      if (auto s = r_.string(v, std::string("lb.") + key)) {
-        char* end = nullptr;
-        const double x = std::strtod(s->c_str(), &end);
-        if (end != s->c_str() + s->size() || !(x >= min && x <= max)) {
-          char range[64];
-          std::snprintf(range, sizeof range, "[%g, %g]", min, max);
-          r_.error(v, "'lb." + std::string(key) + "' must be a number in " + range);
-        } else {
-          *out = x;
-        }
-      }
-    }
-  };
-  number("rate", &c.rate, 0.001, 1e9);
-  number("bound", &c.bound, 1.0, 100.0);
+  number(n, "lb", "rate", 0.001, 1e9, &c.rate);
+  number(n, "lb", "bound", 1.0, 100.0, &c.bound);
   if (auto v = n["weights"]) {
     if (!v.IsSequence() || v.size() != c.backends) {
       r_.error(v, "'lb.weights' must list one weight per backend (" + std::to_string(c.backends) + ")");
@@ -930,14 +937,7 @@ void Loader::clients(const YAML::Node& n) {
     }
   }
   if (auto v = n["keys"]) c.keys = static_cast<uint32_t>(r_.integer(v, "clients.keys", 1, 1'000'000).value_or(c.keys));
-  if (auto v = n["zipf"]) {
-    if (auto s = r_.string(v, "clients.zipf")) {
-      char* end = nullptr;
-      const double z = std::strtod(s->c_str(), &end);
-      if (end != s->c_str() + s->size() || !(z >= 0 && z <= 10)) r_.error(v, "'clients.zipf' must be a number in [0, 10] (0: uniform keys)");
-      else c.zipf = z;
-    }
-  }
+  number(n, "clients", "zipf", 0, 10, &c.zipf, " (0: uniform keys)");
   if (auto v = n["mix"]) {
     if (r_.check_map(v, "clients.mix", {"read", "write", "cas"})) {
       c.read_pct = c.write_pct = c.cas_pct = 0;
@@ -996,8 +996,7 @@ void Loader::workload(const YAML::Node& n) {
   WorkloadSpec& w = s_.workload;
   // `protocols`: the ones the key applies to, space-separated.
   auto only_for = [&](std::string_view key, std::string_view protocols) {
-    const analysis::CheckerInfo applies{key, analysis::CheckKind::kSafety, protocols, ""};
-    if (n[std::string(key)] && !applies.applies_to(s_.protocol)) {
+    if (n[std::string(key)] && !listed(protocols, s_.protocol)) {
       std::string list(protocols);
       std::replace(list.begin(), list.end(), ' ', '/');
       r_.error(n[std::string(key)], "'workload." + std::string(key) + "' applies to protocol " + list + ", not " +
