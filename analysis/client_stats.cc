@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "sim/core/text.h"
+#include "dsim/text.h"
 
 namespace dsim::analysis {
 namespace {

@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/trace/event.h"
+#include "dsim/trace_event.h"
 
 namespace dsim::analysis {
 

@@ -245,7 +245,7 @@ class PerfettoWriter {
 
   void counter(int pid, int64_t t) {
     const NodeState& n = nodes_[pid];
-    add(t, ts_json(Json{{"ph", "C"}, {"pid", pid}, {"ts", "@"}, {"name", "raft"},
+    add(t, ts_json(Json{{"ph", "C"}, {"pid", pid}, {"ts", "@"}, {"name", "replication"},
                         {"args", {{"term", n.term}, {"commit_index", n.commit}}}},
                    t));
   }

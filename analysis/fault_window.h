@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "sim/trace/event.h"
+#include "dsim/trace_event.h"
 
 namespace dsim::analysis {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/trace/event.h"
+#include "dsim/trace_event.h"
 
 namespace dsim::analysis::history {
 

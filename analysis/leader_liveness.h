@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/checker.h"
+#include "dsim/checker.h"
 #include "analysis/fault_window.h"
 
 namespace dsim::analysis {

@@ -6,7 +6,7 @@
 #include <map>
 #include <unordered_map>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim::analysis {
 namespace {

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/checker.h"
+#include "dsim/checker.h"
 #include "analysis/history.h"
 
 namespace dsim::analysis {

@@ -4,7 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 #include "sim/trace/reader.h"
 
 namespace dsim::analysis {
@@ -16,6 +16,7 @@ std::string TraceChecks::begin(const std::string& path, const trace::Event& meta
   if (meta.is_discarded() || !meta.is_object()) return path + ":1:1: error: unreadable meta header";
   if (auto it = meta.find("scenario"); it != meta.end() && it->is_string()) out_.scenario = it->get<std::string>();
   if (auto it = meta.find("seed"); it != meta.end() && it->is_string()) out_.seed = it->get<std::string>();
+  if (auto it = meta.find("protocol"); it != meta.end() && it->is_string()) protocol_ = it->get<std::string>();
   if (auto it = meta.find("checks"); it != meta.end() && it->is_array()) {
     for (const auto& c : *it) {
       if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) {
@@ -29,7 +30,7 @@ std::string TraceChecks::begin(const std::string& path, const trace::Event& meta
         }
         spec.within_ns = c["within_ns"].get<int64_t>();
       }
-      if (!find_checker(spec.name)) return path + ":1:1: error: meta header names unknown check \"" + spec.name + "\"";
+      if (!catalog_.find_checker(spec.name, protocol_)) return path + ":1:1: error: meta header names unknown check \"" + spec.name + "\"";
       specs.push_back(spec);
     }
   }
@@ -41,7 +42,7 @@ std::string TraceChecks::begin(const std::string& path, const trace::Event& meta
   if (only) {
     std::vector<CheckSpec> chosen;
     for (const std::string& name : *only) {
-      DSIM_ASSERT(find_checker(name) != nullptr);
+      DSIM_ASSERT(catalog_.find_checker(name, protocol_).has_value());
       auto it = std::find_if(specs.begin(), specs.end(), [&](const CheckSpec& s) { return s.name == name; });
       chosen.push_back(it != specs.end() ? *it : CheckSpec{name, 0, 0});
     }
@@ -50,7 +51,7 @@ std::string TraceChecks::begin(const std::string& path, const trace::Event& meta
       return std::find(only->begin(), only->end(), e) == only->end();
     });
   }
-  for (const auto& spec : specs) checkers_.push_back(make_checker(spec));
+  for (const auto& spec : specs) checkers_.push_back(catalog_.make_checker(spec, protocol_));
   return {};
 }
 
@@ -64,12 +65,13 @@ OfflineResult TraceChecks::finish() {
   return std::move(out_);
 }
 
-OfflineResult check_trace(const std::string& path, const std::optional<std::vector<std::string>>& only) {
+OfflineResult check_trace(const CheckerCatalog& catalog, const std::string& path,
+                          const std::optional<std::vector<std::string>>& only) {
   trace::Reader reader;
   OfflineResult failed;
   failed.error = reader.open(path);
   if (!failed.error.empty()) return failed;
-  TraceChecks checks;
+  TraceChecks checks(catalog);
   failed.error = checks.begin(path, reader.meta(), only);
   if (!failed.error.empty()) return failed;
   trace::Event e;

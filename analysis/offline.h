@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/checker.h"
+#include "dsim/checker.h"
 
 namespace dsim::analysis {
 
@@ -21,13 +21,16 @@ struct OfflineResult {
   uint64_t events = 0;
 };
 
-// REQUIRES: every name in `only` is a known checker.
-OfflineResult check_trace(const std::string& path, const std::optional<std::vector<std::string>>& only);
+// Checkers come from `catalog`, by the names the header lists, for the
+// protocol it names. REQUIRES: every name in `only` is in the catalog.
+OfflineResult check_trace(const CheckerCatalog& catalog, const std::string& path,
+                          const std::optional<std::vector<std::string>>& only);
 
 // For readers that also do something else with each event (the report):
 // the checkers a trace's header asks for, fed one event at a time.
 class TraceChecks {
  public:
+  explicit TraceChecks(const CheckerCatalog& catalog) : catalog_(catalog) {}
   // Reads the header (the meta event). Returns an error message, or empty.
   std::string begin(const std::string& path, const trace::Event& meta,
                     const std::optional<std::vector<std::string>>& only);
@@ -36,6 +39,8 @@ class TraceChecks {
   OfflineResult finish();
 
  private:
+  const CheckerCatalog& catalog_;
+  std::string protocol_;
   std::vector<std::unique_ptr<Checker>> checkers_;
   OfflineResult out_;
 };

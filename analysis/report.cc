@@ -65,17 +65,20 @@ bool is_network(const std::string& k) {
 
 }  // namespace
 
-std::string build_report(const std::string& trace_path, std::string* html) {
+std::string build_report(const CheckerCatalog& catalog, const std::function<ReportHints(std::string_view)>& hints,
+                         const std::string& trace_path, std::string* html) {
   // One pass: the checks and the drawing read the same events.
   trace::Reader reader;
   if (std::string err = reader.open(trace_path); !err.empty()) return err;
-  TraceChecks checker;
+  TraceChecks checker(catalog);
   if (std::string err = checker.begin(trace_path, reader.meta(), std::nullopt); !err.empty()) return err;
 
   std::vector<std::string> nodes;
   std::map<std::string, int> index;
+  ReportHints hint;
   {
     const Json m = Json::parse(reader.meta().meta_json, nullptr, false);
+    if (m.is_object() && m.contains("protocol") && m["protocol"].is_string()) hint = hints(m["protocol"].get<std::string>());
     if (m.is_object() && m.contains("nodes") && m["nodes"].is_array()) {
       for (const auto& n : m["nodes"]) {
         if (n.is_string() && index.emplace(n.get<std::string>(), static_cast<int>(nodes.size())).second) {
@@ -166,7 +169,7 @@ std::string build_report(const std::string& trace_path, std::string* html) {
       }
     } else if (k == "role") {
       close_role(n, e.t);
-      role_open[n] = Open{e.t, std::string(e.get_str("role").value_or("?")), e.get_int("term").value_or(0)};
+      role_open[n] = Open{e.t, std::string(e.get_str("role").value_or("?")), e.get_int(hint.epoch_field).value_or(0)};
     } else if (k == "crash") {
       close_role(n, e.t);
       crashed_since[n] = e.t;

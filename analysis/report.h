@@ -12,7 +12,12 @@
 // windowed to what is on screen, and when more than 20k arrows would be
 // visible an evenly spaced sample is drawn, with a notice.
 #pragma once
+#include <functional>
 #include <string>
+#include <string_view>
+
+#include "dsim/checker.h"
+#include "dsim/report_hints.h"
 
 namespace dsim::analysis {
 
@@ -21,6 +26,8 @@ inline constexpr size_t kReportMaxEvents = 2'000'000;
 
 // Reads the trace, runs its checks, and writes the HTML into *html.
 // Returns an error message (file:line:col for a bad trace), or empty.
-std::string build_report(const std::string& trace_path, std::string* html);
+// `hints` gives the report hints of the protocol the trace header names.
+std::string build_report(const CheckerCatalog& catalog, const std::function<ReportHints(std::string_view)>& hints,
+                         const std::string& trace_path, std::string* html);
 
 }  // namespace dsim::analysis

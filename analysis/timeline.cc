@@ -2,7 +2,7 @@
 
 #include <cinttypes>
 
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 
 namespace dsim::analysis {
 namespace {

@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "sim/trace/event.h"
+#include "dsim/trace_event.h"
 
 namespace dsim::analysis {
 

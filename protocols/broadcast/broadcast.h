@@ -27,7 +27,7 @@
 #include <set>
 #include <string>
 
-#include "sim/core/node.h"
+#include "dsim/node.h"
 
 namespace dsim::broadcast {
 

@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "protocols/lock/lock.h"
-#include "sim/core/assert.h"
-#include "sim/core/stored_int.h"
-#include "sim/core/text.h"
+#include "dsim/assert.h"
+#include "dsim/stored_int.h"
+#include "dsim/text.h"
 
 namespace dsim::coord {
 namespace {

@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "protocols/raft/raft.h"
-#include "sim/core/node.h"
+#include "dsim/node.h"
 
 namespace dsim::coord {
 

@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "protocols/kv/kv.h"
-#include "sim/core/node.h"
+#include "dsim/kv.h"
+#include "dsim/node.h"
 
 namespace dsim::dynamo {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim::lb {
 namespace {

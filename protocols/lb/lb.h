@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "protocols/lb/policy.h"
-#include "sim/core/node.h"
+#include "dsim/node.h"
 
 namespace dsim::lb {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim::lb {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 
 namespace dsim::lb {
 

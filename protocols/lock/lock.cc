@@ -1,7 +1,7 @@
 #include "protocols/lock/lock.h"
 
-#include "sim/core/assert.h"
-#include "sim/core/stored_int.h"
+#include "dsim/assert.h"
+#include "dsim/stored_int.h"
 
 namespace dsim::lock {
 namespace {

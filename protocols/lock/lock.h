@@ -27,7 +27,7 @@
 #include <memory>
 #include <string>
 
-#include "sim/core/node.h"
+#include "dsim/node.h"
 
 namespace dsim::lock {
 

@@ -2,8 +2,8 @@
 
 #include <iterator>
 
-#include "sim/core/assert.h"
-#include "sim/core/stored_int.h"
+#include "dsim/assert.h"
+#include "dsim/stored_int.h"
 
 namespace dsim::paxos {
 namespace {

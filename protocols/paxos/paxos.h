@@ -31,7 +31,7 @@
 #include <set>
 #include <string>
 
-#include "sim/core/node.h"
+#include "dsim/node.h"
 
 namespace dsim::paxos {
 

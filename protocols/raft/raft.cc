@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "protocols/kv/kv.h"
-#include "sim/core/assert.h"
-#include "sim/core/stored_int.h"
+#include "dsim/kv.h"
+#include "dsim/assert.h"
+#include "dsim/stored_int.h"
 
 namespace dsim::raft {
 namespace {

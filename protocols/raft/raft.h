@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/core/node.h"
+#include "dsim/node.h"
 
 namespace dsim::raft {
 

@@ -1,4 +1,5 @@
 #include "sim/cli/commands.h"
+#include "dsim/version.h"
 
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -12,8 +13,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "analysis/checker.h"
-#include "protocols/lb/hashing.h"
+#include "dsim/checker.h"
 #include "analysis/export.h"
 #include "analysis/linearizability.h"
 #include "analysis/offline.h"
@@ -22,10 +22,9 @@
 #include "sim/cli/compare.h"
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/options.h"
-#include "sim/core/text.h"
+#include "dsim/text.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
-#include "sim/scenario/experiment.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/shrink.h"
@@ -70,9 +69,19 @@ constexpr const char* kMainHelp =
     "  dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]\n"
     "  dsim report TRACE.jsonl -o FILE.html   (or: dsim run ... --report FILE.html)\n"
     "  dsim checks             list the known checks\n"
+    "  dsim protocols          list the protocols (roles, planted bugs)\n"
     "  dsim help [COMMAND]\n"
     "  dsim --version\n"
     "\n";
+
+// The report hints of a trace's protocol, by name (defaults for one this
+// program does not know).
+std::function<ReportHints(std::string_view)> hints_of(const Registry& reg) {
+  return [&reg](std::string_view protocol) {
+    const Protocol* p = reg.find(protocol);
+    return p ? p->report_hints() : ReportHints{};
+  };
+}
 
 int usage_error(const std::string& msg, const std::string& command) {
   std::fprintf(stderr, "dsim: error: %s\n", msg.c_str());
@@ -195,7 +204,7 @@ std::optional<po::variables_map> parse_command(const std::vector<std::string>& a
   return vm;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
+int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
   int code = kExitOk;
   auto vm = parse(args, run_options(), "scenario", "run", &code);
   if (!vm) return code;
@@ -223,7 +232,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
 
   scenario::Diagnostics diag;
-  const auto spec = scenario::load_scenario_file(path, diag);
+  const auto spec = scenario::load_scenario_file(reg, path, diag);
   if (!spec) {
     std::fputs(diag.render(st.on).c_str(), stderr);
     if (const char* gh = std::getenv("GITHUB_ACTIONS"); gh && std::string_view(gh) == "true") {
@@ -287,13 +296,20 @@ int cmd_run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "checks:\n");
     print_checks(r.checks, st);
     if (r.clients) std::fprintf(stderr, "clients:\n%s", client_table({{spec->name, r}}).c_str());
-    if (r.lb) {
-      // Every policy the scenario lists, on this seed (the first is the run above).
-      std::vector<Configuration> all = {{spec->lb_policies.front(), r}};
-      scenario::Scenario rest = *spec;
-      rest.lb_policies.erase(rest.lb_policies.begin());
-      for (auto& c : run_lb_policies(rest, seed)) all.push_back(std::move(c));
-      std::fprintf(stderr, "load balancing:\n%s", lb_table(all).c_str());
+    if (r.stats) {
+      // Every variant the scenario lists, on this seed (the first is the run above).
+      const auto variants = spec->def->variants(*spec->config);
+      std::vector<Configuration> all = {{variants.empty() ? spec->name : variants.front(), r}};
+      for (size_t i = 1; i < variants.size(); ++i) {
+        scenario::Scenario one = *spec;
+        one.config = spec->def->with_variant(*spec->config, i);
+        scenario::RunOptions vopt;
+        vopt.seed = seed;
+        vopt.fingerprint = false;
+        all.emplace_back(variants[i], scenario::run_scenario(one, vopt));
+      }
+      const std::string table = spec->def->stats_table(stats_of(all));
+      if (!table.empty()) std::fprintf(stderr, "%s:\n%s", std::string(spec->def->summary()).substr(0, spec->def->summary().find(':')).c_str(), table.c_str());
     }
     std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", r.as_expected ? st.green() : st.red(),
                  r.as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(spec->expect_violated).c_str());
@@ -303,7 +319,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!quiet || exit_code != kExitOk) std::fprintf(stderr, "reproduce: %s\n", shell_join(repro).c_str());
   if (vm->count("report")) {
     std::string html;
-    const std::string err = analysis::build_report(opt.trace_path, &html);
+    const std::string err = analysis::build_report(reg, hints_of(reg), opt.trace_path, &html);
     if (!temp_trace.empty()) std::remove(temp_trace.c_str());
     if (!err.empty()) {
       std::fprintf(stderr, "dsim: internal error: cannot build the report: %s\n", err.c_str());
@@ -410,7 +426,7 @@ int check_history(const std::string& path, const po::variables_map& vm, const St
 
 }  // namespace
 
-int cmd_check(const std::vector<std::string>& args) {
+int cmd_check(const Registry& reg, const std::vector<std::string>& args) {
   int code = kExitOk;
   auto vm = parse(args, check_options(), "trace", "check", &code);
   if (!vm) return code;
@@ -428,12 +444,12 @@ int cmd_check(const std::vector<std::string>& args) {
     std::string name;
     while (std::getline(ss, name, ',')) {
       if (name.empty()) continue;
-      if (!analysis::find_checker(name)) return usage_error("unknown check '" + name + "' (see 'dsim checks')", "check");
+      if (!reg.find_checker(name, "")) return usage_error("unknown check '" + name + "' (see 'dsim checks')", "check");
       only->push_back(name);
     }
     if (only->empty()) return usage_error("--checks names no check", "check");
   }
-  const analysis::OfflineResult r = analysis::check_trace(path, only);
+  const analysis::OfflineResult r = analysis::check_trace(reg, path, only);
   if (!r.error.empty()) {
     std::fprintf(stderr, "%s\n", r.error.c_str());
     return kExitInvalidInput;
@@ -478,149 +494,24 @@ int cmd_check(const std::vector<std::string>& args) {
   return exit_code;
 }
 
-po::options_description experiment_options() {
-  po::options_description d("dsim experiment election [options]");
-  d.add_options()
-      ("trials", po::value<uint32_t>()->default_value(1000), "trials per election-timeout range")
-      ("ranges", po::value<std::string>()->default_value("150ms..151ms,150ms..155ms,150ms..175ms,150ms..200ms,150ms..300ms"),
-       "comma-separated election-timeout ranges MIN..MAX")
-      ("nodes", po::value<uint32_t>()->default_value(5), "cluster size")
-      ("heartbeat", po::value<std::string>()->default_value("15ms"), "leader heartbeat interval")
-      ("latency", po::value<std::string>()->default_value("1ms..5ms"), "one-way network delay range, uniform")
-      ("seed", po::value<std::string>()->default_value("1"), "master seed; trial seeds derive from it")
-      ("csv", po::value<std::string>(), "also write the table as CSV to FILE")
-      ("help,h", "show this help");
-  return d;
-}
-
-// `dsim experiment hashing`: consistent hashing against theory.
-int experiment_hashing(const std::vector<std::string>& args) {
-  po::options_description d("dsim experiment hashing [options]");
-  d.add_options()
-      ("backends", po::value<uint32_t>()->default_value(10), "backends on the ring")
-      ("keys", po::value<uint64_t>()->default_value(100000), "keys placed")
-      ("help,h", "show this help");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what(), "experiment");
-  }
-  if (vm.count("help")) {
-    std::cout << d << "\nKey spread over backends by virtual nodes per backend, and the fraction of keys that\n"
-                      "move when a backend joins or leaves, next to what theory predicts.\n";
-    return kExitOk;
-  }
-  const uint32_t n = vm["backends"].as<uint32_t>();
-  const uint64_t keys = vm["keys"].as<uint64_t>();
-  if (n < 2 || keys < 1 || n > 100000) return usage_error("--backends must be 2..100000 and --keys positive", "experiment");
-  std::printf("spread of %llu keys over %u backends (theory: CoV ~ 1/sqrt(vnodes) for many vnodes, plus the\n"
-              "sampling noise sqrt(backends/keys) = %.4f)\n",
-              static_cast<unsigned long long>(keys), n, std::sqrt(static_cast<double>(n) / static_cast<double>(keys)));
-  std::printf("%8s %10s %8s %14s\n", "vnodes", "max/mean", "CoV", "1/sqrt(vnodes)");
-  for (const auto& p : lb::hash_spread(n, keys, {1, 4, 16, 64, 256, 1024})) {
-    std::printf("%8u %10.3f %8.4f %14.4f\n", p.vnodes, p.max_over_mean, p.cov, 1 / std::sqrt(static_cast<double>(p.vnodes)));
-  }
-  std::printf("\nkeys moved when one backend joins %u (theory 1/%u = %.4f) or one of %u leaves (theory 1/%u = %.4f):\n", n,
-              n + 1, 1.0 / (n + 1), n + 1, n + 1, 1.0 / (n + 1));
-  std::printf("%8s %10s %10s\n", "vnodes", "join", "leave");
-  for (uint32_t v : {1u, 16u, 256u}) {
-    const auto r = lb::hash_remap(n, keys, v);
-    std::printf("%8u %10.4f %10.4f\n", v, r.joined, r.left);
-  }
-  return kExitOk;
-}
-
-int cmd_experiment(const std::vector<std::string>& args) {
-  if (!args.empty() && args[0] == "hashing") return experiment_hashing({args.begin() + 1, args.end()});
-  if (args.empty() || args[0] != "election") {
-    return usage_error("experiments: 'election', 'hashing' (dsim experiment NAME --help)", "experiment");
-  }
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(rest).options(experiment_options()).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what(), "experiment");
-  }
-  if (vm.count("help")) {
-    std::cout << experiment_options() << "\n"
-              << "Crashes the Raft leader at a random point of its heartbeat interval and measures the time\n"
-                 "until a new leader is elected (Raft paper, Figure 16), per election-timeout range.\n";
-    return kExitOk;
-  }
-  auto duration = [](const std::string& text, Duration* out) {
-    int64_t ns = 0;
-    std::string why;
-    if (!scenario::parse_duration(text, false, &ns, &why) || ns <= 0) return false;
-    *out = Duration{ns};
-    return true;
-  };
-  auto range = [&](const std::string& text, std::pair<Duration, Duration>* out) {
-    const size_t dots = text.find("..");
-    return dots != std::string::npos && duration(text.substr(0, dots), &out->first) &&
-           duration(text.substr(dots + 2), &out->second) && out->first <= out->second;
-  };
-  scenario::ElectionExperiment e;
-  e.trials = vm["trials"].as<uint32_t>();
-  e.nodes = vm["nodes"].as<uint32_t>();
-  if (e.trials == 0) return usage_error("--trials must be positive", "experiment");
-  if (e.nodes < 3 || e.nodes > 1000) return usage_error("--nodes must be between 3 and 1000", "experiment");
-  std::stringstream ss(vm["ranges"].as<std::string>());
-  for (std::string item; std::getline(ss, item, ',');) {
-    std::pair<Duration, Duration> r;
-    if (!range(item, &r)) return usage_error("invalid range '" + item + "' (expected MIN..MAX, e.g. 150ms..300ms)", "experiment");
-    e.ranges.push_back(r);
-  }
-  if (e.ranges.empty()) return usage_error("--ranges names no range", "experiment");
-  if (!duration(vm["heartbeat"].as<std::string>(), &e.heartbeat)) return usage_error("invalid --heartbeat", "experiment");
-  std::pair<Duration, Duration> lat;
-  if (!range(vm["latency"].as<std::string>(), &lat)) return usage_error("invalid --latency", "experiment");
-  e.latency_min = lat.first;
-  e.latency_max = lat.second;
-  for (const auto& r : e.ranges) {
-    if (e.heartbeat >= r.first) return usage_error("--heartbeat must be shorter than every range's minimum", "experiment");
-  }
-  std::string why;
-  if (!scenario::parse_seed(vm["seed"].as<std::string>(), &e.seed, &why)) return usage_error(why, "experiment");
-
-  const auto wall0 = std::chrono::steady_clock::now();
-  const auto results = scenario::run_election_experiment(e);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  auto ms = [](int64_t ns) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(ns) / 1e6);
-    return std::string(buf);
-  };
-  std::string csv = "election_timeout_min_ms,election_timeout_max_ms,trials,no_leader,min_ms,p50_ms,p90_ms,p99_ms,max_ms\n";
-  std::printf("%-18s %7s %9s %8s %8s %8s %8s %8s\n", "election timeout", "trials", "no leader", "min", "p50", "p90",
-              "p99", "max");
-  for (const auto& r : results) {
-    const std::string label = analysis::format_time(r.range_min.ns) + ".." + analysis::format_time(r.range_max.ns);
-    std::printf("%-18s %7u %9u %8s %8s %8s %8s %8s\n", label.c_str(), r.trials, r.no_leader, ms(r.min).c_str(),
-                ms(r.p50).c_str(), ms(r.p90).c_str(), ms(r.p99).c_str(), ms(r.max).c_str());
-    csv += ms(r.range_min.ns) + "," + ms(r.range_max.ns) + "," + std::to_string(r.trials) + "," +
-           std::to_string(r.no_leader) + "," + ms(r.min) + "," + ms(r.p50) + "," + ms(r.p90) + "," + ms(r.p99) + "," +
-           ms(r.max) + "\n";
-  }
-  std::fprintf(stderr, "downtime = crash of the leader -> next leader elected, in ms of virtual time; %u nodes, "
-               "heartbeat %s, one-way latency %s..%s; %.2fs wall\n",
-               e.nodes, analysis::format_time(e.heartbeat.ns).c_str(), analysis::format_time(e.latency_min.ns).c_str(),
-               analysis::format_time(e.latency_max.ns).c_str(), wall);
-  std::fprintf(stderr, "reproduce: dsim experiment election --seed %llu --trials %u --ranges %s\n",
-               static_cast<unsigned long long>(e.seed), e.trials, vm["ranges"].as<std::string>().c_str());
-  if (vm.count("csv")) {
-    if (const std::string err = write_output(vm["csv"].as<std::string>(), csv); !err.empty()) {
-      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+int cmd_experiment(const Registry& reg, const std::vector<std::string>& args) {
+  std::string names;
+  for (const auto& p : reg.protocols()) {
+    for (const auto& e : p->experiments()) {
+      names += (names.empty() ? "'" : ", '") + std::string(e.name) + "' (" + std::string(p->name()) + ")";
+      if (!args.empty() && args[0] == e.name) {
+        ExperimentIo io;
+        io.write = write_output;
+        return e.run({args.begin() + 1, args.end()}, io);
+      }
     }
   }
-  return kExitOk;
+  return usage_error("experiments: " + (names.empty() ? std::string("none") : names) +
+                         " (dsim experiment NAME --help)",
+                     "experiment");
 }
 
-int cmd_shrink(const std::vector<std::string>& args) {
+int cmd_shrink(const Registry& reg, const std::vector<std::string>& args) {
   po::options_description opts("dsim shrink SCENARIO.yaml --seed N [options]");
   opts.add_options()
       ("seed", po::value<std::string>(), "the failing seed (required)")
@@ -637,7 +528,7 @@ int cmd_shrink(const std::vector<std::string>& args) {
   if (!scenario::parse_seed((*vm)["seed"].as<std::string>(), &seed, &why)) return usage_error(why, "shrink");
   const std::string path = (*vm)["scenario"].as<std::vector<std::string>>()[0];
   scenario::Diagnostics diag;
-  const auto spec = scenario::load_scenario_file(path, diag);
+  const auto spec = scenario::load_scenario_file(reg, path, diag);
   if (!spec) {
     std::fputs(diag.render(use_color(*parse_color((*vm)["color"].as<std::string>()))).c_str(), stderr);
     return kExitInvalidInput;
@@ -647,7 +538,7 @@ int cmd_shrink(const std::vector<std::string>& args) {
     return usage_error("the scenario has no check '" + check + "'", "shrink");
   }
   const auto wall0 = std::chrono::steady_clock::now();
-  const auto r = scenario::shrink(*spec, seed, check, &why);
+  const auto r = scenario::shrink(reg, *spec, seed, check, &why);
   if (!r) {
     std::fprintf(stderr, "dsim: %s\n", why.c_str());
     return kExitNothingRan;
@@ -688,7 +579,7 @@ std::set<std::string> split_set(const std::string& csv) {
   return out;
 }
 
-int cmd_show(const std::vector<std::string>& args) {
+int cmd_show(const Registry&, const std::vector<std::string>& args) {
   po::options_description opts("dsim show TRACE.jsonl [options]");
   opts.add_options()
       ("node", po::value<std::string>(), "only these nodes (comma-separated); global events always show")
@@ -737,7 +628,7 @@ int cmd_show(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int cmd_report(const std::vector<std::string>& args) {
+int cmd_report(const Registry& reg, const std::vector<std::string>& args) {
   po::options_description opts("dsim report TRACE.jsonl -o FILE.html");
   opts.add_options()
       ("output,o", po::value<std::string>(), "the HTML file to write (required)")
@@ -748,7 +639,7 @@ int cmd_report(const std::vector<std::string>& args) {
   if (!vm) return code;
   if (!vm->count("output")) return usage_error("-o FILE.html is required", "report");
   std::string html;
-  if (const std::string err = analysis::build_report((*vm)["trace"].as<std::vector<std::string>>()[0], &html); !err.empty()) {
+  if (const std::string err = analysis::build_report(reg, hints_of(reg), (*vm)["trace"].as<std::vector<std::string>>()[0], &html); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return kExitInvalidInput;
   }
@@ -759,7 +650,7 @@ int cmd_report(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int cmd_export(const std::vector<std::string>& args) {
+int cmd_export(const Registry&, const std::vector<std::string>& args) {
   po::options_description opts("dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]");
   opts.add_options()
       ("format", po::value<std::string>(), "perfetto (Chrome trace JSON, opens in ui.perfetto.dev) or shiviz")
@@ -786,7 +677,7 @@ int cmd_export(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int dispatch(const std::vector<std::string>& args) {
+int dispatch(const Registry& reg, const std::vector<std::string>& args) {
   if (args.empty()) {
     std::fputs(kMainHelp, stderr);
     std::fputs(kExitCodesHelp, stderr);
@@ -804,7 +695,7 @@ int dispatch(const std::vector<std::string>& args) {
     } else if (!rest.empty() && rest[0] == "check") {
       std::cout << check_options() << "\n" << kExitCodesHelp;
     } else if (!rest.empty() && (rest[0] == "compare" || rest[0] == "sweep" || rest[0] == "shrink")) {
-      return dispatch({rest[0], "--help"});
+      return dispatch(reg, {rest[0], "--help"});
     } else if (!rest.empty() && rest[0] != "checks") {
       return usage_error("no help for unknown command '" + rest[0] + "'", "");
     } else {
@@ -812,20 +703,40 @@ int dispatch(const std::vector<std::string>& args) {
     }
     return kExitOk;
   }
-  if (cmd == "run") return cmd_run(rest);
-  if (cmd == "check") return cmd_check(rest);
-  if (cmd == "experiment") return cmd_experiment(rest);
-  if (cmd == "sweep") return cmd_sweep(rest);
-  if (cmd == "show") return cmd_show(rest);
-  if (cmd == "export") return cmd_export(rest);
-  if (cmd == "report") return cmd_report(rest);
-  if (cmd == "shrink") return cmd_shrink(rest);
-  if (cmd == "merge") return cmd_merge(rest);
-  if (cmd == "compare") return cmd_compare(rest);
+  if (cmd == "run") return cmd_run(reg, rest);
+  if (cmd == "check") return cmd_check(reg, rest);
+  if (cmd == "experiment") return cmd_experiment(reg, rest);
+  if (cmd == "sweep") return cmd_sweep(reg, rest);
+  if (cmd == "show") return cmd_show(reg, rest);
+  if (cmd == "export") return cmd_export(reg, rest);
+  if (cmd == "report") return cmd_report(reg, rest);
+  if (cmd == "shrink") return cmd_shrink(reg, rest);
+  if (cmd == "merge") return cmd_merge(reg, rest);
+  if (cmd == "compare") return cmd_compare(reg, rest);
+  if (cmd == "protocols") {
+    // One line per protocol, or (--names) just the names, for scripts.
+    const bool names_only = rest.size() == 1 && rest[0] == "--names";
+    if (!rest.empty() && !names_only) return usage_error("'dsim protocols' takes only --names", "");
+    for (const auto& p : reg.protocols()) {
+      if (names_only) {
+        std::printf("%s\n", std::string(p->name()).c_str());
+        continue;
+      }
+      std::string bugs, roles;
+      for (auto b : p->bugs()) bugs += (bugs.empty() ? "" : ", ") + std::string(b);
+      for (auto r : p->roles()) roles += (roles.empty() ? "" : ", ") + std::string(r);
+      std::printf("%-11s %s\n", std::string(p->name()).c_str(), std::string(p->summary()).c_str());
+      if (!roles.empty()) std::printf("%-11s   roles (fault targets): %s\n", "", roles.c_str());
+      if (!bugs.empty()) std::printf("%-11s   planted bugs: %s\n", "", bugs.c_str());
+    }
+    return kExitOk;
+  }
   if (cmd == "checks") {
-    for (const auto& c : analysis::known_checkers()) {
-      std::printf("%-24s %-9s %-10s %s\n", std::string(c.name).c_str(), analysis::to_string(c.kind),
-                  c.protocol.empty() ? "any" : std::string(c.protocol).c_str(), std::string(c.summary).c_str());
+    for (const auto& l : reg.all_checkers()) {
+      std::string protocols;
+      for (auto p : l.protocols) protocols += (protocols.empty() ? "" : " ") + std::string(p);
+      std::printf("%-24s %-9s %-10s %s\n", std::string(l.info.name).c_str(), analysis::to_string(l.info.kind),
+                  protocols.c_str(), std::string(l.info.summary).c_str());
     }
     return kExitOk;
   }

@@ -4,16 +4,18 @@
 #include <string>
 #include <vector>
 
+#include "dsim/registry.h"
+
 namespace dsim::cli {
 
-int dispatch(const std::vector<std::string>& args);
-int cmd_run(const std::vector<std::string>& args);
-int cmd_check(const std::vector<std::string>& args);
-int cmd_experiment(const std::vector<std::string>& args);
-int cmd_sweep(const std::vector<std::string>& args);
-int cmd_merge(const std::vector<std::string>& args);
-int cmd_shrink(const std::vector<std::string>& args);
-int cmd_compare(const std::vector<std::string>& args);
+int dispatch(const Registry& reg, const std::vector<std::string>& args);
+int cmd_run(const Registry& reg, const std::vector<std::string>& args);
+int cmd_check(const Registry& reg, const std::vector<std::string>& args);
+int cmd_experiment(const Registry& reg, const std::vector<std::string>& args);
+int cmd_sweep(const Registry& reg, const std::vector<std::string>& args);
+int cmd_merge(const Registry& reg, const std::vector<std::string>& args);
+int cmd_shrink(const Registry& reg, const std::vector<std::string>& args);
+int cmd_compare(const Registry& reg, const std::vector<std::string>& args);
 
 std::string version_string();
 

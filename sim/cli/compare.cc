@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "dsim/text.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/options.h"
@@ -25,14 +26,6 @@ std::string pct(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f%%", v);
   return buf;
-}
-
-// RFC 4180: a field with a comma or quote is quoted, quotes doubled.
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 std::string linearizable(const scenario::RunReport& r) {
@@ -147,69 +140,28 @@ std::string client_csv(const std::vector<Configuration>& configs) {
   return out;
 }
 
-std::vector<Configuration> run_lb_policies(const scenario::Scenario& s, uint64_t seed) {
+std::vector<Configuration> run_variants(const scenario::Scenario& s, uint64_t seed) {
   std::vector<Configuration> out;
-  for (const std::string& policy : s.lb_policies) {
+  const auto names = s.def->variants(*s.config);
+  for (size_t i = 0; i < names.size(); ++i) {
     scenario::Scenario one = s;
-    one.lb.policy = policy;
+    one.config = s.def->with_variant(*s.config, i);
     scenario::RunOptions opt;
     opt.seed = seed;
-    out.emplace_back(policy, scenario::run_scenario(one, opt));
+    out.emplace_back(names[i], scenario::run_scenario(one, opt));
   }
   return out;
 }
 
-std::string lb_table(const std::vector<Configuration>& configs) {
-  std::string out;
-  char line[512];
-  std::snprintf(line, sizeof line, "%-40s %9s %9s %7s %7s %9s %9s %9s %9s %8s %6s\n", "policy", "requests", "ok", "errors",
-                "retries", "p50", "p90", "p99", "p99.9", "max/mean", "CoV");
-  out += line;
+std::vector<LabelledStats> stats_of(const std::vector<Configuration>& configs) {
+  std::vector<LabelledStats> out;
   for (const auto& [name, r] : configs) {
-    if (!r.lb) continue;
-    const auto& l = *r.lb;
-    std::snprintf(line, sizeof line, "%-40s %9llu %9llu %7llu %7llu %9s %9s %9s %9s %8.2f %6.3f\n", name.c_str(),
-                  static_cast<unsigned long long>(l.requests), static_cast<unsigned long long>(l.ok),
-                  static_cast<unsigned long long>(l.errors), static_cast<unsigned long long>(l.retries), ms(l.p50_ns).c_str(),
-                  ms(l.p90_ns).c_str(), ms(l.p99_ns).c_str(), ms(l.p999_ns).c_str(), l.max_over_mean, l.cov);
-    out += line;
+    if (r.stats) out.push_back({name, r.stats.get()});
   }
   return out;
 }
 
-std::string lb_csv(const std::vector<Configuration>& configs) {
-  std::string out = "policy,requests,ok,errors,retries,p50_ms,p90_ms,p99_ms,p999_ms,max_over_mean,cov,served_per_backend\n";
-  for (const auto& [name, r] : configs) {
-    if (!r.lb) continue;
-    const auto& l = *r.lb;
-    std::string served;
-    for (const auto& [b, n] : l.served) served += (served.empty() ? "" : " ") + b + "=" + std::to_string(n);
-    char line[512];
-    std::snprintf(line, sizeof line, "%s,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,", csv_field(name).c_str(),
-                  static_cast<unsigned long long>(l.requests), static_cast<unsigned long long>(l.ok),
-                  static_cast<unsigned long long>(l.errors), static_cast<unsigned long long>(l.retries),
-                  static_cast<double>(l.p50_ns) / 1e6, static_cast<double>(l.p90_ns) / 1e6,
-                  static_cast<double>(l.p99_ns) / 1e6, static_cast<double>(l.p999_ns) / 1e6, l.max_over_mean, l.cov);
-    out += line;
-    out += csv_field(served) + "\n";
-  }
-  return out;
-}
-
-std::string lb_load_csv(const std::vector<Configuration>& configs) {
-  std::string out = "policy,backend,second,served\n";
-  for (const auto& [name, r] : configs) {
-    if (!r.lb) continue;
-    for (const auto& [b, v] : r.lb->per_second) {
-      for (size_t s = 0; s < v.size(); ++s) {
-        out += csv_field(name) + "," + b + "," + std::to_string(s) + "," + std::to_string(v[s]) + "\n";
-      }
-    }
-  }
-  return out;
-}
-
-int cmd_compare(const std::vector<std::string>& args) {
+int cmd_compare(const Registry& reg, const std::vector<std::string>& args) {
   namespace po = boost::program_options;
   po::options_description d(
       "dsim compare SCENARIO.yaml... [options]\n"
@@ -221,7 +173,8 @@ int cmd_compare(const std::vector<std::string>& args) {
       ("seed", po::value<std::string>(), "run every scenario on this seed")
       ("csv", po::value<std::string>(), "also write the table as CSV to FILE")
       ("curve-csv", po::value<std::string>(), "also write the freshness curve as CSV to FILE")
-      ("load-csv", po::value<std::string>(), "load balancing: also write requests per backend per second as CSV to FILE")
+      ("load-csv", po::value<std::string>(), "protocols with statistics over time (load balancing: requests per backend\n"
+                                             "per second): also write them as CSV to FILE")
       ("help,h", "show this help");
   int code = kExitOk;
   const auto parsed = parse_command(args, d, "scenario", "compare", &code, /*many=*/true);
@@ -238,23 +191,29 @@ int cmd_compare(const std::vector<std::string>& args) {
     seed = v;
   }
   std::vector<Configuration> configs;
+  const Protocol* with_stats = nullptr;  // the protocol whose statistics are compared
   bool all_expected = true;
   for (const std::string& path : vm["scenario"].as<std::vector<std::string>>()) {
     scenario::Diagnostics diag;
-    const auto spec = scenario::load_scenario_file(path, diag);
+    const auto spec = scenario::load_scenario_file(reg, path, diag);
     if (!spec) {
       std::fputs(diag.render(false).c_str(), stderr);
       return kExitInvalidInput;
     }
     const uint64_t s = seed.value_or(spec->seed.value_or(1));
-    if (spec->protocol == "lb") {
-      for (auto& c : run_lb_policies(*spec, s)) {
+    if (const auto variants = spec->def->variants(*spec->config); !variants.empty()) {
+      if (with_stats && with_stats != spec->def) {
+        std::fprintf(stderr, "dsim: error: %s: compare runs of one protocol at a time\n", path.c_str());
+        return kExitUsage;
+      }
+      with_stats = spec->def;
+      for (auto& c : run_variants(*spec, s)) {
         all_expected = all_expected && c.second.as_expected;
         c.first = spec->name + "/" + c.first;
         configs.push_back(std::move(c));
       }
-      std::fprintf(stderr, "%s: seed %llu, %zu policies\n", path.c_str(), static_cast<unsigned long long>(s),
-                   spec->lb_policies.size());
+      std::fprintf(stderr, "%s: seed %llu, %zu variants\n", path.c_str(), static_cast<unsigned long long>(s),
+                   variants.size());
       continue;
     }
     if (spec->clients.count == 0) {
@@ -268,17 +227,18 @@ int cmd_compare(const std::vector<std::string>& args) {
     std::fprintf(stderr, "%s: seed %llu, %s\n", path.c_str(), static_cast<unsigned long long>(opt.seed),
                  configs.back().second.as_expected ? "checks as expected" : "checks NOT as expected");
   }
-  const bool lb = std::any_of(configs.begin(), configs.end(), [](const auto& c) { return c.second.lb.has_value(); });
-  if (lb) {
-    std::fputs(lb_table(configs).c_str(), stdout);
+  if (with_stats) {
+    const auto runs = stats_of(configs);
+    std::fputs(with_stats->stats_table(runs).c_str(), stdout);
     if (vm.count("load-csv")) {
-      if (const std::string err = write_output(vm["load-csv"].as<std::string>(), lb_load_csv(configs)); !err.empty()) {
+      if (const std::string err = write_output(vm["load-csv"].as<std::string>(), with_stats->stats_series_csv(runs));
+          !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
         return kExitUsage;
       }
     }
     if (vm.count("csv")) {
-      if (const std::string err = write_output(vm["csv"].as<std::string>(), lb_csv(configs)); !err.empty()) {
+      if (const std::string err = write_output(vm["csv"].as<std::string>(), with_stats->stats_csv(runs)); !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
         return kExitUsage;
       }

@@ -16,12 +16,10 @@ std::string client_table(const std::vector<Configuration>& configs);
 std::string client_csv(const std::vector<Configuration>& configs);
 std::string curve_csv(const std::vector<Configuration>& configs);
 
-// Load balancing: one row per policy (configurations with an lb report).
-std::string lb_table(const std::vector<Configuration>& configs);
-std::string lb_csv(const std::vector<Configuration>& configs);
-// Load over time: policy, backend, second, requests served.
-std::string lb_load_csv(const std::vector<Configuration>& configs);
-// Runs an lb scenario once per policy it lists, on one seed.
-std::vector<Configuration> run_lb_policies(const scenario::Scenario& s, uint64_t seed);
+// Runs a scenario once per variant of its protocol (the load balancer's
+// policies), on one seed.
+std::vector<Configuration> run_variants(const scenario::Scenario& s, uint64_t seed);
+// The runs' protocol statistics, labelled with the configurations' names.
+std::vector<LabelledStats> stats_of(const std::vector<Configuration>& configs);
 
 }  // namespace dsim::cli

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analysis/checker.h"
+#include "dsim/checker.h"
 
 namespace dsim::cli {
 

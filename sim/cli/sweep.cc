@@ -17,10 +17,11 @@
 #include <thread>
 
 #include "sim/cli/commands.h"
+#include "dsim/version.h"
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/units.h"
@@ -132,7 +133,7 @@ bool read_results(const std::string& path, std::vector<RunRecord>* out, bool tru
 
 }  // namespace
 
-int cmd_sweep(const std::vector<std::string>& args) {
+int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   po::options_description opts = sweep_options();
   po::options_description all;
   all.add(opts);
@@ -203,7 +204,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::vector<scenario::Scenario> specs;
   for (const auto& p : paths) {
     scenario::Diagnostics diag;
-    auto s = scenario::load_scenario_file(p, diag);
+    auto s = scenario::load_scenario_file(reg, p, diag);
     if (!s) {
       std::fputs(diag.render(use_color(ColorMode::kAuto)).c_str(), stderr);
       return kExitInvalidInput;
@@ -345,7 +346,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   return unexpected > 0 ? kExitViolation : kExitOk;
 }
 
-int cmd_merge(const std::vector<std::string>& args) {
+int cmd_merge(const Registry&, const std::vector<std::string>& args) {
   po::options_description opts("dsim merge RESULTS.jsonl... [--junit FILE]");
   opts.add_options()("junit", po::value<std::string>(), "write a JUnit XML report to FILE")(
       "quiet,q", "print only the summary line")("help,h", "show this help");

@@ -1,4 +1,4 @@
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 #include <unistd.h>
 

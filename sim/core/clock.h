@@ -12,8 +12,8 @@
 #pragma once
 #include <cstdint>
 
-#include "sim/core/assert.h"
-#include "sim/core/time.h"
+#include "dsim/assert.h"
+#include "dsim/time.h"
 
 namespace dsim {
 

@@ -15,9 +15,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/core/assert.h"
-#include "sim/core/ids.h"
-#include "sim/core/time.h"
+#include "dsim/assert.h"
+#include "dsim/ids.h"
+#include "dsim/time.h"
 
 namespace dsim {
 

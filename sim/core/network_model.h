@@ -6,8 +6,8 @@
 #pragma once
 #include <string_view>
 
-#include "sim/core/ids.h"
-#include "sim/core/time.h"
+#include "dsim/ids.h"
+#include "dsim/time.h"
 
 namespace dsim {
 

@@ -1,8 +1,8 @@
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 
 #include <cmath>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim {
 namespace {

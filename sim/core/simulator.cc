@@ -146,13 +146,21 @@ void Simulator::dispatch(const Event& e) {
 
 // ---- Messages ----------------------------------------------------------------
 
+std::string_view Simulator::message_name(const NodeRec& r, uint32_t type) const {
+  if (names_) {
+    const std::string_view n = names_->message_name(type);
+    if (!n.empty()) return n;
+  }
+  return r.node->message_name(type);
+}
+
 void Simulator::send(NodeId from, NodeId to, const Message& m) {
   DSIM_ASSERT(to.value < nodes_.size());
   DSIM_ASSERT(net_ != nullptr);
   ++counters_.sent;
   const uint64_t id = ++next_msg_id_;
   if (sink_) {
-    const std::string_view type = rec(from).node->message_name(m.type);
+    const std::string_view type = message_name(rec(from), m.type);
     emit(from, "send", {{"msg", static_cast<int64_t>(id)}, {"to", std::string_view(rec(to).name)}, {"type", type}});
   }
   Route route;
@@ -214,7 +222,7 @@ void Simulator::deliver(const Event& e) {
   ++counters_.delivered;
   if (sink_) {
     if (f.from == kExternal) {
-      emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", dst.node->message_name(f.msg.type)}});
+      emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", message_name(dst, f.msg.type)}});
     } else {
       emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(rec(f.from).name)}});
     }

@@ -19,14 +19,13 @@
 
 #include "sim/core/clock.h"
 #include "sim/core/event_queue.h"
-#include "sim/core/event_sink.h"
+#include "dsim/event_sink.h"
 #include "sim/core/network_model.h"
-#include "sim/core/node.h"
+#include "dsim/node.h"
 #include "sim/core/slot_pool.h"
 
 namespace dsim {
 
-using NodeFactory = std::function<std::unique_ptr<Node>(NodeId)>;
 
 // Scenario-level actions (faults, workload steps) scheduled by id. The
 // kernel does not know what they mean.
@@ -62,6 +61,9 @@ class Simulator {
   NodeId add_node(std::string name, NodeFactory factory, NodeClock clock = {});
   void set_network(NetworkModel* net) { net_ = net; }
   void set_sink(EventSink* sink) { sink_ = sink; }
+  // The protocol's message-type names for traces; without them (or for a
+  // type they do not name) the sending node names its messages.
+  void set_message_names(const MessageNames* names) { names_ = names; }
   void set_action_handler(ActionHandler* h) { actions_ = h; }
 
   // Runs until virtual time `until` (inclusive) or `max_events` events.
@@ -130,6 +132,7 @@ class Simulator {
     Message msg;
   };
 
+  std::string_view message_name(const NodeRec& r, uint32_t type) const;
   NodeRec& rec(NodeId n) {
     DSIM_ASSERT(n.value < nodes_.size());
     return nodes_[n.value];
@@ -179,6 +182,7 @@ class Simulator {
   SlotPool<InFlight> pool_;  // messages in flight; stable addresses
   NetworkModel* net_ = nullptr;
   EventSink* sink_ = nullptr;
+  const MessageNames* names_ = nullptr;
   ActionHandler* actions_ = nullptr;
   SimCounters counters_;
 };

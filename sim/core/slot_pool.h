@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim {
 

@@ -1,4 +1,4 @@
-#include "sim/core/storage.h"
+#include "dsim/storage.h"
 
 namespace dsim {
 

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/core/prng.h"
-#include "sim/core/time.h"
+#include "dsim/prng.h"
+#include "dsim/time.h"
 
 namespace dsim::net {
 

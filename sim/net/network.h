@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "sim/core/network_model.h"
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 #include "sim/net/latency.h"
 #include "sim/net/topology.h"
 

@@ -4,7 +4,7 @@
 #include <boost/graph/dijkstra_shortest_paths.hpp>
 #include <limits>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim::net {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/core/ids.h"
-#include "sim/core/time.h"
+#include "dsim/ids.h"
+#include "dsim/time.h"
 
 namespace dsim::net {
 

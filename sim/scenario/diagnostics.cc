@@ -1,4 +1,4 @@
-#include "sim/scenario/diagnostics.h"
+#include "dsim/diagnostics.h"
 
 #include <string_view>
 

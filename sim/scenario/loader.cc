@@ -3,37 +3,17 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
 #include "sim/scenario/units.h"
-#include "sim/scenario/yaml_reader.h"
-#include "sim/core/text.h"
+#include "dsim/yaml_reader.h"
+#include "dsim/assert.h"
+#include "dsim/registry.h"
+#include "dsim/text.h"
 
 namespace dsim::scenario {
-
-const std::vector<std::string_view>& known_protocols() {
-  static const std::vector<std::string_view> kAll = {"broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "coord", "lb"};
-  return kAll;
-}
-
-const std::vector<std::string_view>& protocol_roles(std::string_view protocol) {
-  static const std::vector<std::string_view> kNone;
-  static const std::vector<std::string_view> kRaft = {"leader", "follower", "candidate", "pre_candidate"};
-  static const std::vector<std::string_view> kPaxos = {"proposer", "acceptor"};
-  static const std::vector<std::string_view> kMulti = {"leader", "follower", "candidate"};
-  static const std::vector<std::string_view> kLock = {"server", "resource", "holder", "client"};
-  static const std::vector<std::string_view> kLb = {"backend", "proxy", "client"};
-  static const std::vector<std::string_view> kCoord = {"leader", "follower", "candidate", "pre_candidate", "instance",
-                                                       "watcher", "holder", "client", "resource"};
-  return protocol == "raft"         ? kRaft
-         : protocol == "paxos"      ? kPaxos
-         : protocol == "multipaxos" ? kMulti
-         : protocol == "lock"       ? kLock
-         : protocol == "coord"      ? kCoord
-         : protocol == "lb"         ? kLb
-                                    : kNone;
-}
 
 namespace {
 
@@ -49,34 +29,9 @@ bool valid_node_name(std::string_view s) {
 
 std::string where_at(std::string_view list, size_t i) { return std::string(list) + "[" + std::to_string(i) + "]"; }
 
-// A scalar that must be one of a fixed set of names (planted bugs...):
-// the matching value, or an error listing the names or the closest one.
-template <typename E>
-std::optional<E> one_of(YamlReader& r, const YAML::Node& v, std::string_view where, std::string_view what,
-                        const std::vector<std::pair<std::string_view, E>>& table) {
-  auto name = r.string(v, where);
-  if (!name) return std::nullopt;
-  for (const auto& [n, e] : table) {
-    if (n == *name) return e;
-  }
-  std::vector<std::string_view> names;
-  std::string list;
-  for (const auto& [n, e] : table) {
-    names.push_back(n);
-    list += (list.empty() ? "" : ", ") + std::string(n);
-  }
-  const std::string hint = closest(*name, names);
-  // `what` reads "<kind> for <owner>": the name goes after the kind.
-  const size_t sp = what.find(" for ");
-  const std::string kind(what.substr(0, sp)), owner(sp == std::string_view::npos ? "" : what.substr(sp));
-  r.error(v, "unknown " + kind + " '" + *name + "'" + owner +
-                 (hint.empty() ? " (known: " + list + ")" : "; did you mean '" + hint + "'?"));
-  return std::nullopt;
-}
-
 class Loader {
  public:
-  Loader(Diagnostics& d, Scenario& s) : r_(d), s_(s) {}
+  Loader(const Registry& reg, Diagnostics& d, Scenario& s) : reg_(reg), r_(d), s_(s) {}
 
   void load(const YAML::Node& root);
 
@@ -89,14 +44,7 @@ class Loader {
   void link_fields(const YAML::Node& n, std::string_view where, net::LinkSpec* spec);
   void topology(const YAML::Node& n);
   void clocks(const YAML::Node& n);
-  void broadcast(const YAML::Node& n);
-  void raft(const YAML::Node& n);
-  void paxos(const YAML::Node& n);
-  void multipaxos(const YAML::Node& n);
-  void dynamo(const YAML::Node& n);
-  void lock(const YAML::Node& n);
-  void coord(const YAML::Node& n);
-  void lb(const YAML::Node& n);
+  void protocol_section(const YAML::Node& root);
   void clients(const YAML::Node& n);
   const std::string& name_of(NodeId id) const {
     return id.value < s_.nodes.size() ? s_.nodes[id.value] : s_.client_names[id.value - s_.nodes.size()];
@@ -108,26 +56,31 @@ class Loader {
   void checks(const YAML::Node& n);
   void expect(const YAML::Node& n);
   std::optional<Time> time_within_run(const YAML::Node& n, std::string_view where);
-  // A protocol's own section, parsed by `parse` when the scenario runs that
-  // protocol (an error otherwise). False when the section is absent.
-  bool section(const YAML::Node& root, std::string_view name, void (Loader::*parse)(const YAML::Node&));
-  // `section.key`, a positive duration, into *out when present.
-  void positive(const YAML::Node& n, std::string_view section, const char* key, Duration* out);
   // `section.key`, a number in [min, max], into *out when present.
   void number(const YAML::Node& n, std::string_view section, const char* key, double min, double max, double* out,
               std::string_view hint = "");
+  // The protocols whose `what` includes `has`, as "a/b" for messages.
+  std::string protocols_with(const std::function<bool(const Protocol&)>& has) const;
 
+  const Registry& reg_;
   YamlReader r_;
   Scenario& s_;
   std::map<std::string, NodeId, std::less<>> by_name_;
+  YAML::Node nodes_key_;
 };
 
 void Loader::load(const YAML::Node& root) {
-  if (!r_.check_map(root, "", {"version", "name", "description", "protocol", "seed", "duration", "max_events", "nodes",
-                               "clocks", "network", "broadcast", "raft", "paxos", "multipaxos", "dynamo", "lock", "coord", "lb", "clients", "workload", "faults", "nemesis", "checks",
-                               "expect"})) {
+  if (!root.IsMap()) {
+    r_.check_map(root, "", {});  // reports what the file holds instead
     return;
   }
+  // The fixed keys, and any protocol's section (an error below unless it is
+  // the scenario's own protocol's).
+  std::vector<std::string_view> allowed = {"version", "name", "description", "protocol", "seed", "duration", "max_events",
+                                           "nodes", "clocks", "network", "clients", "workload", "faults", "nemesis",
+                                           "checks", "expect"};
+  for (std::string_view p : reg_.names()) allowed.push_back(p);
+  if (!r_.check_map_keys(root, "", allowed)) return;
   if (r_.require(root, "version", "")) {
     if (auto v = r_.integer(root["version"], "version", 1, INT32_MAX)) {
       if (*v > kScenarioVersion) {
@@ -144,13 +97,16 @@ void Loader::load(const YAML::Node& root) {
   }
   if (r_.require(root, "protocol", "")) {
     if (auto v = r_.string(root["protocol"], "protocol")) {
-      const auto& all = known_protocols();
-      if (std::find(all.begin(), all.end(), *v) == all.end()) {
+      if (const Protocol* p = reg_.find(*v)) {
+        s_.protocol = *v;
+        s_.def = p;
+      } else {
+        const auto all = reg_.names();
+        std::string list;
+        for (auto n : all) list += (list.empty() ? "" : ", ") + std::string(n);
         const std::string hint = closest(*v, all);
         r_.error(root["protocol"], "unknown protocol '" + *v + "'" +
-                                       (hint.empty() ? " (known: broadcast, raft, paxos, multipaxos, dynamo, lock, coord, lb)" : "; did you mean '" + hint + "'?"));
-      } else {
-        s_.protocol = *v;
+                                       (hint.empty() ? " (known: " + list + ")" : "; did you mean '" + hint + "'?"));
       }
     }
   }
@@ -177,50 +133,19 @@ void Loader::load(const YAML::Node& root) {
   if (auto n = root["max_events"]) {
     if (auto v = r_.integer(n, "max_events", 1, INT64_MAX)) s_.max_events = static_cast<uint64_t>(*v);
   }
-  if (r_.require(root, "nodes", "")) nodes(root["nodes"]);
+  if (r_.require(root, "nodes", "")) {
+    nodes_key_ = root["nodes"];
+    nodes(root["nodes"]);
+  }
   const bool have_nodes = !s_.nodes.empty();
   s_.clocks.assign(s_.nodes.size(), ClockSpec{});
   if (auto n = root["network"]) network(n);
-  section(root, "broadcast", &Loader::broadcast);
-  section(root, "raft", &Loader::raft);
-  section(root, "multipaxos", &Loader::multipaxos);
   if (!have_nodes) return;  // everything below names nodes
-  if (!section(root, "paxos", &Loader::paxos) && s_.protocol == "paxos") {
-    s_.paxos.proposers = {0};  // by default n1 (the first node) proposes
-  }
-  section(root, "dynamo", &Loader::dynamo);
-  section(root, "lock", &Loader::lock);
-  section(root, "coord", &Loader::coord);
-  section(root, "lb", &Loader::lb);
-  if (s_.protocol == "lb") {
-    if (s_.lb_policies.empty()) s_.lb_policies = {s_.lb.policy};
-    s_.lb.policy = s_.lb_policies.front();
-    const lb::Config& c = s_.lb;
-    const size_t want = c.backends + (c.client_side ? 0 : 1) + c.clients;
-    if (s_.nodes.size() != want) {
-      r_.error(root["nodes"], "protocol lb needs " + std::to_string(want) + " nodes: " + std::to_string(c.backends) +
-                                  " backends, " + (c.client_side ? std::string() : std::string("the proxy, ")) +
-                                  std::to_string(c.clients) + " clients, in that order (nodes: " + std::to_string(want) +
-                                  " names them n1..); the scenario has " + std::to_string(s_.nodes.size()));
-    }
-  }
-  if (s_.protocol == "coord") {
-    const coord::Config& c = s_.coord;
-    const size_t want = c.servers + c.instances + c.watchers + c.lockers + (c.lockers > 0 ? 1 : 0);
-    if (s_.nodes.size() != want) {
-      r_.error(root["nodes"], "protocol coord needs " + std::to_string(want) + " nodes: " + std::to_string(c.servers) +
-                                  " servers, " + std::to_string(c.instances) + " instances, " + std::to_string(c.watchers) +
-                                  " watchers, " + std::to_string(c.lockers) + " lock clients" +
-                                  (c.lockers ? " and the resource (last)" : "") + ", in that order; the scenario has " +
-                                  std::to_string(s_.nodes.size()));
-    }
-  }
-  if (s_.protocol == "lock" && s_.nodes.size() < 3) {
-    r_.error(root["nodes"], "protocol lock needs at least 3 nodes: the lock server, the resource and a client");
-  }
+  protocol_section(root);
   if (auto n = root["clients"]) {
-    if (s_.protocol != "raft" && s_.protocol != "dynamo" && !s_.protocol.empty()) {
-      r_.error(n, "'clients' (key-value clients) apply to protocols raft and dynamo, not " + s_.protocol);
+    if (s_.def && !s_.def->accepts_clients()) {
+      r_.error(n, "'clients' (key-value clients) apply to protocols " +
+                      protocols_with([](const Protocol& p) { return p.accepts_clients(); }) + ", not " + s_.protocol);
     } else {
       clients(n);
     }
@@ -231,13 +156,37 @@ void Loader::load(const YAML::Node& root) {
   if (auto n = root["nemesis"]) nemesis(n);
   if (auto n = root["checks"]) {
     checks(n);
-  } else if (!s_.protocol.empty()) {
-    for (const auto& c : analysis::known_checkers()) {
-      const bool needs_clients = c.name == "linearizable";
-      if (c.applies_to(s_.protocol) && (!needs_clients || s_.clients.count > 0)) s_.checks.push_back({std::string(c.name), 0, 0});
+  } else if (s_.def) {
+    for (const auto& c : reg_.checkers_of(*s_.def)) {
+      if (!c.needs_clients || s_.clients.count > 0) s_.checks.push_back({std::string(c.name), 0, 0});
     }
   }
   if (auto n = root["expect"]) expect(n);
+}
+
+void Loader::protocol_section(const YAML::Node& root) {
+  // Sections of other protocols are errors; the scenario's own protocol
+  // reads its section (or its defaults when there is none) and checks the
+  // node layout.
+  for (std::string_view p : reg_.names()) {
+    const YAML::Node n = root[std::string(p)];
+    if (n && p != s_.protocol && !s_.protocol.empty()) {
+      r_.error(n, "section '" + std::string(p) + "' does not apply to protocol '" + s_.protocol + "'");
+    }
+  }
+  if (!s_.def) return;
+  const YAML::Node n = root[s_.protocol];
+  SectionReader sr(r_, s_.nodes, nodes_key_);
+  s_.config = s_.def->read(sr, n ? &n : nullptr);
+  DSIM_ASSERT_MSG(s_.config || !r_.ok(), "a protocol's read() returned no config without an error");
+}
+
+std::string Loader::protocols_with(const std::function<bool(const Protocol&)>& has) const {
+  std::string list;
+  for (const auto& p : reg_.protocols()) {
+    if (has(*p)) list += (list.empty() ? "" : "/") + std::string(p->name());
+  }
+  return list.empty() ? "none" : list;
 }
 
 void Loader::nodes(const YAML::Node& n) {
@@ -291,8 +240,10 @@ std::optional<Target> Loader::target(const YAML::Node& n, std::string_view where
   auto name = r_.string(n, where);
   if (!name) return std::nullopt;
   if (auto it = by_name_.find(*name); it != by_name_.end()) return Target{it->second, {}};
-  const auto& roles = protocol_roles(s_.protocol);
-  if (std::find(roles.begin(), roles.end(), *name) != roles.end()) return Target{std::nullopt, *name};
+  if (s_.def) {
+    const auto roles = s_.def->roles();
+    if (std::find(roles.begin(), roles.end(), *name) != roles.end()) return Target{std::nullopt, *name};
+  }
   node_ref(n, where);  // reports the unknown name
   return std::nullopt;
 }
@@ -542,163 +493,6 @@ void Loader::clocks(const YAML::Node& n) {
   }
 }
 
-void Loader::broadcast(const YAML::Node& n) {
-  if (!r_.check_map(n, "broadcast", {"retransmit", "bug"})) return;
-  if (auto v = n["retransmit"]) {
-    if (auto d = r_.duration(v, "broadcast.retransmit")) {
-      if (d->ns <= 0) {
-        r_.error(v, "'broadcast.retransmit' must be positive");
-      } else {
-        s_.broadcast.retransmit = *d;
-      }
-    }
-  }
-  if (auto v = n["bug"]) {
-    static const std::vector<std::pair<std::string_view, broadcast::Config::Bug>> kBugs = {
-        {"none", broadcast::Config::Bug::kNone},
-        {"no_retransmit", broadcast::Config::Bug::kNoRetransmit},
-        {"volatile_dedup", broadcast::Config::Bug::kVolatileDedup}};
-    s_.broadcast.bug = one_of(r_, v, "broadcast.bug", "planted bug for broadcast", kBugs).value_or(s_.broadcast.bug);
-  }
-}
-
-void Loader::raft(const YAML::Node& n) {
-  if (!r_.check_map(n, "raft", {"election_timeout", "heartbeat", "prevote", "check_quorum", "max_batch", "reads", "bug"})) return;
-  raft::Config& c = s_.raft;
-  if (auto v = n["election_timeout"]) {
-    if (auto r = r_.duration_range(v, "raft.election_timeout")) {
-      if (r->first.ns <= 0) {
-        r_.error(v, "'raft.election_timeout' must be positive");
-      } else {
-        c.election_min = r->first;
-        c.election_max = r->second;
-      }
-    }
-  }
-  if (auto v = n["heartbeat"]) {
-    if (auto d = r_.duration(v, "raft.heartbeat")) {
-      if (d->ns <= 0) r_.error(v, "'raft.heartbeat' must be positive");
-      else c.heartbeat = *d;
-    }
-  }
-  if (c.heartbeat >= c.election_min) {
-    r_.error(n, "'raft.heartbeat' (" + analysis::format_time(c.heartbeat.ns) +
-                    ") must be shorter than the election timeout's minimum (" +
-                    analysis::format_time(c.election_min.ns) + "), or followers time out between heartbeats");
-  }
-  if (auto v = n["prevote"]) c.prevote = r_.boolean(v, "raft.prevote").value_or(false);
-  if (auto v = n["check_quorum"]) c.check_quorum = r_.boolean(v, "raft.check_quorum").value_or(false);
-  if (auto v = n["reads"]) {
-    static const std::vector<std::pair<std::string_view, raft::Config::Reads>> kReads = {
-        {"log", raft::Config::Reads::kLog}, {"read_index", raft::Config::Reads::kReadIndex}, {"lease", raft::Config::Reads::kLease}};
-    c.reads = one_of(r_, v, "raft.reads", "read path", kReads).value_or(c.reads);
-  }
-  if (auto v = n["max_batch"]) c.max_batch = static_cast<uint32_t>(r_.integer(v, "raft.max_batch", 1, 100000).value_or(64));
-  if (auto v = n["bug"]) {
-    static const std::vector<std::pair<std::string_view, raft::Config::Bug>> kBugs = {
-        {"none", raft::Config::Bug::kNone},
-        {"commit_previous_term", raft::Config::Bug::kCommitPreviousTerm},
-        {"volatile_vote", raft::Config::Bug::kVolatileVote},
-        {"skip_prev_check", raft::Config::Bug::kSkipPrevCheck},
-        {"vote_any_log", raft::Config::Bug::kVoteAnyLog},
-        {"stale_reads", raft::Config::Bug::kStaleReads}};
-    c.bug = one_of(r_, v, "raft.bug", "planted bug for raft", kBugs).value_or(c.bug);
-  }
-}
-
-void Loader::paxos(const YAML::Node& n) {
-  if (!r_.check_map(n, "paxos", {"proposers", "start", "stagger", "retry", "backoff", "bug"})) return;
-  paxos::Config& c = s_.paxos;
-  c.proposers = {0};
-  if (auto v = n["proposers"]) {
-    c.proposers.clear();
-    if (!v.IsSequence() || v.size() == 0) {
-      r_.error(v, "'paxos.proposers' must be a non-empty list of nodes");
-    } else {
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (auto id = node_ref(v[i], where_at("paxos.proposers", i))) c.proposers.insert(id->value);
-      }
-    }
-  }
-  if (auto v = n["start"]) c.start = r_.duration(v, "paxos.start").value_or(c.start);
-  if (auto v = n["stagger"]) c.stagger = r_.duration(v, "paxos.stagger").value_or(c.stagger);
-  if (auto v = n["retry"]) {
-    if (auto d = r_.duration(v, "paxos.retry")) {
-      if (d->ns <= 0) r_.error(v, "'paxos.retry' must be positive");
-      else c.retry = *d;
-    }
-  }
-  if (auto v = n["backoff"]) {
-    // false: a fixed retry rhythm (dueling proposers can livelock);
-    // [min, max]: a random pause added to every retry and after a rejection.
-    if (v.IsScalar() && (v.Scalar() == "false" || v.Scalar() == "true")) {
-      c.backoff = v.Scalar() == "true";
-    } else if (auto r = r_.duration_range(v, "paxos.backoff")) {
-      c.backoff = true;
-      c.backoff_min = r->first;
-      c.backoff_max = r->second;
-    }
-  }
-  if (auto v = n["bug"]) {
-    static const std::vector<std::pair<std::string_view, paxos::Config::Bug>> kBugs = {
-        {"none", paxos::Config::Bug::kNone},
-        {"forget_promise", paxos::Config::Bug::kForgetPromise},
-        {"forget_accepted", paxos::Config::Bug::kForgetAccepted},
-        {"ignore_accepted", paxos::Config::Bug::kIgnoreAccepted},
-        {"accept_any_ballot", paxos::Config::Bug::kAcceptAnyBallot}};
-    c.bug = one_of(r_, v, "paxos.bug", "planted bug for paxos", kBugs).value_or(c.bug);
-  }
-}
-
-void Loader::multipaxos(const YAML::Node& n) {
-  if (!r_.check_map(n, "multipaxos", {"heartbeat", "election_timeout", "prevote", "bug"})) return;
-  multipaxos::Config& c = s_.multipaxos;
-  if (auto v = n["heartbeat"]) {
-    if (auto d = r_.duration(v, "multipaxos.heartbeat")) {
-      if (d->ns <= 0) r_.error(v, "'multipaxos.heartbeat' must be positive");
-      else c.heartbeat = *d;
-    }
-  }
-  if (auto v = n["election_timeout"]) {
-    if (auto r = r_.duration_range(v, "multipaxos.election_timeout")) {
-      c.election_min = r->first;
-      c.election_max = r->second;
-    }
-  }
-  if (auto v = n["prevote"]) c.prevote = r_.boolean(v, "multipaxos.prevote").value_or(false);
-  if (c.election_min.ns <= 0 || c.heartbeat >= c.election_min) {
-    r_.error(n, "'multipaxos.heartbeat' (" + analysis::format_time(c.heartbeat.ns) +
-                    ") must be positive and below the election timeout (" + analysis::format_time(c.election_min.ns) +
-                    "), or followers start elections while the leader is healthy");
-  }
-  if (auto v = n["bug"]) {
-    static const std::vector<std::pair<std::string_view, multipaxos::Config::Bug>> kBugs = {
-        {"none", multipaxos::Config::Bug::kNone}, {"ignore_accepted", multipaxos::Config::Bug::kIgnoreAccepted}};
-    c.bug = one_of(r_, v, "multipaxos.bug", "planted bug for multipaxos", kBugs).value_or(c.bug);
-  }
-}
-
-bool Loader::section(const YAML::Node& root, std::string_view name, void (Loader::*parse)(const YAML::Node&)) {
-  const YAML::Node n = root[std::string(name)];
-  if (!n) return false;
-  if (s_.protocol != name && !s_.protocol.empty()) {
-    r_.error(n, "section '" + std::string(name) + "' does not apply to protocol '" + s_.protocol + "'");
-  } else {
-    (this->*parse)(n);
-  }
-  return true;
-}
-
-void Loader::positive(const YAML::Node& n, std::string_view section, const char* key, Duration* out) {
-  const YAML::Node v = n[key];
-  if (!v) return;
-  const std::string where = std::string(section) + "." + key;
-  if (auto d = r_.duration(v, where)) {
-    if (d->ns <= 0) r_.error(v, "'" + where + "' must be positive");
-    else *out = *d;
-  }
-}
-
 void Loader::number(const YAML::Node& n, std::string_view section, const char* key, double min, double max, double* out,
                     std::string_view hint) {
   const YAML::Node v = n[key];
@@ -715,197 +509,6 @@ void Loader::number(const YAML::Node& n, std::string_view section, const char* k
     return;
   }
   *out = x;
-}
-
-void Loader::dynamo(const YAML::Node& n) {
-  if (!r_.check_map(n, "dynamo", {"n", "r", "w", "vnodes", "request_timeout", "handoff_interval", "anti_entropy",
-                                  "read_repair", "hinted_handoff", "versioning"})) {
-    return;
-  }
-  dynamo::Config& c = s_.dynamo;
-  const auto servers = static_cast<int64_t>(std::max<size_t>(s_.nodes.size(), 1));
-  if (auto v = n["n"]) c.n = static_cast<uint32_t>(r_.integer(v, "dynamo.n", 1, servers).value_or(c.n));
-  if (auto v = n["r"]) c.r = static_cast<uint32_t>(r_.integer(v, "dynamo.r", 1, 1000).value_or(c.r));
-  if (auto v = n["w"]) c.w = static_cast<uint32_t>(r_.integer(v, "dynamo.w", 1, 1000).value_or(c.w));
-  if (c.r > c.n) r_.error(n["r"] ? n["r"] : n, "'dynamo.r' (" + std::to_string(c.r) + ") is more than dynamo.n (" + std::to_string(c.n) + ")");
-  if (c.w > c.n) r_.error(n["w"] ? n["w"] : n, "'dynamo.w' (" + std::to_string(c.w) + ") is more than dynamo.n (" + std::to_string(c.n) + ")");
-  if (auto v = n["vnodes"]) c.vnodes = static_cast<uint32_t>(r_.integer(v, "dynamo.vnodes", 1, 4096).value_or(c.vnodes));
-  auto positive = [&](const char* key, Duration* out) { Loader::positive(n, "dynamo", key, out); };
-  positive("request_timeout", &c.request_timeout);
-  positive("handoff_interval", &c.handoff_interval);
-  if (auto v = n["anti_entropy"]) {
-    if (v.IsScalar() && v.Scalar() == "false") c.anti_entropy = Duration{0};
-    else positive("anti_entropy", &c.anti_entropy);
-  }
-  if (auto v = n["read_repair"]) c.read_repair = r_.boolean(v, "dynamo.read_repair").value_or(true);
-  if (auto v = n["hinted_handoff"]) c.hinted_handoff = r_.boolean(v, "dynamo.hinted_handoff").value_or(true);
-  if (auto v = n["versioning"]) {
-    static const std::vector<std::pair<std::string_view, dynamo::Config::Versioning>> kModes = {
-        {"lww", dynamo::Config::Versioning::kLww}, {"vector_clock", dynamo::Config::Versioning::kVectorClock}};
-    c.versioning = one_of(r_, v, "dynamo.versioning", "versioning", kModes).value_or(c.versioning);
-  }
-}
-
-void Loader::lock(const YAML::Node& n) {
-  if (!r_.check_map(n, "lock", {"server", "resource", "ttl", "fencing", "work", "writes", "rest", "retry", "drift_margin",
-                                "start", "bug"})) {
-    return;
-  }
-  lock::Config& c = s_.lock;
-  if (auto v = n["server"]) {
-    if (auto id = node_ref(v, "lock.server")) c.server = id->value;
-  }
-  if (auto v = n["resource"]) {
-    if (auto id = node_ref(v, "lock.resource")) c.resource = id->value;
-  }
-  if (c.server == c.resource) r_.error(n, "'lock.server' and 'lock.resource' must be different nodes");
-  auto positive = [&](const char* key, Duration* out) { Loader::positive(n, "lock", key, out); };
-  positive("ttl", &c.ttl);
-  positive("work", &c.work);
-  if (auto v = n["drift_margin"]) c.drift_margin = r_.duration(v, "lock.drift_margin").value_or(c.drift_margin);
-  if (auto v = n["start"]) c.start = r_.duration(v, "lock.start").value_or(c.start);
-  if (auto v = n["fencing"]) c.fencing = r_.boolean(v, "lock.fencing").value_or(false);
-  if (auto v = n["writes"]) c.writes = static_cast<uint32_t>(r_.integer(v, "lock.writes", 1, 1000).value_or(c.writes));
-  if (auto v = n["rest"]) {
-    if (auto r = r_.duration_range(v, "lock.rest")) {
-      c.rest_min = r->first;
-      c.rest_max = r->second;
-    }
-  }
-  if (auto v = n["retry"]) {
-    if (auto r = r_.duration_range(v, "lock.retry")) {
-      c.retry_min = r->first;
-      c.retry_max = r->second;
-    }
-  }
-  if (auto v = n["bug"]) {
-    static const std::vector<std::pair<std::string_view, lock::Config::Bug>> kBugs = {
-        {"none", lock::Config::Bug::kNone}, {"volatile_lock", lock::Config::Bug::kVolatileLock}};
-    c.bug = one_of(r_, v, "lock.bug", "planted bug for lock", kBugs).value_or(c.bug);
-  }
-}
-
-void Loader::coord(const YAML::Node& n) {
-  if (!r_.check_map(n, "coord", {"servers", "instances", "watchers", "lockers", "session_timeout", "heartbeat",
-                                 "request_timeout", "poll", "fencing", "work", "writes", "election_timeout", "bug"})) {
-    return;
-  }
-  coord::Config& c = s_.coord;
-  c.raft.check_quorum = true;
-  auto count = [&](const char* key, uint32_t* out, int64_t min) {
-    if (auto v = n[key]) *out = static_cast<uint32_t>(r_.integer(v, std::string("coord.") + key, min, 1000).value_or(*out));
-  };
-  count("servers", &c.servers, 1);
-  count("instances", &c.instances, 0);
-  count("watchers", &c.watchers, 0);
-  count("lockers", &c.lockers, 0);
-  count("writes", &c.writes, 1);
-  auto positive = [&](const char* key, Duration* out) { Loader::positive(n, "coord", key, out); };
-  positive("session_timeout", &c.session_timeout);
-  positive("heartbeat", &c.heartbeat);
-  positive("request_timeout", &c.request_timeout);
-  positive("poll", &c.poll);
-  positive("work", &c.work);
-  if (c.heartbeat >= c.session_timeout) {
-    r_.error(n, "'coord.heartbeat' (" + analysis::format_time(c.heartbeat.ns) + ") must be shorter than the session timeout (" +
-                    analysis::format_time(c.session_timeout.ns) + "), or healthy sessions expire");
-  }
-  if (auto v = n["fencing"]) c.fencing = r_.boolean(v, "coord.fencing").value_or(false);
-  if (auto v = n["election_timeout"]) {
-    if (auto r = r_.duration_range(v, "coord.election_timeout")) {
-      c.raft.election_min = r->first;
-      c.raft.election_max = r->second;
-      c.raft.heartbeat = Duration{r->first.ns / 3};
-    }
-  }
-  if (auto v = n["bug"]) {
-    static const std::vector<std::pair<std::string_view, coord::Config::Bug>> kBugs = {
-        {"none", coord::Config::Bug::kNone}, {"keep_ephemerals", coord::Config::Bug::kKeepEphemerals}};
-    c.bug = one_of(r_, v, "coord.bug", "planted bug for coord", kBugs).value_or(c.bug);
-  }
-}
-
-void Loader::lb(const YAML::Node& n) {
-  if (!r_.check_map(n, "lb", {"backends", "clients", "weights", "service", "concurrency", "queue", "policy", "policies",
-                              "vnodes", "bound", "client_side", "rate", "keys", "timeout", "retries", "health_interval",
-                              "health_failures", "eject", "slowdowns", "start"})) {
-    return;
-  }
-  lb::Config& c = s_.lb;
-  auto count = [&](const char* key, uint32_t* out, int64_t min, int64_t max) {
-    if (auto v = n[key]) *out = static_cast<uint32_t>(r_.integer(v, std::string("lb.") + key, min, max).value_or(*out));
-  };
-  count("backends", &c.backends, 1, 1'000'000);
-  count("clients", &c.clients, 1, 10'000'000);
-  count("concurrency", &c.concurrency, 1, 1'000'000);
-  count("queue", &c.queue, 0, 10'000'000);
-  count("vnodes", &c.vnodes, 1, 10'000);
-  count("keys", &c.keys, 0, 1'000'000'000);
-  count("retries", &c.retries, 0, 100);
-  count("health_failures", &c.health_failures, 1, 1000);
-  auto positive = [&](const char* key, Duration* out) { Loader::positive(n, "lb", key, out); };
-  positive("service", &c.service);
-  positive("timeout", &c.timeout);
-  positive("health_interval", &c.health_interval);
-  positive("eject", &c.eject);
-  if (auto v = n["start"]) c.start = r_.duration(v, "lb.start").value_or(c.start);
-  if (auto v = n["client_side"]) c.client_side = r_.boolean(v, "lb.client_side").value_or(false);
-  number(n, "lb", "rate", 0.001, 1e9, &c.rate);
-  number(n, "lb", "bound", 1.0, 100.0, &c.bound);
-  if (auto v = n["weights"]) {
-    if (!v.IsSequence() || v.size() != c.backends) {
-      r_.error(v, "'lb.weights' must list one weight per backend (" + std::to_string(c.backends) + ")");
-    } else {
-      for (size_t i = 0; i < v.size(); ++i) c.weights.push_back(r_.integer(v[i], where_at("lb.weights", i), 1, 1'000'000).value_or(1));
-    }
-  }
-  auto policy = [&](const YAML::Node& v, const std::string& where) -> std::optional<std::string> {
-    auto s = r_.string(v, where);
-    if (!s) return std::nullopt;
-    const auto& names = lb::policy_names();
-    if (std::find(names.begin(), names.end(), *s) == names.end()) {
-      std::string list;
-      for (auto nm : names) list += (list.empty() ? "" : ", ") + std::string(nm);
-      const std::string hint = closest(*s, names);
-      r_.error(v, "unknown policy '" + *s + "'" + (hint.empty() ? " (known: " + list + ")" : "; did you mean '" + hint + "'?"));
-      return std::nullopt;
-    }
-    return s;
-  };
-  if (n["policy"] && n["policies"]) r_.error(n["policies"], "give 'lb.policy' or 'lb.policies', not both");
-  if (auto v = n["policy"]) {
-    if (auto p = policy(v, "lb.policy")) s_.lb_policies = {*p};
-  }
-  if (auto v = n["policies"]) {
-    if (!v.IsSequence() || v.size() == 0) {
-      r_.error(v, "'lb.policies' must be a non-empty list of policies");
-    } else {
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (auto p = policy(v[i], where_at("lb.policies", i))) s_.lb_policies.push_back(*p);
-      }
-    }
-  }
-  if (auto v = n["slowdowns"]) {
-    if (!v.IsSequence()) {
-      r_.error(v, "'lb.slowdowns' must be a list of {backend, at, for, factor}");
-    } else {
-      for (size_t i = 0; i < v.size(); ++i) {
-        const std::string where = where_at("lb.slowdowns", i);
-        if (!r_.check_map(v[i], where, {"backend", "at", "for", "factor"})) continue;
-        lb::Slowdown sd;
-        if (r_.require(v[i], "backend", where)) {
-          if (auto id = node_ref(v[i]["backend"], where + ".backend")) {
-            if (id->value >= c.backends) r_.error(v[i]["backend"], "'" + where + ".backend' must be one of the backends");
-            sd.backend = id->value;
-          }
-        }
-        if (r_.require(v[i], "at", where)) sd.at = r_.duration(v[i]["at"], where + ".at").value_or(Duration{0});
-        if (r_.require(v[i], "for", where)) sd.for_ = r_.duration(v[i]["for"], where + ".for").value_or(Duration{0});
-        if (auto f = v[i]["factor"]) sd.factor = r_.integer(f, where + ".factor", 1, 1'000'000).value_or(10);
-        c.slowdowns.push_back(sd);
-      }
-    }
-  }
 }
 
 void Loader::clients(const YAML::Node& n) {
@@ -992,27 +595,40 @@ std::optional<Time> Loader::time_within_run(const YAML::Node& n, std::string_vie
 }
 
 void Loader::workload(const YAML::Node& n) {
-  if (!r_.check_map(n, "workload", {"broadcasts", "requests", "to", "keys", "from", "start", "interval"})) return;
+  // The keys: the generic ones and every protocol's count key; a key the
+  // scenario's protocol does not take is an error naming those that do.
+  std::vector<std::string_view> allowed = {"to", "keys", "from", "start", "interval"};
+  for (const auto& p : reg_.protocols()) {
+    const auto k = p->workload().count_key;
+    if (!k.empty() && std::find(allowed.begin(), allowed.end(), k) == allowed.end()) allowed.push_back(k);
+  }
+  if (!r_.check_map_keys(n, "workload", allowed)) return;
   WorkloadSpec& w = s_.workload;
-  // `protocols`: the ones the key applies to, space-separated.
-  auto only_for = [&](std::string_view key, std::string_view protocols) {
-    if (n[std::string(key)] && !listed(protocols, s_.protocol)) {
-      std::string list(protocols);
-      std::replace(list.begin(), list.end(), ' ', '/');
-      r_.error(n[std::string(key)], "'workload." + std::string(key) + "' applies to protocol " + list + ", not " +
-                                        s_.protocol);
+  const WorkloadInputs mine = s_.def ? s_.def->workload() : WorkloadInputs{};
+  auto takes = [](const Protocol& p, std::string_view key) {
+    const WorkloadInputs in = p.workload();
+    if (key == "to") return in.kind == WorkloadInputs::Kind::kToLeader;
+    if (key == "keys") return in.keys;
+    return in.count_key == key;
+  };
+  auto only_for = [&](std::string_view key) {
+    const YAML::Node v = n[std::string(key)];
+    if (!v) return false;
+    if (s_.def && !takes(*s_.def, key)) {
+      r_.error(v, "'workload." + std::string(key) + "' applies to protocol " +
+                      protocols_with([&](const Protocol& p) { return takes(p, key); }) + ", not " + s_.protocol);
       return false;
     }
-    return static_cast<bool>(n[std::string(key)]);
+    return true;
   };
-  if (only_for("broadcasts", "broadcast")) {
-    w.broadcasts = static_cast<uint32_t>(r_.integer(n["broadcasts"], "workload.broadcasts", 0, 1'000'000).value_or(0));
+  for (size_t i = 5; i < allowed.size(); ++i) {
+    const std::string key(allowed[i]);
+    if (only_for(key) && key == mine.count_key) {
+      w.count = static_cast<uint32_t>(r_.integer(n[key], "workload." + key, 0, mine.max_count).value_or(0));
+    }
   }
-  if (only_for("requests", "raft multipaxos")) {
-    w.requests = static_cast<uint32_t>(r_.integer(n["requests"], "workload.requests", 0, 10'000'000).value_or(0));
-  }
-  if (only_for("keys", "raft multipaxos")) w.keys = static_cast<uint32_t>(r_.integer(n["keys"], "workload.keys", 1, 1'000'000).value_or(10));
-  if (only_for("to", "raft multipaxos")) {
+  if (only_for("keys")) w.keys = static_cast<uint32_t>(r_.integer(n["keys"], "workload.keys", 1, 1'000'000).value_or(10));
+  if (only_for("to")) {
     if (auto t = r_.string(n["to"], "workload.to")) {
       if (*t == "leader") w.to_leader = true;
       else if (*t == "any") w.to_leader = false;
@@ -1351,25 +967,35 @@ void Loader::checks(const YAML::Node& n) {
     }
     auto name = r_.string(name_node, where);
     if (!name) continue;
-    const analysis::CheckerInfo* info = analysis::find_checker(*name);
-    if (!info) {
-      std::vector<std::string_view> names;
-      for (const auto& k : analysis::known_checkers()) names.push_back(k.name);
-      const std::string hint = closest(*name, names);
-      r_.error(name_node, "unknown check '" + *name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
-      continue;
+    std::optional<analysis::CheckerInfo> info;
+    if (s_.def) {
+      for (const auto& c : reg_.checkers_of(*s_.def)) {
+        if (c.name == *name) info = c;
+      }
     }
-    if (!s_.protocol.empty() && !info->applies_to(s_.protocol)) {
-      std::string list(info->protocol);
-      for (size_t sp = list.find(' '); sp != std::string::npos; sp = list.find(' ', sp + 4)) list.replace(sp, 1, " or ");
+    if (!info) {
+      const auto all = reg_.all_checkers();
+      const auto it = std::find_if(all.begin(), all.end(), [&](const auto& l) { return l.info.name == *name; });
+      if (it == all.end()) {
+        std::vector<std::string_view> names;
+        for (const auto& l : all) names.push_back(l.info.name);
+        const std::string hint = closest(*name, names);
+        r_.error(name_node, "unknown check '" + *name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        continue;
+      }
+      if (!s_.def) continue;  // the protocol is wrong, reported already
+      std::string list;
+      for (size_t k = 0; k < it->protocols.size(); ++k) {
+        list += (k == 0 ? "" : k + 1 == it->protocols.size() ? " or " : ", ") + std::string(it->protocols[k]);
+      }
       r_.error(name_node, "check '" + *name + "' is for protocol " + list + ", not " + s_.protocol);
       continue;
     }
-    if (*name == "linearizable" && s_.clients.count == 0) {
-      r_.error(name_node, "check 'linearizable' judges the clients' history, and the scenario has no 'clients'");
+    if (info->needs_clients && s_.clients.count == 0) {
+      r_.error(name_node, "check '" + *name + "' judges the clients' history, and the scenario has no 'clients'");
       continue;
     }
-    if (spec.within_ns > 0 && info->kind != analysis::CheckKind::kLiveness && *name != "discovery_safety") {
+    if (spec.within_ns > 0 && !info->takes_within()) {
       r_.error(c["within"], "'within' applies to liveness checks only; '" + *name + "' is a safety check");
       continue;
     }
@@ -1403,7 +1029,8 @@ void Loader::expect(const YAML::Node& n) {
 
 }  // namespace
 
-std::optional<Scenario> load_scenario_text(const std::string& text, const std::string& path, Diagnostics& diag) {
+std::optional<Scenario> load_scenario_text(const Registry& reg, const std::string& text, const std::string& path,
+                                           Diagnostics& diag) {
   diag.set_source(path, text);
   YAML::Node root;
   try {
@@ -1415,7 +1042,7 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
   Scenario s;
   s.path = path;
   try {
-    Loader(diag, s).load(root);
+    Loader(reg, diag, s).load(root);
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on some malformed trees while we walk them (e.g. an
     // alias to nowhere); it is the user's input, so it is a diagnostic.
@@ -1425,7 +1052,7 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
   return s;
 }
 
-std::optional<Scenario> load_scenario_file(const std::string& path, Diagnostics& diag) {
+std::optional<Scenario> load_scenario_file(const Registry& reg, const std::string& path, Diagnostics& diag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diag.set_source(path, {});
@@ -1434,7 +1061,7 @@ std::optional<Scenario> load_scenario_file(const std::string& path, Diagnostics&
   }
   std::ostringstream ss;
   ss << in.rdbuf();
-  return load_scenario_text(ss.str(), path, diag);
+  return load_scenario_text(reg, ss.str(), path, diag);
 }
 
 }  // namespace dsim::scenario

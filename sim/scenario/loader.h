@@ -7,17 +7,17 @@
 #include <optional>
 #include <string>
 
-#include "sim/scenario/diagnostics.h"
+#include "dsim/diagnostics.h"
+#include "dsim/registry.h"
 #include "sim/scenario/spec.h"
 
 namespace dsim::scenario {
 
-std::optional<Scenario> load_scenario_text(const std::string& text, const std::string& path, Diagnostics& diag);
+// The protocol and its section come from `reg`, which must outlive the
+// Scenario (the scenario points at its Protocol).
+std::optional<Scenario> load_scenario_text(const Registry& reg, const std::string& text, const std::string& path,
+                                           Diagnostics& diag);
 // Reads the file; an unreadable file is a diagnostic without a location.
-std::optional<Scenario> load_scenario_file(const std::string& path, Diagnostics& diag);
-
-// Roles a protocol exposes to fault targets (`crash: leader`).
-const std::vector<std::string_view>& protocol_roles(std::string_view protocol);
-const std::vector<std::string_view>& known_protocols();
+std::optional<Scenario> load_scenario_file(const Registry& reg, const std::string& path, Diagnostics& diag);
 
 }  // namespace dsim::scenario

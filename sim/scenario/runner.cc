@@ -5,15 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "protocols/broadcast/broadcast.h"
-#include "protocols/dynamo/dynamo.h"
-#include "protocols/coord/coord.h"
-#include "protocols/kv/kv.h"
-#include "protocols/lb/lb.h"
-#include "protocols/lock/lock.h"
-#include "protocols/paxos/multipaxos.h"
-#include "protocols/paxos/paxos.h"
-#include "protocols/raft/raft.h"
+#include "analysis/generic_checkers.h"
+#include "dsim/kv.h"
 #include "sim/net/network.h"
 #include "sim/trace/fanout.h"
 #include "sim/trace/writer.h"
@@ -36,7 +29,8 @@ class ScenarioRun final : public ActionHandler {
         sim_(sim),
         net_(net),
         nemesis_rng_(Rng::derive(sim.seed(), "nemesis")),
-        workload_rng_(Rng::derive(sim.seed(), "workload")) {}
+        workload_rng_(Rng::derive(sim.seed(), "workload")),
+        inputs_(s.def->workload()) {}
 
   void schedule_all() {
     for (uint32_t i = 0; i < s_.faults.size(); ++i) schedule(s_.faults[i].at, {Action::Kind::kFault, i, {}});
@@ -65,26 +59,26 @@ class ScenarioRun final : public ActionHandler {
 
   void schedule_workload() {
     const WorkloadSpec& w = s_.workload;
-    if (w.requests > 0) {
-      // Client requests are actions, so the target (the leader) is chosen
-      // when each is sent, the way a client that follows redirects would.
+    if (w.count == 0) return;
+    using K = WorkloadInputs::Kind;
+    if (inputs_.kind == K::kToLeader) {
+      // Requests are actions, so the target (the leader) is chosen when
+      // each is sent, the way a client that follows redirects would.
       Time t = w.start;
-      for (uint32_t k = 0; k < w.requests && t <= Time{0} + s_.duration; ++k) {
+      for (uint32_t k = 0; k < w.count && t <= Time{0} + s_.duration; ++k) {
         schedule(t, {Action::Kind::kRequest, k, {}});
         t = t + Duration{workload_rng_.between(w.interval_min.ns, w.interval_max.ns)};
       }
+      return;
     }
-    if (w.broadcasts == 0) return;
+    if (inputs_.kind != K::kPerNode) return;
     Rng& rng = workload_rng_;
     Time t = w.start;
-    for (uint32_t k = 0; k < w.broadcasts; ++k) {
+    for (uint32_t k = 0; k < w.count; ++k) {
       if (t > Time{0} + s_.duration) break;
       NodeId to = w.from.empty() ? NodeId{static_cast<uint32_t>(rng.below(sim_.cluster_size()))}
                                  : w.from[k % w.from.size()];
-      Message m;
-      m.type = broadcast::kRequest;
-      m.f[0] = k + 1;
-      sim_.inject(t, to, m);
+      sim_.inject(t, to, inputs_.make(k, w.keys, rng));
       t = t + Duration{rng.between(w.interval_min.ns, w.interval_max.ns)};
     }
   }
@@ -98,12 +92,7 @@ class ScenarioRun final : public ActionHandler {
       }
     }
     if (!to) to = NodeId{static_cast<uint32_t>(workload_rng_.below(sim_.cluster_size()))};
-    Message m;
-    static_assert(static_cast<uint32_t>(raft::kClientRequest) == static_cast<uint32_t>(multipaxos::kClientRequest));
-    m.type = raft::kClientRequest;
-    m.f[0] = k + 1;
-    m.body = "k" + std::to_string(workload_rng_.below(w.keys)) + "=" + std::to_string(k + 1);
-    sim_.inject(sim_.now(), *to, m);
+    sim_.inject(sim_.now(), *to, inputs_.make(k, w.keys, workload_rng_));
   }
 
   std::optional<NodeId> resolve(const Target& t, std::string_view fault) {
@@ -332,6 +321,7 @@ class ScenarioRun final : public ActionHandler {
   net::Network& net_;
   Rng nemesis_rng_;
   Rng workload_rng_;
+  WorkloadInputs inputs_;
   std::vector<Action> actions_;
   std::set<uint32_t> down_;
   bool partitioned_ = false;
@@ -343,41 +333,6 @@ class ScenarioRun final : public ActionHandler {
   // a stream of its own, so nothing else changes).
   const std::vector<FaultSpec>& injected() const { return injected_; }
 };
-
-NodeFactory factory_for(const Scenario& s) {
-  if (s.protocol == "paxos") {
-    const paxos::Config cfg = s.paxos;
-    return [cfg](NodeId) { return paxos::make_node(cfg); };
-  }
-  if (s.protocol == "lb") {
-    const lb::Config cfg = s.lb;
-    return [cfg](NodeId id) { return lb::make_node(cfg, id); };
-  }
-  if (s.protocol == "coord") {
-    const coord::Config cfg = s.coord;
-    const auto n = static_cast<uint32_t>(s.nodes.size());
-    return [cfg, n](NodeId id) { return coord::make_node(cfg, id, n); };
-  }
-  if (s.protocol == "lock") {
-    const lock::Config cfg = s.lock;
-    return [cfg](NodeId id) { return lock::make_node(cfg, id); };
-  }
-  if (s.protocol == "dynamo") {
-    const dynamo::Config cfg = s.dynamo;
-    return [cfg](NodeId) { return dynamo::make_node(cfg); };
-  }
-  if (s.protocol == "multipaxos") {
-    const multipaxos::Config cfg = s.multipaxos;
-    return [cfg](NodeId) { return multipaxos::make_node(cfg); };
-  }
-  if (s.protocol == "raft") {
-    const raft::Config cfg = s.raft;
-    return [cfg](NodeId) { return raft::make_node(cfg); };
-  }
-  DSIM_ASSERT(s.protocol == "broadcast");
-  const broadcast::Config cfg = s.broadcast;
-  return [cfg](NodeId) { return broadcast::make_node(cfg); };
-}
 
 }  // namespace
 
@@ -422,13 +377,14 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     DSIM_ASSERT_MSG(!err, "the loader validated the topology");
     net.set_topology(std::move(topo));
   }
-  const NodeFactory factory = opt.node_factory ? opt.node_factory : factory_for(s);
+  DSIM_ASSERT_MSG(s.def && s.config, "a scenario from the loader has its protocol and config");
+  const NodeFactory factory = opt.node_factory ? opt.node_factory : s.def->factory(*s.config, n);
   for (uint32_t i = 0; i < n; ++i) {
     sim.add_node(s.nodes[i], factory, NodeClock(s.clocks[i].offset, s.clocks[i].drift_ppm));
   }
-  // The protocol's group: every scenario node, but for coord only the
-  // servers (the other nodes are its clients).
-  sim.set_cluster_size(s.protocol == "coord" ? s.coord.servers : n);
+  // The protocol's group: the first nodes (the protocol says how many).
+  sim.set_cluster_size(s.def->cluster_size(*s.config, n));
+  sim.set_message_names(s.def);
   for (uint32_t c = 0; c < s.clients.count; ++c) {
     kv::ClientConfig cc;
     cc.index = c;
@@ -454,15 +410,13 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   std::vector<std::unique_ptr<analysis::Checker>> checkers;
   trace::Fanout fanout(names);
   for (const auto& c : s.checks) {
-    checkers.push_back(analysis::make_checker(c));
+    auto checker = analysis::make_generic_checker(c);
+    checkers.push_back(checker ? std::move(checker) : s.def->make_checker(c));
     fanout.add(checkers.back().get());
   }
   for (trace::Consumer* c : opt.observers) fanout.add(c);
-  std::optional<analysis::LbStats> lb_stats;
-  if (s.protocol == "lb") {
-    lb_stats.emplace(std::vector<std::string>(s.nodes.begin(), s.nodes.begin() + s.lb.backends), s.lb.all_weights());
-    fanout.add(&*lb_stats);
-  }
+  std::unique_ptr<RunStats> stats = s.def->stats(*s.config, s.nodes);
+  if (stats) fanout.add(stats.get());
   std::optional<analysis::ClientStats> client_stats;
   if (s.clients.count > 0) {
     client_stats.emplace(std::set<std::string>(s.client_names.begin(), s.client_names.end()));
@@ -493,7 +447,10 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
                           {"budget_exhausted", rr.budget_exhausted}});
   report.nemesis_faults = run.injected();
   if (client_stats) report.clients = client_stats->finish();
-  if (lb_stats) report.lb = lb_stats->finish();
+  if (stats) {
+    stats->finish();
+    report.stats = std::move(stats);
+  }
   report.end = rr.end;
   report.budget_exhausted = rr.budget_exhausted;
   report.counters = c;

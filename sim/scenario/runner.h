@@ -4,16 +4,16 @@
 // knows all of them (STYLE.md, dependency rules).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "analysis/checker.h"
+#include "dsim/checker.h"
 #include "analysis/client_stats.h"
-#include "analysis/lb_stats.h"
 #include "sim/core/simulator.h"
 #include "sim/scenario/spec.h"
-#include "sim/trace/event.h"
+#include "dsim/trace_event.h"
 
 namespace dsim::scenario {
 
@@ -42,7 +42,7 @@ struct RunReport {
   std::string trace_error;   // non-empty: the trace file could not be written
   std::vector<FaultSpec> nemesis_faults;  // what the nemesis injected, as scripted faults
   std::optional<analysis::ClientReport> clients;  // when the scenario has clients
-  std::optional<analysis::LbReport> lb;           // protocol lb
+  std::shared_ptr<const RunStats> stats;          // the protocol's statistics, if it keeps any
 };
 
 RunReport run_scenario(const Scenario& s, const RunOptions& opt);

@@ -2,23 +2,36 @@
 
 #include <algorithm>
 
+#include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
+#include "sim/scenario/writer.h"
 
 namespace dsim::scenario {
 namespace {
 
 struct Judge {
+  const Registry& reg;
   uint64_t seed;
   std::string check;
   int runs = 0;
 
+  // A candidate counts only as the file shrink would write: written out and
+  // loaded back, so the protocol's own validation (node layout, references
+  // to nodes) decides whether it is a scenario at all.
+  std::optional<Scenario> reload(const Scenario& c) const {
+    Diagnostics diag;
+    return load_scenario_text(reg, scenario_to_yaml(c), c.path, diag);
+  }
+
   // The violation of `check`, if this candidate's run has one.
   std::optional<analysis::CheckResult> failure(const Scenario& c, RunReport* report = nullptr) {
+    const auto loaded = reload(c);
+    if (!loaded) return std::nullopt;
     ++runs;
     RunOptions opt;
     opt.seed = seed;
     opt.fingerprint = false;
-    RunReport r = run_scenario(c, opt);
+    RunReport r = run_scenario(*loaded, opt);
     std::optional<analysis::CheckResult> out;
     for (const auto& res : r.checks) {
       if (res.name == check && res.status == analysis::Status::kViolated) out = res;
@@ -29,11 +42,12 @@ struct Judge {
   bool fails(const Scenario& c) { return failure(c).has_value(); }
 };
 
-uint64_t ops(const Scenario& s) { return s.workload.requests + s.workload.broadcasts; }
+uint64_t ops(const Scenario& s) { return s.workload.count; }
 
 }  // namespace
 
-std::optional<ShrinkResult> shrink(const Scenario& original, uint64_t seed, const std::string& wanted, std::string* error) {
+std::optional<ShrinkResult> shrink(const Registry& reg, const Scenario& original, uint64_t seed, const std::string& wanted,
+                                   std::string* error) {
   ShrinkResult res;
   RunOptions opt;
   opt.seed = seed;
@@ -57,7 +71,7 @@ std::optional<ShrinkResult> shrink(const Scenario& original, uint64_t seed, cons
   res.faults_before = original.faults.size() + first.nemesis_faults.size();
   res.requests_before = ops(original);
 
-  Judge judge{seed, check};
+  Judge judge{reg, seed, check};
   // 1. The nemesis, replayed as a script.
   Scenario cur = original;
   cur.nemesis.reset();
@@ -127,8 +141,7 @@ std::optional<ShrinkResult> shrink(const Scenario& original, uint64_t seed, cons
   //    violation's history is unchanged up to where it is cut.
   for (int i = 0; i < 20 && ops(cur) > 1; ++i) {
     Scenario cand = cur;
-    cand.workload.requests /= 2;
-    cand.workload.broadcasts /= 2;
+    cand.workload.count /= 2;
     if (!judge.fails(cand)) break;
     cur = std::move(cand);
   }

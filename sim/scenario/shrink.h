@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "dsim/registry.h"
 #include "sim/scenario/spec.h"
 
 namespace dsim::scenario {
@@ -34,6 +35,9 @@ struct ShrinkResult {
 // `check` empty: the first check the run violates. Error (empty optional,
 // *error set) when the seed does not violate it, or the scripted replay of
 // the nemesis does not reproduce the failure.
-std::optional<ShrinkResult> shrink(const Scenario& s, uint64_t seed, const std::string& check, std::string* error);
+// Every candidate is written as YAML and loaded back with `reg` before it is
+// run, so the result is always a scenario `dsim run` accepts.
+std::optional<ShrinkResult> shrink(const Registry& reg, const Scenario& s, uint64_t seed, const std::string& check,
+                                   std::string* error);
 
 }  // namespace dsim::scenario

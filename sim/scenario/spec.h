@@ -7,19 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "analysis/checker.h"
-#include "protocols/broadcast/broadcast.h"
-#include "protocols/dynamo/dynamo.h"
-#include "protocols/coord/coord.h"
-#include "protocols/lb/lb.h"
-#include "protocols/lock/lock.h"
-#include "protocols/paxos/multipaxos.h"
-#include "protocols/paxos/paxos.h"
-#include "protocols/raft/raft.h"
+#include <memory>
+
+#include "dsim/checker.h"
+#include "dsim/protocol.h"
 #include "sim/core/clock.h"
-#include "sim/core/ids.h"
-#include "sim/core/prng.h"
-#include "sim/core/time.h"
+#include "dsim/ids.h"
+#include "dsim/prng.h"
+#include "dsim/time.h"
 #include "sim/net/network.h"
 #include "sim/net/topology.h"
 
@@ -79,17 +74,17 @@ struct NemesisSpec {
   bool lose_unsynced = false;
 };
 
+// The protocol's inputs (WorkloadInputs says how they are made and sent).
 struct WorkloadSpec {
-  uint32_t broadcasts = 0;   // broadcast
-  uint32_t requests = 0;     // raft, multipaxos: client requests
-  bool to_leader = true;     // raft: a request goes to the current leader when there is one
-  uint32_t keys = 10;        // raft: commands write k0..k(keys-1)
+  uint32_t count = 0;        // inputs (the protocol names the key: `requests`, ...)
+  bool to_leader = true;     // kToLeader: to the current leader when there is one
+  uint32_t keys = 10;        // commands write k0..k(keys-1)
   std::vector<NodeId> from;  // empty: any node, drawn from the workload stream
   Time start{0};
   Duration interval_min{0}, interval_max{0};
 };
 
-// Client nodes (protocols/kv): c1..cK, node ids after the servers, each
+// Key-value client nodes (sim/clients): c1..cK, node ids after the servers, each
 // attached to one server; in a partition a client stays with its server.
 struct ClientsSpec {
   uint32_t count = 0;
@@ -114,21 +109,14 @@ struct Scenario {
   std::string path;
   std::string name;
   std::string description;
-  std::string protocol;
+  std::string protocol;  // its name
+  const Protocol* def = nullptr;  // from the registry the scenario was loaded with
+  std::shared_ptr<const ProtocolConfig> config;  // the protocol's section, immutable
   std::optional<uint64_t> seed;
   Duration duration{0};
   uint64_t max_events = 100'000'000;
   std::vector<std::string> nodes;
   std::vector<ClockSpec> clocks;  // per node
-  broadcast::Config broadcast;
-  raft::Config raft;
-  paxos::Config paxos;
-  multipaxos::Config multipaxos;
-  dynamo::Config dynamo;
-  lock::Config lock;
-  coord::Config coord;
-  lb::Config lb;
-  std::vector<std::string> lb_policies;  // lb: the policies to compare (lb.policy is the one this run uses)
   ClientsSpec clients;
   std::vector<std::string> client_names;  // c1..cK: node ids nodes.size() + i
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 
 namespace dsim::scenario {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim::scenario {
 namespace {
@@ -57,16 +57,6 @@ std::string link_fields(const net::LinkSpec& l) {
 
 }  // namespace
 
-std::string duration_text(Duration d) {
-  const int64_t ns = d.ns;
-  if (ns == 0) return "0";
-  const char* sign = ns < 0 ? "-" : "";
-  const int64_t v = ns < 0 ? -ns : ns;
-  if (v % 1'000'000 == 0) return sign + std::to_string(v / 1'000'000) + "ms";
-  if (v % 1'000 == 0) return sign + std::to_string(v / 1'000) + "us";
-  return sign + std::to_string(v) + "ns";
-}
-
 std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment) {
   const std::vector<std::string> all = s.all_names();  // servers, then clients
   const auto name = [&](NodeId n) { return all[n.value]; };
@@ -97,91 +87,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
               ", drift_ppm: " + std::to_string(s.clocks[i].drift_ppm) + "}\n";
   }
   if (!clocks.empty()) y += "clocks:\n" + clocks;
-  if (s.protocol == "raft") {
-    const raft::Config& c = s.raft;
-    static const char* kBugs[] = {"none", "commit_previous_term", "volatile_vote", "skip_prev_check", "vote_any_log",
-                                  "stale_reads"};
-    y += "raft: {election_timeout: [" + duration_text(c.election_min) + ", " + duration_text(c.election_max) +
-         "], heartbeat: " + duration_text(c.heartbeat) + ", prevote: " + (c.prevote ? "true" : "false") +
-         ", check_quorum: " + (c.check_quorum ? "true" : "false") + ", max_batch: " + std::to_string(c.max_batch) +
-         ", reads: " + (c.reads == raft::Config::Reads::kLog ? "log" : c.reads == raft::Config::Reads::kReadIndex ? "read_index" : "lease") +
-         ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
-  } else if (s.protocol == "paxos") {
-    static const char* kBugs[] = {"none", "forget_promise", "forget_accepted", "ignore_accepted", "accept_any_ballot"};
-    const paxos::Config& c = s.paxos;
-    y += "paxos: {proposers: [";
-    bool first = true;
-    for (uint32_t p : c.proposers) {
-      y += (first ? "" : ", ") + s.nodes[p];
-      first = false;
-    }
-    y += "], start: " + duration_text(c.start) + ", stagger: " + duration_text(c.stagger) + ", retry: " + duration_text(c.retry) + ", backoff: " +
-         (c.backoff ? "[" + duration_text(c.backoff_min) + ", " + duration_text(c.backoff_max) + "]" : std::string("false")) +
-         ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
-  } else if (s.protocol == "multipaxos") {
-    static const char* kBugs[] = {"none", "ignore_accepted"};
-    const multipaxos::Config& c = s.multipaxos;
-    y += "multipaxos: {heartbeat: " + duration_text(c.heartbeat) + ", election_timeout: [" + duration_text(c.election_min) +
-         ", " + duration_text(c.election_max) + "], prevote: " + (c.prevote ? "true" : "false") +
-         ", bug: " + kBugs[static_cast<int>(c.bug)] + "}\n";
-  } else if (s.protocol == "lb") {
-    const lb::Config& c = s.lb;
-    char num[64];
-    y += "lb:\n  backends: " + std::to_string(c.backends) + "\n  clients: " + std::to_string(c.clients) + "\n";
-    if (!c.weights.empty()) {
-      y += "  weights: [";
-      for (size_t i = 0; i < c.weights.size(); ++i) y += (i ? ", " : "") + std::to_string(c.weights[i]);
-      y += "]\n";
-    }
-    y += "  service: " + duration_text(c.service) + "\n  concurrency: " + std::to_string(c.concurrency) +
-         "\n  queue: " + std::to_string(c.queue) + "\n  vnodes: " + std::to_string(c.vnodes) + "\n";
-    std::snprintf(num, sizeof num, "%.17g", c.bound);
-    y += std::string("  bound: ") + num + "\n  client_side: " + (c.client_side ? "true" : "false") + "\n";
-    std::snprintf(num, sizeof num, "%.17g", c.rate);
-    y += std::string("  rate: ") + num + "\n  keys: " + std::to_string(c.keys) + "\n  timeout: " + duration_text(c.timeout) +
-         "\n  retries: " + std::to_string(c.retries) + "\n  health_interval: " + duration_text(c.health_interval) +
-         "\n  health_failures: " + std::to_string(c.health_failures) + "\n  eject: " + duration_text(c.eject) +
-         "\n  start: " + duration_text(c.start) + "\n  policies: [";
-    for (size_t i = 0; i < s.lb_policies.size(); ++i) y += (i ? ", " : "") + s.lb_policies[i];
-    y += "]\n";
-    if (!c.slowdowns.empty()) {
-      y += "  slowdowns:\n";
-      for (const auto& sd : c.slowdowns) {
-        y += "    - {backend: " + s.nodes[sd.backend] + ", at: " + duration_text(sd.at) + ", for: " + duration_text(sd.for_) +
-             ", factor: " + std::to_string(sd.factor) + "}\n";
-      }
-    }
-  } else if (s.protocol == "coord") {
-    const coord::Config& c = s.coord;
-    y += "coord: {servers: " + std::to_string(c.servers) + ", instances: " + std::to_string(c.instances) +
-         ", watchers: " + std::to_string(c.watchers) + ", lockers: " + std::to_string(c.lockers) +
-         ", session_timeout: " + duration_text(c.session_timeout) + ", heartbeat: " + duration_text(c.heartbeat) +
-         ", request_timeout: " + duration_text(c.request_timeout) + ", poll: " + duration_text(c.poll) +
-         ", fencing: " + (c.fencing ? "true" : "false") + ", work: " + duration_text(c.work) +
-         ", writes: " + std::to_string(c.writes) + ", election_timeout: [" + duration_text(c.raft.election_min) + ", " +
-         duration_text(c.raft.election_max) + "], bug: " + (c.bug == coord::Config::Bug::kNone ? "none" : "keep_ephemerals") + "}\n";
-  } else if (s.protocol == "lock") {
-    const lock::Config& c = s.lock;
-    y += "lock: {server: " + s.nodes[c.server] + ", resource: " + s.nodes[c.resource] + ", ttl: " + duration_text(c.ttl) +
-         ", fencing: " + (c.fencing ? "true" : "false") + ", work: " + duration_text(c.work) +
-         ", writes: " + std::to_string(c.writes) + ", rest: [" + duration_text(c.rest_min) + ", " + duration_text(c.rest_max) +
-         "], retry: [" + duration_text(c.retry_min) + ", " + duration_text(c.retry_max) +
-         "], drift_margin: " + duration_text(c.drift_margin) + ", start: " + duration_text(c.start) +
-         ", bug: " + (c.bug == lock::Config::Bug::kNone ? "none" : "volatile_lock") + "}\n";
-  } else if (s.protocol == "dynamo") {
-    const dynamo::Config& c = s.dynamo;
-    y += "dynamo: {n: " + std::to_string(c.n) + ", r: " + std::to_string(c.r) + ", w: " + std::to_string(c.w) +
-         ", vnodes: " + std::to_string(c.vnodes) + ", request_timeout: " + duration_text(c.request_timeout) +
-         ", handoff_interval: " + duration_text(c.handoff_interval) + ", anti_entropy: " +
-         (c.anti_entropy.ns > 0 ? duration_text(c.anti_entropy) : std::string("false")) +
-         ", read_repair: " + (c.read_repair ? "true" : "false") + ", hinted_handoff: " + (c.hinted_handoff ? "true" : "false") +
-         ", versioning: " + (c.versioning == dynamo::Config::Versioning::kLww ? "lww" : "vector_clock") +
-         "}\n";
-  } else if (s.protocol == "broadcast") {
-    static const char* kBugs[] = {"none", "no_retransmit", "volatile_dedup"};
-    y += "broadcast: {retransmit: " + duration_text(s.broadcast.retransmit) +
-         ", bug: " + kBugs[static_cast<int>(s.broadcast.bug)] + "}\n";
-  }
+  if (s.def && s.config) y += s.def->write(*s.config, s.nodes);
   y += "network:\n  latency: " + latency_text(s.network.latency) + "\n  drop: " + ratio_text(s.network.drop) +
        "\n  duplicate: " + ratio_text(s.network.duplicate) + "\n";
   if (!s.links.empty()) {
@@ -230,14 +136,12 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     if (c.retries) y += "  retries: " + std::to_string(c.retries) + "\n";
   }
   const WorkloadSpec& w = s.workload;
-  if (w.broadcasts > 0 || w.requests > 0) {
-    y += "workload:\n";
-    if (w.broadcasts > 0) y += "  broadcasts: " + std::to_string(w.broadcasts) + "\n";
-    if (w.requests > 0) {
-      y += "  requests: " + std::to_string(w.requests) + "\n  to: " + (w.to_leader ? "leader" : "any") +
-           "\n  keys: " + std::to_string(w.keys) + "\n";
-    }
-    if (w.broadcasts > 0) {
+  const WorkloadInputs in = s.def ? s.def->workload() : WorkloadInputs{};
+  if (w.count > 0 && in.kind != WorkloadInputs::Kind::kNone) {
+    y += "workload:\n  " + std::string(in.count_key) + ": " + std::to_string(w.count) + "\n";
+    if (in.kind == WorkloadInputs::Kind::kToLeader) y += std::string("  to: ") + (w.to_leader ? "leader" : "any") + "\n";
+    if (in.keys) y += "  keys: " + std::to_string(w.keys) + "\n";
+    if (in.kind == WorkloadInputs::Kind::kPerNode) {
       if (w.from.empty()) {
         y += "  from: any\n";
       } else {

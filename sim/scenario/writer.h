@@ -5,11 +5,11 @@
 #pragma once
 #include <string>
 
+#include "dsim/yaml_reader.h"
 #include "sim/scenario/spec.h"
 
 namespace dsim::scenario {
 
 std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment = "");
-std::string duration_text(Duration d);
 
 }  // namespace dsim::scenario

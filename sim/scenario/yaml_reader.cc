@@ -1,4 +1,4 @@
-#include "sim/scenario/yaml_reader.h"
+#include "dsim/yaml_reader.h"
 
 #include <algorithm>
 #include <map>
@@ -68,20 +68,25 @@ bool YamlReader::check_free_map(const YAML::Node& n, std::string_view where) {
 
 bool YamlReader::check_map(const YAML::Node& n, std::string_view where,
                            std::initializer_list<std::string_view> allowed) {
+  const std::vector<std::string_view> keys(allowed);
+  return check_keys(n, where, &keys);
+}
+
+bool YamlReader::check_map_keys(const YAML::Node& n, std::string_view where, const std::vector<std::string_view>& allowed) {
   return check_keys(n, where, &allowed);
 }
 
 bool YamlReader::check_keys(const YAML::Node& n, std::string_view where,
-                            const std::initializer_list<std::string_view>* allowed_keys) {
+                            const std::vector<std::string_view>* allowed_keys) {
   if (!n.IsMap()) {
     error(n, "expected a mapping for '" + std::string(where.empty() ? "the scenario" : where) + "', got " +
                  type_name(n));
     return false;
   }
   std::map<std::string, int> first_line;
-  const std::initializer_list<std::string_view> none;
+  const std::vector<std::string_view> none;
   const auto& allowed = allowed_keys ? *allowed_keys : none;
-  const std::vector<std::string_view> candidates(allowed);
+  const std::vector<std::string_view>& candidates = allowed;
   for (const auto& kv : n) {
     const YAML::Node k = kv.first;  // a copy: yaml-cpp's iterator proxies die with the expression
     if (!k.IsScalar()) {

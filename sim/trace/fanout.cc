@@ -1,6 +1,6 @@
 #include "sim/trace/fanout.h"
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim::trace {
 

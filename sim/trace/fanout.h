@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/core/event_sink.h"
-#include "sim/trace/event.h"
+#include "dsim/event_sink.h"
+#include "dsim/trace_event.h"
 
 namespace dsim::trace {
 

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "sim/trace/event.h"
+#include "dsim/trace_event.h"
 
 namespace dsim::trace {
 

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "sim/core/assert.h"
+#include "dsim/assert.h"
 
 namespace dsim::trace {
 

@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "sim/core/assert.h"
-#include "sim/trace/event.h"
+#include "dsim/assert.h"
+#include "dsim/trace_event.h"
 #include "sim/trace/json_text.h"
 #include "sim/trace/sha256.h"
 

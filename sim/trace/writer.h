@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/core/event_sink.h"
+#include "dsim/event_sink.h"
 
 namespace dsim::trace {
 

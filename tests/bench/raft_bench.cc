@@ -13,7 +13,8 @@ namespace {
 
 void BM_RaftCluster(benchmark::State& state) {
   scenario::Diagnostics diag;
-  const auto s = scenario::load_scenario_file(DSIM_SOURCE_DIR "/scenarios/perf/raft-5-nodes-1000rps.yaml", diag);
+  static const Registry reg = builtin();
+  const auto s = scenario::load_scenario_file(reg, DSIM_SOURCE_DIR "/scenarios/perf/raft-5-nodes-1000rps.yaml", diag);
   if (!s) {
     state.SkipWithError("cannot load the perf scenario");
     return;

@@ -7,7 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "analysis/broadcast_checkers.h"
+#include "registry.h"
+#include "protocols/broadcast/checkers.h"
 #include "analysis/offline.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
@@ -139,7 +140,7 @@ TEST_CASE("check: the offline checkers on a saved trace agree with the online ru
     opt.trace_path = (dir / "t.jsonl").string();
     const auto online = scenario::run_scenario(s, opt);
     REQUIRE(online.trace_error.empty());
-    const auto offline = check_trace(opt.trace_path, std::nullopt);
+    const auto offline = check_trace(dsim::testing::registry(), opt.trace_path, std::nullopt);
     REQUIRE(offline.error.empty());
     REQUIRE(offline.checks.size() == online.checks.size());
     for (size_t i = 0; i < online.checks.size(); ++i) {

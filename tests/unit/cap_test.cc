@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "registry.h"
 #include "analysis/client_stats.h"
 #include "catalogue.h"
 #include "protocols/dynamo/dynamo.h"
@@ -111,13 +112,13 @@ TEST_CASE("AP store: replicas converge after the partition heals (anti-entropy, 
     const auto s = dsim::testing::load_catalogue(rel);
     Stores stores;
     run(s, {&stores});
-    const dynamo::Ring ring(static_cast<uint32_t>(s.nodes.size()), s.dynamo.vnodes);
+    const dynamo::Ring ring(static_cast<uint32_t>(s.nodes.size()), dsim::config_of<dynamo::Config>(*s.config).vnodes);
     for (uint32_t k = 0; k < s.clients.keys; ++k) {
       const std::string key = "k" + std::to_string(k);
       CAPTURE(key);
       const auto walk = ring.walk(key);
       std::set<int64_t> versions;
-      for (uint32_t i = 0; i < s.dynamo.n; ++i) {
+      for (uint32_t i = 0; i < dsim::config_of<dynamo::Config>(*s.config).n; ++i) {
         auto it = stores.last.find({s.nodes[walk[i]], key});
         REQUIRE(it != stores.last.end());
         versions.insert(it->second);
@@ -135,13 +136,13 @@ TEST_CASE("AP store: without anti-entropy, read repair or handoff the replicas s
       "dynamo: {n: 3, r: 1, w: 1, anti_entropy: false, read_repair: false, hinted_handoff: false}");
   Stores stores;
   run(s, {&stores});
-  const dynamo::Ring ring(static_cast<uint32_t>(s.nodes.size()), s.dynamo.vnodes);
+  const dynamo::Ring ring(static_cast<uint32_t>(s.nodes.size()), dsim::config_of<dynamo::Config>(*s.config).vnodes);
   int apart = 0;
   for (uint32_t k = 0; k < s.clients.keys; ++k) {
     const std::string key = "k" + std::to_string(k);
     const auto walk = ring.walk(key);
     std::set<int64_t> versions;
-    for (uint32_t i = 0; i < s.dynamo.n; ++i) {
+    for (uint32_t i = 0; i < dsim::config_of<dynamo::Config>(*s.config).n; ++i) {
       auto it = stores.last.find({s.nodes[walk[i]], key});
       versions.insert(it == stores.last.end() ? -1 : it->second);
     }
@@ -345,12 +346,12 @@ TEST_CASE("AP store with vector clocks: concurrent writes become siblings, reads
   // After the heal and the reads that resolve them, the replicas agree.
   Stores stores;
   run(vc, {&stores});
-  const dynamo::Ring ring(static_cast<uint32_t>(vc.nodes.size()), vc.dynamo.vnodes);
+  const dynamo::Ring ring(static_cast<uint32_t>(vc.nodes.size()), dsim::config_of<dynamo::Config>(*vc.config).vnodes);
   for (uint32_t k = 0; k < vc.clients.keys; ++k) {
     const std::string key = "k" + std::to_string(k);
     const auto walk = ring.walk(key);
     std::set<int64_t> versions;
-    for (uint32_t i = 0; i < vc.dynamo.n; ++i) versions.insert(stores.last.at({vc.nodes[walk[i]], key}));
+    for (uint32_t i = 0; i < dsim::config_of<dynamo::Config>(*vc.config).n; ++i) versions.insert(stores.last.at({vc.nodes[walk[i]], key}));
     CHECK(versions.size() == 1);
   }
 }
@@ -363,7 +364,7 @@ TEST_CASE("clients attach to a zone of the topology and sit in their server's zo
       "clients: {count: 4, at: [west], keys: 2, think: [5ms, 10ms], timeout: 300ms, start: 1s}\n"
       "checks: [linearizable]\n";
   scenario::Diagnostics diag;
-  const auto s = scenario::load_scenario_text(text, "zones.yaml", diag);
+  const auto s = scenario::load_scenario_text(dsim::testing::registry(), text, "zones.yaml", diag);
   CAPTURE(diag.render(false));
   REQUIRE(s.has_value());
   REQUIRE(s->clients.at.size() == 3);  // west's servers

@@ -9,9 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "registry.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
-#include "sim/trace/event.h"
+#include "dsim/trace_event.h"
 
 namespace dsim::testing {
 
@@ -30,7 +31,7 @@ inline scenario::Scenario load_catalogue(const std::string& rel, const std::stri
     text.replace(at, patch_from.size(), patch_to);
   }
   scenario::Diagnostics diag;
-  auto s = scenario::load_scenario_text(text, rel, diag);
+  auto s = scenario::load_scenario_text(dsim::testing::registry(), text, rel, diag);
   CAPTURE(diag.render(false));
   REQUIRE(s.has_value());
   return *s;

@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "analysis/discovery_checkers.h"
+#include "protocols/coord/checkers.h"
 #include "catalogue.h"
 
 using namespace dsim;

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "sim/core/event_queue.h"
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 
 using namespace dsim;
 

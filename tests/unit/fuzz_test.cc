@@ -10,8 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "registry.h"
 #include "analysis/offline.h"
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 
@@ -63,7 +64,7 @@ TEST_CASE("fuzz: mutated scenarios load or fail with a located error and never c
   for (int i = 0; i < 3000; ++i) {
     const std::string text = mutate(seeds[rng.below(seeds.size())], rng);
     scenario::Diagnostics diag;
-    const auto s = scenario::load_scenario_text(text, "fuzz.yaml", diag);
+    const auto s = scenario::load_scenario_text(dsim::testing::registry(), text, "fuzz.yaml", diag);
     if (s) {
       ++accepted;
       // Whatever loads must also run: shorten it so the fuzz stays quick.
@@ -87,7 +88,7 @@ TEST_CASE("fuzz: mutated traces are read or rejected with file:line:col and neve
   const auto dir = std::filesystem::temp_directory_path() / "dsim-fuzz";
   std::filesystem::create_directories(dir);
   scenario::Diagnostics diag;
-  const auto s = scenario::load_scenario_text(read(std::filesystem::path(DSIM_SOURCE_DIR) / "scenarios/bugs/broadcast-no-retransmit.yaml"),
+  const auto s = scenario::load_scenario_text(dsim::testing::registry(), read(std::filesystem::path(DSIM_SOURCE_DIR) / "scenarios/bugs/broadcast-no-retransmit.yaml"),
                                               "bug.yaml", diag);
   REQUIRE(s.has_value());
   scenario::RunOptions opt;
@@ -101,7 +102,7 @@ TEST_CASE("fuzz: mutated traces are read or rejected with file:line:col and neve
   int rejected = 0;
   for (int i = 0; i < 400; ++i) {
     std::ofstream(path, std::ios::binary) << mutate(base, rng);
-    const auto r = analysis::check_trace(path, std::nullopt);
+    const auto r = analysis::check_trace(dsim::testing::registry(), path, std::nullopt);
     if (!r.error.empty()) {
       ++rejected;
       CHECK(r.error.rfind(path + ":", 0) == 0);

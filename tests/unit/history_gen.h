@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "analysis/history.h"
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 
 namespace dsim::testing {
 

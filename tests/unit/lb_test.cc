@@ -7,6 +7,8 @@
 #include <cmath>
 #include <map>
 
+#include "registry.h"
+#include "protocols/lb/definition.h"
 #include "catalogue.h"
 #include "protocols/lb/hashing.h"
 #include "protocols/lb/policy.h"
@@ -147,14 +149,16 @@ namespace {
 std::map<std::string, analysis::LbReport> compare(const char* rel) {
   const auto s = dsim::testing::load_catalogue(rel);
   std::map<std::string, analysis::LbReport> out;
-  for (const std::string& p : s.lb_policies) {
+  const auto policies = s.def->variants(*s.config);
+  for (size_t i = 0; i < policies.size(); ++i) {
     auto one = s;
-    one.lb.policy = p;
+    one.config = s.def->with_variant(*s.config, i);
     scenario::RunOptions opt;
     opt.seed = *s.seed;
     const auto r = scenario::run_scenario(one, opt);
-    REQUIRE(r.lb.has_value());
-    out[p] = *r.lb;
+    const auto* lb = lb::report_of(r.stats.get());
+    REQUIRE(lb != nullptr);
+    out[policies[i]] = *lb;
   }
   return out;
 }
@@ -167,21 +171,23 @@ TEST_CASE("lb client-side balancing: clients pick and avoid a crashed backend by
                     "lb: {backends: 8, clients: 40, service: 10ms, concurrency: 4, rate: 50, timeout: 200ms, retries: 1, "
                     "client_side: true, policies: [round_robin, power_of_two]}\n"
                     "faults:\n  - {at: 3s, crash: n3, restart_after: 3s}\nchecks: []\n";
-  const auto cs = scenario::load_scenario_text(text, "client-side.yaml", diag);
+  const auto cs = scenario::load_scenario_text(dsim::testing::registry(), text, "client-side.yaml", diag);
   CAPTURE(diag.render(false));
   REQUIRE(cs.has_value());
-  for (const std::string& p : cs->lb_policies) {
-    CAPTURE(p);
+  const auto policies = cs->def->variants(*cs->config);
+  for (size_t i = 0; i < policies.size(); ++i) {
+    CAPTURE(policies[i]);
     auto run = *cs;
-    run.lb.policy = p;
+    run.config = cs->def->with_variant(*cs->config, i);
     scenario::RunOptions opt;
     opt.seed = 1;
     const auto r = scenario::run_scenario(run, opt);
-    REQUIRE(r.lb.has_value());
-    CHECK(r.lb->requests > 15000);
-    CHECK(r.lb->retries > 0);                  // each client learns of n3's crash by timing out
-    CHECK(r.lb->errors * 20 < r.lb->requests);  // and then avoids it
-    CHECK(r.lb->served.at("n3") > 0);          // and uses it again after it returns
+    const auto* lb = lb::report_of(r.stats.get());
+    REQUIRE(lb != nullptr);
+    CHECK(lb->requests > 15000);
+    CHECK(lb->retries > 0);                  // each client learns of n3's crash by timing out
+    CHECK(lb->errors * 20 < lb->requests);  // and then avoids it
+    CHECK(lb->served.at("n3") > 0);          // and uses it again after it returns
   }
 }
 

@@ -3,7 +3,7 @@
 // catalogue (unfenced lock flagged under a GC pause, fenced one held).
 #include <doctest/doctest.h>
 
-#include "analysis/lock_checkers.h"
+#include "protocols/lock/checkers.h"
 #include "catalogue.h"
 #include "protocols/lock/lock.h"
 #include "sim/net/network.h"

@@ -3,8 +3,9 @@
 // in holes, and the planted bug that skips it), and the catalogue runs.
 #include <doctest/doctest.h>
 
-#include "analysis/checker.h"
-#include "analysis/paxos_checkers.h"
+#include "registry.h"
+#include "dsim/checker.h"
+#include "protocols/paxos/checkers.h"
 #include "catalogue.h"
 #include "protocols/paxos/multipaxos.h"
 #include "sim/net/network.h"
@@ -161,7 +162,7 @@ TEST_CASE("learner_consistency: two learners learning different values for a slo
 }
 
 TEST_CASE("multipaxos_liveness is the shared leader-liveness checker under its own name") {
-  const auto c = analysis::make_checker({"multipaxos_liveness", 500'000'000, 0});
+  const auto c = dsim::testing::registry().make_checker({"multipaxos_liveness", 500'000'000, 0}, "multipaxos");
   CHECK(c->name() == "multipaxos_liveness");
   CHECK(c->kind() == analysis::CheckKind::kLiveness);
   // A request taken by a leader after the bound and never answered.
@@ -171,12 +172,11 @@ TEST_CASE("multipaxos_liveness is the shared leader-liveness checker under its o
   const auto r = c->finish();
   REQUIRE(r.status == analysis::Status::kViolated);
   CHECK(r.violation->message.find("request 7") != std::string::npos);
-  const auto* info = analysis::find_checker("paxos_agreement");
-  REQUIRE(info != nullptr);
-  CHECK(info->applies_to("paxos"));
-  CHECK(info->applies_to("multipaxos"));
-  CHECK_FALSE(info->applies_to("raft"));
-  CHECK_FALSE(info->applies_to("multi"));
+  // paxos_agreement is both Paxos protocols' checker, and only theirs.
+  const auto all = dsim::testing::registry().all_checkers();
+  const auto it = std::find_if(all.begin(), all.end(), [](const auto& l) { return l.info.name == "paxos_agreement"; });
+  REQUIRE(it != all.end());
+  CHECK(it->protocols == std::vector<std::string_view>{"paxos", "multipaxos"});
 }
 
 TEST_CASE("multipaxos catalogue: leader crash and minority partition hold; the planted bug is caught") {
@@ -211,7 +211,7 @@ TEST_CASE("multipaxos prevote: a node cut off in the minority does not depose th
                                                            "  election_timeout: [100ms, 200ms]\n",
                                                            "  election_timeout: [100ms, 200ms]\n  prevote: true\n")
                            : dsim::testing::load_catalogue("scenarios/teaching/multipaxos-leader-crash.yaml");
-    REQUIRE(s.multipaxos.prevote == prevote);
+    REQUIRE(dsim::config_of<multipaxos::Config>(*s.config).prevote == prevote);
     Leaders l;
     scenario::RunOptions opt;
     opt.seed = *s.seed;

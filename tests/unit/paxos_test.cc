@@ -2,7 +2,7 @@
 // records the replies), and the checkers on hand-built traces.
 #include <doctest/doctest.h>
 
-#include "analysis/paxos_checkers.h"
+#include "protocols/paxos/checkers.h"
 #include "catalogue.h"
 #include "protocols/paxos/paxos.h"
 #include "test_support.h"

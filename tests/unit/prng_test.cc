@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "sim/core/prng.h"
+#include "dsim/prng.h"
 
 using dsim::Ratio;
 using dsim::Rng;

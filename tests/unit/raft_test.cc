@@ -7,11 +7,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "registry.h"
 #include "analysis/leader_liveness.h"
-#include "analysis/raft_checkers.h"
+#include "protocols/raft/checkers.h"
 #include "protocols/raft/raft.h"
 #include "sim/net/network.h"
-#include "sim/scenario/experiment.h"
+#include "protocols/raft/experiment.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "catalogue.h"
@@ -340,12 +341,12 @@ TEST_CASE("raft planted bugs are caught on the seeds their scenarios state") {
 }
 
 TEST_CASE("election experiment: reproducible per seed, and narrow timeout ranges elect more slowly (Raft Fig. 16)") {
-  scenario::ElectionExperiment e;
+  raft::ElectionExperiment e;
   e.trials = 100;
   e.ranges = {{milliseconds(150), milliseconds(155)}, {milliseconds(150), milliseconds(300)}};
   e.seed = 9;
-  const auto a = scenario::run_election_experiment(e);
-  const auto b = scenario::run_election_experiment(e);
+  const auto a = raft::run_election_experiment(e);
+  const auto b = raft::run_election_experiment(e);
   REQUIRE(a.size() == 2);
   for (size_t i = 0; i < a.size(); ++i) {
     CHECK(a[i].p50 == b[i].p50);
@@ -360,7 +361,7 @@ TEST_CASE("election experiment: reproducible per seed, and narrow timeout ranges
   }
   CHECK(a[0].p90 > a[1].p90);  // split votes repeat when timeouts are nearly equal
   e.seed = 10;
-  CHECK(scenario::run_election_experiment(e)[0].max != a[0].max);
+  CHECK(raft::run_election_experiment(e)[0].max != a[0].max);
 }
 
 // ---- PreVote and CheckQuorum, switched from YAML ------------------------------------
@@ -379,7 +380,7 @@ Summary run_isolation(const std::string& isolate, bool prevote, bool check_quoru
                            "}\nnetwork: {latency: 2ms}\nfaults:\n  - {at: 1s, isolate: " + isolate +
                            ", for: 2s}\nchecks: [election_safety, log_matching, leader_completeness, state_machine_safety]\n";
   scenario::Diagnostics diag;
-  auto s = scenario::load_scenario_text(text, "t.yaml", diag);
+  auto s = scenario::load_scenario_text(dsim::testing::registry(), text, "t.yaml", diag);
   CAPTURE(diag.render(false));
   REQUIRE(s.has_value());
   const std::string path = "/tmp/dsim-raft-options.jsonl";

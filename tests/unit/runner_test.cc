@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "analysis/checker.h"
+#include "registry.h"
+#include "protocols/broadcast/broadcast.h"
+#include "dsim/checker.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 
@@ -30,6 +32,8 @@ scenario::Scenario three_nodes() {
   s.path = "roles.yaml";
   s.name = "roles";
   s.protocol = "broadcast";
+  s.def = dsim::testing::registry().find("broadcast");
+  s.config = dsim::make_config(broadcast::Config{});
   s.duration = seconds(1);
   s.nodes = {"n1", "n2", "n3"};
   s.clocks.assign(3, {});
@@ -79,7 +83,7 @@ TEST_CASE("catalogue: every teaching, regression and bug scenario ends as it dec
       if (entry.path().extension() != ".yaml") continue;
       CAPTURE(entry.path().string());
       scenario::Diagnostics diag;
-      const auto s = scenario::load_scenario_file(entry.path().string(), diag);
+      const auto s = scenario::load_scenario_file(dsim::testing::registry(), entry.path().string(), diag);
       REQUIRE(s.has_value());
       REQUIRE(s->seed.has_value());  // catalogue scenarios pin their seed
       scenario::RunOptions opt;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "registry.h"
 #include "sim/scenario/loader.h"
 
 using namespace dsim::scenario;
@@ -47,7 +48,7 @@ TEST_CASE("scenario: every bad input fails with the expected file:line:col and m
     std::getline(in, first);
     const Expectation want = parse_expectation(first);
     Diagnostics diag;
-    const auto s = load_scenario_file(path.string(), diag);
+    const auto s = load_scenario_file(dsim::testing::registry(), path.string(), diag);
     CHECK_FALSE(s.has_value());
     REQUIRE(!diag.items().empty());
     const Diagnostic& got = diag.items().front();
@@ -69,7 +70,7 @@ TEST_CASE("scenario: every catalogue scenario loads") {
       if (entry.path().extension() != ".yaml") continue;
       CAPTURE(entry.path().string());
       Diagnostics diag;
-      const auto s = load_scenario_file(entry.path().string(), diag);
+      const auto s = load_scenario_file(dsim::testing::registry(), entry.path().string(), diag);
       CAPTURE(diag.render(false));
       CHECK(s.has_value());
     }
@@ -78,7 +79,7 @@ TEST_CASE("scenario: every catalogue scenario loads") {
 
 TEST_CASE("scenario: all errors are reported not just the first") {
   Diagnostics diag;
-  const auto s = load_scenario_text(
+  const auto s = load_scenario_text(dsim::testing::registry(), 
       "version: 1\nname: t\nprotocol: broadcast\nduration: 5s\nnodes: 3\nnetwork: {drop: 2, duplicate: x}\n"
       "faults:\n  - {at: 1s, crash: n7}\n",
       "multi.yaml", diag);
@@ -88,7 +89,7 @@ TEST_CASE("scenario: all errors are reported not just the first") {
 
 TEST_CASE("scenario: a valid file yields the typed spec") {
   Diagnostics diag;
-  const auto s = load_scenario_text(R"(version: 1
+  const auto s = load_scenario_text(dsim::testing::registry(), R"(version: 1
 name: typed
 protocol: broadcast
 seed: 0x10

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "registry.h"
 #include "catalogue.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/shrink.h"
@@ -20,7 +21,7 @@ TEST_CASE("writer: every catalogue scenario written back loads to the same simul
       const scenario::Scenario s = dsim::testing::load_catalogue(rel);
       const std::string yaml = scenario::scenario_to_yaml(s, "round trip");
       scenario::Diagnostics diag;
-      const auto back = scenario::load_scenario_text(yaml, rel, diag);
+      const auto back = scenario::load_scenario_text(dsim::testing::registry(), yaml, rel, diag);
       CAPTURE(diag.render(false));
       CAPTURE(yaml);
       REQUIRE(back.has_value());
@@ -41,7 +42,7 @@ TEST_CASE("writer: durations are exact") {
 TEST_CASE("shrink: a nemesis failure becomes a short scripted scenario that fails the same check") {
   const scenario::Scenario s = dsim::testing::load_catalogue("scenarios/bugs/raft-vote-any-log.yaml");
   std::string error;
-  const auto r = scenario::shrink(s, 1, "", &error);
+  const auto r = scenario::shrink(dsim::testing::registry(), s, 1, "", &error);
   REQUIRE_MESSAGE(r.has_value(), error);
   CHECK(r->check == "leader_completeness");
   CHECK_FALSE(r->scenario.nemesis.has_value());
@@ -51,7 +52,7 @@ TEST_CASE("shrink: a nemesis failure becomes a short scripted scenario that fail
   // Written out and read back, it still fails the same check on its seed.
   const std::string yaml = scenario::scenario_to_yaml(r->scenario);
   scenario::Diagnostics diag;
-  const auto back = scenario::load_scenario_text(yaml, "shrunk.yaml", diag);
+  const auto back = scenario::load_scenario_text(dsim::testing::registry(), yaml, "shrunk.yaml", diag);
   REQUIRE(back.has_value());
   REQUIRE(back->seed.has_value());
   scenario::RunOptions opt;
@@ -66,6 +67,6 @@ TEST_CASE("shrink: a nemesis failure becomes a short scripted scenario that fail
 TEST_CASE("shrink: a seed that violates nothing is refused") {
   const scenario::Scenario s = dsim::testing::load_catalogue("scenarios/teaching/broadcast-lossy.yaml");
   std::string error;
-  CHECK_FALSE(scenario::shrink(s, 7, "", &error).has_value());
+  CHECK_FALSE(scenario::shrink(dsim::testing::registry(), s, 7, "", &error).has_value());
   CHECK(error.find("does not violate") != std::string::npos);
 }

@@ -1,0 +1,87 @@
+// The sans-IO node API (DESIGN.md, STYLE.md 1).
+//
+// A protocol node is a state machine driven by four callbacks. It reaches the
+// world only through Context: its own clock, send, timers, its random
+// stream, durable storage and trace events. It never sees the scheduler, the
+// network or YAML, so the same node runs under random simulation, scripted
+// schedules or a unit test that calls the callbacks by hand.
+//
+// Lifecycle: on_start at time 0. A crash destroys the object (volatile state
+// is gone); a restart builds a fresh one with the factory and calls
+// on_recover, which rebuilds state from storage().
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "dsim/event_sink.h"
+#include "dsim/ids.h"
+#include "dsim/message.h"
+#include "dsim/prng.h"
+#include "dsim/storage.h"
+#include "dsim/time.h"
+
+namespace dsim {
+
+class Simulator;
+
+class Context {
+ public:
+  Context(Simulator* sim, NodeId self) : sim_(sim), self_(self) {}
+
+  NodeId self() const { return self_; }
+  // The servers (node ids 0..cluster_size()-1); clients come after them.
+  uint32_t cluster_size() const;
+  // The configured name of a node (for trace events; protocols address
+  // nodes by NodeId).
+  std::string_view node_name(NodeId n) const;
+  // This node's clock: offset, drift and jumps applied.
+  Time now() const;
+  void send(NodeId to, const Message& m);
+  // Fires after `after` has elapsed on this node's clock. `tag` comes back in
+  // on_timer, so a node tells its timers apart without a lookup.
+  TimerId set_timer(Duration after, uint64_t tag);
+  // False when the timer already fired or was cancelled: never an error.
+  bool cancel_timer(TimerId id);
+  Rng& rng();
+  Storage& storage();
+  // A protocol trace event; `kind` should be a stable snake_case name.
+  void emit(std::string_view kind, std::initializer_list<Field> fields);
+  void emit_span(std::string_view kind, std::span<const Field> fields);
+  bool tracing() const;
+
+ private:
+  Simulator* sim_;
+  NodeId self_;
+};
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual void on_start(Context& ctx) = 0;
+  virtual void on_message(Context& ctx, NodeId from, const Message& m) = 0;
+  virtual void on_timer(Context& ctx, TimerId id, uint64_t tag) = 0;
+  // After a restart: volatile state is fresh, storage() holds what survived.
+  virtual void on_recover(Context& ctx) { on_start(ctx); }
+  // The role a protocol exposes to fault targeting (`crash: leader`), or "".
+  virtual std::string_view role() const { return {}; }
+  // A stable name for a message type, used in traces.
+  virtual std::string_view message_name(uint32_t type) const;
+};
+
+// Builds the node with a given id (called at start and at every restart).
+using NodeFactory = std::function<std::unique_ptr<Node>(NodeId)>;
+
+// Names message types in traces: a protocol's one table, so a message is
+// named the same whichever node sends it.
+class MessageNames {
+ public:
+  virtual ~MessageNames() = default;
+  // "" when the type is not the table's (the sending node is asked then).
+  virtual std::string_view message_name(uint32_t type) const = 0;
+};
+
+}  // namespace dsim

@@ -1,0 +1,99 @@
+#include "protocols/broadcast/checkers.h"
+
+#include <algorithm>
+
+namespace dsim::analysis {
+
+void NoDuplicateDelivery::consume(const trace::Event& e) {
+  if (e.kind != "bdeliver") return;
+  ++deliveries_;
+  const auto origin = e.get_str("origin");
+  const auto seq = e.get_int("seq");
+  if (!origin || !seq) return;
+  const uint64_t nodes = static_cast<uint64_t>(names_.id(e.node)) << 32 | names_.id(*origin);
+  auto [it, inserted] = seen_.try_emplace(Key{nodes, *seq}, e.t);
+  if (inserted || first_) return;
+  first_ = Violation{e.t, e.node,
+                     e.node + " delivered message " + std::string(*origin) + "#" + std::to_string(*seq) +
+                         " a second time at " + format_time(e.t) + " (first delivery at " +
+                         format_time(it->second) + ")"};
+}
+
+CheckResult NoDuplicateDelivery::finish() {
+  CheckResult r{std::string(name()), kind(), Status::kHeld, first_, {}};
+  if (first_) {
+    r.status = Status::kViolated;
+  } else {
+    r.note = std::to_string(deliveries_) + " deliveries, none repeated";
+  }
+  return r;
+}
+
+void AllDelivered::consume(const trace::Event& e) {
+  faults_.consume(e);
+  if (e.kind == "bcast") {
+    if (const auto seq = e.get_int("seq")) sent_[{e.node, *seq}].t = e.t;
+  } else if (e.kind == "bdeliver") {
+    const auto origin = e.get_str("origin");
+    const auto seq = e.get_int("seq");
+    if (!origin || !seq) return;
+    auto& at = sent_[{std::string(*origin), *seq}].delivered_at;
+    const uint32_t node = names_.id(e.node);
+    if (at.size() <= node) at.resize(node + 1, -1);
+    if (at[node] < 0) at[node] = e.t;
+  }
+}
+
+CheckResult AllDelivered::finish() {
+  CheckResult r{std::string(name()), kind(), Status::kHeld, std::nullopt, {}};
+  const int64_t end = faults_.end_time();
+  const int64_t quiet = faults_.quiet_since();
+  uint64_t checked = 0;
+  bool undecided = false;
+  std::string undecided_why;
+  for (const auto& [key, sent] : sent_) {
+    const auto& [origin, seq] = key;
+    auto origin_up = faults_.up().find(origin);
+    if (origin_up == faults_.up().end() || !origin_up->second) continue;  // origin gone: no promise
+    const int64_t deadline = std::max(sent.t, quiet) + within_ns_;
+    for (const auto& [node, up] : faults_.up()) {
+      if (!up) continue;
+      ++checked;
+      const uint32_t id = names_.id(node);
+      const int64_t at = id < sent.delivered_at.size() ? sent.delivered_at[id] : -1;
+      if (at >= 0 && at <= deadline) continue;
+      if (deadline > end || faults_.partitioned_at_end()) {
+        if (!undecided) {
+          undecided_why = faults_.partitioned_at_end()
+                              ? "the network is still partitioned at the end of the run"
+                              : "the run ended at " + format_time(end) + ", before the bound for " + origin + "#" +
+                                    std::to_string(seq) + " expired at " + format_time(deadline);
+        }
+        undecided = true;
+        continue;
+      }
+      // Report the earliest deadline missed: it is the first point at which
+      // the property was known to be broken.
+      if (!r.violation || deadline < r.violation->t_ns) {
+        std::string msg = "message " + origin + "#" + std::to_string(seq) + " (broadcast at " + format_time(sent.t) +
+                          ") was not delivered to " + node + " by " + format_time(deadline) + " (" +
+                          format_time(within_ns_) + " after " +
+                          (quiet > sent.t ? "the last fault ended at " + format_time(quiet) : "it was sent") + ")";
+        msg += at < 0 ? "; it never was, and " + node + " was up at the end"
+                      : "; it arrived late, at " + format_time(at);
+        r.violation = Violation{deadline, node, msg};
+      }
+    }
+  }
+  if (r.violation) {
+    r.status = Status::kViolated;
+  } else if (undecided) {
+    r.status = Status::kInconclusive;
+    r.note = undecided_why;
+  } else {
+    r.note = std::to_string(sent_.size()) + " messages, " + std::to_string(checked) + " (message, node) pairs on time";
+  }
+  return r;
+}
+
+}  // namespace dsim::analysis

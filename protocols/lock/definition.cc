@@ -1,0 +1,103 @@
+#include "protocols/lock/definition.h"
+
+#include "dsim/assert.h"
+#include "dsim/yaml_reader.h"
+#include "protocols/lock/checkers.h"
+#include "protocols/lock/lock.h"
+
+namespace dsim::lock {
+namespace {
+
+std::string text(Duration d) { return scenario::duration_text(d); }
+const std::vector<std::string_view> kBugs = {"none", "volatile_lock"};
+
+class Definition final : public Protocol {
+ public:
+  std::string_view name() const override { return "lock"; }
+  std::string_view summary() const override {
+    return "a Redis-style lease lock (SET NX PX) with and without fencing tokens at the resource";
+  }
+
+  std::shared_ptr<const ProtocolConfig> read(SectionReader& r, const YAML::Node* section) const override {
+    Config c;
+    if (section) read_section(r, *section, c);
+    if (r.nodes().size() < 3) r.nodes_error("protocol lock needs at least 3 nodes: the lock server, the resource and a client");
+    return make_config(c);
+  }
+
+  std::string write(const ProtocolConfig& pc, const std::vector<std::string>& nodes) const override {
+    const Config& c = config_of<Config>(pc);
+    return "lock: {server: " + nodes[c.server] + ", resource: " + nodes[c.resource] + ", ttl: " + text(c.ttl) +
+           ", fencing: " + (c.fencing ? "true" : "false") + ", work: " + text(c.work) +
+           ", writes: " + std::to_string(c.writes) + ", rest: [" + text(c.rest_min) + ", " + text(c.rest_max) +
+           "], retry: [" + text(c.retry_min) + ", " + text(c.retry_max) + "], drift_margin: " + text(c.drift_margin) +
+           ", start: " + text(c.start) + ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) + "}\n";
+  }
+
+  std::vector<std::string_view> roles() const override { return {"server", "resource", "holder", "client"}; }
+  std::vector<std::string_view> bugs() const override { return kBugs; }
+
+  NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
+    const Config cfg = config_of<Config>(pc);
+    return [cfg](NodeId id) { return make_node(cfg, id); };
+  }
+
+  std::vector<analysis::CheckerInfo> checkers() const override { return lock_checkers(true); }
+  std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
+    if (spec.name == "mutual_exclusion") return std::make_unique<analysis::MutualExclusion>();
+    return std::make_unique<analysis::LockLiveness>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
+  }
+
+ private:
+  static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
+    scenario::YamlReader& y = r.yaml();
+    if (!y.check_map(n, "lock", {"server", "resource", "ttl", "fencing", "work", "writes", "rest", "retry", "drift_margin",
+                                 "start", "bug"})) {
+      return;
+    }
+    if (auto v = n["server"]) {
+      if (auto id = r.node(v, "lock.server")) c.server = id->value;
+    }
+    if (auto v = n["resource"]) {
+      if (auto id = r.node(v, "lock.resource")) c.resource = id->value;
+    }
+    if (c.server == c.resource) y.error(n, "'lock.server' and 'lock.resource' must be different nodes");
+    r.positive(n, "lock", "ttl", &c.ttl);
+    r.positive(n, "lock", "work", &c.work);
+    if (auto v = n["drift_margin"]) c.drift_margin = y.duration(v, "lock.drift_margin").value_or(c.drift_margin);
+    if (auto v = n["start"]) c.start = y.duration(v, "lock.start").value_or(c.start);
+    if (auto v = n["fencing"]) c.fencing = y.boolean(v, "lock.fencing").value_or(false);
+    if (auto v = n["writes"]) c.writes = static_cast<uint32_t>(y.integer(v, "lock.writes", 1, 1000).value_or(c.writes));
+    if (auto v = n["rest"]) {
+      if (auto range = y.duration_range(v, "lock.rest")) {
+        c.rest_min = range->first;
+        c.rest_max = range->second;
+      }
+    }
+    if (auto v = n["retry"]) {
+      if (auto range = y.duration_range(v, "lock.retry")) {
+        c.retry_min = range->first;
+        c.retry_max = range->second;
+      }
+    }
+    if (auto v = n["bug"]) {
+      if (auto i = r.one_of(v, "lock.bug", "planted bug for lock", kBugs)) c.bug = static_cast<Config::Bug>(*i);
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<analysis::CheckerInfo> lock_checkers(bool with_liveness) {
+  using analysis::CheckKind;
+  std::vector<analysis::CheckerInfo> out = {
+      {"mutual_exclusion", CheckKind::kSafety, "the resource never accepts a write from an older lock grant after a newer one's"}};
+  if (with_liveness) {
+    out.push_back({"lock_liveness", CheckKind::kLiveness, "after the last fault a free lock is granted again within the bound"});
+  }
+  return out;
+}
+
+std::unique_ptr<Protocol> protocol() { return std::make_unique<Definition>(); }
+
+}  // namespace dsim::lock

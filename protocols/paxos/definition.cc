@@ -1,0 +1,218 @@
+#include "protocols/paxos/definition.h"
+
+#include "analysis/leader_liveness.h"
+#include "dsim/assert.h"
+#include "dsim/yaml_reader.h"
+#include "protocols/paxos/checkers.h"
+#include "protocols/paxos/multipaxos.h"
+#include "protocols/paxos/paxos.h"
+#include "protocols/raft/definition.h"
+
+namespace dsim {
+namespace {
+
+std::string text(Duration d) { return scenario::duration_text(d); }
+
+// Ballots are round * 100 + node id + 1, so a node id must fit two digits.
+constexpr size_t kMaxPaxosNodes = 99;
+
+void check_node_count(SectionReader& r, std::string_view protocol) {
+  if (r.nodes().size() > kMaxPaxosNodes) {
+    r.nodes_error("protocol " + std::string(protocol) + " supports at most " + std::to_string(kMaxPaxosNodes) +
+                  " nodes (ballots encode the node id in two decimal digits); the scenario has " +
+                  std::to_string(r.nodes().size()));
+  }
+}
+
+std::vector<analysis::CheckerInfo> paxos_safety() {
+  using analysis::CheckKind;
+  return {{"paxos_agreement", CheckKind::kSafety,
+           "at most one value chosen per slot (from the acceptors' accepts), and only a proposed one"},
+          {"learner_consistency", CheckKind::kSafety, "no learner learns two values for a slot"}};
+}
+
+std::unique_ptr<analysis::Checker> make_paxos_safety(const analysis::CheckSpec& spec) {
+  if (spec.name == "paxos_agreement") return std::make_unique<analysis::PaxosAgreement>();
+  if (spec.name == "learner_consistency") return std::make_unique<analysis::LearnerConsistency>();
+  return nullptr;
+}
+
+int64_t within(const analysis::CheckSpec& spec) { return spec.within_ns > 0 ? spec.within_ns : 2'000'000'000; }
+
+// ---- Single-decree Paxos
+
+namespace sd {
+
+using paxos::Config;
+const std::vector<std::string_view> kBugs = {"none", "forget_promise", "forget_accepted", "ignore_accepted",
+                                             "accept_any_ballot"};
+
+class Definition final : public Protocol {
+ public:
+  std::string_view name() const override { return "paxos"; }
+  std::string_view summary() const override {
+    return "single-decree Paxos: proposers, acceptors and learners agree on one value";
+  }
+
+  std::shared_ptr<const ProtocolConfig> read(SectionReader& r, const YAML::Node* section) const override {
+    Config c;
+    c.proposers = {0};  // by default n1 (the first node) proposes
+    if (section) read_section(r, *section, c);
+    check_node_count(r, "paxos");
+    return make_config(c);
+  }
+
+  std::string write(const ProtocolConfig& pc, const std::vector<std::string>& nodes) const override {
+    const Config& c = config_of<Config>(pc);
+    std::string y = "paxos: {proposers: [";
+    bool first = true;
+    for (uint32_t p : c.proposers) {
+      y += (first ? "" : ", ") + nodes[p];
+      first = false;
+    }
+    y += "], start: " + text(c.start) + ", stagger: " + text(c.stagger) + ", retry: " + text(c.retry) + ", backoff: " +
+         (c.backoff ? "[" + text(c.backoff_min) + ", " + text(c.backoff_max) + "]" : std::string("false")) +
+         ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) + "}\n";
+    return y;
+  }
+
+  std::vector<std::string_view> roles() const override { return {"proposer", "acceptor"}; }
+  std::vector<std::string_view> bugs() const override { return kBugs; }
+
+  NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
+    const Config cfg = config_of<Config>(pc);
+    return [cfg](NodeId) { return paxos::make_node(cfg); };
+  }
+
+  std::vector<analysis::CheckerInfo> checkers() const override {
+    auto out = paxos_safety();
+    out.push_back({"paxos_liveness", analysis::CheckKind::kLiveness,
+                   "after the last fault a value is chosen within the bound"});
+    return out;
+  }
+  std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
+    if (auto c = make_paxos_safety(spec)) return c;
+    return std::make_unique<analysis::PaxosLiveness>(within(spec));
+  }
+  ReportHints report_hints() const override { return {"ballot", "ballot"}; }
+
+ private:
+  static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
+    scenario::YamlReader& y = r.yaml();
+    if (!y.check_map(n, "paxos", {"proposers", "start", "stagger", "retry", "backoff", "bug"})) return;
+    if (auto v = n["proposers"]) {
+      c.proposers.clear();
+      if (!v.IsSequence() || v.size() == 0) {
+        y.error(v, "'paxos.proposers' must be a non-empty list of nodes");
+      } else {
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (auto id = r.node(v[i], "paxos.proposers[" + std::to_string(i) + "]")) c.proposers.insert(id->value);
+        }
+      }
+    }
+    if (auto v = n["start"]) c.start = y.duration(v, "paxos.start").value_or(c.start);
+    if (auto v = n["stagger"]) c.stagger = y.duration(v, "paxos.stagger").value_or(c.stagger);
+    r.positive(n, "paxos", "retry", &c.retry);
+    if (auto v = n["backoff"]) {
+      // false: a fixed retry rhythm (dueling proposers can livelock);
+      // [min, max]: a random pause added to every retry and after a rejection.
+      if (v.IsScalar() && (v.Scalar() == "false" || v.Scalar() == "true")) {
+        c.backoff = v.Scalar() == "true";
+      } else if (auto range = y.duration_range(v, "paxos.backoff")) {
+        c.backoff = true;
+        c.backoff_min = range->first;
+        c.backoff_max = range->second;
+      }
+    }
+    if (auto v = n["bug"]) {
+      if (auto i = r.one_of(v, "paxos.bug", "planted bug for paxos", kBugs)) c.bug = static_cast<Config::Bug>(*i);
+    }
+  }
+};
+
+}  // namespace sd
+
+// ---- Multi-Paxos
+
+namespace mp {
+
+using multipaxos::Config;
+const std::vector<std::string_view> kBugs = {"none", "ignore_accepted"};
+
+class Definition final : public Protocol {
+ public:
+  std::string_view name() const override { return "multipaxos"; }
+  std::string_view summary() const override {
+    return "Multi-Paxos: a replicated log with a stable leader, takeover, hole filling and catch-up";
+  }
+
+  std::shared_ptr<const ProtocolConfig> read(SectionReader& r, const YAML::Node* section) const override {
+    Config c;
+    if (section) read_section(r, *section, c);
+    check_node_count(r, "multipaxos");
+    return make_config(c);
+  }
+
+  std::string write(const ProtocolConfig& pc, const std::vector<std::string>&) const override {
+    const Config& c = config_of<Config>(pc);
+    return "multipaxos: {heartbeat: " + text(c.heartbeat) + ", election_timeout: [" + text(c.election_min) + ", " +
+           text(c.election_max) + "], prevote: " + (c.prevote ? "true" : "false") +
+           ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) + "}\n";
+  }
+
+  WorkloadInputs workload() const override { return raft::client_requests(multipaxos::kClientRequest); }
+  std::vector<std::string_view> roles() const override { return {"leader", "follower", "candidate"}; }
+  std::vector<std::string_view> bugs() const override { return kBugs; }
+
+  NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
+    const Config cfg = config_of<Config>(pc);
+    return [cfg](NodeId) { return multipaxos::make_node(cfg); };
+  }
+
+  std::vector<analysis::CheckerInfo> checkers() const override {
+    auto out = paxos_safety();
+    out.push_back({"multipaxos_liveness", analysis::CheckKind::kLiveness,
+                   "after the last fault a leader within the bound, and each later client command committed within it"});
+    return out;
+  }
+  std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
+    if (auto c = make_paxos_safety(spec)) return c;
+    return std::make_unique<analysis::LeaderLiveness>(spec.name, within(spec));
+  }
+  ReportHints report_hints() const override { return {"ballot", "ballot"}; }
+
+ private:
+  static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
+    scenario::YamlReader& y = r.yaml();
+    if (!y.check_map(n, "multipaxos", {"heartbeat", "election_timeout", "prevote", "bug"})) return;
+    r.positive(n, "multipaxos", "heartbeat", &c.heartbeat);
+    if (auto v = n["election_timeout"]) {
+      if (auto range = y.duration_range(v, "multipaxos.election_timeout")) {
+        c.election_min = range->first;
+        c.election_max = range->second;
+      }
+    }
+    if (auto v = n["prevote"]) c.prevote = y.boolean(v, "multipaxos.prevote").value_or(false);
+    if (c.election_min.ns <= 0 || c.heartbeat >= c.election_min) {
+      y.error(n, "'multipaxos.heartbeat' (" + analysis::format_time(c.heartbeat.ns) +
+                     ") must be positive and below the election timeout (" + analysis::format_time(c.election_min.ns) +
+                     "), or followers start elections while the leader is healthy");
+    }
+    if (auto v = n["bug"]) {
+      if (auto i = r.one_of(v, "multipaxos.bug", "planted bug for multipaxos", kBugs)) c.bug = static_cast<Config::Bug>(*i);
+    }
+  }
+};
+
+}  // namespace mp
+}  // namespace
+
+namespace paxos {
+std::unique_ptr<Protocol> protocol() { return std::make_unique<sd::Definition>(); }
+}  // namespace paxos
+
+namespace multipaxos {
+std::unique_ptr<Protocol> protocol() { return std::make_unique<mp::Definition>(); }
+}  // namespace multipaxos
+
+}  // namespace dsim

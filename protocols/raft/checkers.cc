@@ -1,0 +1,171 @@
+#include "protocols/raft/checkers.h"
+
+#include <algorithm>
+
+#include "dsim/prng.h"
+
+namespace dsim::analysis {
+namespace {
+
+std::string entry_name(int64_t index, int64_t term) {
+  return "entry " + std::to_string(index) + " (term " + std::to_string(term) + ")";
+}
+
+}  // namespace
+
+bool RaftLogs::consume(const trace::Event& e) {
+  if (e.kind == "append") {
+    const auto index = e.get_int("index");
+    const auto term = e.get_int("term");
+    const auto cmd = e.get_str("cmd").value_or("");
+    if (!index || !term || *index < 1) return false;
+    auto& log = logs_[e.node];
+    // An append always lands right after the last entry (the node truncates
+    // first); a trace that skips ahead is treated as a hole-free resize.
+    log.resize(static_cast<size_t>(*index - 1), Slot{0, 0});
+    const uint64_t before = log.empty() ? 0 : log.back().prefix;
+    const uint64_t h = mix64(before ^ mix64(static_cast<uint64_t>(*term) + 0x9E37) ^ fnv1a64(cmd));
+    log.push_back(Slot{*term, h});
+    return true;
+  }
+  if (e.kind == "truncate") {
+    const auto from = e.get_int("from");
+    if (!from || *from < 1) return false;
+    auto& log = logs_[e.node];
+    if (static_cast<size_t>(*from - 1) < log.size()) log.resize(static_cast<size_t>(*from - 1));
+    return true;
+  }
+  if (e.kind == "recover") {
+    const auto len = e.get_int("log_len");
+    auto& log = logs_[e.node];
+    if (len && *len >= 0 && static_cast<size_t>(*len) < log.size()) log.resize(static_cast<size_t>(*len));
+    return true;
+  }
+  return false;
+}
+
+// ---- election_safety -----------------------------------------------------------
+
+void ElectionSafety::consume(const trace::Event& e) {
+  if (e.kind != "role" || e.get_str("role") != std::optional<std::string_view>("leader")) return;
+  const auto term = e.get_int("term");
+  if (!term) return;
+  auto [it, fresh] = leaders_.try_emplace(*term, Leader{e.node, e.t});
+  if (fresh || it->second.node == e.node || first_) return;
+  first_ = Violation{e.t, e.node,
+                     "two leaders in term " + std::to_string(*term) + ": " + it->second.node + " became leader at " +
+                         format_time(it->second.t) + ", and " + e.node + " at " + format_time(e.t)};
+}
+
+CheckResult ElectionSafety::finish() {
+  CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
+  if (!first_) r.note = std::to_string(leaders_.size()) + " terms with a leader, one leader each";
+  return r;
+}
+
+// ---- log_matching ----------------------------------------------------------------
+
+void LogMatching::consume(const trace::Event& e) {
+  if (!logs_.consume(e) || e.kind != "append" || first_) return;
+  const auto& log = logs_.log(e.node);
+  const int64_t index = static_cast<int64_t>(log.size());
+  const RaftLogs::Slot& s = log.back();
+  auto [it, fresh] = first_seen_.try_emplace({index, s.term}, Seen{s.prefix, e.node, e.t});
+  if (fresh || it->second.prefix == s.prefix) return;
+  // Name the first index where the two logs differ, if the other node still
+  // holds the entry.
+  std::string detail;
+  const auto& other = logs_.log(it->second.node);
+  if (static_cast<int64_t>(other.size()) >= index && other[static_cast<size_t>(index - 1)].prefix == it->second.prefix) {
+    for (size_t j = 0; j < static_cast<size_t>(index); ++j) {
+      if (other[j].prefix != log[j].prefix) {
+        detail = "; they first differ at index " + std::to_string(j + 1) + ": term " + std::to_string(log[j].term) +
+                 " on " + e.node + ", term " + std::to_string(other[j].term) + " on " + it->second.node;
+        break;
+      }
+    }
+  }
+  first_ = Violation{e.t, e.node,
+                     e.node + " and " + it->second.node + " both hold " + entry_name(index, s.term) +
+                         ", but the logs before it are not identical" + detail};
+}
+
+CheckResult LogMatching::finish() {
+  CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
+  if (!first_) r.note = std::to_string(first_seen_.size()) + " (index, term) pairs, each with one prefix";
+  return r;
+}
+
+// ---- leader_completeness ---------------------------------------------------------
+
+void LeaderCompleteness::consume(const trace::Event& e) {
+  logs_.consume(e);
+  if (e.kind == "commit") {
+    const auto index = e.get_int("index");
+    const auto& log = logs_.log(e.node);
+    if (!index || static_cast<int64_t>(log.size()) < *index) return;  // commits what it never appended
+    Committed& c = committed_in_[term_of_[e.node]];
+    if (*index <= c.index) return;
+    c = Committed{*index, log[static_cast<size_t>(*index - 1)], e.node, e.t};
+    return;
+  }
+  if (e.kind != "role") return;
+  const int64_t term = e.get_int("term").value_or(0);
+  term_of_[e.node] = term;
+  if (e.get_str("role") != std::optional<std::string_view>("leader") || first_) return;
+  // Raft 5.4: an entry committed in a term is in the log of the leader of
+  // every higher term. Leaders of older terms (a candidate that counted
+  // delayed votes) owe nothing to later commits.
+  const Committed* need = nullptr;
+  for (auto it = committed_in_.begin(); it != committed_in_.end() && it->first < term; ++it) {
+    if (!need || it->second.index > need->index) need = &it->second;
+  }
+  if (!need) return;
+  const auto& log = logs_.log(e.node);
+  const auto at = static_cast<size_t>(need->index - 1);
+  if (log.size() > at && log[at].prefix == need->slot.prefix) return;
+  std::string has = log.size() <= at ? "its log ends at index " + std::to_string(log.size())
+                                     : "its log has term " + std::to_string(log[at].term) + " at index " +
+                                           std::to_string(need->index) +
+                                           (log[at].term == need->slot.term ? " (or differs before it)" : "");
+  first_ = Violation{e.t, e.node,
+                     e.node + " became leader of term " + std::to_string(term) + " without " +
+                         entry_name(need->index, need->slot.term) + ", committed by " + need->by + " at " +
+                         format_time(need->at) + "; " + has};
+}
+
+CheckResult LeaderCompleteness::finish() {
+  CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
+  int64_t highest = 0;
+  for (const auto& [term, c] : committed_in_) highest = std::max(highest, c.index);
+  if (!first_) r.note = "every leader held the entries committed in earlier terms (" + std::to_string(highest) + " committed)";
+  return r;
+}
+
+// ---- state_machine_safety ---------------------------------------------------------
+
+void StateMachineSafety::consume(const trace::Event& e) {
+  if (e.kind != "apply") return;
+  const auto index = e.get_int("index");
+  if (!index) return;
+  ++applies_;
+  const std::string cmd(e.get_str("cmd").value_or(""));
+  const int64_t term = e.get_int("term").value_or(0);
+  auto [it, fresh] = applied_.try_emplace(*index, Applied{cmd, term, e.node});
+  if (fresh || first_ || (it->second.cmd == cmd && it->second.term == term)) return;
+  auto show = [](const std::string& c) { return c.empty() ? std::string("the no-op") : "'" + c + "'"; };
+  first_ = Violation{e.t, e.node,
+                     it->second.node + " applied " + show(it->second.cmd) + " (term " + std::to_string(it->second.term) +
+                         ") at index " + std::to_string(*index) + ", but " + e.node + " applied " + show(cmd) +
+                         " (term " + std::to_string(term) + ") there"};
+}
+
+CheckResult StateMachineSafety::finish() {
+  CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
+  if (!first_) {
+    r.note = std::to_string(applies_) + " applies agree on " + std::to_string(applied_.size()) + " indexes";
+  }
+  return r;
+}
+
+}  // namespace dsim::analysis

@@ -1,0 +1,116 @@
+// Raft's safety properties (Raft paper, Figure 3) and a liveness property,
+// checked from trace events alone: role, append, truncate, recover, commit,
+// apply, client_request, client_response and faults.
+//
+// election_safety        at most one leader per term
+// log_matching           same index and term => identical logs up to there
+// leader_completeness    a committed entry is in the log of every later leader
+// state_machine_safety   no two nodes apply different commands at one index
+// raft_liveness is analysis/leader_liveness.h (shared with Multi-Paxos).
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsim/checker.h"
+#include "analysis/fault_window.h"
+#include "analysis/interner.h"
+
+namespace dsim::analysis {
+
+// Each node's log as the trace tells it: per index the entry's term and a
+// hash of the whole prefix up to it, so "same prefix" is one comparison.
+class RaftLogs {
+ public:
+  struct Slot {
+    int64_t term;
+    uint64_t prefix;
+  };
+  // Returns true when the event changed a log.
+  bool consume(const trace::Event& e);
+  const std::vector<Slot>& log(const std::string& node) { return logs_[node]; }
+
+ private:
+  std::map<std::string, std::vector<Slot>> logs_;
+};
+
+class ElectionSafety final : public Checker {
+ public:
+  std::string_view name() const override { return "election_safety"; }
+  CheckKind kind() const override { return CheckKind::kSafety; }
+  bool violated() const override { return first_.has_value(); }
+  void consume(const trace::Event& e) override;
+  CheckResult finish() override;
+
+ private:
+  struct Leader {
+    std::string node;
+    int64_t t;
+  };
+  std::map<int64_t, Leader> leaders_;  // term -> first leader
+  std::optional<Violation> first_;
+};
+
+class LogMatching final : public Checker {
+ public:
+  std::string_view name() const override { return "log_matching"; }
+  CheckKind kind() const override { return CheckKind::kSafety; }
+  bool violated() const override { return first_.has_value(); }
+  void consume(const trace::Event& e) override;
+  CheckResult finish() override;
+
+ private:
+  struct Seen {
+    uint64_t prefix;
+    std::string node;
+    int64_t t;
+  };
+  RaftLogs logs_;
+  std::map<std::pair<int64_t, int64_t>, Seen> first_seen_;  // (index, term)
+  std::optional<Violation> first_;
+};
+
+class LeaderCompleteness final : public Checker {
+ public:
+  std::string_view name() const override { return "leader_completeness"; }
+  CheckKind kind() const override { return CheckKind::kSafety; }
+  bool violated() const override { return first_.has_value(); }
+  void consume(const trace::Event& e) override;
+  CheckResult finish() override;
+
+ private:
+  struct Committed {
+    int64_t index = 0;
+    RaftLogs::Slot slot{0, 0};
+    std::string by;
+    int64_t at = 0;
+  };
+  RaftLogs logs_;
+  std::map<std::string, int64_t> term_of_;  // each node's current term, from role events
+  // Per term in which commits happened: the highest index committed then
+  // (its prefix hash covers every committed entry before it).
+  std::map<int64_t, Committed> committed_in_;
+  std::optional<Violation> first_;
+};
+
+class StateMachineSafety final : public Checker {
+ public:
+  std::string_view name() const override { return "state_machine_safety"; }
+  CheckKind kind() const override { return CheckKind::kSafety; }
+  bool violated() const override { return first_.has_value(); }
+  void consume(const trace::Event& e) override;
+  CheckResult finish() override;
+
+ private:
+  struct Applied {
+    std::string cmd;
+    int64_t term;
+    std::string node;
+  };
+  std::map<int64_t, Applied> applied_;  // index -> first apply
+  uint64_t applies_ = 0;
+  std::optional<Violation> first_;
+};
+
+}  // namespace dsim::analysis

@@ -1,0 +1,140 @@
+#include "protocols/raft/definition.h"
+
+#include "analysis/leader_liveness.h"
+#include "dsim/assert.h"
+#include "dsim/yaml_reader.h"
+#include "protocols/raft/checkers.h"
+#include "protocols/raft/experiment.h"
+#include "protocols/raft/raft.h"
+
+namespace dsim::raft {
+namespace {
+
+// In the order of Config::Bug and Config::Reads.
+const std::vector<std::string_view> kBugs = {"none",          "commit_previous_term", "volatile_vote",
+                                             "skip_prev_check", "vote_any_log",         "stale_reads"};
+const std::vector<std::string_view> kReads = {"log", "read_index", "lease"};
+
+std::string text(Duration d) { return scenario::duration_text(d); }
+
+class Definition final : public Protocol {
+ public:
+  std::string_view name() const override { return "raft"; }
+  std::string_view summary() const override {
+    return "Raft consensus (Figure 2, PreVote, CheckQuorum) with a replicated key-value store";
+  }
+
+  std::shared_ptr<const ProtocolConfig> read(SectionReader& r, const YAML::Node* section) const override {
+    Config c;
+    if (section) read_section(r, *section, c);
+    return make_config(c);
+  }
+
+  std::string write(const ProtocolConfig& pc, const std::vector<std::string>&) const override {
+    const Config& c = config_of<Config>(pc);
+    return "raft: {election_timeout: [" + text(c.election_min) + ", " + text(c.election_max) +
+           "], heartbeat: " + text(c.heartbeat) + ", prevote: " + (c.prevote ? "true" : "false") +
+           ", check_quorum: " + (c.check_quorum ? "true" : "false") + ", max_batch: " + std::to_string(c.max_batch) +
+           ", reads: " + std::string(kReads[static_cast<size_t>(c.reads)]) +
+           ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) + "}\n";
+  }
+
+  bool accepts_clients() const override { return true; }
+  WorkloadInputs workload() const override { return client_requests(kClientRequest); }
+
+  std::vector<std::string_view> roles() const override { return {"leader", "follower", "candidate", "pre_candidate"}; }
+  std::vector<std::string_view> bugs() const override { return kBugs; }
+
+  NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
+    const Config cfg = config_of<Config>(pc);
+    return [cfg](NodeId) { return make_node(cfg); };
+  }
+
+  std::vector<analysis::CheckerInfo> checkers() const override { return raft_checkers(true); }
+  std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
+    return make_raft_checker(spec);
+  }
+
+  std::vector<Experiment> experiments() const override {
+    return {{"election", "downtime after a leader crash, per election-timeout range (Raft paper, Figure 16)",
+             election_cli}};
+  }
+
+ private:
+  static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
+    scenario::YamlReader& y = r.yaml();
+    if (!y.check_map(n, "raft", {"election_timeout", "heartbeat", "prevote", "check_quorum", "max_batch", "reads", "bug"})) {
+      return;
+    }
+    if (auto v = n["election_timeout"]) {
+      if (auto range = y.duration_range(v, "raft.election_timeout")) {
+        if (range->first.ns <= 0) {
+          y.error(v, "'raft.election_timeout' must be positive");
+        } else {
+          c.election_min = range->first;
+          c.election_max = range->second;
+        }
+      }
+    }
+    r.positive(n, "raft", "heartbeat", &c.heartbeat);
+    if (c.heartbeat >= c.election_min) {
+      y.error(n, "'raft.heartbeat' (" + analysis::format_time(c.heartbeat.ns) +
+                     ") must be shorter than the election timeout's minimum (" +
+                     analysis::format_time(c.election_min.ns) + "), or followers time out between heartbeats");
+    }
+    if (auto v = n["prevote"]) c.prevote = y.boolean(v, "raft.prevote").value_or(false);
+    if (auto v = n["check_quorum"]) c.check_quorum = y.boolean(v, "raft.check_quorum").value_or(false);
+    if (auto v = n["reads"]) {
+      if (auto i = r.one_of(v, "raft.reads", "read path", kReads)) c.reads = static_cast<Config::Reads>(*i);
+    }
+    if (auto v = n["max_batch"]) c.max_batch = static_cast<uint32_t>(y.integer(v, "raft.max_batch", 1, 100000).value_or(64));
+    if (auto v = n["bug"]) {
+      if (auto i = r.one_of(v, "raft.bug", "planted bug for raft", kBugs)) c.bug = static_cast<Config::Bug>(*i);
+    }
+  }
+};
+
+}  // namespace
+
+WorkloadInputs client_requests(uint32_t type) {
+  WorkloadInputs in;
+  in.kind = WorkloadInputs::Kind::kToLeader;
+  in.count_key = "requests";
+  in.keys = true;
+  in.make = [type](uint32_t k, uint32_t keys, Rng& rng) {
+    Message m;
+    m.type = type;
+    m.f[0] = k + 1;
+    m.body = "k" + std::to_string(rng.below(keys)) + "=" + std::to_string(k + 1);
+    return m;
+  };
+  return in;
+}
+
+std::vector<analysis::CheckerInfo> raft_checkers(bool with_liveness) {
+  using analysis::CheckKind;
+  std::vector<analysis::CheckerInfo> out = {
+      {"election_safety", CheckKind::kSafety, "at most one leader per term"},
+      {"log_matching", CheckKind::kSafety, "same index and term means identical logs up to there"},
+      {"leader_completeness", CheckKind::kSafety, "a committed entry is in the log of every later leader"},
+      {"state_machine_safety", CheckKind::kSafety, "no two nodes apply different commands at one index"},
+  };
+  if (with_liveness) {
+    out.push_back({"raft_liveness", CheckKind::kLiveness,
+                   "after the last fault a leader within the bound, and later requests committed within it"});
+  }
+  return out;
+}
+
+std::unique_ptr<analysis::Checker> make_raft_checker(const analysis::CheckSpec& spec) {
+  if (spec.name == "election_safety") return std::make_unique<analysis::ElectionSafety>();
+  if (spec.name == "log_matching") return std::make_unique<analysis::LogMatching>();
+  if (spec.name == "leader_completeness") return std::make_unique<analysis::LeaderCompleteness>();
+  if (spec.name == "state_machine_safety") return std::make_unique<analysis::StateMachineSafety>();
+  DSIM_ASSERT(spec.name == "raft_liveness");
+  return std::make_unique<analysis::LeaderLiveness>(spec.name, spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
+}
+
+std::unique_ptr<Protocol> protocol() { return std::make_unique<Definition>(); }
+
+}  // namespace dsim::raft

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The core knows no protocol: no file in sim/ or in the generic part of
+# analysis/ includes a protocol's header, names a built-in protocol in a
+# string ("raft") or uses its namespace (raft::). Protocols reach the loader,
+# the runner and the command line only through the registry.
+# Usage: layering_test.sh DSIM SOURCE_DIR
+set -u
+source "$(dirname "$0")/lib.sh"
+
+names=$("$DSIM" protocols --names)
+[ -n "$names" ] && pass || fail "dsim protocols --names listed nothing"
+files=$(find sim analysis -name '*.h' -o -name '*.cc' | sort)
+
+hits=$(grep -n '#include "protocols/' $files)
+[ -z "$hits" ] && pass || fail "sim/ or analysis/ includes a protocol header:
+$hits"
+
+for p in $names; do
+  hits=$(grep -nE "\"$p\"|\\b$p::" $files)
+  [ -z "$hits" ] && pass || fail "sim/ or analysis/ names protocol $p:
+$hits"
+done
+finish
