@@ -1,4 +1,4 @@
-#include "analysis/fault_window.h"
+#include "dsim/fault_window.h"
 
 #include <algorithm>
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "dsim/checker.h"
-#include "analysis/fault_window.h"
+#include "dsim/fault_window.h"
 #include "analysis/interner.h"
 
 namespace dsim::analysis {

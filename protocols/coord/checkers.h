@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "dsim/checker.h"
-#include "analysis/fault_window.h"
+#include "dsim/fault_window.h"
 
 namespace dsim::analysis {
 

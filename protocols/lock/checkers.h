@@ -15,7 +15,7 @@
 #include <string>
 
 #include "dsim/checker.h"
-#include "analysis/fault_window.h"
+#include "dsim/fault_window.h"
 
 namespace dsim::analysis {
 
