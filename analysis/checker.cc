@@ -8,6 +8,7 @@
 #include "analysis/linearizability.h"
 #include "analysis/lock_checkers.h"
 #include "analysis/paxos_checkers.h"
+#include "analysis/raft_catch_up.h"
 #include "analysis/raft_checkers.h"
 #include "sim/core/assert.h"
 #include "sim/core/text.h"
@@ -36,6 +37,8 @@ const std::vector<CheckerInfo>& known_checkers() {
       {"state_machine_safety", CheckKind::kSafety, "raft coord", "no two nodes apply different commands at one index"},
       {"raft_liveness", CheckKind::kLiveness, "raft",
        "after the last fault a leader within the bound, and later requests committed within it"},
+      {"raft_catch_up", CheckKind::kLiveness, "raft coord",
+       "after the last fault every live node reaches the leader's commit index within the bound"},
       {"paxos_agreement", CheckKind::kSafety, "paxos multipaxos",
        "at most one value chosen per slot (from the acceptors' accepts), and only a proposed one"},
       {"learner_consistency", CheckKind::kSafety, "paxos multipaxos", "no learner learns two values for a slot"},
@@ -74,6 +77,7 @@ std::unique_ptr<Checker> make_checker(const CheckSpec& spec) {
   if (spec.name == "raft_liveness" || spec.name == "multipaxos_liveness") {
     return std::make_unique<LeaderLiveness>(spec.name, spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
   }
+  if (spec.name == "raft_catch_up") return std::make_unique<RaftCatchUp>(spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
   if (spec.name == "linearizable") return std::make_unique<Linearizable>();
   if (spec.name == "mutual_exclusion") return std::make_unique<MutualExclusion>();
   if (spec.name == "discovery_safety") return std::make_unique<DiscoverySafety>(spec.within_ns > 0 ? spec.within_ns : 1'000'000'000);

@@ -601,7 +601,8 @@ void Loader::raft(const YAML::Node& n) {
         {"volatile_vote", raft::Config::Bug::kVolatileVote},
         {"skip_prev_check", raft::Config::Bug::kSkipPrevCheck},
         {"vote_any_log", raft::Config::Bug::kVoteAnyLog},
-        {"stale_reads", raft::Config::Bug::kStaleReads}};
+        {"stale_reads", raft::Config::Bug::kStaleReads},
+        {"slow_backtrack", raft::Config::Bug::kSlowBacktrack}};
     c.bug = one_of(r_, v, "raft.bug", "planted bug for raft", kBugs).value_or(c.bug);
   }
 }

@@ -100,7 +100,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
   if (s.protocol == "raft") {
     const raft::Config& c = s.raft;
     static const char* kBugs[] = {"none", "commit_previous_term", "volatile_vote", "skip_prev_check", "vote_any_log",
-                                  "stale_reads"};
+                                  "stale_reads", "slow_backtrack"};
     y += "raft: {election_timeout: [" + duration_text(c.election_min) + ", " + duration_text(c.election_max) +
          "], heartbeat: " + duration_text(c.heartbeat) + ", prevote: " + (c.prevote ? "true" : "false") +
          ", check_quorum: " + (c.check_quorum ? "true" : "false") + ", max_batch: " + std::to_string(c.max_batch) +
