@@ -3,13 +3,19 @@
 // Writes are visible to the node at once but only become durable on sync().
 // A crash keeps synced data and, when the fault says so (`lose_unsynced`),
 // discards writes made since the last sync, the way a real disk loses its
-// page cache. Keys iterate in sorted order, so nothing about storage depends
-// on hash order.
+// page cache.
+//
+// Lookups are by hash: a node that reloads a long log on restart reads every
+// entry, and a sorted map made that O(n log n) string comparisons per
+// restart, the largest cost of long nemesis runs. Nothing iterates the keys
+// in an order that reaches a node or a trace (sync applies independent
+// keys), so hash order cannot leak into behaviour.
 #pragma once
-#include <map>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace dsim {
 
@@ -26,9 +32,13 @@ class Storage {
   void on_crash(bool lose_unsynced);
 
  private:
-  std::map<std::string, std::string, std::less<>> durable_;
+  struct Hash {
+    using is_transparent = void;  // find() by string_view, without a copy
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> durable_;
   // key -> new value, or nullopt for an erase not yet synced.
-  std::map<std::string, std::optional<std::string>, std::less<>> pending_;
+  std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>> pending_;
 };
 
 }  // namespace dsim

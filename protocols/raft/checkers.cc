@@ -107,6 +107,8 @@ void LeaderCompleteness::consume(const trace::Event& e) {
     Committed& c = committed_in_[term_of_[e.node]];
     if (*index <= c.index) return;
     c = Committed{*index, log[static_cast<size_t>(*index - 1)], e.node, e.t};
+    const auto best = committed_in_.find(best_term_);
+    if (best == committed_in_.end() || c.index > best->second.index) best_term_ = term_of_[e.node];
     return;
   }
   if (e.kind != "role") return;
@@ -116,9 +118,16 @@ void LeaderCompleteness::consume(const trace::Event& e) {
   // Raft 5.4: an entry committed in a term is in the log of the leader of
   // every higher term. Leaders of older terms (a candidate that counted
   // delayed votes) owe nothing to later commits.
+  // The usual leader is of a newer term than every commit: then the
+  // highest commit of all is the one it needs (kept as it happens, so an
+  // election costs O(log terms), not a walk over every earlier term).
   const Committed* need = nullptr;
-  for (auto it = committed_in_.begin(); it != committed_in_.end() && it->first < term; ++it) {
-    if (!need || it->second.index > need->index) need = &it->second;
+  if (!committed_in_.empty() && committed_in_.rbegin()->first < term) {
+    need = &committed_in_.at(best_term_);
+  } else {
+    for (auto it = committed_in_.begin(); it != committed_in_.end() && it->first < term; ++it) {
+      if (!need || it->second.index > need->index) need = &it->second;
+    }
   }
   if (!need) return;
   const auto& log = logs_.log(e.node);
@@ -144,26 +153,93 @@ CheckResult LeaderCompleteness::finish() {
 
 // ---- state_machine_safety ---------------------------------------------------------
 
+namespace {
+
+uint64_t entry_hash(int64_t term, std::string_view cmd) {
+  return mix64(fnv1a64(cmd) ^ mix64(static_cast<uint64_t>(term) + 0x9E37));
+}
+uint64_t chain(uint64_t prefix, uint64_t entry) { return mix64(prefix ^ entry) + 1; }
+
+}  // namespace
+
+StateMachineSafety::NodeState& StateMachineSafety::node(const std::string& name, uint32_t* id) {
+  auto [it, fresh] = ids_.try_emplace(name, static_cast<uint32_t>(names_.size()));
+  if (fresh) {
+    names_.push_back(name);
+    nodes_.emplace_back();
+  }
+  if (id) *id = it->second;
+  return nodes_[it->second];
+}
+
+void StateMachineSafety::advance_watermark() {
+  if (!saw_start_) return;
+  int64_t w = INT64_MAX;
+  for (const NodeState& n : nodes_) {
+    if (n.up) w = std::min(w, n.max_applied);
+  }
+  while (w != INT64_MAX && base_ < w && !window_.empty()) {
+    const Slot& s = window_.front();
+    base_prefix_ok_ = base_prefix_ok_ && s.known;
+    base_prefix_ = chain(base_prefix_, s.hash);
+    window_.pop_front();
+    ++base_;
+  }
+}
+
 void StateMachineSafety::consume(const trace::Event& e) {
+  if (e.kind == "start" || e.kind == "restart" || e.kind == "crash") {
+    if (e.kind == "start") saw_start_ = true;
+    NodeState& n = node(e.node, nullptr);
+    n.up = e.kind != "crash";
+    n.applied = 0;  // a node applies its log again from the start
+    n.prefix = 0;
+    n.prefix_ok = true;
+    advance_watermark();
+    return;
+  }
   if (e.kind != "apply") return;
   const auto index = e.get_int("index");
-  if (!index) return;
+  if (!index || *index < 1) return;
   ++applies_;
-  const std::string cmd(e.get_str("cmd").value_or(""));
+  const std::string_view cmd = e.get_str("cmd").value_or("");
   const int64_t term = e.get_int("term").value_or(0);
-  auto [it, fresh] = applied_.try_emplace(*index, Applied{cmd, term, e.node});
-  if (fresh || first_ || (it->second.cmd == cmd && it->second.term == term)) return;
-  auto show = [](const std::string& c) { return c.empty() ? std::string("the no-op") : "'" + c + "'"; };
-  first_ = Violation{e.t, e.node,
-                     it->second.node + " applied " + show(it->second.cmd) + " (term " + std::to_string(it->second.term) +
-                         ") at index " + std::to_string(*index) + ", but " + e.node + " applied " + show(cmd) +
-                         " (term " + std::to_string(term) + ") there"};
+  const uint64_t h = entry_hash(term, cmd);
+  uint32_t id = 0;
+  NodeState& n = node(e.node, &id);
+  n.prefix_ok = n.prefix_ok && *index == n.applied + 1;
+  n.prefix = chain(n.prefix, h);
+  n.applied = *index;
+  auto show = [](std::string_view c) { return c.empty() ? std::string("the no-op") : "'" + std::string(c) + "'"; };
+  if (*index > base_) {
+    const auto off = static_cast<size_t>(*index - base_ - 1);
+    if (off >= window_.size()) window_.resize(off + 1);
+    Slot& s = window_[off];
+    if (!s.known) {
+      s = Slot{true, term, h, id, std::string(cmd)};
+    } else if ((s.hash != h || s.term != term) && !first_) {
+      first_ = Violation{e.t, e.node,
+                         names_[s.node] + " applied " + show(s.cmd) + " (term " + std::to_string(s.term) + ") at index " +
+                             std::to_string(*index) + ", but " + e.node + " applied " + show(cmd) + " (term " +
+                             std::to_string(term) + ") there"};
+    }
+  } else if (*index == base_ && n.prefix_ok && base_prefix_ok_ && n.prefix != base_prefix_ && !first_) {
+    first_ = Violation{e.t, e.node,
+                       e.node + " applied indexes 1.." + std::to_string(base_) +
+                           " again after a restart, and they differ from what every live node had applied there "
+                           "(entries applied everywhere are remembered as one prefix hash)"};
+  }
+  if (*index > n.max_applied) {
+    n.max_applied = *index;
+    advance_watermark();
+  }
 }
 
 CheckResult StateMachineSafety::finish() {
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
   if (!first_) {
-    r.note = std::to_string(applies_) + " applies agree on " + std::to_string(applied_.size()) + " indexes";
+    r.note = std::to_string(applies_) + " applies agree on " + std::to_string(base_ + static_cast<int64_t>(window_.size())) +
+             " indexes";
   }
   return r;
 }

@@ -8,6 +8,7 @@
 // state_machine_safety   no two nodes apply different commands at one index
 // raft_liveness is analysis/leader_liveness.h (shared with Multi-Paxos).
 #pragma once
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -91,9 +92,17 @@ class LeaderCompleteness final : public Checker {
   // Per term in which commits happened: the highest index committed then
   // (its prefix hash covers every committed entry before it).
   std::map<int64_t, Committed> committed_in_;
+  int64_t best_term_ = 0;  // the term whose entry in committed_in_ has the highest index
   std::optional<Violation> first_;
 };
 
+// Memory and time per event stay bounded by what must be remembered, not
+// by the run's length: commands are kept in full only above a watermark,
+// the highest index every live node has applied (at least once); below it
+// the checker keeps one hash of the whole prefix. A restarted node applies
+// its log again from index 1: above the watermark each entry is compared
+// one by one, and its prefix hash is compared when it reaches the
+// watermark.
 class StateMachineSafety final : public Checker {
  public:
   std::string_view name() const override { return "state_machine_safety"; }
@@ -101,14 +110,36 @@ class StateMachineSafety final : public Checker {
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  // Indexes whose commands are still held (for tests: bounded by how far
+  // the slowest live node lags, not by the run's length).
+  size_t retained() const { return window_.size(); }
 
  private:
-  struct Applied {
+  struct Slot {
+    bool known = false;
+    int64_t term = 0;
+    uint64_t hash = 0;
+    uint32_t node = 0;
     std::string cmd;
-    int64_t term;
-    std::string node;
   };
-  std::map<int64_t, Applied> applied_;  // index -> first apply
+  struct NodeState {
+    bool up = true;
+    int64_t applied = 0;      // last index applied since the node (re)started
+    uint64_t prefix = 0;      // hash of what it applied since then
+    bool prefix_ok = true;    // it applied 1, 2, ..., applied in order
+    int64_t max_applied = 0;  // highest index it ever applied
+  };
+  NodeState& node(const std::string& name, uint32_t* id);
+  void advance_watermark();
+
+  std::map<std::string, uint32_t> ids_;
+  std::vector<std::string> names_;
+  std::vector<NodeState> nodes_;
+  bool saw_start_ = false;  // without start events the node set is unknown: keep everything
+  int64_t base_ = 0;        // the watermark: window_[0] is index base_ + 1
+  uint64_t base_prefix_ = 0;
+  bool base_prefix_ok_ = true;
+  std::deque<Slot> window_;
   uint64_t applies_ = 0;
   std::optional<Violation> first_;
 };

@@ -3,6 +3,7 @@
 #include "analysis/leader_liveness.h"
 #include "dsim/assert.h"
 #include "dsim/yaml_reader.h"
+#include "protocols/raft/catch_up.h"
 #include "protocols/raft/checkers.h"
 #include "protocols/raft/experiment.h"
 #include "protocols/raft/raft.h"
@@ -11,11 +12,12 @@ namespace dsim::raft {
 namespace {
 
 // In the order of Config::Bug and Config::Reads.
-const std::vector<std::string_view> kBugs = {"none",          "commit_previous_term", "volatile_vote",
-                                             "skip_prev_check", "vote_any_log",         "stale_reads"};
+const std::vector<std::string_view> kBugs = {"none",          "commit_previous_term", "volatile_vote", "skip_prev_check",
+                                             "vote_any_log",  "stale_reads",          "slow_backtrack"};
 const std::vector<std::string_view> kReads = {"log", "read_index", "lease"};
 
 std::string text(Duration d) { return scenario::duration_text(d); }
+int64_t within(const analysis::CheckSpec& spec) { return spec.within_ns > 0 ? spec.within_ns : 2'000'000'000; }
 
 class Definition final : public Protocol {
  public:
@@ -123,6 +125,8 @@ std::vector<analysis::CheckerInfo> raft_checkers(bool with_liveness) {
     out.push_back({"raft_liveness", CheckKind::kLiveness,
                    "after the last fault a leader within the bound, and later requests committed within it"});
   }
+  out.push_back({"raft_catch_up", CheckKind::kLiveness,
+                 "after the last fault every live node reaches the leader's commit index within the bound"});
   return out;
 }
 
@@ -131,8 +135,9 @@ std::unique_ptr<analysis::Checker> make_raft_checker(const analysis::CheckSpec& 
   if (spec.name == "log_matching") return std::make_unique<analysis::LogMatching>();
   if (spec.name == "leader_completeness") return std::make_unique<analysis::LeaderCompleteness>();
   if (spec.name == "state_machine_safety") return std::make_unique<analysis::StateMachineSafety>();
+  if (spec.name == "raft_catch_up") return std::make_unique<analysis::RaftCatchUp>(within(spec));
   DSIM_ASSERT(spec.name == "raft_liveness");
-  return std::make_unique<analysis::LeaderLiveness>(spec.name, spec.within_ns > 0 ? spec.within_ns : 2'000'000'000);
+  return std::make_unique<analysis::LeaderLiveness>(spec.name, within(spec));
 }
 
 std::unique_ptr<Protocol> protocol() { return std::make_unique<Definition>(); }

@@ -199,6 +199,8 @@ void RaftNode::become_leader(Context& ctx) {
   const auto n = ctx.cluster_size();
   next_.assign(n, last_index() + 1);
   match_.assign(n, 0);
+  probing_.assign(n, true);  // etcd: a new leader probes every follower
+  probe_sent_.assign(n, false);
   active_.assign(n, false);
   // Raft 8: a no-op entry of the new term lets earlier entries commit.
   append_local(ctx, Entry{term_, 0, ""});
@@ -252,7 +254,7 @@ void RaftNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
     while (!round_sent_.empty() && ctx.now() - round_sent_.begin()->second > cfg_.election_max) {
       round_sent_.erase(round_sent_.begin());
     }
-    broadcast_append(ctx);
+    broadcast_append(ctx, /*heartbeat=*/true);
     heartbeat_timer_ = ctx.set_timer(cfg_.heartbeat, kHeartbeatTag);
     if (sm_) sm_->on_leader_tick(*this, ctx);
     return;
@@ -340,7 +342,7 @@ void RaftNode::on_kv(Context& ctx, NodeId from, const Message& m) {
     }
     reads_.push_back({client, r.id, r.key, commit_, ++round_});
     round_sent_[round_] = ctx.now();
-    broadcast_append(ctx);  // the round that confirms leadership
+    broadcast_append(ctx, /*heartbeat=*/true);  // the round that confirms leadership
     serve_reads(ctx);
     return;
   }
@@ -472,8 +474,13 @@ void RaftNode::on_vote_reply(Context& ctx, NodeId from, const Message& m) {
   if (votes_.size() >= majority(ctx)) become_leader(ctx);
 }
 
-void RaftNode::send_append(Context& ctx, uint32_t peer) {
+void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat) {
   DSIM_ASSERT(role_ == Role::kLeader);
+  const bool slow = cfg_.bug == Config::Bug::kSlowBacktrack;
+  // Probe state: one AppendEntries outstanding. New entries wait for its
+  // answer; a heartbeat sends the same probe again, so that a lost probe
+  // or reply costs one heartbeat, never the probe's progress.
+  if (!slow && probing_[peer] && probe_sent_[peer] && !heartbeat) return;
   const int64_t next = next_[peer];
   DSIM_ASSERT(next >= 1 && next <= last_index() + 1);
   const int64_t prev = next - 1;
@@ -483,15 +490,20 @@ void RaftNode::send_append(Context& ctx, uint32_t peer) {
   m.f = {term_, prev, term_at(prev), commit_, count, round_};
   for (int64_t i = next; i < next + count; ++i) encode_entry(m.body, log_[static_cast<size_t>(i - 1)]);
   ctx.send(NodeId{peer}, m);
+  if (!slow && probing_[peer]) {
+    probe_sent_[peer] = true;
+    return;
+  }
   // Pipelining (etcd's "replicate" state): assume these arrive and send only
-  // newer entries next time. A loss shows up as a rejection, whose hint
-  // moves nextIndex back.
+  // newer entries next time. A loss shows up as a rejection, which puts the
+  // peer back in probe state. (The planted slow_backtrack bug pipelines
+  // always, so each heartbeat runs ahead of a probe still in flight.)
   next_[peer] = next + count;
 }
 
-void RaftNode::broadcast_append(Context& ctx) {
+void RaftNode::broadcast_append(Context& ctx, bool heartbeat) {
   for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
-    if (p != ctx.self().value) send_append(ctx, p);
+    if (p != ctx.self().value) send_append(ctx, p, heartbeat);
   }
 }
 
@@ -523,7 +535,17 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
   const bool prev_ok = prev <= last_index() &&
                        (cfg_.bug == Config::Bug::kSkipPrevCheck || term_at(prev) == prev_term);
   if (!prev_ok) {
-    reply.f = {term_, 0, std::min(prev - 1, last_index()), m.f[5], 0, 0};  // hint: retry from there
+    if (cfg_.bug == Config::Bug::kSlowBacktrack) {
+      reply.f = {term_, 0, std::min(prev - 1, last_index()), m.f[5], 0, 0};  // retry one entry back
+    } else {
+      // The conflict hint (Raft 5.3, etcd's findConflictByTerm): the last
+      // index at or before prev whose term is at most prev_term. Every
+      // entry after it has a term the leader's entry at prev does not, so
+      // the leader can skip them all in one round trip.
+      int64_t hint = std::min(prev, last_index());
+      while (hint > 0 && term_at(hint) > prev_term) --hint;
+      reply.f = {term_, 0, prev, m.f[5], hint, term_at(hint)};
+    }
     ctx.send(from, reply);
     return;
   }
@@ -567,20 +589,47 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
     acked_at_[from.value] = std::max(acked_at_[from.value], it->second);
   }
   if (!reads_.empty()) serve_reads(ctx);
+  const uint32_t peer = from.value;
   if (m.f[1] != 0) {
     const int64_t match = m.f[2];
     DSIM_ASSERT(match <= last_index());
-    if (match > match_[from.value]) match_[from.value] = match;
-    next_[from.value] = std::max(next_[from.value], match + 1);
+    if (match > match_[peer]) match_[peer] = match;
+    if (probing_[peer] && cfg_.bug != Config::Bug::kSlowBacktrack) {
+      // The probe found where the logs agree: pipeline from there.
+      probing_[peer] = false;
+      probe_sent_[peer] = false;
+      next_[peer] = match_[peer] + 1;
+    }
+    next_[peer] = std::max(next_[peer], match + 1);
     advance_commit(ctx);
-    if (next_[from.value] <= last_index()) send_append(ctx, from.value);  // more to send
-  } else {
+    if (next_[peer] <= last_index()) send_append(ctx, peer);  // more to send
+  } else if (cfg_.bug == Config::Bug::kSlowBacktrack) {
     const int64_t hint = m.f[2];
     // Never below what the follower has acknowledged: a late rejection of
     // an old request must not undo progress.
-    next_[from.value] = std::max<int64_t>(match_[from.value] + 1, std::min(next_[from.value] - 1, hint + 1));
-    send_append(ctx, from.value);
+    next_[peer] = std::max<int64_t>(match_[peer] + 1, std::min(next_[peer] - 1, hint + 1));
+    send_append(ctx, peer);
+  } else {
+    on_append_reject(ctx, peer, m);
   }
+}
+
+void RaftNode::on_append_reject(Context& ctx, uint32_t peer, const Message& m) {
+  const int64_t rejected = m.f[2];  // the prev_index the follower refused
+  // Stale rejections (of a probe already answered, or of pipelined
+  // messages sent before an earlier rejection) say nothing new (etcd's
+  // MaybeDecrTo).
+  if (probing_[peer] ? rejected != next_[peer] - 1 : rejected <= match_[peer]) return;
+  // The follower's hint: its log has term hint_term at hint_index and
+  // nothing it holds after that can match. The last index where our log's
+  // term is at most hint_term is the next candidate for agreement.
+  const int64_t hint_term = m.f[5];
+  int64_t probe = std::min(m.f[4], last_index());
+  while (probe > match_[peer] && term_at(probe) > hint_term) --probe;
+  next_[peer] = std::max(match_[peer] + 1, std::min(rejected, probe + 1));
+  probing_[peer] = true;
+  probe_sent_[peer] = false;
+  send_append(ctx, peer);
 }
 
 void RaftNode::advance_commit(Context& ctx) {

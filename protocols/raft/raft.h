@@ -16,6 +16,18 @@
 //   vote_any_log          grant votes without the up-to-date-log check
 //   stale_reads           (CP store) any node answers reads from its own
 //                         state machine, without going through the log
+//   slow_backtrack        the old catch-up: a rejection backs nextIndex up
+//                         by one entry (no conflict-term hint) and every
+//                         heartbeat pipelines past a probe still in flight,
+//                         so a follower with a long conflicting suffix can
+//                         stay behind for good under message loss
+//
+// Catch-up follows etcd's progress tracking: each follower is in probe
+// state (one AppendEntries outstanding at nextIndex, re-sent unchanged on
+// each heartbeat until answered) or replicate state (optimistic
+// pipelining). A rejection carries a hint (conflict index, conflict term)
+// so the leader skips a whole term of the follower's log per round trip
+// (Raft paper 5.3).
 //
 // As the CP key-value store, Raft serves kv::kKvRequest from client nodes
 // (protocols/kv/kv.h): the leader appends "@<client> <id> <op> <body>",
@@ -48,7 +60,7 @@ struct Config {
   // check_quorum or prevote; a restarted node then also refuses votes for
   // election_min, since it forgot whose lease it had acknowledged).
   enum class Reads { kLog, kReadIndex, kLease } reads = Reads::kLog;
-  enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog, kStaleReads } bug = Bug::kNone;
+  enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog, kStaleReads, kSlowBacktrack } bug = Bug::kNone;
 };
 
 enum MessageType : uint32_t {
@@ -57,7 +69,7 @@ enum MessageType : uint32_t {
   kRequestVote = 3,    // f: term, last_index, last_term, prevote
   kVoteReply = 4,      // f: term, granted, prevote
   kAppendEntries = 5,  // f: term, prev_index, prev_term, leader_commit, count; body = entries
-  kAppendReply = 6,    // f: term, success, match_index (or conflict hint)
+  kAppendReply = 6,    // f: term, success, match_index | rejected prev_index, round, hint_index, hint_term
 };
 
 enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
@@ -152,8 +164,11 @@ class RaftNode final : public Node {
   void on_vote_reply(Context& ctx, NodeId from, const Message& m);
   void on_append(Context& ctx, NodeId from, const Message& m);
   void on_append_reply(Context& ctx, NodeId from, const Message& m);
-  void send_append(Context& ctx, uint32_t peer);
-  void broadcast_append(Context& ctx);
+  // heartbeat: a probe still in flight is sent again (a lost probe or
+  // reply must not stall catch-up); otherwise a peer being probed waits.
+  void send_append(Context& ctx, uint32_t peer, bool heartbeat = false);
+  void broadcast_append(Context& ctx, bool heartbeat = false);
+  void on_append_reject(Context& ctx, uint32_t peer, const Message& m);
   void advance_commit(Context& ctx);
   void apply_committed(Context& ctx);
 
@@ -172,6 +187,10 @@ class RaftNode final : public Node {
   std::set<uint32_t> votes_;
   std::vector<int64_t> next_;
   std::vector<int64_t> match_;
+  // etcd's progress states: probing (nextIndex unsure, one AppendEntries
+  // in flight) or replicating (pipelined).
+  std::vector<bool> probing_;
+  std::vector<bool> probe_sent_;
   std::vector<bool> active_;  // CheckQuorum: peers heard from this round
   std::map<std::string, std::string> kv_;
   // Reads without the log (leader only).

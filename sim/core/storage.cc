@@ -15,11 +15,13 @@ std::optional<std::string> Storage::get(std::string_view key) const {
 }
 
 void Storage::sync() {
+  // Each key is independent, so the (hash) order of this walk does not
+  // matter.
   for (auto& [key, value] : pending_) {
     if (value) {
       durable_.insert_or_assign(key, std::move(*value));
-    } else {
-      durable_.erase(key);
+    } else if (auto d = durable_.find(key); d != durable_.end()) {
+      durable_.erase(d);
     }
   }
   pending_.clear();

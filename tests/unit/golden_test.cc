@@ -29,13 +29,13 @@ TEST_CASE("golden: trace hashes of representative scenarios are pinned") {
 // became plug-ins, so the redesign is proven not to change a single byte.
 TEST_CASE("golden: one scenario per protocol") {
   const std::pair<const char*, const char*> kPinned[] = {
-      {"scenarios/teaching/raft-leader-crash.yaml", "cb94de3231311f3c381caf37c321a25850cd09f1fe22559e549db57811266e7e"},
+      {"scenarios/teaching/raft-leader-crash.yaml", "c273c016ec3b99fa67106a76f39b367048c02d6534bb252c47e9669b372299c8"},
       {"scenarios/teaching/paxos-basic.yaml", "9c1308d5a96b0ea32f1fea73671d60270e3716a58e5ca1d789f0ded6b5b9fd3d"},
       {"scenarios/teaching/multipaxos-leader-crash.yaml", "2dcb6a64b211724887361bc455bb76f8791b3748874920dbda28091c4a27b065"},
-      {"scenarios/teaching/cap-cp.yaml", "d42d3d7f325334517f3907c5dfcbe6754c6e80161e572d27ae8d953e6249d6e5"},
+      {"scenarios/teaching/cap-cp.yaml", "20e69ec9a4f020acc3588335f273a4519ca82f3b7bc59ac294d243859d60648f"},
       {"scenarios/teaching/cap-ap-strong.yaml", "90711c13bf21a214775757bf4ce5d4922a21804572ac82e1a3d27bc4a4a90235"},
       {"scenarios/teaching/lock-gc-pause.yaml", "c3341708f1fb5969b089488196a02dbac1ae2349c0fd52346ba98f1df4c7274b"},
-      {"scenarios/teaching/discovery-partitions.yaml", "bc29c4da0c1985d6ae6ba08eb873bd449cdd614dc02ba0f31ed92849968e42fd"},
+      {"scenarios/teaching/discovery-partitions.yaml", "d8978a3eeab1cbe3545d6bfe3d85956ac0ce8188f8250efc328a20dceee8d77d"},
       {"scenarios/lb/lb-slow-backend.yaml", "86e34e29da80da0230bcfe0cdca1e43e6eca5f7a4dd24be676ce8c80a24c33be"},
   };
   for (const auto& [path, hash] : kPinned) {

@@ -1,5 +1,5 @@
 // The node runtime: timers, crashes, restarts, pauses and clocks behave as
-// the node API promises (sim/core/node.h, simulator.h).
+// the node API promises (dsim/node.h, sim/core/simulator.h).
 #include <doctest/doctest.h>
 
 #include "sim/core/simulator.h"
