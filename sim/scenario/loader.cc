@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include "sim/core/input.h"
+#include "sim/core/utf8.h"
 #include "sim/scenario/units.h"
 #include "sim/scenario/yaml_reader.h"
 #include "sim/core/text.h"
@@ -1412,6 +1414,19 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
     diag.error(e.mark.is_null() ? -1 : e.mark.line, e.mark.is_null() ? -1 : e.mark.column, "YAML syntax: " + e.msg);
     return std::nullopt;
   }
+  if (root.IsNull() || !root.IsDefined()) {
+    // yaml-cpp gives an empty, comment-only or CR-only file no position.
+    diag.error(0, 0, "the file holds no scenario (it is empty or only comments); expected a mapping with version, "
+                     "name, protocol, ...");
+    return std::nullopt;
+  }
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    const auto line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
+    const size_t bol = text.rfind('\n', nul);
+    diag.error(line, static_cast<int>(bol == std::string::npos ? nul : nul - bol - 1),
+               "a NUL byte: this is not a text file (a scenario is YAML text)");
+    return std::nullopt;
+  }
   Scenario s;
   s.path = path;
   try {
@@ -1426,15 +1441,36 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
 }
 
 std::optional<Scenario> load_scenario_file(const std::string& path, Diagnostics& diag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // The path goes into every JSON output (trace header, summaries, results
+  // files), and JSON is UTF-8: refuse the name here rather than mangle it
+  // there, where a replay could no longer find the file.
+  if (!valid_utf8(path)) {
     diag.set_source(path, {});
-    diag.error(-1, -1, "cannot read scenario file");
+    diag.error(0, 0, "the file name is not valid UTF-8 (dsim writes it into JSON outputs); rename the file");
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_scenario_text(ss.str(), path, diag);
+  if (const std::string why = input_problem(path); !why.empty()) {
+    diag.set_source(path, {});
+    diag.error(0, 0, why);
+    return std::nullopt;
+  }
+  std::ifstream in(path == "-" ? "/dev/stdin" : path, std::ios::binary);
+  if (!in) {
+    diag.set_source(path, {});
+    diag.error(-1, -1, "cannot read scenario file: " + errno_text());
+    return std::nullopt;
+  }
+  std::string text;
+  if (!read_all(in, &text, kMaxScenarioBytes)) {
+    throw ResourceLimit(path + ": larger than " + std::to_string(kMaxScenarioBytes >> 20) +
+                        " MiB, the limit for a scenario file (is it a scenario?)");
+  }
+  if (in.bad()) {
+    diag.set_source(path, {});
+    diag.error(-1, -1, "cannot read scenario file: " + errno_text());
+    return std::nullopt;
+  }
+  return load_scenario_text(text, path, diag);
 }
 
 }  // namespace dsim::scenario
