@@ -1,17 +1,21 @@
 // The `dsim` executable: command dispatch, exit codes, signals.
 // Commands live in commands.cc; this file owns the process-level contract
-// (formats.md 5): usage errors exit 2, internal errors 70, SIGINT 130.
+// (formats.md 5): usage errors exit 2, resource limits 6, internal errors
+// 70, SIGINT 130.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 #include <unistd.h>
 #include <vector>
 
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_codes.h"
+#include "sim/cli/memory_limit.h"
 #include "sim/core/assert.h"
+#include "sim/core/input.h"
 
 namespace {
 
@@ -29,8 +33,22 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (const std::string err = dsim::cli::apply_memory_limit(&args); !err.empty()) {
+    std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+    return dsim::cli::kExitUsage;
+  }
   try {
     return dsim::cli::dispatch(args);
+  } catch (const dsim::ResourceLimit& e) {
+    dsim::remove_temp_files();
+    std::fprintf(stderr, "dsim: error: resource limit: %s\n", e.what());
+    return dsim::cli::kExitResourceLimit;
+  } catch (const std::bad_alloc&) {
+    // Running out of memory is a limit reached, not a bug (DESIGN.md).
+    dsim::remove_temp_files();
+    std::fprintf(stderr, "dsim: error: out of memory (the memory budget is --max-memory %s)\n",
+                 dsim::cli::memory_limit_text().c_str());
+    return dsim::cli::kExitResourceLimit;
   } catch (const std::exception& e) {
     dsim::remove_temp_files();
     std::fprintf(stderr, "dsim: internal error: %s\n", e.what());
