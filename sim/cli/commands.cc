@@ -418,6 +418,14 @@ struct SpooledStdin {
     }
     close(fd);
   }
+  // `text` with the spool file's name replaced by the one the user gave.
+  static std::string named(std::string text, const std::string& file, const std::string& path) {
+    if (file == path) return text;
+    for (size_t at = text.find(file); at != std::string::npos; at = text.find(file, at + path.size())) {
+      text.replace(at, file.size(), path);
+    }
+    return text;
+  }
   ~SpooledStdin() {
     if (path.empty()) return;
     unregister_temp_file(path.c_str());
@@ -426,7 +434,10 @@ struct SpooledStdin {
 };
 
 // `dsim check HISTORY.jsonl`: linearizability of a client history.
-int check_history(const std::string& path, const po::variables_map& vm, const Style& st, bool quiet) {
+// `file` is what is read (a spooled copy of stdin), `path` what the user
+// named, for messages.
+int check_history(const std::string& file, const std::string& path, const po::variables_map& vm, const Style& st,
+                  bool quiet) {
   if (vm.count("checks")) return usage_error("--checks applies to traces; a history is checked for linearizability", "check");
   analysis::LinBudget budget;
   if (vm.count("budget-steps")) {
@@ -443,8 +454,8 @@ int check_history(const std::string& path, const po::variables_map& vm, const St
     budget.max_wall_ms = ns / 1'000'000;
   }
   std::vector<analysis::history::Op> ops;
-  if (const std::string err = analysis::history::read_file(path, &ops); !err.empty()) {
-    std::fprintf(stderr, "%s\n", err.c_str());
+  if (const std::string err = analysis::history::read_file(file, &ops); !err.empty()) {
+    std::fprintf(stderr, "%s\n", SpooledStdin::named(err, file, path).c_str());
     return kExitInvalidInput;
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -497,7 +508,8 @@ int cmd_check(const std::vector<std::string>& args) {
   const Style st{use_color(*parse_color((*vm)["color"].as<std::string>()))};
   const bool quiet = vm->count("quiet") > 0;
   if (const std::string err = check_outputs(*vm, {"json"}); !err.empty()) return usage_error(err, "check");
-  std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
+  const std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
+  std::string file = path;
   // A pipe can be read once, but a trace is looked at twice (history or
   // trace?): spool it to a temporary file first.
   std::unique_ptr<SpooledStdin> spool;
@@ -507,9 +519,9 @@ int cmd_check(const std::vector<std::string>& args) {
       std::fprintf(stderr, "dsim: error: %s\n", spool->error.c_str());
       return kExitIo;
     }
-    if (!spool->path.empty()) path = spool->path;
+    if (!spool->path.empty()) file = spool->path;
   }
-  if (analysis::history::looks_like_history(path)) return check_history(path, *vm, st, quiet);
+  if (analysis::history::looks_like_history(file)) return check_history(file, path, *vm, st, quiet);
   if (vm->count("budget-steps") || vm->count("budget-time")) {
     return usage_error("--budget-steps and --budget-time apply to history files", "check");
   }
@@ -525,9 +537,9 @@ int cmd_check(const std::vector<std::string>& args) {
     }
     if (only->empty()) return usage_error("--checks names no check", "check");
   }
-  const analysis::OfflineResult r = analysis::check_trace(path, only);
+  const analysis::OfflineResult r = analysis::check_trace(file, only);
   if (!r.error.empty()) {
-    std::fprintf(stderr, "%s\n", r.error.c_str());
+    std::fprintf(stderr, "%s\n", SpooledStdin::named(r.error, file, path).c_str());
     return kExitInvalidInput;
   }
   if (r.checks.empty()) {

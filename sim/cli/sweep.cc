@@ -188,7 +188,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   if (vm.count("help")) {
     std::cout << opts << "\nExit codes as 'dsim run': 0 every run as expected, 1 some run unexpected,\n"
-                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 70 nondeterminism.\n";
+                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 6 out of memory (--max-memory),\n"
+                         "70 nondeterminism or an internal error, 74 an output could not be written.\n";
     return kExitOk;
   }
   if (!vm.count("scenario")) return sweep_usage("name at least one scenario", "sweep");
