@@ -241,7 +241,9 @@ int cmd_run(const std::vector<std::string>& args) {
   const Style st{use_color(*parse_color((*vm)["color"].as<std::string>()))};
   const bool quiet = vm->count("quiet") > 0;
   const std::string path = (*vm)["scenario"].as<std::vector<std::string>>()[0];
-  if (const std::string err = check_outputs(*vm, {"trace", "json", "report"}); !err.empty()) return usage_error(err, "run");
+  if (const std::string err = check_outputs(*vm, {"trace", "json", "report"}); !err.empty()) {
+    return usage_error(err, "run");
+  }
 
   std::optional<Duration> until;
   if (vm->count("until")) {
@@ -849,7 +851,9 @@ int cmd_show(const std::vector<std::string>& args) {
       for (const std::string& n : f.nodes) {
         if (std::find(known.begin(), known.end(), Json(n)) == known.end()) {
           std::string list;
-          for (const auto& k : known) list += (list.empty() ? "" : ", ") + (k.is_string() ? k.get<std::string>() : k.dump());
+          for (const auto& k : known) {
+            list += (list.empty() ? "" : ", ") + (k.is_string() ? k.get<std::string>() : k.dump());
+          }
           return usage_error("--node: the trace has no node '" + n + "' (its nodes: " + list + ")", "show");
         }
       }

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -45,7 +46,7 @@ po::options_description sweep_options() {
       ("seeds", po::value<std::string>(), "inclusive seed range A..B")
       ("runs", po::value<int64_t>(), "K runs with seeds derived from --seed (splitmix64 of base + index); each is reported")
       ("seed", po::value<std::string>()->default_value("1"), "base seed for --runs")
-      ("jobs,j", po::value<int64_t>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
+      ("jobs,j", po::value<int64_t>()->default_value(std::clamp(std::thread::hardware_concurrency(), 1u, 1024u)),
        "worker threads (one simulation each), 1..1024; never more than there are runs")
       ("shard", po::value<std::string>(), "I/N: run only seed indexes i with i % N == I (0 <= I < N)")
       ("results", po::value<std::string>(), "append one JSON line per finished run to FILE, flushed at once")
@@ -200,7 +201,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
     return sweep_usage("--jobs must be between 1 and 1024, got " + std::to_string(jobs_flag), "sweep");
   }
   for (const char* name : {"results", "junit"}) {
-    if (vm.count(name) && vm[name].as<std::string>().empty()) return sweep_usage(std::string("--") + name + " needs a file name", "sweep");
+    if (vm.count(name) && vm[name].as<std::string>().empty()) {
+      return sweep_usage(std::string("--") + name + " needs a file name", "sweep");
+    }
   }
   if (vm.count("results") && vm.count("junit") && vm["results"].as<std::string>() == vm["junit"].as<std::string>()) {
     return sweep_usage("--results and --junit both write " + vm["junit"].as<std::string>(), "sweep");
@@ -311,7 +314,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const bool show_progress = !quiet && (progress_mode == "always" || (progress_mode == "auto" && tty && !(ci && *ci)));
   const auto determinism_pct = static_cast<uint64_t>(determinism_flag);
   // No more threads than runs: the rest would only start and exit.
-  const auto jobs = static_cast<unsigned>(std::min<uint64_t>(static_cast<uint64_t>(jobs_flag), std::max<uint64_t>(1, total_jobs)));
+  const auto jobs =
+      static_cast<unsigned>(std::min<uint64_t>(static_cast<uint64_t>(jobs_flag), std::max<uint64_t>(1, total_jobs)));
 
   std::mutex mu;
   std::atomic<uint64_t> next{0};
