@@ -57,7 +57,7 @@ write("dup-key.jsonl", edit("append", lambda l, j: l[:-1] + ', "t": 0}'))
 write("long-line.jsonl", [lines[0], '{"t": 1, "node": "n1", "kind": "x", "pad": "' + "a" * (17 << 20) + '"}'])
 h = '{"process": 0, "type": "%s", "f": "write", "key": "x", "value": 1, "time": %s}'
 write("h-ok.jsonl", [h % ("invoke", 1), h % ("ok", 2)])
-write("h-1e400.jsonl", [h % ("invoke", "1e400")])
+write("h-1e400.jsonl", [h % ("invoke", 1), h % ("ok", "1e400")])  # line 1 decides it is a history
 write("h-value-1e400.jsonl", ['{"process": 0, "type": "invoke", "f": "write", "key": "x", "value": 1e400, "time": 1}'])
 write("h-time-wrap.jsonl", [h % ("invoke", 18446744073709551615)])
 write("h-out-of-order.jsonl", [h % ("invoke", 5), h % ("ok", 3)])
@@ -150,7 +150,7 @@ row 0 "check /dev/stdin (a piped trace)" -- bash -c "cat '$WORK/raft.jsonl' | '$
 row 3 "check - (an out-of-order history on stdin)" -- bash -c "cat '$WORK/h-out-of-order.jsonl' | '$DSIM' check -"
 said "^-:2:1: error:" "stdin named '-' in messages"
 row 3 "history time 1e400" -- "$DSIM" check "$WORK/h-1e400.jsonl"
-said "h-1e400.jsonl:1:" "1e400 located"
+said "h-1e400.jsonl:2:" "1e400 located"
 row 3 "history value 1e400" -- "$DSIM" check "$WORK/h-value-1e400.jsonl"
 row 3 "history time beyond int64" -- "$DSIM" check "$WORK/h-time-wrap.jsonl"
 row 3 "history out of order" -- "$DSIM" check "$WORK/h-out-of-order.jsonl"
