@@ -1407,6 +1407,15 @@ void Loader::expect(const YAML::Node& n) {
 
 std::optional<Scenario> load_scenario_text(const std::string& text, const std::string& path, Diagnostics& diag) {
   diag.set_source(path, text);
+  // A NUL byte is never YAML text (a binary file, /dev/zero piped in):
+  // say so with its position before the parser says something stranger.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    const auto line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
+    const size_t bol = text.rfind('\n', nul);
+    diag.error(line, static_cast<int>(bol == std::string::npos ? nul : nul - bol - 1),
+               "a NUL byte: this is not a text file (a scenario is YAML text)");
+    return std::nullopt;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -1418,13 +1427,6 @@ std::optional<Scenario> load_scenario_text(const std::string& text, const std::s
     // yaml-cpp gives an empty, comment-only or CR-only file no position.
     diag.error(0, 0, "the file holds no scenario (it is empty or only comments); expected a mapping with version, "
                      "name, protocol, ...");
-    return std::nullopt;
-  }
-  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
-    const auto line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
-    const size_t bol = text.rfind('\n', nul);
-    diag.error(line, static_cast<int>(bol == std::string::npos ? nul : nul - bol - 1),
-               "a NUL byte: this is not a text file (a scenario is YAML text)");
     return std::nullopt;
   }
   Scenario s;
