@@ -2,10 +2,12 @@
 // Commands live in commands.cc; this file owns the process-level contract
 // (formats.md 5): usage errors exit 2, resource limits 6, internal errors
 // 70, SIGINT 130.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <iostream>
 #include <new>
 #include <string>
 #include <unistd.h>
@@ -26,6 +28,20 @@ extern "C" void on_sigint(int) {
   _exit(dsim::cli::kExitInterrupted);
 }
 
+// Machine output on stdout (--json -, export, show) is only delivered once
+// flushed: a full disk or a closed pipe must not pass as success. ENOSPC
+// is a limit reached (6); any other failure an I/O error (74).
+int check_stdout(int code) {
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!failed) return code;
+  // A write that failed earlier (write_output flushes at once) left only
+  // errno behind; trust it when it is an error a write gives.
+  const int err = errno == ENOSPC || errno == EDQUOT || errno == EIO || errno == EPIPE || errno == EFBIG ? errno : 0;
+  std::fprintf(stderr, "dsim: error: cannot write standard output%s%s\n", err ? ": " : "", err ? std::strerror(err) : "");
+  return err == ENOSPC || err == EDQUOT ? dsim::cli::kExitResourceLimit : dsim::cli::kExitIo;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -38,7 +54,7 @@ int main(int argc, char** argv) {
     return dsim::cli::kExitUsage;
   }
   try {
-    return dsim::cli::dispatch(args);
+    return check_stdout(dsim::cli::dispatch(args));
   } catch (const dsim::ResourceLimit& e) {
     dsim::remove_temp_files();
     std::fprintf(stderr, "dsim: error: resource limit: %s\n", e.what());

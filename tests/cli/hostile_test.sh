@@ -161,6 +161,14 @@ row 3 "trace duplicate key" -- "$DSIM" check "$WORK/dup-key.jsonl"
 said "duplicate key \"t\"" "trace duplicate key named"
 row 74 "--json into a missing directory" -- "$DSIM" run "$LOSSY" --json "$WORK/no/such/dir/x.json"
 said "No such file or directory" "errno text in the I/O error"
+# A full disk on stdout is a limit reached, not a success (only where
+# /dev/full is the real device; never name it as an output file: a
+# rename would replace it).
+if [ -c /dev/full ]; then
+  row 6 "--json - to a full disk" -- bash -c "'$DSIM' run '$LOSSY' -q --json - >/dev/full"
+  said "cannot write standard output: No space left on device" "full disk named"
+  row 6 "export to a full disk" -- bash -c "'$DSIM' export '$WORK/raft.jsonl' --format perfetto >/dev/full"
+fi
 for c in run check sweep merge compare shrink experiment show export report checks; do
   row 0 "help $c" -- "$DSIM" help "$c"
 done
