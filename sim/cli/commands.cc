@@ -314,6 +314,11 @@ int cmd_run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "dsim: error: %s\n", r.trace_error.c_str());
     return kExitIo;
   }
+  if (r.nemesis_faults.size() >= scenario::kMaxRecordedNemesisFaults && !quiet) {
+    std::fprintf(stderr, "dsim: note: the nemesis injected %zu faults or more; only the first %zu are recorded, "
+                 "so 'dsim shrink' cannot replay this run\n", scenario::kMaxRecordedNemesisFaults,
+                 scenario::kMaxRecordedNemesisFaults);
+  }
   if (r.budget_exhausted) {
     std::fprintf(stderr, "dsim: note: stopped at the event budget (max_events %llu) at %s\n",
                  static_cast<unsigned long long>(spec->max_events), analysis::format_time(r.end.ns).c_str());

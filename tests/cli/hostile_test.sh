@@ -105,6 +105,7 @@ row 6 "retransmit 1ns under --max-memory 256MiB" -- "$DSIM" run "$WORK/retransmi
 said "out of memory" "memory limit named"
 said "256MiB" "memory limit value named"
 row 0 "nemesis every 1ns stays bounded" -- "$DSIM" run "$WORK/nemesis-1ns.yaml" --max-memory 256MiB
+said "only the first 100000 are recorded" "the capped nemesis record is mentioned"
 row 2 "--max-memory nonsense" -- "$DSIM" run "$LOSSY" --max-memory lots
 row 3 "/dev/zero as a scenario" -- "$DSIM" run /dev/zero
 row 6 "17 MiB of zeros on stdin" -- bash -c "head -c 17M /dev/zero | '$DSIM' run -"
