@@ -3,6 +3,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "sim/core/input.h"
+#include "sim/trace/json_line.h"
+
 namespace dsim::analysis::history {
 namespace {
 
@@ -112,23 +115,25 @@ std::vector<Op> Builder::finish() {
 
 std::string read_file(const std::string& path, std::vector<Op>* out) {
   out->clear();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return path + ": error: cannot open the history file";
+  if (const std::string why = input_problem(path); !why.empty()) return path + ":1:1: error: " + why;
+  std::ifstream in(path == "-" ? "/dev/stdin" : path, std::ios::binary);
+  if (!in) return path + ": error: cannot open the history file: " + errno_text();
   Builder b;
   std::string text;
   uint64_t line = 0;
   auto err = [&](size_t col, const std::string& msg) {
     return path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": error: " + msg;
   };
-  while (std::getline(in, text)) {
+  for (LineRead got; (got = read_line(in, &text)) != LineRead::kEnd;) {
     ++line;
+    if (got == LineRead::kTooLong) {
+      throw ResourceLimit(err(1, "a line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB"));
+    }
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     Json j;
-    try {
-      j = Json::parse(text);
-    } catch (const Json::parse_error& e) {
-      return err(e.byte == 0 ? 1 : e.byte, std::string("invalid JSON: ") + e.what());
-    }
+    size_t column = 1;
+    std::string why;
+    if (!trace::parse_json_line(text, &j, &column, &why)) return err(column, why);
     if (!j.is_object()) return err(1, "a history line must be a JSON object");
     auto field = [&](const char* name) -> const Json* {
       auto it = j.find(name);
@@ -152,7 +157,11 @@ std::string read_file(const std::string& path, std::vector<Op>* out) {
       return err(1, "'f' must be \"read\", \"write\" or \"cas\"");
     }
     if (!key || !key->is_string()) return err(1, "'key' must be a string");
-    if (!time || !time->is_number_integer()) return err(1, "'time' must be an integer (nanoseconds)");
+    // Beyond int64 a time would wrap negative; int64's max means "never".
+    if (!time || !time->is_number_integer() ||
+        (time->is_number_unsigned() && time->get<uint64_t>() >= static_cast<uint64_t>(kNever))) {
+      return err(1, "'time' must be an integer below 2^63-1 (nanoseconds)");
+    }
     const Json* value = field("value");
     if (!value) return err(1, "'value' is required (it may be null)");
     std::string v, v2;
@@ -171,14 +180,16 @@ std::string read_file(const std::string& path, std::vector<Op>* out) {
       return err(1, e);
     }
   }
+  if (in.bad()) return err(1, "read error: " + errno_text());
   *out = b.finish();
   return "";
 }
 
 bool looks_like_history(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  if (!input_problem(path).empty()) return false;  // the trace reader says why
+  std::ifstream in(path == "-" ? "/dev/stdin" : path, std::ios::binary);
   std::string text;
-  while (std::getline(in, text)) {
+  while (read_line(in, &text) == LineRead::kLine) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     const Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     return j.is_object() && j.contains("process") && j.contains("type");

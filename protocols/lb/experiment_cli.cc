@@ -26,8 +26,8 @@ int usage_error(const std::string& msg, const std::string& command) {
 int hashing_cli(const std::vector<std::string>& args, const ExperimentIo&) {
   po::options_description d("dsim experiment hashing [options]");
   d.add_options()
-      ("backends", po::value<uint32_t>()->default_value(10), "backends on the ring")
-      ("keys", po::value<uint64_t>()->default_value(100000), "keys placed")
+      ("backends", po::value<int64_t>()->default_value(10), "backends on the ring")
+      ("keys", po::value<int64_t>()->default_value(100000), "keys placed")
       ("help,h", "show this help");
   po::variables_map vm;
   try {
@@ -41,9 +41,13 @@ int hashing_cli(const std::vector<std::string>& args, const ExperimentIo&) {
                       "move when a backend joins or leaves, next to what theory predicts.\n";
     return 0;
   }
-  const uint32_t n = vm["backends"].as<uint32_t>();
-  const uint64_t keys = vm["keys"].as<uint64_t>();
-  if (n < 2 || keys < 1 || n > 100000) return usage_error("--backends must be 2..100000 and --keys positive", "experiment");
+  const int64_t backends = vm["backends"].as<int64_t>();
+  const int64_t key_count = vm["keys"].as<int64_t>();
+  if (backends < 2 || backends > 100000 || key_count < 1 || key_count > 100'000'000) {
+    return usage_error("--backends must be 2..100000 and --keys 1..100000000", "experiment");
+  }
+  const auto n = static_cast<uint32_t>(backends);
+  const auto keys = static_cast<uint64_t>(key_count);
   std::printf("spread of %llu keys over %u backends (theory: CoV ~ 1/sqrt(vnodes) for many vnodes, plus the\n"
               "sampling noise sqrt(backends/keys) = %.4f)\n",
               static_cast<unsigned long long>(keys), n, std::sqrt(static_cast<double>(n) / static_cast<double>(keys)));

@@ -25,10 +25,10 @@ int usage_error(const std::string& msg, const std::string& command) {
 po::options_description election_options() {
   po::options_description d("dsim experiment election [options]");
   d.add_options()
-      ("trials", po::value<uint32_t>()->default_value(1000), "trials per election-timeout range")
+      ("trials", po::value<int64_t>()->default_value(1000), "trials per election-timeout range")
       ("ranges", po::value<std::string>()->default_value("150ms..151ms,150ms..155ms,150ms..175ms,150ms..200ms,150ms..300ms"),
        "comma-separated election-timeout ranges MIN..MAX")
-      ("nodes", po::value<uint32_t>()->default_value(5), "cluster size")
+      ("nodes", po::value<int64_t>()->default_value(5), "cluster size")
       ("heartbeat", po::value<std::string>()->default_value("15ms"), "leader heartbeat interval")
       ("latency", po::value<std::string>()->default_value("1ms..5ms"), "one-way network delay range, uniform")
       ("seed", po::value<std::string>()->default_value("1"), "master seed; trial seeds derive from it")
@@ -66,10 +66,13 @@ int election_cli(const std::vector<std::string>& rest, const ExperimentIo& io) {
            duration(text.substr(dots + 2), &out->second) && out->first <= out->second;
   };
   ElectionExperiment e;
-  e.trials = vm["trials"].as<uint32_t>();
-  e.nodes = vm["nodes"].as<uint32_t>();
-  if (e.trials == 0) return usage_error("--trials must be positive", "experiment");
-  if (e.nodes < 3 || e.nodes > 1000) return usage_error("--nodes must be between 3 and 1000", "experiment");
+  // Signed, so "-1" is an error rather than 4294967295 trials.
+  const int64_t trials = vm["trials"].as<int64_t>();
+  const int64_t nodes = vm["nodes"].as<int64_t>();
+  if (trials < 1 || trials > 1'000'000) return usage_error("--trials must be between 1 and 1000000", "experiment");
+  if (nodes < 3 || nodes > 1000) return usage_error("--nodes must be between 3 and 1000", "experiment");
+  e.trials = static_cast<uint32_t>(trials);
+  e.nodes = static_cast<uint32_t>(nodes);
   std::stringstream ss(vm["ranges"].as<std::string>());
   for (std::string item; std::getline(ss, item, ',');) {
     std::pair<Duration, Duration> r;
@@ -116,7 +119,7 @@ int election_cli(const std::vector<std::string>& rest, const ExperimentIo& io) {
   if (vm.count("csv")) {
     if (const std::string err = io.write(vm["csv"].as<std::string>(), csv); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return 2;
+      return err.find("No space") != std::string::npos ? 6 : 74;
     }
   }
   return 0;

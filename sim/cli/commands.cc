@@ -5,13 +5,18 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <memory>
 
 #include "dsim/checker.h"
 #include "analysis/export.h"
@@ -22,7 +27,9 @@
 #include "sim/cli/compare.h"
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/options.h"
+#include "dsim/assert.h"
 #include "dsim/text.h"
+#include "sim/core/input.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
 #include "sim/scenario/loader.h"
@@ -48,7 +55,9 @@ constexpr const char* kExitCodesHelp =
     "  3    invalid scenario or trace file (reported as file:line:col)\n"
     "  4    nothing ran (no checks to evaluate)\n"
     "  5    inconclusive: checking a history file, the linearizability budget ran out\n"
+    "  6    a resource limit was reached: memory (--max-memory, default 8GiB), input size\n"
     "  70   internal error in dsim\n"
+    "  74   I/O error reading or writing a file\n"
     "  130  interrupted\n";
 
 constexpr const char* kMainHelp =
@@ -72,6 +81,10 @@ constexpr const char* kMainHelp =
     "  dsim protocols          list the protocols (roles, planted bugs)\n"
     "  dsim help [COMMAND]\n"
     "  dsim --version\n"
+    "\n"
+    "Global option, accepted by every command:\n"
+    "  --max-memory SIZE   memory budget (default 8GiB; e.g. 512MiB, none); exceeding it exits 6\n"
+    "Inputs: '-' reads standard input; directories, FIFOs and devices are refused.\n"
     "\n";
 
 // The report hints of a trace's protocol, by name (defaults for one this
@@ -87,6 +100,32 @@ int usage_error(const std::string& msg, const std::string& command) {
   std::fprintf(stderr, "dsim: error: %s\n", msg.c_str());
   std::fprintf(stderr, "Try 'dsim help%s' for usage.\n", command.empty() ? "" : (" " + command).c_str());
   return kExitUsage;
+}
+
+// A --json document. A path that is not UTF-8 (a trace named in Latin-1)
+// cannot be JSON: its bad bytes become U+FFFD instead of an exception.
+std::string json_doc(const Json& j) { return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"; }
+
+// Output file options must name a file, and no two the same one: the
+// second writer would silently replace the first's output.
+std::string check_outputs(const po::variables_map& vm, std::initializer_list<const char*> names) {
+  std::vector<std::pair<std::string, std::string>> seen;  // (identity, option)
+  for (const char* name : names) {
+    if (!vm.count(name)) continue;
+    const std::string path = vm[name].as<std::string>();
+    if (path.empty()) return std::string("--") + name + " needs a file name (or - for stdout)";
+    std::string id = path;
+    if (path != "-") {
+      std::error_code ec;
+      const auto canon = std::filesystem::weakly_canonical(path, ec);
+      if (!ec) id = canon.string();
+    }
+    for (const auto& [other_id, other] : seen) {
+      if (other_id == id) return "--" + other + " and --" + name + " both write " + path;
+    }
+    seen.emplace_back(id, name);
+  }
+  return "";
 }
 
 std::optional<ColorMode> parse_color(const std::string& s) {
@@ -120,7 +159,7 @@ po::options_description check_options() {
       "for linearizability: exit 0 linearizable, 1 not, 5 inconclusive (budget ran out)");
   d.add_options()
       ("checks", po::value<std::string>(), "comma-separated checks to run (default: those in the trace header)")
-      ("budget-steps", po::value<uint64_t>(), "history: search steps before giving up (default 500000000)")
+      ("budget-steps", po::value<int64_t>(), "history: search steps before giving up (default 500000000)")
       ("budget-time", po::value<std::string>(), "history: wall time before giving up, e.g. 30s (default 60s; 0: none)")
       ("json", po::value<std::string>(), "write the result as one JSON document to FILE, or - for stdout")
       ("color", po::value<std::string>()->default_value("auto"), "auto|always|never")
@@ -211,6 +250,9 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
   const Style st{use_color(*parse_color((*vm)["color"].as<std::string>()))};
   const bool quiet = vm->count("quiet") > 0;
   const std::string path = (*vm)["scenario"].as<std::vector<std::string>>()[0];
+  if (const std::string err = check_outputs(*vm, {"trace", "json", "report"}); !err.empty()) {
+    return usage_error(err, "run");
+  }
 
   std::optional<Duration> until;
   if (vm->count("until")) {
@@ -279,7 +321,12 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (!r.trace_error.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", r.trace_error.c_str());
-    return kExitUsage;
+    return kExitIo;
+  }
+  if (r.nemesis_faults.size() >= scenario::kMaxRecordedNemesisFaults && !quiet) {
+    std::fprintf(stderr, "dsim: note: the nemesis injected %zu faults or more; only the first %zu are recorded, "
+                 "so 'dsim shrink' cannot replay this run\n", scenario::kMaxRecordedNemesisFaults,
+                 scenario::kMaxRecordedNemesisFaults);
   }
   if (r.budget_exhausted) {
     std::fprintf(stderr, "dsim: note: stopped at the event budget (max_events %llu) at %s\n",
@@ -327,7 +374,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     }
     if (const std::string werr = write_output((*vm)["report"].as<std::string>(), html); !werr.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", werr.c_str());
-      return kExitUsage;
+      return kExitIo;
     }
     if (!quiet) std::fprintf(stderr, "report: %s\n", (*vm)["report"].as<std::string>().c_str());
   }
@@ -355,9 +402,9 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     j["trace"] = {{"path", opt.trace_path.empty() ? Json(nullptr) : Json(opt.trace_path)}, {"sha256", r.trace_sha256}};
     j["repro"] = repro;
     j["repro_command"] = shell_join(repro);
-    if (const std::string err = write_output((*vm)["json"].as<std::string>(), j.dump(2) + "\n"); !err.empty()) {
+    if (const std::string err = write_output((*vm)["json"].as<std::string>(), json_doc(j)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return kExitIo;
     }
   }
   return exit_code;
@@ -365,11 +412,62 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
 
 namespace {
 
+// Standard input copied to a temporary file, removed on destruction. When
+// stdin is a regular file (a redirect), /dev/stdin reopens it and `path`
+// stays empty.
+struct SpooledStdin {
+  std::string path, error;
+  SpooledStdin() {
+    struct stat st {};
+    if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) return;
+    const char* dir = std::getenv("TMPDIR");
+    std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/dsim-stdin-XXXXXX";
+    const int fd = mkstemp(tmpl.data());
+    if (fd < 0) {
+      error = "cannot spool standard input to " + tmpl + ": " + errno_text();
+      return;
+    }
+    path = tmpl;
+    register_temp_file(path.c_str());
+    char buf[1 << 16];
+    for (;;) {
+      const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n == 0) break;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 || write(fd, buf, static_cast<size_t>(n)) != n) {
+        error = "cannot spool standard input to " + path + ": " + errno_text();
+        break;
+      }
+    }
+    close(fd);
+  }
+  // `text` with the spool file's name replaced by the one the user gave.
+  static std::string named(std::string text, const std::string& file, const std::string& path) {
+    if (file == path) return text;
+    for (size_t at = text.find(file); at != std::string::npos; at = text.find(file, at + path.size())) {
+      text.replace(at, file.size(), path);
+    }
+    return text;
+  }
+  ~SpooledStdin() {
+    if (path.empty()) return;
+    unregister_temp_file(path.c_str());
+    std::remove(path.c_str());
+  }
+};
+
 // `dsim check HISTORY.jsonl`: linearizability of a client history.
-int check_history(const std::string& path, const po::variables_map& vm, const Style& st, bool quiet) {
+// `file` is what is read (a spooled copy of stdin), `path` what the user
+// named, for messages.
+int check_history(const std::string& file, const std::string& path, const po::variables_map& vm, const Style& st,
+                  bool quiet) {
   if (vm.count("checks")) return usage_error("--checks applies to traces; a history is checked for linearizability", "check");
   analysis::LinBudget budget;
-  if (vm.count("budget-steps")) budget.max_steps = vm["budget-steps"].as<uint64_t>();
+  if (vm.count("budget-steps")) {
+    const int64_t steps = vm["budget-steps"].as<int64_t>();
+    if (steps < 1) return usage_error("--budget-steps must be at least 1, got " + std::to_string(steps), "check");
+    budget.max_steps = static_cast<uint64_t>(steps);
+  }
   if (vm.count("budget-time")) {
     int64_t ns = 0;
     std::string why;
@@ -379,8 +477,8 @@ int check_history(const std::string& path, const po::variables_map& vm, const St
     budget.max_wall_ms = ns / 1'000'000;
   }
   std::vector<analysis::history::Op> ops;
-  if (const std::string err = analysis::history::read_file(path, &ops); !err.empty()) {
-    std::fprintf(stderr, "%s\n", err.c_str());
+  if (const std::string err = analysis::history::read_file(file, &ops); !err.empty()) {
+    std::fprintf(stderr, "%s\n", SpooledStdin::named(err, file, path).c_str());
     return kExitInvalidInput;
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -416,9 +514,9 @@ int check_history(const std::string& path, const po::variables_map& vm, const St
                   {"pinned", v.stats.pinned},      {"zone_keys", v.stats.zone_keys}, {"search_keys", v.stats.search_keys},
                   {"steps", v.stats.steps},        {"wall_ms", ms}};
     j["exit_code"] = exit_code;
-    if (const std::string err = write_output(vm["json"].as<std::string>(), j.dump(2) + "\n"); !err.empty()) {
+    if (const std::string err = write_output(vm["json"].as<std::string>(), json_doc(j)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return kExitIo;
     }
   }
   return exit_code;
@@ -432,8 +530,21 @@ int cmd_check(const Registry& reg, const std::vector<std::string>& args) {
   if (!vm) return code;
   const Style st{use_color(*parse_color((*vm)["color"].as<std::string>()))};
   const bool quiet = vm->count("quiet") > 0;
+  if (const std::string err = check_outputs(*vm, {"json"}); !err.empty()) return usage_error(err, "check");
   const std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
-  if (analysis::history::looks_like_history(path)) return check_history(path, *vm, st, quiet);
+  std::string file = path;
+  // A pipe can be read once, but a trace is looked at twice (history or
+  // trace?): spool it to a temporary file first.
+  std::unique_ptr<SpooledStdin> spool;
+  if (is_stdin_path(path)) {
+    spool = std::make_unique<SpooledStdin>();
+    if (!spool->error.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", spool->error.c_str());
+      return kExitIo;
+    }
+    if (!spool->path.empty()) file = spool->path;
+  }
+  if (analysis::history::looks_like_history(file)) return check_history(file, path, *vm, st, quiet);
   if (vm->count("budget-steps") || vm->count("budget-time")) {
     return usage_error("--budget-steps and --budget-time apply to history files", "check");
   }
@@ -449,9 +560,9 @@ int cmd_check(const Registry& reg, const std::vector<std::string>& args) {
     }
     if (only->empty()) return usage_error("--checks names no check", "check");
   }
-  const analysis::OfflineResult r = analysis::check_trace(reg, path, only);
+  const analysis::OfflineResult r = analysis::check_trace(reg, file, only);
   if (!r.error.empty()) {
-    std::fprintf(stderr, "%s\n", r.error.c_str());
+    std::fprintf(stderr, "%s\n", SpooledStdin::named(r.error, file, path).c_str());
     return kExitInvalidInput;
   }
   if (r.checks.empty()) {
@@ -486,15 +597,26 @@ int cmd_check(const Registry& reg, const std::vector<std::string>& args) {
     j["expected"] = {{"violated", r.expect_violated}};
     j["outcome"] = as_expected ? "as_expected" : "unexpected";
     j["exit_code"] = exit_code;
-    if (const std::string err = write_output((*vm)["json"].as<std::string>(), j.dump(2) + "\n"); !err.empty()) {
+    if (const std::string err = write_output((*vm)["json"].as<std::string>(), json_doc(j)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return kExitIo;
     }
   }
   return exit_code;
 }
 
 int cmd_experiment(const Registry& reg, const std::vector<std::string>& args) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "dsim experiment NAME [options]\n";
+    for (const auto& p : reg.protocols()) {
+      for (const auto& e : p->experiments()) {
+        std::printf("  %-10s %s (%s)\n", std::string(e.name).c_str(), std::string(e.summary).c_str(),
+                    std::string(p->name()).c_str());
+      }
+    }
+    std::cout << "'dsim experiment NAME --help' lists NAME's options.\n";
+    return kExitOk;
+  }
   std::string names;
   for (const auto& p : reg.protocols()) {
     for (const auto& e : p->experiments()) {
@@ -555,7 +677,7 @@ int cmd_shrink(const Registry& reg, const std::vector<std::string>& args) {
                   shell_join({path, "--seed", std::to_string(seed)}));
   if (const std::string err = write_output(out, yaml); !err.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-    return kExitUsage;
+    return kExitIo;
   }
   std::fprintf(stderr, "shrunk %s --seed %llu, keeping the violation of %s (%d runs, %.2fs wall):\n", path.c_str(),
                static_cast<unsigned long long>(seed), r->check.c_str(), r->runs, wall);
@@ -605,11 +727,30 @@ int cmd_show(const Registry&, const std::vector<std::string>& args) {
     }
     (std::string(key) == "from" ? f.from_ns : f.to_ns) = ns;
   }
+  if (vm->count("from") && vm->count("to") && f.to_ns < f.from_ns) {
+    return usage_error("--to " + (*vm)["to"].as<std::string>() + " is before --from " + (*vm)["from"].as<std::string>(),
+                       "show");
+  }
   const std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
   trace::Reader reader;
   if (const std::string err = reader.open(path); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return kExitInvalidInput;
+  }
+  // A misspelt --node would silently show nothing but global events.
+  if (const auto names = reader.meta().get_str("nodes"); names && !f.nodes.empty()) {
+    const Json known = Json::parse(*names, nullptr, /*allow_exceptions=*/false);
+    if (known.is_array()) {
+      for (const std::string& n : f.nodes) {
+        if (std::find(known.begin(), known.end(), Json(n)) == known.end()) {
+          std::string list;
+          for (const auto& k : known) {
+            list += (list.empty() ? "" : ", ") + (k.is_string() ? k.get<std::string>() : k.dump());
+          }
+          return usage_error("--node: the trace has no node '" + n + "' (its nodes: " + list + ")", "show");
+        }
+      }
+    }
   }
   // The timeline is the output here: stdout, colored only for a terminal.
   ColorMode mode = *parse_color((*vm)["color"].as<std::string>());
@@ -645,7 +786,7 @@ int cmd_report(const Registry& reg, const std::vector<std::string>& args) {
   }
   if (const std::string err = write_output((*vm)["output"].as<std::string>(), html); !err.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-    return kExitUsage;
+    return kExitIo;
   }
   return kExitOk;
 }
@@ -672,7 +813,7 @@ int cmd_export(const Registry&, const std::vector<std::string>& args) {
   }
   if (const std::string werr = write_output((*vm)["output"].as<std::string>(), out); !werr.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", werr.c_str());
-    return kExitUsage;
+    return kExitIo;
   }
   return kExitOk;
 }
@@ -694,9 +835,15 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       std::cout << run_options() << "\n" << kExitCodesHelp;
     } else if (!rest.empty() && rest[0] == "check") {
       std::cout << check_options() << "\n" << kExitCodesHelp;
-    } else if (!rest.empty() && (rest[0] == "compare" || rest[0] == "sweep" || rest[0] == "shrink")) {
+    } else if (!rest.empty() && (rest[0] == "compare" || rest[0] == "sweep" || rest[0] == "shrink" ||
+                                 rest[0] == "report" || rest[0] == "export" || rest[0] == "show" ||
+                                 rest[0] == "merge" || rest[0] == "experiment")) {
       return dispatch(reg, {rest[0], "--help"});
-    } else if (!rest.empty() && rest[0] != "checks") {
+    } else if (!rest.empty() && rest[0] == "checks") {
+      std::cout << "dsim checks: list the known checks (name, kind, protocols, summary)\n";
+    } else if (!rest.empty() && rest[0] == "protocols") {
+      std::cout << "dsim protocols [--names]: list the protocols (summary, roles, planted bugs), or only their names\n";
+    } else if (!rest.empty()) {
       return usage_error("no help for unknown command '" + rest[0] + "'", "");
     } else {
       std::cout << kMainHelp << kExitCodesHelp;

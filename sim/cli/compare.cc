@@ -234,13 +234,13 @@ int cmd_compare(const Registry& reg, const std::vector<std::string>& args) {
       if (const std::string err = write_output(vm["load-csv"].as<std::string>(), with_stats->stats_series_csv(runs));
           !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-        return kExitUsage;
+        return kExitIo;
       }
     }
     if (vm.count("csv")) {
       if (const std::string err = write_output(vm["csv"].as<std::string>(), with_stats->stats_csv(runs)); !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-        return kExitUsage;
+        return kExitIo;
       }
     }
     return all_expected ? kExitOk : kExitViolation;
@@ -249,13 +249,13 @@ int cmd_compare(const Registry& reg, const std::vector<std::string>& args) {
   if (vm.count("curve-csv")) {
     if (const std::string err = write_output(vm["curve-csv"].as<std::string>(), curve_csv(configs)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return kExitIo;
     }
   }
   if (vm.count("csv")) {
     if (const std::string err = write_output(vm["csv"].as<std::string>(), client_csv(configs)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return kExitIo;
     }
   }
   return all_expected ? kExitOk : kExitViolation;

@@ -1,10 +1,14 @@
 // dsim::main: command dispatch, exit codes, signals, for the protocols of a
 // registry. Commands live in commands.cc; this file owns the process-level
-// contract: usage errors exit 2, internal errors 70, SIGINT 130.
+// contract: usage errors exit 2, resource limits 6, internal errors 70,
+// SIGINT 130.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <iostream>
+#include <new>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -12,7 +16,9 @@
 #include "dsim/dsim.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/exit_codes.h"
+#include "sim/cli/memory_limit.h"
 #include "dsim/assert.h"
+#include "sim/core/input.h"
 
 namespace {
 
@@ -21,6 +27,20 @@ extern "C" void on_sigint(int) {
   static const char kMsg[] = "\ndsim: interrupted\n";
   (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
   _exit(dsim::cli::kExitInterrupted);
+}
+
+// Machine output on stdout (--json -, export, show) is only delivered once
+// flushed: a full disk or a closed pipe must not pass as success. ENOSPC
+// is a limit reached (6); any other failure an I/O error (74).
+int check_stdout(int code) {
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!failed) return code;
+  // A write that failed earlier (write_output flushes at once) left only
+  // errno behind; trust it when it is an error a write gives.
+  const int err = errno == ENOSPC || errno == EDQUOT || errno == EIO || errno == EPIPE || errno == EFBIG ? errno : 0;
+  std::fprintf(stderr, "dsim: error: cannot write standard output%s%s\n", err ? ": " : "", err ? std::strerror(err) : "");
+  return err == ENOSPC || err == EDQUOT ? dsim::cli::kExitResourceLimit : dsim::cli::kExitIo;
 }
 
 }  // namespace
@@ -32,8 +52,22 @@ int main(const Registry& registry, int argc, char** argv) {
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (const std::string err = dsim::cli::apply_memory_limit(&args); !err.empty()) {
+    std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+    return dsim::cli::kExitUsage;
+  }
   try {
-    return dsim::cli::dispatch(registry, args);
+    return check_stdout(dsim::cli::dispatch(registry, args));
+  } catch (const dsim::ResourceLimit& e) {
+    dsim::remove_temp_files();
+    std::fprintf(stderr, "dsim: error: resource limit: %s\n", e.what());
+    return dsim::cli::kExitResourceLimit;
+  } catch (const std::bad_alloc&) {
+    // Running out of memory is a limit reached, not a bug (DESIGN.md).
+    dsim::remove_temp_files();
+    std::fprintf(stderr, "dsim: error: out of memory (the memory budget is --max-memory %s)\n",
+                 dsim::cli::memory_limit_text().c_str());
+    return dsim::cli::kExitResourceLimit;
   } catch (const std::exception& e) {
     dsim::remove_temp_files();
     std::fprintf(stderr, "dsim: internal error: %s\n", e.what());

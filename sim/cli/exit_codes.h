@@ -9,6 +9,8 @@ inline constexpr int kExitUsage = 2;         // bad command line
 inline constexpr int kExitInvalidInput = 3;  // invalid scenario or trace file
 inline constexpr int kExitNothingRan = 4;    // nothing to run or check
 inline constexpr int kExitInconclusive = 5;  // dsim check HISTORY: the checker's budget ran out undecided
+inline constexpr int kExitResourceLimit = 6; // a resource limit was reached: memory budget, input size, disk full
+inline constexpr int kExitIo = 74;           // I/O error reading/writing a file (EX_IOERR)
 inline constexpr int kExitInternal = 70;     // a bug in dsim (EX_SOFTWARE)
 inline constexpr int kExitInterrupted = 130; // SIGINT
 

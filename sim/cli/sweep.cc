@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -13,15 +14,19 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <new>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "sim/cli/commands.h"
 #include "dsim/version.h"
 #include "sim/cli/exit_codes.h"
+#include "sim/cli/memory_limit.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
 #include "dsim/prng.h"
+#include "sim/core/input.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/units.h"
@@ -40,16 +45,16 @@ po::options_description sweep_options() {
   po::options_description d("dsim sweep SCENARIO.yaml... (--seeds A..B | --runs K) [options]");
   d.add_options()
       ("seeds", po::value<std::string>(), "inclusive seed range A..B")
-      ("runs", po::value<uint64_t>(), "K runs with seeds derived from --seed (splitmix64 of base + index); each is reported")
+      ("runs", po::value<int64_t>(), "K runs with seeds derived from --seed (splitmix64 of base + index); each is reported")
       ("seed", po::value<std::string>()->default_value("1"), "base seed for --runs")
-      ("jobs,j", po::value<unsigned>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
-       "worker threads (one simulation each)")
+      ("jobs,j", po::value<int64_t>()->default_value(std::clamp(std::thread::hardware_concurrency(), 1u, 1024u)),
+       "worker threads (one simulation each), 1..1024; never more than there are runs")
       ("shard", po::value<std::string>(), "I/N: run only seed indexes i with i % N == I (0 <= I < N)")
       ("results", po::value<std::string>(), "append one JSON line per finished run to FILE, flushed at once")
       ("resume", "skip the (scenario, seed) runs already in --results")
       ("junit", po::value<std::string>(), "write a JUnit XML report to FILE (atomically)")
       ("fail-fast", "stop starting runs after the first unexpected outcome")
-      ("check-determinism", po::value<unsigned>()->implicit_value(5),
+      ("check-determinism", po::value<int64_t>()->implicit_value(5),
        "re-run this percentage of runs (default 5) and fail loudly if the trace hash differs")
       ("progress", po::value<std::string>()->default_value("auto"), "auto|always|never")
       ("quiet,q", "print only failures and the exit summary line")
@@ -61,6 +66,34 @@ struct Job {
   size_t scenario;
   uint64_t seed;
 };
+
+// The runs of a sweep, computed from their index instead of listed: a
+// sweep of 10^8 seeds must not allocate gigabytes before its first run.
+struct SeedPlan {
+  bool range = true;       // --seeds A..B: seed A + k; else --runs: mix64(base + k)
+  uint64_t first = 0;      // A, or the base seed
+  uint64_t count = 0;      // seeds before sharding
+  uint64_t shard_i = 0, shard_n = 1;
+  uint64_t per_scenario() const { return count > shard_i ? (count - shard_i + shard_n - 1) / shard_n : 0; }
+  uint64_t seed(uint64_t j) const {  // the j-th seed of this shard
+    const uint64_t k = shard_i + j * shard_n;
+    return range ? first + k : mix64(first + k);
+  }
+};
+
+// A non-negative decimal that fits in uint64, strictly (no sign, no
+// spaces, no wrap-around as sscanf's %u does).
+bool parse_count(const std::string& text, uint64_t* out) {
+  if (text.empty() || text.size() > 20) return false;
+  unsigned __int128 v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (v > UINT64_MAX) return false;
+  *out = static_cast<uint64_t>(v);
+  return true;
+}
 
 // The progress line: at most 10 redraws a second, on stderr, cleared on exit.
 class Progress {
@@ -103,14 +136,22 @@ class Progress {
 // Reads a results file; a torn last line (a run killed mid-write) is
 // dropped and the file truncated to its last whole record.
 bool read_results(const std::string& path, std::vector<RunRecord>* out, bool truncate_torn, std::string* error) {
+  if (const std::string why = input_problem(path); !why.empty()) {
+    *error = path + ":1:1: error: " + why;
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return true;  // nothing yet
   std::string line;
   uint64_t line_no = 0;
   std::streamoff good_end = 0;
-  while (std::getline(in, line)) {
+  for (LineRead got; (got = read_line(in, &line)) != LineRead::kEnd;) {
     ++line_no;
-    const bool complete = !in.eof();  // getline stopped at a newline
+    if (got == LineRead::kTooLong) {
+      throw ResourceLimit(path + ":" + std::to_string(line_no) + ":1: a line longer than " +
+                          std::to_string(kMaxLineBytes >> 20) + " MiB (is this a results file?)");
+    }
+    const bool complete = !in.eof();  // the line ended with a newline
     RunRecord r;
     std::string why;
     if (!complete || !record_from_json_line(line, &r, &why)) {
@@ -149,13 +190,33 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   }
   if (vm.count("help")) {
     std::cout << opts << "\nExit codes as 'dsim run': 0 every run as expected, 1 some run unexpected,\n"
-                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 70 nondeterminism.\n";
+                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 6 out of memory (--max-memory),\n"
+                         "70 nondeterminism or an internal error, 74 an output could not be written.\n";
     return kExitOk;
   }
   if (!vm.count("scenario")) return sweep_usage("name at least one scenario", "sweep");
   if (vm.count("seeds") == vm.count("runs")) return sweep_usage("give exactly one of --seeds A..B and --runs K", "sweep");
   if (vm.count("resume") && !vm.count("results")) return sweep_usage("--resume needs --results FILE", "sweep");
-  const unsigned jobs = std::max(1u, vm["jobs"].as<unsigned>());
+  const int64_t jobs_flag = vm["jobs"].as<int64_t>();
+  if (jobs_flag < 1 || jobs_flag > 1024) {
+    return sweep_usage("--jobs must be between 1 and 1024, got " + std::to_string(jobs_flag), "sweep");
+  }
+  for (const char* name : {"results", "junit"}) {
+    if (vm.count(name) && vm[name].as<std::string>().empty()) {
+      return sweep_usage(std::string("--") + name + " needs a file name", "sweep");
+    }
+  }
+  if (vm.count("results") && vm.count("junit") && vm["results"].as<std::string>() == vm["junit"].as<std::string>()) {
+    return sweep_usage("--results and --junit both write " + vm["junit"].as<std::string>(), "sweep");
+  }
+  int64_t determinism_flag = 0;
+  if (vm.count("check-determinism")) {
+    determinism_flag = vm["check-determinism"].as<int64_t>();
+    if (determinism_flag < 1 || determinism_flag > 100) {
+      return sweep_usage("--check-determinism is a percentage of runs, 1..100, got " + std::to_string(determinism_flag),
+                         "sweep");
+    }
+  }
   const std::string progress_mode = vm["progress"].as<std::string>();
   if (progress_mode != "auto" && progress_mode != "always" && progress_mode != "never") {
     return sweep_usage("--progress must be auto, always or never", "sweep");
@@ -163,7 +224,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   const bool quiet = vm.count("quiet") > 0;
 
   // Seeds, in index order; the shard keeps every N-th.
-  std::vector<uint64_t> seeds;
+  SeedPlan plan;
   if (vm.count("seeds")) {
     const std::string text = vm["seeds"].as<std::string>();
     const size_t dots = text.find("..");
@@ -171,32 +232,26 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
     std::string why;
     if (dots == std::string::npos || !scenario::parse_seed(text.substr(0, dots), &a, &why) ||
         !scenario::parse_seed(text.substr(dots + 2), &b, &why) || b < a || b - a >= 100'000'000) {
-      return sweep_usage("invalid --seeds '" + text + "' (expected A..B with A <= B)", "sweep");
+      return sweep_usage("invalid --seeds '" + text + "' (expected A..B with A <= B, at most 100000000 seeds)", "sweep");
     }
-    for (uint64_t s = a;; ++s) {
-      seeds.push_back(s);
-      if (s == b) break;
-    }
+    plan.first = a;
+    plan.count = b - a + 1;
   } else {
-    uint64_t base = 0;
     std::string why;
-    if (!scenario::parse_seed(vm["seed"].as<std::string>(), &base, &why)) return sweep_usage(why, "sweep");
-    const uint64_t k = vm["runs"].as<uint64_t>();
-    if (k == 0 || k > 100'000'000) return sweep_usage("--runs must be between 1 and 100000000", "sweep");
-    for (uint64_t i = 0; i < k; ++i) seeds.push_back(mix64(base + i));
+    if (!scenario::parse_seed(vm["seed"].as<std::string>(), &plan.first, &why)) return sweep_usage(why, "sweep");
+    const int64_t k = vm["runs"].as<int64_t>();
+    if (k < 1 || k > 100'000'000) return sweep_usage("--runs must be between 1 and 100000000", "sweep");
+    plan.range = false;
+    plan.count = static_cast<uint64_t>(k);
   }
   if (vm.count("shard")) {
     const std::string text = vm["shard"].as<std::string>();
-    unsigned i = 0, n = 0;
-    char extra = 0;
-    if (std::sscanf(text.c_str(), "%u/%u%c", &i, &n, &extra) != 2 || n == 0 || i >= n) {
-      return sweep_usage("invalid --shard '" + text + "' (expected I/N with 0 <= I < N)", "sweep");
+    const size_t slash = text.find('/');
+    if (slash == std::string::npos || !parse_count(text.substr(0, slash), &plan.shard_i) ||
+        !parse_count(text.substr(slash + 1), &plan.shard_n) || plan.shard_n == 0 || plan.shard_n > 100'000'000 ||
+        plan.shard_i >= plan.shard_n) {
+      return sweep_usage("invalid --shard '" + text + "' (expected I/N with 0 <= I < N <= 100000000, e.g. 0/4)", "sweep");
     }
-    std::vector<uint64_t> mine;
-    for (size_t k = 0; k < seeds.size(); ++k) {
-      if (k % n == i) mine.push_back(seeds[k]);
-    }
-    seeds = std::move(mine);
   }
 
   // Scenarios: all validated before anything runs.
@@ -237,75 +292,114 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
       }
     }
     results = std::fopen(rpath.c_str(), vm.count("resume") ? "ab" : "wb");
-    if (!results) return sweep_usage("cannot write " + rpath, "sweep");
-  }
-
-  std::vector<Job> queue;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    for (uint64_t s : seeds) {
-      if (!done.count({specs[i].path, s})) queue.push_back({i, s});
+    if (!results) {
+      std::fprintf(stderr, "dsim: error: cannot write %s: %s\n", rpath.c_str(), errno_text().c_str());
+      return kExitIo;
     }
   }
+
+  // Job k is seed k % per of scenario k / per; resumed runs are skipped
+  // when their turn comes.
+  const uint64_t per = plan.per_scenario();
+  const uint64_t total_jobs = per * specs.size();
   const uint64_t already = done.size();
-  if (queue.empty() && already == 0) {
+  if (total_jobs == 0 && already == 0) {
     std::fprintf(stderr, "dsim: nothing to run (the shard selects no seed)\n");
     if (results) std::fclose(results);
     return kExitNothingRan;
   }
+  auto job_at = [&](uint64_t k) { return Job{static_cast<size_t>(k / per), plan.seed(k % per)}; };
 
   const char* ci = std::getenv("CI");
   const bool tty = isatty(STDERR_FILENO) == 1;
   const bool show_progress = !quiet && (progress_mode == "always" || (progress_mode == "auto" && tty && !(ci && *ci)));
-  const unsigned determinism_pct = vm.count("check-determinism") ? std::min(100u, vm["check-determinism"].as<unsigned>()) : 0;
+  const auto determinism_pct = static_cast<uint64_t>(determinism_flag);
+  // No more threads than runs: the rest would only start and exit.
+  const auto jobs =
+      static_cast<unsigned>(std::min<uint64_t>(static_cast<uint64_t>(jobs_flag), std::max<uint64_t>(1, total_jobs)));
 
   std::mutex mu;
-  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> next{0};
   std::atomic<bool> stop{false};
-  uint64_t finished = 0, unexpected = 0, nondeterministic = 0;
+  std::atomic<bool> out_of_memory{false};
+  uint64_t finished = 0, skipped = 0, unexpected = 0, nondeterministic = 0, crashed = 0;
   for (const auto& [path, t] : summary) unexpected += t.unexpected;
-  std::vector<uint64_t> left_per_scenario(specs.size(), 0);
-  for (const Job& j : queue) ++left_per_scenario[j.scenario];
-  Progress progress(show_progress, queue.size());
+  std::vector<uint64_t> left_per_scenario(specs.size(), per);
+  Progress progress(show_progress, total_jobs);
   const auto wall0 = std::chrono::steady_clock::now();
 
+  // One run, judged. Everything that can throw is in here, so nothing
+  // escapes a worker thread (that would be std::terminate: SIGABRT).
+  auto run_job = [&](const Job& job, RunRecord* rec) {
+    const scenario::Scenario& s = specs[job.scenario];
+    scenario::RunOptions opt;
+    opt.seed = job.seed;
+    // Determinism self-check on a fixed fraction of runs (chosen from the
+    // seed, so the same runs are checked on every machine).
+    const bool recheck = determinism_pct > 0 && mix64(job.seed ^ 0xD5D5) % 100 < determinism_pct;
+    opt.fingerprint = recheck;
+    const scenario::RunReport r = scenario::run_scenario(s, opt);
+    rec->as_expected = r.as_expected;
+    rec->checks = r.checks;
+    rec->events = r.counters.events;
+    if (recheck) {
+      const scenario::RunReport again = scenario::run_scenario(s, opt);
+      if (again.trace_sha256 != r.trace_sha256) {
+        rec->error = "nondeterministic: two runs of seed " + std::to_string(job.seed) + " gave trace hashes " +
+                     r.trace_sha256.substr(0, 16) + " and " + again.trace_sha256.substr(0, 16);
+      }
+    }
+  };
   auto worker = [&]() {
     for (;;) {
       if (stop.load()) return;
-      const size_t k = next.fetch_add(1);
-      if (k >= queue.size()) return;
-      const Job job = queue[k];
+      const uint64_t k = next.fetch_add(1);
+      if (k >= total_jobs) return;
+      const Job job = job_at(k);
       const scenario::Scenario& s = specs[job.scenario];
-      scenario::RunOptions opt;
-      opt.seed = job.seed;
-      // Determinism self-check on a fixed fraction of runs (chosen from the
-      // seed, so the same runs are checked on every machine).
-      const bool recheck = determinism_pct > 0 && mix64(job.seed ^ 0xD5D5) % 100 < determinism_pct;
-      opt.fingerprint = recheck;
-      const scenario::RunReport r = scenario::run_scenario(s, opt);
+      if (!done.empty() && done.count({s.path, job.seed})) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++skipped;
+        --left_per_scenario[job.scenario];
+        continue;
+      }
       RunRecord rec;
       rec.scenario = s.path;
       rec.seed = job.seed;
-      rec.as_expected = r.as_expected;
-      rec.checks = r.checks;
       rec.expect_violated = s.expect_violated;
-      rec.events = r.counters.events;
       rec.repro = shell_join({"dsim", "run", s.path, "--seed", std::to_string(job.seed)});
-      if (recheck) {
-        const scenario::RunReport again = scenario::run_scenario(s, opt);
-        if (again.trace_sha256 != r.trace_sha256) {
-          rec.error = "nondeterministic: two runs of seed " + std::to_string(job.seed) + " gave trace hashes " +
-                      r.trace_sha256.substr(0, 16) + " and " + again.trace_sha256.substr(0, 16);
-        }
+      bool internal = false;
+      try {
+        run_job(job, &rec);
+      } catch (const std::bad_alloc&) {
+        out_of_memory = true;  // the budget is the process's: stop the sweep
+        stop = true;
+        return;
+      } catch (const std::exception& e) {
+        rec.as_expected = false;
+        rec.error = std::string("internal error: ") + e.what();
+        internal = true;
       }
       std::lock_guard<std::mutex> lock(mu);
       if (results) {
-        const std::string line = record_to_json_line(rec);
+        std::string line;
+        try {
+          line = record_to_json_line(rec);
+        } catch (const std::exception& e) {  // e.g. a path that is not UTF-8
+          rec.error = std::string("internal error: cannot write the result: ") + e.what();
+          internal = true;
+        }
         std::fwrite(line.data(), 1, line.size(), results);
         std::fflush(results);  // a killed sweep keeps every finished run
       }
       add_to_summary(summary, rec, check_lines[job.scenario]);
       ++finished;
-      if (!rec.error.empty()) ++nondeterministic;
+      if (internal) {
+        ++crashed;
+        std::fprintf(stderr, "dsim: %s (%s)\n", rec.error.c_str(), rec.repro.c_str());
+      } else if (!rec.error.empty()) {
+        ++nondeterministic;
+      }
       if (!rec.as_expected || !rec.error.empty()) {
         ++unexpected;
         if (vm.count("fail-fast")) stop = true;
@@ -316,13 +410,20 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
         std::fprintf(stderr, "%s: %llu runs, %llu unexpected\n", s.path.c_str(), static_cast<unsigned long long>(t.runs),
                      static_cast<unsigned long long>(t.unexpected + t.errors));
       }
-      progress.update(finished, unexpected);
+      progress.update(finished + skipped, unexpected);
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned i = 0; i < jobs; ++i) pool.emplace_back(worker);
+  for (unsigned i = 0; i < jobs; ++i) {
+    try {
+      pool.emplace_back(worker);
+    } catch (const std::system_error&) {
+      break;  // the system allows fewer threads: the ones started do the work
+    }
+  }
+  if (pool.empty()) worker();
   for (auto& t : pool) t.join();
-  progress.update(finished, unexpected, true);
+  progress.update(finished + skipped, unexpected, true);
   progress.finish();
   if (results) std::fclose(results);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
@@ -335,8 +436,18 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   if (vm.count("junit")) {
     if (const std::string err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, wall)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return kExitIo;
     }
+  }
+  if (out_of_memory) {
+    std::fprintf(stderr, "dsim: error: out of memory (the memory budget is --max-memory %s); the sweep stopped\n",
+                 memory_limit_text().c_str());
+    return kExitResourceLimit;
+  }
+  if (crashed > 0) {
+    std::fprintf(stderr, "dsim: internal error: %llu runs failed with an exception; this is a bug in dsim\n",
+                 static_cast<unsigned long long>(crashed));
+    return kExitInternal;
   }
   if (nondeterministic > 0) {
     std::fprintf(stderr, "dsim: internal error: %llu runs were not deterministic; this is a bug in dsim\n",
@@ -407,7 +518,7 @@ int cmd_merge(const Registry&, const std::vector<std::string>& args) {
   if (vm.count("junit")) {
     if (const std::string err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, 0)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return kExitIo;
     }
   }
   return unexpected > 0 ? kExitViolation : kExitOk;

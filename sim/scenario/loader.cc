@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "sim/core/input.h"
+#include "sim/core/utf8.h"
 #include "sim/scenario/units.h"
 #include "dsim/yaml_reader.h"
 #include "dsim/assert.h"
@@ -1032,11 +1034,26 @@ void Loader::expect(const YAML::Node& n) {
 std::optional<Scenario> load_scenario_text(const Registry& reg, const std::string& text, const std::string& path,
                                            Diagnostics& diag) {
   diag.set_source(path, text);
+  // A NUL byte is never YAML text (a binary file, /dev/zero piped in):
+  // say so with its position before the parser says something stranger.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    const auto line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
+    const size_t bol = text.rfind('\n', nul);
+    diag.error(line, static_cast<int>(bol == std::string::npos ? nul : nul - bol - 1),
+               "a NUL byte: this is not a text file (a scenario is YAML text)");
+    return std::nullopt;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     diag.error(e.mark.is_null() ? -1 : e.mark.line, e.mark.is_null() ? -1 : e.mark.column, "YAML syntax: " + e.msg);
+    return std::nullopt;
+  }
+  if (root.IsNull() || !root.IsDefined()) {
+    // yaml-cpp gives an empty, comment-only or CR-only file no position.
+    diag.error(0, 0, "the file holds no scenario (it is empty or only comments); expected a mapping with version, "
+                     "name, protocol, ...");
     return std::nullopt;
   }
   Scenario s;
@@ -1053,15 +1070,36 @@ std::optional<Scenario> load_scenario_text(const Registry& reg, const std::strin
 }
 
 std::optional<Scenario> load_scenario_file(const Registry& reg, const std::string& path, Diagnostics& diag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // The path goes into every JSON output (trace header, summaries, results
+  // files), and JSON is UTF-8: refuse the name here rather than mangle it
+  // there, where a replay could no longer find the file.
+  if (!valid_utf8(path)) {
     diag.set_source(path, {});
-    diag.error(-1, -1, "cannot read scenario file");
+    diag.error(0, 0, "the file name is not valid UTF-8 (dsim writes it into JSON outputs); rename the file");
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_scenario_text(reg, ss.str(), path, diag);
+  if (const std::string why = input_problem(path); !why.empty()) {
+    diag.set_source(path, {});
+    diag.error(0, 0, why);
+    return std::nullopt;
+  }
+  std::ifstream in(path == "-" ? "/dev/stdin" : path, std::ios::binary);
+  if (!in) {
+    diag.set_source(path, {});
+    diag.error(-1, -1, "cannot read scenario file: " + errno_text());
+    return std::nullopt;
+  }
+  std::string text;
+  if (!read_all(in, &text, kMaxScenarioBytes)) {
+    throw ResourceLimit(path + ": larger than " + std::to_string(kMaxScenarioBytes >> 20) +
+                        " MiB, the limit for a scenario file (is it a scenario?)");
+  }
+  if (in.bad()) {
+    diag.set_source(path, {});
+    diag.error(-1, -1, "cannot read scenario file: " + errno_text());
+    return std::nullopt;
+  }
+  return load_scenario_text(reg, text, path, diag);
 }
 
 }  // namespace dsim::scenario

@@ -41,6 +41,7 @@ class ScenarioRun final : public ActionHandler {
   void on_action(uint64_t id) override {
     DSIM_ASSERT(id < actions_.size());
     const Action a = actions_[id];
+    free_.push_back(static_cast<uint32_t>(id));  // each action fires once: its slot is free again
     switch (a.kind) {
       case Action::Kind::kFault: apply(s_.faults[a.index]); return;
       case Action::Kind::kHeal: heal(); return;
@@ -52,9 +53,18 @@ class ScenarioRun final : public ActionHandler {
   }
 
  private:
+  // Slots are recycled, so memory follows what is pending, not how many
+  // actions a long run (a nemesis ticking every nanosecond) ever scheduled.
   void schedule(Time at, Action a) {
-    actions_.push_back(a);
-    sim_.schedule_action(at, actions_.size() - 1);
+    uint64_t id = actions_.size();
+    if (free_.empty()) {
+      actions_.push_back(a);
+    } else {
+      id = free_.back();
+      free_.pop_back();
+      actions_[id] = a;
+    }
+    sim_.schedule_action(at, id);
   }
 
   void schedule_workload() {
@@ -249,7 +259,7 @@ class ScenarioRun final : public ActionHandler {
               f.type = FaultSpec::Type::kPause;
               f.for_ = dur;
             }
-            injected_.push_back(f);
+            record(f);
             schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), *n});
           }
           break;
@@ -273,7 +283,7 @@ class ScenarioRun final : public ActionHandler {
             f.type = FaultSpec::Type::kPartition;
             f.groups = {side};
           }
-          injected_.push_back(f);
+          record(f);
           partitioned_ = true;
           schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), {}});
           break;
@@ -286,7 +296,7 @@ class ScenarioRun final : public ActionHandler {
             f.at = now;
             f.target.node = *n;
             f.for_ = dur;
-            injected_.push_back(f);
+            record(f);
             sim_.emit_global("clog", {{"target", std::string_view(sim_.name(*n))}, {"for_ns", dur.ns}});
           }
           break;
@@ -294,6 +304,12 @@ class ScenarioRun final : public ActionHandler {
     }
     const Time next = now + next_interval();
     if (next < m.until) schedule(next, {Action::Kind::kNemesis, 0, {}});
+  }
+
+  // Kept for shrinking, so capped: past the cap the run goes on, and the
+  // shrinker, seeing a full list, says it cannot replay the nemesis.
+  void record(const FaultSpec& f) {
+    if (injected_.size() < kMaxRecordedNemesisFaults) injected_.push_back(f);
   }
 
   void nemesis_restore(const Action& a) {
@@ -323,6 +339,7 @@ class ScenarioRun final : public ActionHandler {
   Rng workload_rng_;
   WorkloadInputs inputs_;
   std::vector<Action> actions_;
+  std::vector<uint32_t> free_;  // free slots of actions_
   std::set<uint32_t> down_;
   bool partitioned_ = false;
   std::vector<FaultSpec> injected_;

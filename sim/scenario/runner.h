@@ -29,6 +29,10 @@ struct RunOptions {
   std::vector<trace::Consumer*> observers;
 };
 
+// RunReport::nemesis_faults keeps at most this many faults (a nemesis with
+// a 1ns interval would otherwise fill memory); a full list was cut short.
+inline constexpr size_t kMaxRecordedNemesisFaults = 100'000;
+
 struct RunReport {
   uint64_t seed = 0;
   Time end;
@@ -40,7 +44,7 @@ struct RunReport {
   std::string trace_sha256;  // empty when fingerprint was off
   uint64_t trace_lines = 0;
   std::string trace_error;   // non-empty: the trace file could not be written
-  std::vector<FaultSpec> nemesis_faults;  // what the nemesis injected, as scripted faults
+  std::vector<FaultSpec> nemesis_faults;  // what the nemesis injected, as scripted faults (at most the cap below)
   std::optional<analysis::ClientReport> clients;  // when the scenario has clients
   std::shared_ptr<const RunStats> stats;          // the protocol's statistics, if it keeps any
 };

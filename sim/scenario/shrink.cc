@@ -65,6 +65,11 @@ std::optional<ShrinkResult> shrink(const Registry& reg, const Scenario& original
              ": nothing to shrink";
     return std::nullopt;
   }
+  if (first.nemesis_faults.size() >= kMaxRecordedNemesisFaults) {
+    *error = "the nemesis injected more than " + std::to_string(kMaxRecordedNemesisFaults) +
+             " faults, more than dsim records for replay; shorten nemesis.until or lengthen nemesis.interval to shrink";
+    return std::nullopt;
+  }
   res.check = check;
   res.events_before = first.counters.events;
   res.time_before = first.end - Time{0};

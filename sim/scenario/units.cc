@@ -53,7 +53,7 @@ bool parse_duration(std::string_view text, bool allow_negative, int64_t* ns, std
     while (i < s.size() && is_digit(s[i])) {
       whole = whole * 10 + (s[i] - '0');
       if (whole > INT64_MAX) {
-        *error = "duration is too large";
+        *error = "duration is too large (at most 100 years, 876000h)";
         return false;
       }
       ++i;
@@ -94,8 +94,8 @@ bool parse_duration(std::string_view text, bool allow_negative, int64_t* ns, std
       return false;
     }
     total += whole * scale + frac_ns / frac_den;
-    if (total > INT64_MAX) {
-      *error = "duration is too large";
+    if (total > kMaxDurationNs) {
+      *error = "duration is too large (at most 100 years, 876000h)";
       return false;
     }
   }

@@ -3,7 +3,7 @@
 // Durations: `150ms`, `1m30s`, `1.5s`, `250us`/`250µs`, `0`. Grammar
 // number unit (number unit)*, number = [0-9]+ ('.' [0-9]+)?, units
 // ns us µs ms s m h. Converted with integer arithmetic; a value that is not
-// a whole number of nanoseconds, or overflows int64, is an error.
+// a whole number of nanoseconds, or longer than kMaxDurationNs, is an error.
 // Probabilities: a decimal in [0, 1] (`0.05`, `1`, `0`), kept as an exact
 // ratio (5/100), never a float.
 #pragma once
@@ -14,6 +14,10 @@
 #include "dsim/prng.h"
 
 namespace dsim::scenario {
+
+// 100 years: longer than any simulation, and small enough that a few such
+// spans added together stay far from int64 overflow (about 292 years).
+inline constexpr int64_t kMaxDurationNs = int64_t{100} * 365 * 24 * 3600 * 1'000'000'000;
 
 // On success returns true and sets *ns; on failure sets *error to a reason
 // (without the location, which the caller knows).

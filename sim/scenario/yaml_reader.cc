@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "sim/core/utf8.h"
 #include "sim/scenario/units.h"
 
 namespace dsim::scenario {
@@ -94,6 +95,10 @@ bool YamlReader::check_keys(const YAML::Node& n, std::string_view where,
       continue;
     }
     const std::string key = k.Scalar();
+    if (!valid_utf8(key)) {  // keys of free maps become zone and node names
+      error(k, "a key in '" + std::string(where.empty() ? "the scenario" : where) + "' is not valid UTF-8");
+      continue;
+    }
     if (key == "<<") {
       error(k, "YAML merge keys ('<<') are not supported; repeat the keys or use an anchor on the whole value");
       continue;
@@ -131,6 +136,13 @@ bool YamlReader::require(const YAML::Node& map, std::string_view key, std::strin
 std::optional<std::string> YamlReader::scalar(const YAML::Node& n, std::string_view where, std::string_view expected) {
   if (!n.IsScalar()) {
     error(n, "expected " + std::string(expected) + " for '" + std::string(where) + "', got " + type_name(n));
+    return std::nullopt;
+  }
+  // Every value read from a scenario may reach JSON output, which must be
+  // UTF-8; one check here covers names, strings, enums and numbers alike.
+  if (const size_t bad = invalid_utf8_at(n.Scalar()); bad != std::string::npos) {
+    error(n, "'" + std::string(where) + "' is not valid UTF-8 (invalid byte at offset " + std::to_string(bad) +
+                 "); save the file as UTF-8");
     return std::nullopt;
   }
   return n.Scalar();

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/input.h"
+#include "sim/trace/json_line.h"
+
 namespace dsim::trace {
 
 using Json = nlohmann::ordered_json;
@@ -12,8 +15,9 @@ void Reader::fail(size_t column, const std::string& msg) {
 
 std::string Reader::open(const std::string& path) {
   path_ = path;
-  in_.open(path, std::ios::binary);
-  if (!in_) return path + ": error: cannot open trace file";
+  if (const std::string why = input_problem(path); !why.empty()) return path + ":1:1: error: " + why;
+  in_.open(path == "-" ? "/dev/stdin" : path, std::ios::binary);
+  if (!in_) return path + ": error: cannot open trace file: " + errno_text();
   if (!next(&meta_)) {
     if (error_.empty()) error_ = path + ":1:1: error: empty trace (expected a meta header line)";
     return error_;
@@ -37,27 +41,29 @@ std::string Reader::open(const std::string& path) {
 }
 
 bool Reader::next(Event* out) {
-  while (std::getline(in_, text_)) {
+  for (;;) {
+    const LineRead got = read_line(in_, &text_);
+    if (got == LineRead::kEnd) break;
     ++line_no_;
+    if (got == LineRead::kTooLong) {
+      throw ResourceLimit(path_ + ":" + std::to_string(line_no_) + ":1: a line longer than " +
+                          std::to_string(kMaxLineBytes >> 20) + " MiB (is this a trace file?)");
+    }
     if (text_.empty() || text_.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
     return parse_line(text_, out);
   }
   if (in_.bad()) {
-    fail(1, "read error");
+    fail(1, "read error: " + errno_text());
   }
   return false;
 }
 
 bool Reader::parse_line(const std::string& text, Event* out) {
   Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    // nlohmann's byte is 1-based and points just past the offending byte.
-    fail(e.byte == 0 ? 1 : e.byte, std::string("invalid JSON: ") + e.what());
-    return false;
-  } catch (const Json::exception& e) {  // e.g. a number too large for any type
-    fail(1, std::string("invalid JSON: ") + e.what());
+  size_t column = 1;
+  std::string why;
+  if (!parse_json_line(text, &j, &column, &why)) {
+    fail(column, why);
     return false;
   }
   if (!j.is_object()) {
@@ -95,6 +101,16 @@ bool Reader::parse_line(const std::string& text, Event* out) {
     const std::string& k = it.key();
     if (k == "t" || k == "node" || k == "kind") continue;
     const Json& v = it.value();
+    // Log indexes count entries, each appended on a line of its own, so an
+    // index beyond the line number is corrupt; checkers size logs by it.
+    const bool beyond = v.is_number_unsigned() ? v.get<uint64_t>() > line_no_
+                        : v.is_number_integer() ? v.get<int64_t>() > 0 && static_cast<uint64_t>(v.get<int64_t>()) > line_no_
+                                                : false;
+    if ((k == "index" || k == "from") && beyond) {
+      fail(1, "\"" + k + "\" is " + v.dump() + ", impossible on line " + std::to_string(line_no_) +
+                  " (a log index cannot exceed the number of lines before it)");
+      return false;
+    }
     if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
       out->fields.emplace_back(k, v.dump());  // beyond int64: kept as text, like other unknown shapes
     } else if (v.is_number_integer()) {

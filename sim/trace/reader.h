@@ -1,7 +1,10 @@
 // Reads a JSON Lines trace back into events, strictly: the first line must
 // be the meta header of a schema version this build understands, every line
 // must be an object with integer "t" >= 0, string "node" and string "kind",
-// and time must never go backwards. Errors name file:line:col.
+// and time must never go backwards; a key may appear once per object, and
+// a log index ("index", "from") cannot exceed the line number. Lines are
+// capped at kMaxLineBytes (ResourceLimit). "-" reads standard input.
+// Errors name file:line:col.
 //
 // Field values that are not integers, strings or booleans (the header's
 // arrays, a student's nested objects) are kept as their JSON text, so
