@@ -272,30 +272,30 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (lb) {
     std::fputs(lb_table(configs).c_str(), stdout);
     if (vm.count("load-csv")) {
-      if (const std::string err = write_output(vm["load-csv"].as<std::string>(), lb_load_csv(configs)); !err.empty()) {
+      if (const auto err = write_output(vm["load-csv"].as<std::string>(), lb_load_csv(configs)); !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-        return kExitUsage;
+        return err.exit_code();
       }
     }
     if (vm.count("csv")) {
-      if (const std::string err = write_output(vm["csv"].as<std::string>(), lb_csv(configs)); !err.empty()) {
+      if (const auto err = write_output(vm["csv"].as<std::string>(), lb_csv(configs)); !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-        return kExitUsage;
+        return err.exit_code();
       }
     }
     return all_expected ? kExitOk : kExitViolation;
   }
   std::fputs(client_table(configs).c_str(), stdout);
   if (vm.count("curve-csv")) {
-    if (const std::string err = write_output(vm["curve-csv"].as<std::string>(), curve_csv(configs)); !err.empty()) {
+    if (const auto err = write_output(vm["curve-csv"].as<std::string>(), curve_csv(configs)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return err.exit_code();
     }
   }
   if (vm.count("csv")) {
-    if (const std::string err = write_output(vm["csv"].as<std::string>(), client_csv(configs)); !err.empty()) {
+    if (const auto err = write_output(vm["csv"].as<std::string>(), client_csv(configs)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return err.exit_code();
     }
   }
   return all_expected ? kExitOk : kExitViolation;

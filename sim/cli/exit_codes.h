@@ -1,5 +1,6 @@
 // dsim's exit codes (formats.md 5.2). Stable: scripts and CI depend on them.
 #pragma once
+#include <cerrno>
 
 namespace dsim::cli {
 
@@ -9,7 +10,15 @@ inline constexpr int kExitUsage = 2;         // bad command line
 inline constexpr int kExitInvalidInput = 3;  // invalid scenario or trace file
 inline constexpr int kExitNothingRan = 4;    // nothing to run or check
 inline constexpr int kExitInconclusive = 5;  // dsim check HISTORY: the checker's budget ran out undecided
+inline constexpr int kExitResourceLimit = 6; // out of disk space, disk quota or file size limit
 inline constexpr int kExitInternal = 70;     // a bug in dsim (EX_SOFTWARE)
+inline constexpr int kExitIo = 74;           // any other failure to write an output (EX_IOERR)
 inline constexpr int kExitInterrupted = 130; // SIGINT
+
+// A failed output write: running out of a resource is not a bug in dsim
+// and not a usage error (DESIGN.md, Style), so it has its own code.
+inline int exit_code_for_write_errno(int err) {
+  return err == ENOSPC || err == EDQUOT || err == EFBIG ? kExitResourceLimit : kExitIo;
+}
 
 }  // namespace dsim::cli

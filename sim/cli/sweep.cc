@@ -4,6 +4,7 @@
 // its seed (same spec, same RunOptions but the trace file), so every
 // failure's reproduction line replays it.
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,10 +21,12 @@
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
+#include "sim/core/output_file.h"
 #include "sim/core/prng.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/units.h"
+#include "sim/trace/sha256.h"
 
 namespace dsim::cli {
 namespace po = boost::program_options;
@@ -44,8 +47,10 @@ po::options_description sweep_options() {
       ("jobs,j", po::value<unsigned>()->default_value(std::max(1u, std::thread::hardware_concurrency())),
        "worker threads (one simulation each)")
       ("shard", po::value<std::string>(), "I/N: run only seed indexes i with i % N == I (0 <= I < N)")
-      ("results", po::value<std::string>(), "append one JSON line per finished run to FILE, flushed at once")
-      ("resume", "skip the (scenario, seed) runs already in --results")
+      ("results", po::value<std::string>(), "append one JSON line per finished run to FILE, flushed at once; "
+                                            "the file is locked, so a second sweep on it is refused")
+      ("resume", "skip the (scenario, seed) runs of this seed range and shard already in --results "
+                 "(refused if a scenario file changed since)")
       ("junit", po::value<std::string>(), "write a JUnit XML report to FILE (atomically)")
       ("fail-fast", "stop starting runs after the first unexpected outcome")
       ("check-determinism", po::value<unsigned>()->implicit_value(5),
@@ -148,7 +153,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   if (vm.count("help")) {
     std::cout << opts << "\nExit codes as 'dsim run': 0 every run as expected, 1 some run unexpected,\n"
-                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 70 nondeterminism.\n";
+                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 6 out of disk space (or quota,\n"
+                         "file size limit), 70 nondeterminism, 74 other I/O error writing an output.\n";
     return kExitOk;
   }
   if (!vm.count("scenario")) return sweep_usage("name at least one scenario", "sweep");
@@ -218,10 +224,30 @@ int cmd_sweep(const std::vector<std::string>& args) {
   for (size_t i = 0; i < specs.size(); ++i) {
     for (const auto& c : specs[i].checks) check_lines[i][c.name] = c.line;
   }
-  std::FILE* results = nullptr;
+  // The content hash of each scenario goes into every record, so --resume
+  // can tell results of this scenario from those of an edited one.
+  std::vector<std::string> content_hash(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    std::string err;
+    content_hash[i] = trace::Sha256::of_file(specs[i].path, &err);
+    if (!err.empty()) {
+      std::fprintf(stderr, "%s: error: %s\n", specs[i].path.c_str(), err.c_str());
+      return kExitInvalidInput;
+    }
+  }
+  const std::set<uint64_t> my_seeds(seeds.begin(), seeds.end());
+  std::unique_ptr<OutputFile> results;
   if (vm.count("results")) {
     const std::string rpath = vm["results"].as<std::string>();
-    if (vm.count("resume")) {
+    // Locked before it is read or truncated: two sweeps appending to one
+    // file would interleave their records.
+    results = std::make_unique<OutputFile>();
+    if (const std::string err = results->open_log(rpath, /*truncate=*/!vm.count("resume"), /*lock=*/true); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+      return exit_code_for_write_errno(results->errno_value());
+    }
+    struct stat st {};
+    if (vm.count("resume") && ::stat(rpath.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       std::vector<RunRecord> old;
       std::string err;
       if (!read_results(rpath, &old, /*truncate_torn=*/true, &err)) {
@@ -229,14 +255,24 @@ int cmd_sweep(const std::vector<std::string>& args) {
         return kExitInvalidInput;
       }
       for (const auto& r : old) {
-        if (!done.insert({r.scenario, r.seed}).second) continue;
         for (size_t i = 0; i < specs.size(); ++i) {
-          if (specs[i].path == r.scenario) add_to_summary(summary, r, check_lines[i]);
+          if (specs[i].path != r.scenario) continue;
+          if (r.scenario_sha256 != content_hash[i]) {
+            std::fprintf(stderr,
+                         "dsim: error: %s: cannot resume: %s was recorded for a different content of this scenario "
+                         "(sha256 %s, now %s); run without --resume or use another results file\n",
+                         rpath.c_str(), r.scenario.c_str(),
+                         r.scenario_sha256.empty() ? "not recorded" : r.scenario_sha256.substr(0, 16).c_str(),
+                         content_hash[i].substr(0, 16).c_str());
+            return kExitInvalidInput;
+          }
+          // Only runs this sweep would make count as done: another seed
+          // range or shard in the same file is not part of this sweep.
+          if (!my_seeds.count(r.seed) || !done.insert({r.scenario, r.seed}).second) continue;
+          add_to_summary(summary, r, check_lines[i]);
         }
       }
     }
-    results = std::fopen(rpath.c_str(), vm.count("resume") ? "ab" : "wb");
-    if (!results) return sweep_usage("cannot write " + rpath, "sweep");
   }
 
   std::vector<Job> queue;
@@ -248,7 +284,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const uint64_t already = done.size();
   if (queue.empty() && already == 0) {
     std::fprintf(stderr, "dsim: nothing to run (the shard selects no seed)\n");
-    if (results) std::fclose(results);
+    if (results) results->commit();
     return kExitNothingRan;
   }
 
@@ -289,6 +325,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
       rec.expect_violated = s.expect_violated;
       rec.events = r.counters.events;
       rec.repro = shell_join({"dsim", "run", s.path, "--seed", std::to_string(job.seed)});
+      rec.scenario_sha256 = content_hash[job.scenario];
       if (recheck) {
         const scenario::RunReport again = scenario::run_scenario(s, opt);
         if (again.trace_sha256 != r.trace_sha256) {
@@ -298,9 +335,12 @@ int cmd_sweep(const std::vector<std::string>& args) {
       }
       std::lock_guard<std::mutex> lock(mu);
       if (results) {
-        const std::string line = record_to_json_line(rec);
-        std::fwrite(line.data(), 1, line.size(), results);
-        std::fflush(results);  // a killed sweep keeps every finished run
+        // Flushed at once: a killed sweep keeps every finished run. A failed
+        // write (a full disk) stops the sweep: records would go missing.
+        if (!results->write(record_to_json_line(rec)) || !results->flush()) {
+          stop = true;
+          return;
+        }
       }
       add_to_summary(summary, rec, check_lines[job.scenario]);
       ++finished;
@@ -323,7 +363,12 @@ int cmd_sweep(const std::vector<std::string>& args) {
   for (auto& t : pool) t.join();
   progress.update(finished, unexpected, true);
   progress.finish();
-  if (results) std::fclose(results);
+  if (results) {
+    if (const std::string err = results->commit(); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s (the results file is incomplete)\n", err.c_str());
+      return exit_code_for_write_errno(results->errno_value());
+    }
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
   if (!quiet) std::fputs(summary_text(summary).c_str(), stderr);
@@ -332,9 +377,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
                static_cast<unsigned long long>(unexpected), wall, wall > 0 ? static_cast<double>(finished) / wall : 0,
                jobs);
   if (vm.count("junit")) {
-    if (const std::string err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, wall)); !err.empty()) {
+    if (const auto err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, wall)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return err.exit_code();
     }
   }
   if (nondeterministic > 0) {
@@ -404,9 +449,9 @@ int cmd_merge(const std::vector<std::string>& args) {
   std::fprintf(stderr, "merge: %llu runs, %llu unexpected\n", static_cast<unsigned long long>(runs),
                static_cast<unsigned long long>(unexpected));
   if (vm.count("junit")) {
-    if (const std::string err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, 0)); !err.empty()) {
+    if (const auto err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, 0)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitUsage;
+      return err.exit_code();
     }
   }
   return unexpected > 0 ? kExitViolation : kExitOk;
