@@ -148,4 +148,10 @@ printf '{"t":0,"node":"*","kind":"meta","schema":"dsim.trace/1","nodes":["a"]}\n
 NO_COLOR=1 "$DSIM" check "$WORK/bad.jsonl" >"$WORK/check.out" 2>&1
 grep -q $'\x1b' "$WORK/check.out" && fail "dsim check printed a raw ESC: $(cat -v "$WORK/check.out")" || pass
 
+# --- The HTML report: no attribute injection from a trace's names ----------
+"$DSIM" run scenarios/bugs/raft-commit-previous-term.yaml -q --trace "$WORK/raft.jsonl"
+python3 "$(dirname "$0")/inject_trace.py" "$WORK/raft.jsonl" "$WORK/evil.jsonl"
+expect_exit 0 "report of a trace with a hostile node name" -- "$DSIM" report "$WORK/evil.jsonl" -o "$WORK/evil.html"
+python3 "$(dirname "$0")/check_report_csp.py" "$WORK/evil.html" && pass || fail "report CSP or escaping"
+
 finish
