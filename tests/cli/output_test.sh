@@ -18,13 +18,13 @@ no_temp_left() {  # no_temp_left WHAT: no *.partial anywhere under $WORK
 
 # --- A FIFO is written into, and stays a FIFO --------------------------------
 mkfifo "$WORK/fifo"
-cat "$WORK/fifo" >"$WORK/fifo.json" &
+timeout 20 cat "$WORK/fifo" >"$WORK/fifo.json" &  # a replaced FIFO would leave it waiting
 reader=$!
 expect_exit 0 "--json into a FIFO" -- timeout 60 "$DSIM" run "$LOSSY" --seed 7 --json "$WORK/fifo"
 wait "$reader"
 [ -p "$WORK/fifo" ] && pass || fail "--json replaced the FIFO"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORK/fifo.json" && pass || fail "no JSON came through the FIFO"
-cat "$WORK/fifo" >"$WORK/fifo.jsonl" &
+timeout 20 cat "$WORK/fifo" >"$WORK/fifo.jsonl" &
 reader=$!
 expect_exit 0 "--trace into a FIFO" -- timeout 60 "$DSIM" run "$LOSSY" --seed 7 --trace "$WORK/fifo"
 wait "$reader"
