@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "sim/core/assert.h"
@@ -70,6 +71,8 @@ std::string OutputFile::open(const std::string& path) {
   buf_.reserve(kBufferBytes);
   if (path == "-" || path == "/dev/stdout" || path == "/dev/stderr") {
     fd_ = path == "/dev/stderr" ? STDERR_FILENO : STDOUT_FILENO;
+    // Text printed through stdio before must come first on the same fd.
+    std::fflush(fd_ == STDOUT_FILENO ? stdout : stderr);
     own_fd_ = false;
     direct_ = true;
     return {};

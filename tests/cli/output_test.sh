@@ -48,10 +48,18 @@ else
 fi
 
 # --- - and /dev/stdout are stdout -------------------------------------------
+# Never name a real /dev node as root: a broken dsim would replace it for
+# the whole machine. A symlink to /proc/self/fd/1 (a pipe) stands in.
 "$DSIM" run "$LOSSY" --seed 7 -q --trace - >"$WORK/stdout.jsonl" 2>/dev/null
 head -1 "$WORK/stdout.jsonl" | grep -q '"kind":"meta"' && pass || fail "--trace - did not write stdout"
-"$DSIM" run "$LOSSY" --seed 7 -q --trace /dev/stdout >"$WORK/devstdout.jsonl" 2>/dev/null
-cmp -s "$WORK/stdout.jsonl" "$WORK/devstdout.jsonl" && pass || fail "--trace /dev/stdout differs from --trace -"
+ln -s /proc/self/fd/1 "$WORK/stdout-link"
+"$DSIM" run "$LOSSY" --seed 7 -q --trace "$WORK/stdout-link" 2>/dev/null | cat >"$WORK/linkstdout.jsonl"
+cmp -s "$WORK/stdout.jsonl" "$WORK/linkstdout.jsonl" && pass || fail "--trace through a symlink to a pipe differs from --trace -"
+[ -L "$WORK/stdout-link" ] && pass || fail "the symlink to stdout was replaced"
+if [ "$(id -u)" -ne 0 ]; then
+  "$DSIM" run "$LOSSY" --seed 7 -q --trace /dev/stdout >"$WORK/devstdout.jsonl" 2>/dev/null
+  cmp -s "$WORK/stdout.jsonl" "$WORK/devstdout.jsonl" && pass || fail "--trace /dev/stdout differs from --trace -"
+fi
 
 # --- Planted symlinks are never followed --------------------------------------
 echo precious >"$WORK/victim"
@@ -70,12 +78,21 @@ rm -f "$WORK"/out.json.*partial "$WORK/out.json.partial"
 no_temp_left "the symlink checks"
 
 # --- A full disk: exit 6, the file and strerror named ------------------------
-expect_exit 6 "--json /dev/full" -- "$DSIM" run "$LOSSY" --seed 7 -q --json /dev/full
-grep -q "/dev/full: No space left on device" "$WORK/err" && pass || fail "ENOSPC not reported: $(cat "$WORK/err")"
-expect_exit 6 "--trace /dev/full" -- "$DSIM" run "$LOSSY" --seed 7 -q --trace /dev/full
-expect_exit 6 "sweep --results /dev/full" -- "$DSIM" sweep "$LOSSY" --seeds 1..3 -j 1 -q --progress never --results /dev/full
-grep -q "/dev/full: No space left on device" "$WORK/err" && pass || fail "sweep ENOSPC not reported: $(cat "$WORK/err")"
-expect_exit 6 "sweep --junit /dev/full" -- "$DSIM" sweep "$LOSSY" --seeds 1..2 -j 1 -q --progress never --junit /dev/full
+# As root, a private copy of /dev/full (see above: never risk the real one);
+# otherwise /dev/full itself, which a non-root dsim cannot replace.
+FULL=/dev/full
+mknod "$WORK/full" c 1 7 2>/dev/null && FULL=$WORK/full
+if [ "$FULL" = /dev/full ] && [ "$(id -u)" -eq 0 ]; then
+  echo "SKIP: root without mknod; the full-disk checks did not run"
+else
+  expect_exit 6 "--json to a full device" -- "$DSIM" run "$LOSSY" --seed 7 -q --json "$FULL"
+  grep -q "$FULL: No space left on device" "$WORK/err" && pass || fail "ENOSPC not reported: $(cat "$WORK/err")"
+  expect_exit 6 "--trace to a full device" -- "$DSIM" run "$LOSSY" --seed 7 -q --trace "$FULL"
+  expect_exit 6 "sweep --results to a full device" -- "$DSIM" sweep "$LOSSY" --seeds 1..3 -j 1 -q --progress never --results "$FULL"
+  grep -q "$FULL: No space left on device" "$WORK/err" && pass || fail "sweep ENOSPC not reported: $(cat "$WORK/err")"
+  expect_exit 6 "sweep --junit to a full device" -- "$DSIM" sweep "$LOSSY" --seeds 1..2 -j 1 -q --progress never --junit "$FULL"
+  [ -c "$FULL" ] && pass || fail "the full device was replaced"
+fi
 "$DSIM" --help | grep -q "^  6 " && "$DSIM" --help | grep -q "^  74 " && pass || fail "--help does not list exit codes 6 and 74"
 
 # --- One writer per results file ---------------------------------------------
