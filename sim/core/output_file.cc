@@ -120,7 +120,7 @@ std::string OutputFile::open(const std::string& path) {
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
       if (errno == EEXIST) continue;
-      fail("cannot write", temp, errno);
+      fail("cannot write", path, errno);  // the user named `path`, not the temporary
       return error_;
     }
     register_temp_file(temp.c_str());
@@ -192,7 +192,7 @@ bool OutputFile::flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       buf_.clear();
-      return fail("cannot write", temp_path_.empty() ? path_ : temp_path_, errno);
+      return fail("cannot write", path_, errno);
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -204,7 +204,7 @@ bool OutputFile::flush() {
 std::string OutputFile::commit() {
   if (fd_ < 0 && errno_ == 0) fail("cannot write", path_, EBADF);
   flush();
-  const std::string& name = temp_path_.empty() ? path_ : temp_path_;
+  const std::string& name = path_;
   if (errno_ == 0 && sync_ && ::fsync(fd_) != 0) fail("cannot sync", name, errno);
   if (fd_ >= 0 && own_fd_) {
     if (::close(fd_) != 0 && errno_ == 0) fail("cannot close", name, errno);

@@ -80,7 +80,7 @@ std::string Diagnostics::render_github() const {
   for (const Diagnostic& d : items_) {
     out += "::error file=" + escape_github(path_, true);
     if (d.line > 0) out += ",line=" + std::to_string(d.line) + ",col=" + std::to_string(d.column);
-    out += "::" + escape_github(d.message, false) + "\n";
+    out += "::" + escape_github(printable(d.message, true), false) + "\n";
   }
   return out;
 }
