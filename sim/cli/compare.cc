@@ -8,6 +8,7 @@
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/options.h"
 #include "sim/cli/terminal.h"
+#include "sim/core/printable.h"
 #include "sim/scenario/units.h"
 #include "sim/scenario/loader.h"
 
@@ -70,8 +71,8 @@ std::string client_table(const std::vector<Configuration>& configs) {
   out += line;
   for (const Row& row : rows(configs)) {
     const auto& s = row.s;
-    std::snprintf(line, sizeof line, "%-24s %-24s %9llu %7llu %6llu %7llu %7s %9s %9s %5s %7s %5s %5s %5s\n", row.config.c_str(),
-                  row.side.c_str(), static_cast<unsigned long long>(s.attempted), static_cast<unsigned long long>(s.ok),
+    std::snprintf(line, sizeof line, "%-24s %-24s %9llu %7llu %6llu %7llu %7s %9s %9s %5s %7s %5s %5s %5s\n", printable(row.config).c_str(),
+                  printable(row.side).c_str(), static_cast<unsigned long long>(s.attempted), static_cast<unsigned long long>(s.ok),
                   static_cast<unsigned long long>(s.fail), static_cast<unsigned long long>(s.info),
                   pct(s.availability()).c_str(), ms(s.p50_ns).c_str(), ms(s.p99_ns).c_str(), row.lin.c_str(),
                   pct(s.stale_pct()).c_str(), row.lost.c_str(), row.ryw.c_str(), row.mono.c_str());
@@ -92,7 +93,7 @@ std::string client_table(const std::vector<Configuration>& configs) {
       out += "   stale by p50 / p99, most versions behind\n";
       header = true;
     }
-    std::snprintf(line, sizeof line, "%-24s", name.c_str());
+    std::snprintf(line, sizeof line, "%-24s", printable(name).c_str());  // names come from scenario files
     out += line;
     for (const auto& c : r.clients->curve) {
       if (c.pairs == 0) std::snprintf(line, sizeof line, " %7s", "-");
@@ -168,7 +169,7 @@ std::string lb_table(const std::vector<Configuration>& configs) {
   for (const auto& [name, r] : configs) {
     if (!r.lb) continue;
     const auto& l = *r.lb;
-    std::snprintf(line, sizeof line, "%-40s %9llu %9llu %7llu %7llu %9s %9s %9s %9s %8.2f %6.3f\n", name.c_str(),
+    std::snprintf(line, sizeof line, "%-40s %9llu %9llu %7llu %7llu %9s %9s %9s %9s %8.2f %6.3f\n", printable(name).c_str(),
                   static_cast<unsigned long long>(l.requests), static_cast<unsigned long long>(l.ok),
                   static_cast<unsigned long long>(l.errors), static_cast<unsigned long long>(l.retries), ms(l.p50_ns).c_str(),
                   ms(l.p90_ns).c_str(), ms(l.p99_ns).c_str(), ms(l.p999_ns).c_str(), l.max_over_mean, l.cov);
