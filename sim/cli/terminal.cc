@@ -1,6 +1,7 @@
 #include "sim/cli/terminal.h"
 
 #include "sim/cli/exit_codes.h"
+#include "sim/core/assert.h"
 #include "sim/core/output_file.h"
 
 #include <unistd.h>
@@ -56,11 +57,14 @@ std::string private_temp_path(const std::string& name) {
   const char* tmp = std::getenv("TMPDIR");
   std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/dsim-XXXXXX";
   if (!mkdtemp(dir.data())) return {};
-  return dir + "/" + name;
+  const std::string path = dir + "/" + name;
+  register_temp_file(path.c_str());  // a signal before remove_private_temp still removes it
+  return path;
 }
 
 void remove_private_temp(const std::string& path) {
   std::remove(path.c_str());
+  unregister_temp_file(path.c_str());
   const size_t slash = path.find_last_of('/');
   if (slash != std::string::npos) rmdir(path.substr(0, slash).c_str());
 }
