@@ -1,12 +1,19 @@
 // The HTML/CSS/JS of `dsim report`. The C++ side inserts the JSON data at
 // the marker. Plain JavaScript, no libraries, no network.
+//
+// The data comes from a trace anyone may have written (node names, check
+// messages), so the page treats it as hostile: every string reaches the DOM
+// through esc() (which escapes both quote characters too) or textContent,
+// and the CSP allows only the one inline script whose SHA-256 report.cc
+// puts in place of kScriptHashMarker; an injected handler attribute or
+// script never runs.
 #pragma once
 
 namespace dsim::analysis {
 
 inline constexpr const char* kReportHead = R"HTML(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-@DSIM_SCRIPT_SHA256@'; style-src 'unsafe-inline'; img-src data:">
 <title>dsim report</title>
 <style>
 body{font:13px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -43,6 +50,8 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #e0e0e0;padding:2px
 <pre id="dsim-selftest" hidden></pre>
 <script type="application/json" id="dsim-data">)HTML";
 
+inline constexpr const char* kScriptHashMarker = "@DSIM_SCRIPT_SHA256@";
+
 inline constexpr const char* kReportTail = R"HTML(</script>
 <script>
 "use strict";
@@ -65,15 +74,19 @@ cv.height = TOP + N * LANE + 20;
 cv.dataset.lanes = String(N);
 let view = [0, END], cursorIdx = 0, cursorT = 0, arrowsDrawn = 0;
 const fmt = ns => (ns / 1e9).toFixed(6) + "s";
-const esc = s => String(s).replace(/[&<>]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;"}[c]));
+const esc = s => String(s).replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 document.getElementById("title").textContent = "dsim report: " + D.meta.scenario;
 document.getElementById("meta").innerHTML = "seed <code>" + esc(D.meta.seed) + "</code> &middot; " + N +
   " nodes &middot; " + fmt(END) + " simulated &middot; reproduce: <code id='repro'>" + esc(D.meta.repro) +
   "</code> <button id='copy'>copy</button>";
 document.getElementById("copy").onclick = () => navigator.clipboard && navigator.clipboard.writeText(D.meta.repro);
-document.getElementById("checks").innerHTML = D.checks.map(c =>
-  "<span class='" + c.status + "' title='" + esc(c.violation ? c.violation.message : c.note) + "'>" + esc(c.name) +
-  ": " + c.status + "</span>").join("");
+for (const c of D.checks) {
+  const chip = document.createElement("span");
+  chip.className = String(c.status);
+  chip.title = String(c.violation ? c.violation.message : c.note);
+  chip.textContent = c.name + ": " + c.status;
+  document.getElementById("checks").appendChild(chip);
+}
 const firstViolation = D.checks.filter(c => c.violation).map(c => c.violation).sort((a, b) => a.t - b.t)[0];
 if (firstViolation) document.getElementById("violation").textContent =
   "First violation at " + fmt(firstViolation.t) + " on " + firstViolation.node + ": " + firstViolation.message;
@@ -168,7 +181,7 @@ function stateAt(t) {
 function showState() {
   document.getElementById("cursor-time").textContent = "t = " + fmt(cursorT);
   document.querySelector("#state tbody").innerHTML = stateAt(cursorT).map(r =>
-    "<tr><td>" + esc(r.node) + "</td><td>" + r.status + "</td><td>" + esc(r.role) + "</td><td>" + r.term + "</td><td>" + esc(r.last) + "</td></tr>").join("");
+    "<tr><td>" + esc(r.node) + "</td><td>" + esc(r.status) + "</td><td>" + esc(r.role) + "</td><td>" + esc(r.term) + "</td><td>" + esc(r.last) + "</td></tr>").join("");
   const lo = Math.max(0, cursorIdx - 12), hi = Math.min(EV.n, cursorIdx + 18);
   let html = "";
   for (let i = lo; i < hi; i++) {

@@ -3,6 +3,7 @@
 #include <cinttypes>
 
 #include "dsim/prng.h"
+#include "sim/core/printable.h"
 
 namespace dsim::analysis {
 namespace {
@@ -44,23 +45,23 @@ void Timeline::consume(const trace::Event& e) {
   line_ = fixed_time(e.t) + "  ";
   line_ += color_ ? node_color(e.node) : "";
   char node[16];
-  std::snprintf(node, sizeof node, "%-6s", e.node.c_str());
+  std::snprintf(node, sizeof node, "%-6s", printable(e.node).c_str());  // a trace is a user file
   line_ += node;
   line_ += reset;
   line_ += "  ";
   line_ += kind_color;
   char kind[24];
-  std::snprintf(kind, sizeof kind, "%-15s", e.kind.c_str());
+  std::snprintf(kind, sizeof kind, "%-15s", printable(e.kind).c_str());
   line_ += kind;
   line_ += reset;
   for (const auto& [k, v] : e.fields) {
     line_ += ' ';
-    line_ += k;
+    line_ += printable(k);
     line_ += '=';
     if (const auto* i = std::get_if<int64_t>(&v)) {
       line_ += (k.ends_with("_ns") ? fixed_time(*i) : std::to_string(*i));
     } else if (const auto* s = std::get_if<std::string>(&v)) {
-      line_ += s->find(' ') != std::string::npos || s->empty() ? "\"" + *s + "\"" : *s;
+      line_ += s->find(' ') != std::string::npos || s->empty() ? "\"" + printable(*s) + "\"" : printable(*s);
     } else {
       line_ += std::get<bool>(v) ? "true" : "false";
     }

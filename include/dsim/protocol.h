@@ -101,8 +101,10 @@ struct LabelledStats {
 
 // What an experiment may ask of the command line around it.
 struct ExperimentIo {
-  // Writes a whole output file (never a partial one); "" or an error message.
-  std::function<std::string(const std::string& path, const std::string& text)> write;
+  // Writes a whole output file the way every dsim output is written (never
+  // a partial file; devices and FIFOs written into). Returns 0, or after
+  // printing the error, the exit code to return (6 no space, 74 I/O).
+  std::function<int(const std::string& path, const std::string& text)> write;
 };
 
 // A protocol experiment (`dsim experiment NAME ...`): its own command line,

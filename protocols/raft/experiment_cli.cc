@@ -117,10 +117,7 @@ int election_cli(const std::vector<std::string>& rest, const ExperimentIo& io) {
   std::fprintf(stderr, "reproduce: dsim experiment election --seed %llu --trials %u --ranges %s\n",
                static_cast<unsigned long long>(e.seed), e.trials, vm["ranges"].as<std::string>().c_str());
   if (vm.count("csv")) {
-    if (const std::string err = io.write(vm["csv"].as<std::string>(), csv); !err.empty()) {
-      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return err.find("No space") != std::string::npos ? 6 : 74;
-    }
+    if (const int code = io.write(vm["csv"].as<std::string>(), csv); code != 0) return code;
   }
   return 0;
 }

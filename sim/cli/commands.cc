@@ -32,6 +32,8 @@
 #include "sim/core/input.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
+#include "sim/core/output_file.h"
+#include "sim/core/printable.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/shrink.h"
@@ -55,10 +57,11 @@ constexpr const char* kExitCodesHelp =
     "  3    invalid scenario or trace file (reported as file:line:col)\n"
     "  4    nothing ran (no checks to evaluate)\n"
     "  5    inconclusive: checking a history file, the linearizability budget ran out\n"
-    "  6    a resource limit was reached: memory (--max-memory, default 8GiB), input size\n"
+    "  6    a resource limit was reached: memory (--max-memory, default 8GiB), input size, or no space\n"
+    "       for an output (disk full, quota, file size limit)\n"
     "  70   internal error in dsim\n"
-    "  74   I/O error reading or writing a file\n"
-    "  130  interrupted\n";
+    "  74   I/O error reading or writing a file (the message names the file)\n"
+    "  130  interrupted (128 + signal number for other fatal signals)\n";
 
 constexpr const char* kMainHelp =
     "dsim: a deterministic distributed-systems simulator\n"
@@ -178,13 +181,14 @@ void print_checks(const std::vector<analysis::CheckResult>& checks, const Style&
     const char* color = c.status == analysis::Status::kHeld       ? st.green()
                         : c.status == analysis::Status::kViolated ? st.red()
                                                                   : st.yellow();
-    std::fprintf(stderr, "  %s%-12s%s %s (%s)", color, analysis::to_string(c.status), st.reset(), c.name.c_str(),
+    // Names and messages may come from a trace file: printable().
+    std::fprintf(stderr, "  %s%-12s%s %s (%s)", color, analysis::to_string(c.status), st.reset(), printable(c.name).c_str(),
                  analysis::to_string(c.kind));
     if (c.violation) {
       std::fprintf(stderr, "\n      at %s on %s: %s\n", analysis::format_time(c.violation->t_ns).c_str(),
-                   c.violation->node.c_str(), c.violation->message.c_str());
+                   printable(c.violation->node).c_str(), printable(c.violation->message).c_str());
     } else {
-      std::fprintf(stderr, "%s%s%s%s\n", st.dim(), c.note.empty() ? "" : ": ", c.note.c_str(), st.reset());
+      std::fprintf(stderr, "%s%s%s%s\n", st.dim(), c.note.empty() ? "" : ": ", printable(c.note).c_str(), st.reset());
     }
   }
 }
@@ -311,7 +315,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
   // A report is built from a trace; without --trace, a temporary one.
   std::string temp_trace;
   if (vm->count("report") && opt.trace_path.empty()) {
-    temp_trace = (*vm)["report"].as<std::string>() + ".trace.jsonl";
+    temp_trace = private_temp_path("report-trace.jsonl");
     opt.trace_path = temp_trace;
   }
   analysis::Timeline timeline(stderr, {}, st.on);
@@ -321,7 +325,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (!r.trace_error.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", r.trace_error.c_str());
-    return kExitIo;
+    return exit_code_for_write_errno(last_output_errno());
   }
   if (r.nemesis_faults.size() >= scenario::kMaxRecordedNemesisFaults && !quiet) {
     std::fprintf(stderr, "dsim: note: the nemesis injected %zu faults or more; only the first %zu are recorded, "
@@ -367,14 +371,14 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
   if (vm->count("report")) {
     std::string html;
     const std::string err = analysis::build_report(reg, hints_of(reg), opt.trace_path, &html);
-    if (!temp_trace.empty()) std::remove(temp_trace.c_str());
+    if (!temp_trace.empty()) remove_private_temp(temp_trace);
     if (!err.empty()) {
       std::fprintf(stderr, "dsim: internal error: cannot build the report: %s\n", err.c_str());
       return kExitInternal;
     }
-    if (const std::string werr = write_output((*vm)["report"].as<std::string>(), html); !werr.empty()) {
+    if (const auto werr = write_output((*vm)["report"].as<std::string>(), html); !werr.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", werr.c_str());
-      return kExitIo;
+      return werr.exit_code();
     }
     if (!quiet) std::fprintf(stderr, "report: %s\n", (*vm)["report"].as<std::string>().c_str());
   }
@@ -402,9 +406,9 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     j["trace"] = {{"path", opt.trace_path.empty() ? Json(nullptr) : Json(opt.trace_path)}, {"sha256", r.trace_sha256}};
     j["repro"] = repro;
     j["repro_command"] = shell_join(repro);
-    if (const std::string err = write_output((*vm)["json"].as<std::string>(), json_doc(j)); !err.empty()) {
+    if (const auto err = write_output((*vm)["json"].as<std::string>(), json_doc(j)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitIo;
+      return err.exit_code();
     }
   }
   return exit_code;
@@ -495,9 +499,11 @@ int check_history(const std::string& file, const std::string& path, const po::va
       std::fprintf(stderr, "%slinearizable%s (%.1f ms, %llu search steps)\n", st.green(), st.reset(), ms,
                    static_cast<unsigned long long>(v.stats.steps));
     } else if (v.status == analysis::Status::kViolated) {
-      std::fprintf(stderr, "%sNOT linearizable%s on key %s:\n  %s\n", st.red(), st.reset(), v.key.c_str(), v.witness.c_str());
+      std::fprintf(stderr, "%sNOT linearizable%s on key %s:\n  %s\n", st.red(), st.reset(), printable(v.key).c_str(),
+                   printable(v.witness, true).c_str());
     } else {
-      std::fprintf(stderr, "%sinconclusive%s on key %s: %s\n", st.yellow(), st.reset(), v.key.c_str(), v.witness.c_str());
+      std::fprintf(stderr, "%sinconclusive%s on key %s: %s\n", st.yellow(), st.reset(), printable(v.key).c_str(),
+                   printable(v.witness, true).c_str());
     }
   }
   if (vm.count("json")) {
@@ -514,9 +520,9 @@ int check_history(const std::string& file, const std::string& path, const po::va
                   {"pinned", v.stats.pinned},      {"zone_keys", v.stats.zone_keys}, {"search_keys", v.stats.search_keys},
                   {"steps", v.stats.steps},        {"wall_ms", ms}};
     j["exit_code"] = exit_code;
-    if (const std::string err = write_output(vm["json"].as<std::string>(), json_doc(j)); !err.empty()) {
+    if (const auto err = write_output(vm["json"].as<std::string>(), json_doc(j)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitIo;
+      return err.exit_code();
     }
   }
   return exit_code;
@@ -579,7 +585,7 @@ int cmd_check(const Registry& reg, const std::vector<std::string>& args) {
   const int exit_code = as_expected ? kExitOk : kExitViolation;
   if (!quiet) {
     std::fprintf(stderr, "%s: %llu events (scenario %s, seed %s)\nchecks:\n", path.c_str(),
-                 static_cast<unsigned long long>(r.events), r.scenario.c_str(), r.seed.c_str());
+                 static_cast<unsigned long long>(r.events), printable(r.scenario).c_str(), printable(r.seed).c_str());
     print_checks(r.checks, st);
     std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", as_expected ? st.green() : st.red(),
                  as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(r.expect_violated).c_str());
@@ -597,9 +603,9 @@ int cmd_check(const Registry& reg, const std::vector<std::string>& args) {
     j["expected"] = {{"violated", r.expect_violated}};
     j["outcome"] = as_expected ? "as_expected" : "unexpected";
     j["exit_code"] = exit_code;
-    if (const std::string err = write_output((*vm)["json"].as<std::string>(), json_doc(j)); !err.empty()) {
+    if (const auto err = write_output((*vm)["json"].as<std::string>(), json_doc(j)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitIo;
+      return err.exit_code();
     }
   }
   return exit_code;
@@ -623,7 +629,12 @@ int cmd_experiment(const Registry& reg, const std::vector<std::string>& args) {
       names += (names.empty() ? "'" : ", '") + std::string(e.name) + "' (" + std::string(p->name()) + ")";
       if (!args.empty() && args[0] == e.name) {
         ExperimentIo io;
-        io.write = write_output;
+        io.write = [](const std::string& path, const std::string& text) {
+          const auto err = write_output(path, text);
+          if (err.empty()) return 0;
+          std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+          return err.exit_code();
+        };
         return e.run({args.begin() + 1, args.end()}, io);
       }
     }
@@ -675,9 +686,9 @@ int cmd_shrink(const Registry& reg, const std::vector<std::string>& args) {
   const std::string yaml = scenario::scenario_to_yaml(
       shrunk, "Written by: dsim shrink " +
                   shell_join({path, "--seed", std::to_string(seed)}));
-  if (const std::string err = write_output(out, yaml); !err.empty()) {
+  if (const auto err = write_output(out, yaml); !err.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-    return kExitIo;
+    return err.exit_code();
   }
   std::fprintf(stderr, "shrunk %s --seed %llu, keeping the violation of %s (%d runs, %.2fs wall):\n", path.c_str(),
                static_cast<unsigned long long>(seed), r->check.c_str(), r->runs, wall);
@@ -784,9 +795,9 @@ int cmd_report(const Registry& reg, const std::vector<std::string>& args) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return kExitInvalidInput;
   }
-  if (const std::string err = write_output((*vm)["output"].as<std::string>(), html); !err.empty()) {
+  if (const auto err = write_output((*vm)["output"].as<std::string>(), html); !err.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-    return kExitIo;
+    return err.exit_code();
   }
   return kExitOk;
 }
@@ -811,9 +822,9 @@ int cmd_export(const Registry&, const std::vector<std::string>& args) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return kExitInvalidInput;
   }
-  if (const std::string werr = write_output((*vm)["output"].as<std::string>(), out); !werr.empty()) {
+  if (const auto werr = write_output((*vm)["output"].as<std::string>(), out); !werr.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", werr.c_str());
-    return kExitIo;
+    return werr.exit_code();
   }
   return kExitOk;
 }

@@ -9,6 +9,7 @@
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/options.h"
 #include "sim/cli/terminal.h"
+#include "sim/core/printable.h"
 #include "sim/scenario/units.h"
 #include "sim/scenario/loader.h"
 
@@ -63,8 +64,8 @@ std::string client_table(const std::vector<Configuration>& configs) {
   out += line;
   for (const Row& row : rows(configs)) {
     const auto& s = row.s;
-    std::snprintf(line, sizeof line, "%-24s %-24s %9llu %7llu %6llu %7llu %7s %9s %9s %5s %7s %5s %5s %5s\n", row.config.c_str(),
-                  row.side.c_str(), static_cast<unsigned long long>(s.attempted), static_cast<unsigned long long>(s.ok),
+    std::snprintf(line, sizeof line, "%-24s %-24s %9llu %7llu %6llu %7llu %7s %9s %9s %5s %7s %5s %5s %5s\n", printable(row.config).c_str(),
+                  printable(row.side).c_str(), static_cast<unsigned long long>(s.attempted), static_cast<unsigned long long>(s.ok),
                   static_cast<unsigned long long>(s.fail), static_cast<unsigned long long>(s.info),
                   pct(s.availability()).c_str(), ms(s.p50_ns).c_str(), ms(s.p99_ns).c_str(), row.lin.c_str(),
                   pct(s.stale_pct()).c_str(), row.lost.c_str(), row.ryw.c_str(), row.mono.c_str());
@@ -85,7 +86,7 @@ std::string client_table(const std::vector<Configuration>& configs) {
       out += "   stale by p50 / p99, most versions behind\n";
       header = true;
     }
-    std::snprintf(line, sizeof line, "%-24s", name.c_str());
+    std::snprintf(line, sizeof line, "%-24s", printable(name).c_str());  // names come from scenario files
     out += line;
     for (const auto& c : r.clients->curve) {
       if (c.pairs == 0) std::snprintf(line, sizeof line, " %7s", "-");
@@ -231,31 +232,31 @@ int cmd_compare(const Registry& reg, const std::vector<std::string>& args) {
     const auto runs = stats_of(configs);
     std::fputs(with_stats->stats_table(runs).c_str(), stdout);
     if (vm.count("load-csv")) {
-      if (const std::string err = write_output(vm["load-csv"].as<std::string>(), with_stats->stats_series_csv(runs));
+      if (const auto err = write_output(vm["load-csv"].as<std::string>(), with_stats->stats_series_csv(runs));
           !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-        return kExitIo;
+        return err.exit_code();
       }
     }
     if (vm.count("csv")) {
-      if (const std::string err = write_output(vm["csv"].as<std::string>(), with_stats->stats_csv(runs)); !err.empty()) {
+      if (const auto err = write_output(vm["csv"].as<std::string>(), with_stats->stats_csv(runs)); !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-        return kExitIo;
+        return err.exit_code();
       }
     }
     return all_expected ? kExitOk : kExitViolation;
   }
   std::fputs(client_table(configs).c_str(), stdout);
   if (vm.count("curve-csv")) {
-    if (const std::string err = write_output(vm["curve-csv"].as<std::string>(), curve_csv(configs)); !err.empty()) {
+    if (const auto err = write_output(vm["curve-csv"].as<std::string>(), curve_csv(configs)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitIo;
+      return err.exit_code();
     }
   }
   if (vm.count("csv")) {
-    if (const std::string err = write_output(vm["csv"].as<std::string>(), client_csv(configs)); !err.empty()) {
+    if (const auto err = write_output(vm["csv"].as<std::string>(), client_csv(configs)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitIo;
+      return err.exit_code();
     }
   }
   return all_expected ? kExitOk : kExitViolation;

@@ -1,7 +1,7 @@
 // dsim::main: command dispatch, exit codes, signals, for the protocols of a
 // registry. Commands live in commands.cc; this file owns the process-level
-// contract: usage errors exit 2, resource limits 6, internal errors 70,
-// SIGINT 130.
+// contract: usage errors exit 2, resource limits 6, internal errors 70, a
+// fatal signal 128 + signo (SIGINT 130) after removing temporary files.
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -22,11 +22,29 @@
 
 namespace {
 
-extern "C" void on_sigint(int) {
+// Fatal signals remove every registered temporary file (unlink only:
+// async-signal-safe) and exit 128 + signo, like a shell reports them.
+// SIGPIPE included: `dsim export ... | head` must not leave a .partial.
+extern "C" void on_fatal_signal(int signo) {
   dsim::remove_temp_files();
-  static const char kMsg[] = "\ndsim: interrupted\n";
-  (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
-  _exit(dsim::cli::kExitInterrupted);
+  if (signo == SIGINT) {
+    static const char kMsg[] = "\ndsim: interrupted\n";
+    (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+  }
+  _exit(128 + signo);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_fatal_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2, SIGQUIT, SIGXFSZ}) {
+    sigaddset(&sa.sa_mask, signo);  // one handler at a time
+  }
+  for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2, SIGQUIT}) sigaction(signo, &sa, nullptr);
+  // A file over RLIMIT_FSIZE: the write fails with EFBIG and is reported
+  // as a resource limit (exit 6) instead of killing the process.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 // Machine output on stdout (--json -, export, show) is only delivered once
@@ -49,8 +67,7 @@ namespace dsim {
 
 int main(const Registry& registry, int argc, char** argv) {
   dsim::set_fatal_exit_code(dsim::cli::kExitInternal);
-  std::signal(SIGINT, on_sigint);
-  std::signal(SIGTERM, on_sigint);
+  install_signal_handlers();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (const std::string err = dsim::cli::apply_memory_limit(&args); !err.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", err.c_str());

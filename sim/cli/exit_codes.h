@@ -1,5 +1,6 @@
 // dsim's exit codes (formats.md 5.2). Stable: scripts and CI depend on them.
 #pragma once
+#include <cerrno>
 
 namespace dsim::cli {
 
@@ -13,5 +14,11 @@ inline constexpr int kExitResourceLimit = 6; // a resource limit was reached: me
 inline constexpr int kExitIo = 74;           // I/O error reading/writing a file (EX_IOERR)
 inline constexpr int kExitInternal = 70;     // a bug in dsim (EX_SOFTWARE)
 inline constexpr int kExitInterrupted = 130; // SIGINT
+
+// A failed output write: running out of a resource is not a bug in dsim
+// and not a usage error (DESIGN.md, Style), so it has its own code.
+inline int exit_code_for_write_errno(int err) {
+  return err == ENOSPC || err == EDQUOT || err == EFBIG ? kExitResourceLimit : kExitIo;
+}
 
 }  // namespace dsim::cli

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "sim/core/printable.h"
+
 namespace dsim::cli {
 namespace {
 
@@ -70,6 +72,7 @@ std::string record_to_json_line(const RunRecord& r) {
   j["checks"] = checks;
   j["expect_violated"] = r.expect_violated;
   j["repro"] = r.repro;
+  if (!r.scenario_sha256.empty()) j["scenario_sha256"] = r.scenario_sha256;
   return j.dump() + "\n";
 }
 
@@ -112,6 +115,7 @@ bool record_from_json_line(const std::string& line, RunRecord* out, std::string*
     }
     r.expect_violated = j.at("expect_violated").get<std::vector<std::string>>();
     r.repro = j.at("repro").get<std::string>();
+    r.scenario_sha256 = j.value("scenario_sha256", std::string());
     *out = std::move(r);
     return true;
   } catch (const Json::exception& e) {
@@ -217,11 +221,12 @@ std::string junit_xml(const Summary& s, double wall_seconds) {
 std::string summary_text(const Summary& s, size_t max_seeds) {
   std::string out;
   for (const auto& [path, t] : s) {
-    out += path + ": " + std::to_string(t.runs) + " runs, " + std::to_string(t.unexpected) + " unexpected" +
+    // Results files are user files: printable() on everything from them.
+    out += printable(path) + ": " + std::to_string(t.runs) + " runs, " + std::to_string(t.unexpected) + " unexpected" +
            (t.errors ? ", " + std::to_string(t.errors) + " errors" : "") + "\n";
     for (const auto& [name, c] : t.checks) {
       char line[256];
-      std::snprintf(line, sizeof line, "  %-24s %-9s held %llu, violated %llu, inconclusive %llu%s\n", name.c_str(),
+      std::snprintf(line, sizeof line, "  %-24s %-9s held %llu, violated %llu, inconclusive %llu%s\n", printable(name).c_str(),
                     analysis::to_string(c.kind), static_cast<unsigned long long>(c.held),
                     static_cast<unsigned long long>(c.violated), static_cast<unsigned long long>(c.inconclusive),
                     c.expected_violated ? " (violation expected)" : "");
@@ -232,9 +237,9 @@ std::string summary_text(const Summary& s, size_t max_seeds) {
       out += "    failing seeds:";
       for (size_t i = 0; i < sorted.size() && i < max_seeds; ++i) out += " " + std::to_string(sorted[i]);
       if (c.failing_seeds.size() > max_seeds) out += " ... (" + std::to_string(c.failing_seeds.size()) + " in all)";
-      out += "\n    first: " + c.first_message + "\n    reproduce: " + c.first_repro + "\n";
+      out += "\n    first: " + printable(c.first_message) + "\n    reproduce: " + printable(c.first_repro) + "\n";
     }
-    for (const auto& m : t.error_messages) out += "  error: " + m + "\n";
+    for (const auto& m : t.error_messages) out += "  error: " + printable(m) + "\n";
   }
   return out;
 }

@@ -26,6 +26,9 @@ struct RunRecord {
   std::vector<std::string> expect_violated;
   uint64_t events = 0;
   std::string repro;
+  // SHA-256 of the scenario file the run used: --resume refuses records of
+  // an edited scenario. Empty in records of older dsim versions.
+  std::string scenario_sha256;
 };
 
 // A check's result as JSON: the same shape in `dsim run --json`, `dsim

@@ -4,6 +4,7 @@
 // its seed (same spec, same RunOptions but the trace file), so every
 // failure's reproduction line replays it.
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,9 +28,11 @@
 #include "sim/cli/terminal.h"
 #include "dsim/prng.h"
 #include "sim/core/input.h"
+#include "sim/core/output_file.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/units.h"
+#include "sim/trace/sha256.h"
 
 namespace dsim::cli {
 namespace po = boost::program_options;
@@ -50,8 +53,10 @@ po::options_description sweep_options() {
       ("jobs,j", po::value<int64_t>()->default_value(std::clamp(std::thread::hardware_concurrency(), 1u, 1024u)),
        "worker threads (one simulation each), 1..1024; never more than there are runs")
       ("shard", po::value<std::string>(), "I/N: run only seed indexes i with i % N == I (0 <= I < N)")
-      ("results", po::value<std::string>(), "append one JSON line per finished run to FILE, flushed at once")
-      ("resume", "skip the (scenario, seed) runs already in --results")
+      ("results", po::value<std::string>(), "append one JSON line per finished run to FILE, flushed at once; "
+                                            "the file is locked, so a second sweep on it is refused")
+      ("resume", "skip the (scenario, seed) runs of this seed range and shard already in --results "
+                 "(refused if a scenario file changed since)")
       ("junit", po::value<std::string>(), "write a JUnit XML report to FILE (atomically)")
       ("fail-fast", "stop starting runs after the first unexpected outcome")
       ("check-determinism", po::value<int64_t>()->implicit_value(5),
@@ -190,8 +195,8 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   }
   if (vm.count("help")) {
     std::cout << opts << "\nExit codes as 'dsim run': 0 every run as expected, 1 some run unexpected,\n"
-                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 6 out of memory (--max-memory),\n"
-                         "70 nondeterminism or an internal error, 74 an output could not be written.\n";
+                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 6 a resource limit (memory,\n"
+                         "--max-memory; disk space, quota, file size), 70 nondeterminism or an internal error, 74 other I/O errors.\n";
     return kExitOk;
   }
   if (!vm.count("scenario")) return sweep_usage("name at least one scenario", "sweep");
@@ -274,10 +279,41 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   for (size_t i = 0; i < specs.size(); ++i) {
     for (const auto& c : specs[i].checks) check_lines[i][c.name] = c.line;
   }
-  std::FILE* results = nullptr;
+  // The content hash of each scenario goes into every record, so --resume
+  // can tell results of this scenario from those of an edited one.
+  std::vector<std::string> content_hash(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    std::string err;
+    content_hash[i] = trace::Sha256::of_file(specs[i].path, &err);
+    if (!err.empty()) {
+      std::fprintf(stderr, "%s: error: %s\n", specs[i].path.c_str(), err.c_str());
+      return kExitInvalidInput;
+    }
+  }
+  // Which seeds this sweep (range and shard) runs, for --resume.
+  std::set<uint64_t> runs_seeds;  // --runs: listed (bounded below); --seeds: arithmetic
+  if (!plan.range && vm.count("resume")) {
+    if (plan.per_scenario() > 10'000'000) return sweep_usage("--resume with --runs takes at most 10000000 runs per shard", "sweep");
+    for (uint64_t j = 0; j < plan.per_scenario(); ++j) runs_seeds.insert(plan.seed(j));
+  }
+  auto mine = [&](uint64_t seed) {
+    if (!plan.range) return runs_seeds.count(seed) > 0;
+    if (seed < plan.first || seed - plan.first >= plan.count) return false;
+    const uint64_t k = seed - plan.first;
+    return k >= plan.shard_i && (k - plan.shard_i) % plan.shard_n == 0;
+  };
+  std::unique_ptr<OutputFile> results;
   if (vm.count("results")) {
     const std::string rpath = vm["results"].as<std::string>();
-    if (vm.count("resume")) {
+    // Locked before it is read or truncated: two sweeps appending to one
+    // file would interleave their records.
+    results = std::make_unique<OutputFile>();
+    if (const std::string err = results->open_log(rpath, /*truncate=*/!vm.count("resume"), /*lock=*/true); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+      return exit_code_for_write_errno(results->errno_value());
+    }
+    struct stat st {};
+    if (vm.count("resume") && ::stat(rpath.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       std::vector<RunRecord> old;
       std::string err;
       if (!read_results(rpath, &old, /*truncate_torn=*/true, &err)) {
@@ -285,16 +321,23 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
         return kExitInvalidInput;
       }
       for (const auto& r : old) {
-        if (!done.insert({r.scenario, r.seed}).second) continue;
         for (size_t i = 0; i < specs.size(); ++i) {
-          if (specs[i].path == r.scenario) add_to_summary(summary, r, check_lines[i]);
+          if (specs[i].path != r.scenario) continue;
+          if (r.scenario_sha256 != content_hash[i]) {
+            std::fprintf(stderr,
+                         "dsim: error: %s: cannot resume: %s was recorded for a different content of this scenario "
+                         "(sha256 %s, now %s); run without --resume or use another results file\n",
+                         rpath.c_str(), r.scenario.c_str(),
+                         r.scenario_sha256.empty() ? "not recorded" : r.scenario_sha256.substr(0, 16).c_str(),
+                         content_hash[i].substr(0, 16).c_str());
+            return kExitInvalidInput;
+          }
+          // Only runs this sweep would make count as done: another seed
+          // range or shard in the same file is not part of this sweep.
+          if (!mine(r.seed) || !done.insert({r.scenario, r.seed}).second) continue;
+          add_to_summary(summary, r, check_lines[i]);
         }
       }
-    }
-    results = std::fopen(rpath.c_str(), vm.count("resume") ? "ab" : "wb");
-    if (!results) {
-      std::fprintf(stderr, "dsim: error: cannot write %s: %s\n", rpath.c_str(), errno_text().c_str());
-      return kExitIo;
     }
   }
 
@@ -305,7 +348,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   const uint64_t already = done.size();
   if (total_jobs == 0 && already == 0) {
     std::fprintf(stderr, "dsim: nothing to run (the shard selects no seed)\n");
-    if (results) std::fclose(results);
+    if (results) results->commit();
     return kExitNothingRan;
   }
   auto job_at = [&](uint64_t k) { return Job{static_cast<size_t>(k / per), plan.seed(k % per)}; };
@@ -368,6 +411,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
       rec.seed = job.seed;
       rec.expect_violated = s.expect_violated;
       rec.repro = shell_join({"dsim", "run", s.path, "--seed", std::to_string(job.seed)});
+      rec.scenario_sha256 = content_hash[job.scenario];
       bool internal = false;
       try {
         run_job(job, &rec);
@@ -389,8 +433,12 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
           rec.error = std::string("internal error: cannot write the result: ") + e.what();
           internal = true;
         }
-        std::fwrite(line.data(), 1, line.size(), results);
-        std::fflush(results);  // a killed sweep keeps every finished run
+        // Flushed at once: a killed sweep keeps every finished run. A failed
+        // write (a full disk) stops the sweep: records would go missing.
+        if (!results->write(line) || !results->flush()) {
+          stop = true;
+          return;
+        }
       }
       add_to_summary(summary, rec, check_lines[job.scenario]);
       ++finished;
@@ -425,7 +473,12 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   for (auto& t : pool) t.join();
   progress.update(finished + skipped, unexpected, true);
   progress.finish();
-  if (results) std::fclose(results);
+  if (results) {
+    if (const std::string err = results->commit(); !err.empty()) {
+      std::fprintf(stderr, "dsim: error: %s (the results file is incomplete)\n", err.c_str());
+      return exit_code_for_write_errno(results->errno_value());
+    }
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
   if (!quiet) std::fputs(summary_text(summary).c_str(), stderr);
@@ -434,9 +487,9 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
                static_cast<unsigned long long>(unexpected), wall, wall > 0 ? static_cast<double>(finished) / wall : 0,
                jobs);
   if (vm.count("junit")) {
-    if (const std::string err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, wall)); !err.empty()) {
+    if (const auto err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, wall)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitIo;
+      return err.exit_code();
     }
   }
   if (out_of_memory) {
@@ -516,9 +569,9 @@ int cmd_merge(const Registry&, const std::vector<std::string>& args) {
   std::fprintf(stderr, "merge: %llu runs, %llu unexpected\n", static_cast<unsigned long long>(runs),
                static_cast<unsigned long long>(unexpected));
   if (vm.count("junit")) {
-    if (const std::string err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, 0)); !err.empty()) {
+    if (const auto err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, 0)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-      return kExitIo;
+      return err.exit_code();
     }
   }
   return unexpected > 0 ? kExitViolation : kExitOk;

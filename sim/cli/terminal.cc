@@ -1,8 +1,11 @@
 #include "sim/cli/terminal.h"
 
+#include "sim/cli/exit_codes.h"
+#include "dsim/assert.h"
+#include "sim/core/output_file.h"
+
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,27 +45,28 @@ std::string shell_join(const std::vector<std::string>& argv) {
   return out;
 }
 
-std::string write_output(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    return {};
-  }
-  const std::string tmp = path + ".partial";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return "cannot write " + tmp + ": " + std::strerror(errno);
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!ok || !closed) {
-    std::remove(tmp.c_str());
-    return "write error on " + tmp;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    std::remove(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + err;
-  }
-  return {};
+int WriteError::exit_code() const { return exit_code_for_write_errno(err); }
+
+WriteError write_output(const std::string& path, const std::string& text) {
+  WriteError e;
+  e.message = write_whole_file(path, text, &e.err);
+  return e;
+}
+
+std::string private_temp_path(const std::string& name) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/dsim-XXXXXX";
+  if (!mkdtemp(dir.data())) return {};
+  const std::string path = dir + "/" + name;
+  register_temp_file(path.c_str());  // a signal before remove_private_temp still removes it
+  return path;
+}
+
+void remove_private_temp(const std::string& path) {
+  std::remove(path.c_str());
+  unregister_temp_file(path.c_str());
+  const size_t slash = path.find_last_of('/');
+  if (slash != std::string::npos) rmdir(path.substr(0, slash).c_str());
 }
 
 }  // namespace dsim::cli

@@ -26,8 +26,23 @@ struct Style {
 std::string shell_quote(const std::string& s);
 std::string shell_join(const std::vector<std::string>& argv);
 
-// Writes `text` to `path` atomically (temp file + rename), or to stdout for
-// "-". Returns an error message, or empty.
-std::string write_output(const std::string& path, const std::string& text);
+// A failed write_output: the message names the file and strerror.
+struct WriteError {
+  std::string message;  // empty: written
+  int err = 0;          // errno
+  bool empty() const { return message.empty(); }
+  const char* c_str() const { return message.c_str(); }
+  int exit_code() const;  // 6 for a resource limit, else 74
+};
+
+// Writes `text` to `path` through OutputFile (sim/core/output_file.h:
+// atomically for a regular file, directly to a device, a FIFO or "-").
+WriteError write_output(const std::string& path, const std::string& text);
+
+// A path named `name` in a fresh private directory (mkdtemp under $TMPDIR
+// or /tmp), for an intermediate file no one else can plant or read; empty
+// if none can be made. remove_private_temp deletes the file and directory.
+std::string private_temp_path(const std::string& name);
+void remove_private_temp(const std::string& path);
 
 }  // namespace dsim::cli

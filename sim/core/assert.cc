@@ -5,18 +5,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 namespace dsim {
 namespace {
 int g_fatal_exit_code = 0;
-constexpr int kMaxTemp = 8;
+constexpr int kMaxTemp = 64;
 constexpr size_t kPathMax = 4096;
 char g_temp[kMaxTemp][kPathMax];  // fixed storage: usable from a signal handler
+std::mutex g_temp_mu;            // writers only; the signal handler just reads
 }  // namespace
 
 void set_fatal_exit_code(int code) { g_fatal_exit_code = code; }
 
 void register_temp_file(const char* path) {
+  std::lock_guard<std::mutex> lock(g_temp_mu);
   for (auto& slot : g_temp) {
     if (slot[0] == '\0' && std::strlen(path) < kPathMax) {
       std::strcpy(slot, path);
@@ -26,6 +29,7 @@ void register_temp_file(const char* path) {
 }
 
 void unregister_temp_file(const char* path) {
+  std::lock_guard<std::mutex> lock(g_temp_mu);
   for (auto& slot : g_temp) {
     if (std::strcmp(slot, path) == 0) slot[0] = '\0';
   }

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "sim/core/printable.h"
+
 namespace dsim::scenario {
 namespace {
 
@@ -50,18 +52,19 @@ std::string Diagnostics::render(bool color) const {
   for (const Diagnostic& d : items_) {
     out += bold + path_;
     if (d.line > 0) out += ":" + std::to_string(d.line) + ":" + std::to_string(d.column);
-    out += std::string(":") + reset + " " + red + "error:" + reset + " " + d.message + "\n";
+    out += std::string(":") + reset + " " + red + "error:" + reset + " " + printable(d.message, true) + "\n";
     if (d.line <= 0) continue;
     const std::string_view text = line_text(source_, d.line);
     if (text.empty()) continue;
     const std::string num = std::to_string(d.line);
-    out += "  " + std::string(num.size() < 4 ? 4 - num.size() : 0, ' ') + num + " | " + std::string(text) + "\n";
+    out += "  " + std::string(num.size() < 4 ? 4 - num.size() : 0, ' ') + num + " | " + printable(text) + "\n";
     // Caret under the column: copy tabs so it lines up, count UTF-8 lead
     // bytes only, since yaml-cpp columns count bytes.
     std::string pad;
     for (int i = 0; i < d.column - 1 && i < static_cast<int>(text.size()); ++i) {
       const auto c = static_cast<unsigned char>(text[i]);
       if (c == '\t') pad += '\t';
+      else if (c < 0x20 || c == 0x7F) pad += std::string(printable(text.substr(i, 1)).size(), ' ');  // shown escaped
       else if ((c & 0xC0) != 0x80) pad += ' ';
     }
     out += "       | " + pad + green + "^" + std::string(d.length > 1 ? d.length - 1 : 0, '~') + reset + "\n";
@@ -77,7 +80,7 @@ std::string Diagnostics::render_github() const {
   for (const Diagnostic& d : items_) {
     out += "::error file=" + escape_github(path_, true);
     if (d.line > 0) out += ",line=" + std::to_string(d.line) + ",col=" + std::to_string(d.column);
-    out += "::" + escape_github(d.message, false) + "\n";
+    out += "::" + escape_github(printable(d.message, true), false) + "\n";
   }
   return out;
 }

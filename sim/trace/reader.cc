@@ -4,13 +4,15 @@
 
 #include "sim/core/input.h"
 #include "sim/trace/json_line.h"
+#include "sim/core/printable.h"
 
 namespace dsim::trace {
 
 using Json = nlohmann::ordered_json;
 
 void Reader::fail(size_t column, const std::string& msg) {
-  error_ = path_ + ":" + std::to_string(line_no_) + ":" + std::to_string(column) + ": error: " + msg;
+  // The message may quote the file's bytes; it is printed on a terminal.
+  error_ = path_ + ":" + std::to_string(line_no_) + ":" + std::to_string(column) + ": error: " + printable(msg);
 }
 
 std::string Reader::open(const std::string& path) {

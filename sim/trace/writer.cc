@@ -23,24 +23,16 @@ JsonlWriter::JsonlWriter(std::vector<std::string> node_names, std::string header
   line_ += "}\n";  // written with the first event, once the file is open
 }
 
-JsonlWriter::~JsonlWriter() {
-  if (file_) {
-    std::fclose(file_);
-    std::remove(partial_path_.c_str());  // never leave a half trace behind
-    unregister_temp_file(partial_path_.c_str());
-  }
-}
+// Without finish(), file_'s destructor removes the temporary file: never
+// leave a half trace behind.
+JsonlWriter::~JsonlWriter() = default;
 
 std::string JsonlWriter::open(const std::string& path) {
   DSIM_ASSERT(file_ == nullptr && lines_ == 0);
-  path_ = path;
-  partial_path_ = path + ".partial";
-  file_ = std::fopen(partial_path_.c_str(), "wb");
-  if (!file_) return "cannot write " + partial_path_ + ": " + std::strerror(errno);
-  register_temp_file(partial_path_.c_str());
-  static constexpr size_t kBuf = 1 << 20;
-  std::setvbuf(file_, nullptr, _IOFBF, kBuf);
-  return {};
+  file_ = std::make_unique<OutputFile>();
+  std::string err = file_->open(path);
+  if (!err.empty()) file_.reset();
+  return err;
 }
 
 std::string_view JsonlWriter::name_of(NodeId n) const {
@@ -54,7 +46,7 @@ void JsonlWriter::write_line() {
   sha_->update(line_);
   bytes_ += line_.size();
   ++lines_;
-  if (file_ && std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size()) io_error_ = true;
+  if (file_) file_->write(line_);  // an error sticks; finish() reports it
 }
 
 void JsonlWriter::event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
@@ -86,20 +78,9 @@ std::string JsonlWriter::finish() {
   if (lines_ == 0) write_line();  // a run with no events still has its header
   hash_hex_ = sha_->hex_digest();
   if (!file_) return {};
-  const bool ok = std::fflush(file_) == 0 && !io_error_;
-  std::fclose(file_);
-  file_ = nullptr;
-  unregister_temp_file(partial_path_.c_str());
-  if (!ok) {
-    std::remove(partial_path_.c_str());
-    return "write error on " + partial_path_;
-  }
-  if (std::rename(partial_path_.c_str(), path_.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    std::remove(partial_path_.c_str());
-    return "cannot rename " + partial_path_ + " to " + path_ + ": " + err;
-  }
-  return {};
+  std::string err = file_->commit();
+  file_.reset();
+  return err;
 }
 
 }  // namespace dsim::trace

@@ -4,10 +4,12 @@
 // written through a fixed-size stdio buffer. The SHA-256 of the bytes is
 // computed as they go, so the fingerprint costs no second pass.
 //
-// Atomicity: with a path, bytes go to "<path>.partial" and finish() renames
-// it into place. A run that crashes or is interrupted leaves no file at
-// `path` that looks whole (the destructor removes the partial file). Without
-// a path only the hash is computed.
+// Atomicity: with a path, bytes go through an OutputFile (a unique
+// temporary file beside `path`, renamed into place by finish(); devices and
+// FIFOs written directly). A run that crashes or is interrupted leaves no
+// file at `path` that looks whole (the destructor, the signal handler or the
+// assertion handler removes the temporary file). Without a path only the
+// hash is computed.
 #pragma once
 #include <cstdio>
 #include <memory>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "dsim/event_sink.h"
+#include "sim/core/output_file.h"
 
 namespace dsim::trace {
 
@@ -27,7 +30,7 @@ class JsonlWriter final : public EventSink {
   JsonlWriter(std::vector<std::string> node_names, std::string header_members);
   ~JsonlWriter() override;
 
-  // Opens "<path>.partial". Returns an error message, or empty.
+  // Opens the output (OutputFile::open). Returns an error message, or empty.
   std::string open(const std::string& path);
   void event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) override;
   // Flushes, closes and renames. Returns an error message, or empty.
@@ -44,13 +47,10 @@ class JsonlWriter final : public EventSink {
   std::vector<std::string> names_;
   std::string line_;
   std::unique_ptr<Sha256> sha_;
-  std::FILE* file_ = nullptr;
-  std::string path_;
-  std::string partial_path_;
+  std::unique_ptr<OutputFile> file_;
   std::string hash_hex_;
   uint64_t lines_ = 0;
   uint64_t bytes_ = 0;
-  bool io_error_ = false;
 };
 
 }  // namespace dsim::trace

@@ -61,4 +61,16 @@ PY
   [ -s "$ART/$name.png" ] && pass || fail "$sc: no screenshot"
 done
 
+# A trace whose node is named `n4' onmouseover='alert(1)' x='` (issue 15):
+# the page must still run (its script is allowed by hash) and the name must
+# stay text: an injected attribute would be serialized as onmouseover="...".
+"$DSIM" run scenarios/bugs/raft-commit-previous-term.yaml -q --trace "$WORK/raft.jsonl"
+python3 "$SRC/tests/cli/inject_trace.py" "$WORK/raft.jsonl" "$WORK/evil.jsonl"
+"$DSIM" report "$WORK/evil.jsonl" -o "$WORK/evil.html"
+timeout 120 "${CHROME[@]}" --enable-logging=stderr --v=0 --virtual-time-budget=10000 --dump-dom "file://$WORK/evil.html#selftest" \
+  >"$WORK/evil.dom" 2>"$WORK/evil.console"
+grep -q 'id="dsim-ready"' "$WORK/evil.dom" && pass || fail "hostile names: the page's script did not run"
+grep -q 'title="[^"]*onmouseover=' "$WORK/evil.dom" && pass || fail "hostile names: the check chip title lost the name"
+grep -E -q '<[^>]* onmouseover="' "$WORK/evil.dom" && fail "hostile names: an onmouseover attribute was injected" || pass
+
 finish

@@ -167,7 +167,7 @@ said "No such file or directory" "errno text in the I/O error"
 # rename would replace it).
 if [ -c /dev/full ]; then
   row 6 "--json - to a full disk" -- bash -c "'$DSIM' run '$LOSSY' -q --json - >/dev/full"
-  said "cannot write standard output: No space left on device" "full disk named"
+  said "No space left on device" "full disk named"
   row 6 "export to a full disk" -- bash -c "'$DSIM' export '$WORK/raft.jsonl' --format perfetto >/dev/full"
 fi
 for c in run check sweep merge compare shrink experiment show export report checks; do
