@@ -128,4 +128,8 @@ class ClientNode final : public Node {
 
 std::unique_ptr<Node> make_client(const ClientConfig& cfg);
 
+// The trace name of one of this protocol's message types, "" for another's.
+std::string_view message_type_name(uint32_t type);
+
+
 }  // namespace dsim::kv

@@ -24,13 +24,18 @@ std::string delivered_key(uint32_t origin, int64_t seq) {
 
 std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<BroadcastNode>(cfg); }
 
-std::string_view BroadcastNode::message_name(uint32_t type) const {
+std::string_view message_type_name(uint32_t type) {
   switch (type) {
     case kRequest: return "broadcast_request";
     case kData: return "data";
     case kAck: return "ack";
   }
-  return "unknown";
+  return {};
+}
+
+std::string_view BroadcastNode::message_name(uint32_t type) const {
+  const std::string_view n = message_type_name(type);
+  return n.empty() ? "unknown" : n;
 }
 
 void BroadcastNode::on_start(Context& ctx) {

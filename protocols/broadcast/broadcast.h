@@ -73,4 +73,8 @@ class BroadcastNode final : public Node {
 
 std::unique_ptr<Node> make_node(const Config& cfg);
 
+// The trace name of one of this protocol's message types, "" for another's.
+std::string_view message_type_name(uint32_t type);
+
+
 }  // namespace dsim::broadcast

@@ -23,6 +23,15 @@ const std::string kLocks = "/locks";
 NodeId origin(const Message& m, NodeId from) { return m.f[5] > 0 ? NodeId{static_cast<uint32_t>(m.f[5] - 1)} : from; }
 
 std::string_view name_of(uint32_t type) {
+  const std::string_view n = message_type_name(type);
+  return n.empty() ? "unknown" : n;
+}
+
+}  // namespace
+
+// ---- Names
+
+std::string_view message_type_name(uint32_t type) {
   switch (type) {
     case kOpen: return "open";
     case kOpened: return "opened";
@@ -36,10 +45,8 @@ std::string_view name_of(uint32_t type) {
     case kChildrenReply: return "children_reply";
     case kWatchEvent: return "watch_event";
   }
-  return "unknown";
+  return {};
 }
-
-}  // namespace
 
 // ---- The state machine ----------------------------------------------------------
 

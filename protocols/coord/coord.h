@@ -110,4 +110,8 @@ class CoordMachine final : public raft::StateMachine {
 
 std::unique_ptr<Node> make_node(const Config& cfg, NodeId id, uint32_t nodes);
 
+// The trace name of one of this protocol's message types, "" for another's.
+std::string_view message_type_name(uint32_t type);
+
+
 }  // namespace dsim::coord

@@ -4,6 +4,8 @@
 #include "dsim/yaml_reader.h"
 #include "protocols/coord/checkers.h"
 #include "protocols/coord/coord.h"
+#include "protocols/lock/lock.h"
+#include "protocols/raft/raft.h"
 #include "protocols/lock/checkers.h"
 #include "protocols/lock/definition.h"
 #include "protocols/raft/definition.h"
@@ -50,6 +52,14 @@ class Definition final : public Protocol {
     return {"leader", "follower", "candidate", "pre_candidate", "instance", "watcher", "holder", "client", "resource"};
   }
   std::vector<std::string_view> bugs() const override { return kBugs; }
+  // Raft's messages between the servers, the service's with its clients,
+  // and the lock resource's with the lock clients: one table.
+  std::string_view message_name(uint32_t type) const override {
+    std::string_view n = message_type_name(type);
+    if (n.empty()) n = raft::message_type_name(type);
+    if (n.empty()) n = lock::message_type_name(type);
+    return n;
+  }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t nodes) const override {
     const Config cfg = config_of<Config>(pc);

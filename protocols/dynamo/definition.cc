@@ -1,6 +1,7 @@
 #include "protocols/dynamo/definition.h"
 
 #include "dsim/assert.h"
+#include "dsim/kv.h"
 #include "dsim/yaml_reader.h"
 #include "protocols/dynamo/dynamo.h"
 
@@ -35,6 +36,10 @@ class Definition final : public Protocol {
   }
 
   bool accepts_clients() const override { return true; }
+  std::string_view message_name(uint32_t type) const override {
+    const std::string_view n = message_type_name(type);
+    return n.empty() ? kv::message_type_name(type) : n;
+  }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
     const Config cfg = config_of<Config>(pc);

@@ -130,16 +130,21 @@ std::vector<uint32_t> Ring::walk(std::string_view key) const {
 
 std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<DynamoNode>(cfg); }
 
-std::string_view DynamoNode::message_name(uint32_t type) const {
+std::string_view message_type_name(uint32_t type) {
   switch (type) {
     case kPut: return "put";
     case kPutAck: return "put_ack";
     case kGet: return "get";
     case kGetReply: return "get_reply";
     case kSync: return "sync";
-    case kv::kKvRequest: return "kv_request";
   }
-  return "unknown";
+  return {};
+}
+
+std::string_view DynamoNode::message_name(uint32_t type) const {
+  std::string_view n = message_type_name(type);
+  if (n.empty()) n = kv::message_type_name(type);
+  return n.empty() ? "unknown" : n;
 }
 
 void DynamoNode::on_start(Context& ctx) {

@@ -102,6 +102,7 @@ class Definition final : public Protocol {
   }
 
   std::vector<std::string_view> roles() const override { return {"backend", "proxy", "client"}; }
+  std::string_view message_name(uint32_t type) const override { return message_type_name(type); }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
     const Config cfg = config_of<Section>(pc).config;

@@ -14,13 +14,8 @@ constexpr uint64_t kHealthTag = 4;
 constexpr uint64_t kTimeoutTag = 5;  // tag = request << 8 | 5
 
 std::string_view msg_name(uint32_t t) {
-  switch (t) {
-    case kRequest: return "request";
-    case kResponse: return "response";
-    case kPing: return "ping";
-    case kPong: return "pong";
-  }
-  return "unknown";
+  const std::string_view n = message_type_name(t);
+  return n.empty() ? "unknown" : n;
 }
 
 class Backend final : public Node {
@@ -345,6 +340,16 @@ std::unique_ptr<Node> make_node(const Config& cfg, NodeId id) {
   if (id.value < cfg.backends) return std::make_unique<Backend>(cfg, id.value);
   if (!cfg.client_side && id.value == cfg.backends) return std::make_unique<Proxy>(cfg);
   return std::make_unique<Client>(cfg, NodeId{cfg.backends});
+}
+
+std::string_view message_type_name(uint32_t t) {
+  switch (t) {
+    case kRequest: return "request";
+    case kResponse: return "response";
+    case kPing: return "ping";
+    case kPong: return "pong";
+  }
+  return {};
 }
 
 }  // namespace dsim::lb

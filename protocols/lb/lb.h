@@ -62,4 +62,8 @@ enum MessageType : uint32_t {
 
 std::unique_ptr<Node> make_node(const Config& cfg, NodeId id);
 
+// The trace name of one of this protocol's message types, "" for another's.
+std::string_view message_type_name(uint32_t type);
+
+
 }  // namespace dsim::lb

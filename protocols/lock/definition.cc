@@ -36,6 +36,7 @@ class Definition final : public Protocol {
 
   std::vector<std::string_view> roles() const override { return {"server", "resource", "holder", "client"}; }
   std::vector<std::string_view> bugs() const override { return kBugs; }
+  std::string_view message_name(uint32_t type) const override { return message_type_name(type); }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
     const Config cfg = config_of<Config>(pc);

@@ -11,15 +11,8 @@ constexpr uint64_t kWriteTag = 2;   // the next write of the critical section
 constexpr uint64_t kReleaseTag = 3; // end of the critical section
 
 std::string_view name_of(uint32_t type) {
-  switch (type) {
-    case kAcquire: return "acquire";
-    case kGranted: return "granted";
-    case kBusy: return "busy";
-    case kRelease: return "release";
-    case kWrite: return "write";
-    case kWriteAck: return "write_ack";
-  }
-  return "unknown";
+  const std::string_view n = message_type_name(type);
+  return n.empty() ? "unknown" : n;
 }
 
 }  // namespace
@@ -31,6 +24,18 @@ std::unique_ptr<Node> make_node(const Config& cfg, NodeId id) {
 }
 
 // ---- Server -------------------------------------------------------------------
+
+std::string_view message_type_name(uint32_t type) {
+  switch (type) {
+    case kAcquire: return "acquire";
+    case kGranted: return "granted";
+    case kBusy: return "busy";
+    case kRelease: return "release";
+    case kWrite: return "write";
+    case kWriteAck: return "write_ack";
+  }
+  return {};
+}
 
 std::string_view LockServer::message_name(uint32_t type) const { return name_of(type); }
 

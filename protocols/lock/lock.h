@@ -48,14 +48,19 @@ struct Config {
   enum class Bug { kNone, kVolatileLock } bug = Bug::kNone;
 };
 
+// Numbered apart from Raft's and the coordination service's types, since
+// coord's lock clients write to this resource: one table names them all.
 enum MessageType : uint32_t {
-  kAcquire = 1,   // client -> server; f0 request id
-  kGranted = 2,   // f0 request id, f1 token, f2 ttl ns
-  kBusy = 3,      // f0 request id
-  kRelease = 4,   // f0 token
-  kWrite = 5,     // client -> resource; f0 token, f1 seq
-  kWriteAck = 6,  // f0 seq, f1 accepted
+  kAcquire = 301,   // client -> server; f0 request id
+  kGranted = 302,   // f0 request id, f1 token, f2 ttl ns
+  kBusy = 303,      // f0 request id
+  kRelease = 304,   // f0 token
+  kWrite = 305,     // client -> resource; f0 token, f1 seq
+  kWriteAck = 306,  // f0 seq, f1 accepted
 };
+
+// The trace name of a message type, "" for another protocol's.
+std::string_view message_type_name(uint32_t type);
 
 class LockServer final : public Node {
  public:

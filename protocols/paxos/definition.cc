@@ -77,6 +77,7 @@ class Definition final : public Protocol {
   }
 
   std::vector<std::string_view> roles() const override { return {"proposer", "acceptor"}; }
+  std::string_view message_name(uint32_t type) const override { return paxos::message_type_name(type); }
   std::vector<std::string_view> bugs() const override { return kBugs; }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
@@ -162,6 +163,7 @@ class Definition final : public Protocol {
 
   WorkloadInputs workload() const override { return raft::client_requests(multipaxos::kClientRequest); }
   std::vector<std::string_view> roles() const override { return {"leader", "follower", "candidate"}; }
+  std::string_view message_name(uint32_t type) const override { return multipaxos::message_type_name(type); }
   std::vector<std::string_view> bugs() const override { return kBugs; }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {

@@ -48,7 +48,7 @@ const char* role_name(Role r) {
 
 std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<MultiPaxosNode>(cfg); }
 
-std::string_view MultiPaxosNode::message_name(uint32_t type) const {
+std::string_view message_type_name(uint32_t type) {
   switch (type) {
     case kClientRequest: return "client_request";
     case kPrepare: return "prepare";
@@ -62,7 +62,12 @@ std::string_view MultiPaxosNode::message_name(uint32_t type) const {
     case kPreVote: return "prevote";
     case kPreVoteReply: return "prevote_reply";
   }
-  return "unknown";
+  return {};
+}
+
+std::string_view MultiPaxosNode::message_name(uint32_t type) const {
+  const std::string_view n = message_type_name(type);
+  return n.empty() ? "unknown" : n;
 }
 
 // ---- Durable acceptor state.

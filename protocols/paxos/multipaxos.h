@@ -145,4 +145,8 @@ class MultiPaxosNode final : public Node {
 
 std::unique_ptr<Node> make_node(const Config& cfg);
 
+// The trace name of one of this protocol's message types, "" for another's.
+std::string_view message_type_name(uint32_t type);
+
+
 }  // namespace dsim::multipaxos

@@ -14,7 +14,7 @@ constexpr int64_t kSlot = 0;
 
 std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<PaxosNode>(cfg); }
 
-std::string_view PaxosNode::message_name(uint32_t type) const {
+std::string_view message_type_name(uint32_t type) {
   switch (type) {
     case kPrepare: return "prepare";
     case kPromise: return "promise";
@@ -22,7 +22,12 @@ std::string_view PaxosNode::message_name(uint32_t type) const {
     case kAccept: return "accept";
     case kAccepted: return "accepted";
   }
-  return "unknown";
+  return {};
+}
+
+std::string_view PaxosNode::message_name(uint32_t type) const {
+  const std::string_view n = message_type_name(type);
+  return n.empty() ? "unknown" : n;
 }
 
 void PaxosNode::load(Context& ctx) {

@@ -2,6 +2,7 @@
 
 #include "analysis/leader_liveness.h"
 #include "dsim/assert.h"
+#include "dsim/kv.h"
 #include "dsim/yaml_reader.h"
 #include "protocols/raft/catch_up.h"
 #include "protocols/raft/checkers.h"
@@ -46,6 +47,10 @@ class Definition final : public Protocol {
 
   std::vector<std::string_view> roles() const override { return {"leader", "follower", "candidate", "pre_candidate"}; }
   std::vector<std::string_view> bugs() const override { return kBugs; }
+  std::string_view message_name(uint32_t type) const override {
+    const std::string_view n = message_type_name(type);
+    return n.empty() ? kv::message_type_name(type) : n;
+  }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
     const Config cfg = config_of<Config>(pc);

@@ -51,7 +51,7 @@ const char* role_name(Role r) {
 
 std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<RaftNode>(cfg); }
 
-std::string_view RaftNode::message_name(uint32_t type) const {
+std::string_view message_type_name(uint32_t type) {
   switch (type) {
     case kClientRequest: return "client_request";
     case kForward: return "forward";
@@ -59,9 +59,15 @@ std::string_view RaftNode::message_name(uint32_t type) const {
     case kVoteReply: return "vote_reply";
     case kAppendEntries: return "append_entries";
     case kAppendReply: return "append_reply";
-    case kv::kKvRequest: return "kv_request";
   }
-  return sm_ ? sm_->message_name(type) : "unknown";
+  return {};
+}
+
+std::string_view RaftNode::message_name(uint32_t type) const {
+  std::string_view n = message_type_name(type);
+  if (n.empty() && type == kv::kKvRequest) n = "kv_request";
+  if (n.empty()) return sm_ ? sm_->message_name(type) : "unknown";
+  return n;
 }
 
 // ---- Storage -----------------------------------------------------------------

@@ -69,8 +69,13 @@ ClientNode::ClientNode(ClientConfig cfg) : cfg_(cfg) {
 
 std::unique_ptr<Node> make_client(const ClientConfig& cfg) { return std::make_unique<ClientNode>(cfg); }
 
+std::string_view message_type_name(uint32_t type) {
+  return type == kKvRequest ? "kv_request" : type == kKvReply ? "kv_reply" : std::string_view();
+}
+
 std::string_view ClientNode::message_name(uint32_t type) const {
-  return type == kKvRequest ? "kv_request" : type == kKvReply ? "kv_reply" : "unknown";
+  const std::string_view n = message_type_name(type);
+  return n.empty() ? "unknown" : n;
 }
 
 void ClientNode::on_start(Context& ctx) { ctx.set_timer(cfg_.start, kThinkTag); }
