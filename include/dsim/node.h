@@ -26,35 +26,53 @@
 
 namespace dsim {
 
-class Simulator;
+// What a node's context reaches: the simulator in a run, or a test's fake
+// host (dsim/fake_host.h) that records what the node sent and which timers
+// it set, so a node can be driven one callback at a time with no simulator.
+class Host {
+ public:
+  virtual ~Host() = default;
+  virtual uint32_t cluster_size() const = 0;
+  virtual std::string_view node_name(NodeId n) const = 0;
+  virtual Time local_time(NodeId self) const = 0;
+  virtual void send(NodeId from, NodeId to, const Message& m) = 0;
+  virtual TimerId set_timer(NodeId self, Duration after, uint64_t tag) = 0;
+  virtual bool cancel_timer(NodeId self, TimerId id) = 0;
+  virtual Rng& rng(NodeId self) = 0;
+  virtual Storage& storage(NodeId self) = 0;
+  virtual bool tracing() const = 0;
+  virtual void emit(NodeId self, std::string_view kind, std::span<const Field> fields) = 0;
+};
 
 class Context {
  public:
-  Context(Simulator* sim, NodeId self) : sim_(sim), self_(self) {}
+  Context(Host* host, NodeId self) : host_(host), self_(self) {}
 
   NodeId self() const { return self_; }
   // The servers (node ids 0..cluster_size()-1); clients come after them.
-  uint32_t cluster_size() const;
+  uint32_t cluster_size() const { return host_->cluster_size(); }
   // The configured name of a node (for trace events; protocols address
   // nodes by NodeId).
-  std::string_view node_name(NodeId n) const;
+  std::string_view node_name(NodeId n) const { return host_->node_name(n); }
   // This node's clock: offset, drift and jumps applied.
-  Time now() const;
-  void send(NodeId to, const Message& m);
+  Time now() const { return host_->local_time(self_); }
+  void send(NodeId to, const Message& m) { host_->send(self_, to, m); }
   // Fires after `after` has elapsed on this node's clock. `tag` comes back in
   // on_timer, so a node tells its timers apart without a lookup.
-  TimerId set_timer(Duration after, uint64_t tag);
+  TimerId set_timer(Duration after, uint64_t tag) { return host_->set_timer(self_, after, tag); }
   // False when the timer already fired or was cancelled: never an error.
-  bool cancel_timer(TimerId id);
-  Rng& rng();
-  Storage& storage();
+  bool cancel_timer(TimerId id) { return host_->cancel_timer(self_, id); }
+  Rng& rng() { return host_->rng(self_); }
+  Storage& storage() { return host_->storage(self_); }
   // A protocol trace event; `kind` should be a stable snake_case name.
-  void emit(std::string_view kind, std::initializer_list<Field> fields);
-  void emit_span(std::string_view kind, std::span<const Field> fields);
-  bool tracing() const;
+  void emit(std::string_view kind, std::initializer_list<Field> fields) {
+    host_->emit(self_, kind, std::span<const Field>(fields.begin(), fields.size()));
+  }
+  void emit_span(std::string_view kind, std::span<const Field> fields) { host_->emit(self_, kind, fields); }
+  bool tracing() const { return host_->tracing(); }
 
  private:
-  Simulator* sim_;
+  Host* host_;
   NodeId self_;
 };
 

@@ -108,7 +108,25 @@ class Simulator {
   bool tracing() const { return sink_ != nullptr; }
 
  private:
-  friend class Context;
+  // The Host every node's Context reaches (Simulator is not copied or moved,
+  // so the pointer stays valid).
+  class NodeHost final : public Host {
+   public:
+    explicit NodeHost(Simulator* sim) : sim_(sim) {}
+    uint32_t cluster_size() const override;
+    std::string_view node_name(NodeId n) const override;
+    Time local_time(NodeId self) const override;
+    void send(NodeId from, NodeId to, const Message& m) override;
+    TimerId set_timer(NodeId self, Duration after, uint64_t tag) override;
+    bool cancel_timer(NodeId self, TimerId id) override;
+    Rng& rng(NodeId self) override;
+    Storage& storage(NodeId self) override;
+    bool tracing() const override;
+    void emit(NodeId self, std::string_view kind, std::span<const Field> fields) override;
+
+   private:
+    Simulator* sim_;
+  };
 
   // Fields the delivery path reads come first, so they share a cache line.
   struct NodeRec {
@@ -185,6 +203,7 @@ class Simulator {
   const MessageNames* names_ = nullptr;
   ActionHandler* actions_ = nullptr;
   SimCounters counters_;
+  NodeHost host_;
 };
 
 }  // namespace dsim
