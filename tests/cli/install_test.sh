@@ -62,23 +62,24 @@ r = json.load(open(sys.argv[1]))
 st = {c["name"]: c["status"] for c in r["checks"]}
 sys.exit(0 if st.get("atomicity") == "violated" else 1)
 PY
-grep -q "violated *atomicity" "$WORK/out" && pass || fail "run output does not show the atomicity violation"
+grep -q "violated *atomicity" "$WORK/out" "$WORK/err" && pass || fail "run output does not show the atomicity violation"
 # Without its expect: block, the same run is a failure (exit 1).
 grep -v -e '^expect:' -e '^  violated:' "$bug" > unexpected.yaml
 expect_exit 1 "the planted bug without expect:" -- "$X" run unexpected.yaml
 
 # A sweep of the correct scenario over several seeds.
 expect_exit 0 "sweep the correct scenario" -- "$X" sweep "$ok" --seeds 1..20 --jobs 2 --quiet
+expect_exit 0 "sweep the nemesis scenario" -- "$X" sweep scenarios/two-phase-commit-nemesis.yaml --seeds 1..20 --jobs 2 --quiet
 
 # Offline check of the traces: same verdicts.
 expect_exit 0 "check the correct trace" -- "$X" check run.jsonl
 expect_exit 0 "check the planted-bug trace" -- "$X" check bug.jsonl
-grep -q "violated *atomicity" "$WORK/out" && pass || fail "check output does not show the atomicity violation"
+grep -q "violated *atomicity" "$WORK/out" "$WORK/err" && pass || fail "check output does not show the atomicity violation"
 
 # Shrink the planted bug to a smaller scenario that still shows it.
 expect_exit 0 "shrink the planted bug" -- "$X" shrink "$bug" --seed 1 -o small.yaml
 expect_exit 0 "run the shrunk scenario" -- "$X" run small.yaml
-grep -q "violated *atomicity" "$WORK/out" && pass || fail "the shrunk scenario does not violate atomicity"
+grep -q "violated *atomicity" "$WORK/out" "$WORK/err" && pass || fail "the shrunk scenario does not violate atomicity"
 
 # The HTML report.
 expect_exit 0 "report" -- "$X" report run.jsonl -o run.html
