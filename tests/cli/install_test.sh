@@ -5,6 +5,7 @@
 # walk-through of docs/writing-a-protocol.md with the example's binary:
 # run, a planted bug caught, sweep, check, shrink, report. Internal headers
 # (sim/...) must not be reachable from the package.
+# The example is built with -Werror, as CI builds dsim.
 # Usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -u
 BUILD=$(cd "$1" && pwd)
@@ -19,12 +20,12 @@ for f in bin/dsim include/dsim/dsim.h include/dsim/version.h lib/cmake/dsim/dsim
   [ -e "$PREFIX/$f" ] && pass || fail "the install has no $f"
 done
 [ ! -e "$PREFIX/include/sim" ] && pass || fail "internal headers were installed under include/sim"
-grep -rq "$SRC" "$PREFIX/lib/cmake/dsim" && fail "the package config points into the source tree" || pass
+grep -rqF -e "$SRC" -e "$BUILD" "$PREFIX/lib/cmake/dsim" && fail "the package config points into the source or build tree" || pass
 
 # ---- Build the example against the installed package only
 cp -r "$SRC/examples/two-phase-commit" "$WORK/example"
 expect_exit 0 "configure the example" -- cmake -S "$WORK/example" -B "$WORK/example-build" \
-  -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_BUILD_TYPE=Release
+  -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-Werror
 expect_exit 0 "build the example" -- cmake --build "$WORK/example-build" -j2
 X=$WORK/example-build/dsim-2pc
 if [ ! -x "$X" ]; then
