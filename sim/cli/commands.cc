@@ -55,7 +55,7 @@ constexpr const char* kExitCodesHelp =
     "  0    outcome as expected (every check held, or exactly the expected ones were violated)\n"
     "  1    a check was violated, or an expected violation did not happen\n"
     "  2    usage error (unknown flag, bad value)\n"
-    "  3    invalid scenario or trace file (reported as file:line:col)\n"
+    "  3    invalid scenario or trace file (reported as file:line:col; a trace without its end line is incomplete)\n"
     "  4    nothing ran (no checks to evaluate)\n"
     "  5    inconclusive: checking a history file, the linearizability budget ran out\n"
     "  6    a resource limit was reached: memory (--max-memory, default 8GiB), input size, or no space\n"
@@ -864,6 +864,9 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       return dispatch(reg, {rest[0], "--help"});
     } else if (!rest.empty() && rest[0] == "checks") {
       std::cout << "dsim checks: list the known checks (name, kind, protocols, summary)\n";
+    } else if (!rest.empty() && rest[0] == "schema") {
+      std::cout << "dsim schema --trace: the trace event kinds and their keys (engine, faults, clients, each protocol) "
+                   "as the Markdown tables of docs/trace-schema.md; dsim check validates traces against them\n";
     } else if (!rest.empty() && rest[0] == "protocols") {
       std::cout << "dsim protocols [--names]: list the protocols (summary, roles, planted bugs), or only their names\n";
     } else if (!rest.empty()) {
