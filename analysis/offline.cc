@@ -74,6 +74,9 @@ OfflineResult check_trace(const CheckerCatalog& catalog, const std::string& path
   TraceChecks checks(catalog);
   failed.error = checks.begin(path, reader.meta(), only);
   if (!failed.error.empty()) return failed;
+  // Strict: every event a checker reads must match the schema (the
+  // engine's kinds and the protocol's own), and the trace must be whole.
+  reader.validate_with(std::make_unique<trace::Schema>(checks.protocol(), catalog.protocol_events(checks.protocol())));
   trace::Event e;
   while (reader.next(&e)) checks.consume(e);
   if (!reader.error().empty()) {

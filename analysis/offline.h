@@ -37,6 +37,8 @@ class TraceChecks {
   void consume(const trace::Event& e);
   // Fills checks, expect_violated, scenario, seed and events.
   OfflineResult finish();
+  // The protocol the header names (after begin()).
+  const std::string& protocol() const { return protocol_; }
 
  private:
   const CheckerCatalog& catalog_;

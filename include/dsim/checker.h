@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dsim/trace_event.h"
+#include "dsim/trace_schema.h"
 
 namespace dsim::analysis {
 
@@ -70,6 +71,9 @@ class CheckerCatalog {
   virtual std::optional<CheckerInfo> find_checker(std::string_view name, std::string_view protocol) const = 0;
   // REQUIRES: find_checker(spec.name, protocol) has a value.
   virtual std::unique_ptr<Checker> make_checker(const CheckSpec& spec, std::string_view protocol) const = 0;
+  // The event kinds a protocol's nodes emit, for strict trace reading;
+  // empty when the protocol is unknown or does not declare them.
+  virtual std::vector<trace::EventSchema> protocol_events(std::string_view /*protocol*/) const { return {}; }
 };
 
 // Time formatted for people: "1.25s", "300ms", "17us", "5ns".

@@ -27,6 +27,7 @@
 #include "dsim/report_hints.h"
 #include "dsim/time.h"
 #include "dsim/trace_event.h"
+#include "dsim/trace_schema.h"
 #include "dsim/yaml_reader.h"
 
 namespace dsim {
@@ -162,6 +163,12 @@ class Protocol : public MessageNames {
   virtual std::string stats_table(const std::vector<LabelledStats>&) const { return {}; }
   virtual std::string stats_csv(const std::vector<LabelledStats>&) const { return {}; }
   virtual std::string stats_series_csv(const std::vector<LabelledStats>&) const { return {}; }
+
+  // ---- Trace schema: the kinds this protocol's nodes emit (ctx.emit) and
+  // their keys. `dsim check` then refuses a trace of this protocol with a
+  // kind it does not know, a missing key or a key of the wrong type. Empty
+  // (the default): the protocol's own events are not checked.
+  virtual std::vector<trace::EventSchema> events() const { return {}; }
 
   virtual ReportHints report_hints() const { return {}; }
   virtual std::vector<Experiment> experiments() const { return {}; }

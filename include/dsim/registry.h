@@ -42,6 +42,7 @@ class Registry final : public analysis::CheckerCatalog {
 
   std::optional<analysis::CheckerInfo> find_checker(std::string_view name, std::string_view protocol) const override;
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec, std::string_view protocol) const override;
+  std::vector<trace::EventSchema> protocol_events(std::string_view protocol) const override;
 
  private:
   std::vector<std::unique_ptr<Protocol>> protocols_;

@@ -7,6 +7,7 @@
 
 namespace dsim::broadcast {
 namespace {
+constexpr trace::FieldType kI = trace::FieldType::kInt, kS = trace::FieldType::kString;
 
 const std::vector<std::string_view> kBugs = {"none", "no_retransmit", "volatile_dedup"};
 
@@ -59,6 +60,12 @@ class Definition final : public Protocol {
     return [cfg](NodeId) { return make_node(cfg); };
   }
 
+  std::vector<trace::EventSchema> events() const override {
+    return {
+        {"bcast", {{"seq", kI}, {"payload", kI}}, "this node originates message (node, seq)"},
+        {"bdeliver", {{"origin", kS}, {"seq", kI}}, "this node delivers message (origin, seq)"},
+    };
+  }
   std::vector<analysis::CheckerInfo> checkers() const override {
     using analysis::CheckKind;
     return {{"no_duplicate_delivery", CheckKind::kSafety, "no node delivers the same message twice"},

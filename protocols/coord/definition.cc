@@ -12,6 +12,7 @@
 
 namespace dsim::coord {
 namespace {
+constexpr trace::FieldType kI = trace::FieldType::kInt, kS = trace::FieldType::kString, kB = trace::FieldType::kBool;
 
 std::string text(Duration d) { return scenario::duration_text(d); }
 const std::vector<std::string_view> kBugs = {"none", "keep_ephemerals"};
@@ -68,6 +69,22 @@ class Definition final : public Protocol {
   // The servers; the other nodes are the service's clients.
   uint32_t cluster_size(const ProtocolConfig& pc, uint32_t) const override { return config_of<Config>(pc).servers; }
 
+  std::vector<trace::EventSchema> events() const override {
+    std::vector<trace::EventSchema> out = raft::raft_events();  // the servers replicate with Raft
+    for (auto e : std::vector<trace::EventSchema>{
+             {"session_opened", {{"session", kI}, {"client", kS}, {"index", kI}}, "the leader applied a new session"},
+             {"session_expired", {{"session", kI}, {"client", kS}, {"index", kI}}, "the leader expired a session"},
+             {"znode_created", {{"path", kS}, {"session", kI}, {"index", kI}},
+              "a znode was created (`session` 0: persistent)"},
+             {"znode_deleted", {{"path", kS}, {"why", kS}, {"index", kI}}, "a znode was deleted, and why"},
+             {"registered", {{"path", kS}, {"session", kI}}, "an instance registered itself"},
+             {"view", {{"members", kS}, {"connected", kB}}, "a watcher's view of the members (comma-separated)"},
+         }) {
+      out.push_back(e);
+    }
+    for (auto& e : lock::lock_client_events()) out.push_back(e);
+    return out;
+  }
   std::vector<analysis::CheckerInfo> checkers() const override {
     using analysis::CheckKind;
     auto out = raft::raft_checkers(false);

@@ -7,6 +7,7 @@
 
 namespace dsim::dynamo {
 namespace {
+constexpr trace::FieldType kI = trace::FieldType::kInt, kS = trace::FieldType::kString;
 
 std::string text(Duration d) { return scenario::duration_text(d); }
 const std::vector<std::string_view> kVersioning = {"lww", "vector_clock"};  // Config::Versioning order
@@ -47,6 +48,16 @@ class Definition final : public Protocol {
   }
 
   // Only the clients' history is judged (linearizable, from the registry).
+  std::vector<trace::EventSchema> events() const override {
+    return {
+        {"store", {{"key", kS}, {"value", kS}, {"version", kI}, {"siblings", kI}},
+         "a replica took a newer version (`siblings`: concurrent versions kept)"},
+        {"siblings", {{"key", kS}, {"count", kI}}, "a read found concurrent versions"},
+        {"hint", {{"key", kS}, {"for", kS}}, "a replica keeps a write for a node that is down (hinted handoff)"},
+        {"handoff", {{"key", kS}, {"to", kS}}, "a hinted write was handed to its node"},
+        {"repair", {{"key", kS}, {"to", kS}}, "read repair sent a newer version to a stale replica"},
+    };
+  }
   std::vector<analysis::CheckerInfo> checkers() const override { return {}; }
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec&) const override {
     DSIM_ASSERT_MSG(false, "dynamo has no checkers of its own");

@@ -16,6 +16,7 @@ int hashing_cli(const std::vector<std::string>& args, const ExperimentIo& io);
 const analysis::LbReport* report_of(const RunStats* stats);
 
 namespace {
+constexpr trace::FieldType kI = trace::FieldType::kInt, kS = trace::FieldType::kString, kB = trace::FieldType::kBool;
 
 std::string text(Duration d) { return scenario::duration_text(d); }
 std::string where_at(std::string_view list, size_t i) { return std::string(list) + "[" + std::to_string(i) + "]"; }
@@ -110,6 +111,15 @@ class Definition final : public Protocol {
   }
 
   // The comparison is in the statistics; there is nothing to check.
+  std::vector<trace::EventSchema> events() const override {
+    return {
+        {"lb_done", {{"latency_ns", kI}, {"ok", kB}, {"retries", kI}}, "a client's request finished"},
+        {"served", {{"origin", kI}}, "a backend finished a request"},
+        {"rejected", {}, "a backend's queue was full"},
+        {"slow", {{"factor", kI}}, "a backend's service time changed by `factor` (1: back to normal)"},
+        {"health", {{"backend", kS}, {"up", kB}}, "the proxy's health check changed its view of a backend"},
+    };
+  }
   std::vector<analysis::CheckerInfo> checkers() const override { return {}; }
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec&) const override {
     DSIM_ASSERT_MSG(false, "lb has no checkers");

@@ -7,6 +7,7 @@
 
 namespace dsim::lock {
 namespace {
+constexpr trace::FieldType kI = trace::FieldType::kInt, kS = trace::FieldType::kString, kB = trace::FieldType::kBool;
 
 std::string text(Duration d) { return scenario::duration_text(d); }
 const std::vector<std::string_view> kBugs = {"none", "volatile_lock"};
@@ -43,6 +44,16 @@ class Definition final : public Protocol {
     return [cfg](NodeId id) { return make_node(cfg, id); };
   }
 
+  std::vector<trace::EventSchema> events() const override {
+    std::vector<trace::EventSchema> out = {
+        {"grant", {{"client", kS}, {"token", kI}, {"ttl_ns", kI}}, "the server granted the lease with a fencing token"},
+        {"busy", {{"client", kS}, {"holder", kS}}, "the server refused: `holder` has the lease"},
+        {"expire", {{"client", kS}, {"token", kI}}, "the holder's lease ran out at the server"},
+        {"release", {{"client", kS}, {"token", kI}}, "the server took the lease back from its holder"},
+    };
+    for (auto& e : lock_client_events()) out.push_back(e);
+    return out;
+  }
   std::vector<analysis::CheckerInfo> checkers() const override { return lock_checkers(true); }
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
     if (spec.name == "mutual_exclusion") return std::make_unique<analysis::MutualExclusion>();
@@ -100,5 +111,16 @@ std::vector<analysis::CheckerInfo> lock_checkers(bool with_liveness) {
 }
 
 std::unique_ptr<Protocol> protocol() { return std::make_unique<Definition>(); }
+
+std::vector<trace::EventSchema> lock_client_events() {
+  return {
+      {"acquired", {{"token", kI}}, "the client holds the lock with this token"},
+      {"write", {{"token", kI}, {"seq", kI}}, "the client wrote to the resource in its critical section"},
+      {"released", {{"token", kI}}, "the client released the lock"},
+      {"lapsed", {{"token", kI}}, "at the end of its critical section the client noticed its lease had run out"},
+      {"resource_write", {{"client", kS}, {"token", kI}, {"seq", kI}, {"accepted", kB}},
+       "the fenced resource saw a write (`accepted` false: a stale token)"},
+  };
+}
 
 }  // namespace dsim::lock

@@ -12,6 +12,20 @@ namespace dsim {
 namespace {
 
 std::string text(Duration d) { return scenario::duration_text(d); }
+constexpr trace::FieldType kI = trace::FieldType::kInt, kS = trace::FieldType::kString, kB = trace::FieldType::kBool;
+
+// Kinds both Paxos variants emit, per slot (`slot` 0 for single-decree).
+std::vector<trace::EventSchema> paxos_common_events() {
+  return {
+      {"propose", {{"slot", kI}, {"value", kS}}, "a proposer's own value (Multi-Paxos: the leader assigns it a slot)"},
+      {"prepare", {{"slot", kI}, {"ballot", kI}}, "phase 1a sent (Multi-Paxos: `slot` is the first slot it covers)"},
+      {"nack", {{"slot", kI}, {"ballot", kI}, {"promised", kI}}, "an acceptor refused a prepare or accept"},
+      {"accept", {{"slot", kI}, {"ballot", kI}, {"value", kS}}, "phase 2a sent"},
+      {"accepted", {{"slot", kI}, {"ballot", kI}, {"value", kS}},
+       "an acceptor accepted (the checkers compute \"chosen\" from these)"},
+      {"learned", {{"slot", kI}, {"ballot", kI}, {"value", kS}}, "a learner heard a majority accept one proposal"},
+  };
+}
 
 // Ballots are round * 100 + node id + 1, so a node id must fit two digits.
 constexpr size_t kMaxPaxosNodes = 99;
@@ -85,6 +99,13 @@ class Definition final : public Protocol {
     return [cfg](NodeId) { return paxos::make_node(cfg); };
   }
 
+  std::vector<trace::EventSchema> events() const override {
+    auto out = paxos_common_events();
+    out.push_back({"promise", {{"slot", kI}, {"ballot", kI}, {"accepted_ballot", kI}, {"accepted_value", kS}},
+                   "an acceptor promised (and reported its accepted proposal, -1 if none)"});
+    out.push_back({"recover", {{"promised", kI}, {"accepted_ballot", kI}}, "after a restart, what storage held"});
+    return out;
+  }
   std::vector<analysis::CheckerInfo> checkers() const override {
     auto out = paxos_safety();
     out.push_back({"paxos_liveness", analysis::CheckKind::kLiveness,
@@ -171,6 +192,26 @@ class Definition final : public Protocol {
     return [cfg](NodeId) { return multipaxos::make_node(cfg); };
   }
 
+  std::vector<trace::EventSchema> events() const override {
+    auto out = paxos_common_events();
+    for (auto e : std::vector<trace::EventSchema>{
+             {"promise", {{"slot", kI}, {"ballot", kI}}, "an acceptor promised for every slot from `slot` on"},
+             {"role", {{"role", kS}, {"ballot", kI}},
+              "leader changes: `candidate` (phase 1 sent), `leader`, `follower`"},
+             {"prevote", {{"ballot", kI}}, "a would-be leader asks whether it may start phase 1"},
+             {"apply", {{"slot", kI}, {"value", kS}},
+              "the replica applied a decided slot to its key-value store, in slot order"},
+             {"client_request", {{"req", kI}, {"slot", kI}}, "the leader took request `req` and proposed it in `slot`"},
+             {"client_response", {{"req", kI}, {"ok", kB}, {"slot", kI, false}, {"reason", kS, false}},
+              "the leader that took it answers once applied (`slot`); `ok` false with a `reason` when no leader is "
+              "known or an election was lost"},
+             {"recover", {{"promised", kI}, {"accepted", kI}},
+              "after a restart: the promise and how many accepted slots storage held"},
+         }) {
+      out.push_back(e);
+    }
+    return out;
+  }
   std::vector<analysis::CheckerInfo> checkers() const override {
     auto out = paxos_safety();
     out.push_back({"multipaxos_liveness", analysis::CheckKind::kLiveness,

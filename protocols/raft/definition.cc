@@ -18,6 +18,7 @@ const std::vector<std::string_view> kBugs = {"none",          "commit_previous_t
 const std::vector<std::string_view> kReads = {"log", "read_index", "lease"};
 
 std::string text(Duration d) { return scenario::duration_text(d); }
+constexpr trace::FieldType kI = trace::FieldType::kInt, kS = trace::FieldType::kString, kB = trace::FieldType::kBool;
 int64_t within(const analysis::CheckSpec& spec) { return spec.within_ns > 0 ? spec.within_ns : 2'000'000'000; }
 
 class Definition final : public Protocol {
@@ -57,6 +58,7 @@ class Definition final : public Protocol {
     return [cfg](NodeId) { return make_node(cfg); };
   }
 
+  std::vector<trace::EventSchema> events() const override { return raft_events(); }
   std::vector<analysis::CheckerInfo> checkers() const override { return raft_checkers(true); }
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
     return make_raft_checker(spec);
@@ -146,5 +148,22 @@ std::unique_ptr<analysis::Checker> make_raft_checker(const analysis::CheckSpec& 
 }
 
 std::unique_ptr<Protocol> protocol() { return std::make_unique<Definition>(); }
+
+std::vector<trace::EventSchema> raft_events() {
+  return {
+      {"role", {{"role", kS}, {"term", kI}},
+       "the node's role or term changed (`follower`, `pre_candidate`, `candidate`, `leader`)"},
+      {"vote", {{"for", kS}, {"term", kI}}, "this node voted (for itself as a candidate, or for another)"},
+      {"append", {{"index", kI}, {"term", kI}, {"cmd", kS}},
+       "an entry was added to this node's log (`cmd` \"\" is the leader's no-op)"},
+      {"truncate", {{"from", kI}}, "entries from this index on were removed (a conflicting suffix)"},
+      {"commit", {{"index", kI}}, "the node's commit index advanced to `index`"},
+      {"apply", {{"index", kI}, {"term", kI}, {"cmd", kS}}, "the entry was applied to the key-value state machine"},
+      {"client_request", {{"req", kI}, {"index", kI}}, "the leader accepted request `req` as entry `index`"},
+      {"client_response", {{"req", kI}, {"ok", kB}, {"index", kI, false}, {"reason", kS, false}},
+       "the leader answered: `ok` with `index` once committed and applied, else a `reason`"},
+      {"recover", {{"log_len", kI}, {"term", kI}}, "after a restart, what storage held"},
+  };
+}
 
 }  // namespace dsim::raft

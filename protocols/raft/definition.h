@@ -18,5 +18,8 @@ WorkloadInputs client_requests(uint32_t type);
 // The four safety checkers (and raft_liveness).
 std::vector<analysis::CheckerInfo> raft_checkers(bool with_liveness);
 std::unique_ptr<analysis::Checker> make_raft_checker(const analysis::CheckSpec& spec);
+// The trace events of a Raft node (also in the traces of protocols built on
+// it, coord).
+std::vector<trace::EventSchema> raft_events();
 
 }  // namespace dsim::raft

@@ -39,6 +39,7 @@
 #include "sim/scenario/shrink.h"
 #include "sim/scenario/writer.h"
 #include "sim/trace/reader.h"
+#include "sim/trace/schema.h"
 #include "sim/scenario/units.h"
 
 namespace dsim::cli {
@@ -54,7 +55,7 @@ constexpr const char* kExitCodesHelp =
     "  0    outcome as expected (every check held, or exactly the expected ones were violated)\n"
     "  1    a check was violated, or an expected violation did not happen\n"
     "  2    usage error (unknown flag, bad value)\n"
-    "  3    invalid scenario or trace file (reported as file:line:col)\n"
+    "  3    invalid scenario or trace file (reported as file:line:col; a trace without its end line is incomplete)\n"
     "  4    nothing ran (no checks to evaluate)\n"
     "  5    inconclusive: checking a history file, the linearizability budget ran out\n"
     "  6    a resource limit was reached: memory (--max-memory, default 8GiB), input size, or no space\n"
@@ -81,6 +82,7 @@ constexpr const char* kMainHelp =
     "  dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]\n"
     "  dsim report TRACE.jsonl -o FILE.html   (or: dsim run ... --report FILE.html)\n"
     "  dsim checks             list the known checks\n"
+    "  dsim schema --trace     the trace event kinds and their keys (docs/trace-schema.md), as Markdown\n"
     "  dsim protocols          list the protocols (roles, planted bugs)\n"
     "  dsim help [COMMAND]\n"
     "  dsim --version\n"
@@ -286,8 +288,11 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     }
     return kExitInvalidInput;
   }
-  if (spec->checks.empty()) {
-    std::fprintf(stderr, "dsim: %s: nothing to check (the scenario lists no checks)\n", path.c_str());
+  // A run that checks nothing is not a pass: it still runs (its trace,
+  // report and statistics are what such a scenario is for) but exits 4.
+  const bool nothing_to_check = spec->checks.empty();
+  if (nothing_to_check) {
+    std::fprintf(stderr, "dsim: %s: nothing to check (the scenario lists no checks); the run will exit 4\n", path.c_str());
   }
 
   uint64_t seed = 0;
@@ -336,7 +341,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     std::fprintf(stderr, "dsim: note: stopped at the event budget (max_events %llu) at %s\n",
                  static_cast<unsigned long long>(spec->max_events), analysis::format_time(r.end.ns).c_str());
   }
-  const int exit_code = r.as_expected ? kExitOk : kExitViolation;
+  const int exit_code = nothing_to_check ? kExitNothingRan : r.as_expected ? kExitOk : kExitViolation;
   if (!quiet) {
     const auto& c = r.counters;
     std::fprintf(stderr, "ran %s events, %s simulated in %.3fs wall (%s events/s)\n", with_commas(c.events).c_str(),
@@ -362,8 +367,12 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
       const std::string table = spec->def->stats_table(stats_of(all));
       if (!table.empty()) std::fprintf(stderr, "%s:\n%s", std::string(spec->def->summary()).substr(0, spec->def->summary().find(':')).c_str(), table.c_str());
     }
-    std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", r.as_expected ? st.green() : st.red(),
-                 r.as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(spec->expect_violated).c_str());
+    if (nothing_to_check) {
+      std::fprintf(stderr, "outcome: %snothing checked%s (the scenario lists no checks)\n", st.red(), st.reset());
+    } else {
+      std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", r.as_expected ? st.green() : st.red(),
+                   r.as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(spec->expect_violated).c_str());
+    }
     std::fprintf(stderr, "trace: %s sha256 %s\n", opt.trace_path.empty() ? "(not written)" : opt.trace_path.c_str(),
                  r.trace_sha256.c_str());
   }
@@ -467,6 +476,7 @@ int check_history(const std::string& file, const std::string& path, const po::va
                   bool quiet) {
   if (vm.count("checks")) return usage_error("--checks applies to traces; a history is checked for linearizability", "check");
   analysis::LinBudget budget;
+  budget.max_wall_ms = 60'000;  // the user's wall-clock limit (--budget-time); runs count steps only
   if (vm.count("budget-steps")) {
     const int64_t steps = vm["budget-steps"].as<int64_t>();
     if (steps < 1) return usage_error("--budget-steps must be at least 1, got " + std::to_string(steps), "check");
@@ -680,6 +690,8 @@ int cmd_shrink(const Registry& reg, const std::vector<std::string>& args) {
   const std::string out = vm->count("output") ? (*vm)["output"].as<std::string>() : spec->name + "-shrunk.yaml";
   scenario::Scenario shrunk = r->scenario;
   shrunk.path = out;
+  shrunk.id = scenario::scenario_identity(out);
+  shrunk.expect_some_seeds = false;  // one schedule, replayed: it violates on every seed
   shrunk.name = spec->name + "-shrunk";
   shrunk.description = "Shrunk by dsim shrink from " + path + " --seed " + std::to_string(seed) + ": " + r->check +
                        " is violated without the random nemesis. " + r->message;
@@ -852,6 +864,9 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       return dispatch(reg, {rest[0], "--help"});
     } else if (!rest.empty() && rest[0] == "checks") {
       std::cout << "dsim checks: list the known checks (name, kind, protocols, summary)\n";
+    } else if (!rest.empty() && rest[0] == "schema") {
+      std::cout << "dsim schema --trace: the trace event kinds and their keys (engine, faults, clients, each protocol) "
+                   "as the Markdown tables of docs/trace-schema.md; dsim check validates traces against them\n";
     } else if (!rest.empty() && rest[0] == "protocols") {
       std::cout << "dsim protocols [--names]: list the protocols (summary, roles, planted bugs), or only their names\n";
     } else if (!rest.empty()) {
@@ -887,6 +902,22 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       if (!roles.empty()) std::printf("%-11s   roles (fault targets): %s\n", "", roles.c_str());
       if (!bugs.empty()) std::printf("%-11s   planted bugs: %s\n", "", bugs.c_str());
     }
+    return kExitOk;
+  }
+  if (cmd == "schema") {
+    // The schema's one source is the code; docs/trace-schema.md holds this
+    // output between its GENERATED markers (a test compares them).
+    if (rest.size() != 1 || rest[0] != "--trace") return usage_error("'dsim schema' takes --trace", "");
+    std::string out = "### Engine events\n\n" + trace::markdown_table(trace::engine_events()) +
+                      "\n### Faults\n\n" + trace::markdown_table(trace::fault_events()) +
+                      "\n### Client operations (key-value clients, any protocol with `clients:`)\n\n" +
+                      trace::markdown_table(trace::client_events());
+    for (const auto& p : reg.protocols()) {
+      const auto events = p->events();
+      out += "\n### Protocol `" + std::string(p->name()) + "`\n\n" +
+             (events.empty() ? std::string("Its own events are not declared (not checked).\n") : trace::markdown_table(events));
+    }
+    std::fputs(out.c_str(), stdout);
     return kExitOk;
   }
   if (cmd == "checks") {

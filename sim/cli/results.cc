@@ -71,6 +71,7 @@ std::string record_to_json_line(const RunRecord& r) {
   for (const auto& c : r.checks) checks.push_back(check_json(c));
   j["checks"] = checks;
   j["expect_violated"] = r.expect_violated;
+  if (r.expect_some) j["expect_seeds"] = "some";  // absent: all (and records of older versions)
   j["repro"] = r.repro;
   if (!r.scenario_sha256.empty()) j["scenario_sha256"] = r.scenario_sha256;
   return j.dump() + "\n";
@@ -114,6 +115,7 @@ bool record_from_json_line(const std::string& line, RunRecord* out, std::string*
       r.checks.push_back(std::move(c));
     }
     r.expect_violated = j.at("expect_violated").get<std::vector<std::string>>();
+    r.expect_some = j.value("expect_seeds", std::string("all")) == "some";
     r.repro = j.at("repro").get<std::string>();
     r.scenario_sha256 = j.value("scenario_sha256", std::string());
     *out = std::move(r);
@@ -146,8 +148,15 @@ void add_to_summary(Summary& s, const RunRecord& r, const std::map<std::string, 
       case analysis::Status::kViolated: ++ct.violated; break;
       case analysis::Status::kInconclusive: ++ct.inconclusive; break;
     }
+    ct.expect_some = r.expect_some && ct.expected_violated;
     const bool violated = c.status == analysis::Status::kViolated;
-    if (violated != ct.expected_violated) {
+    if (ct.expect_some) {
+      // One seed that finds it is enough; the others may hold or find it too.
+      if (violated) {
+        ct.found_seeds.insert(std::lower_bound(ct.found_seeds.begin(), ct.found_seeds.end(), r.seed), r.seed);
+        if (ct.found_seeds.size() > kMaxFoundSeeds) ct.found_seeds.pop_back();
+      }
+    } else if (violated != ct.expected_violated) {
       ct.failing_seeds.push_back(r.seed);
       if (r.seed < ct.first_seed) {
         ct.first_seed = r.seed;
@@ -158,6 +167,27 @@ void add_to_summary(Summary& s, const RunRecord& r, const std::map<std::string, 
     }
   }
 }
+
+bool sweep_failed(const CheckTally& c) {
+  return !c.failing_seeds.empty() || (c.expect_some && c.violated == 0);
+}
+
+uint64_t unmet_expectations(const Summary& s) {
+  uint64_t n = 0;
+  for (const auto& [path, t] : s) {
+    for (const auto& [name, c] : t.checks) n += c.expect_some && c.violated == 0 ? 1 : 0;
+  }
+  return n;
+}
+
+namespace {
+std::string seed_list(const std::vector<uint64_t>& sorted, size_t max, uint64_t total) {
+  std::string out;
+  for (size_t i = 0; i < sorted.size() && i < max; ++i) out += (i ? " " : "") + std::to_string(sorted[i]);
+  if (total > std::min(max, sorted.size())) out += " ... (" + std::to_string(total) + " in all)";
+  return out;
+}
+}  // namespace
 
 std::string junit_xml(const Summary& s, double wall_seconds) {
   uint64_t tests = 0, failures = 0, errors = 0, skipped = 0;
@@ -187,6 +217,17 @@ std::string junit_xml(const Summary& s, double wall_seconds) {
                (c.expected_violated ? "ExpectedViolationMissing" : "InvariantViolation") + "\">" +
                xml_escape("failing seeds: " + seeds + "\nreproduce: " + c.first_repro) + "</failure>\n" +
                "      <system-out>" + xml_escape("reproduce: " + c.first_repro) + "</system-out>\n    </testcase>\n";
+      } else if (c.expect_some && c.violated == 0) {
+        ++sf;
+        const std::string msg = "none of " + std::to_string(runs) + " seeds violated " + name +
+                                " (expected on some seed: expect.seeds some)";
+        one += ">\n      <failure message=\"" + xml_escape(msg) + "\" type=\"ExpectedViolationMissing\">" +
+               xml_escape(msg) + "</failure>\n    </testcase>\n";
+      } else if (c.expect_some) {
+        one += ">\n      <system-out>" +
+               xml_escape("found by " + std::to_string(c.violated) + " of " + std::to_string(runs) +
+                          " seeds: " + seed_list(c.found_seeds, 50, c.violated)) +
+               "</system-out>\n    </testcase>\n";
       } else if (c.inconclusive == runs) {
         ++ss;
         one += ">\n      <skipped message=\"inconclusive on every seed\"/>\n    </testcase>\n";
@@ -229,8 +270,12 @@ std::string summary_text(const Summary& s, size_t max_seeds) {
       std::snprintf(line, sizeof line, "  %-24s %-9s held %llu, violated %llu, inconclusive %llu%s\n", printable(name).c_str(),
                     analysis::to_string(c.kind), static_cast<unsigned long long>(c.held),
                     static_cast<unsigned long long>(c.violated), static_cast<unsigned long long>(c.inconclusive),
-                    c.expected_violated ? " (violation expected)" : "");
+                    c.expect_some ? " (violation expected on some seed)" : c.expected_violated ? " (violation expected)" : "");
       out += line;
+      if (c.expect_some) {
+        out += c.violated == 0 ? "    NOT FOUND: no seed violated it\n"
+                               : "    found by seeds: " + seed_list(c.found_seeds, max_seeds, c.violated) + "\n";
+      }
       if (c.failing_seeds.empty()) continue;
       std::vector<uint64_t> sorted = c.failing_seeds;
       std::sort(sorted.begin(), sorted.end());

@@ -18,12 +18,16 @@ namespace dsim::cli {
 inline constexpr const char* kResultsSchema = "dsim.result/1";
 
 struct RunRecord {
-  std::string scenario;  // path as given
+  std::string scenario;  // the scenario's identity (Scenario::id: normalized path)
   uint64_t seed = 0;
   bool as_expected = false;
   std::string error;  // non-empty: the run could not be judged (e.g. nondeterminism)
   std::vector<analysis::CheckResult> checks;
   std::vector<std::string> expect_violated;
+  // expect.seeds: some. as_expected then means "this seed violated nothing
+  // beyond expect_violated"; whether some seed found each expected
+  // violation is judged over the sweep (unmet_expectations).
+  bool expect_some = false;
   uint64_t events = 0;
   std::string repro;
   // SHA-256 of the scenario file the run used: --resume refuses records of
@@ -44,6 +48,8 @@ struct CheckTally {
   int line = 0;  // in the scenario file, for JUnit annotations
   uint64_t held = 0, violated = 0, inconclusive = 0;
   bool expected_violated = false;
+  bool expect_some = false;             // expected on some seed, not on every seed
+  std::vector<uint64_t> found_seeds;    // expect_some: the seeds that violated it (the lowest kMaxFoundSeeds)
   std::vector<uint64_t> failing_seeds;  // runs where this check's status was not the expected one
   // The lowest failing seed's message and repro: the same whatever order
   // parallel runs finish in.
@@ -61,6 +67,12 @@ struct ScenarioTally {
 using Summary = std::map<std::string, ScenarioTally>;  // by scenario path
 
 void add_to_summary(Summary& s, const RunRecord& r, const std::map<std::string, int>& check_lines = {});
+// Checks expected to be violated on some seed that no seed of the sweep
+// violated: each is a failure of the sweep (exit 1, a JUnit failure).
+uint64_t unmet_expectations(const Summary& s);
+// True when the check's sweep verdict is a failure.
+bool sweep_failed(const CheckTally& c);
+inline constexpr size_t kMaxFoundSeeds = 100;
 std::string junit_xml(const Summary& s, double wall_seconds);
 // Human summary: one block per scenario, failing seeds with their
 // reproduction commands (at most `max_seeds` listed per check).

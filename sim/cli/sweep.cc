@@ -269,6 +269,12 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
       std::fputs(diag.render(use_color(ColorMode::kAuto)).c_str(), stderr);
       return kExitInvalidInput;
     }
+    if (s->checks.empty()) {
+      // Runs that check nothing cannot pass: a JUnit report with tests="0"
+      // would read as success.
+      std::fprintf(stderr, "dsim: %s: nothing to check (the scenario lists no checks)\n", p.c_str());
+      return kExitNothingRan;
+    }
     specs.push_back(std::move(*s));
   }
 
@@ -322,7 +328,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
       }
       for (const auto& r : old) {
         for (size_t i = 0; i < specs.size(); ++i) {
-          if (specs[i].path != r.scenario) continue;
+          if (specs[i].id != r.scenario) continue;  // the canonical identity, however the path was typed
           if (r.scenario_sha256 != content_hash[i]) {
             std::fprintf(stderr,
                          "dsim: error: %s: cannot resume: %s was recorded for a different content of this scenario "
@@ -383,6 +389,14 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
     opt.fingerprint = recheck;
     const scenario::RunReport r = scenario::run_scenario(s, opt);
     rec->as_expected = r.as_expected;
+    if (s.expect_some_seeds) {
+      // This seed is fine if it violates nothing beyond the expected; the
+      // sweep as a whole must find each expected violation (unmet_expectations).
+      rec->as_expected = std::all_of(r.checks.begin(), r.checks.end(), [&](const analysis::CheckResult& c) {
+        return c.status != analysis::Status::kViolated ||
+               std::find(s.expect_violated.begin(), s.expect_violated.end(), c.name) != s.expect_violated.end();
+      });
+    }
     rec->checks = r.checks;
     rec->events = r.counters.events;
     if (recheck) {
@@ -400,16 +414,17 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
       if (k >= total_jobs) return;
       const Job job = job_at(k);
       const scenario::Scenario& s = specs[job.scenario];
-      if (!done.empty() && done.count({s.path, job.seed})) {
+      if (!done.empty() && done.count({s.id, job.seed})) {
         std::lock_guard<std::mutex> lock(mu);
         ++skipped;
         --left_per_scenario[job.scenario];
         continue;
       }
       RunRecord rec;
-      rec.scenario = s.path;
+      rec.scenario = s.id;
       rec.seed = job.seed;
       rec.expect_violated = s.expect_violated;
+      rec.expect_some = s.expect_some_seeds;
       rec.repro = shell_join({"dsim", "run", s.path, "--seed", std::to_string(job.seed)});
       rec.scenario_sha256 = content_hash[job.scenario];
       bool internal = false;
@@ -454,7 +469,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
         if (!show_progress) std::fprintf(stderr, "unexpected: %s\n", rec.repro.c_str());
       }
       if (--left_per_scenario[job.scenario] == 0 && !show_progress && !quiet) {
-        const ScenarioTally& t = summary[s.path];
+        const ScenarioTally& t = summary[s.id];
         std::fprintf(stderr, "%s: %llu runs, %llu unexpected\n", s.path.c_str(), static_cast<unsigned long long>(t.runs),
                      static_cast<unsigned long long>(t.unexpected + t.errors));
       }
@@ -482,6 +497,11 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
   if (!quiet) std::fputs(summary_text(summary).c_str(), stderr);
+  const uint64_t unmet = out_of_memory || stop ? 0 : unmet_expectations(summary);
+  if (unmet > 0) {
+    std::fprintf(stderr, "sweep: %llu expected violations (expect.seeds: some) found by no seed\n",
+                 static_cast<unsigned long long>(unmet));
+  }
   std::fprintf(stderr, "sweep: %llu runs (%llu resumed), %llu unexpected, %.2fs wall, %.0f runs/s on %u threads\n",
                static_cast<unsigned long long>(finished + already), static_cast<unsigned long long>(already),
                static_cast<unsigned long long>(unexpected), wall, wall > 0 ? static_cast<double>(finished) / wall : 0,
@@ -507,7 +527,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
                  static_cast<unsigned long long>(nondeterministic));
     return kExitInternal;
   }
-  return unexpected > 0 ? kExitViolation : kExitOk;
+  return unexpected > 0 || unmet > 0 ? kExitViolation : kExitOk;
 }
 
 int cmd_merge(const Registry&, const std::vector<std::string>& args) {
@@ -566,15 +586,16 @@ int cmd_merge(const Registry&, const std::vector<std::string>& args) {
     return kExitNothingRan;
   }
   if (!vm.count("quiet")) std::fputs(summary_text(summary).c_str(), stderr);
-  std::fprintf(stderr, "merge: %llu runs, %llu unexpected\n", static_cast<unsigned long long>(runs),
-               static_cast<unsigned long long>(unexpected));
+  const uint64_t unmet = unmet_expectations(summary);
+  std::fprintf(stderr, "merge: %llu runs, %llu unexpected%s\n", static_cast<unsigned long long>(runs),
+               static_cast<unsigned long long>(unexpected), unmet ? ", expected violations found by no seed" : "");
   if (vm.count("junit")) {
     if (const auto err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, 0)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
       return err.exit_code();
     }
   }
-  return unexpected > 0 ? kExitViolation : kExitOk;
+  return unexpected > 0 || unmet > 0 ? kExitViolation : kExitOk;
 }
 
 }  // namespace dsim::cli

@@ -1,6 +1,7 @@
 #include "sim/scenario/loader.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -153,7 +154,18 @@ void Loader::load(const YAML::Node& root) {
     }
   }
   if (auto n = root["clocks"]) clocks(n);
-  if (auto n = root["workload"]) workload(n);
+  if (auto n = root["workload"]) {
+    if (auto c = root["clients"]) {
+      // The workload's requests go to the servers outside the clients'
+      // history: a linearizability check then sees values that no client
+      // wrote and reports a violation that is not one.
+      r_.error(n, "'workload' and 'clients' cannot be combined: the workload's requests are not part of the clients' "
+                  "history, so the history checks would judge writes they never saw; keep one of them (the clients "
+                  "are at line " + std::to_string(c.Mark().line + 1) + ")");
+    } else {
+      workload(n);
+    }
+  }
   if (auto n = root["faults"]) faults(n);
   if (auto n = root["nemesis"]) nemesis(n);
   if (auto n = root["checks"]) {
@@ -1011,7 +1023,20 @@ void Loader::checks(const YAML::Node& n) {
 }
 
 void Loader::expect(const YAML::Node& n) {
-  if (!r_.check_map(n, "expect", {"violated"})) return;
+  if (!r_.check_map(n, "expect", {"violated", "seeds"})) return;
+  if (auto v = n["seeds"]) {
+    if (auto text = r_.string(v, "expect.seeds")) {
+      if (*text == "some") {
+        s_.expect_some_seeds = true;
+        if (!n["violated"] || !n["violated"].IsSequence() || n["violated"].size() == 0) {
+          r_.error(v, "'expect.seeds: some' needs the violations some seed must find in 'expect.violated'");
+        }
+      } else if (*text != "all") {
+        r_.error(v, "'expect.seeds' must be 'all' (every seed shows exactly the expected violations) or 'some' "
+                    "(at least one seed of a sweep does, and no seed violates another check)");
+      }
+    }
+  }
   if (auto v = n["violated"]) {
     if (!v.IsSequence()) {
       r_.error(v, "'expect.violated' must be a list of check names");
@@ -1030,6 +1055,20 @@ void Loader::expect(const YAML::Node& n) {
 }
 
 }  // namespace
+
+std::string scenario_identity(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty() || path == "-") return path;
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  if (ec) return fs::path(path).lexically_normal().string();
+  const fs::path abs = (fs::path(path).is_absolute() ? fs::path(path) : cwd / path).lexically_normal();
+  const fs::path rel = abs.lexically_relative(cwd);
+  // Outside the working directory ("../x.yaml"): the absolute path, so that
+  // every spelling of the file still gives one identity.
+  if (rel.empty() || *rel.begin() == "..") return abs.string();
+  return rel.string();
+}
 
 std::optional<Scenario> load_scenario_text(const Registry& reg, const std::string& text, const std::string& path,
                                            Diagnostics& diag) {
@@ -1058,6 +1097,7 @@ std::optional<Scenario> load_scenario_text(const Registry& reg, const std::strin
   }
   Scenario s;
   s.path = path;
+  s.id = scenario_identity(path);
   try {
     Loader(reg, diag, s).load(root);
   } catch (const YAML::Exception& e) {

@@ -17,6 +17,9 @@ namespace dsim::scenario {
 // Scenario (the scenario points at its Protocol).
 std::optional<Scenario> load_scenario_text(const Registry& reg, const std::string& text, const std::string& path,
                                            Diagnostics& diag);
+// The scenario's identity (Scenario::id) for a path as typed: lexically
+// normal, relative to the working directory when under it, else absolute.
+std::string scenario_identity(const std::string& path);
 // Reads the file; an unreadable file is a diagnostic without a location.
 std::optional<Scenario> load_scenario_file(const Registry& reg, const std::string& path, Diagnostics& diag);
 

@@ -90,4 +90,9 @@ std::shared_ptr<const ProtocolConfig> Protocol::with_variant(const ProtocolConfi
   return nullptr;
 }
 
+std::vector<trace::EventSchema> Registry::protocol_events(std::string_view protocol) const {
+  const Protocol* p = find(protocol);
+  return p ? p->events() : std::vector<trace::EventSchema>{};
+}
+
 }  // namespace dsim

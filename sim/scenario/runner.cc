@@ -357,7 +357,9 @@ std::string trace_header(const Scenario& s, uint64_t seed) {
   // No dsim version here: the trace of a behaviour-preserving release must
   // hash the same (the golden test pins these bytes).
   Json j;
-  j["scenario"] = s.path;
+  // The canonical identity, not the path as typed: `x.yaml`, `./x.yaml`
+  // and the absolute path give the same bytes, hence the same hash.
+  j["scenario"] = s.id.empty() ? s.path : s.id;
   j["name"] = s.name;
   j["protocol"] = s.protocol;
   j["seed"] = std::to_string(seed);

@@ -106,7 +106,12 @@ struct ClientsSpec {
 };
 
 struct Scenario {
-  std::string path;
+  std::string path;  // as the user typed it (messages, reproduction lines)
+  // The scenario's identity in traces and results: `path` lexically
+  // normalized, relative to the working directory when the file is under
+  // it, else absolute; so `x.yaml`, `./x.yaml` and /abs/x.yaml name the
+  // same scenario (same trace header, same hash, same --resume key).
+  std::string id;
   std::string name;
   std::string description;
   std::string protocol;  // its name
@@ -134,6 +139,10 @@ struct Scenario {
   std::optional<NemesisSpec> nemesis;
   std::vector<analysis::CheckSpec> checks;
   std::vector<std::string> expect_violated;  // empty: every check must hold
+  // expect.seeds: `all` (every seed shows exactly expect_violated) or
+  // `some` (a sweep: some seed violates each expected check, and no seed
+  // violates a check not expected).
+  bool expect_some_seeds = false;
 };
 
 }  // namespace dsim::scenario

@@ -208,6 +208,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     y += "expect:\n  violated: [";
     for (size_t i = 0; i < s.expect_violated.size(); ++i) y += (i ? ", " : "") + s.expect_violated[i];
     y += "]\n";
+    if (s.expect_some_seeds) y += "  seeds: some\n";
   }
   return y;
 }

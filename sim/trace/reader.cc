@@ -56,6 +56,11 @@ bool Reader::next(Event* out) {
   }
   if (in_.bad()) {
     fail(1, "read error: " + errno_text());
+  } else if (schema_ && !saw_end_ && error_.empty()) {
+    // A run that was killed, or a file cut off: judging what is there
+    // would pass a run nobody saw finish.
+    ++line_no_;
+    fail(1, "incomplete trace (no end event): the run that wrote it did not finish, or the file was cut off");
   }
   return false;
 }
@@ -126,6 +131,82 @@ bool Reader::parse_line(const std::string& text, Event* out) {
     }
   }
   if (out->kind == "meta") out->meta_json = text;
+  if (schema_ && !validate(j, text, out->kind)) return false;
+  return true;
+}
+
+namespace {
+
+// The 1-based column of `key`'s value in the line, or of the line's end.
+size_t column_of(const std::string& text, std::string_view key) {
+  const std::string quoted = "\"" + std::string(key) + "\"";
+  size_t at = text.find(quoted);
+  if (at == std::string::npos) return 1;
+  at += quoted.size();
+  while (at < text.size() && (text[at] == ' ' || text[at] == ':')) ++at;
+  return at + 1;
+}
+
+template <typename J>
+std::string json_type(const J& v) {
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number()) return "a number";
+  if (v.is_string()) return "a string";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
+  return "null";
+}
+
+template <typename J>
+bool has_type(const J& v, FieldType t) {
+  switch (t) {
+    case FieldType::kInt: return v.is_number_integer();
+    case FieldType::kString: return v.is_string();
+    case FieldType::kBool: return v.is_boolean();
+    case FieldType::kArray: return v.is_array();
+  }
+  return false;
+}
+
+std::string article(FieldType t) { return t == FieldType::kInt || t == FieldType::kArray ? "an " : "a "; }
+
+}  // namespace
+
+template <typename J>
+bool Reader::validate(const J& j, const std::string& text, const std::string& kind) {
+  if (saw_end_) {
+    fail(1, "event after the end event (kind \"" + kind + "\"): the end is the last line of a trace");
+    return false;
+  }
+  if (kind == "meta") {
+    fail(column_of(text, "kind"), "a second meta header (the header is the first line only)");
+    return false;
+  }
+  if (kind == "end") saw_end_ = true;
+  const EventSchema* es = schema_->find(kind);
+  if (!es) {
+    if (!schema_->checks_protocol_kinds()) return true;  // the protocol does not declare its kinds
+    fail(column_of(text, "kind"), "unknown event kind \"" + kind + "\" for protocol " + schema_->protocol() +
+                                      " (its kinds: " + schema_->own_kinds() + "; see docs/trace-schema.md)");
+    return false;
+  }
+  for (const FieldSchema& f : es->fields) {
+    const auto it = j.find(std::string(f.name));
+    if (it == j.end()) {
+      if (!f.required) continue;
+      fail(text.find_last_of('}') == std::string::npos ? 1 : text.find_last_of('}') + 1,
+           "event \"" + kind + "\" has no \"" + std::string(f.name) + "\" (expected " + article(f.type) +
+               std::string(to_string(f.type)) + ")");
+      return false;
+    }
+    if (!has_type(*it, f.type)) {
+      fail(column_of(text, f.name), "\"" + std::string(f.name) + "\" of event \"" + kind + "\" must be " +
+                                        article(f.type) + std::string(to_string(f.type)) + ", found " + json_type(*it) +
+                                        " (" + it->dump() + ")");
+      return false;
+    }
+  }
   return true;
 }
 

@@ -11,9 +11,11 @@
 // readers ignore what they do not know instead of failing on it.
 #pragma once
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "dsim/trace_event.h"
+#include "sim/trace/schema.h"
 
 namespace dsim::trace {
 
@@ -27,10 +29,17 @@ class Reader {
   const std::string& error() const { return error_; }
   // The header (valid after open() succeeded).
   const Event& meta() const { return meta_; }
+  // Strict from here on (call after open()): every event is validated
+  // against `schema` (an unknown kind when the protocol declares its kinds,
+  // a missing key, a key of the wrong type), nothing may follow `end`, and
+  // a file without `end` is an error: "incomplete trace (no end event)".
+  void validate_with(std::unique_ptr<Schema> schema) { schema_ = std::move(schema); }
   uint64_t line() const { return line_no_; }
 
  private:
   bool parse_line(const std::string& text, Event* out);
+  template <typename J>
+  bool validate(const J& j, const std::string& text, const std::string& kind);
   void fail(size_t column, const std::string& msg);
 
   std::string path_;
@@ -40,6 +49,8 @@ class Reader {
   Event meta_;
   uint64_t line_no_ = 0;
   int64_t last_t_ = 0;
+  std::unique_ptr<Schema> schema_;
+  bool saw_end_ = false;
 };
 
 }  // namespace dsim::trace

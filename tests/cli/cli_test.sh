@@ -140,7 +140,7 @@ expect_exit 3 "truncated trace" -- "$DSIM" check "$WORK/trunc.jsonl"
 grep -q "trunc.jsonl:6:" "$WORK/err" && pass || fail "truncated trace error has no line number: $(cat "$WORK/err")"
 printf '{"t":0,"node":"*","kind":"meta","schema":"dsim.trace/7"}\n' >"$WORK/future.jsonl"
 expect_exit 3 "future trace schema" -- "$DSIM" check "$WORK/future.jsonl"
-printf '{"t":0,"node":"*","kind":"meta","schema":"dsim.trace/1"}\n' >"$WORK/nochecks.jsonl"
+printf '{"t":0,"node":"*","kind":"meta","schema":"dsim.trace/1"}\n{"t":0,"node":"*","kind":"end","events":0,"sent":0,"delivered":0,"dropped":0,"duplicated":0,"budget_exhausted":false}\n' >"$WORK/nochecks.jsonl"
 expect_exit 4 "trace without checks" -- "$DSIM" check "$WORK/nochecks.jsonl"
 expect_exit 3 "missing trace" -- "$DSIM" check "$WORK/nope.jsonl"
 

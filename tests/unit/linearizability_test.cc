@@ -79,6 +79,12 @@ bool brute_force(const std::vector<Op>& h) {
 
 }  // namespace
 
+TEST_CASE("linearizability: the default budget counts steps only, so a run's verdict does not depend on the machine") {
+  const analysis::LinBudget budget;
+  CHECK(budget.max_wall_ms == 0);
+  CHECK(budget.max_steps > 0);
+}
+
 TEST_CASE("linearizability: the format's example history is linearizable") {
   std::vector<Op> h = {op(0, F::kWrite, "1", 1000, 2100), op(1, F::kRead, "null", 1200, 2400),
                        op(2, F::kCas, "1", 2300, -1, "2"), op(0, F::kWrite, "\"a\"", 2500, 9100, "", "y")};

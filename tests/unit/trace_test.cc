@@ -5,7 +5,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <set>
+
+#include "registry.h"
 #include "sim/trace/reader.h"
+#include "sim/trace/schema.h"
 #include "sim/trace/writer.h"
 
 using namespace dsim;
@@ -103,4 +107,55 @@ TEST_CASE("trace: the reader rejects malformed input with file:line:col") {
             .find(":3:1: error: time goes backwards") != std::string::npos);
   CHECK(read_error(meta + "[1,2]\n").find("must be a JSON object") != std::string::npos);
   CHECK(read_error(meta + "\n\n" R"({"t":5,"node":"a","kind":"x","extra":{"nested":[1]}})").empty());
+}
+
+TEST_CASE("trace schema: every built-in protocol declares its kinds, once, apart from the engine's") {
+  std::set<std::string_view> engine;
+  for (const auto* table : {&trace::engine_events(), &trace::fault_events(), &trace::client_events()}) {
+    for (const auto& e : *table) CHECK(engine.insert(e.kind).second);
+  }
+  for (const auto& p : dsim::testing::registry().protocols()) {
+    CAPTURE(p->name());
+    const auto events = p->events();
+    CHECK_FALSE(events.empty());  // built-in protocols are checked strictly
+    std::set<std::string_view> own;
+    for (const auto& e : events) {
+      CAPTURE(e.kind);
+      CHECK(own.insert(e.kind).second);   // declared once
+      CHECK(engine.count(e.kind) == 0);  // the engine's kinds are not the protocol's to redefine
+      std::set<std::string_view> keys;
+      for (const auto& f : e.fields) CHECK(keys.insert(f.name).second);
+    }
+  }
+}
+
+TEST_CASE("trace schema: strict reading names the line and column of what is wrong") {
+  const std::string meta = R"({"t":0,"node":"*","kind":"meta","schema":"dsim.trace/1","protocol":"raft"})" "\n";
+  const std::string end = R"({"t":9,"node":"*","kind":"end","events":1,"sent":0,"delivered":0,"dropped":0,"duplicated":0,"budget_exhausted":false})" "\n";
+  auto strict_error = [&](const std::string& body) {
+    const std::string path = temp("dsim-strict.jsonl");
+    std::ofstream(path) << meta << body;
+    trace::Reader r;
+    std::string err = r.open(path);
+    r.validate_with(std::make_unique<trace::Schema>("raft", dsim::testing::registry().protocol_events("raft")));
+    trace::Event e;
+    while (err.empty() && r.next(&e)) {
+    }
+    if (err.empty()) err = r.error();
+    std::filesystem::remove(path);
+    return err;
+  };
+  CHECK(strict_error(R"({"t":1,"node":"n1","kind":"role","role":"leader","term":1})" "\n" + end).empty());
+  CHECK(strict_error(R"({"t":1,"node":"n1","kind":"state","role":"leader","term":1})" "\n" + end)
+            .find(":2:27: error: unknown event kind \"state\" for protocol raft") != std::string::npos);
+  CHECK(strict_error(R"({"t":1,"node":"n1","kind":"role","role":"leader","term":"1"})" "\n" + end)
+            .find(":2:57: error: \"term\" of event \"role\" must be an integer, found a string") != std::string::npos);
+  CHECK(strict_error(R"({"t":1,"node":"n1","kind":"role","role":"leader"})" "\n" + end)
+            .find(":2:49: error: event \"role\" has no \"term\"") != std::string::npos);
+  CHECK(strict_error(R"({"t":1,"node":"n1","kind":"role","role":"leader","term":1})" "\n")
+            .find(":3:1: error: incomplete trace (no end event)") != std::string::npos);
+  CHECK(strict_error(end + R"({"t":10,"node":"n1","kind":"start"})" "\n").find("after the end") != std::string::npos);
+  // Unknown keys are ignored; optional ones may be absent.
+  CHECK(strict_error(R"({"t":1,"node":"n1","kind":"client_response","req":1,"ok":false,"reason":"x","extra":[1]})" "\n" + end)
+            .empty());
 }
