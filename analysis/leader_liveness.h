@@ -1,12 +1,18 @@
 // Liveness of a leader-based replicated log (raft_liveness,
 // multipaxos_liveness): once the last fault is over, some node leads within
-// the bound, and every client request a leader accepted after that is
-// answered ok within the bound. Reads "role" {role}, "crash",
-// "client_request" {req} and "client_response" {req, ok} events, which Raft
-// and Multi-Paxos both emit.
+// the bound, and every request the harness submitted after that is answered
+// ok within the bound, whether or not a node accepted it (a node that drops
+// requests is not live). Requests are what the harness recorded
+// ("harness_input" {to, req}); answers are "client_response" {req, ok}.
+// Also reads "role" {role} and "crash", which Raft and Multi-Paxos emit.
+//
+// Minimum evidence: the bound expires before the end of the run, and at
+// least one request submitted after it is judged; with none the verdict is
+// inconclusive ("no request was submitted after ..."), never held.
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +39,11 @@ class LeaderLiveness final : public Checker {
   int64_t within_ns_;
   FaultWindow faults_;
   std::vector<RoleChange> roles_;
+  struct Input {
+    int64_t t;
+    std::string to;
+  };
+  std::map<int64_t, Input> submitted_;   // request id -> when the harness sent it, to whom
   std::map<int64_t, int64_t> accepted_;  // request id -> time a leader accepted it
   std::map<int64_t, int64_t> answered_;  // request id -> time of its ok response
 };

@@ -72,6 +72,15 @@ class CheckerCatalog {
   virtual std::unique_ptr<Checker> make_checker(const CheckSpec& spec, std::string_view protocol) const = 0;
 };
 
+// A verdict needs evidence (DESIGN.md, "Verdicts need evidence"): a check
+// that saw less than the minimum it states is inconclusive, with the reason,
+// never held. Leaves a violation or an earlier inconclusive verdict alone.
+inline void require_evidence(CheckResult& r, bool enough, std::string why) {
+  if (r.status != Status::kHeld || enough) return;
+  r.status = Status::kInconclusive;
+  r.note = std::move(why);
+}
+
 // Time formatted for people: "1.25s", "300ms", "17us", "5ns".
 std::string format_time(int64_t ns);
 

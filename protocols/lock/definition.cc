@@ -9,7 +9,7 @@ namespace dsim::lock {
 namespace {
 
 std::string text(Duration d) { return scenario::duration_text(d); }
-const std::vector<std::string_view> kBugs = {"none", "volatile_lock"};
+const std::vector<std::string_view> kBugs = {"none", "volatile_lock", "never_expire"};
 
 class Definition final : public Protocol {
  public:

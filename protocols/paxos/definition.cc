@@ -137,7 +137,7 @@ class Definition final : public Protocol {
 namespace mp {
 
 using multipaxos::Config;
-const std::vector<std::string_view> kBugs = {"none", "ignore_accepted"};
+const std::vector<std::string_view> kBugs = {"none", "ignore_accepted", "drop_requests"};
 
 class Definition final : public Protocol {
  public:
