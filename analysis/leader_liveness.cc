@@ -10,6 +10,16 @@ void LeaderLiveness::consume(const trace::Event& e) {
     roles_.push_back({e.t, e.node, std::string(e.get_str("role").value_or(""))});
   } else if (e.kind == "crash") {
     roles_.push_back({e.t, e.node, "down"});
+  } else if (e.kind == "invoke") {
+    open_[e.node] = ops_.size();
+    ops_.push_back({e.t, -1, e.node, ""});
+  } else if (e.kind == "ok" || e.kind == "fail" || e.kind == "info") {
+    auto it = open_.find(e.node);
+    if (it == open_.end()) return;
+    ClientOp& op = ops_[it->second];
+    op.outcome = e.kind;
+    if (e.kind != "info") op.done = e.t;
+    open_.erase(it);
   } else if (e.kind == "harness_input") {
     if (auto req = e.get_int("req")) submitted_.try_emplace(*req, Input{e.t, std::string(e.get_str("to").value_or("?"))});
   } else if (e.kind == "client_request") {
@@ -73,20 +83,37 @@ CheckResult LeaderLiveness::finish() {
                       "request " + std::to_string(req) + how + ", was not committed by " + format_time(t + within_ns_) +
                           (a == answered_.end() ? " (never)" : " (only at " + format_time(a->second) + ")")};
   }
+  // 3. Every client operation invoked after the deadline gets a definite
+  // reply within the bound.
+  uint64_t client_ops = 0;
+  for (const ClientOp& op : ops_) {
+    if (op.invoked < deadline || op.invoked + within_ns_ > end) continue;
+    ++client_ops;
+    if (op.done >= 0 && op.done <= op.invoked + within_ns_) continue;
+    if (first && first->t_ns <= op.invoked + within_ns_) continue;
+    first = Violation{op.invoked + within_ns_, op.client,
+                      op.client + "'s operation invoked at " + format_time(op.invoked) + " got no reply by " +
+                          format_time(op.invoked + within_ns_) +
+                          (op.outcome == "info"     ? " (it timed out)"
+                           : op.outcome.empty()     ? " (never)"
+                                                    : " (only at " + format_time(op.done) + ")")};
+  }
   if (first) {
     r.status = Status::kViolated;
     r.violation = first;
     return r;
   }
-  if (checked == 0) {
+  if (checked == 0 && client_ops == 0) {
     r.status = Status::kInconclusive;
     r.note = "no request was submitted between " + format_time(deadline) + " (" + format_time(within_ns_) +
              " after the last fault) and " + format_time(end - within_ns_) + " (a bound before the end): " +
-             std::to_string(submitted_.size()) + " requests in all";
+             std::to_string(submitted_.size()) + " requests and " + std::to_string(ops_.size()) +
+             " client operations in all";
     return r;
   }
   r.note = "a leader by " + format_time(deadline) + "; " + std::to_string(checked) +
-           " requests submitted later committed in time";
+           " requests submitted later committed in time" +
+           (client_ops ? ", " + std::to_string(client_ops) + " client operations answered in time" : "");
   return r;
 }
 

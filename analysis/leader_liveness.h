@@ -5,6 +5,9 @@
 // requests is not live). Requests are what the harness recorded
 // ("harness_input" {to, req}); answers are "client_response" {req, ok}.
 // Also reads "role" {role} and "crash", which Raft and Multi-Paxos emit.
+// With key-value clients, each operation a client invokes after the
+// deadline must get a definite reply ("ok" or "fail", not "info", a
+// timeout) within the bound: the replies the harness's clients received.
 //
 // Minimum evidence: the bound expires before the end of the run, and at
 // least one request submitted after it is judged; with none the verdict is
@@ -46,6 +49,14 @@ class LeaderLiveness final : public Checker {
   std::map<int64_t, Input> submitted_;   // request id -> when the harness sent it, to whom
   std::map<int64_t, int64_t> accepted_;  // request id -> time a leader accepted it
   std::map<int64_t, int64_t> answered_;  // request id -> time of its ok response
+  struct ClientOp {
+    int64_t invoked;
+    int64_t done = -1;  // time of a definite reply (ok or fail); -1 none
+    std::string client;
+    std::string outcome;  // "ok", "fail", "info" or "" (pending)
+  };
+  std::vector<ClientOp> ops_;
+  std::map<std::string, size_t> open_;  // client node -> its pending op in ops_
 };
 
 }  // namespace dsim::analysis

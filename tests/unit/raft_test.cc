@@ -416,6 +416,20 @@ TEST_CASE("raft_liveness: no leader after the bound, and an unanswered request, 
   ok.consume(event(2 * s + 5, "n1", "client_response", {{"req", int64_t{7}}, {"ok", true}, {"index", int64_t{2}}}));
   ok.consume(event(9 * s, "*", "end"));
   CHECK(ok.finish().status == analysis::Status::kHeld);
+  // Key-value clients: the replies they received are harness evidence too.
+  auto client_run = [&](const char* reply) {
+    analysis::LeaderLiveness c("raft_liveness", s);
+    c.consume(event(0, "n1", "start"));
+    c.consume(role(1, "n1", "leader", 1));
+    c.consume(event(2 * s, "c1", "invoke", {{"process", int64_t{0}}, {"f", std::string("read")}, {"key", std::string("k")}}));
+    c.consume(event(2 * s + s / 2, "c1", reply, {{"process", int64_t{0}}, {"f", std::string("read")}, {"key", std::string("k")}}));
+    c.consume(event(9 * s, "*", "end"));
+    return c.finish();
+  };
+  CHECK(client_run("ok").status == analysis::Status::kHeld);
+  const auto timed_out = client_run("info");
+  REQUIRE(timed_out.status == analysis::Status::kViolated);
+  CHECK(timed_out.violation->message == "c1's operation invoked at 2s got no reply by 3s (it timed out)");
 }
 
 // ---- Planted bugs on the seeds their scenarios state -------------------------------
