@@ -57,6 +57,9 @@ struct CheckerInfo {
   std::string_view summary;
   bool needs_clients = false;   // judges the key-value clients' history
   bool bounded_safety = false;  // a safety check that takes a bound (`within`)
+  // The least a run must show for `held` (DESIGN.md, "Verdicts need
+  // evidence"); with less the checker is inconclusive. Every checker states it.
+  std::string_view evidence = {};
 
   bool takes_within() const { return kind == CheckKind::kLiveness || bounded_safety; }
 };

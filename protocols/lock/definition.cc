@@ -91,9 +91,11 @@ class Definition final : public Protocol {
 std::vector<analysis::CheckerInfo> lock_checkers(bool with_liveness) {
   using analysis::CheckKind;
   std::vector<analysis::CheckerInfo> out = {
-      {"mutual_exclusion", CheckKind::kSafety, "the resource never accepts a write from an older lock grant after a newer one's"}};
+      {"mutual_exclusion", CheckKind::kSafety, "the resource never accepts a write from an older lock grant after a newer one's",
+       false, false, "a write the resource accepted"}};
   if (with_liveness) {
-    out.push_back({"lock_liveness", CheckKind::kLiveness, "after the last fault a free lock is granted again within the bound"});
+    out.push_back({"lock_liveness", CheckKind::kLiveness, "after the last fault a free lock is granted again within the bound",
+                   false, false, "a grant, or a bound passed with the lock free"});
   }
   return out;
 }

@@ -913,6 +913,9 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       for (auto p : l.protocols) protocols += (protocols.empty() ? "" : " ") + std::string(p);
       std::printf("%-24s %-9s %-10s %s\n", std::string(l.info.name).c_str(), analysis::to_string(l.info.kind),
                   protocols.c_str(), std::string(l.info.summary).c_str());
+      if (!l.info.evidence.empty()) {
+        std::printf("%-24s %-9s %-10s   needs: %s (else inconclusive)\n", "", "", "", std::string(l.info.evidence).c_str());
+      }
     }
     return kExitOk;
   }

@@ -75,6 +75,7 @@ TEST_CASE("every checker the registry knows has a row in the evidence table") {
   for (const auto& l : testing::registry().all_checkers()) {
     CAPTURE(l.info.name);
     CHECK(row_of(l.info.name) != nullptr);
+    CHECK_FALSE(l.info.evidence.empty());  // it states the least it needs to hold
   }
   CHECK(table().size() == testing::registry().all_checkers().size());
 }
