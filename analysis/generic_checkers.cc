@@ -7,7 +7,8 @@ namespace dsim::analysis {
 const std::vector<CheckerInfo>& generic_checkers() {
   static const std::vector<CheckerInfo> kAll = {
       {"linearizable", CheckKind::kSafety,
-       "the clients' operation history is linearizable (needs clients; docs/history-format.md)", true},
+       "the clients' operation history is linearizable (needs clients; docs/history-format.md)", true, false,
+       "a client operation that completed ok"},
   };
   return kAll;
 }

@@ -1,12 +1,21 @@
 // Liveness of a leader-based replicated log (raft_liveness,
 // multipaxos_liveness): once the last fault is over, some node leads within
-// the bound, and every client request a leader accepted after that is
-// answered ok within the bound. Reads "role" {role}, "crash",
-// "client_request" {req} and "client_response" {req, ok} events, which Raft
-// and Multi-Paxos both emit.
+// the bound, and every request the harness submitted after that is answered
+// ok within the bound, whether or not a node accepted it (a node that drops
+// requests is not live). Requests are what the harness recorded
+// ("harness_input" {to, req}); answers are "client_response" {req, ok}.
+// Also reads "role" {role} and "crash", which Raft and Multi-Paxos emit.
+// With key-value clients, each operation a client invokes after the
+// deadline must get a definite reply ("ok" or "fail", not "info", a
+// timeout) within the bound: the replies the harness's clients received.
+//
+// Minimum evidence: the bound expires before the end of the run, and at
+// least one request submitted after it is judged; with none the verdict is
+// inconclusive ("no request was submitted after ..."), never held.
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,8 +42,21 @@ class LeaderLiveness final : public Checker {
   int64_t within_ns_;
   FaultWindow faults_;
   std::vector<RoleChange> roles_;
+  struct Input {
+    int64_t t;
+    std::string to;
+  };
+  std::map<int64_t, Input> submitted_;   // request id -> when the harness sent it, to whom
   std::map<int64_t, int64_t> accepted_;  // request id -> time a leader accepted it
   std::map<int64_t, int64_t> answered_;  // request id -> time of its ok response
+  struct ClientOp {
+    int64_t invoked;
+    int64_t done = -1;  // time of a definite reply (ok or fail); -1 none
+    std::string client;
+    std::string outcome;  // "ok", "fail", "info" or "" (pending)
+  };
+  std::vector<ClientOp> ops_;
+  std::map<std::string, size_t> open_;  // client node -> its pending op in ops_
 };
 
 }  // namespace dsim::analysis

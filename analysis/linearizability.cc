@@ -521,6 +521,8 @@ CheckResult Linearizable::finish() {
   } else {
     r.note = stats + " are linearizable";
   }
+  const bool any_ok = std::any_of(ops.begin(), ops.end(), [](const history::Op& o) { return o.status == history::Type::kOk; });
+  require_evidence(r, any_ok, "no operation completed ok (" + std::to_string(ops.size()) + " operations)");
   return r;
 }
 

@@ -58,6 +58,9 @@ struct CheckerInfo {
   std::string_view summary;
   bool needs_clients = false;   // judges the key-value clients' history
   bool bounded_safety = false;  // a safety check that takes a bound (`within`)
+  // The least a run must show for `held` (DESIGN.md, "Verdicts need
+  // evidence"); with less the checker is inconclusive. Every checker states it.
+  std::string_view evidence = {};
 
   bool takes_within() const { return kind == CheckKind::kLiveness || bounded_safety; }
 };
@@ -75,6 +78,15 @@ class CheckerCatalog {
   // empty when the protocol is unknown or does not declare them.
   virtual std::vector<trace::EventSchema> protocol_events(std::string_view /*protocol*/) const { return {}; }
 };
+
+// A verdict needs evidence (DESIGN.md, "Verdicts need evidence"): a check
+// that saw less than the minimum it states is inconclusive, with the reason,
+// never held. Leaves a violation or an earlier inconclusive verdict alone.
+inline void require_evidence(CheckResult& r, bool enough, std::string why) {
+  if (r.status != Status::kHeld || enough) return;
+  r.status = Status::kInconclusive;
+  r.note = std::move(why);
+}
 
 // Time formatted for people: "1.25s", "300ms", "17us", "5ns".
 std::string format_time(int64_t ns);

@@ -26,13 +26,25 @@ CheckResult NoDuplicateDelivery::finish() {
   } else {
     r.note = std::to_string(deliveries_) + " deliveries, none repeated";
   }
+  require_evidence(r, deliveries_ > 0, "no message was delivered");
   return r;
 }
 
 void AllDelivered::consume(const trace::Event& e) {
   faults_.consume(e);
-  if (e.kind == "bcast") {
+  if (e.kind == "start" || e.kind == "restart") {
+    up_now_[e.node] = true;
+  } else if (e.kind == "crash") {
+    up_now_[e.node] = false;
+    last_crash_[e.node] = e.t;
+  } else if (e.kind == "harness_input") {
+    const std::string to(e.get_str("to").value_or(""));
+    const auto req = e.get_int("req");
+    auto up = up_now_.find(to);
+    if (req && up != up_now_.end() && up->second) inputs_.push_back({e.t, to, *req});
+  } else if (e.kind == "bcast") {
     if (const auto seq = e.get_int("seq")) sent_[{e.node, *seq}].t = e.t;
+    if (const auto payload = e.get_int("payload")) bcast_.try_emplace({e.node, *payload}, e.t);
   } else if (e.kind == "bdeliver") {
     const auto origin = e.get_str("origin");
     const auto seq = e.get_int("seq");
@@ -51,6 +63,25 @@ CheckResult AllDelivered::finish() {
   uint64_t checked = 0;
   bool undecided = false;
   std::string undecided_why;
+  // 1. Every input the harness gave a node that stayed up is broadcast by it
+  // in time: a node that ignores requests broadcasts nothing, and nothing
+  // it did not broadcast could be missed below.
+  uint64_t inputs_judged = 0;
+  for (const Input& in : inputs_) {
+    auto crashed = last_crash_.find(in.to);
+    if (crashed != last_crash_.end() && crashed->second >= in.t) continue;  // it crashed since: no promise
+    const int64_t deadline = std::max(in.t, quiet) + within_ns_;
+    if (deadline > end || faults_.partitioned_at_end()) continue;
+    ++inputs_judged;
+    auto b = bcast_.find({in.to, in.req});
+    if (b != bcast_.end() && b->second <= deadline) continue;
+    if (!r.violation || deadline < r.violation->t_ns) {
+      r.violation = Violation{deadline, in.to,
+                              "the harness asked " + in.to + " to broadcast " + std::to_string(in.req) + " at " +
+                                  format_time(in.t) + ", and it had not by " + format_time(deadline) +
+                                  (b == bcast_.end() ? " (it never did)" : " (only at " + format_time(b->second) + ")")};
+    }
+  }
   for (const auto& [key, sent] : sent_) {
     const auto& [origin, seq] = key;
     auto origin_up = faults_.up().find(origin);
@@ -91,8 +122,11 @@ CheckResult AllDelivered::finish() {
     r.status = Status::kInconclusive;
     r.note = undecided_why;
   } else {
-    r.note = std::to_string(sent_.size()) + " messages, " + std::to_string(checked) + " (message, node) pairs on time";
+    r.note = std::to_string(inputs_judged) + " inputs broadcast, " + std::to_string(sent_.size()) + " messages, " +
+             std::to_string(checked) + " (message, node) pairs on time";
   }
+  require_evidence(r, checked > 0, "no broadcast message was due at a live node before the end of the run (" +
+                                       std::to_string(inputs_.size()) + " inputs)");
   return r;
 }
 

@@ -57,10 +57,21 @@ class AllDelivered final : public Checker {
     int64_t t = 0;
     std::vector<int64_t> delivered_at;  // by node id; -1 = not delivered
   };
+  struct Input {
+    int64_t t;
+    std::string to;
+    int64_t req;
+  };
   int64_t within_ns_;
   FaultWindow faults_;
   std::map<std::pair<std::string, int64_t>, Sent> sent_;  // (origin, seq), iterated in order
   Interner names_;
+  // What the harness asked (harness_input), to the nodes that were up then
+  // and never crashed afterwards; and when each node broadcast each payload.
+  std::vector<Input> inputs_;
+  std::map<std::string, bool> up_now_;                        // from start/crash/restart
+  std::map<std::string, int64_t> last_crash_;                 // node -> time of its last crash
+  std::map<std::pair<std::string, int64_t>, int64_t> bcast_;  // (node, payload) -> first bcast time
 };
 
 }  // namespace dsim::analysis

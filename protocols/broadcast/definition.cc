@@ -68,9 +68,13 @@ class Definition final : public Protocol {
   }
   std::vector<analysis::CheckerInfo> checkers() const override {
     using analysis::CheckKind;
-    return {{"no_duplicate_delivery", CheckKind::kSafety, "no node delivers the same message twice"},
+    return {{"no_duplicate_delivery", CheckKind::kSafety, "no node delivers the same message twice", false, false,
+             "a message delivered"},
             {"all_delivered", CheckKind::kLiveness,
-             "every message is delivered to every live node within a bound after the last fault"}};
+             "every input the harness gives a node that stays up is broadcast, and every message is delivered to every "
+             "live node, within a bound after the last fault",
+             false, false,
+             "a broadcast message due at a live node before the end"}};
   }
 
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {

@@ -105,6 +105,7 @@ CheckResult DiscoverySafety::finish() {
   for (const auto& [w, v] : views_) judge(w, v, end_);
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
   if (!first_) r.note = std::to_string(views_seen_) + " views, none listing an instance dead for longer than " + format_time(bound_);
+  require_evidence(r, views_seen_ > 0, "no watcher reported a view");
   return r;
 }
 
@@ -192,6 +193,8 @@ CheckResult DiscoveryLiveness::finish() {
     }
   }
   r.note = std::to_string(checked) + " appearances in time; every watcher ends seeing " + names(live);
+  require_evidence(r, !views_.empty(), "no watcher reported a view");
+  require_evidence(r, checked > 0, "no registration was due in a connected watcher's view before the end");
   return r;
 }
 

@@ -91,9 +91,11 @@ class Definition final : public Protocol {
     analysis::CheckerInfo safety{"discovery_safety", CheckKind::kSafety,
                                  "no watcher lists an instance dead (session expired) for longer than the bound"};
     safety.bounded_safety = true;
+    safety.evidence = "a watcher's view";
     out.push_back(safety);
     out.push_back({"discovery_liveness", CheckKind::kLiveness,
-                   "after the last fault registrations reach every watcher within the bound; views end exact"});
+                   "after the last fault registrations reach every watcher within the bound; views end exact", false,
+                   false, "the bound expired, a watcher's view, and a registration due in a connected watcher's view"});
     for (const auto& c : lock::lock_checkers(false)) out.push_back(c);
     return out;
   }

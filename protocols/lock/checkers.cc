@@ -30,6 +30,7 @@ CheckResult MutualExclusion::finish() {
     r.note = std::to_string(accepted_) + " writes accepted in token order" +
              (rejected_ ? ", " + std::to_string(rejected_) + " stale ones rejected by fencing" : "");
   }
+  require_evidence(r, accepted_ > 0, "the resource accepted no write");
   return r;
 }
 
@@ -74,6 +75,7 @@ CheckResult LockLiveness::finish() {
     return r;
   }
   r.note = std::to_string(grants_) + " grants; a free lock waited at most " + format_time(std::max<int64_t>(worst_gap_, 0));
+  require_evidence(r, grants_ > 0, "the lock was never granted, and the run ended before a bound had passed");
   return r;
 }
 

@@ -10,7 +10,7 @@ namespace {
 constexpr trace::FieldType kI = trace::FieldType::kInt, kS = trace::FieldType::kString, kB = trace::FieldType::kBool;
 
 std::string text(Duration d) { return scenario::duration_text(d); }
-const std::vector<std::string_view> kBugs = {"none", "volatile_lock"};
+const std::vector<std::string_view> kBugs = {"none", "volatile_lock", "never_expire"};
 
 class Definition final : public Protocol {
  public:
@@ -103,9 +103,11 @@ class Definition final : public Protocol {
 std::vector<analysis::CheckerInfo> lock_checkers(bool with_liveness) {
   using analysis::CheckKind;
   std::vector<analysis::CheckerInfo> out = {
-      {"mutual_exclusion", CheckKind::kSafety, "the resource never accepts a write from an older lock grant after a newer one's"}};
+      {"mutual_exclusion", CheckKind::kSafety, "the resource never accepts a write from an older lock grant after a newer one's",
+       false, false, "a write the resource accepted"}};
   if (with_liveness) {
-    out.push_back({"lock_liveness", CheckKind::kLiveness, "after the last fault a free lock is granted again within the bound"});
+    out.push_back({"lock_liveness", CheckKind::kLiveness, "after the last fault a free lock is granted again within the bound",
+                   false, false, "a grant, or a bound passed with the lock free"});
   }
   return out;
 }

@@ -58,7 +58,7 @@ void LockServer::on_recover(Context& ctx) {
 void LockServer::on_message(Context& ctx, NodeId from, const Message& m) {
   if (m.type == kAcquire) {
     const Time now = ctx.now();
-    if (holder_ >= 0 && now >= expires_) {
+    if (holder_ >= 0 && now >= expires_ && cfg_.bug != Config::Bug::kNeverExpire) {
       ctx.emit("expire", {{"client", ctx.node_name(NodeId{static_cast<uint32_t>(holder_)})}, {"token", token_}});
       holder_ = -1;
     }

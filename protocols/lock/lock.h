@@ -45,7 +45,9 @@ struct Config {
   // volatile_lock: the server keeps the holder and expiry in memory only
   // (Redis without fsync): after a restart it grants a lock that is still
   // held. The token counter stays durable.
-  enum class Bug { kNone, kVolatileLock } bug = Bug::kNone;
+  // never_expire: the server ignores lease expiry, so a holder that crashes
+  // keeps the lock for ever and no one is granted it again.
+  enum class Bug { kNone, kVolatileLock, kNeverExpire } bug = Bug::kNone;
 };
 
 // Numbered apart from Raft's and the coordination service's types, since

@@ -52,6 +52,7 @@ CheckResult PaxosAgreement::finish() {
       r.note = std::to_string(chosen_.size()) + " slots chosen, one value each";
     }
   }
+  require_evidence(r, !chosen_.empty(), "no value was chosen (no majority accepted one proposal)");
   return r;
 }
 
@@ -77,6 +78,7 @@ void LearnerConsistency::consume(const trace::Event& e) {
 CheckResult LearnerConsistency::finish() {
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
   if (!first_) r.note = std::to_string(learns_) + " learns, none contradicting";
+  require_evidence(r, learns_ > 0, "no learner learned a value");
   return r;
 }
 

@@ -41,8 +41,10 @@ void check_node_count(SectionReader& r, std::string_view protocol) {
 std::vector<analysis::CheckerInfo> paxos_safety() {
   using analysis::CheckKind;
   return {{"paxos_agreement", CheckKind::kSafety,
-           "at most one value chosen per slot (from the acceptors' accepts), and only a proposed one"},
-          {"learner_consistency", CheckKind::kSafety, "no learner learns two values for a slot"}};
+           "at most one value chosen per slot (from the acceptors' accepts), and only a proposed one", false, false,
+           "a value chosen (a majority accepted one proposal)"},
+          {"learner_consistency", CheckKind::kSafety, "no learner learns two values for a slot", false, false,
+           "a value learned"}};
 }
 
 std::unique_ptr<analysis::Checker> make_paxos_safety(const analysis::CheckSpec& spec) {
@@ -109,7 +111,8 @@ class Definition final : public Protocol {
   std::vector<analysis::CheckerInfo> checkers() const override {
     auto out = paxos_safety();
     out.push_back({"paxos_liveness", analysis::CheckKind::kLiveness,
-                   "after the last fault a value is chosen within the bound"});
+                   "after the last fault a value is chosen within the bound", false, false,
+                   "a value chosen in time, or the bound expired"});
     return out;
   }
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
@@ -159,7 +162,7 @@ class Definition final : public Protocol {
 namespace mp {
 
 using multipaxos::Config;
-const std::vector<std::string_view> kBugs = {"none", "ignore_accepted"};
+const std::vector<std::string_view> kBugs = {"none", "ignore_accepted", "drop_requests"};
 
 class Definition final : public Protocol {
  public:
@@ -215,7 +218,9 @@ class Definition final : public Protocol {
   std::vector<analysis::CheckerInfo> checkers() const override {
     auto out = paxos_safety();
     out.push_back({"multipaxos_liveness", analysis::CheckKind::kLiveness,
-                   "after the last fault a leader within the bound, and each later client command committed within it"});
+                   "after the last fault a leader within the bound, and each command the harness submits later committed "
+                   "within it",
+                   false, false, "the bound expired, and a request the harness submitted after it (or a client operation) judged"});
     return out;
   }
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {

@@ -352,6 +352,7 @@ void MultiPaxosNode::on_message(Context& ctx, NodeId from, const Message& m) {
   };
   switch (m.type) {
     case kClientRequest:
+      if (cfg_.bug == Config::Bug::kDropRequests) return;
       client_request(ctx, m.f[0], m.f[1], m.body);
       return;
 

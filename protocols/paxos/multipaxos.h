@@ -26,6 +26,9 @@
 // Planted bug (Config::Bug): ignore_accepted — a new leader fills every
 // slot it has not learned with a no-op instead of re-proposing what the
 // promises report, so a value already chosen there is overwritten.
+// drop_requests — every replica silently drops client requests: nothing a
+// client asks is ever committed (multipaxos_liveness, which judges the
+// requests the harness sent, catches it; nothing a node says would).
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -48,7 +51,7 @@ struct Config {
   // say yes. A node cut off in a minority then never raises its ballot,
   // and does not depose the majority's leader when the partition heals.
   bool prevote = false;
-  enum class Bug { kNone, kIgnoreAccepted } bug = Bug::kNone;
+  enum class Bug { kNone, kIgnoreAccepted, kDropRequests } bug = Bug::kNone;
 };
 
 enum MessageType : uint32_t {

@@ -60,6 +60,7 @@ void ElectionSafety::consume(const trace::Event& e) {
 CheckResult ElectionSafety::finish() {
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
   if (!first_) r.note = std::to_string(leaders_.size()) + " terms with a leader, one leader each";
+  require_evidence(r, !leaders_.empty(), "no node became leader");
   return r;
 }
 
@@ -93,6 +94,7 @@ void LogMatching::consume(const trace::Event& e) {
 CheckResult LogMatching::finish() {
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
   if (!first_) r.note = std::to_string(first_seen_.size()) + " (index, term) pairs, each with one prefix";
+  require_evidence(r, !first_seen_.empty(), "no entry was appended to any log");
   return r;
 }
 
@@ -148,6 +150,7 @@ CheckResult LeaderCompleteness::finish() {
   int64_t highest = 0;
   for (const auto& [term, c] : committed_in_) highest = std::max(highest, c.index);
   if (!first_) r.note = "every leader held the entries committed in earlier terms (" + std::to_string(highest) + " committed)";
+  require_evidence(r, highest > 0, "no entry was committed");
   return r;
 }
 
@@ -241,6 +244,7 @@ CheckResult StateMachineSafety::finish() {
     r.note = std::to_string(applies_) + " applies agree on " + std::to_string(base_ + static_cast<int64_t>(window_.size())) +
              " indexes";
   }
+  require_evidence(r, applies_ > 0, "no entry was applied");
   return r;
 }
 

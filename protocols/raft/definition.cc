@@ -123,17 +123,23 @@ WorkloadInputs client_requests(uint32_t type) {
 std::vector<analysis::CheckerInfo> raft_checkers(bool with_liveness) {
   using analysis::CheckKind;
   std::vector<analysis::CheckerInfo> out = {
-      {"election_safety", CheckKind::kSafety, "at most one leader per term"},
-      {"log_matching", CheckKind::kSafety, "same index and term means identical logs up to there"},
-      {"leader_completeness", CheckKind::kSafety, "a committed entry is in the log of every later leader"},
-      {"state_machine_safety", CheckKind::kSafety, "no two nodes apply different commands at one index"},
+      {"election_safety", CheckKind::kSafety, "at most one leader per term", false, false, "a leader"},
+      {"log_matching", CheckKind::kSafety, "same index and term means identical logs up to there", false, false,
+       "an appended entry"},
+      {"leader_completeness", CheckKind::kSafety, "a committed entry is in the log of every later leader", false, false,
+       "a committed entry"},
+      {"state_machine_safety", CheckKind::kSafety, "no two nodes apply different commands at one index", false, false,
+       "an applied entry"},
   };
   if (with_liveness) {
     out.push_back({"raft_liveness", CheckKind::kLiveness,
-                   "after the last fault a leader within the bound, and later requests committed within it"});
+                   "after the last fault a leader within the bound, and each request the harness submits later committed "
+                   "within it",
+                   false, false, "the bound expired, and a request the harness submitted after it (or a client operation) judged"});
   }
   out.push_back({"raft_catch_up", CheckKind::kLiveness,
-                 "after the last fault every live node reaches the leader's commit index within the bound"});
+                 "after the last fault every live node reaches the leader's commit index within the bound", false,
+                 false, "the bound expired, a commit index to reach, a node up at the end"});
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "sim/cli/commands.h"
 #include "dsim/version.h"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
@@ -52,12 +53,13 @@ namespace {
 
 constexpr const char* kExitCodesHelp =
     "Exit codes:\n"
-    "  0    outcome as expected (every check held, or exactly the expected ones were violated)\n"
+    "  0    outcome as expected (exactly the expected checks were violated, every other one held)\n"
     "  1    a check was violated, or an expected violation did not happen\n"
     "  2    usage error (unknown flag, bad value)\n"
     "  3    invalid scenario or trace file (reported as file:line:col; a trace without its end line is incomplete)\n"
     "  4    nothing ran (no checks to evaluate)\n"
-    "  5    inconclusive: checking a history file, the linearizability budget ran out\n"
+    "  5    inconclusive: no unexpected violation, but a check could not decide (too little evidence,\n"
+    "       the run ended before a bound, or the linearizability budget ran out)\n"
     "  6    a resource limit was reached: memory (--max-memory, default 8GiB), input size, or no space\n"
     "       for an output (disk full, quota, file size limit)\n"
     "  70   internal error in dsim\n"
@@ -341,7 +343,16 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     std::fprintf(stderr, "dsim: note: stopped at the event budget (max_events %llu) at %s\n",
                  static_cast<unsigned long long>(spec->max_events), analysis::format_time(r.end.ns).c_str());
   }
-  const int exit_code = nothing_to_check ? kExitNothingRan : r.as_expected ? kExitOk : kExitViolation;
+  // Violations other than the expected ones (or a missing expected one)
+  // outrank an inconclusive check: exit 1, then 5, then 0; a scenario that
+  // checks nothing exits 4.
+  const int exit_code = nothing_to_check            ? kExitNothingRan
+                        : r.as_expected             ? kExitOk
+                        : r.violations_as_expected  ? kExitInconclusive
+                                                    : kExitViolation;
+  const char* outcome = nothing_to_check ? "nothing_checked"
+                        : r.as_expected  ? "as_expected"
+                        : r.violations_as_expected ? "inconclusive" : "unexpected";
   if (!quiet) {
     const auto& c = r.counters;
     std::fprintf(stderr, "ran %s events, %s simulated in %.3fs wall (%s events/s)\n", with_commas(c.events).c_str(),
@@ -370,8 +381,15 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     if (nothing_to_check) {
       std::fprintf(stderr, "outcome: %snothing checked%s (the scenario lists no checks)\n", st.red(), st.reset());
     } else {
-      std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", r.as_expected ? st.green() : st.red(),
-                   r.as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(spec->expect_violated).c_str());
+      std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n",
+                   r.as_expected ? st.green() : r.violations_as_expected ? st.yellow() : st.red(),
+                   r.as_expected ? "as expected" : r.violations_as_expected ? "INCONCLUSIVE" : "UNEXPECTED", st.reset(),
+                   expected_text(spec->expect_violated).c_str());
+      if (!r.as_expected && r.violations_as_expected) {
+        std::string names;
+        for (const auto& n : r.inconclusive) names += (names.empty() ? "" : ", ") + n;
+        std::fprintf(stderr, "inconclusive: %s (the run gave too little evidence to judge them)\n", names.c_str());
+      }
     }
     std::fprintf(stderr, "trace: %s sha256 %s\n", opt.trace_path.empty() ? "(not written)" : opt.trace_path.c_str(),
                  r.trace_sha256.c_str());
@@ -410,7 +428,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     j["checks"] = Json::array();
     for (const auto& c : r.checks) j["checks"].push_back(check_json(c));
     j["expected"] = {{"violated", spec->expect_violated}};
-    j["outcome"] = r.as_expected ? "as_expected" : "unexpected";
+    j["outcome"] = outcome;
     j["exit_code"] = exit_code;
     j["trace"] = {{"path", opt.trace_path.empty() ? Json(nullptr) : Json(opt.trace_path)}, {"sha256", r.trace_sha256}};
     j["repro"] = repro;
@@ -591,14 +609,20 @@ int cmd_check(const Registry& reg, const std::vector<std::string>& args) {
   }
   std::sort(got.begin(), got.end());
   std::sort(want.begin(), want.end());
-  const bool as_expected = got == want;
-  const int exit_code = as_expected ? kExitOk : kExitViolation;
+  const bool violations_as_expected = got == want;
+  const bool undecided = std::any_of(r.checks.begin(), r.checks.end(),
+                                     [](const auto& c) { return c.status == analysis::Status::kInconclusive; });
+  const bool as_expected = violations_as_expected && !undecided;
+  const int exit_code = as_expected ? kExitOk : violations_as_expected ? kExitInconclusive : kExitViolation;
+  const char* outcome = as_expected ? "as_expected" : violations_as_expected ? "inconclusive" : "unexpected";
   if (!quiet) {
     std::fprintf(stderr, "%s: %llu events (scenario %s, seed %s)\nchecks:\n", path.c_str(),
                  static_cast<unsigned long long>(r.events), printable(r.scenario).c_str(), printable(r.seed).c_str());
     print_checks(r.checks, st);
-    std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n", as_expected ? st.green() : st.red(),
-                 as_expected ? "as expected" : "UNEXPECTED", st.reset(), expected_text(r.expect_violated).c_str());
+    std::fprintf(stderr, "outcome: %s%s%s (expected: %s)\n",
+                 as_expected ? st.green() : violations_as_expected ? st.yellow() : st.red(),
+                 as_expected ? "as expected" : violations_as_expected ? "INCONCLUSIVE" : "UNEXPECTED", st.reset(),
+                 expected_text(r.expect_violated).c_str());
   }
   if (vm->count("json")) {
     Json j;
@@ -611,7 +635,7 @@ int cmd_check(const Registry& reg, const std::vector<std::string>& args) {
     j["checks"] = Json::array();
     for (const auto& c : r.checks) j["checks"].push_back(check_json(c));
     j["expected"] = {{"violated", r.expect_violated}};
-    j["outcome"] = as_expected ? "as_expected" : "unexpected";
+    j["outcome"] = outcome;
     j["exit_code"] = exit_code;
     if (const auto err = write_output((*vm)["json"].as<std::string>(), json_doc(j)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
@@ -926,6 +950,9 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       for (auto p : l.protocols) protocols += (protocols.empty() ? "" : " ") + std::string(p);
       std::printf("%-24s %-9s %-10s %s\n", std::string(l.info.name).c_str(), analysis::to_string(l.info.kind),
                   protocols.c_str(), std::string(l.info.summary).c_str());
+      if (!l.info.evidence.empty()) {
+        std::printf("%-24s %-9s %-10s   needs: %s (else inconclusive)\n", "", "", "", std::string(l.info.evidence).c_str());
+      }
     }
     return kExitOk;
   }

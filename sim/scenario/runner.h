@@ -39,7 +39,12 @@ struct RunReport {
   bool budget_exhausted = false;
   SimCounters counters;
   std::vector<analysis::CheckResult> checks;
-  std::vector<std::string> violated;  // names, in check order
+  std::vector<std::string> violated;      // names, in check order
+  std::vector<std::string> inconclusive;  // names, in check order
+  // The violated checks are exactly the expected ones.
+  bool violations_as_expected = false;
+  // ... and no check was inconclusive: only then did the run show what it
+  // was meant to (an inconclusive check is not a pass).
   bool as_expected = false;
   std::string trace_sha256;  // empty when fingerprint was off
   uint64_t trace_lines = 0;

@@ -20,6 +20,8 @@ const std::vector<EventSchema>& engine_events() {
        "lost: `loss` (random), `partition` (cut at send or on arrival), `node_down` (receiver crashed)"},
       {"deliver", {{"msg", kI}, {"from", kS}}, "handed to the node"},
       {"input", {{"msg", kI}, {"type", kS}}, "a request from outside (workload, client)"},
+      {"harness_input", {{"to", kS}, {"req", kI}},
+       "the harness sent workload input `req` to node `to` (on the global line): evidence liveness checkers count"},
       {"timer", {{"tag", kI}}, "a timer fired; `tag` is the protocol's own"},
       {"end",
        {{"events", kI}, {"sent", kI}, {"delivered", kI}, {"dropped", kI}, {"duplicated", kI}, {"budget_exhausted", kB}},

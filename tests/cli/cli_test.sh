@@ -108,8 +108,12 @@ grep -q '^::error file=tests/testdata/bad-scenarios/unknown-key.yaml,line=6,col=
 
 # --- The event budget stops a run early, says so, and still judges it ------
 sed 's/^duration: 10s/duration: 10s\nmax_events: 50/' "$LOSSY" >"$WORK/budget.yaml"
-expect_exit 0 "run stopped by max_events" -- "$DSIM" run "$WORK/budget.yaml" --json "$WORK/budget.json"
+# Stopped that early, all_delivered has no bound expired: inconclusive, exit 5.
+expect_exit 5 "run stopped by max_events" -- "$DSIM" run "$WORK/budget.yaml" --json "$WORK/budget.json"
 grep -q "stopped at the event budget" "$WORK/err" && pass || fail "no note about the event budget"
+grep -q "outcome: INCONCLUSIVE" "$WORK/err" && pass || fail "no inconclusive outcome"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["outcome"]=="inconclusive" and d["exit_code"]==5, d' \
+  "$WORK/budget.json" && pass || fail "--json does not report the inconclusive outcome"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["budget_exhausted"] and d["events"]==50, d' \
   "$WORK/budget.json" && pass || fail "--json does not report the exhausted budget"
 

@@ -388,13 +388,48 @@ TEST_CASE("raft_liveness: no leader after the bound, and an unanswered request, 
   REQUIRE(r.status == analysis::Status::kViolated);
   CHECK(r.violation->message.find("request 7") != std::string::npos);
 
+  // A request the harness submitted that no leader ever accepted (a node
+  // that drops requests) is not live either.
+  analysis::LeaderLiveness dropped("raft_liveness", s);
+  dropped.consume(event(0, "n1", "start"));
+  dropped.consume(role(1, "n1", "leader", 1));
+  dropped.consume(event(2 * s, "*", "harness_input", {{"to", std::string("n1")}, {"req", int64_t{8}}}));
+  dropped.consume(event(9 * s, "*", "end"));
+  const auto d = dropped.finish();
+  REQUIRE(d.status == analysis::Status::kViolated);
+  CHECK(d.violation->message.find("request 8, submitted to n1 at 2s (no leader accepted it)") != std::string::npos);
+
+  // Answered, but only what a node says it accepted: no harness evidence.
+  analysis::LeaderLiveness hearsay("raft_liveness", s);
+  hearsay.consume(event(0, "n1", "start"));
+  hearsay.consume(role(1, "n1", "leader", 1));
+  hearsay.consume(event(2 * s, "n1", "client_request", {{"req", int64_t{7}}, {"index", int64_t{2}}}));
+  hearsay.consume(event(2 * s + 5, "n1", "client_response", {{"req", int64_t{7}}, {"ok", true}, {"index", int64_t{2}}}));
+  hearsay.consume(event(9 * s, "*", "end"));
+  CHECK(hearsay.finish().status == analysis::Status::kInconclusive);
+
   analysis::LeaderLiveness ok("raft_liveness", s);
   ok.consume(event(0, "n1", "start"));
   ok.consume(role(1, "n1", "leader", 1));
+  ok.consume(event(2 * s, "*", "harness_input", {{"to", std::string("n1")}, {"req", int64_t{7}}}));
   ok.consume(event(2 * s, "n1", "client_request", {{"req", int64_t{7}}, {"index", int64_t{2}}}));
   ok.consume(event(2 * s + 5, "n1", "client_response", {{"req", int64_t{7}}, {"ok", true}, {"index", int64_t{2}}}));
   ok.consume(event(9 * s, "*", "end"));
   CHECK(ok.finish().status == analysis::Status::kHeld);
+  // Key-value clients: the replies they received are harness evidence too.
+  auto client_run = [&](const char* reply) {
+    analysis::LeaderLiveness c("raft_liveness", s);
+    c.consume(event(0, "n1", "start"));
+    c.consume(role(1, "n1", "leader", 1));
+    c.consume(event(2 * s, "c1", "invoke", {{"process", int64_t{0}}, {"f", std::string("read")}, {"key", std::string("k")}}));
+    c.consume(event(2 * s + s / 2, "c1", reply, {{"process", int64_t{0}}, {"f", std::string("read")}, {"key", std::string("k")}}));
+    c.consume(event(9 * s, "*", "end"));
+    return c.finish();
+  };
+  CHECK(client_run("ok").status == analysis::Status::kHeld);
+  const auto timed_out = client_run("info");
+  REQUIRE(timed_out.status == analysis::Status::kViolated);
+  CHECK(timed_out.violation->message == "c1's operation invoked at 2s got no reply by 3s (it timed out)");
 }
 
 // ---- Planted bugs on the seeds their scenarios state -------------------------------
