@@ -128,6 +128,8 @@ std::string read_file(const std::string& path, std::vector<Op>* out) {
       j = Json::parse(text);
     } catch (const Json::parse_error& e) {
       return err(e.byte == 0 ? 1 : e.byte, std::string("invalid JSON: ") + e.what());
+    } catch (const Json::exception& e) {  // e.g. a number too large for any type (out_of_range.406)
+      return err(1, std::string("invalid JSON: ") + e.what());
     }
     if (!j.is_object()) return err(1, "a history line must be a JSON object");
     auto field = [&](const char* name) -> const Json* {
