@@ -3,10 +3,10 @@
 
 Usage: make_trace_seeds.py OUT_DIR TRACE.jsonl...
 
-A seed keeps the meta header, the first two events of every kind (so each
+A seed keeps the meta header, the first event of every kind (so each
 checker and each part of the report sees its events) and an evenly spaced
 sample of the rest, in their original order (time never goes backwards),
-up to about 150 lines. Small seeds keep the fuzzer fast.
+up to about 40 lines. Small seeds keep the fuzzer fast.
 """
 import os
 import sys
@@ -21,10 +21,10 @@ for path in sys.argv[2:]:
     seen = {}
     for i, line in enumerate(lines[1:], 1):
         kind = line.split('"kind":"', 1)[1].split('"', 1)[0] if '"kind":"' in line else ""
-        if seen.get(kind, 0) < 2:
+        if seen.get(kind, 0) < 1:
             seen[kind] = seen.get(kind, 0) + 1
             keep.add(i)
-    room = max(0, 150 - len(keep))
+    room = max(0, 40 - len(keep))
     step = max(1, (len(lines) - 1) // room) if room else len(lines)
     keep.update(range(1, len(lines), step))
     name = os.path.basename(path)
