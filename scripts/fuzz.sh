@@ -63,7 +63,8 @@ echo "fuzz.sh: built ${targets[*]} in $(( $(date +%s) - start )) s" >&2
 # writes them: new inputs go to the first directory given).
 seeds_for() {
   case "$1" in
-    fuzz_scenario) echo "tests/fuzz/corpus/scenario scenarios tests/testdata/bad-scenarios" ;;
+    # Not scenarios/perf: 100k-node runs make each load take ~100 ms.
+    fuzz_scenario) echo "tests/fuzz/corpus/scenario scenarios/teaching scenarios/regression scenarios/bugs scenarios/lb tests/testdata/bad-scenarios" ;;
     fuzz_trace_check|fuzz_report) echo "tests/fuzz/corpus/trace" ;;
     fuzz_history) echo "tests/fuzz/corpus/history" ;;
   esac
