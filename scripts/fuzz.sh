@@ -49,8 +49,9 @@ if [ -z "$cxx" ]; then
 fi
 
 build=build-fuzz
+mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDSIM_FUZZ=ON \
-  -DDSIM_BENCH=OFF >"$build.cmake.log" 2>&1 || { cat "$build.cmake.log" >&2; exit 2; }
+  -DDSIM_BENCH=OFF >"$build/fuzz-cmake.log" 2>&1 || { cat "$build/fuzz-cmake.log" >&2; exit 2; }
 start=$(date +%s)
 if ! cmake --build "$build" -j "$build_jobs" --target "${targets[@]}" >"$build/fuzz-build.log" 2>&1; then
   tail -50 "$build/fuzz-build.log" >&2
