@@ -3,7 +3,8 @@
 #
 #   scripts/setup.sh run    install what is missing, build (Release), run the default scenario
 #   scripts/setup.sh test   install what is missing, build with -Werror, run the whole test
-#                           suite, then the same suite under AddressSanitizer + UBSan
+#                           suite, then the same suite under AddressSanitizer + UBSan, then
+#                           each libFuzzer target briefly (scripts/fuzz.sh --smoke)
 #
 # Packages come from Debian only, through sudo when not root. Re-running is
 # cheap: installed packages are skipped and builds are incremental.
@@ -14,8 +15,9 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake make git pkg-config libyaml-cpp-dev libboost-graph-dev libboost-program-options-dev
           nlohmann-json3-dev libssl-dev doctest-dev libbenchmark-dev python3 python3-yaml python3-jsonschema
           libxml2-utils parallel)
-# The tests also drive the HTML report in a real browser.
-[ "$mode" = test ] && packages+=(chromium)
+# The tests also drive the HTML report in a real browser, and end with a
+# short libFuzzer run (clang's compiler and sanitizer runtimes).
+[ "$mode" = test ] && packages+=(chromium clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,6 +49,8 @@ case "$mode" in
     cmake --build build-asan -j "$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir build-asan --output-on-failure -j "$jobs"
+    echo "setup: a short coverage-guided fuzzing run (scripts/fuzz.sh --smoke)" >&2
+    scripts/fuzz.sh --smoke
     ;;
   *)
     echo "usage: scripts/setup.sh run|test" >&2

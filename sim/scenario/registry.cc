@@ -56,14 +56,17 @@ std::optional<analysis::CheckerInfo> Registry::find_checker(std::string_view nam
     if (g.name == name) return g;
   }
   // The named protocol first; else any protocol that has a checker of that
-  // name (a trace from a protocol this program does not know).
+  // name (a trace from a protocol this program does not know, or a check
+  // asked for by name with `dsim check --checks`).
   auto look = [&](const Protocol& p) -> std::optional<analysis::CheckerInfo> {
     for (const auto& c : p.checkers()) {
       if (c.name == name) return c;
     }
     return std::nullopt;
   };
-  if (const Protocol* p = find(protocol)) return look(*p);
+  if (const Protocol* p = find(protocol)) {
+    if (auto c = look(*p)) return c;
+  }
   for (const auto& p : protocols_) {
     if (auto c = look(*p)) return c;
   }

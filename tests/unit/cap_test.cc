@@ -160,7 +160,9 @@ TEST_CASE("dynamo ring: every server once per walk, and vnodes spread the keys")
     CHECK(std::set<uint32_t>(walk.begin(), walk.end()).size() == 5);
     ++primary[walk[0]];
   }
-  for (const auto& [server, n] : primary) {
+  for (const auto& entry : primary) {
+    const uint32_t server = entry.first;  // not a binding: CAPTURE's lambda (clang < 16)
+    const int n = entry.second;
     CAPTURE(server);
     CHECK(n > 500);   // 1000 expected; 64 vnodes keep each within a factor of two
     CHECK(n < 1500);

@@ -42,7 +42,11 @@ TEST_CASE("golden: one scenario per protocol") {
       {"scenarios/teaching/discovery-partitions.yaml", "d8978a3eeab1cbe3545d6bfe3d85956ac0ce8188f8250efc328a20dceee8d77d"},
       {"scenarios/lb/lb-slow-backend.yaml", "86e34e29da80da0230bcfe0cdca1e43e6eca5f7a4dd24be676ce8c80a24c33be"},
   };
-  for (const auto& [path, hash] : kPinned) {
+  for (const auto& pinned : kPinned) {
+    // Not a structured binding: doctest's CAPTURE captures it in a lambda,
+    // which clang before 16 rejects for bindings (C++20 allows it).
+    const char* path = pinned.first;
+    const char* hash = pinned.second;
     CAPTURE(path);
     CHECK(dsim::testing::trace_hash(dsim::testing::load_catalogue(path), 3) == hash);
   }
