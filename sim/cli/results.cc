@@ -64,7 +64,10 @@ std::string record_to_json_line(const RunRecord& r) {
   j["schema"] = kResultsSchema;
   j["scenario"] = r.scenario;
   j["seed"] = std::to_string(r.seed);
-  j["outcome"] = !r.error.empty() ? "error" : r.as_expected ? "as_expected" : "unexpected";
+  j["outcome"] = !r.error.empty()        ? "error"
+                 : r.as_expected          ? "as_expected"
+                 : inconclusive_only(r)   ? "inconclusive"
+                                          : "unexpected";
   if (!r.error.empty()) j["error"] = r.error;
   j["events"] = r.events;
   Json checks = Json::array();
@@ -136,7 +139,7 @@ void add_to_summary(Summary& s, const RunRecord& r, const std::map<std::string, 
     if (t.error_messages.size() > 10) t.error_messages.resize(10);
     return;
   }
-  if (!r.as_expected) ++t.unexpected;
+  if (!r.as_expected) ++(inconclusive_only(r) ? t.inconclusive : t.unexpected);
   for (const auto& c : r.checks) {
     CheckTally& ct = t.checks[c.name];
     ct.kind = c.kind;
@@ -166,6 +169,22 @@ void add_to_summary(Summary& s, const RunRecord& r, const std::map<std::string, 
       }
     }
   }
+}
+
+bool inconclusive_only(const RunRecord& r) {
+  if (r.as_expected || !r.error.empty()) return false;
+  bool some = false;
+  for (const auto& c : r.checks) {
+    const bool expected = std::find(r.expect_violated.begin(), r.expect_violated.end(), c.name) != r.expect_violated.end();
+    if (c.status == analysis::Status::kInconclusive) {
+      some = true;
+      continue;
+    }
+    const bool violated = c.status == analysis::Status::kViolated;
+    if (violated && !expected) return false;
+    if (!violated && expected && !r.expect_some) return false;
+  }
+  return some;
 }
 
 bool sweep_failed(const CheckTally& c) {

@@ -58,8 +58,12 @@ struct CheckTally {
   std::string first_repro;
 };
 
+// A run whose violations are the expected ones but where some check could
+// not decide (too little evidence): inconclusive, not unexpected (exit 5).
+bool inconclusive_only(const RunRecord& r);
+
 struct ScenarioTally {
-  uint64_t runs = 0, unexpected = 0, errors = 0;
+  uint64_t runs = 0, unexpected = 0, errors = 0, inconclusive = 0;
   std::map<std::string, CheckTally> checks;  // by check name
   std::vector<std::string> error_messages;
 };

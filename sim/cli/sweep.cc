@@ -195,7 +195,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   }
   if (vm.count("help")) {
     std::cout << opts << "\nExit codes as 'dsim run': 0 every run as expected, 1 some run unexpected,\n"
-                         "2 usage, 3 invalid scenario or results file, 4 nothing to run, 6 a resource limit (memory,\n"
+                         "5 no run unexpected but some inconclusive (too little evidence), 2 usage, 3 invalid scenario or results file, 4 nothing to run, 6 a resource limit (memory,\n"
                          "--max-memory; disk space, quota, file size), 70 nondeterminism or an internal error, 74 other I/O errors.\n";
     return kExitOk;
   }
@@ -371,8 +371,11 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   std::atomic<uint64_t> next{0};
   std::atomic<bool> stop{false};
   std::atomic<bool> out_of_memory{false};
-  uint64_t finished = 0, skipped = 0, unexpected = 0, nondeterministic = 0, crashed = 0;
-  for (const auto& [path, t] : summary) unexpected += t.unexpected;
+  uint64_t finished = 0, skipped = 0, unexpected = 0, inconclusive = 0, nondeterministic = 0, crashed = 0;
+  for (const auto& [path, t] : summary) {
+    unexpected += t.unexpected;
+    inconclusive += t.inconclusive;
+  }
   std::vector<uint64_t> left_per_scenario(specs.size(), per);
   Progress progress(show_progress, total_jobs);
   const auto wall0 = std::chrono::steady_clock::now();
@@ -463,7 +466,10 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
       } else if (!rec.error.empty()) {
         ++nondeterministic;
       }
-      if (!rec.as_expected || !rec.error.empty()) {
+      if (rec.error.empty() && inconclusive_only(rec)) {
+        ++inconclusive;
+        if (!show_progress) std::fprintf(stderr, "inconclusive: %s\n", rec.repro.c_str());
+      } else if (!rec.as_expected || !rec.error.empty()) {
         ++unexpected;
         if (vm.count("fail-fast")) stop = true;
         if (!show_progress) std::fprintf(stderr, "unexpected: %s\n", rec.repro.c_str());
@@ -502,9 +508,9 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
     std::fprintf(stderr, "sweep: %llu expected violations (expect.seeds: some) found by no seed\n",
                  static_cast<unsigned long long>(unmet));
   }
-  std::fprintf(stderr, "sweep: %llu runs (%llu resumed), %llu unexpected, %.2fs wall, %.0f runs/s on %u threads\n",
+  std::fprintf(stderr, "sweep: %llu runs (%llu resumed), %llu unexpected, %llu inconclusive, %.2fs wall, %.0f runs/s on %u threads\n",
                static_cast<unsigned long long>(finished + already), static_cast<unsigned long long>(already),
-               static_cast<unsigned long long>(unexpected), wall, wall > 0 ? static_cast<double>(finished) / wall : 0,
+               static_cast<unsigned long long>(unexpected), static_cast<unsigned long long>(inconclusive), wall, wall > 0 ? static_cast<double>(finished) / wall : 0,
                jobs);
   if (vm.count("junit")) {
     if (const auto err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, wall)); !err.empty()) {
@@ -527,7 +533,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
                  static_cast<unsigned long long>(nondeterministic));
     return kExitInternal;
   }
-  return unexpected > 0 || unmet > 0 ? kExitViolation : kExitOk;
+  return unexpected > 0 || unmet > 0 ? kExitViolation : inconclusive > 0 ? kExitInconclusive : kExitOk;
 }
 
 int cmd_merge(const Registry&, const std::vector<std::string>& args) {
@@ -553,7 +559,7 @@ int cmd_merge(const Registry&, const std::vector<std::string>& args) {
   if (!vm.count("results")) return sweep_usage("name at least one results file", "merge");
   Summary summary;
   std::map<std::pair<std::string, uint64_t>, bool> seen;  // (scenario, seed) -> as expected
-  uint64_t runs = 0, unexpected = 0;
+  uint64_t runs = 0, unexpected = 0, inconclusive = 0;
   for (const auto& path : vm["results"].as<std::vector<std::string>>()) {
     if (access(path.c_str(), R_OK) != 0) {
       std::fprintf(stderr, "%s: error: cannot read results file\n", path.c_str());
@@ -578,7 +584,8 @@ int cmd_merge(const Registry&, const std::vector<std::string>& args) {
       }
       add_to_summary(summary, r);
       ++runs;
-      unexpected += ok ? 0 : 1;
+      if (!ok && inconclusive_only(r)) ++inconclusive;
+      else unexpected += ok ? 0 : 1;
     }
   }
   if (runs == 0) {
@@ -595,7 +602,7 @@ int cmd_merge(const Registry&, const std::vector<std::string>& args) {
       return err.exit_code();
     }
   }
-  return unexpected > 0 || unmet > 0 ? kExitViolation : kExitOk;
+  return unexpected > 0 || unmet > 0 ? kExitViolation : inconclusive > 0 ? kExitInconclusive : kExitOk;
 }
 
 }  // namespace dsim::cli

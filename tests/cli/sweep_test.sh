@@ -88,4 +88,10 @@ grep -q "^nemesis:" "$WORK/shrunk.yaml" && fail "the shrunk scenario still has a
 "$DSIM" shrink scenarios/teaching/broadcast-lossy.yaml --seed 7 -o "$WORK/none.yaml" 2>/dev/null
 [ $? -eq 4 ] && [ ! -e "$WORK/none.yaml" ] && pass || fail "shrinking a passing seed should exit 4 and write nothing"
 
+# A run whose checks could not decide (Multi-Paxos with no client commands:
+# its liveness has nothing to judge) is inconclusive, not unexpected: exit 5.
+printf 'version: 1\nname: idle\nprotocol: multipaxos\nduration: 3s\nnodes: 5\n' >"$WORK/idle.yaml"
+expect_exit 5 "sweep of inconclusive runs" -- "$DSIM" sweep "$WORK/idle.yaml" --seeds 1..3 --quiet --results "$WORK/idle.jsonl"
+grep -q '"outcome":"inconclusive"' "$WORK/idle.jsonl" && pass || fail "results record no inconclusive outcome"
+expect_exit 5 "merge of inconclusive runs" -- "$DSIM" merge "$WORK/idle.jsonl" --quiet
 finish
