@@ -1,4 +1,4 @@
-// Trace exports for other people's viewers (shared/formats.md):
+// Trace exports for other people's viewers:
 // - Perfetto / Chrome Trace Event JSON (§1): a process per node with a
 //   "role" track (role periods, crashes) and an "events" track (a short
 //   slice per send and receive, joined by flow arrows; drops and protocol

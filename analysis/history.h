@@ -1,4 +1,4 @@
-// Client operation histories (../shared/history-format.md): the key-value
+// Client operation histories (docs/history-format.md): the key-value
 // register model Jepsen, Knossos and Porcupine check. An operation is an
 // invoke plus its completion (ok, fail, info); a missing completion counts
 // as info. Histories come from a standalone JSON Lines file or from the

@@ -1,5 +1,5 @@
 // DSIM_ASSERT is always on, in every build that runs simulations
-// (STYLE.md 7). A failed assertion is a bug in dsim, never a user error: it
+// A failed assertion is a bug in dsim, never a user error: it
 // prints the location and aborts; the CLI turns that into exit code 70
 // (set_fatal_exit_code) and removes unfinished output files first.
 #pragma once

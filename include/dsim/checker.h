@@ -58,7 +58,7 @@ struct CheckerInfo {
   std::string_view summary;
   bool needs_clients = false;   // judges the key-value clients' history
   bool bounded_safety = false;  // a safety check that takes a bound (`within`)
-  // The least a run must show for `held` (DESIGN.md, "Verdicts need
+  // The least a run must show for `held` (docs/scenarios.md, "Verdicts and
   // evidence"); with less the checker is inconclusive. Every checker states it.
   std::string_view evidence = {};
 
@@ -79,7 +79,7 @@ class CheckerCatalog {
   virtual std::vector<trace::EventSchema> protocol_events(std::string_view /*protocol*/) const { return {}; }
 };
 
-// A verdict needs evidence (DESIGN.md, "Verdicts need evidence"): a check
+// A verdict needs evidence (docs/scenarios.md, "Verdicts and evidence"): a check
 // that saw less than the minimum it states is inconclusive, with the reason,
 // never held. Leaves a violation or an earlier inconclusive verdict alone.
 inline void require_evidence(CheckResult& r, bool enough, std::string why) {

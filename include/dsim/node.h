@@ -1,4 +1,4 @@
-// The sans-IO node API (DESIGN.md, STYLE.md 1).
+// The sans-IO node API.
 //
 // A protocol node is a state machine driven by four callbacks. It reaches the
 // world only through Context: its own clock, send, timers, its random

@@ -6,7 +6,7 @@
 // injector, the workload) owns a stream derived from the master seed and a
 // stable name, so adding one consumer never shifts what another one draws.
 //
-// Probabilities are integer ratios (STYLE.md 4). Floating point appears only
+// Probabilities are integer ratios. Floating point appears only
 // inside the continuous distributions, and their callers convert to integer
 // nanoseconds at once.
 #pragma once

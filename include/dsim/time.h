@@ -1,5 +1,5 @@
 // Virtual time. Integer nanoseconds only: floating point never touches time
-// (DESIGN.md, determinism rules). Time is a point, Duration a span; mixing
+// (the determinism rules: docs/architecture.md). Time is a point, Duration a span; mixing
 // them up is a compile error.
 #pragma once
 #include <cstdint>

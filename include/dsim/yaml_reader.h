@@ -1,7 +1,7 @@
 // Strict typed reads from a yaml-cpp tree, reporting every problem to
 // Diagnostics with the offending node's position.
 //
-// yaml-cpp 0.7 is lenient in ways a scenario must not be (formats.md 6.3):
+// yaml-cpp 0.7 is lenient in ways a scenario must not be:
 // it accepts duplicate keys, treats `<<` as a key, reads `yes` as true and
 // `010` as octal. Every read here goes through our own checks instead.
 #pragma once

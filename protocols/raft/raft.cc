@@ -129,7 +129,7 @@ bool RaftNode::log_up_to_date(int64_t last_index_other, int64_t last_term_other)
 // ---- Roles -------------------------------------------------------------------
 
 void RaftNode::set_role(Context& ctx, Role r) {
-  // Legal transitions only (STYLE.md 2): a leader never becomes a candidate
+  // Legal transitions only: a leader never becomes a candidate
   // directly; it steps down to follower first.
   DSIM_ASSERT(!(role_ == Role::kLeader && (r == Role::kCandidate || r == Role::kPreCandidate)));
   role_ = r;

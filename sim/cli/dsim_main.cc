@@ -80,7 +80,7 @@ int main(const Registry& registry, int argc, char** argv) {
     std::fprintf(stderr, "dsim: error: resource limit: %s\n", e.what());
     return dsim::cli::kExitResourceLimit;
   } catch (const std::bad_alloc&) {
-    // Running out of memory is a limit reached, not a bug (DESIGN.md).
+    // Running out of memory is a limit reached, not a bug.
     dsim::remove_temp_files();
     std::fprintf(stderr, "dsim: error: out of memory (the memory budget is --max-memory %s)\n",
                  dsim::cli::memory_limit_text().c_str());

@@ -1,4 +1,4 @@
-// dsim's exit codes (formats.md 5.2). Stable: scripts and CI depend on them.
+// dsim's exit codes (the table in README.md and `dsim --help`). Stable: scripts and CI depend on them.
 #pragma once
 #include <cerrno>
 
@@ -16,7 +16,7 @@ inline constexpr int kExitInternal = 70;     // a bug in dsim (EX_SOFTWARE)
 inline constexpr int kExitInterrupted = 130; // SIGINT
 
 // A failed output write: running out of a resource is not a bug in dsim
-// and not a usage error (DESIGN.md, Style), so it has its own code.
+// and not a usage error, so it has its own code.
 inline int exit_code_for_write_errno(int err) {
   return err == ENOSPC || err == EDQUOT || err == EFBIG ? kExitResourceLimit : kExitIo;
 }

@@ -1,4 +1,4 @@
-// --max-memory: the process's memory budget (formats.md 5.2, exit code 6).
+// --max-memory: the process's memory budget (exit code 6).
 // A run that exceeds it gets std::bad_alloc, which the CLI reports as the
 // limit it is ("out of memory: --max-memory 8GiB reached"), not as a crash
 // of the machine or an internal error.

@@ -1,7 +1,7 @@
 // One finished run of a sweep, as a JSON line in a results file
 // (`dsim sweep --results FILE`, read back by --resume and `dsim merge`),
 // and the reports built from many of them: the per-scenario x checker
-// summary and JUnit XML (formats.md 4: aggregated per scenario x checker,
+// summary and JUnit XML (aggregated per scenario x checker,
 // failing seeds listed, so thousands of seeds stay one readable test case).
 #pragma once
 #include <cstdint>

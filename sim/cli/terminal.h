@@ -8,7 +8,7 @@ namespace dsim::cli {
 
 enum class ColorMode { kAuto, kAlways, kNever };
 
-// formats.md 5.4: auto colors only when stderr is a TTY, TERM is not dumb
+// Auto colors only when stderr is a TTY, TERM is not dumb
 // and NO_COLOR is unset or empty; --color=always overrides NO_COLOR.
 bool use_color(ColorMode mode);
 

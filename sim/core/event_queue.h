@@ -2,7 +2,7 @@
 //
 // Key = time in the high 64 bits, a global insertion sequence in the low 64:
 // one integer comparison orders events totally, ties by insertion, never by
-// address or hash (DESIGN.md). Both queues are binary heaps over plain
+// address or hash. Both queues are binary heaps over plain
 // structs in vectors that keep their capacity, so steady state allocates
 // nothing per event.
 //

@@ -1,4 +1,4 @@
-// Every file dsim writes goes through OutputFile (DESIGN.md, Style: "Outputs
+// Every file dsim writes goes through OutputFile ("Outputs
 // never clobber"). The rules, in one place so no writer gets them wrong:
 //
 // - "-", /dev/stdout and /dev/stderr are the process's own fds 1 and 2.

@@ -230,7 +230,7 @@ class ScenarioRun final : public ActionHandler {
     if (f.for_) schedule(sim_.now() + *f.for_, {Action::Kind::kHeal, 0, {}});
   }
 
-  // ---- Random nemesis (STYLE.md 10): faults within a budget, all over by
+  // ---- Random nemesis: faults within a budget, all over by
   // `until`, so the run ends with a quiet phase for liveness checks.
 
   Duration next_interval() {
@@ -501,7 +501,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   std::sort(got.begin(), got.end());
   std::sort(want.begin(), want.end());
   // A check that could not decide proves nothing: the run is not as expected
-  // (DESIGN.md, "Verdicts need evidence").
+  // (docs/scenarios.md, "Verdicts and evidence").
   report.violations_as_expected = got == want;
   report.as_expected = report.violations_as_expected && report.inconclusive.empty();
   if (writer) {

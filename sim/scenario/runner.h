@@ -1,7 +1,7 @@
 // Wires a validated Scenario into a simulation and runs it: the simulator,
 // the network, the protocol's nodes, scripted faults, the random nemesis,
 // the workload, online checkers and the trace. This is the one place that
-// knows all of them (STYLE.md, dependency rules).
+// knows all of them (docs/architecture.md).
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -5,7 +5,7 @@
 //   (b) a message ring: N nodes each forwarding every message it receives to
 //       the next node, over links of 1 ms + uniform 0-100 us jitter, with 1
 //       and 16 messages in flight per node; and the same ring as a bare
-//       hand-written heap loop, the yardstick DESIGN.md measures against.
+//       hand-written heap loop, the yardstick the engine is measured against.
 //
 // Tracing is off (no sink), as in a sweep. Rates are per wall second on
 // one core: items_per_second is delivered messages (ring) or fired timers.

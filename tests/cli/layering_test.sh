@@ -30,4 +30,10 @@ for sc in teaching/zk-lock-gc-pause teaching/cap-cp teaching/cap-ap-strong teach
   n=$(grep -c '"type":"unknown"' "$WORK/t.jsonl")
   [ "$n" -eq 0 ] && pass || fail "$sc: $n messages named 'unknown'"
 done
+# The project's docs and comments stand alone: nothing points readers at
+# files outside the repository.
+hits=$(git -C "$SRC" grep -nE '\.\./shared|shared/(DESIGN|STYLE|formats|history-format)|\b(DESIGN|STYLE|formats)\.md' -- \
+       ':!tests/cli/layering_test.sh' 2>/dev/null)
+[ -z "$hits" ] && pass || fail "references to files outside the repository:
+$hits"
 finish

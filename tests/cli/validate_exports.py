@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validators for dsim's exports (shared/formats.md 1.7 and 2.2).
+"""Validators for dsim's exports.
 
 usage: validate_exports.py perfetto FILE | shiviz FILE
 Exit 0 when valid; otherwise prints what is wrong and exits 1.

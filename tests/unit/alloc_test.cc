@@ -1,4 +1,4 @@
-// DESIGN.md: "no allocation per event in steady state". This binary
+// The engine promises no allocation per event in steady state. This binary
 // replaces the global operator new with a counting one (kept out of the main
 // unit-test binary so ASan's own new/delete checks stay on there), warms a
 // simulation up, then requires that running it further allocates nothing.

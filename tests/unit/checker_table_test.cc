@@ -1,5 +1,5 @@
 // Every checker proven able to fail, and never passing on nothing
-// (DESIGN.md, "Verdicts need evidence"). One row per checker the registry
+// (docs/scenarios.md, "Verdicts and evidence"). One row per checker the registry
 // knows: a new checker without a row fails the first test.
 //   pass:    a correct catalogue scenario and seed on which it holds
 //   fail:    a planted-bug scenario at its pinned seed that it flags
