@@ -12,6 +12,7 @@
 #include "protocols/raft/catch_up.h"
 #include "protocols/raft/checkers.h"
 #include "protocols/raft/raft.h"
+#include "protocols/raft/kv_machine.h"
 #include "sim/net/network.h"
 #include "protocols/raft/experiment.h"
 #include "sim/scenario/loader.h"
@@ -36,7 +37,7 @@ struct Harness {
   explicit Harness(raft::Config cfg = quiet()) : net(3, 1, link()) {
     sim.set_network(&net);
     sim.add_node("n1", [this, cfg](NodeId) {
-      auto n = std::make_unique<raft::RaftNode>(cfg);
+      auto n = std::make_unique<raft::RaftNode>(cfg, std::make_unique<raft::KvMachine>(cfg));
       node = n.get();
       return n;
     });
