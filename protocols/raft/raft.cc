@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "dsim/kv.h"
+#include "protocols/raft/kv_machine.h"
 #include "dsim/assert.h"
 #include "dsim/stored_int.h"
 
@@ -49,7 +49,15 @@ const char* role_name(Role r) {
   return "?";
 }
 
-std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<RaftNode>(cfg); }
+std::unique_ptr<Node> make_node(const Config& cfg) {
+  return std::make_unique<RaftNode>(cfg, std::make_unique<KvMachine>(cfg));
+}
+
+const std::map<std::string, std::string>& RaftNode::kv() const {
+  static const std::map<std::string, std::string> kEmpty;
+  const auto* m = dynamic_cast<const KvMachine*>(sm_.get());
+  return m ? m->kv() : kEmpty;
+}
 
 std::string_view message_type_name(uint32_t type) {
   switch (type) {
@@ -65,7 +73,6 @@ std::string_view message_type_name(uint32_t type) {
 
 std::string_view RaftNode::message_name(uint32_t type) const {
   std::string_view n = message_type_name(type);
-  if (n.empty() && type == kv::kKvRequest) n = "kv_request";
   if (n.empty()) return sm_ ? sm_->message_name(type) : "unknown";
   return n;
 }
@@ -155,8 +162,6 @@ void RaftNode::become_follower(Context& ctx, int64_t term, bool reset_timer) {
     ctx.cancel_timer(heartbeat_timer_);
     heartbeat_timer_ = TimerId{};
     leader_ = -1;
-    for (const PendingRead& r : reads_) ctx.send(r.client, kv::reply(r.id, kv::kFail, "lost leadership"));  // reads change nothing
-    reads_.clear();
     if (sm_) sm_->on_leadership(*this, ctx, false);
   }
   if (changed) set_role(ctx, Role::kFollower);
@@ -224,9 +229,11 @@ void RaftNode::become_leader(Context& ctx) {
   if (sm_) sm_->on_leadership(*this, ctx, true);
 }
 
-bool RaftNode::propose(Context& ctx, std::string_view cmd) {
+bool RaftNode::propose(Context& ctx, std::string_view cmd) { return propose_entry(ctx, std::string("#").append(cmd)); }
+
+bool RaftNode::propose_entry(Context& ctx, std::string cmd) {
   if (role_ != Role::kLeader) return false;
-  append_local(ctx, Entry{term_, 0, std::string("#").append(cmd)});
+  append_local(ctx, Entry{term_, 0, std::move(cmd)});
   ctx.storage().sync();
   match_[ctx.self().value] = last_index();
   broadcast_append(ctx);
@@ -300,7 +307,6 @@ void RaftNode::on_message(Context& ctx, NodeId from, const Message& m) {
     case kVoteReply: on_vote_reply(ctx, from, m); return;
     case kAppendEntries: on_append(ctx, from, m); return;
     case kAppendReply: on_append_reply(ctx, from, m); return;
-    case kv::kKvRequest: on_kv(ctx, from, m); return;
   }
   if (sm_) {
     sm_->on_message(*this, ctx, from, m);
@@ -330,48 +336,6 @@ void RaftNode::on_client(Context& ctx, int64_t req, const std::string& cmd) {
   ctx.emit("client_response", {{"req", req}, {"ok", false}, {"reason", std::string_view("no leader known")}});
 }
 
-void RaftNode::on_kv(Context& ctx, NodeId from, const Message& m) {
-  const NodeId client = kv::origin(m, from);
-  const kv::Request r = kv::decode_request(m);
-  if (cfg_.bug == Config::Bug::kStaleReads && r.op == kv::kRead) {
-    // The planted bug: whatever this node's state machine holds, however
-    // far behind (or cut off) it is.
-    const kv::Result res = kv::apply(kv_, r);
-    ctx.send(client, kv::reply(r.id, res.status, res.value));
-    return;
-  }
-  if (role_ == Role::kLeader && r.op == kv::kRead && cfg_.reads != Config::Reads::kLog && commit_ >= term_start_) {
-    if (cfg_.reads == Config::Reads::kLease && lease_valid(ctx)) {
-      // Applied up to the commit index already (apply is synchronous).
-      ctx.send(client, kv::reply(r.id, kv::kOk, kv::apply(kv_, r).value));
-      return;
-    }
-    reads_.push_back({client, r.id, r.key, commit_, ++round_});
-    round_sent_[round_] = ctx.now();
-    broadcast_append(ctx, /*heartbeat=*/true);  // the round that confirms leadership
-    serve_reads(ctx);
-    return;
-  }
-  if (role_ == Role::kLeader) {
-    std::string cmd = "@" + std::to_string(client.value) + " " + std::to_string(r.id) + " " +
-                      std::to_string(static_cast<int64_t>(r.op)) + " " + m.body;
-    append_local(ctx, Entry{term_, 0, std::move(cmd)});
-    ctx.storage().sync();
-    match_[ctx.self().value] = last_index();
-    broadcast_append(ctx);
-    advance_commit(ctx);
-    return;
-  }
-  if (leader_ >= 0 && m.f[3] < 3) {  // forward, at most 3 hops
-    Message fwd = m;
-    fwd.f[2] = client.value + 1;
-    fwd.f[3] = m.f[3] + 1;
-    ctx.send(NodeId{static_cast<uint32_t>(leader_)}, fwd);
-    return;
-  }
-  ctx.send(client, kv::reply(r.id, kv::kFail, "no leader known"));  // not appended anywhere: a definite failure
-}
-
 bool RaftNode::in_contact(const Context& ctx) const {
   if (role_ == Role::kLeader) return commit_ >= term_start_ && lease_valid(ctx);
   return leader_ >= 0 && ctx.now() - heard_from_leader_ < cfg_.election_min && applied_ >= leader_commit_seen_;
@@ -386,38 +350,19 @@ bool RaftNode::lease_valid(const Context& ctx) const {
   return fresh >= majority(ctx);
 }
 
-void RaftNode::serve_reads(Context& ctx) {
-  std::vector<PendingRead> waiting;
-  for (PendingRead& r : reads_) {
-    uint32_t confirmed = 1;
-    for (uint32_t p = 0; p < acked_round_.size(); ++p) {
-      if (p != ctx.self().value && acked_round_[p] >= r.seq) ++confirmed;
-    }
-    if (confirmed >= majority(ctx) && applied_ >= r.index) {
-      kv::Request q;
-      q.op = kv::kRead;
-      q.key = r.key;
-      ctx.send(r.client, kv::reply(r.id, kv::kOk, kv::apply(kv_, q).value));
-    } else {
-      waiting.push_back(std::move(r));
-    }
-  }
-  reads_ = std::move(waiting);
+int64_t RaftNode::start_round(Context& ctx) {
+  DSIM_ASSERT(role_ == Role::kLeader);
+  round_sent_[++round_] = ctx.now();
+  broadcast_append(ctx, /*heartbeat=*/true);
+  return round_;
 }
 
-void RaftNode::apply_kv(Context& ctx, const Entry& e) {
-  // "@<client> <id> <op> key\tvalue\tnext"
-  std::string_view s = e.cmd;
-  s.remove_prefix(1);
-  Message m;
-  m.type = kv::kKvRequest;
-  const auto client = static_cast<uint32_t>(take_stored_int(s, ' '));
-  m.f[0] = take_stored_int(s, ' ');
-  m.f[1] = take_stored_int(s, ' ');
-  m.body = std::string(s);
-  const kv::Request r = kv::decode_request(m);
-  const kv::Result res = kv::apply(kv_, r);
-  if (role_ == Role::kLeader && e.term == term_) ctx.send(NodeId{client}, kv::reply(r.id, res.status, res.value));
+bool RaftNode::round_confirmed(const Context& ctx, int64_t round) const {
+  uint32_t confirmed = 1;
+  for (uint32_t p = 0; p < acked_round_.size(); ++p) {
+    if (p != ctx.self().value && acked_round_[p] >= round) ++confirmed;
+  }
+  return confirmed >= majority(ctx);
 }
 
 void RaftNode::on_request_vote(Context& ctx, NodeId from, const Message& m) {
@@ -594,7 +539,7 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
   if (auto it = round_sent_.find(m.f[3]); it != round_sent_.end()) {
     acked_at_[from.value] = std::max(acked_at_[from.value], it->second);
   }
-  if (!reads_.empty()) serve_reads(ctx);
+  if (sm_) sm_->on_round_acked(*this, ctx, m.f[3]);
   const uint32_t peer = from.value;
   if (m.f[1] != 0) {
     const int64_t match = m.f[2];
@@ -661,20 +606,13 @@ void RaftNode::apply_committed(Context& ctx) {
   while (applied_ < commit_) {
     ++applied_;
     const Entry& e = log_[static_cast<size_t>(applied_ - 1)];
-    // Commands are "key=value", or client operations "@..."; the no-op is empty.
-    if (!e.cmd.empty() && e.cmd[0] == '#' && sm_) {
-      sm_->apply(*this, ctx, applied_, std::string_view(e.cmd).substr(1));
-    } else if (!e.cmd.empty() && e.cmd[0] == '@') {
-      apply_kv(ctx, e);
-    } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {
-      kv_[e.cmd.substr(0, eq)] = e.cmd.substr(eq + 1);
-    }
+    if (sm_) sm_->apply_entry(*this, ctx, applied_, e);
     ctx.emit("apply", {{"index", applied_}, {"term", e.term}, {"cmd", std::string_view(e.cmd)}});
     if (role_ == Role::kLeader && e.req != 0 && e.term == term_) {
       ctx.emit("client_response", {{"req", e.req}, {"ok", true}, {"index", applied_}});
     }
   }
-  if (role_ == Role::kLeader && !reads_.empty()) serve_reads(ctx);
+  if (sm_) sm_->on_applied(*this, ctx);
 }
 
 }  // namespace dsim::raft

@@ -1,8 +1,10 @@
 // Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus
 // Algorithm", Figure 2), as a sans-IO node: leader election with randomized
 // timeouts, log replication with the consistency check and conflict
-// truncation, the commit rule, durable term/vote/log through storage(), a
-// key-value state machine, and the PreVote and CheckQuorum options of etcd.
+// truncation, the commit rule, durable term/vote/log through storage(), an
+// optional replicated state machine (StateMachine below: the key-value
+// store, protocols/raft/kv_machine.h, or the coordination service), and the
+// PreVote and CheckQuorum options of etcd.
 //
 // Trace events (docs/trace-schema.md): role {role, term}; vote {for, term};
 // append {index, term, cmd}; truncate {from}; commit {index};
@@ -14,8 +16,8 @@
 //   volatile_vote         votedFor not persisted: two votes in one term
 //   skip_prev_check       accept entries without matching prevLogTerm
 //   vote_any_log          grant votes without the up-to-date-log check
-//   stale_reads           (CP store) any node answers reads from its own
-//                         state machine, without going through the log
+//   stale_reads           (CP store, KvMachine) any node answers reads from
+//                         its own state machine, without going through the log
 //   slow_backtrack        the old catch-up: a rejection backs nextIndex up
 //                         by one entry (no conflict-term hint) and every
 //                         heartbeat pipelines past a probe still in flight,
@@ -29,10 +31,10 @@
 // so the leader skips a whole term of the follower's log per round trip
 // (Raft paper 5.3).
 //
-// As the CP key-value store, Raft serves kv::kKvRequest from client nodes
-// (protocols/kv/kv.h): the leader appends "@<client> <id> <op> <body>",
-// and once applied replies to the client; followers forward to the leader
-// they know, and without one reply "fail". Reads go through the log.
+// As the CP key-value store (make_node: RaftNode with a KvMachine), Raft
+// serves kv::kKvRequest from client nodes (protocols/kv/kv.h); see
+// protocols/raft/kv_machine.h. Without a state machine RaftNode is pure
+// Raft: it replicates and commits, and answers kClientRequest itself.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -52,7 +54,7 @@ struct Config {
   bool prevote = false;
   bool check_quorum = false;
   uint32_t max_batch = 64;  // entries per AppendEntries
-  // How the KV store serves reads: through the log; ReadIndex (the commit
+  // How the KV store (KvMachine) serves reads: through the log; ReadIndex (the commit
   // index, once a heartbeat round confirms leadership, Raft thesis 6.4); or
   // a leader lease (no round trip while a majority acknowledged heartbeats
   // sent within the last 0.9 x election_min on the leader's clock: safe
@@ -83,9 +85,9 @@ struct Entry {
 
 class RaftNode;
 
-// A replicated state machine on Raft's log in place of the built-in
-// key-value store (the coordination service, protocols/coord). Its
-// commands are log entries starting with '#'.
+// A replicated state machine on Raft's log: the key-value store
+// (KvMachine, protocols/raft/kv_machine.h) or the coordination service
+// (protocols/coord). Its commands are log entries starting with '#'.
 class StateMachine {
  public:
   virtual ~StateMachine() = default;
@@ -94,6 +96,17 @@ class StateMachine {
   // A committed command (without the '#') at log `index`, in log order, on
   // every node.
   virtual void apply(RaftNode& raft, Context& ctx, int64_t index, std::string_view cmd) = 0;
+  // Every committed entry at log `index`, in log order, on every node,
+  // before Raft traces its apply event. By default '#' commands go to
+  // apply() and other entries are ignored.
+  virtual void apply_entry(RaftNode& raft, Context& ctx, int64_t index, const Entry& e) {
+    if (!e.cmd.empty() && e.cmd[0] == '#') apply(raft, ctx, index, std::string_view(e.cmd).substr(1));
+  }
+  // After Raft applied committed entries (applied_index() moved).
+  virtual void on_applied(RaftNode&, Context&) {}
+  // On the leader, a peer acknowledged heartbeat round `round` (or a later
+  // one) of the current term: see RaftNode::round_confirmed.
+  virtual void on_round_acked(RaftNode&, Context&, int64_t /*round*/) {}
   // On the leader, every heartbeat.
   virtual void on_leader_tick(RaftNode&, Context&) {}
   // This node became leader (true) or stopped being leader (false).
@@ -108,6 +121,8 @@ class RaftNode final : public Node {
   // For a StateMachine: append `cmd` ("#..." is added) if this node leads;
   // false otherwise.
   bool propose(Context& ctx, std::string_view cmd);
+  // Append `cmd` verbatim (no '#') if this node leads; false otherwise.
+  bool propose_entry(Context& ctx, std::string cmd);
   bool is_leader() const { return role_ == Role::kLeader; }
   int64_t leader_hint() const { return leader_; }  // -1: none known
   // Whether this node may serve reads from its state: a leader that heard
@@ -117,6 +132,18 @@ class RaftNode final : public Node {
   // (ZooKeeper's followers stop serving clients when they lose the leader;
   // this also keeps a lagging follower from answering from old state).
   bool in_contact(const Context& ctx) const;
+  // The leader has committed an entry of its own term (its no-op), so its
+  // commit index is at least every earlier leader's (ReadIndex, thesis 6.4).
+  bool committed_in_term() const { return commit_ >= term_start_; }
+  // A majority acknowledged heartbeats sent within 0.9 x election_min.
+  bool lease_valid(const Context& ctx) const;
+  // On the leader: start a heartbeat round now (an AppendEntries to every
+  // peer) and return its number, for round_confirmed.
+  int64_t start_round(Context& ctx);
+  // On the leader: a majority (counting itself) acknowledged heartbeat
+  // round `round` or a later one in this term.
+  bool round_confirmed(const Context& ctx, int64_t round) const;
+  int64_t applied_index() const { return applied_; }
 
   void on_start(Context& ctx) override;
   void on_recover(Context& ctx) override;
@@ -131,15 +158,13 @@ class RaftNode final : public Node {
   int64_t commit_index() const { return commit_; }
   int64_t last_index() const { return static_cast<int64_t>(log_.size()); }
   const std::vector<Entry>& log() const { return log_; }
-  const std::map<std::string, std::string>& kv() const { return kv_; }
+  // The KvMachine's store; empty without one.
+  const std::map<std::string, std::string>& kv() const;
+  const StateMachine* machine() const { return sm_.get(); }
   int64_t voted_for() const { return voted_for_; }
 
  private:
   void load(Context& ctx);
-  void on_kv(Context& ctx, NodeId from, const Message& m);
-  void serve_reads(Context& ctx);
-  bool lease_valid(const Context& ctx) const;
-  void apply_kv(Context& ctx, const Entry& e);
   int64_t term_at(int64_t index) const { return index == 0 ? 0 : log_[static_cast<size_t>(index - 1)].term; }
   bool log_up_to_date(int64_t last_index, int64_t last_term) const;
   uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }
@@ -192,16 +217,6 @@ class RaftNode final : public Node {
   std::vector<bool> probing_;
   std::vector<bool> probe_sent_;
   std::vector<bool> active_;  // CheckQuorum: peers heard from this round
-  std::map<std::string, std::string> kv_;
-  // Reads without the log (leader only).
-  struct PendingRead {
-    NodeId client;
-    int64_t id;
-    std::string key;
-    int64_t index;  // answer once applied up to here
-    int64_t seq;    // and once a majority acknowledged heartbeat round `seq`
-  };
-  std::vector<PendingRead> reads_;
   int64_t round_ = 0;             // heartbeat round, carried in AppendEntries f[5]
   std::vector<int64_t> acked_round_;
   std::vector<Time> acked_at_;     // lease: when the newest round each peer acknowledged was sent
@@ -213,6 +228,7 @@ class RaftNode final : public Node {
   TimerId heartbeat_timer_;
 };
 
+// A RaftNode with the key-value store (KvMachine): the protocol "raft".
 std::unique_ptr<Node> make_node(const Config& cfg);
 
 // The trace name of one of this protocol's message types, "" for another's.

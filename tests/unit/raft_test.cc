@@ -12,6 +12,8 @@
 #include "protocols/raft/catch_up.h"
 #include "protocols/raft/checkers.h"
 #include "protocols/raft/raft.h"
+#include "dsim/kv.h"
+#include "protocols/raft/kv_machine.h"
 #include "sim/net/network.h"
 #include "protocols/raft/experiment.h"
 #include "sim/scenario/loader.h"
@@ -36,7 +38,7 @@ struct Harness {
   explicit Harness(raft::Config cfg = quiet()) : net(3, 1, link()) {
     sim.set_network(&net);
     sim.add_node("n1", [this, cfg](NodeId) {
-      auto n = std::make_unique<raft::RaftNode>(cfg);
+      auto n = std::make_unique<raft::RaftNode>(cfg, std::make_unique<raft::KvMachine>(cfg));
       node = n.get();
       return n;
     });
@@ -215,6 +217,18 @@ TEST_CASE("raft: a lone node elects itself and commits its no-op") {
   CHECK(node->raft_role() == raft::Role::kLeader);
   CHECK(node->term() == 1);
   CHECK(node->commit_index() == 1);
+}
+
+TEST_CASE("raft: make_node carries the key-value store as a KvMachine; a RaftNode without a machine is pure Raft") {
+  auto made = raft::make_node(raft::Config{});
+  const auto* with = dynamic_cast<const raft::RaftNode*>(made.get());
+  REQUIRE(with != nullptr);
+  CHECK(dynamic_cast<const raft::KvMachine*>(with->machine()) != nullptr);
+  CHECK(with->message_name(kv::kKvRequest) == "kv_request");
+  const raft::RaftNode pure{raft::Config{}};
+  CHECK(pure.machine() == nullptr);
+  CHECK(pure.kv().empty());
+  CHECK(pure.message_name(kv::kKvRequest) == "unknown");
 }
 
 // ---- Checkers on hand-built traces ----------------------------------------------

@@ -1,0 +1,105 @@
+#include "protocols/raft/kv_machine.h"
+
+#include "dsim/assert.h"
+#include "dsim/kv.h"
+#include "dsim/stored_int.h"
+
+namespace dsim::raft {
+
+std::string_view KvMachine::message_name(uint32_t type) const {
+  return type == kv::kKvRequest ? "kv_request" : "unknown";
+}
+
+void KvMachine::on_message(RaftNode& raft, Context& ctx, NodeId from, const Message& m) {
+  DSIM_ASSERT_MSG(m.type == kv::kKvRequest, "unknown raft message type");
+  const NodeId client = kv::origin(m, from);
+  const kv::Request r = kv::decode_request(m);
+  if (cfg_.bug == Config::Bug::kStaleReads && r.op == kv::kRead) {
+    // The planted bug: whatever this node's state machine holds, however
+    // far behind (or cut off) it is.
+    const kv::Result res = kv::apply(kv_, r);
+    ctx.send(client, kv::reply(r.id, res.status, res.value));
+    return;
+  }
+  if (raft.is_leader() && r.op == kv::kRead && cfg_.reads != Config::Reads::kLog && raft.committed_in_term()) {
+    if (cfg_.reads == Config::Reads::kLease && raft.lease_valid(ctx)) {
+      // Applied up to the commit index already (apply is synchronous).
+      ctx.send(client, kv::reply(r.id, kv::kOk, kv::apply(kv_, r).value));
+      return;
+    }
+    const int64_t index = raft.commit_index();
+    const int64_t round = raft.start_round(ctx);  // the round that confirms leadership
+    reads_.push_back({client, r.id, r.key, index, round});
+    serve_reads(raft, ctx);
+    return;
+  }
+  if (raft.is_leader()) {
+    std::string cmd = "@" + std::to_string(client.value) + " " + std::to_string(r.id) + " " +
+                      std::to_string(static_cast<int64_t>(r.op)) + " " + m.body;
+    raft.propose_entry(ctx, std::move(cmd));
+    return;
+  }
+  if (raft.leader_hint() >= 0 && m.f[3] < 3) {  // forward, at most 3 hops
+    Message fwd = m;
+    fwd.f[2] = client.value + 1;
+    fwd.f[3] = m.f[3] + 1;
+    ctx.send(NodeId{static_cast<uint32_t>(raft.leader_hint())}, fwd);
+    return;
+  }
+  ctx.send(client, kv::reply(r.id, kv::kFail, "no leader known"));  // not appended anywhere: a definite failure
+}
+
+void KvMachine::serve_reads(RaftNode& raft, Context& ctx) {
+  std::vector<PendingRead> waiting;
+  for (PendingRead& r : reads_) {
+    if (raft.round_confirmed(ctx, r.seq) && raft.applied_index() >= r.index) {
+      kv::Request q;
+      q.op = kv::kRead;
+      q.key = r.key;
+      ctx.send(r.client, kv::reply(r.id, kv::kOk, kv::apply(kv_, q).value));
+    } else {
+      waiting.push_back(std::move(r));
+    }
+  }
+  reads_ = std::move(waiting);
+}
+
+void KvMachine::apply_entry(RaftNode& raft, Context& ctx, int64_t, const Entry& e) {
+  // Client operations "@..." or commands "key=value"; the no-op is empty.
+  if (!e.cmd.empty() && e.cmd[0] == '@') {
+    apply_kv(raft, ctx, e);
+  } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {
+    kv_[e.cmd.substr(0, eq)] = e.cmd.substr(eq + 1);
+  }
+}
+
+void KvMachine::apply_kv(RaftNode& raft, Context& ctx, const Entry& e) {
+  // "@<client> <id> <op> key\tvalue\tnext"
+  std::string_view s = e.cmd;
+  s.remove_prefix(1);
+  Message m;
+  m.type = kv::kKvRequest;
+  const auto client = static_cast<uint32_t>(take_stored_int(s, ' '));
+  m.f[0] = take_stored_int(s, ' ');
+  m.f[1] = take_stored_int(s, ' ');
+  m.body = std::string(s);
+  const kv::Request r = kv::decode_request(m);
+  const kv::Result res = kv::apply(kv_, r);
+  if (raft.is_leader() && e.term == raft.term()) ctx.send(NodeId{client}, kv::reply(r.id, res.status, res.value));
+}
+
+void KvMachine::on_applied(RaftNode& raft, Context& ctx) {
+  if (raft.is_leader() && !reads_.empty()) serve_reads(raft, ctx);
+}
+
+void KvMachine::on_round_acked(RaftNode& raft, Context& ctx, int64_t) {
+  if (!reads_.empty()) serve_reads(raft, ctx);
+}
+
+void KvMachine::on_leadership(RaftNode&, Context& ctx, bool leader) {
+  if (leader) return;
+  for (const PendingRead& r : reads_) ctx.send(r.client, kv::reply(r.id, kv::kFail, "lost leadership"));  // reads change nothing
+  reads_.clear();
+}
+
+}  // namespace dsim::raft

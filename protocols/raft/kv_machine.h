@@ -1,0 +1,56 @@
+// Raft's key-value store (the CP store of protocols/kv) as a StateMachine
+// on RaftNode's log: client operations from kv::kKvRequest, plain
+// "key=value" commands, and the three read paths of Config::reads.
+//
+// Writes (and reads through the log) are appended as
+// "@<client> <id> <op> <body>" by the leader and answered once applied;
+// followers forward to the leader they know, and without one reply "fail".
+// ReadIndex reads wait for the commit index to be applied and for a
+// majority to acknowledge a heartbeat round sent after the read arrived;
+// lease reads are answered at once while RaftNode::lease_valid holds.
+//
+// Planted bug (Config::Bug::kStaleReads): any node answers reads from its
+// own state, however far behind (or cut off) it is.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "protocols/raft/raft.h"
+
+namespace dsim::raft {
+
+class KvMachine final : public StateMachine {
+ public:
+  explicit KvMachine(const Config& cfg) : cfg_(cfg) {}
+
+  void on_message(RaftNode& raft, Context& ctx, NodeId from, const Message& m) override;
+  // Every entry reaches apply_entry; apply (for '#' commands) is not used.
+  void apply(RaftNode&, Context&, int64_t, std::string_view) override {}
+  void apply_entry(RaftNode& raft, Context& ctx, int64_t index, const Entry& e) override;
+  void on_applied(RaftNode& raft, Context& ctx) override;
+  void on_round_acked(RaftNode& raft, Context& ctx, int64_t round) override;
+  void on_leadership(RaftNode& raft, Context& ctx, bool leader) override;
+  std::string_view message_name(uint32_t type) const override;
+
+  const std::map<std::string, std::string>& kv() const { return kv_; }
+
+ private:
+  void serve_reads(RaftNode& raft, Context& ctx);
+  void apply_kv(RaftNode& raft, Context& ctx, const Entry& e);
+
+  Config cfg_;
+  std::map<std::string, std::string> kv_;
+  // Reads without the log (leader only).
+  struct PendingRead {
+    NodeId client;
+    int64_t id;
+    std::string key;
+    int64_t index;  // answer once applied up to here
+    int64_t seq;    // and once a majority acknowledged heartbeat round `seq`
+  };
+  std::vector<PendingRead> reads_;
+};
+
+}  // namespace dsim::raft
