@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "protocols/lock/lock.h"
 #include "dsim/assert.h"
@@ -19,6 +20,14 @@ constexpr uint64_t kRetryTag = 5;
 
 const std::string kServices = "/services/svc";
 const std::string kLocks = "/locks";
+
+// The leader the Raft node knows of, if any. Raft still says "none" with -1
+// (it gets strong types in a later change); this is the one place that reads it.
+std::optional<NodeId> known_leader(const raft::RaftNode& raft) {
+  const int64_t l = raft.leader_hint();
+  if (l < 0) return std::nullopt;
+  return NodeId{static_cast<uint32_t>(l)};
+}
 
 NodeId origin(const Message& m, NodeId from) { return m.f[5] > 0 ? NodeId{static_cast<uint32_t>(m.f[5] - 1)} : from; }
 
@@ -57,10 +66,10 @@ std::string CoordMachine::parent_of(const std::string& path) {
 
 void CoordMachine::forward_or_propose(raft::RaftNode& raft, Context& ctx, NodeId client, const Message& m, std::string cmd) {
   if (raft.propose(ctx, cmd)) return;
-  if (raft.leader_hint() >= 0 && raft.leader_hint() != ctx.self().value && m.f[5] == 0) {
+  if (const std::optional<NodeId> leader = known_leader(raft); leader && *leader != ctx.self() && m.f[5] == 0) {
     Message fwd = m;
     fwd.f[5] = client.value + 1;
-    ctx.send(NodeId{static_cast<uint32_t>(raft.leader_hint())}, fwd);
+    ctx.send(*leader, fwd);
   }
   // No leader known: the client times out and asks again.
 }

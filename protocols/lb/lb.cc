@@ -1,6 +1,7 @@
 #include "protocols/lb/lb.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "dsim/assert.h"
 
@@ -134,17 +135,16 @@ class Balancer {
   // is up. A retry avoids the backend that just failed it, when another is
   // up (as Envoy's previous-hosts retry predicate does): a hash policy
   // then moves on along the ring instead of asking the same owner again.
-  bool dispatch(Context& ctx, Pending p, int64_t avoid = -1) {
+  bool dispatch(Context& ctx, Pending p, std::optional<uint32_t> avoid = std::nullopt) {
     if (!policy_->any_eligible()) return false;
-    const auto a = static_cast<size_t>(avoid);
-    const bool skip = avoid >= 0 && up_[a] && std::count(up_.begin(), up_.end(), true) > 1;
+    const bool skip = avoid && up_[*avoid] && std::count(up_.begin(), up_.end(), true) > 1;
     if (skip) {
-      up_[a] = false;
+      up_[*avoid] = false;
       policy_->set_eligible(up_);
     }
     p.backend = policy_->pick(p.key, ctx.rng());
     if (skip) {
-      up_[a] = true;
+      up_[*avoid] = true;
       policy_->set_eligible(up_);
     }
     policy_->started(p.backend);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "dsim/assert.h"
 
@@ -60,16 +61,16 @@ SmoothWeighted::SmoothWeighted(std::vector<int64_t> weights)
 
 uint32_t SmoothWeighted::pick(uint64_t, Rng&) {
   int64_t total = 0;
-  int64_t best = -1;
+  std::optional<uint32_t> best;  // none while no backend is up
   for (uint32_t b = 0; b < weight_.size(); ++b) {
     if (!up_[b]) continue;
     current_[b] += weight_[b];
     total += weight_[b];
-    if (best < 0 || current_[b] > current_[static_cast<size_t>(best)]) best = b;
+    if (!best || current_[b] > current_[*best]) best = b;
   }
-  DSIM_ASSERT(best >= 0);
-  current_[static_cast<size_t>(best)] -= total;
-  return static_cast<uint32_t>(best);
+  DSIM_ASSERT(best.has_value());
+  current_[*best] -= total;
+  return *best;
 }
 
 uint32_t LeastOutstanding::pick(uint64_t, Rng& rng) {

@@ -47,7 +47,7 @@ void LockServer::on_recover(Context& ctx) {
   if (cfg_.bug == Config::Bug::kVolatileLock) return;
   if (auto v = st.get("holder")) {
     std::string_view s = *v;
-    holder_ = take_stored_int(s, ' ');
+    holder_ = NodeId{static_cast<uint32_t>(take_stored_int(s, ' '))};
     token_ = take_stored_int(s, ' ');
     // The expiry is stored as time left on the server's clock at the grant;
     // a restarted server restarts the lease in full, the safe side.
@@ -58,24 +58,24 @@ void LockServer::on_recover(Context& ctx) {
 void LockServer::on_message(Context& ctx, NodeId from, const Message& m) {
   if (m.type == kAcquire) {
     const Time now = ctx.now();
-    if (holder_ >= 0 && now >= expires_ && cfg_.bug != Config::Bug::kNeverExpire) {
-      ctx.emit("expire", {{"client", ctx.node_name(NodeId{static_cast<uint32_t>(holder_)})}, {"token", token_}});
-      holder_ = -1;
+    if (holder_ && now >= expires_ && cfg_.bug != Config::Bug::kNeverExpire) {
+      ctx.emit("expire", {{"client", ctx.node_name(*holder_)}, {"token", token_}});
+      holder_.reset();
     }
     Message r;
     r.f[0] = m.f[0];
-    if (holder_ >= 0 && holder_ != from.value) {  // SET NX fails
+    if (holder_ && *holder_ != from) {  // SET NX fails
       r.type = kBusy;
-      ctx.emit("busy", {{"client", ctx.node_name(from)}, {"holder", ctx.node_name(NodeId{static_cast<uint32_t>(holder_)})}});
+      ctx.emit("busy", {{"client", ctx.node_name(from)}, {"holder", ctx.node_name(*holder_)}});
       ctx.send(from, r);
       return;
     }
-    holder_ = from.value;
+    holder_ = from;
     token_ = ++counter_;
     expires_ = now + cfg_.ttl;
     Storage& st = ctx.storage();
     st.put("counter", std::to_string(counter_));
-    st.put("holder", std::to_string(holder_) + " " + std::to_string(token_) + " " + std::to_string(cfg_.ttl.ns));
+    st.put("holder", std::to_string(from.value) + " " + std::to_string(token_) + " " + std::to_string(cfg_.ttl.ns));
     st.sync();
     ctx.emit("grant", {{"client", ctx.node_name(from)}, {"token", token_}, {"ttl_ns", cfg_.ttl.ns}});
     r.type = kGranted;
@@ -86,9 +86,9 @@ void LockServer::on_message(Context& ctx, NodeId from, const Message& m) {
   }
   if (m.type == kRelease) {
     // The compare-and-delete script: only the current grant's owner.
-    if (holder_ == from.value && token_ == m.f[0]) {
+    if (holder_ == from && token_ == m.f[0]) {
       ctx.emit("release", {{"client", ctx.node_name(from)}, {"token", token_}});
-      holder_ = -1;
+      holder_.reset();
       ctx.storage().erase("holder");
       ctx.storage().sync();
     }

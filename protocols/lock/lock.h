@@ -25,6 +25,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dsim/node.h"
@@ -76,7 +77,7 @@ class LockServer final : public Node {
 
  private:
   Config cfg_;
-  int64_t holder_ = -1;
+  std::optional<NodeId> holder_;  // of the current grant; none when the lock is free
   int64_t token_ = 0;    // of the current grant
   int64_t counter_ = 0;  // the last token handed out
   Time expires_{0};

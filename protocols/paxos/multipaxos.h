@@ -34,6 +34,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -82,16 +83,16 @@ class MultiPaxosNode final : public Node {
   std::string_view message_name(uint32_t type) const override;
 
   struct Accepted {
-    int64_t ballot = -1;
+    Ballot ballot = kNoBallot;
     std::string value;
   };
   // For tests.
   Role paxos_role() const { return role_; }
-  int64_t ballot() const { return ballot_; }
-  int64_t promised() const { return promised_; }
-  const std::map<int64_t, Accepted>& accepted() const { return accepted_; }
-  const std::map<int64_t, Accepted>& decided() const { return decided_; }
-  int64_t decided_prefix() const { return prefix_; }
+  Ballot ballot() const { return ballot_; }
+  Ballot promised() const { return promised_; }
+  const std::map<Slot, Accepted>& accepted() const { return accepted_; }
+  const std::map<Slot, Accepted>& decided() const { return decided_; }
+  Slot decided_prefix() const { return prefix_; }
   const std::map<std::string, std::string>& kv() const { return kv_; }
 
  private:
@@ -102,19 +103,19 @@ class MultiPaxosNode final : public Node {
   uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }
   void load(Context& ctx);
   void persist_promise(Context& ctx);
-  void persist_accepted(Context& ctx, int64_t slot);
+  void persist_accepted(Context& ctx, Slot slot);
   void set_role(Context& ctx, Role r);
   void arm_election(Context& ctx);
   void start_election(Context& ctx);
   void start_prevote(Context& ctx);
-  int64_t next_ballot(const Context& ctx) const;
+  Ballot next_ballot(const Context& ctx) const;
   void become_leader(Context& ctx);
-  void step_down(Context& ctx, int64_t higher);
-  void propose(Context& ctx, int64_t slot, const std::string& value);
-  void send_accept(Context& ctx, int64_t slot, const Proposal& p);
-  void learn(Context& ctx, int64_t slot, int64_t ballot, const std::string& value);
-  void apply(Context& ctx, int64_t slot, const std::string& value);
-  void send_decided(Context& ctx, NodeId to, int64_t from, int64_t to_slot);
+  void step_down(Context& ctx, Ballot higher);  // kNoBallot: none reported
+  void propose(Context& ctx, Slot slot, const std::string& value);
+  void send_accept(Context& ctx, Slot slot, const Proposal& p);
+  void learn(Context& ctx, Slot slot, Ballot ballot, const std::string& value);
+  void apply(Context& ctx, Slot slot, const std::string& value);
+  void send_decided(Context& ctx, NodeId to, Slot from, Slot to_slot);
   void client_request(Context& ctx, int64_t req, int64_t hops, const std::string& cmd);
   void assign(Context& ctx, int64_t req, const std::string& cmd);
   void heartbeat(Context& ctx);
@@ -123,24 +124,24 @@ class MultiPaxosNode final : public Node {
   Config cfg_;
   Role role_ = Role::kFollower;
   // Acceptor (durable).
-  int64_t promised_ = -1;
-  std::map<int64_t, Accepted> accepted_;
+  Ballot promised_ = kNoBallot;
+  std::map<Slot, Accepted> accepted_;
   // Learner and replica (volatile; relearned from the leader after a restart).
-  std::map<int64_t, Accepted> decided_;  // slot -> (ballot it was chosen in, value)
-  int64_t prefix_ = 0;  // slots < prefix_ are decided and applied
+  std::map<Slot, Accepted> decided_;  // slot -> (ballot it was chosen in, value)
+  Slot prefix_{0};  // slots < prefix_ are decided and applied
   std::map<std::string, std::string> kv_;
   // Proposer / leader (volatile).
-  int64_t highest_seen_ = -1;
-  int64_t ballot_ = -1;
-  int64_t leader_ = -1;  // who this node believes leads (node id), -1 none
+  Ballot highest_seen_ = kNoBallot;
+  Ballot ballot_ = kNoBallot;
+  std::optional<NodeId> leader_;  // who this node believes leads, if anyone
   TimerId election_timer_, heartbeat_timer_;
   std::set<uint32_t> promises_;
   std::set<uint32_t> prevotes_;
-  int64_t prevote_ballot_ = -1;
+  Ballot prevote_ballot_ = kNoBallot;
   Time heard_leader_at_{INT64_MIN / 2};  // the last message from a leader
-  std::map<int64_t, Accepted> reported_;  // phase 1: highest-ballot accepted per slot
-  int64_t next_slot_ = 0;
-  std::map<int64_t, Proposal> proposals_;      // undecided slots this leader proposed
+  std::map<Slot, Accepted> reported_;  // phase 1: highest-ballot accepted per slot
+  Slot next_slot_{0};
+  std::map<Slot, Proposal> proposals_;      // undecided slots this leader proposed
   std::deque<std::pair<int64_t, std::string>> queued_;  // requests held while phase 1 runs
   std::set<int64_t> clients_;  // requests this leader took from clients and has not answered
   std::map<uint32_t, Time> heard_;             // leader: last contact per acceptor

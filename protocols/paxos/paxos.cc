@@ -9,7 +9,7 @@ namespace dsim::paxos {
 namespace {
 constexpr uint64_t kStartTag = 1;
 constexpr uint64_t kRetryTag = 2;
-constexpr int64_t kSlot = 0;
+constexpr Slot kSlot{0};  // single-decree: the one slot
 }  // namespace
 
 std::unique_ptr<Node> make_node(const Config& cfg) { return std::make_unique<PaxosNode>(cfg); }
@@ -33,10 +33,10 @@ std::string_view PaxosNode::message_name(uint32_t type) const {
 void PaxosNode::load(Context& ctx) {
   Storage& st = ctx.storage();
   if (cfg_.bug != Config::Bug::kForgetPromise) {
-    if (auto v = st.get("promised")) promised_ = parse_stored_int(*v);
+    if (auto v = st.get("promised")) promised_ = Ballot{parse_stored_int(*v)};
   }
   if (cfg_.bug != Config::Bug::kForgetAccepted) {
-    if (auto v = st.get("accepted_ballot")) accepted_ballot_ = parse_stored_int(*v);
+    if (auto v = st.get("accepted_ballot")) accepted_ballot_ = Ballot{parse_stored_int(*v)};
     if (auto v = st.get("accepted_value")) accepted_value_ = *v;
   }
 }
@@ -45,9 +45,9 @@ void PaxosNode::persist(Context& ctx) {
   // "Before replying, an acceptor records its promise and what it accepted
   // in stable storage"; the planted bugs skip one of them.
   Storage& st = ctx.storage();
-  if (cfg_.bug != Config::Bug::kForgetPromise) st.put("promised", std::to_string(promised_));
+  if (cfg_.bug != Config::Bug::kForgetPromise) st.put("promised", std::to_string(promised_.value));
   if (cfg_.bug != Config::Bug::kForgetAccepted) {
-    st.put("accepted_ballot", std::to_string(accepted_ballot_));
+    st.put("accepted_ballot", std::to_string(accepted_ballot_.value));
     st.put("accepted_value", accepted_value_);
   }
   st.sync();
@@ -63,7 +63,7 @@ void PaxosNode::on_start(Context& ctx) {
 
 void PaxosNode::on_recover(Context& ctx) {
   load(ctx);
-  ctx.emit("recover", {{"promised", promised_}, {"accepted_ballot", accepted_ballot_}});
+  ctx.emit("recover", {{"promised", promised_.value}, {"accepted_ballot", accepted_ballot_.value}});
   on_start(ctx);
 }
 
@@ -74,21 +74,21 @@ void PaxosNode::start_round(Context& ctx) {
   // ballot this proposer has seen.
   DSIM_ASSERT(ctx.cluster_size() < 100);
   const int64_t id = ctx.self().value + 1;
-  round_ = std::max(round_ + 1, highest_seen_ / 100 + 1);
-  ballot_ = round_ * 100 + id;
+  round_ = std::max(round_ + 1, highest_seen_.value / 100 + 1);
+  ballot_ = Ballot{round_ * 100 + id};
   DSIM_ASSERT(ballot_ > highest_seen_);
   phase_ = Phase::kPrepare;
   promises_.clear();
-  best_ballot_ = -1;
+  best_ballot_ = kNoBallot;
   best_value_.clear();
   if (value_.empty()) {
     value_ = "value-from-" + std::string(ctx.node_name(ctx.self()));
-    ctx.emit("propose", {{"slot", kSlot}, {"value", std::string_view(value_)}});
+    ctx.emit("propose", {{"slot", kSlot.value}, {"value", std::string_view(value_)}});
   }
-  ctx.emit("prepare", {{"slot", kSlot}, {"ballot", ballot_}});
+  ctx.emit("prepare", {{"slot", kSlot.value}, {"ballot", ballot_.value}});
   Message m;
   m.type = kPrepare;
-  m.f[0] = ballot_;
+  m.f[0] = ballot_.value;
   for (uint32_t p = 0; p < ctx.cluster_size(); ++p) ctx.send(NodeId{p}, m);
   schedule_retry(ctx, false);
 }
@@ -116,24 +116,24 @@ void PaxosNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
 }
 
 void PaxosNode::on_message(Context& ctx, NodeId from, const Message& m) {
-  const int64_t b = m.f[0];
+  const Ballot b{m.f[0]};
   switch (m.type) {
     case kPrepare: {  // acceptor, phase 1b
       Message r;
       if (b > promised_) {
         promised_ = b;
         persist(ctx);
-        ctx.emit("promise", {{"slot", kSlot}, {"ballot", b}, {"accepted_ballot", accepted_ballot_},
+        ctx.emit("promise", {{"slot", kSlot.value}, {"ballot", b.value}, {"accepted_ballot", accepted_ballot_.value},
                              {"accepted_value", std::string_view(accepted_value_)}});
         r.type = kPromise;
-        r.f[0] = b;
-        r.f[1] = accepted_ballot_;
+        r.f[0] = b.value;
+        r.f[1] = accepted_ballot_.value;
         r.body = accepted_value_;
       } else {
-        ctx.emit("nack", {{"slot", kSlot}, {"ballot", b}, {"promised", promised_}});
+        ctx.emit("nack", {{"slot", kSlot.value}, {"ballot", b.value}, {"promised", promised_.value}});
         r.type = kNack;
-        r.f[0] = b;
-        r.f[1] = promised_;
+        r.f[0] = b.value;
+        r.f[1] = promised_.value;
       }
       ctx.send(from, r);
       return;
@@ -144,18 +144,18 @@ void PaxosNode::on_message(Context& ctx, NodeId from, const Message& m) {
         accepted_ballot_ = b;
         accepted_value_ = m.body;
         persist(ctx);
-        ctx.emit("accepted", {{"slot", kSlot}, {"ballot", b}, {"value", std::string_view(accepted_value_)}});
+        ctx.emit("accepted", {{"slot", kSlot.value}, {"ballot", b.value}, {"value", std::string_view(accepted_value_)}});
         Message r;
         r.type = kAccepted;
-        r.f[0] = b;
+        r.f[0] = b.value;
         r.body = accepted_value_;
         for (uint32_t p = 0; p < ctx.cluster_size(); ++p) ctx.send(NodeId{p}, r);
       } else {
-        ctx.emit("nack", {{"slot", kSlot}, {"ballot", b}, {"promised", promised_}});
+        ctx.emit("nack", {{"slot", kSlot.value}, {"ballot", b.value}, {"promised", promised_.value}});
         Message r;
         r.type = kNack;
-        r.f[0] = b;
-        r.f[1] = promised_;
+        r.f[0] = b.value;
+        r.f[1] = promised_.value;
         ctx.send(from, r);
       }
       return;
@@ -164,25 +164,25 @@ void PaxosNode::on_message(Context& ctx, NodeId from, const Message& m) {
       highest_seen_ = std::max(highest_seen_, b);
       if (!proposer_ || phase_ != Phase::kPrepare || b != ballot_) return;
       promises_.insert(from.value);
-      if (m.f[1] > best_ballot_) {
-        best_ballot_ = m.f[1];
+      if (Ballot{m.f[1]} > best_ballot_) {
+        best_ballot_ = Ballot{m.f[1]};
         best_value_ = m.body;
       }
       if (promises_.size() < majority(ctx)) return;
       phase_ = Phase::kAccept;
       // The heart of Paxos: a value some acceptor may already have accepted
       // must be proposed again.
-      const std::string v = best_ballot_ >= 0 && cfg_.bug != Config::Bug::kIgnoreAccepted ? best_value_ : value_;
-      ctx.emit("accept", {{"slot", kSlot}, {"ballot", ballot_}, {"value", std::string_view(v)}});
+      const std::string v = best_ballot_.valid() && cfg_.bug != Config::Bug::kIgnoreAccepted ? best_value_ : value_;
+      ctx.emit("accept", {{"slot", kSlot.value}, {"ballot", ballot_.value}, {"value", std::string_view(v)}});
       Message a;
       a.type = kAccept;
-      a.f[0] = ballot_;
+      a.f[0] = ballot_.value;
       a.body = v;
       for (uint32_t p = 0; p < ctx.cluster_size(); ++p) ctx.send(NodeId{p}, a);
       return;
     }
     case kNack: {
-      highest_seen_ = std::max(highest_seen_, m.f[1]);
+      highest_seen_ = std::max(highest_seen_, Ballot{m.f[1]});
       if (!proposer_ || b != ballot_ || phase_ == Phase::kIdle || !learned_.empty()) return;
       phase_ = Phase::kIdle;
       schedule_retry(ctx, /*preempted=*/true);
@@ -194,7 +194,7 @@ void PaxosNode::on_message(Context& ctx, NodeId from, const Message& m) {
       who.insert(from.value);
       if (learned_.empty() && who.size() >= majority(ctx)) {
         learned_ = m.body;
-        ctx.emit("learned", {{"slot", kSlot}, {"ballot", b}, {"value", std::string_view(learned_)}});
+        ctx.emit("learned", {{"slot", kSlot.value}, {"ballot", b.value}, {"value", std::string_view(learned_)}});
         if (proposer_) {
           ctx.cancel_timer(retry_timer_);
           phase_ = Phase::kIdle;

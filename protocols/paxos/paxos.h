@@ -47,7 +47,7 @@ struct Config {
 
 enum MessageType : uint32_t {
   kPrepare = 1,   // f0 ballot
-  kPromise = 2,   // f0 ballot, f1 accepted ballot (-1 none); body accepted value
+  kPromise = 2,   // f0 ballot, f1 accepted ballot (kNoBallot, -1, if none); body accepted value
   kNack = 3,      // f0 ballot, f1 promised
   kAccept = 4,    // f0 ballot; body value
   kAccepted = 5,  // f0 ballot; body value (acceptor -> every learner)
@@ -64,8 +64,8 @@ class PaxosNode final : public Node {
   std::string_view message_name(uint32_t type) const override;
 
   // For tests.
-  int64_t promised() const { return promised_; }
-  int64_t accepted_ballot() const { return accepted_ballot_; }
+  Ballot promised() const { return promised_; }
+  Ballot accepted_ballot() const { return accepted_ballot_; }
   const std::string& accepted_value() const { return accepted_value_; }
   const std::string& learned() const { return learned_; }
 
@@ -79,21 +79,21 @@ class PaxosNode final : public Node {
   Config cfg_;
   bool proposer_ = false;
   // Acceptor (durable unless a bug says otherwise).
-  int64_t promised_ = -1;
-  int64_t accepted_ballot_ = -1;
+  Ballot promised_ = kNoBallot;
+  Ballot accepted_ballot_ = kNoBallot;
   std::string accepted_value_;
   // Proposer (volatile).
   int64_t round_ = 0;
-  int64_t ballot_ = -1;
-  int64_t highest_seen_ = -1;
+  Ballot ballot_ = kNoBallot;
+  Ballot highest_seen_ = kNoBallot;
   enum class Phase { kIdle, kPrepare, kAccept } phase_ = Phase::kIdle;
   std::set<uint32_t> promises_;
-  int64_t best_ballot_ = -1;
+  Ballot best_ballot_ = kNoBallot;
   std::string best_value_;
   std::string value_;  // what this round proposes
   TimerId retry_timer_;
   // Learner (volatile).
-  std::map<std::pair<int64_t, std::string>, std::set<uint32_t>> accepts_;
+  std::map<std::pair<Ballot, std::string>, std::set<uint32_t>> accepts_;
   std::string learned_;
 };
 

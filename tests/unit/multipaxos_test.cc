@@ -63,7 +63,7 @@ TEST_CASE("multipaxos acceptor: one promise covers every slot from from_slot; ac
   // A stale leader's accept is refused.
   r = a.send(mp::kAccept, 101, 8, "r3 z=3");
   CHECK(r.type == mp::kNack);
-  CHECK(a.node->accepted().count(8) == 0);
+  CHECK(a.node->accepted().count(Slot{8}) == 0);
   // A higher prepare from slot 5 hears only of slots >= 5.
   r = a.send(mp::kPrepare, 202, 5);
   REQUIRE(r.type == mp::kPromise);
@@ -78,10 +78,10 @@ TEST_CASE("multipaxos acceptor: promise and accepted slots survive a crash") {
   a.send(mp::kAccept, 102, 4, "r9 k=9");
   a.sim.crash(NodeId{0}, /*lose_unsynced=*/true);
   a.sim.restart(NodeId{0});
-  CHECK(a.node->promised() == 102);
-  REQUIRE(a.node->accepted().count(4) == 1);
-  CHECK(a.node->accepted().at(4).ballot == 102);
-  CHECK(a.node->accepted().at(4).value == "r9 k=9");
+  CHECK(a.node->promised() == Ballot{102});
+  REQUIRE(a.node->accepted().count(Slot{4}) == 1);
+  CHECK(a.node->accepted().at(Slot{4}).ballot == Ballot{102});
+  CHECK(a.node->accepted().at(Slot{4}).value == "r9 k=9");
   CHECK(a.send(mp::kPrepare, 101, 0).type == mp::kNack);
 }
 
@@ -130,7 +130,7 @@ std::map<int64_t, std::string> takeover(mp::Config::Bug bug) {
   sim.add_node("n4", [](NodeId) { return std::make_unique<ScriptNode>(); });
   sim.run(Time{0} + milliseconds(30));
   REQUIRE(leader->paxos_role() == mp::Role::kLeader);
-  CHECK(leader->decided_prefix() == 3);  // all three slots decided and applied
+  CHECK(leader->decided_prefix() == Slot{3});  // all three slots decided and applied
   return proposed;
 }
 

@@ -2,6 +2,10 @@
 // records the replies), and the checkers on hand-built traces.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <concepts>
+#include <type_traits>
+
 #include "protocols/paxos/checkers.h"
 #include "catalogue.h"
 #include "protocols/paxos/paxos.h"
@@ -41,7 +45,7 @@ TEST_CASE("paxos acceptor: promise a higher ballot, refuse a lower one (phase 1b
   CHECK(p.f[1] == -1);  // nothing accepted yet
   CHECK(a.send(paxos::kPrepare, 3).type == paxos::kNack);
   CHECK(a.send(paxos::kPrepare, 5).type == paxos::kNack);  // not strictly higher
-  CHECK(a.node->promised() == 5);
+  CHECK(a.node->promised() == Ballot{5});
 }
 
 TEST_CASE("paxos acceptor: accept at or above the promise only; a promise reports what was accepted") {
@@ -49,7 +53,7 @@ TEST_CASE("paxos acceptor: accept at or above the promise only; a promise report
   a.send(paxos::kPrepare, 5);
   CHECK(a.send(paxos::kAccept, 4, "old").type == paxos::kNack);
   CHECK(a.send(paxos::kAccept, 5, "x").type == paxos::kAccepted);
-  CHECK(a.node->accepted_ballot() == 5);
+  CHECK(a.node->accepted_ballot() == Ballot{5});
   const Message p = a.send(paxos::kPrepare, 7);
   CHECK(p.type == paxos::kPromise);
   CHECK(p.f[1] == 5);
@@ -64,7 +68,7 @@ TEST_CASE("paxos acceptor: promise and accepted value survive a crash; the plant
     a.send(paxos::kPrepare, 9);
     a.sim.crash(NodeId{0}, true);
     a.sim.restart(NodeId{0});
-    CHECK(a.node->promised() == 9);
+    CHECK(a.node->promised() == Ballot{9});
     CHECK(a.node->accepted_value() == "x");
   }
   SUBCASE("forget_promise") {
@@ -74,7 +78,7 @@ TEST_CASE("paxos acceptor: promise and accepted value survive a crash; the plant
     a.send(paxos::kPrepare, 9);
     a.sim.crash(NodeId{0}, false);
     a.sim.restart(NodeId{0});
-    CHECK(a.node->promised() == -1);
+    CHECK(a.node->promised() == kNoBallot);
     CHECK(a.send(paxos::kAccept, 4, "late").type == paxos::kAccepted);  // the broken promise
   }
   SUBCASE("forget_accepted") {
@@ -85,7 +89,7 @@ TEST_CASE("paxos acceptor: promise and accepted value survive a crash; the plant
     a.send(paxos::kAccept, 5, "x");
     a.sim.crash(NodeId{0}, false);
     a.sim.restart(NodeId{0});
-    CHECK(a.node->accepted_ballot() == -1);
+    CHECK(a.node->accepted_ballot() == kNoBallot);
     CHECK(a.send(paxos::kPrepare, 7).f[1] == -1);  // reports nothing accepted
   }
 }
@@ -147,4 +151,19 @@ TEST_CASE("paxos planted bugs are caught on their scenarios") {
     opt.seed = *s.seed;
     CHECK(scenario::run_scenario(s, opt).as_expected);
   }
+}
+
+TEST_CASE("ids: ballots, slots, terms and log indices are distinct types with only the arithmetic protocols use") {
+  static_assert(!std::is_convertible_v<int64_t, Ballot>);
+  static_assert(!std::is_convertible_v<Ballot, int64_t>);
+  static_assert(!std::is_convertible_v<Slot, Ballot>);
+  static_assert(!std::is_convertible_v<Term, LogIndex>);
+  static_assert(!std::equality_comparable_with<Ballot, Slot>);
+  static_assert(kNoBallot < Ballot{0} && !kNoBallot.valid() && Ballot{0}.valid());
+  static_assert(Slot{3}.next() == Slot{4} && Slot{3}.prev() == Slot{2} && Slot{3} + 5 == Slot{8} && Slot{8} - Slot{3} == 5);
+  static_assert(LogIndex{1}.next() == LogIndex{2} && LogIndex{7} - 2 == LogIndex{5} && Term{4}.next() == Term{5});
+  Slot s{0};
+  ++s;
+  CHECK(s == Slot{1});
+  CHECK(std::max({Ballot{101}, kNoBallot, Ballot{202}}) == Ballot{202});
 }
