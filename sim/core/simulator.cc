@@ -6,26 +6,9 @@ namespace dsim {
 
 std::string_view Node::message_name(uint32_t) const { return "msg"; }
 
-// ---- The nodes' host: thin forwarding into the kernel ----------------------
-
-uint32_t Simulator::NodeHost::cluster_size() const { return sim_->cluster_size(); }
-std::string_view Simulator::NodeHost::node_name(NodeId n) const { return sim_->name(n); }
-Time Simulator::NodeHost::local_time(NodeId self) const { return sim_->rec(self).clock.local(sim_->now_); }
-void Simulator::NodeHost::send(NodeId from, NodeId to, const Message& m) { sim_->send(from, to, m); }
-TimerId Simulator::NodeHost::set_timer(NodeId self, Duration after, uint64_t tag) {
-  return sim_->set_timer(self, after, tag);
-}
-bool Simulator::NodeHost::cancel_timer(NodeId self, TimerId id) { return sim_->cancel_timer(self, id); }
-Rng& Simulator::NodeHost::rng(NodeId self) { return sim_->rec(self).rng; }
-Storage& Simulator::NodeHost::storage(NodeId self) { return sim_->rec(self).storage; }
-bool Simulator::NodeHost::tracing() const { return sim_->sink_ != nullptr; }
-void Simulator::NodeHost::emit(NodeId self, std::string_view kind, std::span<const Field> fields) {
-  sim_->emit(self, kind, fields);
-}
-
 // ---- Set-up ------------------------------------------------------------------
 
-Simulator::Simulator(uint64_t seed) : seed_(seed), host_(this) {}
+Simulator::Simulator(uint64_t seed) : seed_(seed) {}
 Simulator::~Simulator() = default;
 
 NodeId Simulator::add_node(std::string name, NodeFactory factory, NodeClock clock) {
@@ -33,7 +16,7 @@ NodeId Simulator::add_node(std::string name, NodeFactory factory, NodeClock cloc
   DSIM_ASSERT(nodes_.size() < kGlobal.value);
   const NodeId id{static_cast<uint32_t>(nodes_.size())};
   Rng rng = Rng::derive(seed_, "node/" + name);
-  nodes_.push_back(NodeRec{nullptr, Context(&host_, id), true, false, clock, rng, 0, {}, std::move(name),
+  nodes_.push_back(NodeRec{nullptr, Context(this, id), true, false, clock, rng, 0, {}, std::move(name),
                            std::move(factory), Storage{}});
   return id;
 }

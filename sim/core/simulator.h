@@ -50,7 +50,9 @@ struct RunResult {
   bool stopped = false;           // stopped by stop()
 };
 
-class Simulator {
+// The simulator is the Host every node's Context reaches (final, so its own
+// calls to these stay direct).
+class Simulator final : public Host {
  public:
   explicit Simulator(uint64_t seed);
   ~Simulator();
@@ -95,39 +97,22 @@ class Simulator {
   // The protocol's group: the first `n` nodes (servers); nodes added after
   // them (clients) are outside it. Default: every node.
   void set_cluster_size(uint32_t n) { cluster_size_ = n; }
-  uint32_t cluster_size() const { return cluster_size_ ? cluster_size_ : node_count(); }
+  uint32_t cluster_size() const override { return cluster_size_ ? cluster_size_ : node_count(); }
   const std::string& name(NodeId n) const;
   bool is_up(NodeId n) const { return rec(n).up; }
   bool is_paused(NodeId n) const { return rec(n).paused; }
   std::string_view role(NodeId n) const;
   const Node* node(NodeId n) const { return rec(n).node.get(); }
   const Storage& storage(NodeId n) const { return rec(n).storage; }
-  Time local_time(NodeId n) const { return rec(n).clock.local(now_); }
+  Time local_time(NodeId n) const override { return rec(n).clock.local(now_); }
   const SimCounters& counters() const { return counters_; }
   size_t pending_events() const { return events_.size() + timers_.size(); }
-  bool tracing() const { return sink_ != nullptr; }
+  bool tracing() const override { return sink_ != nullptr; }
+  std::string_view node_name(NodeId n) const override { return name(n); }
+  Rng& rng(NodeId n) override { return rec(n).rng; }
+  Storage& storage(NodeId n) override { return rec(n).storage; }
 
  private:
-  // The Host every node's Context reaches (Simulator is not copied or moved,
-  // so the pointer stays valid).
-  class NodeHost final : public Host {
-   public:
-    explicit NodeHost(Simulator* sim) : sim_(sim) {}
-    uint32_t cluster_size() const override;
-    std::string_view node_name(NodeId n) const override;
-    Time local_time(NodeId self) const override;
-    void send(NodeId from, NodeId to, const Message& m) override;
-    TimerId set_timer(NodeId self, Duration after, uint64_t tag) override;
-    bool cancel_timer(NodeId self, TimerId id) override;
-    Rng& rng(NodeId self) override;
-    Storage& storage(NodeId self) override;
-    bool tracing() const override;
-    void emit(NodeId self, std::string_view kind, std::span<const Field> fields) override;
-
-   private:
-    Simulator* sim_;
-  };
-
   // Fields the delivery path reads come first, so they share a cache line.
   struct NodeRec {
     std::unique_ptr<Node> node;
@@ -165,9 +150,9 @@ class Simulator {
   void deliver(const Event& e);
   void fire_timer(uint32_t slot);
   void resume(NodeId n, uint64_t epoch);
-  void send(NodeId from, NodeId to, const Message& m);
-  TimerId set_timer(NodeId n, Duration after, uint64_t tag);
-  bool cancel_timer(NodeId n, TimerId id);
+  void send(NodeId from, NodeId to, const Message& m) override;
+  TimerId set_timer(NodeId n, Duration after, uint64_t tag) override;
+  bool cancel_timer(NodeId n, TimerId id) override;
   uint32_t alloc_slot() { return pool_.alloc(); }
   void free_slot(uint32_t s) { pool_.free(s); }
   // A delivery's b word: destination node << 1 | arrived bit. Carrying the
@@ -179,7 +164,7 @@ class Simulator {
   void push(Time at, EventKind kind, uint32_t a, uint64_t b) {
     events_.push(Event{make_key(at, next_seq_++), kind, a, b});
   }
-  void emit(NodeId n, std::string_view kind, std::span<const Field> fields) {
+  void emit(NodeId n, std::string_view kind, std::span<const Field> fields) override {
     if (sink_) sink_->event(now_, n, kind, fields);
   }
   void emit(NodeId n, std::string_view kind, std::initializer_list<Field> fields) {
@@ -203,7 +188,6 @@ class Simulator {
   const MessageNames* names_ = nullptr;
   ActionHandler* actions_ = nullptr;
   SimCounters counters_;
-  NodeHost host_;
 };
 
 }  // namespace dsim
