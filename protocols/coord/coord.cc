@@ -21,13 +21,8 @@ constexpr uint64_t kRetryTag = 5;
 const std::string kServices = "/services/svc";
 const std::string kLocks = "/locks";
 
-// The leader the Raft node knows of, if any. Raft still says "none" with -1
-// (it gets strong types in a later change); this is the one place that reads it.
-std::optional<NodeId> known_leader(const raft::RaftNode& raft) {
-  const int64_t l = raft.leader_hint();
-  if (l < 0) return std::nullopt;
-  return NodeId{static_cast<uint32_t>(l)};
-}
+// The leader the Raft node knows of, if any.
+std::optional<NodeId> known_leader(const raft::RaftNode& raft) { return raft.leader_hint(); }
 
 NodeId origin(const Message& m, NodeId from) { return m.f[5] > 0 ? NodeId{static_cast<uint32_t>(m.f[5] - 1)} : from; }
 
@@ -141,7 +136,8 @@ void CoordMachine::remove(Context& ctx, raft::RaftNode& raft, const std::string&
   fire(ctx, parent_of(path));
 }
 
-void CoordMachine::apply(raft::RaftNode& raft, Context& ctx, int64_t index, std::string_view cmd) {
+void CoordMachine::apply(raft::RaftNode& raft, Context& ctx, LogIndex at, std::string_view cmd) {
+  const int64_t index = at.value;  // as events carry it
   const bool leader = raft.is_leader();
   const size_t sp = cmd.find(' ');
   const std::string_view op = cmd.substr(0, sp);

@@ -81,7 +81,7 @@ class CoordMachine final : public raft::StateMachine {
  public:
   explicit CoordMachine(Config cfg) : cfg_(cfg) {}
   void on_message(raft::RaftNode& raft, Context& ctx, NodeId from, const Message& m) override;
-  void apply(raft::RaftNode& raft, Context& ctx, int64_t index, std::string_view cmd) override;
+  void apply(raft::RaftNode& raft, Context& ctx, LogIndex at, std::string_view cmd) override;
   void on_leader_tick(raft::RaftNode& raft, Context& ctx) override;
   void on_leadership(raft::RaftNode& raft, Context& ctx, bool leader) override;
   std::string_view message_name(uint32_t type) const override;

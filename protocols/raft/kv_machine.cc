@@ -27,7 +27,7 @@ void KvMachine::on_message(RaftNode& raft, Context& ctx, NodeId from, const Mess
       ctx.send(client, kv::reply(r.id, kv::kOk, kv::apply(kv_, r).value));
       return;
     }
-    const int64_t index = raft.commit_index();
+    const LogIndex index = raft.commit_index();
     const int64_t round = raft.start_round(ctx);  // the round that confirms leadership
     reads_.push_back({client, r.id, r.key, index, round});
     serve_reads(raft, ctx);
@@ -39,11 +39,11 @@ void KvMachine::on_message(RaftNode& raft, Context& ctx, NodeId from, const Mess
     raft.propose_entry(ctx, std::move(cmd));
     return;
   }
-  if (raft.leader_hint() >= 0 && m.f[3] < 3) {  // forward, at most 3 hops
+  if (const std::optional<NodeId> leader = raft.leader_hint(); leader && m.f[3] < 3) {  // forward, at most 3 hops
     Message fwd = m;
     fwd.f[2] = client.value + 1;
     fwd.f[3] = m.f[3] + 1;
-    ctx.send(NodeId{static_cast<uint32_t>(raft.leader_hint())}, fwd);
+    ctx.send(*leader, fwd);
     return;
   }
   ctx.send(client, kv::reply(r.id, kv::kFail, "no leader known"));  // not appended anywhere: a definite failure
@@ -64,7 +64,7 @@ void KvMachine::serve_reads(RaftNode& raft, Context& ctx) {
   reads_ = std::move(waiting);
 }
 
-void KvMachine::apply_entry(RaftNode& raft, Context& ctx, int64_t, const Entry& e) {
+void KvMachine::apply_entry(RaftNode& raft, Context& ctx, LogIndex, const Entry& e) {
   // Client operations "@..." or commands "key=value"; the no-op is empty.
   if (!e.cmd.empty() && e.cmd[0] == '@') {
     apply_kv(raft, ctx, e);

@@ -27,8 +27,8 @@ class KvMachine final : public StateMachine {
 
   void on_message(RaftNode& raft, Context& ctx, NodeId from, const Message& m) override;
   // Every entry reaches apply_entry; apply (for '#' commands) is not used.
-  void apply(RaftNode&, Context&, int64_t, std::string_view) override {}
-  void apply_entry(RaftNode& raft, Context& ctx, int64_t index, const Entry& e) override;
+  void apply(RaftNode&, Context&, LogIndex, std::string_view) override {}
+  void apply_entry(RaftNode& raft, Context& ctx, LogIndex index, const Entry& e) override;
   void on_applied(RaftNode& raft, Context& ctx) override;
   void on_round_acked(RaftNode& raft, Context& ctx, int64_t round) override;
   void on_leadership(RaftNode& raft, Context& ctx, bool leader) override;
@@ -47,7 +47,7 @@ class KvMachine final : public StateMachine {
     NodeId client;
     int64_t id;
     std::string key;
-    int64_t index;  // answer once applied up to here
+    LogIndex index;  // answer once applied up to here
     int64_t seq;    // and once a majority acknowledged heartbeat round `seq`
   };
   std::vector<PendingRead> reads_;

@@ -14,7 +14,7 @@ constexpr uint64_t kHeartbeatTag = 2;
 
 // Entries on the wire and on disk: "<term> <req> <len>:<cmd>", repeated.
 void encode_entry(std::string& out, const Entry& e) {
-  out += std::to_string(e.term);
+  out += std::to_string(e.term.value);
   out += ' ';
   out += std::to_string(e.req);
   out += ' ';
@@ -26,7 +26,7 @@ void encode_entry(std::string& out, const Entry& e) {
 
 Entry decode_entry(std::string_view& s) {
   Entry e;
-  e.term = take_stored_int(s, ' ');
+  e.term = Term{take_stored_int(s, ' ')};
   e.req = take_stored_int(s, ' ');
   const auto len = static_cast<size_t>(take_stored_int(s, ':'));
   DSIM_ASSERT(len <= s.size());
@@ -35,7 +35,7 @@ Entry decode_entry(std::string_view& s) {
   return e;
 }
 
-std::string log_key(int64_t index) { return "log/" + std::to_string(index); }
+std::string log_key(LogIndex index) { return "log/" + std::to_string(index.value); }
 
 }  // namespace
 
@@ -82,11 +82,13 @@ std::string_view RaftNode::message_name(uint32_t type) const {
 void RaftNode::load(Context& ctx) {
   Storage& st = ctx.storage();
   auto as_int = [](const std::optional<std::string>& v, int64_t dflt) { return v ? parse_stored_int(*v) : dflt; };
-  term_ = as_int(st.get("term"), 0);
-  voted_for_ = cfg_.bug == Config::Bug::kVolatileVote ? -1 : as_int(st.get("vote"), -1);
-  const int64_t len = as_int(st.get("log_len"), 0);
+  term_ = Term{as_int(st.get("term"), 0)};
+  // The vote is stored as the node's number, "-1" for none.
+  const int64_t vote = cfg_.bug == Config::Bug::kVolatileVote ? -1 : as_int(st.get("vote"), -1);
+  voted_for_ = vote < 0 ? std::nullopt : std::optional<NodeId>(NodeId{static_cast<uint32_t>(vote)});
+  const LogIndex len{as_int(st.get("log_len"), 0)};
   log_.clear();
-  for (int64_t i = 1; i <= len; ++i) {
+  for (LogIndex i{1}; i <= len; ++i) {
     const auto v = st.get(log_key(i));
     DSIM_ASSERT_MSG(v.has_value(), "log entry missing from storage");
     std::string_view s = *v;
@@ -95,40 +97,42 @@ void RaftNode::load(Context& ctx) {
 }
 
 void RaftNode::persist_term_vote(Context& ctx) {
-  ctx.storage().put("term", std::to_string(term_));
-  if (cfg_.bug != Config::Bug::kVolatileVote) ctx.storage().put("vote", std::to_string(voted_for_));
+  ctx.storage().put("term", std::to_string(term_.value));
+  if (cfg_.bug != Config::Bug::kVolatileVote) {
+    ctx.storage().put("vote", std::to_string(voted_for_ ? int64_t{voted_for_->value} : int64_t{-1}));
+  }
   ctx.storage().sync();
 }
 
-void RaftNode::persist_entry(Context& ctx, int64_t index) {
+void RaftNode::persist_entry(Context& ctx, LogIndex index) {
   std::string v;
-  encode_entry(v, log_[static_cast<size_t>(index - 1)]);
+  encode_entry(v, entry_at(index));
   ctx.storage().put(log_key(index), v);
 }
 
 void RaftNode::append_local(Context& ctx, Entry e) {
   log_.push_back(std::move(e));
-  const int64_t index = last_index();
+  const LogIndex index = last_index();
   persist_entry(ctx, index);
-  ctx.storage().put("log_len", std::to_string(index));
+  ctx.storage().put("log_len", std::to_string(index.value));
   const Entry& back = log_.back();
-  ctx.emit("append", {{"index", index}, {"term", back.term}, {"cmd", std::string_view(back.cmd)}});
+  ctx.emit("append", {{"index", index.value}, {"term", back.term.value}, {"cmd", std::string_view(back.cmd)}});
 }
 
-void RaftNode::truncate_from(Context& ctx, int64_t index) {
-  DSIM_ASSERT(index >= 1);
+void RaftNode::truncate_from(Context& ctx, LogIndex index) {
+  DSIM_ASSERT(index >= LogIndex{1});
   // The correct protocol never truncates a committed entry; planted bugs
   // may, and then it is the checkers' job to say so.
   if (cfg_.bug == Config::Bug::kNone) DSIM_ASSERT_MSG(index > commit_, "raft: a committed entry was truncated");
-  for (int64_t i = index; i <= last_index(); ++i) ctx.storage().erase(log_key(i));
-  log_.resize(static_cast<size_t>(index - 1));
-  ctx.storage().put("log_len", std::to_string(last_index()));
-  ctx.emit("truncate", {{"from", index}});
+  for (LogIndex i = index; i <= last_index(); ++i) ctx.storage().erase(log_key(i));
+  log_.resize(static_cast<size_t>(index.value - 1));
+  ctx.storage().put("log_len", std::to_string(last_index().value));
+  ctx.emit("truncate", {{"from", index.value}});
 }
 
-bool RaftNode::log_up_to_date(int64_t last_index_other, int64_t last_term_other) const {
+bool RaftNode::log_up_to_date(LogIndex last_index_other, Term last_term_other) const {
   // Raft 5.4.1: compare the terms of the last entries, then the lengths.
-  const int64_t my_term = term_at(last_index());
+  const Term my_term = term_at(last_index());
   if (last_term_other != my_term) return last_term_other > my_term;
   return last_index_other >= last_index();
 }
@@ -140,7 +144,7 @@ void RaftNode::set_role(Context& ctx, Role r) {
   // directly; it steps down to follower first.
   DSIM_ASSERT(!(role_ == Role::kLeader && (r == Role::kCandidate || r == Role::kPreCandidate)));
   role_ = r;
-  ctx.emit("role", {{"role", std::string_view(role_name(r))}, {"term", term_}});
+  ctx.emit("role", {{"role", std::string_view(role_name(r))}, {"term", term_.value}});
 }
 
 void RaftNode::reset_election_timer(Context& ctx) {
@@ -149,19 +153,19 @@ void RaftNode::reset_election_timer(Context& ctx) {
   election_timer_ = ctx.set_timer(d, kElectionTag);
 }
 
-void RaftNode::become_follower(Context& ctx, int64_t term, bool reset_timer) {
+void RaftNode::become_follower(Context& ctx, Term term, bool reset_timer) {
   DSIM_ASSERT(term >= term_);  // terms never go back
   const bool changed = term > term_ || role_ != Role::kFollower;
   if (term > term_) {
     term_ = term;
-    voted_for_ = -1;
-    leader_ = -1;
+    voted_for_ = std::nullopt;
+    leader_ = std::nullopt;
     persist_term_vote(ctx);
   }
   if (role_ == Role::kLeader) {
     ctx.cancel_timer(heartbeat_timer_);
     heartbeat_timer_ = TimerId{};
-    leader_ = -1;
+    leader_ = std::nullopt;
     if (sm_) sm_->on_leadership(*this, ctx, false);
   }
   if (changed) set_role(ctx, Role::kFollower);
@@ -172,10 +176,10 @@ void RaftNode::become_pre_candidate(Context& ctx) {
   DSIM_ASSERT(role_ != Role::kLeader);
   set_role(ctx, Role::kPreCandidate);
   votes_ = {ctx.self().value};
-  leader_ = -1;
+  leader_ = std::nullopt;
   Message m;
   m.type = kRequestVote;
-  m.f = {term_ + 1, last_index(), term_at(last_index()), 1, 0, 0};
+  m.f = {term_.next().value, last_index().value, term_at(last_index()).value, 1, 0, 0};
   for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
     if (p != ctx.self().value) ctx.send(NodeId{p}, m);
   }
@@ -185,16 +189,16 @@ void RaftNode::become_pre_candidate(Context& ctx) {
 
 void RaftNode::become_candidate(Context& ctx) {
   DSIM_ASSERT(role_ != Role::kLeader);
-  ++term_;
-  voted_for_ = ctx.self().value;
-  leader_ = -1;
+  term_ = term_.next();
+  voted_for_ = ctx.self();
+  leader_ = std::nullopt;
   persist_term_vote(ctx);
   set_role(ctx, Role::kCandidate);
-  ctx.emit("vote", {{"for", ctx.node_name(ctx.self())}, {"term", term_}});
+  ctx.emit("vote", {{"for", ctx.node_name(ctx.self())}, {"term", term_.value}});
   votes_ = {ctx.self().value};
   Message m;
   m.type = kRequestVote;
-  m.f = {term_, last_index(), term_at(last_index()), 0, 0, 0};
+  m.f = {term_.value, last_index().value, term_at(last_index()).value, 0, 0, 0};
   for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
     if (p != ctx.self().value) ctx.send(NodeId{p}, m);
   }
@@ -206,10 +210,10 @@ void RaftNode::become_leader(Context& ctx) {
   DSIM_ASSERT(role_ == Role::kCandidate);
   DSIM_ASSERT(votes_.size() >= majority(ctx));
   set_role(ctx, Role::kLeader);
-  leader_ = ctx.self().value;
+  leader_ = ctx.self();
   const auto n = ctx.cluster_size();
-  next_.assign(n, last_index() + 1);
-  match_.assign(n, 0);
+  next_.assign(n, last_index().next());
+  match_.assign(n, LogIndex{0});
   probing_.assign(n, true);  // etcd: a new leader probes every follower
   probe_sent_.assign(n, false);
   active_.assign(n, false);
@@ -244,7 +248,7 @@ bool RaftNode::propose_entry(Context& ctx, std::string cmd) {
 // ---- Events ------------------------------------------------------------------
 
 void RaftNode::on_start(Context& ctx) {
-  DSIM_ASSERT(log_.empty() && term_ == 0);
+  DSIM_ASSERT(log_.empty() && term_ == Term{0});
   set_role(ctx, Role::kFollower);
   reset_election_timer(ctx);
 }
@@ -252,7 +256,7 @@ void RaftNode::on_start(Context& ctx) {
 void RaftNode::on_recover(Context& ctx) {
   load(ctx);
   if (cfg_.reads == Config::Reads::kLease) restart_guard_ = ctx.now() + cfg_.election_min;
-  ctx.emit("recover", {{"log_len", last_index()}, {"term", term_}});
+  ctx.emit("recover", {{"log_len", last_index().value}, {"term", term_.value}});
   set_role(ctx, Role::kFollower);
   reset_election_timer(ctx);
 }
@@ -320,17 +324,17 @@ void RaftNode::on_client(Context& ctx, int64_t req, const std::string& cmd) {
     append_local(ctx, Entry{term_, req, cmd});
     ctx.storage().sync();
     match_[ctx.self().value] = last_index();
-    ctx.emit("client_request", {{"req", req}, {"index", last_index()}});
+    ctx.emit("client_request", {{"req", req}, {"index", last_index().value}});
     broadcast_append(ctx);
     advance_commit(ctx);
     return;
   }
-  if (leader_ >= 0) {  // redirect to the leader we know
+  if (leader_) {  // redirect to the leader we know
     Message fwd;
     fwd.type = kForward;
     fwd.f[0] = req;
     fwd.body = cmd;
-    ctx.send(NodeId{static_cast<uint32_t>(leader_)}, fwd);
+    ctx.send(*leader_, fwd);
     return;
   }
   ctx.emit("client_response", {{"req", req}, {"ok", false}, {"reason", std::string_view("no leader known")}});
@@ -338,7 +342,7 @@ void RaftNode::on_client(Context& ctx, int64_t req, const std::string& cmd) {
 
 bool RaftNode::in_contact(const Context& ctx) const {
   if (role_ == Role::kLeader) return commit_ >= term_start_ && lease_valid(ctx);
-  return leader_ >= 0 && ctx.now() - heard_from_leader_ < cfg_.election_min && applied_ >= leader_commit_seen_;
+  return leader_.has_value() && ctx.now() - heard_from_leader_ < cfg_.election_min && applied_ >= leader_commit_seen_;
 }
 
 bool RaftNode::lease_valid(const Context& ctx) const {
@@ -366,44 +370,44 @@ bool RaftNode::round_confirmed(const Context& ctx, int64_t round) const {
 }
 
 void RaftNode::on_request_vote(Context& ctx, NodeId from, const Message& m) {
-  const int64_t term = m.f[0];
+  const Term term{m.f[0]};
   const bool prevote = m.f[3] != 0;
-  const bool log_ok = cfg_.bug == Config::Bug::kVoteAnyLog || log_up_to_date(m.f[1], m.f[2]);
+  const bool log_ok = cfg_.bug == Config::Bug::kVoteAnyLog || log_up_to_date(LogIndex{m.f[1]}, Term{m.f[2]});
   // Leader lease (with CheckQuorum, as etcd): while we hear from a live
   // leader, a disruptive candidate cannot force a new term.
-  const bool in_lease = ((cfg_.check_quorum || prevote) && leader_ >= 0 && role_ != Role::kLeader &&
+  const bool in_lease = ((cfg_.check_quorum || prevote) && leader_.has_value() && role_ != Role::kLeader &&
                          ctx.now() - heard_from_leader_ < cfg_.election_min) ||
                         (cfg_.reads == Config::Reads::kLease && ctx.now() < restart_guard_);
   Message reply;
   reply.type = kVoteReply;
   if (prevote) {
     const bool grant = term > term_ && log_ok && !in_lease;
-    reply.f = {grant ? term : term_, grant ? 1 : 0, 1, 0, 0, 0};
+    reply.f = {grant ? term.value : term_.value, grant ? 1 : 0, 1, 0, 0, 0};
     ctx.send(from, reply);
     return;
   }
   if (term > term_ && in_lease) {
-    reply.f = {term_, 0, 0, 0, 0, 0};
+    reply.f = {term_.value, 0, 0, 0, 0, 0};
     ctx.send(from, reply);
     return;
   }
   if (term > term_) become_follower(ctx, term, /*reset_timer=*/false);
   bool grant = false;
-  if (term == term_ && (voted_for_ == -1 || voted_for_ == from.value) && log_ok) {
+  if (term == term_ && (!voted_for_ || *voted_for_ == from) && log_ok) {
     grant = true;
-    if (voted_for_ == -1) {
-      voted_for_ = from.value;
+    if (!voted_for_) {
+      voted_for_ = from;
       persist_term_vote(ctx);  // before replying (Figure 2)
-      ctx.emit("vote", {{"for", ctx.node_name(from)}, {"term", term_}});
+      ctx.emit("vote", {{"for", ctx.node_name(from)}, {"term", term_.value}});
     }
     reset_election_timer(ctx);
   }
-  reply.f = {term_, grant ? 1 : 0, 0, 0, 0, 0};
+  reply.f = {term_.value, grant ? 1 : 0, 0, 0, 0, 0};
   ctx.send(from, reply);
 }
 
 void RaftNode::on_vote_reply(Context& ctx, NodeId from, const Message& m) {
-  const int64_t term = m.f[0];
+  const Term term{m.f[0]};
   const bool granted = m.f[1] != 0;
   const bool prevote = m.f[2] != 0;
   if (prevote) {
@@ -411,7 +415,7 @@ void RaftNode::on_vote_reply(Context& ctx, NodeId from, const Message& m) {
       become_follower(ctx, term);
       return;
     }
-    if (role_ != Role::kPreCandidate || !granted || term != term_ + 1) return;
+    if (role_ != Role::kPreCandidate || !granted || term != term_.next()) return;
     votes_.insert(from.value);
     if (votes_.size() >= majority(ctx)) become_candidate(ctx);
     return;
@@ -432,14 +436,14 @@ void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat) {
   // answer; a heartbeat sends the same probe again, so that a lost probe
   // or reply costs one heartbeat, never the probe's progress.
   if (!slow && probing_[peer] && probe_sent_[peer] && !heartbeat) return;
-  const int64_t next = next_[peer];
-  DSIM_ASSERT(next >= 1 && next <= last_index() + 1);
-  const int64_t prev = next - 1;
+  const LogIndex next = next_[peer];
+  DSIM_ASSERT(next >= LogIndex{1} && next <= last_index().next());
+  const LogIndex prev = next.prev();
   const int64_t count = std::min<int64_t>(cfg_.max_batch, last_index() - prev);
   Message m;
   m.type = kAppendEntries;
-  m.f = {term_, prev, term_at(prev), commit_, count, round_};
-  for (int64_t i = next; i < next + count; ++i) encode_entry(m.body, log_[static_cast<size_t>(i - 1)]);
+  m.f = {term_.value, prev.value, term_at(prev).value, commit_.value, count, round_};
+  for (LogIndex i = next; i < next + count; ++i) encode_entry(m.body, entry_at(i));
   ctx.send(NodeId{peer}, m);
   if (!slow && probing_[peer]) {
     probe_sent_[peer] = true;
@@ -459,27 +463,27 @@ void RaftNode::broadcast_append(Context& ctx, bool heartbeat) {
 }
 
 void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
-  const int64_t term = m.f[0];
+  const Term term{m.f[0]};
   Message reply;
   reply.type = kAppendReply;
   if (term < term_) {  // Figure 2, AppendEntries 1: reply false if term < currentTerm
-    reply.f = {term_, 0, 0, 0, 0, 0};
+    reply.f = {term_.value, 0, 0, 0, 0, 0};
     ctx.send(from, reply);
     return;
   }
   if (term > term_ || role_ != Role::kFollower) become_follower(ctx, term);
   reply.f[3] = m.f[5];  // the heartbeat round this answers (ReadIndex)
   if (cfg_.bug == Config::Bug::kNone) {
-    DSIM_ASSERT_MSG(!(leader_ >= 0 && leader_ != from.value), "raft: two leaders in one term");
+    DSIM_ASSERT_MSG(!(leader_ && *leader_ != from), "raft: two leaders in one term");
   }
-  leader_ = from.value;
+  leader_ = from;
   heard_from_leader_ = ctx.now();
-  leader_commit_seen_ = std::max(leader_commit_seen_, m.f[3]);
+  leader_commit_seen_ = std::max(leader_commit_seen_, LogIndex{m.f[3]});
   reset_election_timer(ctx);
 
-  const int64_t prev = m.f[1];
-  const int64_t prev_term = m.f[2];
-  const int64_t leader_commit = m.f[3];
+  const LogIndex prev{m.f[1]};
+  const Term prev_term{m.f[2]};
+  const LogIndex leader_commit{m.f[3]};
   const int64_t count = m.f[4];
   // Figure 2, AppendEntries 2: reply false if the log has no entry at
   // prevLogIndex whose term matches prevLogTerm.
@@ -487,21 +491,21 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
                        (cfg_.bug == Config::Bug::kSkipPrevCheck || term_at(prev) == prev_term);
   if (!prev_ok) {
     if (cfg_.bug == Config::Bug::kSlowBacktrack) {
-      reply.f = {term_, 0, std::min(prev - 1, last_index()), m.f[5], 0, 0};  // retry one entry back
+      reply.f = {term_.value, 0, std::min(prev.prev(), last_index()).value, m.f[5], 0, 0};  // retry one entry back
     } else {
       // The conflict hint (Raft 5.3, etcd's findConflictByTerm): the last
       // index at or before prev whose term is at most prev_term. Every
       // entry after it has a term the leader's entry at prev does not, so
       // the leader can skip them all in one round trip.
-      int64_t hint = std::min(prev, last_index());
-      while (hint > 0 && term_at(hint) > prev_term) --hint;
-      reply.f = {term_, 0, prev, m.f[5], hint, term_at(hint)};
+      LogIndex hint = std::min(prev, last_index());
+      while (hint > LogIndex{0} && term_at(hint) > prev_term) hint = hint.prev();
+      reply.f = {term_.value, 0, prev.value, m.f[5], hint.value, term_at(hint).value};
     }
     ctx.send(from, reply);
     return;
   }
   std::string_view body = m.body;
-  int64_t index = prev;
+  LogIndex index = prev;
   bool wrote = false;
   for (int64_t k = 0; k < count; ++k) {
     Entry e = decode_entry(body);
@@ -515,18 +519,18 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
   }
   if (wrote) ctx.storage().sync();
   // AppendEntries 5: commitIndex = min(leaderCommit, index of last new entry).
-  const int64_t new_commit = std::min(leader_commit, index);
+  const LogIndex new_commit = std::min(leader_commit, index);
   if (new_commit > commit_) {
     commit_ = new_commit;
-    ctx.emit("commit", {{"index", commit_}});
+    ctx.emit("commit", {{"index", commit_.value}});
     apply_committed(ctx);
   }
-  reply.f = {term_, 1, index, m.f[5], 0, 0};
+  reply.f = {term_.value, 1, index.value, m.f[5], 0, 0};
   ctx.send(from, reply);
 }
 
 void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
-  const int64_t term = m.f[0];
+  const Term term{m.f[0]};
   if (term > term_) {
     become_follower(ctx, term);
     return;
@@ -542,23 +546,23 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
   if (sm_) sm_->on_round_acked(*this, ctx, m.f[3]);
   const uint32_t peer = from.value;
   if (m.f[1] != 0) {
-    const int64_t match = m.f[2];
+    const LogIndex match{m.f[2]};
     DSIM_ASSERT(match <= last_index());
     if (match > match_[peer]) match_[peer] = match;
     if (probing_[peer] && cfg_.bug != Config::Bug::kSlowBacktrack) {
       // The probe found where the logs agree: pipeline from there.
       probing_[peer] = false;
       probe_sent_[peer] = false;
-      next_[peer] = match_[peer] + 1;
+      next_[peer] = match_[peer].next();
     }
-    next_[peer] = std::max(next_[peer], match + 1);
+    next_[peer] = std::max(next_[peer], match.next());
     advance_commit(ctx);
     if (next_[peer] <= last_index()) send_append(ctx, peer);  // more to send
   } else if (cfg_.bug == Config::Bug::kSlowBacktrack) {
-    const int64_t hint = m.f[2];
+    const LogIndex hint{m.f[2]};
     // Never below what the follower has acknowledged: a late rejection of
     // an old request must not undo progress.
-    next_[peer] = std::max<int64_t>(match_[peer] + 1, std::min(next_[peer] - 1, hint + 1));
+    next_[peer] = std::max(match_[peer].next(), std::min(next_[peer].prev(), hint.next()));
     send_append(ctx, peer);
   } else {
     on_append_reject(ctx, peer, m);
@@ -566,18 +570,18 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
 }
 
 void RaftNode::on_append_reject(Context& ctx, uint32_t peer, const Message& m) {
-  const int64_t rejected = m.f[2];  // the prev_index the follower refused
+  const LogIndex rejected{m.f[2]};  // the prev_index the follower refused
   // Stale rejections (of a probe already answered, or of pipelined
   // messages sent before an earlier rejection) say nothing new (etcd's
   // MaybeDecrTo).
-  if (probing_[peer] ? rejected != next_[peer] - 1 : rejected <= match_[peer]) return;
+  if (probing_[peer] ? rejected != next_[peer].prev() : rejected <= match_[peer]) return;
   // The follower's hint: its log has term hint_term at hint_index and
   // nothing it holds after that can match. The last index where our log's
   // term is at most hint_term is the next candidate for agreement.
-  const int64_t hint_term = m.f[5];
-  int64_t probe = std::min(m.f[4], last_index());
-  while (probe > match_[peer] && term_at(probe) > hint_term) --probe;
-  next_[peer] = std::max(match_[peer] + 1, std::min(rejected, probe + 1));
+  const Term hint_term{m.f[5]};
+  LogIndex probe = std::min(LogIndex{m.f[4]}, last_index());
+  while (probe > match_[peer] && term_at(probe) > hint_term) probe = probe.prev();
+  next_[peer] = std::max(match_[peer].next(), std::min(rejected, probe.next()));
   probing_[peer] = true;
   probe_sent_[peer] = false;
   send_append(ctx, peer);
@@ -588,13 +592,13 @@ void RaftNode::advance_commit(Context& ctx) {
   // Figure 2, leaders: commit N if a majority has matchIndex >= N and
   // log[N].term == currentTerm (Raft 5.4.2: never count replicas for an
   // entry of an earlier term; it commits indirectly).
-  for (int64_t n = last_index(); n > commit_; --n) {
+  for (LogIndex n = last_index(); n > commit_; n = n.prev()) {
     if (term_at(n) != term_ && cfg_.bug != Config::Bug::kCommitPreviousTerm) break;
     uint32_t replicas = 0;
-    for (int64_t mi : match_) replicas += mi >= n ? 1 : 0;
+    for (LogIndex mi : match_) replicas += mi >= n ? 1 : 0;
     if (replicas >= majority(ctx)) {
       commit_ = n;
-      ctx.emit("commit", {{"index", commit_}});
+      ctx.emit("commit", {{"index", commit_.value}});
       apply_committed(ctx);
       return;
     }
@@ -605,11 +609,11 @@ void RaftNode::apply_committed(Context& ctx) {
   DSIM_ASSERT(commit_ <= last_index());
   while (applied_ < commit_) {
     ++applied_;
-    const Entry& e = log_[static_cast<size_t>(applied_ - 1)];
+    const Entry& e = entry_at(applied_);
     if (sm_) sm_->apply_entry(*this, ctx, applied_, e);
-    ctx.emit("apply", {{"index", applied_}, {"term", e.term}, {"cmd", std::string_view(e.cmd)}});
+    ctx.emit("apply", {{"index", applied_.value}, {"term", e.term.value}, {"cmd", std::string_view(e.cmd)}});
     if (role_ == Role::kLeader && e.req != 0 && e.term == term_) {
-      ctx.emit("client_response", {{"req", e.req}, {"ok", true}, {"index", applied_}});
+      ctx.emit("client_response", {{"req", e.req}, {"ok", true}, {"index", applied_.value}});
     }
   }
   if (sm_) sm_->on_applied(*this, ctx);

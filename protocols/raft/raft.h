@@ -39,10 +39,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "dsim/ids.h"
 #include "dsim/node.h"
 
 namespace dsim::raft {
@@ -78,7 +80,7 @@ enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
 const char* role_name(Role r);
 
 struct Entry {
-  int64_t term = 0;
+  Term term;
   int64_t req = 0;  // client request id, 0 for the leader's no-op
   std::string cmd;
 };
@@ -95,11 +97,11 @@ class StateMachine {
   virtual void on_message(RaftNode& raft, Context& ctx, NodeId from, const Message& m) = 0;
   // A committed command (without the '#') at log `index`, in log order, on
   // every node.
-  virtual void apply(RaftNode& raft, Context& ctx, int64_t index, std::string_view cmd) = 0;
+  virtual void apply(RaftNode& raft, Context& ctx, LogIndex index, std::string_view cmd) = 0;
   // Every committed entry at log `index`, in log order, on every node,
   // before Raft traces its apply event. By default '#' commands go to
   // apply() and other entries are ignored.
-  virtual void apply_entry(RaftNode& raft, Context& ctx, int64_t index, const Entry& e) {
+  virtual void apply_entry(RaftNode& raft, Context& ctx, LogIndex index, const Entry& e) {
     if (!e.cmd.empty() && e.cmd[0] == '#') apply(raft, ctx, index, std::string_view(e.cmd).substr(1));
   }
   // After Raft applied committed entries (applied_index() moved).
@@ -124,7 +126,7 @@ class RaftNode final : public Node {
   // Append `cmd` verbatim (no '#') if this node leads; false otherwise.
   bool propose_entry(Context& ctx, std::string cmd);
   bool is_leader() const { return role_ == Role::kLeader; }
-  int64_t leader_hint() const { return leader_; }  // -1: none known
+  std::optional<NodeId> leader_hint() const { return leader_; }  // nullopt: none known
   // Whether this node may serve reads from its state: a leader that heard
   // from a majority within 0.9 x election_min and has committed in its
   // term, or a follower that heard from its leader within election_min and
@@ -143,7 +145,7 @@ class RaftNode final : public Node {
   // On the leader: a majority (counting itself) acknowledged heartbeat
   // round `round` or a later one in this term.
   bool round_confirmed(const Context& ctx, int64_t round) const;
-  int64_t applied_index() const { return applied_; }
+  LogIndex applied_index() const { return applied_; }
 
   void on_start(Context& ctx) override;
   void on_recover(Context& ctx) override;
@@ -153,32 +155,34 @@ class RaftNode final : public Node {
   std::string_view message_name(uint32_t type) const override;
 
   // For tests.
-  int64_t term() const { return term_; }
+  Term term() const { return term_; }
   Role raft_role() const { return role_; }
-  int64_t commit_index() const { return commit_; }
-  int64_t last_index() const { return static_cast<int64_t>(log_.size()); }
+  LogIndex commit_index() const { return commit_; }
+  LogIndex last_index() const { return LogIndex{static_cast<int64_t>(log_.size())}; }
   const std::vector<Entry>& log() const { return log_; }
   // The KvMachine's store; empty without one.
   const std::map<std::string, std::string>& kv() const;
   const StateMachine* machine() const { return sm_.get(); }
-  int64_t voted_for() const { return voted_for_; }
+  std::optional<NodeId> voted_for() const { return voted_for_; }
 
  private:
   void load(Context& ctx);
-  int64_t term_at(int64_t index) const { return index == 0 ? 0 : log_[static_cast<size_t>(index - 1)].term; }
-  bool log_up_to_date(int64_t last_index, int64_t last_term) const;
+  // The entry at `index` (1 <= index <= last_index()).
+  const Entry& entry_at(LogIndex index) const { return log_[static_cast<size_t>(index.value - 1)]; }
+  Term term_at(LogIndex index) const { return index == LogIndex{0} ? Term{0} : entry_at(index).term; }
+  bool log_up_to_date(LogIndex last_index, Term last_term) const;
   uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }
 
   void persist_term_vote(Context& ctx);
-  void persist_entry(Context& ctx, int64_t index);
+  void persist_entry(Context& ctx, LogIndex index);
   void append_local(Context& ctx, Entry e);
-  void truncate_from(Context& ctx, int64_t index);
+  void truncate_from(Context& ctx, LogIndex index);
 
   void set_role(Context& ctx, Role r);
   // reset_timer: Figure 2 resets the election timer only on AppendEntries
   // from the current leader or on granting a vote; a higher term alone
   // (a disruptive candidate we refuse) must not postpone our own election.
-  void become_follower(Context& ctx, int64_t term, bool reset_timer = true);
+  void become_follower(Context& ctx, Term term, bool reset_timer = true);
   void become_pre_candidate(Context& ctx);
   void become_candidate(Context& ctx);
   void become_leader(Context& ctx);
@@ -200,18 +204,18 @@ class RaftNode final : public Node {
   Config cfg_;
   std::unique_ptr<StateMachine> sm_;
   // Durable (Figure 2: "updated on stable storage before responding").
-  int64_t term_ = 0;
-  int64_t voted_for_ = -1;
+  Term term_;
+  std::optional<NodeId> voted_for_;  // stored as "-1" when none
   std::vector<Entry> log_;
   // Volatile.
   Role role_ = Role::kFollower;
-  int64_t leader_ = -1;
-  int64_t commit_ = 0;
-  int64_t applied_ = 0;
+  std::optional<NodeId> leader_;
+  LogIndex commit_;
+  LogIndex applied_;
   Time heard_from_leader_{-1'000'000'000'000};
   std::set<uint32_t> votes_;
-  std::vector<int64_t> next_;
-  std::vector<int64_t> match_;
+  std::vector<LogIndex> next_;
+  std::vector<LogIndex> match_;
   // etcd's progress states: probing (nextIndex unsure, one AppendEntries
   // in flight) or replicating (pipelined).
   std::vector<bool> probing_;
@@ -222,8 +226,8 @@ class RaftNode final : public Node {
   std::vector<Time> acked_at_;     // lease: when the newest round each peer acknowledged was sent
   std::map<int64_t, Time> round_sent_;  // lease: heartbeat round -> when it was sent
   Time restart_guard_{INT64_MIN / 2};  // lease: no votes before this after a restart
-  int64_t term_start_ = 0;        // index of this leader's no-op
-  int64_t leader_commit_seen_ = 0;  // the highest commit index a leader sent
+  LogIndex term_start_;           // index of this leader's no-op
+  LogIndex leader_commit_seen_;  // the highest commit index a leader sent
   TimerId election_timer_;
   TimerId heartbeat_timer_;
 };

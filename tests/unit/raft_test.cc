@@ -96,7 +96,7 @@ struct Harness {
     m.type = raft::kAppendEntries;
     m.f = {term, prev, prev_term, commit, static_cast<int64_t>(entries.size()), 0};
     for (const auto& e : entries) {
-      m.body += std::to_string(e.term) + " " + std::to_string(e.req) + " " + std::to_string(e.cmd.size()) + ":" + e.cmd;
+      m.body += std::to_string(e.term.value) + " " + std::to_string(e.req) + " " + std::to_string(e.cmd.size()) + ":" + e.cmd;
     }
     return m;
   }
@@ -110,8 +110,8 @@ TEST_CASE("raft fig2 RequestVote: grant to a candidate of a newer term whose log
   CHECK(r.type == raft::kVoteReply);
   CHECK(r.f[0] == 1);
   CHECK(r.f[1] == 1);
-  CHECK(h.node->term() == 1);
-  CHECK(h.node->voted_for() == 1);
+  CHECK(h.node->term() == Term{1});
+  CHECK(h.node->voted_for() == NodeId{1});
 }
 
 TEST_CASE("raft fig2 RequestVote: at most one vote per term") {
@@ -131,7 +131,7 @@ TEST_CASE("raft fig2 RequestVote: reply false if term < currentTerm") {
 
 TEST_CASE("raft 5.4.1: deny the vote to a candidate whose log is less up to date") {
   Harness h;
-  h.exchange(1, Harness::append(2, 0, 0, 0, {{1, 0, "a=1"}, {2, 0, "b=2"}}));  // log: (1), (2)
+  h.exchange(1, Harness::append(2, 0, 0, 0, {{Term{1}, 0, "a=1"}, {Term{2}, 0, "b=2"}}));  // log: (1), (2)
   SUBCASE("lower last term") { CHECK(h.exchange(2, Harness::vote_request(3, 5, 1)).f[1] == 0); }
   SUBCASE("same last term, shorter log") { CHECK(h.exchange(2, Harness::vote_request(3, 1, 2)).f[1] == 0); }
   SUBCASE("same last term, as long") { CHECK(h.exchange(2, Harness::vote_request(3, 2, 2)).f[1] == 1); }
@@ -141,55 +141,55 @@ TEST_CASE("raft 5.4.1: deny the vote to a candidate whose log is less up to date
 TEST_CASE("raft fig2 AppendEntries: reply false if term < currentTerm") {
   Harness h;
   h.exchange(1, Harness::vote_request(3, 0, 0));
-  const Message r = h.exchange(2, Harness::append(2, 0, 0, 0, {{2, 0, "x=1"}}));
+  const Message r = h.exchange(2, Harness::append(2, 0, 0, 0, {{Term{2}, 0, "x=1"}}));
   CHECK(r.f[0] == 3);
   CHECK(r.f[1] == 0);
-  CHECK(h.node->last_index() == 0);
+  CHECK(h.node->last_index() == LogIndex{0});
 }
 
 TEST_CASE("raft fig2 AppendEntries: reply false if the log has no entry at prevLogIndex with prevLogTerm") {
   Harness h;
-  h.exchange(1, Harness::append(1, 0, 0, 0, {{1, 0, "a=1"}}));
-  SUBCASE("missing entry") { CHECK(h.exchange(1, Harness::append(1, 3, 1, 0, {{1, 0, "b=1"}})).f[1] == 0); }
-  SUBCASE("term mismatch") { CHECK(h.exchange(1, Harness::append(2, 1, 2, 0, {{2, 0, "b=1"}})).f[1] == 0); }
-  CHECK(h.node->last_index() == 1);
+  h.exchange(1, Harness::append(1, 0, 0, 0, {{Term{1}, 0, "a=1"}}));
+  SUBCASE("missing entry") { CHECK(h.exchange(1, Harness::append(1, 3, 1, 0, {{Term{1}, 0, "b=1"}})).f[1] == 0); }
+  SUBCASE("term mismatch") { CHECK(h.exchange(1, Harness::append(2, 1, 2, 0, {{Term{2}, 0, "b=1"}})).f[1] == 0); }
+  CHECK(h.node->last_index() == LogIndex{1});
 }
 
 TEST_CASE("raft fig2 AppendEntries: a conflicting entry and all that follow it are deleted") {
   Harness h;
-  h.exchange(1, Harness::append(1, 0, 0, 0, {{1, 0, "a=1"}, {1, 0, "b=1"}, {1, 0, "c=1"}}));
-  const Message r = h.exchange(2, Harness::append(2, 1, 1, 0, {{2, 0, "b=2"}}));
+  h.exchange(1, Harness::append(1, 0, 0, 0, {{Term{1}, 0, "a=1"}, {Term{1}, 0, "b=1"}, {Term{1}, 0, "c=1"}}));
+  const Message r = h.exchange(2, Harness::append(2, 1, 1, 0, {{Term{2}, 0, "b=2"}}));
   CHECK(r.f[1] == 1);
   CHECK(r.f[2] == 2);  // match index
-  REQUIRE(h.node->last_index() == 2);
-  CHECK(h.node->log()[1].term == 2);
+  REQUIRE(h.node->last_index() == LogIndex{2});
+  CHECK(h.node->log()[1].term == Term{2});
   CHECK(h.node->log()[1].cmd == "b=2");
 }
 
 TEST_CASE("raft fig2 AppendEntries: entries already present are not truncated by a stale, shorter request") {
   Harness h;
-  h.exchange(1, Harness::append(1, 0, 0, 0, {{1, 0, "a=1"}, {1, 0, "b=1"}}));
-  h.exchange(1, Harness::append(1, 0, 0, 0, {{1, 0, "a=1"}}));  // delayed duplicate of an older request
-  CHECK(h.node->last_index() == 2);
+  h.exchange(1, Harness::append(1, 0, 0, 0, {{Term{1}, 0, "a=1"}, {Term{1}, 0, "b=1"}}));
+  h.exchange(1, Harness::append(1, 0, 0, 0, {{Term{1}, 0, "a=1"}}));  // delayed duplicate of an older request
+  CHECK(h.node->last_index() == LogIndex{2});
 }
 
 TEST_CASE("raft fig2 AppendEntries: commitIndex = min(leaderCommit, index of last new entry); applied in order") {
   Harness h;
-  h.exchange(1, Harness::append(1, 0, 0, 5, {{1, 0, "a=1"}, {1, 0, "b=2"}}));
-  CHECK(h.node->commit_index() == 2);
+  h.exchange(1, Harness::append(1, 0, 0, 5, {{Term{1}, 0, "a=1"}, {Term{1}, 0, "b=2"}}));
+  CHECK(h.node->commit_index() == LogIndex{2});
   CHECK(h.node->kv().at("a") == "1");
   CHECK(h.node->kv().at("b") == "2");
 }
 
 TEST_CASE("raft fig2 persistence: term, vote and log survive a crash; the state machine is rebuilt") {
   Harness h;
-  h.exchange(1, Harness::append(1, 0, 0, 1, {{1, 0, "a=1"}}));
+  h.exchange(1, Harness::append(1, 0, 0, 1, {{Term{1}, 0, "a=1"}}));
   h.exchange(2, Harness::vote_request(2, 1, 1));
   h.sim.crash(NodeId{0}, /*lose_unsynced=*/true);
   h.sim.restart(NodeId{0});
-  CHECK(h.node->term() == 2);
-  CHECK(h.node->voted_for() == 2);
-  CHECK(h.node->last_index() == 1);
+  CHECK(h.node->term() == Term{2});
+  CHECK(h.node->voted_for() == NodeId{2});
+  CHECK(h.node->last_index() == LogIndex{1});
   CHECK(h.node->kv().empty());  // volatile until the leader's commit index comes back
 }
 
@@ -215,8 +215,8 @@ TEST_CASE("raft: a lone node elects itself and commits its no-op") {
   });
   sim.run(Time{0} + seconds(1));
   CHECK(node->raft_role() == raft::Role::kLeader);
-  CHECK(node->term() == 1);
-  CHECK(node->commit_index() == 1);
+  CHECK(node->term() == Term{1});
+  CHECK(node->commit_index() == LogIndex{1});
 }
 
 TEST_CASE("raft: make_node carries the key-value store as a KvMachine; a RaftNode without a machine is pure Raft") {
