@@ -106,6 +106,8 @@ struct ExperimentIo {
   // a partial file; devices and FIFOs written into). Returns 0, or after
   // printing the error, the exit code to return (6 no space, 74 I/O).
   std::function<int(const std::string& path, const std::string& text)> write;
+  // Prints a command-line error the way dsim does; returns the exit code (2).
+  std::function<int(const std::string& message)> usage_error;
 };
 
 // A protocol experiment (`dsim experiment NAME ...`): its own command line,

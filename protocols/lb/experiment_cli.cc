@@ -14,16 +14,10 @@ namespace {
 
 namespace po = boost::program_options;
 
-int usage_error(const std::string& msg, const std::string& command) {
-  std::fprintf(stderr, "dsim: error: %s\n", msg.c_str());
-  std::fprintf(stderr, "Try 'dsim help%s' for usage.\n", command.empty() ? "" : (" " + command).c_str());
-  return 2;
-}
-
 }  // namespace
 
 // `dsim experiment hashing`: consistent hashing against theory.
-int hashing_cli(const std::vector<std::string>& args, const ExperimentIo&) {
+int hashing_cli(const std::vector<std::string>& args, const ExperimentIo& io) {
   po::options_description d("dsim experiment hashing [options]");
   d.add_options()
       ("backends", po::value<int64_t>()->default_value(10), "backends on the ring")
@@ -34,7 +28,7 @@ int hashing_cli(const std::vector<std::string>& args, const ExperimentIo&) {
     po::store(po::command_line_parser(args).options(d).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    return usage_error(e.what(), "experiment");
+    return io.usage_error(e.what());
   }
   if (vm.count("help")) {
     std::cout << d << "\nKey spread over backends by virtual nodes per backend, and the fraction of keys that\n"
@@ -44,7 +38,7 @@ int hashing_cli(const std::vector<std::string>& args, const ExperimentIo&) {
   const int64_t backends = vm["backends"].as<int64_t>();
   const int64_t key_count = vm["keys"].as<int64_t>();
   if (backends < 2 || backends > 100000 || key_count < 1 || key_count > 100'000'000) {
-    return usage_error("--backends must be 2..100000 and --keys 1..100000000", "experiment");
+    return io.usage_error("--backends must be 2..100000 and --keys 1..100000000");
   }
   const auto n = static_cast<uint32_t>(backends);
   const auto keys = static_cast<uint64_t>(key_count);

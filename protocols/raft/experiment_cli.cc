@@ -16,12 +16,6 @@ namespace {
 
 namespace po = boost::program_options;
 
-int usage_error(const std::string& msg, const std::string& command) {
-  std::fprintf(stderr, "dsim: error: %s\n", msg.c_str());
-  std::fprintf(stderr, "Try 'dsim help%s' for usage.\n", command.empty() ? "" : (" " + command).c_str());
-  return 2;
-}
-
 po::options_description election_options() {
   po::options_description d("dsim experiment election [options]");
   d.add_options()
@@ -45,7 +39,7 @@ int election_cli(const std::vector<std::string>& rest, const ExperimentIo& io) {
     po::store(po::command_line_parser(rest).options(election_options()).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    return usage_error(e.what(), "experiment");
+    return io.usage_error(e.what());
   }
   if (vm.count("help")) {
     std::cout << election_options() << "\n"
@@ -69,27 +63,27 @@ int election_cli(const std::vector<std::string>& rest, const ExperimentIo& io) {
   // Signed, so "-1" is an error rather than 4294967295 trials.
   const int64_t trials = vm["trials"].as<int64_t>();
   const int64_t nodes = vm["nodes"].as<int64_t>();
-  if (trials < 1 || trials > 1'000'000) return usage_error("--trials must be between 1 and 1000000", "experiment");
-  if (nodes < 3 || nodes > 1000) return usage_error("--nodes must be between 3 and 1000", "experiment");
+  if (trials < 1 || trials > 1'000'000) return io.usage_error("--trials must be between 1 and 1000000");
+  if (nodes < 3 || nodes > 1000) return io.usage_error("--nodes must be between 3 and 1000");
   e.trials = static_cast<uint32_t>(trials);
   e.nodes = static_cast<uint32_t>(nodes);
   std::stringstream ss(vm["ranges"].as<std::string>());
   for (std::string item; std::getline(ss, item, ',');) {
     std::pair<Duration, Duration> r;
-    if (!range(item, &r)) return usage_error("invalid range '" + item + "' (expected MIN..MAX, e.g. 150ms..300ms)", "experiment");
+    if (!range(item, &r)) return io.usage_error("invalid range '" + item + "' (expected MIN..MAX, e.g. 150ms..300ms)");
     e.ranges.push_back(r);
   }
-  if (e.ranges.empty()) return usage_error("--ranges names no range", "experiment");
-  if (!duration(vm["heartbeat"].as<std::string>(), &e.heartbeat)) return usage_error("invalid --heartbeat", "experiment");
+  if (e.ranges.empty()) return io.usage_error("--ranges names no range");
+  if (!duration(vm["heartbeat"].as<std::string>(), &e.heartbeat)) return io.usage_error("invalid --heartbeat");
   std::pair<Duration, Duration> lat;
-  if (!range(vm["latency"].as<std::string>(), &lat)) return usage_error("invalid --latency", "experiment");
+  if (!range(vm["latency"].as<std::string>(), &lat)) return io.usage_error("invalid --latency");
   e.latency_min = lat.first;
   e.latency_max = lat.second;
   for (const auto& r : e.ranges) {
-    if (e.heartbeat >= r.first) return usage_error("--heartbeat must be shorter than every range's minimum", "experiment");
+    if (e.heartbeat >= r.first) return io.usage_error("--heartbeat must be shorter than every range's minimum");
   }
   std::string why;
-  if (!scenario::parse_seed(vm["seed"].as<std::string>(), &e.seed, &why)) return usage_error(why, "experiment");
+  if (!scenario::parse_seed(vm["seed"].as<std::string>(), &e.seed, &why)) return io.usage_error(why);
 
   const auto wall0 = std::chrono::steady_clock::now();
   const auto results = run_election_experiment(e);

@@ -669,6 +669,7 @@ int cmd_experiment(const Registry& reg, const std::vector<std::string>& args) {
           std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
           return err.exit_code();
         };
+        io.usage_error = [](const std::string& message) { return usage_error(message, "experiment"); };
         return e.run({args.begin() + 1, args.end()}, io);
       }
     }

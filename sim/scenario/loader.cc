@@ -59,9 +59,6 @@ class Loader {
   void checks(const YAML::Node& n);
   void expect(const YAML::Node& n);
   std::optional<Time> time_within_run(const YAML::Node& n, std::string_view where);
-  // `section.key`, a number in [min, max], into *out when present.
-  void number(const YAML::Node& n, std::string_view section, const char* key, double min, double max, double* out,
-              std::string_view hint = "");
   // The protocols whose `what` includes `has`, as "a/b" for messages.
   std::string protocols_with(const std::function<bool(const Protocol&)>& has) const;
 
@@ -507,23 +504,6 @@ void Loader::clocks(const YAML::Node& n) {
   }
 }
 
-void Loader::number(const YAML::Node& n, std::string_view section, const char* key, double min, double max, double* out,
-                    std::string_view hint) {
-  const YAML::Node v = n[key];
-  if (!v) return;
-  const std::string where = std::string(section) + "." + key;
-  auto s = r_.string(v, where);
-  if (!s) return;
-  char* end = nullptr;
-  const double x = std::strtod(s->c_str(), &end);
-  if (end != s->c_str() + s->size() || !(x >= min && x <= max)) {
-    char range[64];
-    std::snprintf(range, sizeof range, "[%g, %g]", min, max);
-    r_.error(v, "'" + where + "' must be a number in " + range + std::string(hint));
-    return;
-  }
-  *out = x;
-}
 
 void Loader::clients(const YAML::Node& n) {
   if (!r_.check_map(n, "clients", {"count", "at", "keys", "zipf", "mix", "think", "rate", "retries", "timeout", "start", "stop",
@@ -554,7 +534,7 @@ void Loader::clients(const YAML::Node& n) {
     }
   }
   if (auto v = n["keys"]) c.keys = static_cast<uint32_t>(r_.integer(v, "clients.keys", 1, 1'000'000).value_or(c.keys));
-  number(n, "clients", "zipf", 0, 10, &c.zipf, " (0: uniform keys)");
+  SectionReader(r_, s_.nodes, nodes_key_).number(n, "clients", "zipf", 0, 10, &c.zipf, " (0: uniform keys)");
   if (auto v = n["mix"]) {
     if (r_.check_map(v, "clients.mix", {"read", "write", "cas"})) {
       c.read_pct = c.write_pct = c.cas_pct = 0;
