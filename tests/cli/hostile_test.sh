@@ -101,12 +101,18 @@ done
 row 5 "a 100-year pause saturates" -- "$DSIM" run "$WORK/pause-long.yaml"
 row 2 "--until beyond 100 years" -- "$DSIM" run "$LOSSY" --until 9223372036854775807ns
 
-# 3. Resource bombs.
-row 6 "retransmit 1ns under --max-memory 256MiB" -- "$DSIM" run "$WORK/retransmit-1ns.yaml" --max-memory 256MiB
-said "out of memory" "memory limit named"
-said "256MiB" "memory limit value named"
-row 5 "nemesis every 1ns stays bounded" -- "$DSIM" run "$WORK/nemesis-1ns.yaml" --max-memory 256MiB
-said "only the first 100000 are recorded" "the capped nemesis record is mentioned"
+# 3. Resource bombs. Under AddressSanitizer the memory budget is not
+# applied (ASan reserves terabytes of address space) and these runs are too
+# slow to finish in the row's time: the plain build proves them.
+if [ "${DSIM_SANITIZED:-0}" != 1 ]; then
+  row 6 "retransmit 1ns under --max-memory 256MiB" -- "$DSIM" run "$WORK/retransmit-1ns.yaml" --max-memory 256MiB
+  said "out of memory" "memory limit named"
+  said "256MiB" "memory limit value named"
+  row 5 "nemesis every 1ns stays bounded" -- "$DSIM" run "$WORK/nemesis-1ns.yaml" --max-memory 256MiB
+  said "only the first 100000 are recorded" "the capped nemesis record is mentioned"
+else
+  echo "hostile: resource-bomb rows skipped in the sanitized build (no memory budget under ASan)"
+fi
 row 2 "--max-memory nonsense" -- "$DSIM" run "$LOSSY" --max-memory lots
 row 3 "/dev/zero as a scenario" -- "$DSIM" run /dev/zero
 row 6 "17 MiB of zeros on stdin" -- bash -c "head -c 17M /dev/zero | '$DSIM' run -"
