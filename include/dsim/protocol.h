@@ -132,6 +132,11 @@ class Protocol : public MessageNames {
   virtual std::shared_ptr<const ProtocolConfig> read(SectionReader& r, const YAML::Node* section) const = 0;
   // The section as YAML that read() gives back equal ("raft: {...}\n"), or "".
   virtual std::string write(const ProtocolConfig& c, const std::vector<std::string>& nodes) const = 0;
+  // The section's JSON Schema (draft 7) for editors, as JSON text; it may
+  // refer to #/definitions/duration, signed_duration, probability and
+  // latency. `dsim schema --scenario` assembles the scenario schema from
+  // every protocol's. "" (the default): any mapping.
+  virtual std::string_view section_schema() const { return {}; }
   // Key-value clients (`clients:`) may be attached to the servers.
   virtual bool accepts_clients() const { return false; }
   virtual WorkloadInputs workload() const { return {}; }

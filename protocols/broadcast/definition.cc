@@ -14,6 +14,30 @@ const std::vector<std::string_view> kBugs = {"none", "no_retransmit", "volatile_
 class Definition final : public Protocol {
  public:
   std::string_view name() const override { return "broadcast"; }
+  std::string_view section_schema() const override {
+    return R"json({
+  "type": "object",
+  "properties": {
+    "retransmit": {
+      "$ref": "#/definitions/duration",
+      "description": "retransmission interval (default 100ms)"
+    },
+    "bug": {
+      "enum": [
+        "none",
+        "no_retransmit",
+        "volatile_dedup"
+      ],
+      "description": "planted bug"
+    }
+  },
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "description": "reliable broadcast parameters"
+})json";
+  }
   std::string_view summary() const override {
     return "reliable broadcast: retransmission until acknowledged, deduplication at the receivers";
   }

@@ -20,6 +20,90 @@ const std::vector<std::string_view> kBugs = {"none", "keep_ephemerals"};
 class Definition final : public Protocol {
  public:
   std::string_view name() const override { return "coord"; }
+  std::string_view section_schema() const override {
+    return R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "description": "ZooKeeper-style coordination service on Raft, and its clients",
+  "properties": {
+    "servers": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "servers (the first nodes; default 3)"
+    },
+    "instances": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "service instances registering under /services/svc (default 2)"
+    },
+    "watchers": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "discovery clients watching /services/svc (default 2)"
+    },
+    "lockers": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "lock recipe clients; with any, the last node is the resource (default 0)"
+    },
+    "session_timeout": {
+      "$ref": "#/definitions/duration",
+      "description": "a session not heard from this long expires (default 600ms)"
+    },
+    "heartbeat": {
+      "$ref": "#/definitions/duration",
+      "description": "clients' session heartbeat (default 150ms)"
+    },
+    "request_timeout": {
+      "$ref": "#/definitions/duration",
+      "description": "clients ask again after this (default 300ms)"
+    },
+    "poll": {
+      "$ref": "#/definitions/duration",
+      "description": "watchers ping their server this often; no answer within request_timeout: disconnected (default 200ms)"
+    },
+    "fencing": {
+      "type": "boolean",
+      "description": "lock recipe: the resource checks the lock node's sequence number (default false)"
+    },
+    "work": {
+      "$ref": "#/definitions/duration",
+      "description": "lock recipe critical section (default 800ms)"
+    },
+    "writes": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "writes per critical section (default 8)"
+    },
+    "election_timeout": {
+      "oneOf": [
+        {
+          "$ref": "#/definitions/duration"
+        },
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/duration"
+          },
+          "minItems": 2,
+          "maxItems": 2
+        }
+      ],
+      "description": "Raft election timeout (default [150ms, 300ms])"
+    },
+    "bug": {
+      "enum": [
+        "none",
+        "keep_ephemerals"
+      ],
+      "description": "planted bug"
+    }
+  }
+})json";
+  }
   std::string_view summary() const override {
     return "a ZooKeeper-style coordination service on Raft: sessions, ephemeral nodes, watches, service discovery, "
            "the recipe lock";

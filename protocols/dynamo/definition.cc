@@ -15,6 +15,72 @@ const std::vector<std::string_view> kVersioning = {"lww", "vector_clock"};  // C
 class Definition final : public Protocol {
  public:
   std::string_view name() const override { return "dynamo"; }
+  std::string_view section_schema() const override {
+    return R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "description": "Dynamo-style AP store parameters",
+  "properties": {
+    "n": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "replicas per key (default 3)"
+    },
+    "r": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "replies a read waits for (default 2)"
+    },
+    "w": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "acknowledgements a write waits for (default 2)"
+    },
+    "vnodes": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "virtual nodes per server on the ring (default 16)"
+    },
+    "request_timeout": {
+      "$ref": "#/definitions/duration",
+      "description": "how long a coordinator waits before falling back / giving up (default 100ms)"
+    },
+    "handoff_interval": {
+      "$ref": "#/definitions/duration",
+      "description": "how often hints are handed back (default 200ms)"
+    },
+    "anti_entropy": {
+      "description": "anti-entropy period (default 1s), or false",
+      "oneOf": [
+        {
+          "$ref": "#/definitions/duration"
+        },
+        {
+          "const": false
+        }
+      ]
+    },
+    "read_repair": {
+      "type": "boolean",
+      "description": "repair stale replicas after a read (default true)"
+    },
+    "hinted_handoff": {
+      "type": "boolean",
+      "description": "sloppy quorum with hinted handoff (default true)"
+    },
+    "versioning": {
+      "enum": [
+        "lww",
+        "vector_clock"
+      ],
+      "description": "version order (default lww)"
+    }
+  }
+})json";
+  }
   std::string_view summary() const override {
     return "a Dynamo-style AP store: consistent hashing, N/R/W quorums, read repair, hinted handoff, anti-entropy";
   }

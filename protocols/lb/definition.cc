@@ -51,6 +51,156 @@ const analysis::LbReport* report_of(const LabelledStats& l) { return lb::report_
 class Definition final : public Protocol {
  public:
   std::string_view name() const override { return "lb"; }
+  std::string_view section_schema() const override {
+    return R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "description": "load balancing: backends, a proxy (server side) and clients",
+  "properties": {
+    "backends": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "backends (the first nodes; default 4)"
+    },
+    "clients": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "open-loop clients (the last nodes; default 20)"
+    },
+    "weights": {
+      "type": "array",
+      "items": {
+        "type": "integer",
+        "minimum": 1
+      },
+      "description": "per backend capacity: service time / weight (default all 1)"
+    },
+    "service": {
+      "$ref": "#/definitions/duration",
+      "description": "mean service time at weight 1, exponential (default 10ms)"
+    },
+    "concurrency": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "requests a backend serves at once (default 4)"
+    },
+    "queue": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "requests a backend queues beyond that; more are rejected (default 64)"
+    },
+    "policy": {
+      "enum": [
+        "round_robin",
+        "random",
+        "weighted_round_robin",
+        "least_outstanding",
+        "power_of_two",
+        "consistent_hash",
+        "bounded_load_hash"
+      ],
+      "description": "the policy (or give policies)"
+    },
+    "policies": {
+      "type": "array",
+      "items": {
+        "enum": [
+          "round_robin",
+          "random",
+          "weighted_round_robin",
+          "least_outstanding",
+          "power_of_two",
+          "consistent_hash",
+          "bounded_load_hash"
+        ]
+      },
+      "minItems": 1,
+      "description": "policies to compare on the same seed and workload"
+    },
+    "vnodes": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "virtual nodes per backend for hashing (default 100)"
+    },
+    "bound": {
+      "type": "number",
+      "minimum": 1,
+      "description": "bounded_load_hash: at most bound x the mean load per backend (default 1.25)"
+    },
+    "client_side": {
+      "type": "boolean",
+      "description": "clients pick backends themselves (no proxy; default false)"
+    },
+    "rate": {
+      "type": "number",
+      "exclusiveMinimum": 0,
+      "description": "requests per second per client (default 20)"
+    },
+    "keys": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "0: every request its own key; else keys 0..keys-1 (default 0)"
+    },
+    "timeout": {
+      "$ref": "#/definitions/duration",
+      "description": "a request unanswered this long is retried elsewhere or fails (default 500ms)"
+    },
+    "retries": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "retries after a timeout or rejection (default 1)"
+    },
+    "health_interval": {
+      "$ref": "#/definitions/duration",
+      "description": "proxy health-check period (default 100ms)"
+    },
+    "health_failures": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "missed checks before a backend is out (default 3)"
+    },
+    "eject": {
+      "$ref": "#/definitions/duration",
+      "description": "client side: how long a backend that timed out is avoided (default 500ms)"
+    },
+    "slowdowns": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "backend",
+          "at",
+          "for"
+        ],
+        "properties": {
+          "backend": {
+            "type": "string"
+          },
+          "at": {
+            "$ref": "#/definitions/duration"
+          },
+          "for": {
+            "$ref": "#/definitions/duration"
+          },
+          "factor": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      },
+      "description": "gray failures: a backend serves factor times slower for a while"
+    },
+    "start": {
+      "$ref": "#/definitions/duration",
+      "description": "clients' first request (default 10ms)"
+    }
+  }
+})json";
+  }
   std::string_view summary() const override {
     return "load balancing: backends, a proxy with health checks and retries or client-side balancing, seven policies";
   }

@@ -15,6 +15,91 @@ const std::vector<std::string_view> kBugs = {"none", "volatile_lock", "never_exp
 class Definition final : public Protocol {
  public:
   std::string_view name() const override { return "lock"; }
+  std::string_view section_schema() const override {
+    return R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "description": "lease lock parameters",
+  "properties": {
+    "server": {
+      "type": "string",
+      "description": "the lock server node (default: the first)"
+    },
+    "resource": {
+      "type": "string",
+      "description": "the protected resource node (default: the second)"
+    },
+    "ttl": {
+      "$ref": "#/definitions/duration",
+      "description": "lease length on the server's clock (default 1s)"
+    },
+    "fencing": {
+      "type": "boolean",
+      "description": "tokens checked by the resource (default false)"
+    },
+    "work": {
+      "$ref": "#/definitions/duration",
+      "description": "a holder's critical section (default 200ms)"
+    },
+    "writes": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "writes to the resource per critical section (default 3)"
+    },
+    "rest": {
+      "oneOf": [
+        {
+          "$ref": "#/definitions/duration"
+        },
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/duration"
+          },
+          "minItems": 2,
+          "maxItems": 2
+        }
+      ],
+      "description": "pause between a client's critical sections (default [50ms, 300ms])"
+    },
+    "retry": {
+      "oneOf": [
+        {
+          "$ref": "#/definitions/duration"
+        },
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/duration"
+          },
+          "minItems": 2,
+          "maxItems": 2
+        }
+      ],
+      "description": "pause after a busy answer (default [20ms, 100ms])"
+    },
+    "drift_margin": {
+      "$ref": "#/definitions/duration",
+      "description": "clients end their lease this much early (default 10ms)"
+    },
+    "start": {
+      "$ref": "#/definitions/duration",
+      "description": "when clients first ask (default 10ms)"
+    },
+    "bug": {
+      "enum": [
+        "none",
+        "volatile_lock",
+        "never_expire"
+      ],
+      "description": "planted bug"
+    }
+  }
+})json";
+  }
   std::string_view summary() const override {
     return "a Redis-style lease lock (SET NX PX) with and without fencing tokens at the resource";
   }

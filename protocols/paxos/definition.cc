@@ -66,6 +66,63 @@ const std::vector<std::string_view> kBugs = {"none", "forget_promise", "forget_a
 class Definition final : public Protocol {
  public:
   std::string_view name() const override { return "paxos"; }
+  std::string_view section_schema() const override {
+    return R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "description": "Paxos parameters",
+  "properties": {
+    "proposers": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "minItems": 1,
+      "description": "nodes that propose (default [n1])"
+    },
+    "start": {
+      "$ref": "#/definitions/duration",
+      "description": "when proposers start (default 10ms)"
+    },
+    "retry": {
+      "$ref": "#/definitions/duration",
+      "description": "a round not done by then starts over (default 100ms)"
+    },
+    "backoff": {
+      "description": "false: retry at once when preempted; [min, max]: a random pause first",
+      "oneOf": [
+        {
+          "type": "boolean"
+        },
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/duration"
+          },
+          "minItems": 2,
+          "maxItems": 2
+        }
+      ]
+    },
+    "bug": {
+      "enum": [
+        "none",
+        "forget_promise",
+        "forget_accepted",
+        "ignore_accepted",
+        "accept_any_ballot"
+      ]
+    },
+    "stagger": {
+      "$ref": "#/definitions/duration",
+      "description": "the k-th proposer starts k * stagger after start (default 0)"
+    }
+  }
+})json";
+  }
   std::string_view summary() const override {
     return "single-decree Paxos: proposers, acceptors and learners agree on one value";
   }
@@ -167,6 +224,50 @@ const std::vector<std::string_view> kBugs = {"none", "ignore_accepted", "drop_re
 class Definition final : public Protocol {
  public:
   std::string_view name() const override { return "multipaxos"; }
+  std::string_view section_schema() const override {
+    return R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "description": "Multi-Paxos parameters",
+  "properties": {
+    "heartbeat": {
+      "$ref": "#/definitions/duration",
+      "description": "leader heartbeat interval (default 20ms); shorter than the election timeout"
+    },
+    "election_timeout": {
+      "description": "randomized election timeout: a duration or [min, max] (default [100ms, 200ms])",
+      "oneOf": [
+        {
+          "$ref": "#/definitions/duration"
+        },
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/duration"
+          },
+          "minItems": 2,
+          "maxItems": 2
+        }
+      ]
+    },
+    "bug": {
+      "enum": [
+        "none",
+        "ignore_accepted",
+        "drop_requests"
+      ],
+      "description": "planted bug"
+    },
+    "prevote": {
+      "type": "boolean",
+      "description": "ask a majority before raising the ballot (default false)"
+    }
+  }
+})json";
+  }
   std::string_view summary() const override {
     return "Multi-Paxos: a replicated log with a stable leader, takeover, hole filling and catch-up";
   }

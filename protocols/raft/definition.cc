@@ -24,6 +24,71 @@ int64_t within(const analysis::CheckSpec& spec) { return spec.within_ns > 0 ? sp
 class Definition final : public Protocol {
  public:
   std::string_view name() const override { return "raft"; }
+  std::string_view section_schema() const override {
+    return R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "description": "Raft parameters",
+  "properties": {
+    "election_timeout": {
+      "description": "randomized election timeout: a duration or [min, max] (default [150ms, 300ms])",
+      "oneOf": [
+        {
+          "$ref": "#/definitions/duration"
+        },
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/duration"
+          },
+          "minItems": 2,
+          "maxItems": 2
+        }
+      ]
+    },
+    "heartbeat": {
+      "$ref": "#/definitions/duration",
+      "description": "leader heartbeat interval (default 50ms); shorter than the election timeout"
+    },
+    "prevote": {
+      "type": "boolean",
+      "description": "PreVote phase before an election (default false)"
+    },
+    "check_quorum": {
+      "type": "boolean",
+      "description": "leaders step down without a majority; followers keep a leader lease (default false)"
+    },
+    "max_batch": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "entries per AppendEntries (default 64)"
+    },
+    "bug": {
+      "enum": [
+        "none",
+        "commit_previous_term",
+        "volatile_vote",
+        "skip_prev_check",
+        "vote_any_log",
+        "stale_reads",
+        "slow_backtrack"
+      ],
+      "description": "planted bug"
+    },
+    "reads": {
+      "enum": [
+        "log",
+        "read_index",
+        "lease"
+      ],
+      "description": "KV read path (default log)"
+    }
+  }
+})json";
+  }
   std::string_view summary() const override {
     return "Raft consensus (Figure 2, PreVote, CheckQuorum) with a replicated key-value store";
   }

@@ -1,4 +1,5 @@
 #include "sim/cli/commands.h"
+#include "sim/scenario/scenario_schema.h"
 #include "dsim/version.h"
 
 #include <algorithm>
@@ -891,7 +892,9 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       std::cout << "dsim checks: list the known checks (name, kind, protocols, summary)\n";
     } else if (!rest.empty() && rest[0] == "schema") {
       std::cout << "dsim schema --trace: the trace event kinds and their keys (engine, faults, clients, each protocol) "
-                   "as the Markdown tables of docs/trace-schema.md; dsim check validates traces against them\n";
+                   "as the Markdown tables of docs/trace-schema.md; dsim check validates traces against them\n"
+                   "dsim schema --scenario: the scenario files' JSON Schema for editors, from every protocol's section "
+                   "(schema/dsim-scenario.schema.json)\n";
     } else if (!rest.empty() && rest[0] == "protocols") {
       std::cout << "dsim protocols [--names]: list the protocols (summary, roles, planted bugs), or only their names\n";
     } else if (!rest.empty()) {
@@ -932,7 +935,12 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
   if (cmd == "schema") {
     // The schema's one source is the code; docs/trace-schema.md holds this
     // output between its GENERATED markers (a test compares them).
-    if (rest.size() != 1 || rest[0] != "--trace") return usage_error("'dsim schema' takes --trace", "");
+    if (rest.size() == 1 && rest[0] == "--scenario") {
+      // schema/dsim-scenario.schema.json is this output (a test compares them).
+      std::fputs(scenario::scenario_json_schema(reg).c_str(), stdout);
+      return kExitOk;
+    }
+    if (rest.size() != 1 || rest[0] != "--trace") return usage_error("'dsim schema' takes --trace or --scenario", "");
     std::string out = "### Engine events\n\n" + trace::markdown_table(trace::engine_events()) +
                       "\n### Faults\n\n" + trace::markdown_table(trace::fault_events()) +
                       "\n### Client operations (key-value clients, any protocol with `clients:`)\n\n" +

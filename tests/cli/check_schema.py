@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """The editor schema (schema/dsim-scenario.schema.json) must accept every
 catalogue scenario and reject the schema-detectable bad fixtures. The
-loader's own errors stay the authority; this keeps the schema honest."""
+loader's own errors stay the authority; this keeps the schema honest. The
+file is `dsim schema --scenario` output, assembled from every registered
+protocol's section: regenerate it with that command when a protocol changes.
+Usage: check_schema.py SOURCE_DIR [DSIM]"""
 import glob
 import json
 import os
 import sys
+
+import subprocess
 
 import jsonschema
 import yaml
@@ -16,6 +21,14 @@ jsonschema.Draft7Validator.check_schema(schema)
 validator = jsonschema.Draft7Validator(schema)
 
 failures = passes = 0
+if len(sys.argv) > 2:
+    generated = json.loads(subprocess.run([sys.argv[2], "schema", "--scenario"], check=True, capture_output=True,
+                                          text=True).stdout)
+    if generated != schema:
+        failures += 1
+        print("FAIL: schema/dsim-scenario.schema.json differs from `dsim schema --scenario`; regenerate it")
+    else:
+        passes += 1
 for path in sorted(glob.glob(os.path.join(src, "scenarios/*/*.yaml"))):
     errors = list(validator.iter_errors(yaml.safe_load(open(path))))
     if errors:

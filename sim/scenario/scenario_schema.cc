@@ -1,0 +1,1070 @@
+#include "sim/scenario/scenario_schema.h"
+
+#include <nlohmann/json.hpp>
+
+#include "dsim/assert.h"
+
+namespace dsim::scenario {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// The generic parts. Placeholders filled from the registry: "$PROTOCOLS" and
+// "$CHECKS" (enums), "$COUNTS" (the workload's count keys) and "$SECTIONS"
+// (each protocol's section).
+constexpr const char* kBase = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "$id": "dsim-scenario.schema.json",
+  "title": "dsim scenario (version 1)",
+  "description": "A dsim simulation scenario. Reference: docs/scenarios.md.",
+  "definitions": {
+    "duration": {
+      "description": "a duration with a unit: 150ms, 1m30s, 2s, 250us",
+      "anyOf": [
+        {
+          "type": "string",
+          "pattern": "^(0|([0-9]+(\\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+)$"
+        },
+        {
+          "const": 0
+        }
+      ]
+    },
+    "probability": {
+      "description": "a probability in [0, 1], e.g. 0.05",
+      "type": "number",
+      "minimum": 0,
+      "maximum": 1
+    },
+    "latency": {
+      "description": "latency of one link direction: a duration (constant) or a distribution",
+      "oneOf": [
+        {
+          "$ref": "#/definitions/duration"
+        },
+        {
+          "type": "object",
+          "properties": {
+            "dist": {
+              "const": "constant"
+            },
+            "value": {
+              "$ref": "#/definitions/duration",
+              "description": "the latency"
+            }
+          },
+          "additionalProperties": false,
+          "patternProperties": {
+            "^x-": {}
+          },
+          "required": [
+            "dist",
+            "value"
+          ]
+        },
+        {
+          "type": "object",
+          "properties": {
+            "dist": {
+              "const": "uniform"
+            },
+            "min": {
+              "$ref": "#/definitions/duration",
+              "description": "lower bound"
+            },
+            "max": {
+              "$ref": "#/definitions/duration",
+              "description": "upper bound"
+            }
+          },
+          "additionalProperties": false,
+          "patternProperties": {
+            "^x-": {}
+          },
+          "required": [
+            "dist",
+            "min",
+            "max"
+          ]
+        },
+        {
+          "type": "object",
+          "properties": {
+            "dist": {
+              "const": "normal"
+            },
+            "mean": {
+              "$ref": "#/definitions/duration",
+              "description": "mean"
+            },
+            "stddev": {
+              "$ref": "#/definitions/duration",
+              "description": "standard deviation; truncated at 0"
+            }
+          },
+          "additionalProperties": false,
+          "patternProperties": {
+            "^x-": {}
+          },
+          "required": [
+            "dist",
+            "mean",
+            "stddev"
+          ]
+        },
+        {
+          "type": "object",
+          "properties": {
+            "dist": {
+              "const": "exponential"
+            },
+            "mean": {
+              "$ref": "#/definitions/duration",
+              "description": "mean"
+            }
+          },
+          "additionalProperties": false,
+          "patternProperties": {
+            "^x-": {}
+          },
+          "required": [
+            "dist",
+            "mean"
+          ]
+        },
+        {
+          "type": "object",
+          "properties": {
+            "dist": {
+              "const": "lognormal"
+            },
+            "median": {
+              "$ref": "#/definitions/duration",
+              "description": "median (e^mu)"
+            },
+            "sigma": {
+              "type": "number",
+              "minimum": 0,
+              "maximum": 10,
+              "description": "shape"
+            }
+          },
+          "additionalProperties": false,
+          "patternProperties": {
+            "^x-": {}
+          },
+          "required": [
+            "dist",
+            "median",
+            "sigma"
+          ]
+        }
+      ]
+    },
+    "signed_duration": {
+      "description": "a duration that may be negative: -20ms",
+      "anyOf": [
+        {
+          "type": "string",
+          "pattern": "^-?(0|([0-9]+(\\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+)$"
+        },
+        {
+          "const": 0
+        }
+      ]
+    }
+  },
+  "type": "object",
+  "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {}
+  },
+  "required": [
+    "version",
+    "name",
+    "protocol",
+    "duration",
+    "nodes"
+  ],
+  "properties": {
+    "version": {
+      "const": 1,
+      "description": "scenario format version"
+    },
+    "name": {
+      "type": "string",
+      "description": "short name, usually the file name"
+    },
+    "description": {
+      "type": "string",
+      "description": "what the scenario shows"
+    },
+    "protocol": {
+      "enum": "$PROTOCOLS",
+      "description": "the protocol the nodes run"
+    },
+    "seed": {
+      "type": [
+        "integer",
+        "string"
+      ],
+      "description": "default master seed (decimal, 0x-hex or a git commit hash); --seed overrides"
+    },
+    "duration": {
+      "$ref": "#/definitions/duration",
+      "description": "virtual time to simulate"
+    },
+    "max_events": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "event budget (default 100000000)"
+    },
+    "nodes": {
+      "description": "a node count (named n1..nN) or a list of names",
+      "oneOf": [
+        {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 1000000
+        },
+        {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+            "description": "a node name (or a role the protocol exposes, e.g. leader)"
+          },
+          "minItems": 1,
+          "uniqueItems": true
+        }
+      ]
+    },
+    "clocks": {
+      "type": "object",
+      "description": "per-node clock: offset and drift",
+      "additionalProperties": {
+        "type": "object",
+        "properties": {
+          "offset": {
+            "$ref": "#/definitions/signed_duration",
+            "description": "initial offset (may be negative)"
+          },
+          "drift_ppm": {
+            "type": "integer",
+            "minimum": -500000,
+            "maximum": 500000
+          }
+        },
+        "additionalProperties": false,
+        "patternProperties": {
+          "^x-": {}
+        }
+      }
+    },
+    "network": {
+      "type": "object",
+      "properties": {
+        "latency": {
+          "$ref": "#/definitions/latency"
+        },
+        "drop": {
+          "$ref": "#/definitions/probability",
+          "description": "probability a message is lost"
+        },
+        "duplicate": {
+          "$ref": "#/definitions/probability",
+          "description": "probability a message is delivered twice"
+        },
+        "links": {
+          "type": "array",
+          "description": "per-link overrides",
+          "items": {
+            "type": "object",
+            "properties": {
+              "latency": {
+                "$ref": "#/definitions/latency"
+              },
+              "drop": {
+                "$ref": "#/definitions/probability",
+                "description": "probability a message is lost"
+              },
+              "duplicate": {
+                "$ref": "#/definitions/probability",
+                "description": "probability a message is delivered twice"
+              },
+              "from": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              },
+              "to": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              },
+              "both_ways": {
+                "type": "boolean"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "from",
+              "to"
+            ]
+          }
+        },
+        "topology": {
+          "type": "object",
+          "properties": {
+            "zones": {
+              "type": "object",
+              "description": "zone name -> its nodes",
+              "additionalProperties": {
+                "type": "array",
+                "items": {
+                  "type": "string",
+                  "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                  "description": "a node name (or a role the protocol exposes, e.g. leader)"
+                },
+                "minItems": 1
+              }
+            },
+            "intra_zone": {
+              "$ref": "#/definitions/duration",
+              "description": "latency inside a zone"
+            },
+            "links": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "properties": {
+                  "between": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "minItems": 2,
+                    "maxItems": 2
+                  },
+                  "latency": {
+                    "$ref": "#/definitions/duration",
+                    "description": "latency of this link"
+                  }
+                },
+                "additionalProperties": false,
+                "patternProperties": {
+                  "^x-": {}
+                },
+                "required": [
+                  "between",
+                  "latency"
+                ]
+              }
+            }
+          },
+          "additionalProperties": false,
+          "patternProperties": {
+            "^x-": {}
+          },
+          "required": [
+            "zones"
+          ],
+          "description": "zones joined by links; node-to-node base latency is the shortest path"
+        }
+      },
+      "additionalProperties": false,
+      "patternProperties": {
+        "^x-": {}
+      },
+      "description": "the network model"
+    },
+    "workload": {
+      "type": "object",
+      "properties": {
+        "from": {
+          "anyOf": [
+            {
+              "const": "any"
+            },
+            {
+              "type": "string",
+              "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+              "description": "a node name (or a role the protocol exposes, e.g. leader)"
+            },
+            {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              }
+            }
+          ],
+          "description": "which nodes receive the requests: any (random), a node, or a list (round robin)"
+        },
+        "start": {
+          "$ref": "#/definitions/duration",
+          "description": "first request"
+        },
+        "interval": {
+          "description": "a duration or [min, max]",
+          "oneOf": [
+            {
+              "$ref": "#/definitions/duration"
+            },
+            {
+              "type": "array",
+              "items": {
+                "$ref": "#/definitions/duration"
+              },
+              "minItems": 2,
+              "maxItems": 2
+            }
+          ]
+        },
+        "to": {
+          "enum": [
+            "leader",
+            "any"
+          ],
+          "description": "raft: send each request to the current leader (default) or any node"
+        },
+        "keys": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "raft: requests write keys k0..k(keys-1)"
+        },
+        "$COUNTS": true
+      },
+      "additionalProperties": false,
+      "patternProperties": {
+        "^x-": {}
+      },
+      "description": "requests injected into the nodes"
+    },
+    "faults": {
+      "type": "array",
+      "description": "scripted faults",
+      "items": {
+        "oneOf": [
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "crash": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              },
+              "restart_after": {
+                "$ref": "#/definitions/duration",
+                "description": "restart the node after this long"
+              },
+              "lose_unsynced": {
+                "type": "boolean",
+                "description": "lose storage writes not yet synced (default false)"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "crash"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "restart": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "restart"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "pause": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              },
+              "for": {
+                "$ref": "#/definitions/duration",
+                "description": "how long the process is stopped"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "pause",
+              "for"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "partition": {
+                "type": "array",
+                "items": {
+                  "type": "array",
+                  "items": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                    "description": "a node name (or a role the protocol exposes, e.g. leader)"
+                  },
+                  "minItems": 1
+                },
+                "minItems": 1,
+                "description": "groups that can only talk among themselves; unnamed nodes form one more group"
+              },
+              "for": {
+                "$ref": "#/definitions/duration",
+                "description": "heal after this long"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "partition"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "isolate": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              },
+              "for": {
+                "$ref": "#/definitions/duration",
+                "description": "heal after this long"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "isolate"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "cut": {
+                "type": "object",
+                "properties": {
+                  "from": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                    "description": "a node name (or a role the protocol exposes, e.g. leader)"
+                  },
+                  "to": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                    "description": "a node name (or a role the protocol exposes, e.g. leader)"
+                  }
+                },
+                "additionalProperties": false,
+                "patternProperties": {
+                  "^x-": {}
+                },
+                "required": [
+                  "from",
+                  "to"
+                ]
+              },
+              "for": {
+                "$ref": "#/definitions/duration",
+                "description": "heal after this long"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "cut"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "heal": {
+                "const": "all"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "heal"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "clog": {
+                "oneOf": [
+                  {
+                    "type": "string",
+                    "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                    "description": "a node name (or a role the protocol exposes, e.g. leader)"
+                  },
+                  {
+                    "type": "object",
+                    "properties": {
+                      "from": {
+                        "type": "string",
+                        "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                        "description": "a node name (or a role the protocol exposes, e.g. leader)"
+                      },
+                      "to": {
+                        "type": "string",
+                        "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                        "description": "a node name (or a role the protocol exposes, e.g. leader)"
+                      }
+                    },
+                    "additionalProperties": false,
+                    "patternProperties": {
+                      "^x-": {}
+                    },
+                    "required": [
+                      "from",
+                      "to"
+                    ]
+                  }
+                ]
+              },
+              "for": {
+                "$ref": "#/definitions/duration",
+                "description": "how long messages are held back"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "clog",
+              "for"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "clock": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              },
+              "jump": {
+                "$ref": "#/definitions/signed_duration",
+                "description": "step the node's clock by this much (may be negative)"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "clock",
+              "jump"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "at": {
+                "$ref": "#/definitions/duration",
+                "description": "when the fault fires (virtual time from the start)"
+              },
+              "clock": {
+                "type": "string",
+                "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$",
+                "description": "a node name (or a role the protocol exposes, e.g. leader)"
+              },
+              "drift_ppm": {
+                "type": "integer",
+                "minimum": -500000,
+                "maximum": 500000,
+                "description": "clock rate error in parts per million"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "at",
+              "clock",
+              "drift_ppm"
+            ]
+          }
+        ]
+      }
+    },
+    "nemesis": {
+      "type": "object",
+      "properties": {
+        "faults": {
+          "type": "array",
+          "items": {
+            "enum": [
+              "crash",
+              "pause",
+              "partition",
+              "isolate",
+              "clog"
+            ]
+          },
+          "minItems": 1
+        },
+        "interval": {
+          "description": "a duration or [min, max]",
+          "oneOf": [
+            {
+              "$ref": "#/definitions/duration"
+            },
+            {
+              "type": "array",
+              "items": {
+                "$ref": "#/definitions/duration"
+              },
+              "minItems": 2,
+              "maxItems": 2
+            }
+          ]
+        },
+        "duration": {
+          "description": "a duration or [min, max]",
+          "oneOf": [
+            {
+              "$ref": "#/definitions/duration"
+            },
+            {
+              "type": "array",
+              "items": {
+                "$ref": "#/definitions/duration"
+              },
+              "minItems": 2,
+              "maxItems": 2
+            }
+          ]
+        },
+        "max_down": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "from": {
+          "$ref": "#/definitions/duration",
+          "description": "first fault not before"
+        },
+        "until": {
+          "$ref": "#/definitions/duration",
+          "description": "all nemesis faults are over by then"
+        },
+        "lose_unsynced": {
+          "type": "boolean"
+        }
+      },
+      "additionalProperties": false,
+      "patternProperties": {
+        "^x-": {}
+      },
+      "required": [
+        "faults",
+        "until"
+      ],
+      "description": "random faults within a budget"
+    },
+    "checks": {
+      "type": "array",
+      "description": "checkers to run (default: all of the protocol's)",
+      "items": {
+        "oneOf": [
+          {
+            "enum": "$CHECKS"
+          },
+          {
+            "type": "object",
+            "properties": {
+              "name": {
+                "enum": "$CHECKS"
+              },
+              "within": {
+                "$ref": "#/definitions/duration",
+                "description": "liveness bound"
+              }
+            },
+            "additionalProperties": false,
+            "patternProperties": {
+              "^x-": {}
+            },
+            "required": [
+              "name"
+            ]
+          }
+        ]
+      }
+    },
+    "expect": {
+      "type": "object",
+      "properties": {
+        "violated": {
+          "type": "array",
+          "items": {
+            "enum": "$CHECKS"
+          }
+        },
+        "seeds": {
+          "enum": [
+            "all",
+            "some"
+          ],
+          "description": "all (default): every seed shows exactly the expected violations; some: in a sweep, some seed violates each expected check and no seed violates another"
+        }
+      },
+      "additionalProperties": false,
+      "patternProperties": {
+        "^x-": {}
+      },
+      "description": "expected outcome: which checks must be violated (planted bugs), on every seed or on some seed of a sweep"
+    },
+    "clients": {
+      "type": "object",
+      "additionalProperties": false,
+      "patternProperties": {
+        "^x-": {}
+      },
+      "description": "key-value clients c1..cK (protocols raft and dynamo)",
+      "properties": {
+        "count": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "how many clients"
+        },
+        "at": {
+          "description": "the servers (or zones of the topology) clients attach to, round robin (default: all servers)",
+          "oneOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          ]
+        },
+        "keys": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "keys k0..k(keys-1) (default 3)"
+        },
+        "zipf": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 10,
+          "description": "Zipf exponent of key choice; 0 uniform (default)"
+        },
+        "mix": {
+          "type": "object",
+          "additionalProperties": false,
+          "patternProperties": {
+            "^x-": {}
+          },
+          "description": "operation mix in percent, adding up to 100",
+          "properties": {
+            "read": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 100
+            },
+            "write": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 100
+            },
+            "cas": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 100
+            }
+          }
+        },
+        "think": {
+          "oneOf": [
+            {
+              "$ref": "#/definitions/duration"
+            },
+            {
+              "type": "array",
+              "items": {
+                "$ref": "#/definitions/duration"
+              },
+              "minItems": 2,
+              "maxItems": 2
+            }
+          ],
+          "description": "pause between a client's operations (default [5ms, 20ms])"
+        },
+        "timeout": {
+          "$ref": "#/definitions/duration",
+          "description": "an operation unanswered by then is recorded as info (default 500ms)"
+        },
+        "start": {
+          "$ref": "#/definitions/duration",
+          "description": "first operation (default 0)"
+        },
+        "stop": {
+          "$ref": "#/definitions/duration",
+          "description": "no operations after this"
+        },
+        "stop_writes": {
+          "$ref": "#/definitions/duration",
+          "description": "only reads after this"
+        },
+        "rate": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "open loop: operations per second per client"
+        },
+        "retries": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "retries of a failed operation (default 0)"
+        }
+      },
+      "required": [
+        "count"
+      ]
+    },
+    "$SECTIONS": true
+  }
+})json";
+
+void fill(Json& j, const Json& protocols, const Json& checks) {
+  if (j.is_object()) {
+    for (auto& [k, v] : j.items()) {
+      if (k == "enum" && v == "$PROTOCOLS") v = protocols;
+      else if (k == "enum" && v == "$CHECKS") v = checks;
+      else fill(v, protocols, checks);
+    }
+  } else if (j.is_array()) {
+    for (auto& v : j) fill(v, protocols, checks);
+  }
+}
+
+// Replaces the key `marker` of an object with `entries`, in place.
+void splice(Json& object, const std::string& marker, const Json& entries) {
+  Json out = Json::object();
+  for (auto& [k, v] : object.items()) {
+    if (k == marker) {
+      for (auto& [ek, ev] : entries.items()) out[ek] = ev;
+    } else {
+      out[k] = v;
+    }
+  }
+  object = std::move(out);
+}
+
+}  // namespace
+
+std::string scenario_json_schema(const Registry& reg) {
+  Json j = Json::parse(kBase);
+  Json protocols = Json::array(), checks = Json::array(), sections = Json::object(), counts = Json::object();
+  for (const auto& l : reg.all_checkers()) checks.push_back(std::string(l.info.name));
+  for (const auto& p : reg.protocols()) {
+    const std::string name(p->name());
+    protocols.push_back(name);
+    const std::string_view text = p->section_schema();
+    if (text.empty()) {
+      sections[name] = Json{{"type", "object"}, {"description", std::string(p->summary())}};
+    } else {
+      Json section = Json::parse(text, nullptr, false);
+      DSIM_ASSERT_MSG(!section.is_discarded(), "a protocol's section_schema() is not JSON");
+      sections[name] = std::move(section);
+    }
+    const WorkloadInputs in = p->workload();
+    if (in.kind == WorkloadInputs::Kind::kNone) continue;
+    const std::string key(in.count_key);
+    if (counts.contains(key)) {
+      counts[key]["description"] = counts[key]["description"].get<std::string>() + ", " + name;
+    } else {
+      counts[key] = Json{{"type", "integer"}, {"minimum", 0}, {"maximum", in.max_count},
+                         {"description", "inputs the harness sends (protocols: " + name}};
+    }
+  }
+  for (auto& [k, v] : counts.items()) v["description"] = v["description"].get<std::string>() + ")";
+  fill(j, protocols, checks);
+  splice(j["properties"]["workload"]["properties"], "$COUNTS", counts);
+  splice(j["properties"], "$SECTIONS", sections);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace dsim::scenario
