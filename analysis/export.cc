@@ -25,7 +25,8 @@ std::string us(int64_t ns) {
 
 struct Meta {
   std::vector<std::string> nodes;
-  std::string seed, scenario;
+  std::string seed, scenario, protocol;
+  std::string epoch = "term";  // the role events' epoch field (the protocol's report hints)
 };
 
 Meta read_meta(const trace::Event& meta) {
@@ -39,6 +40,7 @@ Meta read_meta(const trace::Event& meta) {
     }
     if (j.contains("seed") && j["seed"].is_string()) m.seed = j["seed"].get<std::string>();
     if (j.contains("scenario") && j["scenario"].is_string()) m.scenario = j["scenario"].get<std::string>();
+    if (j.contains("protocol") && j["protocol"].is_string()) m.protocol = j["protocol"].get<std::string>();
   }
   return m;
 }
@@ -68,7 +70,7 @@ class PerfettoWriter {
     if (e.kind == "role") {
       close_role(pid, e.t);
       n.role = std::string(e.get_str("role").value_or("?"));
-      n.term = e.get_int("term").value_or(0);
+      n.term = e.get_int(meta_.epoch).value_or(0);
       n.role_since = e.t;
       counter(pid, e.t);
     } else if (e.kind == "crash") {
@@ -238,7 +240,7 @@ class PerfettoWriter {
   void close_role(int pid, int64_t t) {
     NodeState& n = nodes_[pid];
     if (n.role.empty() || t <= n.role_since) return;
-    Json args = n.role == "crashed" ? Json::object() : Json{{"term", n.term}};
+    Json args = n.role == "crashed" ? Json::object() : Json{{meta_.epoch, n.term}};
     add(n.role_since, slice(pid, 1, n.role_since, t - n.role_since, n.role, "role", args));
     n.role.clear();
   }
@@ -246,7 +248,7 @@ class PerfettoWriter {
   void counter(int pid, int64_t t) {
     const NodeState& n = nodes_[pid];
     add(t, ts_json(Json{{"ph", "C"}, {"pid", pid}, {"ts", "@"}, {"name", "replication"},
-                        {"args", {{"term", n.term}, {"commit_index", n.commit}}}},
+                        {"args", {{meta_.epoch, n.term}, {"commit_index", n.commit}}}},
                    t));
   }
 
@@ -283,10 +285,13 @@ class PerfettoWriter {
 
 }  // namespace
 
-std::string export_perfetto(const std::string& trace_path, std::string* out) {
+std::string export_perfetto(const std::string& trace_path, std::string* out,
+                            const std::function<ReportHints(std::string_view)>& hints) {
   trace::Reader reader;
   if (std::string err = reader.open(trace_path); !err.empty()) return err;
-  PerfettoWriter w(read_meta(reader.meta()));
+  Meta meta = read_meta(reader.meta());
+  if (hints) meta.epoch = std::string(hints(meta.protocol).epoch_field);
+  PerfettoWriter w(std::move(meta));
   trace::Event e;
   while (reader.next(&e)) w.consume(e);
   if (!reader.error().empty()) return reader.error();

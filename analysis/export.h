@@ -8,12 +8,19 @@
 //   start at 1, tick once per logged event, merge on receive).
 // Both read a trace file and write deterministic bytes.
 #pragma once
+#include <functional>
 #include <string>
+#include <string_view>
+
+#include "dsim/report_hints.h"
 
 namespace dsim::analysis {
 
 // Return an error message (file:line:col for a bad trace), or empty.
-std::string export_perfetto(const std::string& trace_path, std::string* out);
+// `hints` gives the report hints of the trace's protocol (its roles' epoch
+// field: term, ballot); without them, `term`.
+std::string export_perfetto(const std::string& trace_path, std::string* out,
+                            const std::function<ReportHints(std::string_view)>& hints = {});
 std::string export_shiviz(const std::string& trace_path, std::string* out);
 
 }  // namespace dsim::analysis

@@ -260,7 +260,11 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     if (c.violation) one["violation"] = {{"t", c.violation->t_ns}, {"node", c.violation->node}, {"message", c.violation->message}};
     cj.push_back(one);
   }
+  Json colours = Json::object();
+  for (const auto& [role, colour] : hint.role_colours) colours[std::string(role)] = std::string(colour);
   const Json head{{"schema", "dsim.report/1"},
+                  {"hints", {{"epoch", std::string(hint.epoch_label)}, {"epochShort", std::string(hint.epoch_short)},
+                             {"colours", colours}}},
                   {"meta", {{"scenario", checks.scenario}, {"seed", checks.seed}, {"trace", trace_path},
                             {"repro", "dsim run " + checks.scenario + " --seed " + checks.seed}}},
                   {"nodes", nodes},

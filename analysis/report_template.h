@@ -45,7 +45,7 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #e0e0e0;padding:2px
 </div>
 <div id="violation"></div><div id="notice"></div><div id="sample" style="color:#6d4c41;padding:0 14px"></div>
 <div id="wrap"><canvas id="diagram" width="1200" height="300"></canvas></div>
-<div id="cols"><table id="state"><thead><tr><th>node</th><th>status</th><th>role</th><th>term</th><th>last event</th></tr></thead><tbody></tbody></table>
+<div id="cols"><table id="state"><thead><tr><th>node</th><th>status</th><th>role</th><th id="epoch">term</th><th>last event</th></tr></thead><tbody></tbody></table>
 <div id="events"></div></div>
 <pre id="dsim-selftest" hidden></pre>
 <script type="application/json" id="dsim-data">)HTML";
@@ -94,7 +94,9 @@ else document.getElementById("jump-violation").disabled = true;
 if (D.truncated) document.getElementById("notice").textContent =
   "This run is large: the report holds its first " + MS.n + " messages and " + EV.n +
   " events. Reproduce it and use dsim show or the Perfetto export for the rest.";
-const ROLE_COLOR = {leader: "#f9a825", candidate: "#fb8c00", pre_candidate: "#ffcc80", follower: "#b0bec5"};
+document.getElementById("epoch").textContent = D.hints.epoch;
+const ROLE_COLOR = Object.assign({leader: "#f9a825", candidate: "#fb8c00", pre_candidate: "#ffcc80", follower: "#b0bec5"},
+                                 D.hints.colours);
 const X = t => LEFT + (t - view[0]) / (view[1] - view[0]) * (cv.width - LEFT - 10);
 const Y = n => TOP + n * LANE + LANE / 2;
 function lowerBound(arr, t) { let lo = 0, hi = arr.length; while (lo < hi) { const m = (lo + hi) >> 1; if (arr[m] < t) lo = m + 1; else hi = m; } return lo; }
@@ -117,7 +119,7 @@ function draw() {
     cx.fillStyle = ROLE_COLOR[r[3]] || "#e0e0e0";
     const rx = X(Math.max(r[1], view[0])), rw = Math.max(1, X(Math.min(r[2], view[1])) - rx);
     cx.fillRect(rx, Y(r[0]) - 5, rw, 10);
-    if (rw > 46) { cx.fillStyle = "#263238"; cx.fillText(r[3].replace("_candidate", "") + " T" + r[4], rx + 3, Y(r[0]) - 7); }
+    if (rw > 46) { cx.fillStyle = "#263238"; cx.fillText(r[3].replace("_candidate", "") + " " + D.hints.epochShort + r[4], rx + 3, Y(r[0]) - 7); }
   }
   for (const d of D.down) {  // crashed (dark) and paused (striped) periods
     if (d[2] < view[0] || d[1] > view[1]) continue;

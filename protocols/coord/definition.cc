@@ -137,6 +137,11 @@ class Definition final : public Protocol {
     return {"leader", "follower", "candidate", "pre_candidate", "instance", "watcher", "holder", "client", "resource"};
   }
   std::vector<std::string_view> bugs() const override { return kBugs; }
+  ReportHints report_hints() const override {
+    return {"term", "term", "T",
+            {{"instance", "#26a69a"}, {"watcher", "#90a4ae"}, {"holder", "#f9a825"}, {"client", "#b0bec5"},
+             {"resource", "#8d6e63"}}};
+  }
   // Raft's messages between the servers, the service's with its clients,
   // and the lock resource's with the lock clients: one table.
   std::string_view message_name(uint32_t type) const override {

@@ -254,6 +254,9 @@ class Definition final : public Protocol {
 
   std::vector<std::string_view> roles() const override { return {"backend", "proxy", "client"}; }
   std::string_view message_name(uint32_t type) const override { return message_type_name(type); }
+  ReportHints report_hints() const override {
+    return {"term", "term", "T", {{"backend", "#26a69a"}, {"proxy", "#5c6bc0"}, {"client", "#b0bec5"}}};
+  }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
     const Config cfg = config_of<Section>(pc).config;

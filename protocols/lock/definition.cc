@@ -123,6 +123,10 @@ class Definition final : public Protocol {
   std::vector<std::string_view> roles() const override { return {"server", "resource", "holder", "client"}; }
   std::vector<std::string_view> bugs() const override { return kBugs; }
   std::string_view message_name(uint32_t type) const override { return message_type_name(type); }
+  ReportHints report_hints() const override {
+    return {"term", "term", "T",
+            {{"server", "#5c6bc0"}, {"resource", "#8d6e63"}, {"holder", "#f9a825"}, {"client", "#b0bec5"}}};
+  }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
     const Config cfg = config_of<Config>(pc);

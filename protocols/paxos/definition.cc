@@ -176,7 +176,9 @@ class Definition final : public Protocol {
     if (auto c = make_paxos_safety(spec)) return c;
     return std::make_unique<analysis::PaxosLiveness>(within(spec));
   }
-  ReportHints report_hints() const override { return {"ballot", "ballot"}; }
+  ReportHints report_hints() const override {
+    return {"ballot", "ballot", "B", {{"proposer", "#f9a825"}, {"acceptor", "#b0bec5"}}};
+  }
 
  private:
   static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
@@ -328,7 +330,7 @@ class Definition final : public Protocol {
     if (auto c = make_paxos_safety(spec)) return c;
     return std::make_unique<analysis::LeaderLiveness>(spec.name, within(spec));
   }
-  ReportHints report_hints() const override { return {"ballot", "ballot"}; }
+  ReportHints report_hints() const override { return {"ballot", "ballot", "B", {}}; }
 
  private:
   static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {

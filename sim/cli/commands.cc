@@ -840,7 +840,7 @@ int cmd_report(const Registry& reg, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int cmd_export(const Registry&, const std::vector<std::string>& args) {
+int cmd_export(const Registry& reg, const std::vector<std::string>& args) {
   po::options_description opts("dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]");
   opts.add_options()
       ("format", po::value<std::string>(), "perfetto (Chrome trace JSON, opens in ui.perfetto.dev) or shiviz")
@@ -855,7 +855,7 @@ int cmd_export(const Registry&, const std::vector<std::string>& args) {
   if (format != "perfetto" && format != "shiviz") return usage_error("--format must be perfetto or shiviz", "export");
   const std::string path = (*vm)["trace"].as<std::vector<std::string>>()[0];
   std::string out;
-  const std::string err = format == "perfetto" ? analysis::export_perfetto(path, &out) : analysis::export_shiviz(path, &out);
+  const std::string err = format == "perfetto" ? analysis::export_perfetto(path, &out, hints_of(reg)) : analysis::export_shiviz(path, &out);
   if (!err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return kExitInvalidInput;
