@@ -23,11 +23,6 @@ class Definition final : public Protocol {
       "description": "retransmission interval (default 100ms)"
     },
     "bug": {
-      "enum": [
-        "none",
-        "no_retransmit",
-        "volatile_dedup"
-      ],
       "description": "planted bug"
     }
   },

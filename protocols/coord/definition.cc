@@ -95,10 +95,6 @@ class Definition final : public Protocol {
       "description": "Raft election timeout (default [150ms, 300ms])"
     },
     "bug": {
-      "enum": [
-        "none",
-        "keep_ephemerals"
-      ],
       "description": "planted bug"
     }
   }

@@ -90,11 +90,6 @@ class Definition final : public Protocol {
       "description": "when clients first ask (default 10ms)"
     },
     "bug": {
-      "enum": [
-        "none",
-        "volatile_lock",
-        "never_expire"
-      ],
       "description": "planted bug"
     }
   }

@@ -256,11 +256,6 @@ class Definition final : public Protocol {
       ]
     },
     "bug": {
-      "enum": [
-        "none",
-        "ignore_accepted",
-        "drop_requests"
-      ],
       "description": "planted bug"
     },
     "prevote": {

@@ -67,15 +67,6 @@ class Definition final : public Protocol {
       "description": "entries per AppendEntries (default 64)"
     },
     "bug": {
-      "enum": [
-        "none",
-        "commit_previous_term",
-        "volatile_vote",
-        "skip_prev_check",
-        "vote_any_log",
-        "stale_reads",
-        "slow_backtrack"
-      ],
       "description": "planted bug"
     },
     "reads": {

@@ -1050,6 +1050,14 @@ std::string scenario_json_schema(const Registry& reg) {
       DSIM_ASSERT_MSG(!section.is_discarded(), "a protocol's section_schema() is not JSON");
       sections[name] = std::move(section);
     }
+    // The planted-bug names come from the protocol's one list, not a copy.
+    if (const auto bugs = p->bugs(); !bugs.empty() && sections[name].contains("properties")) {
+      Json names = Json::array();
+      for (auto b : bugs) names.push_back(std::string(b));
+      Json& bug = sections[name]["properties"]["bug"];
+      if (!bug.contains("description")) bug["description"] = "planted bug";
+      bug["enum"] = names;
+    }
     const WorkloadInputs in = p->workload();
     if (in.kind == WorkloadInputs::Kind::kNone) continue;
     const std::string key(in.count_key);
