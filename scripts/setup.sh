@@ -16,8 +16,9 @@ packages=(g++ cmake make git pkg-config libyaml-cpp-dev libboost-graph-dev libbo
           nlohmann-json3-dev libssl-dev doctest-dev libbenchmark-dev python3 python3-yaml python3-jsonschema
           libxml2-utils parallel)
 # The tests also drive the HTML report in a real browser, and end with a
-# short libFuzzer run (clang's compiler and sanitizer runtimes).
-[ "$mode" = test ] && packages+=(chromium clang libclang-rt-14-dev)
+# short libFuzzer run (clang's compiler and sanitizer runtimes), and the
+# Slurm sweep script runs on a private single-node Slurm cluster.
+[ "$mode" = test ] && packages+=(chromium clang libclang-rt-14-dev munge slurmctld slurmd slurm-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -52,7 +53,7 @@ case "$mode" in
     # planted-bug tables, the long catch-up corpus) ran above in the plain
     # build; under the sanitizers they would take most of CI's time for code
     # the rest of the suite already exercises.
-    heavy='^(strict|sweep|shrink_all|hostile|writer: every catalogue|lb catalogue|raft planted bugs|catalogue: every|corpus/raft-catch-up)'
+    heavy='^(strict|sweep|slurm|shrink_all|hostile|writer: every catalogue|lb catalogue|raft planted bugs|catalogue: every|corpus/raft-catch-up)'
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir build-asan --output-on-failure -j "$jobs" -E "$heavy"
     echo "setup: a short coverage-guided fuzzing run (scripts/fuzz.sh --smoke)" >&2
