@@ -4,8 +4,24 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
+#include <utility>
 
 namespace dsim {
+
+namespace {
+std::mutex inputs_mu;
+std::set<std::pair<unsigned long long, unsigned long long>>& inputs() {
+  static std::set<std::pair<unsigned long long, unsigned long long>> s;
+  return s;
+}
+}  // namespace
+
+bool is_input_file(unsigned long long dev, unsigned long long ino) {
+  std::lock_guard<std::mutex> lock(inputs_mu);
+  return inputs().count({dev, ino}) != 0;
+}
 
 bool is_stdin_path(const std::string& path) { return path == "-" || path == "/dev/stdin"; }
 
@@ -20,6 +36,8 @@ std::string input_problem(const std::string& path) {
     return "is not a regular file (a FIFO, device or socket); to read a stream, pipe it to standard input and "
            "give '-'";
   }
+  std::lock_guard<std::mutex> lock(inputs_mu);
+  inputs().insert({static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)});
   return "";
 }
 

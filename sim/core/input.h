@@ -29,8 +29,14 @@ bool is_stdin_path(const std::string& path);
 // Why `path` cannot be read as an input file, or "" when it can (or when it
 // does not exist: opening it then reports errno). Directories and
 // non-regular files (FIFOs, devices, sockets) are refused, except standard
-// input, which is how a pipe is meant to be given.
+// input, which is how a pipe is meant to be given. A regular file that
+// passes is remembered as an input of this process (see is_input_file).
 std::string input_problem(const std::string& path);
+
+// Whether the regular file with this device and inode was read as an input
+// (passed input_problem) by this process: OutputFile refuses to replace
+// one, so `dsim report t.jsonl -o t.jsonl` cannot destroy its own trace.
+bool is_input_file(unsigned long long dev, unsigned long long ino);
 
 enum class LineRead { kLine, kEnd, kTooLong };
 

@@ -1,5 +1,7 @@
 #include "sim/core/output_file.h"
 
+#include "sim/core/input.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -95,6 +97,11 @@ std::string OutputFile::open(const std::string& path) {
       return error_;
     } else if (!S_ISREG(st.st_mode)) {
       fail("refusing to replace the special file", path, EINVAL);
+      return error_;
+    } else if (is_input_file(static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino))) {
+      // Renaming over it would destroy what this command is reading.
+      fail("refusing to replace", path, EINVAL);
+      error_ = "refusing to replace " + path + ": it is an input of this command (write the output elsewhere)";
       return error_;
     } else {
       keep_mode = st.st_mode & 0777;

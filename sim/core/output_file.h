@@ -14,8 +14,12 @@
 //   renaming over it would replace the link, writing through it would
 //   surprise whoever planted it. Directories, sockets and block devices are
 //   refused too.
+// - A regular file the same command read as an input (sim/core/input.h) is
+//   never replaced: `dsim report t.jsonl -o t.jsonl` is refused, not a lost
+//   trace.
 // - Appending logs (sweep results) are opened in place with O_NOFOLLOW, so a
-//   killed sweep keeps every finished record.
+//   killed sweep keeps every finished record (and a resumed sweep appends to
+//   the results file it read).
 //
 // Every write, flush, fsync, close and rename is checked; an error names
 // the file and strerror(errno), and errno_value() says which limit was hit.

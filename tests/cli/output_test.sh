@@ -171,4 +171,14 @@ python3 "$(dirname "$0")/inject_trace.py" "$WORK/raft.jsonl" "$WORK/evil.jsonl"
 expect_exit 0 "report of a trace with a hostile node name" -- "$DSIM" report "$WORK/evil.jsonl" -o "$WORK/evil.html"
 python3 "$(dirname "$0")/check_report_csp.py" "$WORK/evil.html" && pass || fail "report CSP or escaping"
 
+# --- An output never replaces an input of the same command ---------------------
+cp "$WORK/raft.jsonl" "$WORK/own.jsonl"
+sum_before=$(sha256sum <"$WORK/own.jsonl")
+expect_exit 74 "report written over its own trace" -- "$DSIM" report "$WORK/own.jsonl" -o "$WORK/own.jsonl"
+grep -q "refusing to replace $WORK/own.jsonl: it is an input of this command" "$WORK/err" && pass || fail "no reason given: $(cat "$WORK/err")"
+ln "$WORK/own.jsonl" "$WORK/own-link.jsonl"
+expect_exit 74 "export written over a hard link to its trace" -- "$DSIM" export "$WORK/own.jsonl" --format shiviz -o "$WORK/own-link.jsonl"
+[ "$(sha256sum <"$WORK/own.jsonl")" = "$sum_before" ] && pass || fail "the input trace was changed"
+ls "$WORK"/own*.partial >/dev/null 2>&1 && fail "a temporary file was left behind" || pass
+
 finish
