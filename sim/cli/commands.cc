@@ -918,6 +918,8 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
     // One line per protocol, or (--names) just the names, for scripts.
     const bool names_only = rest.size() == 1 && rest[0] == "--names";
     if (!rest.empty() && !names_only) return usage_error("'dsim protocols' takes only --names", "");
+    int width = 0;  // the name column fits the longest name (a user's protocol may be long)
+    for (const auto& p : reg.protocols()) width = std::max(width, static_cast<int>(p->name().size()));
     for (const auto& p : reg.protocols()) {
       if (names_only) {
         std::printf("%s\n", std::string(p->name()).c_str());
@@ -926,9 +928,9 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       std::string bugs, roles;
       for (auto b : p->bugs()) bugs += (bugs.empty() ? "" : ", ") + std::string(b);
       for (auto r : p->roles()) roles += (roles.empty() ? "" : ", ") + std::string(r);
-      std::printf("%-11s %s\n", std::string(p->name()).c_str(), std::string(p->summary()).c_str());
-      if (!roles.empty()) std::printf("%-11s   roles (fault targets): %s\n", "", roles.c_str());
-      if (!bugs.empty()) std::printf("%-11s   planted bugs: %s\n", "", bugs.c_str());
+      std::printf("%-*s %s\n", width, std::string(p->name()).c_str(), std::string(p->summary()).c_str());
+      if (!roles.empty()) std::printf("%-*s   roles (fault targets): %s\n", width, "", roles.c_str());
+      if (!bugs.empty()) std::printf("%-*s   planted bugs: %s\n", width, "", bugs.c_str());
     }
     return kExitOk;
   }
