@@ -274,7 +274,7 @@ void Coordinator::on_message(Context& ctx, NodeId from, const Message& m) {
     // The worker is busy with an attempt we no longer track (we re-queued
     // its task, or it began before we restarted): let it finish; its
     // completion still commits if it comes first.
-    if (v.attempt == 0 && m.f[0] != 0) {
+    if (v.attempt == 0 && m.f[0] != 0 && !obsolete_.contains(m.f[0])) {
       v.attempt = m.f[0];
       v.task = -1;
       v.assigned_at = ctx.now();
@@ -329,6 +329,18 @@ void Coordinator::on_done(Context& ctx, NodeId from, const Message& m) {
   ctx.storage().sync();
   emit_commit(ctx, from, task, attempt);
   ctx.send(from, ack);
+  // The task's other attempts (a backup, or the straggler it backed up) are
+  // wasted work now: their workers count as idle, and their next
+  // assignment replaces the attempt (paper §3.6: the others are killed).
+  for (const Attempt& a : t.running) {
+    obsolete_.insert(a.id);
+    WorkerView& other = workers_[a.worker];
+    if (other.attempt == a.id) {
+      other.attempt = 0;
+      other.task = -1;
+    }
+  }
+  t.running.clear();
   if (!phase_done(0, cfg_.tasks())) return;
   // The job is done: the reduce outputs are the result.
   int64_t total = 0;
@@ -347,6 +359,7 @@ void Coordinator::on_done(Context& ctx, NodeId from, const Message& m) {
   active_ = false;
   ++job_;
   tasks_.clear();
+  obsolete_.clear();
   for (WorkerView& w : workers_) {
     w.attempt = 0;
     w.task = -1;

@@ -10,7 +10,9 @@
 // says idle for longer than `worker_timeout`) is re-queued the same way.
 // Stragglers (§3.6): with `backup`, once a phase has no idle task left, an
 // idle worker gets a backup attempt of the task that has run longest, if it
-// has run `backup_after`; the first completion wins.
+// has run `backup_after`; the first completion wins, and the worker still
+// running the other attempt counts as idle again (its next assignment
+// replaces the attempt: the paper kills it).
 // Commit (§3.3 "semantics in the presence of failures"): the coordinator
 // accepts exactly one completion per task, the first; it stores the task's
 // output durably (standing in for the paper's atomic rename on a
@@ -41,6 +43,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -136,6 +139,7 @@ class Coordinator final : public Node {
   Time job_started_{0};
   std::vector<Task> tasks_;
   std::vector<WorkerView> workers_;  // by node id
+  std::set<int64_t> obsolete_;       // attempts of this job's committed tasks, still running somewhere
 };
 
 class Worker final : public Node {

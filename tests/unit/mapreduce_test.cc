@@ -308,10 +308,13 @@ TEST_CASE("mapreduce catalogue: a crashed worker's task is re-executed and the c
 TEST_CASE("mapreduce catalogue: backup tasks shorten jobs held up by a straggler") {
   const auto with = testing::load_catalogue("scenarios/teaching/mapreduce-straggler.yaml");
   const auto without =
-      testing::load_catalogue("scenarios/teaching/mapreduce-straggler.yaml", "backup: true", "backup: false");
+      testing::load_catalogue("scenarios/teaching/mapreduce-straggler.yaml", ", backup: true", ", backup: false");
   const auto a = run(with, 1), b = run(without, 1);
   CHECK(a.as_expected);
-  CHECK(b.as_expected);
+  // Without backups the count is as exact, only late: each job waits for
+  // the straggler, longer than the scenario's 2 s bound.
+  CHECK(status_of(b, "mapreduce_result") == Status::kHeld);
+  CHECK(status_of(b, "mapreduce_liveness") == Status::kViolated);
   CHECK(stat(a, "backups") >= 1);
   CHECK(stat(a, "discarded") >= 1);  // the straggler's late completion
   CHECK(stat(b, "backups") == 0);
