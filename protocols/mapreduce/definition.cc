@@ -207,7 +207,7 @@ class Definition final : public Protocol {
           {"outputs", kI}},
          "the coordinator committed a task's output (durably): words counted, digest, outputs it holds"},
         {"discard", {{"job", kI}, {"task", kI}, {"worker", kS}, {"reason", kS}},
-         "a completion of a task already committed was discarded"},
+         "a completion was discarded: its task was committed already (`already_committed`) or its job finished (`job_finished`)"},
         {"coordinator_recovered", {{"job", kI}, {"committed", kI}},
          "a restarted coordinator resumed the job with the committed tasks from its storage"},
         {"job_done", {{"job", kI}, {"total", kI}, {"elapsed_ns", kI}},
