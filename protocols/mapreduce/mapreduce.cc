@@ -137,38 +137,41 @@ bool Coordinator::phase_done(int64_t first, int64_t last) const {
 
 void Coordinator::schedule(Context& ctx) {
   if (!active_) return;
+  const auto idle_worker = [&](const WorkerView& v) { return v.is_worker && v.alive && v.attempt == 0; };
+  if (std::none_of(workers_.begin(), workers_.end(), idle_worker)) return;
   const bool maps_done = phase_done(0, cfg_.map_tasks);
   const int64_t first = maps_done ? cfg_.map_tasks : 0;
   const int64_t last = maps_done ? cfg_.tasks() : cfg_.map_tasks;
   const Time now = ctx.now();
-  for (uint32_t w = 0; w < workers_.size(); ++w) {
-    const WorkerView& v = workers_[w];
-    if (!v.is_worker || !v.alive || v.attempt != 0) continue;
-    std::optional<int64_t> pick;
-    for (int64_t t = first; t < last && !pick; ++t) {
-      const Task& task = tasks_[static_cast<size_t>(t)];
-      if (task.outputs.empty() && task.running.empty()) pick = t;
+  // One pass over the phase's tasks: the idle ones in order, then (with
+  // backups) the single attempts that have run at least backup_after,
+  // longest-running first.
+  std::vector<int64_t> idle;
+  std::vector<std::pair<Time, int64_t>> stragglers;
+  for (int64_t t = first; t < last; ++t) {
+    const Task& task = tasks_[static_cast<size_t>(t)];
+    if (!task.outputs.empty()) continue;
+    if (task.running.empty()) {
+      idle.push_back(t);
+    } else if (cfg_.backup && task.running.size() == 1 && now - task.running.front().started >= cfg_.backup_after) {
+      stragglers.emplace_back(task.running.front().started, t);
     }
-    if (pick) {
-      assign(ctx, w, *pick, false);
+  }
+  std::sort(stragglers.begin(), stragglers.end());
+  size_t next_idle = 0, next_straggler = 0;
+  for (uint32_t w = 0; w < workers_.size(); ++w) {
+    if (!idle_worker(workers_[w])) continue;
+    if (next_idle < idle.size()) {
+      assign(ctx, w, idle[next_idle++], false);
       continue;
     }
-    if (!cfg_.backup) return;  // nothing idle for anyone
-    // A backup of the attempt that has run longest, one backup per task.
-    std::optional<int64_t> oldest;
-    Time oldest_start{0};
-    for (int64_t t = first; t < last; ++t) {
-      const Task& task = tasks_[static_cast<size_t>(t)];
-      if (!task.outputs.empty() || task.running.size() != 1) continue;
-      const Attempt& a = task.running.front();
-      if (a.worker == w || now - a.started < cfg_.backup_after) continue;
-      if (!oldest || a.started < oldest_start) {
-        oldest = t;
-        oldest_start = a.started;
-      }
+    // A backup never goes to the worker running the attempt it backs up.
+    while (next_straggler < stragglers.size() &&
+           tasks_[static_cast<size_t>(stragglers[next_straggler].second)].running.front().worker == w) {
+      ++next_straggler;
     }
-    if (!oldest) return;
-    assign(ctx, w, *oldest, true);
+    if (next_straggler == stragglers.size()) return;
+    assign(ctx, w, stragglers[next_straggler++].second, true);
   }
 }
 
@@ -195,7 +198,10 @@ void Coordinator::assign(Context& ctx, uint32_t worker, int64_t task, bool backu
     m.f[3] = lo;
     m.f[4] = hi;
   } else {
-    m.body = reduce_input(task - cfg_.map_tasks);
+    // Built once per job (or per coordinator life), when the first reduce
+    // task is handed out: every map output is committed by then.
+    if (reduce_inputs_.empty()) reduce_inputs_ = reduce_inputs();
+    m.body = reduce_inputs_[static_cast<size_t>(task - cfg_.map_tasks)];
   }
   ctx.emit("assign", {{"job", job_},
                       {"task", task},
@@ -206,19 +212,21 @@ void Coordinator::assign(Context& ctx, uint32_t worker, int64_t task, bool backu
   ctx.send(NodeId{worker}, m);
 }
 
-std::string Coordinator::reduce_input(int64_t partition) const {
+std::vector<std::string> Coordinator::reduce_inputs() const {
+  DSIM_ASSERT(phase_done(0, cfg_.map_tasks));
   const JobShape s = cfg_.shape(job_);
-  Counts part;
+  std::vector<Counts> parts(static_cast<size_t>(cfg_.reduce_tasks));
   for (int64_t t = 0; t < cfg_.map_tasks; ++t) {
     for (const std::string& out : tasks_[static_cast<size_t>(t)].outputs) {
       Counts c;
       parse_counts(out, &c);
-      for (const auto& [w, n] : c) {
-        if (partition_of(s, w) == partition) part[w] += n;
-      }
+      for (const auto& [w, n] : c) parts[static_cast<size_t>(partition_of(s, w))][w] += n;
     }
   }
-  return encode_counts(part);
+  std::vector<std::string> inputs;
+  inputs.reserve(parts.size());
+  for (const Counts& c : parts) inputs.push_back(encode_counts(c));
+  return inputs;
 }
 
 void Coordinator::requeue(Context& ctx, uint32_t worker, std::string_view reason) {
@@ -279,7 +287,7 @@ void Coordinator::on_message(Context& ctx, NodeId from, const Message& m) {
       v.task = -1;
       v.assigned_at = ctx.now();
     }
-    schedule(ctx);
+    if (v.attempt == 0) schedule(ctx);
     return;
   }
   DSIM_ASSERT_MSG(m.type == kDone, "unexpected message at the coordinator");
@@ -360,6 +368,7 @@ void Coordinator::on_done(Context& ctx, NodeId from, const Message& m) {
   ++job_;
   tasks_.clear();
   obsolete_.clear();
+  reduce_inputs_.clear();
   for (WorkerView& w : workers_) {
     w.attempt = 0;
     w.task = -1;

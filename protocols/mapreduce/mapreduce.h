@@ -128,7 +128,7 @@ class Coordinator final : public Node {
   void on_done(Context& ctx, NodeId from, const Message& m);
   void persist_task(Context& ctx, int64_t task);
   bool phase_done(int64_t first, int64_t last) const;
-  std::string reduce_input(int64_t partition) const;
+  std::vector<std::string> reduce_inputs() const;  // every partition's, from the committed map outputs
   void emit_commit(Context& ctx, NodeId from, int64_t task, int64_t attempt);
 
   Config cfg_;
@@ -140,6 +140,7 @@ class Coordinator final : public Node {
   std::vector<Task> tasks_;
   std::vector<WorkerView> workers_;  // by node id
   std::set<int64_t> obsolete_;       // attempts of this job's committed tasks, still running somewhere
+  std::vector<std::string> reduce_inputs_;  // per partition, once the map phase is over
 };
 
 class Worker final : public Node {
