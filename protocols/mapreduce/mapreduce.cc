@@ -79,7 +79,9 @@ void Coordinator::on_recover(Context& ctx) {
   st.sync();
   init_workers(ctx);
   if (auto v = st.get("job")) job_ = parse_stored_int(*v);
-  active_ = st.get("active").has_value();
+  const auto started = st.get("active");
+  active_ = started.has_value();
+  if (started) job_started_ = Time{parse_stored_int(*started)};
   ctx.emit("role", {{"role", std::string_view("coordinator")}, {"job", job_}});
   if (!active_) {
     if (job_ < cfg_.jobs) ctx.set_timer(job_ == 0 ? cfg_.start : cfg_.gap, kJobTag);
@@ -101,7 +103,6 @@ void Coordinator::on_recover(Context& ctx) {
       s.remove_prefix(bar + 1);
     }
   }
-  job_started_ = ctx.now();
   ctx.emit("coordinator_recovered", {{"job", job_}, {"committed", committed}});
   schedule(ctx);
 }
@@ -113,9 +114,9 @@ void Coordinator::start_job(Context& ctx) {
   tasks_.assign(static_cast<size_t>(cfg_.tasks()), Task{});
   Storage& st = ctx.storage();
   st.put("job", std::to_string(job_));
-  st.put("active", "1");
-  st.sync();
   job_started_ = ctx.now();
+  st.put("active", std::to_string(job_started_.ns));  // the start, on this node's clock
+  st.sync();
   const JobShape s = cfg_.shape(job_);
   ctx.emit("job_start", {{"job", job_},
                          {"records", s.records},
