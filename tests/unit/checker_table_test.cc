@@ -40,6 +40,8 @@ const std::vector<Row>& table() {
       {"multipaxos_liveness", "teaching/multipaxos-leader-crash.yaml", 1, "bugs/multipaxos-drop-requests.yaml", 1},
       {"mutual_exclusion", "teaching/lock-gc-pause-fenced.yaml", 1, "bugs/lock-volatile-lock.yaml", 1},
       {"lock_liveness", "teaching/lock-gc-pause-fenced.yaml", 1, "bugs/lock-never-expire.yaml", 1},
+      {"mapreduce_result", "teaching/mapreduce-worker-crash.yaml", 1, "bugs/mapreduce-non-atomic-commit.yaml", 1},
+      {"mapreduce_liveness", "teaching/mapreduce-worker-crash.yaml", 1, "bugs/mapreduce-never-reassign.yaml", 1},
       {"discovery_safety", "teaching/discovery-partitions.yaml", 1, "bugs/discovery-keep-ephemerals.yaml", 1},
       {"discovery_liveness", "teaching/discovery-partitions.yaml", 1, "bugs/discovery-keep-ephemerals-liveness.yaml", 1},
       {"no_duplicate_delivery", "teaching/broadcast-lossy.yaml", 1, "bugs/broadcast-volatile-dedup.yaml", 7},

@@ -1,0 +1,12 @@
+// MapReduce as a dsim protocol (its YAML section, nodes, checkers,
+// statistics).
+#pragma once
+#include <memory>
+
+#include "dsim/protocol.h"
+
+namespace dsim::mapreduce {
+
+std::unique_ptr<Protocol> protocol();
+
+}  // namespace dsim::mapreduce
