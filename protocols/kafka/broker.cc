@@ -120,6 +120,8 @@ class Broker final : public Node {
     int64_t epoch_start = 0;  // LEO when this leader's epoch began
     std::vector<int64_t> follower_leo;  // by broker index; -1 unknown
     std::vector<Time> caught_up;        // when each follower last reached the LEO
+    std::vector<int64_t> last_fetch_leo;  // the LEO when each follower's previous fetch was served
+    std::vector<Time> last_fetch;         // and when
     std::optional<Pending> pending;
     std::vector<Waiter> waiters;
     bool fetching = false;
@@ -214,6 +216,8 @@ class Broker final : public Node {
         s.epoch_start = leo(s);
         s.follower_leo.assign(brokers_.size(), -1);
         s.caught_up.assign(brokers_.size(), ctx.now());
+        s.last_fetch_leo.assign(brokers_.size(), 0);
+        s.last_fetch.assign(brokers_.size(), ctx.now());
         ctx.emit("become_leader", {{"partition", int64_t{p}}, {"epoch", epoch}, {"leo", leo(s)}, {"hw", s.hw}});
         update_hw(ctx, p);
       } else {
@@ -338,8 +342,17 @@ class Broker final : public Node {
         r.f[4] = end > 0 ? s.log[static_cast<size_t>(end - 1)].epoch : -1;
         r.f[5] = end;
       } else {
-        s.follower_leo[static_cast<size_t>(b)] = off;
-        if (off >= leo(s)) s.caught_up[static_cast<size_t>(b)] = ctx.now();
+        const auto bi = static_cast<size_t>(b);
+        s.follower_leo[bi] = off;
+        // Caught up: at the LEO now, or at the LEO as of its previous fetch
+        // (under steady load a follower is always a round trip behind).
+        if (off >= leo(s)) {
+          s.caught_up[bi] = std::max(s.caught_up[bi], ctx.now());
+        } else if (off >= s.last_fetch_leo[bi]) {
+          s.caught_up[bi] = std::max(s.caught_up[bi], s.last_fetch[bi]);
+        }
+        s.last_fetch_leo[bi] = leo(s);
+        s.last_fetch[bi] = ctx.now();
         const uint64_t maximal = s.isr | (s.pending ? s.pending->isr : 0);
         if (!(maximal >> b & 1) && !s.pending && off >= s.hw && off >= s.epoch_start) {
           propose(ctx, p, s.isr | (uint64_t{1} << b), "caught_up");

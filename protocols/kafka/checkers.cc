@@ -107,27 +107,44 @@ analysis::CheckResult ConsumerOffsets::finish() {
 
 // ---- replica_prefix -----------------------------------------------------------
 
+void ReplicaPrefix::check(const trace::Event& e, int64_t p, int64_t o, const LogModel::Record& rec, const char* how) {
+  auto it = committed_.find(p);
+  if (first_ || it == committed_.end() || o < 0 || o >= static_cast<int64_t>(it->second.records.size())) return;
+  const Committed& c = it->second;
+  const auto i = static_cast<size_t>(o);
+  if (c.records[i] == rec || rec.epoch < c.announced[i]) return;
+  first_ = analysis::Violation{
+      e.t, e.node,
+      e.node + " " + how + " " + msg_text(rec.msg) + " (epoch " + std::to_string(rec.epoch) + ") at offset " +
+          std::to_string(o) + " of partition " + std::to_string(p) + ", below the high watermark " +
+          std::to_string(c.records.size()) + " that " + c.by + " announced in epoch " + std::to_string(c.epoch) +
+          ", where the committed record is " + msg_text(c.records[i].msg) + " (epoch " + std::to_string(c.records[i].epoch) +
+          ", committed in epoch " + std::to_string(c.announced[i]) + "): its log is no longer a prefix of the committed one"};
+}
+
 void ReplicaPrefix::consume(const trace::Event& e) {
   const bool write = e.kind == "append" || e.kind == "replicate";
-  if (write && !first_) {
+  if (write) {
     ++writes_;
-    const int64_t p = e.get_int("partition").value_or(-1);
-    const int64_t o = e.get_int("offset").value_or(-1);
-    auto it = committed_.find(p);
-    const LogModel::Record rec{e.get_int("epoch").value_or(0), e.get_int("msg").value_or(0)};
-    if (it != committed_.end() && o >= 0 && o < static_cast<int64_t>(it->second.records.size()) &&
-        !(it->second.records[static_cast<size_t>(o)] == rec)) {
-      const LogModel::Record& c = it->second.records[static_cast<size_t>(o)];
-      first_ = analysis::Violation{
-          e.t, e.node,
-          e.node + " wrote " + msg_text(rec.msg) + " (epoch " + std::to_string(rec.epoch) + ") at offset " +
-              std::to_string(o) + " of partition " + std::to_string(p) + ", below the high watermark " +
-              std::to_string(it->second.records.size()) + " that " + it->second.by + " announced in epoch " +
-              std::to_string(it->second.epoch) + ", where the committed record is " + msg_text(c.msg) + " (epoch " +
-              std::to_string(c.epoch) + "): its log is no longer a prefix of the committed one"};
-    }
+    check(e, e.get_int("partition").value_or(-1), e.get_int("offset").value_or(-1),
+          LogModel::Record{e.get_int("epoch").value_or(0), e.get_int("msg").value_or(0)}, "wrote");
   }
   model_.consume(e);
+  if (e.kind == "become_leader") {
+    // A new leader's log must hold the committed records it has room for.
+    const int64_t p = e.get_int("partition").value_or(-1);
+    const int64_t epoch = e.get_int("epoch").value_or(0);
+    if (const auto* log = model_.log(e.node, p)) {
+      for (size_t o = 0; o < log->size() && !first_; ++o) {
+        LogModel::Record r = (*log)[o];
+        r.epoch = std::max(r.epoch, epoch);  // judged as of the new epoch
+        auto it = committed_.find(p);
+        if (it == committed_.end() || o >= it->second.records.size()) break;
+        if (!((*log)[o] == it->second.records[o])) check(e, p, static_cast<int64_t>(o), r, "became leader holding");
+      }
+    }
+    return;
+  }
   if (e.kind != "hw") return;
   const int64_t p = e.get_int("partition").value_or(-1);
   const int64_t hw = e.get_int("hw").value_or(0);
@@ -136,9 +153,12 @@ void ReplicaPrefix::consume(const trace::Event& e) {
   if (!log) return;
   const int64_t upto = std::min<int64_t>(hw, static_cast<int64_t>(log->size()));
   if (upto <= static_cast<int64_t>(c.records.size())) return;
-  for (auto o = static_cast<int64_t>(c.records.size()); o < upto; ++o) c.records.push_back((*log)[static_cast<size_t>(o)]);
-  c.by = e.node;
   c.epoch = e.get_int("epoch").value_or(0);
+  c.by = e.node;
+  for (auto o = static_cast<int64_t>(c.records.size()); o < upto; ++o) {
+    c.records.push_back((*log)[static_cast<size_t>(o)]);
+    c.announced.push_back(c.epoch);
+  }
 }
 
 analysis::CheckResult ReplicaPrefix::finish() {

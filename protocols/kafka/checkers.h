@@ -12,8 +12,12 @@
 //                   without gaps, from the position it started or was reset
 //                   at, and only below the high watermark a leader announced.
 // replica_prefix    below the high watermark every replica's log is a prefix
-//                   of the leader's: no broker ever writes a record at an
-//                   offset that was committed with a different one.
+//                   of the leader's: no broker becomes leader with, or
+//                   writes in a leader epoch at or after the one that
+//                   committed an offset, a different record there. (A
+//                   deposed leader that has not heard of the election yet
+//                   may still append in its old epoch: those records are
+//                   never committed, and it truncates them when it learns.)
 #pragma once
 #include <map>
 #include <optional>
@@ -65,9 +69,11 @@ class ReplicaPrefix final : public analysis::Checker {
  private:
   struct Committed {
     std::vector<LogModel::Record> records;  // below the highest HW any leader announced
-    std::string by;                         // who announced it
+    std::vector<int64_t> announced;         // the leader epoch in which each became committed
+    std::string by;                         // who announced the latest HW
     int64_t epoch = 0;
   };
+  void check(const trace::Event& e, int64_t p, int64_t o, const LogModel::Record& rec, const char* how);
   LogModel model_;
   std::map<int64_t, Committed> committed_;
   int64_t writes_ = 0;
