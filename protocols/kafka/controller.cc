@@ -2,6 +2,7 @@
 // ISR (the only place either is decided), and the consumer group
 // coordinator's committed offsets. Its state is durable, so a restarted
 // controller carries on where it stopped.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,14 @@ class Controller final : public Node {
   void on_timer(Context& ctx, TimerId, uint64_t tag) override {
     DSIM_ASSERT(tag == kCheckTag);
     const Time now = ctx.now();
+    // A check far later than planned means this controller was stopped (a
+    // pause, a clogged link to itself): the heartbeats it missed say nothing
+    // about the brokers, so it gives them a fresh session instead of
+    // declaring every one dead at once.
+    if (now - last_check_ > cfg_.heartbeat * 2) {
+      for (Time& t : last_heard_) t = std::max(t, now);
+    }
+    last_check_ = now;
     for (uint32_t b = 0; b < brokers_.size(); ++b) {
       if (alive_[b] && now - last_heard_[b] > cfg_.session_timeout) broker_down(ctx, b);
     }
@@ -87,6 +96,7 @@ class Controller final : public Node {
     parts_.assign(cfg_.total_partitions(), Part{});
     alive_.assign(brokers_.size(), true);  // a grace period of one session after (re)start
     last_heard_.assign(brokers_.size(), ctx.now());
+    last_check_ = ctx.now();
     ctx.set_timer(cfg_.heartbeat, kCheckTag);
   }
 
@@ -288,6 +298,7 @@ class Controller final : public Node {
   std::vector<Part> parts_;
   std::vector<bool> alive_;
   std::vector<Time> last_heard_;
+  Time last_check_;
 };
 
 }  // namespace
