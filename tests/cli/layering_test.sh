@@ -25,7 +25,8 @@ done
 # whichever node sent the message (coord's lock clients, servers' replies to
 # key-value clients).
 for sc in teaching/zk-lock-gc-pause teaching/cap-cp teaching/cap-ap-strong teaching/discovery-partitions \
-          teaching/lock-gc-pause teaching/multipaxos-leader-crash teaching/paxos-basic teaching/broadcast-lossy; do
+          teaching/lock-gc-pause teaching/multipaxos-leader-crash teaching/paxos-basic teaching/broadcast-lossy \
+          teaching/kafka-acks-all-leader-crash; do
   "$DSIM" run "scenarios/$sc.yaml" --quiet --trace "$WORK/t.jsonl" >/dev/null 2>&1
   n=$(grep -c '"type":"unknown"' "$WORK/t.jsonl")
   [ "$n" -eq 0 ] && pass || fail "$sc: $n messages named 'unknown'"
