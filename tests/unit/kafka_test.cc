@@ -9,6 +9,7 @@
 #include "dsim/fake_host.h"
 #include "protocols/kafka/checkers.h"
 #include "protocols/kafka/kafka.h"
+#include "protocols/kafka/stats.h"
 #include "sim/scenario/loader.h"
 
 using namespace dsim;
@@ -275,4 +276,33 @@ TEST_CASE("kafka: the section is validated against the node layout") {
   CHECK(error_of("{replication_factor: 2, producers: [ctl]}").find("cannot also be a producer") != std::string::npos);
   CHECK(error_of("{replication_factor: 2, heartbeat: 1s, session_timeout: 500ms}").find("shorter") != std::string::npos);
   CHECK(error_of("{replication_factor: 2, bug: hw}").find("unknown planted bug 'hw' for kafka") != std::string::npos);
+}
+
+TEST_CASE("kafka: the statistics count lost acknowledged records, unclean elections and time without a leader") {
+  kafka::KafkaStats s("1", true, 1);
+  auto elect = [](int64_t t, const char* leader, int64_t epoch, bool clean) {
+    return event(t, "ctl", "elect",
+                 {{"partition", int64_t{0}}, {"leader", std::string(leader)}, {"epoch", epoch}, {"isr", std::string(leader)},
+                  {"clean", clean}});
+  };
+  auto produce = [](int64_t t, int64_t m) {
+    return event(t, "p", "produce", {{"msg", m}, {"partition", int64_t{0}}, {"attempt", int64_t{0}}});
+  };
+  for (const auto& e : {elect(0, "b1", 1, true), leads(1, "b1", 1), produce(2, 10), write(2, "b1", "append", 0, 1, 10),
+                        ack(3, 10, 0, 1), produce(4, 11), write(4, "b1", "append", 1, 1, 11), ack(5, 11, 1, 1),
+                        write(6, "b2", "replicate", 0, 1, 10), elect(100, "", 2, true), elect(400, "b2", 3, false),
+                        leads(401, "b2", 3), produce(500, 12), event(1000, "*", "end")}) {
+    s.consume(e);
+  }
+  s.finish();
+  const kafka::KafkaReport& r = s.report();
+  CHECK(r.sent == 3);
+  CHECK(r.acked == 2);
+  CHECK(r.acked_lost == 1);  // 11: only b1 had it
+  CHECK(r.in_log == 1);
+  CHECK(r.elections == 1);  // leaders chosen after the initial assignment: the unclean one
+  CHECK(r.unclean_elections == 1);
+  CHECK(r.offline_ns == 300);
+  const std::string table = kafka::stats_table({{"run", &s}});
+  CHECK(table.find("unclean") != std::string::npos);
 }
