@@ -40,6 +40,9 @@ class Producer final : public Node {
     if (m.type != kProduceResponse) return;
     auto it = inflight_.find(m.f[2]);
     if (it == inflight_.end() || it->second.backoff) return;  // late: timed out already
+    // Request ids start again after a restart; the record id does not, so
+    // an answer to a request sent before a crash is not taken for one since.
+    if (m.f[1] != it->second.msg || m.f[0] != it->second.partition) return;
     ctx.cancel_timer(it->second.timer);
     if (m.f[3] == kOk) {
       ctx.emit("ack", {{"msg", it->second.msg}, {"partition", it->second.partition}, {"offset", m.f[4]},

@@ -306,3 +306,39 @@ TEST_CASE("kafka: the statistics count lost acknowledged records, unclean electi
   const std::string table = kafka::stats_table({{"run", &s}});
   CHECK(table.find("unclean") != std::string::npos);
 }
+
+TEST_CASE("kafka: a restarted producer does not take an answer to a request sent before its crash") {
+  kafka::Config c = config();
+  c.start = milliseconds(1);
+  FakeHost host(kNodes, kProducer);
+  auto p = kafka::make_node(c, kNodes, kProducer);
+  p->on_start(host.context());
+  p->on_message(host.context(), kController, msg(kafka::kMetadata, {0, kB0.value, 1, 0, 0, 0}));
+  auto fire = [&](uint64_t tag) {
+    const auto* t = host.pending(tag);
+    REQUIRE(t);
+    host.clear();
+    p->on_timer(host.context(), t->id, t->tag);
+  };
+  fire(1);  // record 1 (id 1) as request 1
+  REQUIRE(host.sent.size() == 1);
+  CHECK(host.sent[0].message.f[1] == 1);
+  CHECK(host.sent[0].message.f[2] == 1);
+  // Crash: a new incarnation on the same storage sends record 2, again as request 1.
+  p = kafka::make_node(c, kNodes, kProducer);
+  host.timers.clear();
+  p->on_recover(host.context());
+  p->on_message(host.context(), kController, msg(kafka::kMetadata, {0, kB0.value, 1, 0, 0, 0}));
+  fire(1);
+  REQUIRE(host.sent.size() == 1);
+  CHECK(host.sent[0].message.f[1] == 2);
+  CHECK(host.sent[0].message.f[2] == 1);
+  auto acked = [&] {
+    return std::any_of(host.emitted.begin(), host.emitted.end(), [](const auto& e) { return e.kind == "ack"; });
+  };
+  host.clear();
+  p->on_message(host.context(), kB0, msg(kafka::kProduceResponse, {0, 1, 1, kafka::kOk, 0, 1}));  // for record 1
+  CHECK_FALSE(acked());
+  p->on_message(host.context(), kB0, msg(kafka::kProduceResponse, {0, 2, 1, kafka::kOk, 1, 1}));
+  CHECK(acked());
+}
