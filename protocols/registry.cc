@@ -4,6 +4,7 @@
 #include "protocols/broadcast/definition.h"
 #include "protocols/coord/definition.h"
 #include "protocols/dynamo/definition.h"
+#include "protocols/kafka/definition.h"
 #include "protocols/lb/definition.h"
 #include "protocols/lock/definition.h"
 #include "protocols/mapreduce/definition.h"
@@ -23,6 +24,7 @@ Registry builtin() {
   r.add(coord::protocol());
   r.add(lb::protocol());
   r.add(mapreduce::protocol());
+  r.add(kafka::protocol());
   return r;
 }
 

@@ -74,6 +74,7 @@ int main(const Registry& registry, int argc, char** argv) {
     return dsim::cli::kExitUsage;
   }
   try {
+    const dsim::InputScope inputs;  // an output never replaces one of this command's inputs
     return check_stdout(dsim::cli::dispatch(registry, args));
   } catch (const dsim::ResourceLimit& e) {
     dsim::remove_temp_files();

@@ -12,11 +12,22 @@ namespace dsim {
 
 namespace {
 std::mutex inputs_mu;
+int input_scopes = 0;  // guarded by inputs_mu
 std::set<std::pair<unsigned long long, unsigned long long>>& inputs() {
   static std::set<std::pair<unsigned long long, unsigned long long>> s;
   return s;
 }
 }  // namespace
+
+InputScope::InputScope() {
+  std::lock_guard<std::mutex> lock(inputs_mu);
+  ++input_scopes;
+}
+
+InputScope::~InputScope() {
+  std::lock_guard<std::mutex> lock(inputs_mu);
+  if (--input_scopes == 0) inputs().clear();
+}
 
 bool is_input_file(unsigned long long dev, unsigned long long ino) {
   std::lock_guard<std::mutex> lock(inputs_mu);
@@ -37,7 +48,7 @@ std::string input_problem(const std::string& path) {
            "give '-'";
   }
   std::lock_guard<std::mutex> lock(inputs_mu);
-  inputs().insert({static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)});
+  if (input_scopes > 0) inputs().insert({static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)});
   return "";
 }
 

@@ -30,12 +30,24 @@ bool is_stdin_path(const std::string& path);
 // does not exist: opening it then reports errno). Directories and
 // non-regular files (FIFOs, devices, sockets) are refused, except standard
 // input, which is how a pipe is meant to be given. A regular file that
-// passes is remembered as an input of this process (see is_input_file).
+// passes is remembered as an input of the current command (see InputScope).
 std::string input_problem(const std::string& path);
 
-// Whether the regular file with this device and inode was read as an input
-// (passed input_problem) by this process: OutputFile refuses to replace
-// one, so `dsim report t.jsonl -o t.jsonl` cannot destroy its own trace.
+// While one is alive (dsim::main holds one around a command), the regular
+// files read as inputs (passed input_problem) are remembered, and
+// OutputFile refuses to replace one: `dsim report t.jsonl -o t.jsonl`
+// cannot destroy its own trace. Outside a scope (a program using the
+// library, tests that rewrite a file they read) nothing is remembered.
+class InputScope {
+ public:
+  InputScope();
+  ~InputScope();
+  InputScope(const InputScope&) = delete;
+  InputScope& operator=(const InputScope&) = delete;
+};
+
+// Whether the regular file with this device and inode is an input of the
+// command in progress.
 bool is_input_file(unsigned long long dev, unsigned long long ino);
 
 enum class LineRead { kLine, kEnd, kTooLong };

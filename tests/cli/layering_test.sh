@@ -26,7 +26,7 @@ done
 # key-value clients).
 for sc in teaching/zk-lock-gc-pause teaching/cap-cp teaching/cap-ap-strong teaching/discovery-partitions \
           teaching/lock-gc-pause teaching/multipaxos-leader-crash teaching/paxos-basic teaching/broadcast-lossy \
-          teaching/mapreduce-worker-crash; do
+          teaching/mapreduce-worker-crash teaching/kafka-acks-all-leader-crash; do
   "$DSIM" run "scenarios/$sc.yaml" --quiet --trace "$WORK/t.jsonl" >/dev/null 2>&1
   n=$(grep -c '"type":"unknown"' "$WORK/t.jsonl")
   [ "$n" -eq 0 ] && pass || fail "$sc: $n messages named 'unknown'"

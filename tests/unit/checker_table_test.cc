@@ -47,6 +47,9 @@ const std::vector<Row>& table() {
       {"no_duplicate_delivery", "teaching/broadcast-lossy.yaml", 1, "bugs/broadcast-volatile-dedup.yaml", 7},
       {"all_delivered", "teaching/broadcast-lossy.yaml", 1, "bugs/broadcast-no-retransmit.yaml", 7},
       {"linearizable", "teaching/cap-cp.yaml", 1, "bugs/raft-stale-reads.yaml", 1},
+      {"acked_durable", "teaching/kafka-acks-all-leader-crash.yaml", 1, "teaching/kafka-acks1-leader-crash.yaml", 1},
+      {"consumer_offsets", "teaching/kafka-acks-all-leader-crash.yaml", 1, "bugs/kafka-fetch-beyond-hw.yaml", 1},
+      {"replica_prefix", "teaching/kafka-acks-all-leader-crash.yaml", 1, "bugs/kafka-hw-uses-max.yaml", 1},
   };
   return kRows;
 }

@@ -41,6 +41,7 @@ TEST_CASE("golden: one scenario per protocol") {
       {"scenarios/teaching/lock-gc-pause.yaml", "c3341708f1fb5969b089488196a02dbac1ae2349c0fd52346ba98f1df4c7274b"},
       {"scenarios/teaching/discovery-partitions.yaml", "d8978a3eeab1cbe3545d6bfe3d85956ac0ce8188f8250efc328a20dceee8d77d"},
       {"scenarios/lb/lb-slow-backend.yaml", "86e34e29da80da0230bcfe0cdca1e43e6eca5f7a4dd24be676ce8c80a24c33be"},
+      {"scenarios/teaching/kafka-acks-all-leader-crash.yaml", "ea83ba71e9bb31997dbdcac4b98374ea032b12fb6b088b690bfae2fe29d70ce2"},
   };
   for (const auto& pinned : kPinned) {
     // Not a structured binding: doctest's CAPTURE captures it in a lambda,
