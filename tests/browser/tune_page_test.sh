@@ -69,7 +69,7 @@ timeout 120 "${CHROME[@]}" --window-size=1200,1600 --screenshot="$ART/tune-dynam
 
 # Labels that are markup stay text.
 cat >"$WORK/evil.yaml" <<GRID_EOF
-scenario: $SRC/scenarios/tuning/dynamo-quorums.yaml
+scenario: $PWD/scenarios/tuning/dynamo-quorums.yaml
 seeds: 1..2
 grid:
   "<b onmouseover='alert(1)'>quorum</b>":

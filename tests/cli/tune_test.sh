@@ -78,7 +78,7 @@ PY
 
 # --- A grid file; determinism ---------------------------------------------------
 cat >"$WORK/grid.yaml" <<GRID_EOF
-scenario: $SRC/$DYN
+scenario: $PWD/$DYN
 seeds: 1..4
 grid:
   quorum:

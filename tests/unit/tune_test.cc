@@ -56,7 +56,7 @@ TEST_CASE("tune: a point sets nested keys, creating missing sections, and refuse
   CHECK(err.find("[1ms") != std::string::npos);
 }
 
-TEST_CASE("tune: leader downtime counts leaderless time after the first leader; split votes are epochs with no leader") {
+TEST_CASE("tune: leader downtime counts leaderless time after the first leader, and split votes are epochs with no leader") {
   analysis::LeaderTimeline l("term");
   CHECK_FALSE(l.has_roles());
   for (const auto& e : {role(0, "n1", "follower", 0), role(150, "n1", "candidate", 1), role(152, "n2", "candidate", 1),
