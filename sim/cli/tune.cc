@@ -22,6 +22,7 @@
 #include "sim/cli/terminal.h"
 #include "sim/cli/tune_grid.h"
 #include "sim/cli/tune_metrics.h"
+#include "sim/core/printable.h"
 #include "sim/scenario/loader.h"
 #include "sim/trace/sha256.h"
 
@@ -31,7 +32,7 @@ namespace po = boost::program_options;
 namespace {
 
 int tune_usage(const std::string& msg) {
-  std::fprintf(stderr, "dsim: error: %s\nTry 'dsim tune --help' for usage.\n", msg.c_str());
+  std::fprintf(stderr, "dsim: error: %s\nTry 'dsim tune --help' for usage.\n", printable(msg).c_str());
   return kExitUsage;
 }
 
@@ -198,7 +199,7 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     }
     if (!s) {
       if (++invalid <= 5) {
-        std::fprintf(stderr, "dsim: error: grid point %s is not a valid scenario:\n%s", label.c_str(),
+        std::fprintf(stderr, "dsim: error: grid point %s is not a valid scenario:\n%s", printable(label).c_str(),
                      diag.render(use_color(ColorMode::kAuto)).c_str());
       }
       continue;
@@ -213,15 +214,31 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     return kExitInvalidInput;
   }
 
+  // The metrics to show: checked against a run of the first point (and
+  // the names any run may give) before the grid runs.
+  std::vector<std::string> wanted = grid.metrics;
+  if (vm.count("metric")) wanted = vm["metric"].as<std::vector<std::string>>();
+  if (vm.count("metrics") || !wanted.empty()) {
+    std::map<std::string, double> m;
+    scenario::RunOptions opt;
+    opt.seed = src.specs[0].seed.value_or(1);
+    opt.fingerprint = false;
+    run_measured(src.specs[0], opt, &m);
+    for (const auto& name : wanted) {
+      if (!m.count(name) && !is_known_metric(name)) {
+        return tune_usage("no metric '" + name + "' (dsim tune " + input + " --metrics lists them)");
+      }
+    }
+  }
   if (vm.count("metrics")) {
     std::map<std::string, double> m;
     scenario::RunOptions opt;
     opt.seed = src.specs[0].seed.value_or(1);
     opt.fingerprint = false;
     run_measured(src.specs[0], opt, &m);
-    std::printf("metrics of %s (%s, seed %llu):\n", scenario_path.c_str(), point_text(axes, points[0]).c_str(),
+    std::printf("metrics of %s (%s, seed %llu):\n", printable(scenario_path).c_str(), printable(point_text(axes, points[0])).c_str(),
                 static_cast<unsigned long long>(opt.seed));
-    for (const auto& [name, v] : m) std::printf("  %-40s %s\n", name.c_str(), metric_doc(name).c_str());
+    for (const auto& [name, v] : m) std::printf("  %-40s %s\n", printable(name).c_str(), metric_doc(name).c_str());
     return kExitOk;
   }
 
@@ -258,7 +275,7 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     t.params.push_back(std::move(p));
   }
   t.points = points;
-  std::set<std::string> metric_names;
+  std::set<std::string> metric_names(wanted.begin(), wanted.end());  // shown even if never measured
   for (const auto& runs : measured) {
     t.seeds = std::max<uint64_t>(t.seeds, runs.size());
     for (const auto& m : runs) {
@@ -285,17 +302,7 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     }
     t.cells.push_back(std::move(row));
   }
-  std::vector<std::string> wanted = grid.metrics;
-  if (vm.count("metric")) wanted = vm["metric"].as<std::vector<std::string>>();
-  for (const auto& name : wanted) {
-    auto it = metric_index.find(name);
-    if (it == metric_index.end()) {
-      std::fprintf(stderr, "dsim: error: no metric '%s' was measured (dsim tune %s --metrics lists them)\n", name.c_str(),
-                   input.c_str());
-      return kExitUsage;
-    }
-    t.plotted.push_back(it->second);
-  }
+  for (const auto& name : wanted) t.plotted.push_back(metric_index.at(name));
   if (t.plotted.empty()) {
     // Those whose shown value differs between points, at most 8.
     for (size_t m = 0; m < t.metrics.size() && t.plotted.size() < 8; ++m) {
@@ -306,7 +313,8 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
       if (seen.size() > 1) t.plotted.push_back(m);
     }
   }
-  std::fputs(analysis::tune_text_table(t).c_str(), stdout);
+  // Labels come from the command line and grid files: no terminal escapes.
+  std::fputs(printable(analysis::tune_text_table(t), /*keep_newlines=*/true).c_str(), stdout);
   for (const char* name : {"csv", "html"}) {
     if (!vm.count(name)) continue;
     const std::string text = std::string(name) == "csv" ? analysis::tune_csv(t) : analysis::tune_html(t);

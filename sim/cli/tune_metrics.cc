@@ -139,7 +139,8 @@ bool is_count_metric(const std::string& name) {
          (ends_with(name, ".held") || ends_with(name, ".violated") || ends_with(name, ".inconclusive"));
 }
 
-std::string metric_doc(const std::string& name) {
+namespace {
+const std::map<std::string, std::string>& fixed_docs() {
   static const std::map<std::string, std::string> kDocs = {
       {"net.sent", "messages sent by nodes over the run"},
       {"net.dropped", "messages the network dropped"},
@@ -164,6 +165,14 @@ std::string metric_doc(const std::string& name) {
       {"clients.partition_availability_pct", "ok / attempted operations while a partition is in force, %"},
       {"clients.partition_worst_side_pct", "availability of the worst side of a partition, %"},
   };
+  return kDocs;
+}
+}  // namespace
+
+bool is_known_metric(const std::string& name) { return fixed_docs().count(name) > 0; }
+
+std::string metric_doc(const std::string& name) {
+  const auto& kDocs = fixed_docs();
   if (auto it = kDocs.find(name); it != kDocs.end()) return it->second;
   if (starts_with(name, "check.")) {
     const size_t dot = name.rfind('.');

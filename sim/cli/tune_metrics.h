@@ -18,6 +18,9 @@ scenario::RunReport run_measured(const scenario::Scenario& s, const scenario::Ru
                                  std::map<std::string, double>* metrics);
 // One line on what a metric means (every name run_measured gives).
 std::string metric_doc(const std::string& name);
+// A name some run may give whatever the scenario (net.*, leader.*,
+// clients.*), whether or not this one did.
+bool is_known_metric(const std::string& name);
 // A check outcome metric (check.NAME.held|violated|inconclusive): 0 or 1
 // per run, summed over seeds.
 bool is_count_metric(const std::string& name);
