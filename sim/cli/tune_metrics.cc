@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "analysis/tune_leader.h"
+#include "analysis/tune_requests.h"
 
 namespace dsim::cli {
 namespace {
@@ -75,7 +76,9 @@ scenario::RunReport run_measured(const scenario::Scenario& s, const scenario::Ru
                                  std::map<std::string, double>* metrics) {
   scenario::RunOptions opt = opt_in;
   analysis::LeaderTimeline leader{std::string(s.def->report_hints().epoch_field)};
+  analysis::RequestLatency requests;
   opt.observers.push_back(&leader);
+  opt.observers.push_back(&requests);
   scenario::RunReport r = scenario::run_scenario(s, opt);
   auto& m = *metrics;
   for (const auto& c : r.checks) {
@@ -97,6 +100,17 @@ scenario::RunReport run_measured(const scenario::Scenario& s, const scenario::Ru
       // Never led: the worst case, not a run to leave out.
       m["leader.downtime_ms"] = ms(r.end.ns);
       m["leader.gap_max_ms"] = ms(r.end.ns);
+    }
+  }
+  if (requests.submitted() > 0) {
+    m["requests.submitted"] = static_cast<double>(requests.submitted());
+    m["requests.committed"] = static_cast<double>(requests.committed());
+    m["requests.committed_pct"] =
+        100.0 * static_cast<double>(requests.committed()) / static_cast<double>(requests.submitted());
+    m["requests.messages_per_request"] = static_cast<double>(r.counters.sent) / static_cast<double>(requests.submitted());
+    if (requests.committed() > 0) {
+      m["requests.latency_p50_ms"] = ms(requests.latency_ns(0.5));
+      m["requests.latency_p99_ms"] = ms(requests.latency_ns(0.99));
     }
   }
   if (r.clients) {
@@ -149,6 +163,12 @@ const std::map<std::string, std::string>& fixed_docs() {
       {"leader.first_ms", "time to the first leader, ms"},
       {"leader.downtime_ms", "time without a leader that is up, after the first leader (the whole run if none), ms"},
       {"leader.gap_max_ms", "longest stretch without a leader after the first, ms"},
+      {"requests.submitted", "requests the harness submitted (workload:)"},
+      {"requests.committed", "submitted requests answered ok (committed and applied)"},
+      {"requests.committed_pct", "requests answered ok / submitted, %"},
+      {"requests.messages_per_request", "messages sent per submitted request"},
+      {"requests.latency_p50_ms", "median time from submission to the ok answer, ms"},
+      {"requests.latency_p99_ms", "p99 time from submission to the ok answer, ms"},
       {"clients.ops", "client operations attempted"},
       {"clients.ok", "client operations answered ok"},
       {"clients.failed", "client operations answered fail"},

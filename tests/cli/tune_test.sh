@@ -55,7 +55,7 @@ grep -q "badgrid.yaml:3:1: error: unknown key 'bogus'" "$WORK/err" && pass || fa
 
 # --- The metric list -----------------------------------------------------------
 expect_exit 0 "--metrics" -- "$DSIM" tune "$RAFT" --set raft.heartbeat=50ms --metrics
-for m in leader.downtime_ms leader.split_votes check.raft_liveness.violated net.sent; do
+for m in leader.downtime_ms leader.split_votes check.raft_liveness.violated net.sent requests.latency_p99_ms requests.messages_per_request; do
   grep -q "^  $m " "$WORK/out" && pass || fail "--metrics does not list $m"
 done
 expect_exit 0 "--metrics (dynamo)" -- "$DSIM" tune "$DYN" --set dynamo.r=1 --metrics

@@ -5,6 +5,7 @@
 
 #include "analysis/tune_leader.h"
 #include "analysis/tune_page.h"
+#include "analysis/tune_requests.h"
 #include "sim/cli/tune_grid.h"
 
 using namespace dsim;
@@ -119,4 +120,27 @@ TEST_CASE("tune: the page escapes every string it is given") {
   CHECK(html.find("m&lt;1&gt;") != std::string::npos);
   const std::string csv = analysis::tune_csv(t);
   CHECK(csv.find("\"a\"\"b\"") != std::string::npos);
+}
+
+TEST_CASE("tune: request latency runs from the harness's submission to the first ok answer") {
+  auto ev = [](int64_t t_ms, const std::string& kind, int64_t req, std::optional<bool> ok) {
+    trace::Event e;
+    e.t = t_ms * 1'000'000;
+    e.node = kind == "harness_input" ? "$harness" : "n1";
+    e.kind = kind;
+    e.fields = {{"req", trace::Value(req)}};
+    if (ok) e.fields.push_back({"ok", trace::Value(*ok)});
+    return e;
+  };
+  analysis::RequestLatency r;
+  for (const auto& e : {ev(0, "harness_input", 1, {}), ev(10, "harness_input", 2, {}), ev(20, "harness_input", 3, {}),
+                        ev(15, "client_response", 1, true), ev(25, "client_response", 1, true),
+                        ev(30, "client_response", 2, false), ev(50, "client_response", 3, true),
+                        ev(60, "client_response", 9, true)}) {
+    r.consume(e);
+  }
+  CHECK(r.submitted() == 3);
+  CHECK(r.committed() == 2);  // req 2 failed, the second answer to req 1 and the unknown req 9 do not count
+  CHECK(r.latency_ns(0.5) == 15'000'000);
+  CHECK(r.latency_ns(1.0) == 30'000'000);
 }
