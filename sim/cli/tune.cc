@@ -206,6 +206,14 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     }
     s->path = scenario_path;
     s->id = base->id + "#" + label;
+    // Lines in messages and JUnit refer to the file, not to the document
+    // with the point's values applied.
+    for (auto& c : s->checks) {
+      c.line = 0;
+      for (const auto& b : base->checks) {
+        if (b.name == c.name) c.line = b.line;
+      }
+    }
     src.content_hash.push_back(sha256_of(text));
     src.specs.push_back(std::move(*s));
   }
