@@ -24,12 +24,15 @@
 #include "sim/cli/tune_metrics.h"
 #include "sim/core/printable.h"
 #include "sim/scenario/loader.h"
+#include "sim/scenario/units.h"
 #include "sim/trace/sha256.h"
 
 namespace dsim::cli {
 namespace po = boost::program_options;
 
 namespace {
+
+constexpr uint64_t kMaxTuneRuns = 1'000'000;
 
 int tune_usage(const std::string& msg) {
   std::fprintf(stderr, "dsim: error: %s\nTry 'dsim tune --help' for usage.\n", printable(msg).c_str());
@@ -156,6 +159,29 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
   // Seeds: the flag, else the grid file's default.
   if (!vm.count("seeds") && !vm.count("runs") && !grid.seeds.empty()) {
     vm.insert({"seeds", po::variable_value(boost::any(grid.seeds), false)});
+  }
+
+  // Every run's metrics are kept to summarise them (medians need them all):
+  // bound the grid's runs. (Malformed seed flags are the sweep's to report.)
+  {
+    uint64_t seeds = 0;
+    if (vm.count("runs")) {
+      seeds = static_cast<uint64_t>(std::max<int64_t>(0, vm["runs"].as<int64_t>()));
+    } else if (vm.count("seeds")) {
+      const std::string text = vm["seeds"].as<std::string>();
+      const size_t dots = text.find("..");
+      uint64_t a = 0, b = 0;
+      std::string why;
+      if (dots != std::string::npos && scenario::parse_seed(text.substr(0, dots), &a, &why) &&
+          scenario::parse_seed(text.substr(dots + 2), &b, &why) && b >= a) {
+        seeds = b - a + 1;
+      }
+    }
+    if (seeds > kMaxTuneRuns / point_count) {
+      return tune_usage("the grid has " + std::to_string(point_count) + " points x " + std::to_string(seeds) +
+                        " seeds; dsim tune keeps every run's metrics to summarise them, at most " +
+                        std::to_string(kMaxTuneRuns) + " runs");
+    }
   }
 
   // The base scenario through the loader: its own errors with their lines.

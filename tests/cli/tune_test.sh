@@ -47,6 +47,7 @@ expect_exit 3 "a key below a scalar" -- "$DSIM" tune "$DYN" --set protocol.x=1 -
 expect_exit 2 "a --set without =" -- "$DSIM" tune "$DYN" --set dynamo.r --seeds 1..2
 expect_exit 2 "no grid" -- "$DSIM" tune "$DYN" --seeds 1..2
 expect_exit 2 "a key on two axes" -- "$DSIM" tune "$DYN" --set dynamo.r=1,2 --set dynamo.r=3 --seeds 1..2
+expect_exit 2 "more runs than tune keeps" -- "$DSIM" tune "$DYN" --set dynamo.r=1,2 --seeds 1..600000
 expect_exit 2 "an unknown metric" -- "$DSIM" tune "$DYN" --set dynamo.r=1,2 --seeds 1..2 --metric no.such --progress never
 expect_exit 3 "a bad base scenario" -- "$DSIM" tune tests/testdata/bad-scenarios/unknown-key.yaml --set raft.heartbeat=1ms --seeds 1..2
 printf 'scenario: ../x.yaml\ngrid: {dynamo.r: [1, 2]}\nbogus: 1\n' >"$WORK/badgrid.yaml"
