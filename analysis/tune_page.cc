@@ -61,7 +61,10 @@ constexpr size_t kPaletteSize = sizeof kPalette / sizeof kPalette[0];
 
 // The y range of a metric's plot: every shown value and spread, from 0
 // when nothing is negative.
-std::pair<double, double> y_range(const TuneTable& t, size_t m) {
+struct Axis {
+  double lo, hi, step;
+};
+Axis y_range(const TuneTable& t, size_t m) {
   double lo = 0, hi = 0;
   bool any = false, negative = false;
   for (const auto& row : t.cells) {
@@ -76,17 +79,39 @@ std::pair<double, double> y_range(const TuneTable& t, size_t m) {
   }
   if (!negative) lo = 0;
   if (hi <= lo) hi = lo + 1;
-  return {lo, hi};
+  // Round outwards to at most five intervals of a step of 1, 2, 2.5 or 5
+  // times a power of ten, so the ticks are round numbers.
+  const double mag = std::pow(10.0, std::floor(std::log10((hi - lo) / 5)));
+  double step = mag * 10;
+  for (double f : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+    if (std::floor(lo / (f * mag)) * (f * mag) + 5 * f * mag >= hi) {
+      step = f * mag;
+      break;
+    }
+  }
+  const double data_hi = hi;
+  lo = std::floor(lo / step) * step;
+  hi = lo + std::ceil((data_hi - lo) / step) * step;
+  return {lo, hi, step};
 }
+
+// Rough width of a label in the 11px tick font.
+double label_px(const std::string& s) { return 6.3 * static_cast<double>(s.size()); }
 
 // Outcome against the first parameter, one line per value (or combination
 // of values) of the others; p10..p90 as error bars.
 std::string line_plot(const TuneTable& t, size_t m) {
   const TuneMetric& metric = t.metrics[m];
-  const double W = 720, H = 380, left = 80, right = 200, top = 30, bottom = 70;
-  const double pw = W - left - right, ph = H - top - bottom;
   const size_t nx = t.params.empty() ? 1 : t.params[0].values.size();
-  const auto [lo, hi] = y_range(t, m);
+  double longest = 0;
+  for (size_t i = 0; i < nx && !t.params.empty(); ++i) longest = std::max(longest, label_px(t.params[0].values[i]));
+  const double pw = std::max(440.0, 56.0 * static_cast<double>(nx));
+  // Labels wider than their slot are turned 40 degrees.
+  const bool turn = longest > pw / static_cast<double>(nx) - 6;
+  const double left = 80, right = 200, top = 30, ph = 280;
+  const double bottom = 52 + (turn ? std::min(longest, 240.0) * 0.65 : 0);
+  const double W = left + pw + right, H = top + ph + bottom;
+  const auto [lo, hi, step] = y_range(t, m);
   auto x_of = [&](size_t i) { return left + (static_cast<double>(i) + 0.5) * pw / static_cast<double>(nx); };
   auto y_of = [&](double v) { return top + ph - (v - lo) / (hi - lo) * ph; };
   std::string s = "<svg class=\"plot\" width=\"" + px(W) + "\" height=\"" + px(H) +
@@ -95,16 +120,19 @@ std::string line_plot(const TuneTable& t, size_t m) {
                   "\" data-bottom=\"" + px(top + ph) + "\">\n";
   s += "<rect x=\"" + px(left) + "\" y=\"" + px(top) + "\" width=\"" + px(pw) + "\" height=\"" + px(ph) +
        "\" class=\"frame\"/>\n";
-  for (int k = 0; k <= 4; ++k) {
-    const double v = lo + (hi - lo) * k / 4;
+  const auto ticks = static_cast<int>(std::lround((hi - lo) / step));
+  for (int k = 0; k <= ticks; ++k) {
+    const double v = lo + step * k;
     const double y = y_of(v);
     s += "<line class=\"grid\" x1=\"" + px(left) + "\" x2=\"" + px(left + pw) + "\" y1=\"" + px(y) + "\" y2=\"" + px(y) +
          "\"/><text class=\"tick\" x=\"" + px(left - 6) + "\" y=\"" + px(y + 4) + "\" text-anchor=\"end\">" +
          esc(tune_number(v)) + "</text>\n";
   }
   for (size_t i = 0; i < nx && !t.params.empty(); ++i) {
-    s += "<text class=\"tick\" x=\"" + px(x_of(i)) + "\" y=\"" + px(top + ph + 18) + "\" text-anchor=\"middle\">" +
-         esc(t.params[0].values[i]) + "</text>\n";
+    const double x = x_of(i), y = top + ph + 18;
+    s += "<text class=\"tick\" x=\"" + px(x) + "\" y=\"" + px(y) + "\"" +
+         (turn ? " text-anchor=\"end\" transform=\"rotate(-40 " + px(x) + " " + px(y) + ")\"" : " text-anchor=\"middle\"") +
+         ">" + esc(t.params[0].values[i]) + "</text>\n";
   }
   if (!t.params.empty()) {
     s += "<text class=\"axis\" x=\"" + px(left + pw / 2) + "\" y=\"" + px(H - 20) + "\" text-anchor=\"middle\">" +
@@ -165,8 +193,14 @@ std::string heat_map(const TuneTable& t, size_t m) {
   DSIM_ASSERT(t.params.size() == 2);
   const TuneMetric& metric = t.metrics[m];
   const size_t nx = t.params[0].values.size(), ny = t.params[1].values.size();
-  const double left = 170, top = 30, cw = std::max(60.0, 480.0 / static_cast<double>(nx)), ch = 32;
-  const double W = left + cw * static_cast<double>(nx) + 20, H = top + ch * static_cast<double>(ny) + 60;
+  double wide = 0, tall = 0;
+  for (const auto& v : t.params[0].values) wide = std::max(wide, label_px(v));
+  for (const auto& v : t.params[1].values) tall = std::max(tall, label_px(v));
+  const double left = std::max(90.0, std::min(tall, 300.0) + 20), top = 30, ch = 32;
+  const double cw = std::max(60.0, 480.0 / static_cast<double>(nx));
+  const bool turn = wide > cw - 6;  // column labels wider than a cell are turned 40 degrees
+  const double W = left + cw * static_cast<double>(nx) + 20;
+  const double H = top + ch * static_cast<double>(ny) + 60 + (turn ? std::min(wide, 240.0) * 0.65 : 0);
   double lo = 0, hi = 0;
   bool any = false;
   for (const auto& row : t.cells) {
@@ -198,9 +232,10 @@ std::string heat_map(const TuneTable& t, size_t m) {
          (f > 0.6 ? "#fff" : "#000") + "\">" + esc(tune_number(v)) + "</text>\n";
   }
   for (size_t i = 0; i < nx; ++i) {
-    s += "<text class=\"tick\" x=\"" + px(left + cw * (static_cast<double>(i) + 0.5)) + "\" y=\"" +
-         px(top + ch * static_cast<double>(ny) + 18) + "\" text-anchor=\"middle\">" + esc(t.params[0].values[i]) +
-         "</text>\n";
+    const double x = left + cw * (static_cast<double>(i) + 0.5), y = top + ch * static_cast<double>(ny) + 18;
+    s += "<text class=\"tick\" x=\"" + px(x) + "\" y=\"" + px(y) + "\"" +
+         (turn ? " text-anchor=\"end\" transform=\"rotate(-40 " + px(x) + " " + px(y) + ")\"" : " text-anchor=\"middle\"") +
+         ">" + esc(t.params[0].values[i]) + "</text>\n";
   }
   for (size_t j = 0; j < ny; ++j) {
     s += "<text class=\"tick\" x=\"" + px(left - 8) + "\" y=\"" + px(top + ch * (static_cast<double>(j) + 0.5) + 4) +
