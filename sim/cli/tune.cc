@@ -22,6 +22,7 @@
 #include "sim/cli/terminal.h"
 #include "sim/cli/tune_grid.h"
 #include "sim/cli/tune_metrics.h"
+#include "sim/core/input.h"
 #include "sim/core/printable.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/units.h"
@@ -115,6 +116,7 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
   const auto inputs = vm["input"].as<std::vector<std::string>>();
   if (inputs.size() != 1) return tune_usage("name one scenario or grid file, not " + std::to_string(inputs.size()));
   const std::string input = inputs[0];
+  if (is_stdin_path(input)) return tune_usage("dsim tune reads its scenario or grid from a file, not standard input");
   for (const char* name : {"csv", "html"}) {
     if (vm.count(name) && vm[name].as<std::string>().empty()) return tune_usage(std::string("--") + name + " needs a file name");
   }
@@ -129,6 +131,7 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
       return kExitInvalidInput;
     }
     scenario_path = grid.scenario.front() == '/' ? grid.scenario : dir_of(input) + grid.scenario;
+    if (is_stdin_path(scenario_path)) return tune_usage(input + ": the grid's scenario must be a file, not standard input");
   }
   std::vector<GridAxis> axes = grid.axes;
   if (vm.count("set")) {

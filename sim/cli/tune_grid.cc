@@ -1,5 +1,6 @@
 #include "sim/cli/tune_grid.h"
 
+#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -24,6 +25,11 @@ bool valid_key(const std::string& key) {
     if (!ok) return false;
   }
   return true;
+}
+
+uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
 std::string where(const std::string& path, const YAML::Node& n) {
@@ -96,6 +102,9 @@ bool parse_set_flag(const std::string& text, GridAxis* out, std::string* error) 
 }
 
 bool looks_like_grid_file(const std::string& path) {
+  // Only a regular file of a sane size is opened here: a FIFO must not
+  // hang, a device not be read forever (the loader reports such inputs).
+  if (is_stdin_path(path) || !input_problem(path).empty() || file_size(path) > kMaxScenarioBytes) return false;
   try {
     const YAML::Node root = YAML::LoadFile(path);
     return root.IsMap() && root["grid"];
@@ -107,6 +116,10 @@ bool looks_like_grid_file(const std::string& path) {
 bool load_grid_file(const std::string& path, GridFile* out, std::string* error) {
   if (const std::string why = input_problem(path); !why.empty()) {
     *error = path + ": error: " + why;
+    return false;
+  }
+  if (file_size(path) > kMaxScenarioBytes) {
+    *error = path + ": error: larger than " + std::to_string(kMaxScenarioBytes >> 20) + " MiB (is this a grid file?)";
     return false;
   }
   YAML::Node root;

@@ -50,6 +50,9 @@ expect_exit 2 "a key on two axes" -- "$DSIM" tune "$DYN" --set dynamo.r=1,2 --se
 expect_exit 2 "more runs than tune keeps" -- "$DSIM" tune "$DYN" --set dynamo.r=1,2 --seeds 1..600000
 expect_exit 2 "an unknown metric" -- "$DSIM" tune "$DYN" --set dynamo.r=1,2 --seeds 1..2 --metric no.such --progress never
 expect_exit 3 "a bad base scenario" -- "$DSIM" tune tests/testdata/bad-scenarios/unknown-key.yaml --set raft.heartbeat=1ms --seeds 1..2
+mkfifo "$WORK/fifo"
+expect_exit 3 "a FIFO (no hang)" -- timeout 20 "$DSIM" tune "$WORK/fifo" --set dynamo.r=1 --seeds 1..2
+expect_exit 2 "standard input" -- "$DSIM" tune - --set dynamo.r=1 --seeds 1..2
 printf 'scenario: ../x.yaml\ngrid: {dynamo.r: [1, 2]}\nbogus: 1\n' >"$WORK/badgrid.yaml"
 expect_exit 3 "a grid file with an unknown key" -- "$DSIM" tune "$WORK/badgrid.yaml"
 grep -q "badgrid.yaml:3:1: error: unknown key 'bogus'" "$WORK/err" && pass || fail "grid file error without file:line:col: $(cat "$WORK/err")"
