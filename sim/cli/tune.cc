@@ -220,7 +220,7 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     const std::string label = point_text(axes, point);
     std::string text, err;
     std::optional<scenario::Scenario> s;
-    scenario::Diagnostics diag;
+    scenario::Diagnostics diag(scenario_path + " [" + label + "]");
     if (apply_settings(base_text, settings_of(axes, point), &text, &err)) {
       s = scenario::load_scenario_text(reg, text, scenario_path + " [" + label + "]", diag);
     } else {
