@@ -78,6 +78,8 @@ constexpr const char* kMainHelp =
     "             [--junit FILE] [--shard I/N] [--fail-fast] [--check-determinism [PCT]]\n"
     "  dsim merge RESULTS.jsonl... [--junit FILE]\n"
     "  dsim compare SCENARIO.yaml... [--seed N] [--csv FILE]   (the clients' table, side by side)\n"
+    "  dsim tune (SCENARIO.yaml --set KEY=V1,V2,... | GRID.yaml) --seeds A..B [--csv FILE] [--html FILE]\n"
+    "             [--metric NAME] [--metrics]   (a parameter grid: metrics per point over seeds)\n"
     "  dsim shrink SCENARIO.yaml --seed N [--check NAME] [-o FILE]\n"
     "  dsim experiment election [--trials N] [--ranges 150ms..300ms,...] [--csv FILE]\n"
     "  dsim experiment hashing [--backends N] [--keys K]   (consistent hashing vs theory)\n"
@@ -886,7 +888,7 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       std::cout << check_options() << "\n" << kExitCodesHelp;
     } else if (!rest.empty() && (rest[0] == "compare" || rest[0] == "sweep" || rest[0] == "shrink" ||
                                  rest[0] == "report" || rest[0] == "export" || rest[0] == "show" ||
-                                 rest[0] == "merge" || rest[0] == "experiment")) {
+                                 rest[0] == "merge" || rest[0] == "experiment" || rest[0] == "tune")) {
       return dispatch(reg, {rest[0], "--help"});
     } else if (!rest.empty() && rest[0] == "checks") {
       std::cout << "dsim checks: list the known checks (name, kind, protocols, summary)\n";
@@ -914,6 +916,7 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
   if (cmd == "shrink") return cmd_shrink(reg, rest);
   if (cmd == "merge") return cmd_merge(reg, rest);
   if (cmd == "compare") return cmd_compare(reg, rest);
+  if (cmd == "tune") return cmd_tune(reg, rest);
   if (cmd == "protocols") {
     // One line per protocol, or (--names) just the names, for scripts.
     const bool names_only = rest.size() == 1 && rest[0] == "--names";

@@ -16,6 +16,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args);
 int cmd_merge(const Registry& reg, const std::vector<std::string>& args);
 int cmd_shrink(const Registry& reg, const std::vector<std::string>& args);
 int cmd_compare(const Registry& reg, const std::vector<std::string>& args);
+int cmd_tune(const Registry& reg, const std::vector<std::string>& args);
 
 std::string version_string();
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -77,6 +78,13 @@ std::string record_to_json_line(const RunRecord& r) {
   if (r.expect_some) j["expect_seeds"] = "some";  // absent: all (and records of older versions)
   j["repro"] = r.repro;
   if (!r.scenario_sha256.empty()) j["scenario_sha256"] = r.scenario_sha256;
+  if (!r.metrics.empty()) {
+    Json m = Json::object();
+    for (const auto& [name, v] : r.metrics) {
+      if (std::isfinite(v)) m[name] = v;  // JSON has no NaN or infinity
+    }
+    j["metrics"] = m;
+  }
   return j.dump() + "\n";
 }
 
@@ -121,6 +129,15 @@ bool record_from_json_line(const std::string& line, RunRecord* out, std::string*
     r.expect_some = j.value("expect_seeds", std::string("all")) == "some";
     r.repro = j.at("repro").get<std::string>();
     r.scenario_sha256 = j.value("scenario_sha256", std::string());
+    if (j.contains("metrics")) {
+      for (const auto& [name, v] : j.at("metrics").items()) {
+        if (!v.is_number()) {
+          *error = "metric '" + name + "' is not a number";
+          return false;
+        }
+        r.metrics[name] = v.get<double>();
+      }
+    }
     *out = std::move(r);
     return true;
   } catch (const Json::exception& e) {

@@ -33,6 +33,9 @@ struct RunRecord {
   // SHA-256 of the scenario file the run used: --resume refuses records of
   // an edited scenario. Empty in records of older dsim versions.
   std::string scenario_sha256;
+  // Numbers measured on the run (`dsim tune`: docs/tuning.md lists them),
+  // by name; empty for plain sweeps. Written as "metrics" when non-empty.
+  std::map<std::string, double> metrics;
 };
 
 // A check's result as JSON: the same shape in `dsim run --json`, `dsim

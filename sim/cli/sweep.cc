@@ -25,6 +25,7 @@
 #include "sim/cli/exit_codes.h"
 #include "sim/cli/memory_limit.h"
 #include "sim/cli/results.h"
+#include "sim/cli/sweep.h"
 #include "sim/cli/terminal.h"
 #include "dsim/prng.h"
 #include "sim/core/input.h"
@@ -44,8 +45,10 @@ int sweep_usage(const std::string& msg, const char* cmd) {
   return kExitUsage;
 }
 
-po::options_description sweep_options() {
-  po::options_description d("dsim sweep SCENARIO.yaml... (--seeds A..B | --runs K) [options]");
+}  // namespace
+
+po::options_description sweep_options(const std::string& caption) {
+  po::options_description d(caption);
   d.add_options()
       ("seeds", po::value<std::string>(), "inclusive seed range A..B")
       ("runs", po::value<int64_t>(), "K runs with seeds derived from --seed (splitmix64 of base + index); each is reported")
@@ -66,6 +69,8 @@ po::options_description sweep_options() {
       ("help,h", "show this help");
   return d;
 }
+
+namespace {
 
 struct Job {
   size_t scenario;
@@ -103,7 +108,8 @@ bool parse_count(const std::string& text, uint64_t* out) {
 // The progress line: at most 10 redraws a second, on stderr, cleared on exit.
 class Progress {
  public:
-  Progress(bool on, uint64_t total) : on_(on), total_(total), start_(std::chrono::steady_clock::now()) {}
+  Progress(bool on, uint64_t total, bool judge = true)
+      : on_(on), judge_(judge), total_(total), start_(std::chrono::steady_clock::now()) {}
   void update(uint64_t done, uint64_t unexpected, bool force = false) {
     if (!on_) return;
     const auto now = std::chrono::steady_clock::now();
@@ -116,9 +122,14 @@ class Progress {
     int width = 80;
     if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) width = ws.ws_col;
     char tail[160];
-    std::snprintf(tail, sizeof tail, " %llu/%llu runs, %llu unexpected, %.0f runs/s, ETA %.0fs",
-                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_),
-                  static_cast<unsigned long long>(unexpected), rate, eta);
+    if (judge_) {
+      std::snprintf(tail, sizeof tail, " %llu/%llu runs, %llu unexpected, %.0f runs/s, ETA %.0fs",
+                    static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_),
+                    static_cast<unsigned long long>(unexpected), rate, eta);
+    } else {
+      std::snprintf(tail, sizeof tail, " %llu/%llu runs, %.0f runs/s, ETA %.0fs", static_cast<unsigned long long>(done),
+                    static_cast<unsigned long long>(total_), rate, eta);
+    }
     const int bar = std::max(10, width - static_cast<int>(std::strlen(tail)) - 3);
     const int filled = total_ ? static_cast<int>(static_cast<double>(bar) * static_cast<double>(done) /
                                                  static_cast<double>(total_))
@@ -134,6 +145,7 @@ class Progress {
 
  private:
   bool on_;
+  bool judge_;  // count unexpected runs (a sweep), or only runs (tune)
   uint64_t total_;
   std::chrono::steady_clock::time_point start_, last_{};
 };
@@ -180,7 +192,7 @@ bool read_results(const std::string& path, std::vector<RunRecord>* out, bool tru
 }  // namespace
 
 int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
-  po::options_description opts = sweep_options();
+  po::options_description opts = sweep_options("dsim sweep SCENARIO.yaml... (--seeds A..B | --runs K) [options]");
   po::options_description all;
   all.add(opts);
   all.add_options()("scenario", po::value<std::vector<std::string>>(), "");
@@ -200,6 +212,12 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (!vm.count("scenario")) return sweep_usage("name at least one scenario", "sweep");
+  return run_sweep(reg, vm, nullptr);
+}
+
+int run_sweep(const Registry& reg, const po::variables_map& vm, SweepSource* src) {
+  const char* cmd = src ? src->command : "sweep";
+  auto sweep_usage = [cmd](const std::string& msg, const char*) { return dsim::cli::sweep_usage(msg, cmd); };
   if (vm.count("seeds") == vm.count("runs")) return sweep_usage("give exactly one of --seeds A..B and --runs K", "sweep");
   if (vm.count("resume") && !vm.count("results")) return sweep_usage("--resume needs --results FILE", "sweep");
   const int64_t jobs_flag = vm["jobs"].as<int64_t>();
@@ -227,6 +245,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
     return sweep_usage("--progress must be auto, always or never", "sweep");
   }
   const bool quiet = vm.count("quiet") > 0;
+  const bool judge = !src || src->judge;
 
   // Seeds, in index order; the shard keeps every N-th.
   SeedPlan plan;
@@ -260,9 +279,9 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   }
 
   // Scenarios: all validated before anything runs.
-  const auto paths = vm["scenario"].as<std::vector<std::string>>();
-  std::vector<scenario::Scenario> specs;
-  for (const auto& p : paths) {
+  std::vector<scenario::Scenario> loaded;
+  std::vector<scenario::Scenario>& specs = src ? src->specs : loaded;
+  for (const auto& p : src ? std::vector<std::string>{} : vm["scenario"].as<std::vector<std::string>>()) {
     scenario::Diagnostics diag;
     auto s = scenario::load_scenario_file(reg, p, diag);
     if (!s) {
@@ -289,6 +308,10 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   // can tell results of this scenario from those of an edited one.
   std::vector<std::string> content_hash(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
+    if (src) {
+      content_hash[i] = src->content_hash.at(i);
+      continue;
+    }
     std::string err;
     content_hash[i] = trace::Sha256::of_file(specs[i].path, &err);
     if (!err.empty()) {
@@ -342,6 +365,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
           // range or shard in the same file is not part of this sweep.
           if (!mine(r.seed) || !done.insert({r.scenario, r.seed}).second) continue;
           add_to_summary(summary, r, check_lines[i]);
+          if (src && src->on_record) src->on_record(i, r);
         }
       }
     }
@@ -377,7 +401,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
     inconclusive += t.inconclusive;
   }
   std::vector<uint64_t> left_per_scenario(specs.size(), per);
-  Progress progress(show_progress, total_jobs);
+  Progress progress(show_progress, total_jobs, judge);
   const auto wall0 = std::chrono::steady_clock::now();
 
   // One run, judged. Everything that can throw is in here, so nothing
@@ -390,7 +414,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
     // seed, so the same runs are checked on every machine).
     const bool recheck = determinism_pct > 0 && mix64(job.seed ^ 0xD5D5) % 100 < determinism_pct;
     opt.fingerprint = recheck;
-    const scenario::RunReport r = scenario::run_scenario(s, opt);
+    const scenario::RunReport r = src && src->run ? src->run(job.scenario, opt, rec) : scenario::run_scenario(s, opt);
     rec->as_expected = r.as_expected;
     if (s.expect_some_seeds) {
       // This seed is fine if it violates nothing beyond the expected; the
@@ -428,7 +452,8 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
       rec.seed = job.seed;
       rec.expect_violated = s.expect_violated;
       rec.expect_some = s.expect_some_seeds;
-      rec.repro = shell_join({"dsim", "run", s.path, "--seed", std::to_string(job.seed)});
+      rec.repro = src && src->repro ? src->repro(job.scenario, job.seed)
+                                    : shell_join({"dsim", "run", s.path, "--seed", std::to_string(job.seed)});
       rec.scenario_sha256 = content_hash[job.scenario];
       bool internal = false;
       try {
@@ -459,6 +484,7 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
         }
       }
       add_to_summary(summary, rec, check_lines[job.scenario]);
+      if (src && src->on_record) src->on_record(job.scenario, rec);
       ++finished;
       if (internal) {
         ++crashed;
@@ -468,13 +494,13 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
       }
       if (rec.error.empty() && inconclusive_only(rec)) {
         ++inconclusive;
-        if (!show_progress) std::fprintf(stderr, "inconclusive: %s\n", rec.repro.c_str());
+        if (!show_progress && judge) std::fprintf(stderr, "inconclusive: %s\n", rec.repro.c_str());
       } else if (!rec.as_expected || !rec.error.empty()) {
         ++unexpected;
         if (vm.count("fail-fast")) stop = true;
-        if (!show_progress) std::fprintf(stderr, "unexpected: %s\n", rec.repro.c_str());
+        if (!show_progress && judge) std::fprintf(stderr, "unexpected: %s\n", rec.repro.c_str());
       }
-      if (--left_per_scenario[job.scenario] == 0 && !show_progress && !quiet) {
+      if (--left_per_scenario[job.scenario] == 0 && !show_progress && !quiet && judge) {
         const ScenarioTally& t = summary[s.id];
         std::fprintf(stderr, "%s: %llu runs, %llu unexpected\n", s.path.c_str(), static_cast<unsigned long long>(t.runs),
                      static_cast<unsigned long long>(t.unexpected + t.errors));
@@ -502,16 +528,22 @@ int cmd_sweep(const Registry& reg, const std::vector<std::string>& args) {
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
-  if (!quiet) std::fputs(summary_text(summary).c_str(), stderr);
+  if (!quiet && judge) std::fputs(summary_text(summary).c_str(), stderr);
   const uint64_t unmet = out_of_memory || stop ? 0 : unmet_expectations(summary);
-  if (unmet > 0) {
+  if (unmet > 0 && judge) {
     std::fprintf(stderr, "sweep: %llu expected violations (expect.seeds: some) found by no seed\n",
                  static_cast<unsigned long long>(unmet));
   }
-  std::fprintf(stderr, "sweep: %llu runs (%llu resumed), %llu unexpected, %llu inconclusive, %.2fs wall, %.0f runs/s on %u threads\n",
-               static_cast<unsigned long long>(finished + already), static_cast<unsigned long long>(already),
-               static_cast<unsigned long long>(unexpected), static_cast<unsigned long long>(inconclusive), wall, wall > 0 ? static_cast<double>(finished) / wall : 0,
-               jobs);
+  if (judge) {
+    std::fprintf(stderr, "%s: %llu runs (%llu resumed), %llu unexpected, %llu inconclusive, %.2fs wall, %.0f runs/s on %u threads\n",
+                 cmd, static_cast<unsigned long long>(finished + already), static_cast<unsigned long long>(already),
+                 static_cast<unsigned long long>(unexpected), static_cast<unsigned long long>(inconclusive), wall,
+                 wall > 0 ? static_cast<double>(finished) / wall : 0, jobs);
+  } else {
+    std::fprintf(stderr, "%s: %llu runs (%llu resumed), %.2fs wall, %.0f runs/s on %u threads\n", cmd,
+                 static_cast<unsigned long long>(finished + already), static_cast<unsigned long long>(already), wall,
+                 wall > 0 ? static_cast<double>(finished) / wall : 0, jobs);
+  }
   if (vm.count("junit")) {
     if (const auto err = write_output(vm["junit"].as<std::string>(), junit_xml(summary, wall)); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
