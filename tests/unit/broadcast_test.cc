@@ -13,6 +13,7 @@
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "catalogue.h"
+#include "test_support.h"
 
 using namespace dsim;
 using namespace dsim::analysis;
@@ -130,7 +131,7 @@ TEST_CASE("broadcast: delivered-once state must be durable (volatile dedup would
 }
 
 TEST_CASE("check: the offline checkers on a saved trace agree with the online run") {
-  const auto dir = std::filesystem::temp_directory_path() / "dsim-offline-test";
+  const auto dir = std::filesystem::path(dsim::testing::temp_path("offline-test"));
   std::filesystem::create_directories(dir);
   for (const char* rel : {"scenarios/teaching/broadcast-lossy.yaml", "scenarios/bugs/broadcast-no-retransmit.yaml"}) {
     CAPTURE(rel);

@@ -15,6 +15,7 @@
 #include "dsim/prng.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
+#include "test_support.h"
 
 using namespace dsim;
 
@@ -85,7 +86,7 @@ TEST_CASE("fuzz: mutated scenarios load or fail with a located error and never c
 }
 
 TEST_CASE("fuzz: mutated traces are read or rejected with file:line:col and never crash") {
-  const auto dir = std::filesystem::temp_directory_path() / "dsim-fuzz";
+  const auto dir = std::filesystem::path(dsim::testing::temp_path("fuzz"));
   std::filesystem::create_directories(dir);
   scenario::Diagnostics diag;
   const auto s = scenario::load_scenario_text(dsim::testing::registry(), read(std::filesystem::path(DSIM_SOURCE_DIR) / "scenarios/bugs/broadcast-no-retransmit.yaml"),

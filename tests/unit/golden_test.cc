@@ -14,6 +14,7 @@
 #include "sim/scenario/runner.h"
 #include "sim/trace/sha256.h"
 #include "catalogue.h"
+#include "test_support.h"
 
 using namespace dsim;
 
@@ -61,7 +62,7 @@ TEST_CASE("golden: same seed same bytes - another seed another trace") {
 
 TEST_CASE("golden: the hash covers exactly the bytes of the trace file") {
   const auto s = dsim::testing::load_catalogue("scenarios/teaching/broadcast-lossy.yaml");
-  const auto path = (std::filesystem::temp_directory_path() / "dsim-golden.jsonl").string();
+  const auto path = dsim::testing::temp_path("golden.jsonl");
   scenario::RunOptions opt;
   opt.seed = 7;
   opt.trace_path = path;

@@ -17,15 +17,16 @@
 #include "sim/scenario/units.h"
 #include "sim/trace/json_line.h"
 #include "sim/trace/reader.h"
+#include "test_support.h"
 
 using namespace dsim;
 
 namespace {
 
 std::string temp_file(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("dsim-hardening-" + name);
+  const auto path = dsim::testing::temp_path("hardening-" + name);
   std::ofstream(path, std::ios::binary) << text;
-  return path.string();
+  return path;
 }
 
 std::string history_error(const std::string& text) {

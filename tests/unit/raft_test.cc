@@ -515,7 +515,7 @@ Summary run_isolation(const std::string& isolate, bool prevote, bool check_quoru
   auto s = scenario::load_scenario_text(dsim::testing::registry(), text, "t.yaml", diag);
   CAPTURE(diag.render(false));
   REQUIRE(s.has_value());
-  const std::string path = "/tmp/dsim-raft-options.jsonl";
+  const std::string path = dsim::testing::temp_path("raft-options.jsonl");
   scenario::RunOptions opt;
   opt.seed = 4;
   opt.trace_path = path;

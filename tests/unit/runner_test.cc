@@ -10,6 +10,7 @@
 #include "dsim/checker.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
+#include "test_support.h"
 
 using namespace dsim;
 
@@ -58,7 +59,7 @@ TEST_CASE("runner: a fault aimed at a role hits the node that holds it when the 
   scenario::RunOptions opt;
   opt.seed = 1;
   opt.node_factory = [](NodeId id) { return std::make_unique<RoleNode>(id); };
-  const std::string path = "/tmp/dsim-roles.jsonl";
+  const std::string path = dsim::testing::temp_path("roles.jsonl");
   opt.trace_path = path;
   const auto r = scenario::run_scenario(s, opt);
   REQUIRE(r.trace_error.empty());

@@ -1,6 +1,9 @@
 // Helpers shared by the unit tests: a scriptable node and an event sink
 // that records what the simulator reports.
 #pragma once
+#include <unistd.h>
+
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +14,13 @@
 #include "sim/net/network.h"
 
 namespace dsim::testing {
+
+// A path in the temporary directory that no other process uses: ctest runs
+// test cases in parallel processes, and several checkouts may run the suite
+// on one machine, so a fixed name in /tmp is a race between them.
+inline std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("dsim-" + std::to_string(::getpid()) + "-" + name)).string();
+}
 
 // A node whose callbacks are lambdas, so a test states the behaviour it
 // needs inline.

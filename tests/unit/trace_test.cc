@@ -11,11 +11,12 @@
 #include "sim/trace/reader.h"
 #include "sim/trace/schema.h"
 #include "sim/trace/writer.h"
+#include "test_support.h"
 
 using namespace dsim;
 
 namespace {
-std::string temp(const std::string& name) { return (std::filesystem::temp_directory_path() / name).string(); }
+std::string temp(const std::string& name) { return dsim::testing::temp_path(name); }
 
 // The writer's temporary files beside `path` ("<path>.<pid>.<n>.partial").
 int temporaries_of(const std::string& path) {
