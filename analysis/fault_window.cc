@@ -18,7 +18,7 @@ void FaultWindow::consume(const trace::Event& e) {
     up_[e.node] = false;
   } else if (k == "restart") {
     up_[e.node] = true;
-  } else if (k == "partition" || k == "isolate" || k == "cut") {
+  } else if (k == "partition" || k == "isolate" || k == "cut" || k == "disconnect") {
     partitioned_ = true;
   } else if (k == "heal") {
     partitioned_ = false;
