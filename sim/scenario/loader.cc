@@ -298,7 +298,8 @@ std::optional<Target> Loader::target(const YAML::Node& n, std::string_view where
     t->pick = key == "role" ? P::kOne : P::kOthers;
   } else {
     if (t->node) {
-      r_.error(v, "'" + vwhere + "' must be a role (" + key + " of the nodes holding it), not node '" + v.Scalar() + "'");
+      r_.error(v, "'" + vwhere + "' must be a role (" + (key == "random" ? "one of its holders is drawn" : "it hits every holder") +
+                      "), not node '" + v.Scalar() + "'");
       return std::nullopt;
     }
     t->pick = key == "random" ? P::kRandom : P::kAll;
