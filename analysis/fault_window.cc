@@ -24,7 +24,7 @@ void FaultWindow::consume(const trace::Event& e) {
     partitioned_ = false;
   } else if (k == "pause" || k == "clog") {
     active_until = e.t + e.get_int("for_ns").value_or(0);
-  } else if (k != "clock_jump" && k != "clock_drift") {
+  } else if (k != "clock_jump" && k != "clock_drift" && k != "network") {
     return;  // not a fault
   }
   quiet_since_ = std::max(quiet_since_, active_until);

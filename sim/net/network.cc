@@ -58,6 +58,12 @@ void Network::cut(NodeId from, NodeId to) {
   cuts_.insert(pair_key(from, to));
 }
 
+void Network::set_client_latency(uint32_t first, LatencyModel latency) {
+  DSIM_ASSERT(latency.validate().empty());
+  first_client_ = first;
+  client_latency_ = std::move(latency);
+}
+
 bool Network::uncut(NodeId from, NodeId to) { return cuts_.erase(pair_key(from, to)) > 0; }
 
 void Network::clear_partition() { std::fill(group_.begin(), group_.end(), 0); }
@@ -124,12 +130,14 @@ void Network::route(Time now, NodeId from, NodeId to, Route* out) {
     return;
   }
   const Duration base = topology_ ? topology_->base_latency(from, to) : Duration{0};
+  const LatencyModel& latency =
+      from.value >= first_client_ || to.value >= first_client_ ? client_latency_ : s.latency;
   out->copies = 1;
-  out->deliver_at[0] = now + base + s.latency.sample(rng_);
+  out->deliver_at[0] = now + base + latency.sample(rng_);
   if (rng_.chance(s.reorder)) out->deliver_at[0] = out->deliver_at[0] + s.reorder_delay.sample(rng_);
   if (rng_.chance(s.duplicate)) {
     out->copies = 2;
-    out->deliver_at[1] = now + base + s.latency.sample(rng_);
+    out->deliver_at[1] = now + base + latency.sample(rng_);
     if (rng_.chance(s.reorder)) out->deliver_at[1] = out->deliver_at[1] + s.reorder_delay.sample(rng_);
   }
 }

@@ -50,6 +50,10 @@ class Network final : public NetworkModel {
   // mid-run change applies to messages sent from then on.
   void set_defaults(LinkSpec spec);
   const LinkSpec& defaults() const { return defaults_; }
+  // Nodes from `first` on are clients: a message to or from one takes this
+  // latency instead of its link's (loss, duplication and reorder still
+  // follow the link). Unset: clients' links are like any other.
+  void set_client_latency(uint32_t first, LatencyModel latency);
 
   // Faults. Partition groups must be disjoint; nodes not named in any group
   // form one more group together.
@@ -83,6 +87,8 @@ class Network final : public NetworkModel {
   LinkSpec defaults_;
   std::map<uint64_t, LinkSpec> links_;
   std::optional<Topology> topology_;
+  uint32_t first_client_ = UINT32_MAX;
+  LatencyModel client_latency_;
   std::vector<uint32_t> group_;  // group id per node; equal ids can talk
   std::set<uint64_t> cuts_;
   std::vector<std::vector<uint64_t>> disconnected_;  // per node: the tokens cutting it off

@@ -647,7 +647,7 @@ void Loader::clocks(const YAML::Node& n) {
 
 void Loader::clients(const YAML::Node& n) {
   if (!r_.check_map(n, "clients", {"count", "at", "keys", "zipf", "mix", "think", "rate", "retries", "timeout", "start", "stop",
-                                   "stop_writes"})) return;
+                                   "stop_writes", "latency"})) return;
   ClientsSpec& c = s_.clients;
   if (r_.require(n, "count", "clients")) {
     c.count = static_cast<uint32_t>(r_.integer(n["count"], "clients.count", 1, 100'000).value_or(0));
@@ -695,6 +695,7 @@ void Loader::clients(const YAML::Node& n) {
   }
   if (auto v = n["rate"]) c.rate = static_cast<uint32_t>(r_.integer(v, "clients.rate", 1, 1'000'000).value_or(0));
   if (auto v = n["retries"]) c.retries = static_cast<uint32_t>(r_.integer(v, "clients.retries", 0, 100).value_or(0));
+  if (auto v = n["latency"]) c.latency = latency(v, "clients.latency");
   if (n["rate"] && n["think"]) r_.error(n["think"], "'clients.think' is for closed loops; with 'clients.rate' operations arrive on their own");
   if (auto v = n["timeout"]) {
     if (auto d = r_.duration(v, "clients.timeout")) {

@@ -697,6 +697,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   Simulator sim(opt.seed);
   net::Network net(static_cast<uint32_t>(names.size()), opt.seed, s.network);
   for (const LinkOverride& l : s.links) net.set_link(l.from, l.to, l.spec);
+  if (s.clients.latency) net.set_client_latency(n, *s.clients.latency);
   if (s.topology) {
     // A client sits in its server's zone.
     std::vector<uint32_t> zone_of = s.topology->zone_of;

@@ -148,6 +148,9 @@ struct ClientsSpec {
   std::optional<Time> stop_writes;  // only reads from then on
   uint32_t rate = 0;                // open loop: operations per second per client; 0: closed loop
   uint32_t retries = 0;             // retries of an operation that failed
+  // Latency of a client's link to its server, both ways (loss and the rest
+  // follow the network); unset: the network's latency.
+  std::optional<net::LatencyModel> latency;
 
   NodeId server_of(uint32_t client, uint32_t servers) const {
     return at.empty() ? NodeId{client % servers} : at[client % at.size()];

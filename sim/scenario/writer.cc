@@ -165,6 +165,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     if (c.stop_writes) y += "  stop_writes: " + duration_text(*c.stop_writes - Time{0}) + "\n";
     if (c.rate) y += "  rate: " + std::to_string(c.rate) + "\n";
     if (c.retries) y += "  retries: " + std::to_string(c.retries) + "\n";
+    if (c.latency) y += "  latency: " + latency_text(*c.latency) + "\n";
   }
   const WorkloadSpec& w = s.workload;
   const WorkloadInputs in = s.def ? s.def->workload() : WorkloadInputs{};

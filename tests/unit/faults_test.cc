@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -602,4 +603,34 @@ TEST_CASE("storage: write latency in a raft scenario slows commits but keeps eve
   CHECK(slow.as_expected);
   CHECK(fast.trace_sha256 != slow.trace_sha256);
   CHECK(run("storage: {write_latency: 0}\n").trace_sha256 == fast.trace_sha256);
+}
+
+TEST_CASE("clients: clients.latency sets the client links' latency both ways; servers' links keep the network's") {
+  const auto s = load(
+      "version: 1\nname: t\nprotocol: raft\nduration: 3s\nnodes: 3\n"
+      "network: {latency: 1ms}\nclients: {count: 2, latency: 40ms, think: 10ms}\n");
+  REQUIRE(s);
+  REQUIRE(s->clients.latency);
+  const std::string once = scenario::scenario_to_yaml(*s);
+  CHECK(once.find("  latency: 40ms\n") != std::string::npos);
+  const auto lines = run_lines(*s, 1);
+  // Each send's delivery time minus its send time, by whether a client is on it.
+  std::map<std::string, std::pair<int64_t, std::string>> sent;  // msg -> (t, from,to)
+  std::set<int64_t> client_gaps, server_gaps;
+  for (const auto& l : lines) {
+    const auto t = std::stoll(l.substr(l.find("\"t\":") + 4));
+    const auto node = l.substr(l.find("\"node\":\"") + 8, 2);
+    const auto mpos = l.find("\"msg\":");
+    if (mpos == std::string::npos) continue;
+    const std::string msg = l.substr(mpos + 6, l.find_first_of(",}", mpos) - mpos - 6);
+    if (l.find("\"kind\":\"send\"") != std::string::npos) {
+      const auto to = l.substr(l.find("\"to\":\"") + 6, 2);
+      sent[msg] = {t, node + to};
+    } else if (l.find("\"kind\":\"deliver\"") != std::string::npos && sent.count(msg)) {
+      const auto& [t0, ends] = sent[msg];
+      (ends.find('c') != std::string::npos ? client_gaps : server_gaps).insert(t - t0);
+    }
+  }
+  CHECK(client_gaps == std::set<int64_t>{40'000'000});
+  CHECK(server_gaps == std::set<int64_t>{1'000'000});
 }
