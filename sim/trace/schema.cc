@@ -42,7 +42,7 @@ const std::vector<EventSchema>& fault_events() {
       {"partition", {{"groups", kS}}, "e.g. `\"n1,n2|n3,n4,n5\"`: only nodes in the same group can talk"},
       {"isolate", {{"groups", kS}}, "a partition of one node from the rest"},
       {"cut", {{"from", kS}, {"to", kS}}, "one way: `from` can no longer reach `to`"},
-      {"heal", {}, "every partition and cut removed"},
+      {"heal", {}, "the network is whole again: no partition, cut or disconnection (`heal: all`, or the last timed fault ended)"},
       {"clog", {{"target", kS, kOptional}, {"from", kS, kOptional}, {"to", kS, kOptional}, {"for_ns", kI}},
        "messages held back (not lost) for the duration: of `target`, or from `from` to `to`"},
       {"clock_jump", {{"by_ns", kI}, {"local_ns", kI}}, "the node's clock stepped"},
