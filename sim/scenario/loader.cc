@@ -1082,7 +1082,8 @@ void Loader::nemesis(const YAML::Node& n) {
   bool ok = r_.require(n, "faults", "nemesis") && r_.require(n, "until", "nemesis");
   if (!ok) return;
   static const std::vector<std::pair<std::string_view, K>> kKinds = {
-      {"crash", K::kCrash}, {"pause", K::kPause}, {"partition", K::kPartition}, {"isolate", K::kIsolate}, {"clog", K::kClog}};
+      {"crash", K::kCrash}, {"pause", K::kPause},     {"partition", K::kPartition}, {"isolate", K::kIsolate},
+      {"clog", K::kClog},   {"disconnect", K::kDisconnect}};
   const YAML::Node kinds = n["faults"];
   if (!kinds.IsSequence() || kinds.size() == 0) {
     r_.error(kinds, "'nemesis.faults' must be a non-empty list, e.g. [crash, partition]");
@@ -1096,9 +1097,9 @@ void Loader::nemesis(const YAML::Node& n) {
     }
     auto it = std::find_if(kKinds.begin(), kKinds.end(), [&](const auto& p) { return p.first == *s; });
     if (it == kKinds.end()) {
-      const std::string hint = closest(*s, {"crash", "pause", "partition", "isolate", "clog"});
+      const std::string hint = closest(*s, {"crash", "pause", "partition", "isolate", "clog", "disconnect"});
       r_.error(kinds[i], "unknown nemesis fault '" + *s + "'" +
-                             (hint.empty() ? " (expected crash, pause, partition, isolate or clog)"
+                             (hint.empty() ? " (expected crash, pause, partition, isolate, clog or disconnect)"
                                            : "; did you mean '" + hint + "'?"));
       ok = false;
       continue;

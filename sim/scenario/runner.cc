@@ -48,7 +48,7 @@ struct Action {
   enum class Kind { kFault, kUndo, kRestart, kNemesis, kNemesisRestore, kRequest, kInput } kind;
   uint32_t index = 0;  // fault index, undo index, or nemesis fault kind
   NodeId node;
-  int64_t req = 0;  // kInput: the input's request id (its f[0])
+  int64_t req = 0;  // kInput: the input's request id (its f[0]); nemesis disconnect: its token
 };
 
 class ScenarioRun final : public ActionHandler {
@@ -523,7 +523,8 @@ class ScenarioRun final : public ActionHandler {
   std::optional<NodeId> pick_live_node() {  // a server: the nemesis leaves clients alone
     std::vector<NodeId> live;
     for (uint32_t i = 0; i < sim_.cluster_size(); ++i) {
-      if (sim_.is_up(NodeId{i}) && !sim_.is_paused(NodeId{i})) live.push_back(NodeId{i});
+      const NodeId n{i};
+      if (sim_.is_up(n) && !sim_.is_paused(n) && !net_.disconnected(n)) live.push_back(n);
     }
     if (live.empty()) return std::nullopt;
     return live[nemesis_rng_.below(live.size())];
@@ -560,6 +561,23 @@ class ScenarioRun final : public ActionHandler {
             }
             record(f);
             schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), *n});
+          }
+          break;
+        case K::kDisconnect:
+          // Within the budget: a node no one can reach is down to the others.
+          if (!budget) break;
+          if (auto n = pick_live_node()) {
+            down_.insert(n->value);
+            const uint64_t token = ++disconnect_tokens_;
+            net_.disconnect(*n, token);
+            emit_connectivity("disconnect", {*n});
+            FaultSpec f;
+            f.type = FaultSpec::Type::kDisconnect;
+            f.at = now;
+            f.target.node = *n;
+            f.for_ = dur;
+            record(f);
+            schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), *n, static_cast<int64_t>(token)});
           }
           break;
         case K::kPartition:
@@ -631,6 +649,10 @@ class ScenarioRun final : public ActionHandler {
         after_undo(static_cast<K>(a.index) == K::kIsolate ? "isolate" : "partition");
         return;
       case K::kClog:
+        return;
+      case K::kDisconnect:
+        down_.erase(a.node.value);
+        if (net_.reconnect(a.node, static_cast<uint64_t>(a.req))) emit_connectivity("reconnect", {a.node});
         return;
     }
   }

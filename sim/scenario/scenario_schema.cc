@@ -1185,6 +1185,7 @@ void add_fault_features(Json& j) {
     }
   }
   for (auto& alt : Json::parse(kExtraFaults)) items.push_back(alt);
+  j["properties"]["nemesis"]["properties"]["faults"]["items"]["enum"].push_back("disconnect");
   j["properties"]["clients"]["properties"]["latency"] =
       Json{{"$ref", "#/definitions/latency"}, {"description", "latency of each client's link to its server, both ways (default: the network's)"}};
   j["properties"]["workload"]["properties"]["client_latency"] =

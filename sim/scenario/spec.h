@@ -94,7 +94,7 @@ struct FaultSpec {
 };
 
 struct NemesisSpec {
-  enum class Kind { kCrash, kPause, kPartition, kIsolate, kClog };
+  enum class Kind { kCrash, kPause, kPartition, kIsolate, kClog, kDisconnect };
   std::vector<Kind> kinds;
   Duration interval_min{0}, interval_max{0};
   Duration duration_min{0}, duration_max{0};

@@ -252,7 +252,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
   }
   if (s.nemesis) {
     const NemesisSpec& m = *s.nemesis;
-    static const char* kKinds[] = {"crash", "pause", "partition", "isolate", "clog"};
+    static const char* kKinds[] = {"crash", "pause", "partition", "isolate", "clog", "disconnect"};
     y += "nemesis:\n  faults: [";
     for (size_t i = 0; i < m.kinds.size(); ++i) y += std::string(i ? ", " : "") + kKinds[static_cast<int>(m.kinds[i])];
     y += "]\n  interval: [" + duration_text(m.interval_min) + ", " + duration_text(m.interval_max) + "]\n  duration: [" +

@@ -654,3 +654,37 @@ TEST_CASE("determinism: the new fault kinds give the same trace for the same see
     CHECK(a != hash(12));
   }
 }
+
+TEST_CASE("nemesis: disconnect faults stay within max_down, each ends itself, all over by until; replayed as a script they match") {
+  const auto s = load(
+      "version: 1\nname: t\nprotocol: raft\nduration: 8s\nnodes: 5\n"
+      "workload: {requests: 100, start: 500ms, interval: 50ms}\n"
+      "nemesis: {faults: [disconnect], interval: [100ms, 300ms], duration: [200ms, 800ms], max_down: 2, until: 5s}\n");
+  REQUIRE(s);
+  scenario::RunOptions opt;
+  opt.seed = 4;
+  const auto r = scenario::run_scenario(*s, opt);
+  REQUIRE(!r.nemesis_faults.empty());
+  const auto lines = run_lines(*s, 4);
+  int max_cut = 0;
+  int64_t last = 0;
+  for (const auto& l : lines) {
+    if (l.find("\"kind\":\"disconnect\"") == std::string::npos && l.find("\"kind\":\"reconnect\"") == std::string::npos) continue;
+    const auto d = l.find("\"disconnected\":\"") + 16;
+    const std::string cut = l.substr(d, l.find('"', d) - d);
+    max_cut = std::max(max_cut, cut.empty() ? 0 : static_cast<int>(std::count(cut.begin(), cut.end(), ',')) + 1);
+    last = std::stoll(l.substr(l.find("\"t\":") + 4));
+  }
+  CHECK(max_cut == 2);
+  CHECK(last <= 5'000'000'000);
+  CHECK(of_kind(lines, "disconnect").size() == of_kind(lines, "reconnect").size());
+  // The shrinker's replay: the nemesis's faults as scripted ones.
+  scenario::Scenario replay = *s;
+  replay.nemesis.reset();
+  replay.faults = r.nemesis_faults;
+  const auto replayed = run_lines(replay, 4);
+  CHECK(of_kind(replayed, "disconnect") == of_kind(lines, "disconnect"));
+  CHECK(of_kind(replayed, "reconnect") == of_kind(lines, "reconnect"));
+  // And the writer writes it back.
+  CHECK(scenario::scenario_to_yaml(*s).find("faults: [disconnect]") != std::string::npos);
+}
