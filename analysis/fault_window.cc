@@ -18,13 +18,13 @@ void FaultWindow::consume(const trace::Event& e) {
     up_[e.node] = false;
   } else if (k == "restart") {
     up_[e.node] = true;
-  } else if (k == "partition" || k == "isolate" || k == "cut") {
+  } else if (k == "partition" || k == "isolate" || k == "cut" || k == "disconnect") {
     partitioned_ = true;
   } else if (k == "heal") {
     partitioned_ = false;
   } else if (k == "pause" || k == "clog") {
     active_until = e.t + e.get_int("for_ns").value_or(0);
-  } else if (k != "clock_jump" && k != "clock_drift") {
+  } else if (k != "clock_jump" && k != "clock_drift" && k != "network") {
     return;  // not a fault
   }
   quiet_since_ = std::max(quiet_since_, active_until);

@@ -11,7 +11,8 @@ namespace {
 bool is_network(const std::string& k) { return k == "send" || k == "deliver" || k == "drop" || k == "duplicate"; }
 bool is_fault(const std::string& k) {
   return k == "crash" || k == "restart" || k == "pause" || k == "resume" || k == "partition" || k == "isolate" ||
-         k == "cut" || k == "heal" || k == "clog" || k == "clock_jump" || k == "clock_drift" || k == "fault_skipped";
+         k == "cut" || k == "heal" || k == "clog" || k == "clock_jump" || k == "clock_drift" || k == "fault_skipped" ||
+         k == "disconnect" || k == "reconnect" || k == "restore" || k == "network";
 }
 
 const char* node_color(const std::string& node) {

@@ -27,6 +27,9 @@ class Storage {
   void sync();
   // Number of writes (puts and erases) not yet synced.
   size_t unsynced() const { return pending_.size(); }
+  // Syncs that made something durable (a sync with nothing pending is not
+  // counted): the simulator charges each one the scenario's write latency.
+  uint64_t writing_syncs() const { return writing_syncs_; }
 
   // Called by the simulator when the node crashes.
   void on_crash(bool lose_unsynced);
@@ -39,6 +42,7 @@ class Storage {
   std::unordered_map<std::string, std::string, Hash, std::equal_to<>> durable_;
   // key -> new value, or nullopt for an erase not yet synced.
   std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>> pending_;
+  uint64_t writing_syncs_ = 0;
 };
 
 }  // namespace dsim

@@ -16,8 +16,8 @@ NodeId Simulator::add_node(std::string name, NodeFactory factory, NodeClock cloc
   DSIM_ASSERT(nodes_.size() < kGlobal.value);
   const NodeId id{static_cast<uint32_t>(nodes_.size())};
   Rng rng = Rng::derive(seed_, "node/" + name);
-  nodes_.push_back(NodeRec{nullptr, Context(this, id), true, false, clock, rng, 0, {}, std::move(name),
-                           std::move(factory), Storage{}});
+  nodes_.push_back(NodeRec{nullptr, Context(this, id), true, false, false, Duration{0}, 0, clock, rng, 0, {},
+                           std::move(name), std::move(factory), Storage{}});
   return id;
 }
 
@@ -60,7 +60,9 @@ void Simulator::start_all() {
     r.node = r.factory(NodeId{i});
     DSIM_ASSERT(r.node != nullptr);
     emit(NodeId{i}, "start", std::span<const Field>{});
+    begin_callback(r);
     r.node->on_start(r.ctx);
+    end_callback(NodeId{i}, r);
   }
 }
 
@@ -153,6 +155,13 @@ void Simulator::send(NodeId from, NodeId to, const Message& m) {
     drop(from, id, route.drop_reason);
     return;
   }
+  // Sent after a durable write in this callback: it leaves when the write
+  // is done. (from may be kExternal for no one: only nodes send.)
+  if (const NodeRec& src = rec(from); src.write_latency.ns != 0) {
+    const uint64_t writes = src.storage.writing_syncs() - src.syncs_at_start;
+    const Duration wait{src.write_latency.ns * static_cast<int64_t>(writes)};
+    for (int c = 0; c < route.copies; ++c) route.deliver_at[c] = route.deliver_at[c] + wait;
+  }
   DSIM_ASSERT(route.copies == 1 || route.copies == 2);
   for (int c = 0; c < route.copies; ++c) {
     DSIM_ASSERT(route.deliver_at[c] >= now_);
@@ -213,7 +222,9 @@ void Simulator::deliver(const Event& e) {
   }
   // The slot stays allocated (and its address stable) while the node reads
   // the message; sends from the callback take other slots.
+  begin_callback(dst);
   dst.node->on_message(dst.ctx, f.from, f.msg);
+  end_callback(f.to, dst);
   free_slot(s);
 }
 
@@ -254,7 +265,9 @@ void Simulator::fire_timer(uint32_t s) {
   timers_.release(s);  // before the callback, so the node may re-arm at once
   ++counters_.timers_fired;
   emit(slot.node, "timer", {{"tag", static_cast<int64_t>(slot.tag)}});
+  begin_callback(r);
   r.node->on_timer(r.ctx, id, slot.tag);
+  end_callback(slot.node, r);
 }
 
 // ---- Faults ------------------------------------------------------------------
@@ -268,6 +281,7 @@ void Simulator::crash(NodeId n, bool lose_unsynced) {
   emit(n, "crash", {{"lose_unsynced", lose_unsynced}, {"unsynced_writes", static_cast<int64_t>(r.storage.unsynced())}});
   r.up = false;
   r.paused = false;
+  r.busy = false;
   ++r.pause_epoch;
   r.node.reset();
   // Rare event: scanning the timer slots here keeps the common path free of
@@ -301,7 +315,9 @@ void Simulator::restart(NodeId n) {
   r.node = r.factory(n);
   DSIM_ASSERT(r.node != nullptr);
   emit(n, "restart", std::span<const Field>{});
+  begin_callback(r);
   r.node->on_recover(r.ctx);
+  end_callback(n, r);
 }
 
 void Simulator::pause(NodeId n, Duration d) {
@@ -313,6 +329,7 @@ void Simulator::pause(NodeId n, Duration d) {
   }
   emit(n, "pause", {{"for_ns", d.ns}});
   r.paused = true;  // a pause during a pause extends it: the later resume wins
+  r.busy = false;   // ... and so does one during a storage write
   push(now_ + d, EventKind::kResume, n.value, ++r.pause_epoch);
 }
 
@@ -320,10 +337,26 @@ void Simulator::resume(NodeId n, uint64_t epoch) {
   NodeRec& r = rec(n);
   if (!r.up || !r.paused || epoch != r.pause_epoch) return;  // superseded
   r.paused = false;
-  emit(n, "resume", {{"held", static_cast<int64_t>(r.deferred.size())}});
+  if (r.busy) {
+    r.busy = false;  // its storage write is done (traced when it began)
+  } else {
+    emit(n, "resume", {{"held", static_cast<int64_t>(r.deferred.size())}});
+  }
   // Everything held back happens now, in the order it arrived.
   for (const Event& e : r.deferred) push(now_, e.kind, e.a, e.b);
   r.deferred.clear();
+}
+
+void Simulator::charge_writes(NodeId n, NodeRec& r) {
+  const uint64_t writes = r.storage.writing_syncs() - r.syncs_at_start;
+  if (writes == 0 || !r.up) return;
+  // The callback's durable writes run one after another: the node is busy
+  // (like a pause) until the last one is done.
+  const Duration busy{r.write_latency.ns * static_cast<int64_t>(writes)};
+  emit(n, "storage_write", {{"syncs", static_cast<int64_t>(writes)}, {"busy_ns", busy.ns}});
+  r.paused = true;
+  r.busy = true;
+  push(now_ + busy, EventKind::kResume, n.value, ++r.pause_epoch);
 }
 
 void Simulator::clock_jump(NodeId n, Duration by) {

@@ -67,6 +67,14 @@ class Simulator final : public Host {
   // type they do not name) the sending node names its messages.
   void set_message_names(const MessageNames* names) { names_ = names; }
   void set_action_handler(ActionHandler* h) { actions_ = h; }
+  // What a durable write costs node `n`: each sync() that writes something
+  // keeps the node busy this long (its messages and timers wait, as in a
+  // pause), and a message it sends after the sync in the same callback
+  // leaves only when the write is done. 0 (the default) costs nothing.
+  void set_write_latency(NodeId n, Duration d) {
+    DSIM_ASSERT(d.ns >= 0);
+    rec(n).write_latency = d;
+  }
 
   // Runs until virtual time `until` (inclusive) or `max_events` events.
   // Calls on_start on every node first if the run has not started yet.
@@ -100,7 +108,7 @@ class Simulator final : public Host {
   uint32_t cluster_size() const override { return cluster_size_ ? cluster_size_ : node_count(); }
   const std::string& name(NodeId n) const;
   bool is_up(NodeId n) const { return rec(n).up; }
-  bool is_paused(NodeId n) const { return rec(n).paused; }
+  bool is_paused(NodeId n) const { return rec(n).paused && !rec(n).busy; }
   std::string_view role(NodeId n) const;
   const Node* node(NodeId n) const { return rec(n).node.get(); }
   const Storage& storage(NodeId n) const { return rec(n).storage; }
@@ -119,6 +127,9 @@ class Simulator final : public Host {
     Context ctx;
     bool up = true;
     bool paused = false;
+    bool busy = false;  // paused by its own storage writes, not by a fault
+    Duration write_latency{0};
+    uint64_t syncs_at_start = 0;  // storage.writing_syncs() when the callback began
     NodeClock clock;
     Rng rng;
     uint64_t pause_epoch = 0;
@@ -171,6 +182,14 @@ class Simulator final : public Host {
     if (sink_) sink_->event(now_, n, kind, std::span<const Field>(fields.begin(), fields.size()));
   }
   void drop(NodeId n, uint64_t msg_id, std::string_view reason);
+  // Around every node callback: the storage-write cost (set_write_latency).
+  void begin_callback(NodeRec& r) {
+    if (r.write_latency.ns != 0) r.syncs_at_start = r.storage.writing_syncs();
+  }
+  void end_callback(NodeId n, NodeRec& r) {
+    if (r.write_latency.ns != 0) charge_writes(n, r);
+  }
+  void charge_writes(NodeId n, NodeRec& r);
 
   uint64_t seed_;
   Time now_{0};

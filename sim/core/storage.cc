@@ -15,6 +15,7 @@ std::optional<std::string> Storage::get(std::string_view key) const {
 }
 
 void Storage::sync() {
+  if (!pending_.empty()) ++writing_syncs_;
   // Each key is independent, so the (hash) order of this walk does not
   // matter.
   for (auto& [key, value] : pending_) {

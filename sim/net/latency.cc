@@ -18,6 +18,13 @@ Duration to_ns(double x) {
 }
 }  // namespace
 
+LatencyModel LatencyModel::mixture(std::vector<Component> parts) {
+  LatencyModel m;
+  m.kind = Kind::kMixture;
+  m.parts = std::move(parts);
+  return m;
+}
+
 const char* kind_name(LatencyModel::Kind k) {
   switch (k) {
     case LatencyModel::Kind::kConstant: return "constant";
@@ -25,6 +32,8 @@ const char* kind_name(LatencyModel::Kind k) {
     case LatencyModel::Kind::kNormal: return "normal";
     case LatencyModel::Kind::kExponential: return "exponential";
     case LatencyModel::Kind::kLognormal: return "lognormal";
+    case LatencyModel::Kind::kPareto: return "pareto";
+    case LatencyModel::Kind::kMixture: return "mixture";
   }
   return "?";
 }
@@ -50,6 +59,25 @@ std::string LatencyModel::validate() const {
       if (a.ns <= 0) return "median must be positive";
       if (!(sigma >= 0.0 && sigma <= 10.0)) return "sigma must be in [0, 10]";
       break;
+    case Kind::kPareto:
+      if (a.ns <= 0) return "scale must be positive";
+      if (!(sigma >= 0.1 && sigma <= 100.0)) return "shape must be in [0.1, 100]";
+      if (b.ns < 0) return "max must not be negative";
+      if (b.ns > 0 && b < a) return "max must be >= scale";
+      break;
+    case Kind::kMixture: {
+      if (parts.empty()) return "a mixture needs at least one component";
+      if (parts.size() > 16) return "a mixture has at most 16 components";
+      uint64_t total = 0;
+      for (const Component& c : parts) {
+        if (c.weight == 0) return "a mixture weight must be positive";
+        if (c.model.kind == Kind::kMixture) return "a mixture component cannot be a mixture";
+        if (std::string why = c.model.validate(); !why.empty()) return why;
+        total += c.weight;
+      }
+      if (total > 1'000'000'000) return "mixture weights add up to more than 1000000000";
+      break;
+    }
   }
   return {};
 }
@@ -75,6 +103,24 @@ Duration LatencyModel::sample(Rng& rng) const {
       return base + to_ns(rng.exponential(static_cast<double>(a.ns)));
     case Kind::kLognormal:
       return base + to_ns(rng.lognormal(std::log(static_cast<double>(a.ns)), sigma));
+    case Kind::kPareto: {
+      // Inverse transform: x_m / U^(1/alpha), U in (0, 1].
+      const double u = 1.0 - rng.unit();
+      Duration x = to_ns(static_cast<double>(a.ns) / std::pow(u, 1.0 / sigma));
+      if (b.ns > 0 && x > b) x = b;
+      return base + x;
+    }
+    case Kind::kMixture: {
+      uint64_t total = 0;
+      for (const Component& c : parts) total += c.weight;
+      uint64_t pick = rng.below(total);
+      for (const Component& c : parts) {
+        if (pick < c.weight) return base + c.model.sample(rng);
+        pick -= c.weight;
+      }
+      DSIM_ASSERT_MSG(false, "mixture pick out of range");
+      return base;
+    }
   }
   DSIM_ASSERT_MSG(false, "unknown latency kind");
   return base;
@@ -88,6 +134,17 @@ double LatencyModel::mean_ns() const {
     case Kind::kNormal: return bs + static_cast<double>(a.ns);
     case Kind::kExponential: return bs + static_cast<double>(a.ns);
     case Kind::kLognormal: return bs + static_cast<double>(a.ns) * std::exp(sigma * sigma / 2);
+    case Kind::kPareto:
+      if (sigma <= 1) return INFINITY;
+      return bs + sigma * static_cast<double>(a.ns) / (sigma - 1);
+    case Kind::kMixture: {
+      double total = 0, sum = 0;
+      for (const Component& c : parts) {
+        total += c.weight;
+        sum += c.weight * c.model.mean_ns();
+      }
+      return bs + sum / total;
+    }
   }
   return 0;
 }
@@ -105,6 +162,23 @@ double LatencyModel::variance_ns2() const {
       const double m = static_cast<double>(a.ns);
       const double s2 = sigma * sigma;
       return (std::exp(s2) - 1) * std::exp(s2) * m * m;
+    }
+    case Kind::kPareto: {
+      if (sigma <= 2) return INFINITY;
+      const double m = static_cast<double>(a.ns);
+      return m * m * sigma / ((sigma - 1) * (sigma - 1) * (sigma - 2));
+    }
+    case Kind::kMixture: {
+      // Law of total variance.
+      double total = 0;
+      for (const Component& c : parts) total += c.weight;
+      const double mean = mean_ns() - static_cast<double>(base.ns);
+      double second = 0;
+      for (const Component& c : parts) {
+        const double mc = c.model.mean_ns();
+        second += c.weight / total * (c.model.variance_ns2() + mc * mc);
+      }
+      return second - mean * mean;
     }
   }
   return 0;

@@ -11,8 +11,15 @@ Network::Network(uint32_t node_count, uint64_t seed, LinkSpec defaults)
       rng_(Rng::derive(seed, "network")),
       defaults_(defaults),
       group_(node_count, 0),
+      disconnected_(node_count),
       node_clog_(node_count, Time{0}) {
   DSIM_ASSERT(defaults.latency.validate().empty());
+}
+
+void Network::set_defaults(LinkSpec spec) {
+  DSIM_ASSERT(spec.latency.validate().empty());
+  DSIM_ASSERT(spec.reorder_delay.validate().empty());
+  defaults_ = std::move(spec);
 }
 
 void Network::set_link(NodeId from, NodeId to, LinkSpec spec) {
@@ -51,9 +58,48 @@ void Network::cut(NodeId from, NodeId to) {
   cuts_.insert(pair_key(from, to));
 }
 
+void Network::set_client_latency(uint32_t first, LatencyModel latency) {
+  DSIM_ASSERT(latency.validate().empty());
+  first_client_ = first;
+  client_latency_ = std::move(latency);
+}
+
+bool Network::uncut(NodeId from, NodeId to) { return cuts_.erase(pair_key(from, to)) > 0; }
+
+void Network::clear_partition() { std::fill(group_.begin(), group_.end(), 0); }
+
 void Network::heal() {
-  std::fill(group_.begin(), group_.end(), 0);
+  clear_partition();
   cuts_.clear();
+}
+
+void Network::disconnect(NodeId n, uint64_t token) {
+  DSIM_ASSERT(n.value < n_);
+  auto& tokens = disconnected_[n.value];
+  if (tokens.empty()) ++disconnected_count_;
+  tokens.push_back(token);
+}
+
+bool Network::reconnect(NodeId n, uint64_t token) {
+  DSIM_ASSERT(n.value < n_);
+  auto& tokens = disconnected_[n.value];
+  const auto it = std::find(tokens.begin(), tokens.end(), token);
+  if (it == tokens.end()) return false;  // already reconnected by hand
+  tokens.erase(it);
+  if (tokens.empty()) --disconnected_count_;
+  return true;
+}
+
+void Network::reconnect(NodeId n) {
+  DSIM_ASSERT(n.value < n_);
+  if (disconnected_[n.value].empty()) return;
+  disconnected_[n.value].clear();
+  --disconnected_count_;
+}
+
+bool Network::whole() const {
+  if (disconnected_count_ > 0 || !cuts_.empty()) return false;
+  return std::all_of(group_.begin(), group_.end(), [](uint32_t g) { return g == 0; });
 }
 
 void Network::clog_node(NodeId n, Time until) {
@@ -69,6 +115,7 @@ void Network::clog_link(NodeId from, NodeId to, Time until) {
 bool Network::can_reach(NodeId from, NodeId to) const {
   if (from == to) return true;
   if (group_[from.value] != group_[to.value]) return false;
+  if (disconnected_count_ > 0 && (disconnected(from) || disconnected(to))) return false;
   return cuts_.empty() || !cuts_.contains(pair_key(from, to));
 }
 
@@ -83,11 +130,15 @@ void Network::route(Time now, NodeId from, NodeId to, Route* out) {
     return;
   }
   const Duration base = topology_ ? topology_->base_latency(from, to) : Duration{0};
+  const LatencyModel& latency =
+      from.value >= first_client_ || to.value >= first_client_ ? client_latency_ : s.latency;
   out->copies = 1;
-  out->deliver_at[0] = now + base + s.latency.sample(rng_);
+  out->deliver_at[0] = now + base + latency.sample(rng_);
+  if (rng_.chance(s.reorder)) out->deliver_at[0] = out->deliver_at[0] + s.reorder_delay.sample(rng_);
   if (rng_.chance(s.duplicate)) {
     out->copies = 2;
-    out->deliver_at[1] = now + base + s.latency.sample(rng_);
+    out->deliver_at[1] = now + base + latency.sample(rng_);
+    if (rng_.chance(s.reorder)) out->deliver_at[1] = out->deliver_at[1] + s.reorder_delay.sample(rng_);
   }
 }
 

@@ -5,11 +5,18 @@
 // A message is lost if its link is cut when it is sent or when it arrives
 // (a partition that starts while it is in flight catches it). A clog holds
 // messages back, never drops them: they arrive when the clog ends.
-// Reordering follows from latency jitter; there is no FIFO guarantee.
+// Reordering follows from latency jitter (there is no FIFO guarantee) and,
+// when `reorder` is on, from an extra delay some messages get, so later
+// ones overtake them.
+//
+// A disconnected node (disconnect/reconnect) can reach no one and no one
+// can reach it, whatever the partition; disconnections compose: each one
+// holds a token and the node is back only when all its tokens are gone.
 //
 // Randomness: one stream, "network", drawn in a fixed order per send
-// (loss, latency, duplicate, duplicate's latency), so the same seed gives
-// the same fates.
+// (loss, latency, reorder, duplicate, the duplicate's latency and reorder),
+// so the same seed gives the same fates. A probability of 0 draws nothing,
+// so a scenario without reorder draws exactly what it did before.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -29,6 +36,8 @@ struct LinkSpec {
   LatencyModel latency = LatencyModel::constant(milliseconds(1));
   Ratio drop{0, 1};
   Ratio duplicate{0, 1};
+  Ratio reorder{0, 1};                                       // chance a message is held back ...
+  LatencyModel reorder_delay = LatencyModel::constant(Duration{0});  // ... by this much more
 };
 
 class Network final : public NetworkModel {
@@ -37,13 +46,30 @@ class Network final : public NetworkModel {
 
   void set_link(NodeId from, NodeId to, LinkSpec spec);
   void set_topology(Topology t) { topology_ = std::move(t); }
+  // The spec of every link without an override of its own (set_link); a
+  // mid-run change applies to messages sent from then on.
+  void set_defaults(LinkSpec spec);
+  const LinkSpec& defaults() const { return defaults_; }
+  // Nodes from `first` on are clients: a message to or from one takes this
+  // latency instead of its link's (loss, duplication and reorder still
+  // follow the link). Unset: clients' links are like any other.
+  void set_client_latency(uint32_t first, LatencyModel latency);
 
   // Faults. Partition groups must be disjoint; nodes not named in any group
   // form one more group together.
   void partition(const std::vector<std::vector<NodeId>>& groups);
   void isolate(NodeId n);
   void cut(NodeId from, NodeId to);  // one way: from can no longer reach to
-  void heal();                       // removes every partition and cut
+  bool uncut(NodeId from, NodeId to);  // false: there was no such cut
+  void clear_partition();            // every node in one group again (cuts stay)
+  void heal();                       // removes every partition and cut (disconnections stay)
+  // Cumulative single-node faults: `token` names the fault that cut `n` off.
+  void disconnect(NodeId n, uint64_t token);
+  bool reconnect(NodeId n, uint64_t token);  // undoes that one fault; false: already undone
+  void reconnect(NodeId n);                  // undoes every disconnection of n
+  bool disconnected(NodeId n) const { return !disconnected_[n.value].empty(); }
+  // No partition, cut or disconnection: every node can reach every other.
+  bool whole() const;
   void clog_node(NodeId n, Time until);
   void clog_link(NodeId from, NodeId to, Time until);
 
@@ -61,8 +87,12 @@ class Network final : public NetworkModel {
   LinkSpec defaults_;
   std::map<uint64_t, LinkSpec> links_;
   std::optional<Topology> topology_;
+  uint32_t first_client_ = UINT32_MAX;
+  LatencyModel client_latency_;
   std::vector<uint32_t> group_;  // group id per node; equal ids can talk
   std::set<uint64_t> cuts_;
+  std::vector<std::vector<uint64_t>> disconnected_;  // per node: the tokens cutting it off
+  uint32_t disconnected_count_ = 0;                  // nodes with at least one token
   std::vector<Time> node_clog_;
   std::map<uint64_t, Time> link_clog_;
 };

@@ -41,8 +41,14 @@ class Loader {
  private:
   void nodes(const YAML::Node& n);
   std::optional<NodeId> node_ref(const YAML::Node& n, std::string_view where);
-  std::optional<Target> target(const YAML::Node& n, std::string_view where);
-  std::optional<net::LatencyModel> latency(const YAML::Node& n, std::string_view where);
+  // single: the fault hits one node (a node, a role, {random: role}); else
+  // also {all: role} and {all_but: X}.
+  std::optional<Target> target(const YAML::Node& n, std::string_view where, bool single = true);
+  std::optional<Target> role_or_node(const YAML::Node& n, std::string_view where);
+  void storage(const YAML::Node& n);
+  bool reorder(const YAML::Node& n, std::string_view where, Ratio* p, net::LatencyModel* delay);
+  std::optional<double> real(const YAML::Node& n, std::string_view where, const char* example);
+  std::optional<net::LatencyModel> latency(const YAML::Node& n, std::string_view where, bool in_mixture = false);
   void network(const YAML::Node& n);
   void link_fields(const YAML::Node& n, std::string_view where, net::LinkSpec* spec);
   void topology(const YAML::Node& n);
@@ -77,8 +83,8 @@ void Loader::load(const YAML::Node& root) {
   // The fixed keys, and any protocol's section (an error below unless it is
   // the scenario's own protocol's).
   std::vector<std::string_view> allowed = {"version", "name", "description", "protocol", "seed", "duration", "max_events",
-                                           "nodes", "clocks", "network", "clients", "workload", "faults", "nemesis",
-                                           "checks", "expect"};
+                                           "nodes", "clocks", "network", "clients", "workload", "storage", "faults",
+                                           "nemesis", "checks", "expect"};
   for (std::string_view p : reg_.names()) allowed.push_back(p);
   if (!r_.check_map_keys(root, "", allowed)) return;
   if (r_.require(root, "version", "")) {
@@ -163,6 +169,7 @@ void Loader::load(const YAML::Node& root) {
       workload(n);
     }
   }
+  if (auto n = root["storage"]) storage(n);
   if (auto n = root["faults"]) faults(n);
   if (auto n = root["nemesis"]) nemesis(n);
   if (auto n = root["checks"]) {
@@ -247,19 +254,76 @@ std::optional<NodeId> Loader::node_ref(const YAML::Node& n, std::string_view whe
   return std::nullopt;
 }
 
-std::optional<Target> Loader::target(const YAML::Node& n, std::string_view where) {
+std::optional<Target> Loader::role_or_node(const YAML::Node& n, std::string_view where) {
   auto name = r_.string(n, where);
   if (!name) return std::nullopt;
   if (auto it = by_name_.find(*name); it != by_name_.end()) return Target{it->second, {}};
-  if (s_.def) {
-    const auto roles = s_.def->roles();
-    if (std::find(roles.begin(), roles.end(), *name) != roles.end()) return Target{std::nullopt, *name};
+  std::vector<std::string_view> roles;
+  if (s_.def) roles = s_.def->roles();
+  if (std::find(roles.begin(), roles.end(), *name) != roles.end()) return Target{std::nullopt, *name};
+  if (roles.empty()) {
+    node_ref(n, where);  // reports the unknown node
+    return std::nullopt;
   }
-  node_ref(n, where);  // reports the unknown name
+  // Neither: say what would have been accepted, nearest first.
+  std::vector<std::string_view> known(roles.begin(), roles.end());
+  for (const auto& nn : s_.nodes) known.push_back(nn);
+  const std::string hint = closest(*name, known);
+  std::string role_list;
+  for (auto r : roles) role_list += (role_list.empty() ? "" : ", ") + std::string(r);
+  r_.error(n, "unknown node or role '" + *name + "' in '" + std::string(where) + "'" +
+                  (hint.empty() ? "" : "; did you mean '" + hint + "'?") + " (roles of " + s_.protocol + ": " +
+                  role_list + ")");
   return std::nullopt;
 }
 
-std::optional<net::LatencyModel> Loader::latency(const YAML::Node& n, std::string_view where) {
+std::optional<Target> Loader::target(const YAML::Node& n, std::string_view where, bool single) {
+  if (!n.IsMap()) return role_or_node(n, where);
+  if (!r_.check_map(n, where, {"role", "random", "all", "all_but"})) return std::nullopt;
+  if (n.size() != 1) {
+    r_.error(n, "'" + std::string(where) + "' takes one of role, random, all or all_but, e.g. {random: follower}");
+    return std::nullopt;
+  }
+  const std::string key = n.begin()->first.Scalar();
+  const YAML::Node v = n[key];
+  const std::string vwhere = YamlReader::join(where, key);
+  auto t = role_or_node(v, vwhere);
+  if (!t) return std::nullopt;
+  using P = Target::Pick;
+  if (key == "role" || key == "all_but") {
+    if (key == "role" && t->node) {
+      r_.error(v, "'" + vwhere + "' must be a role, not node '" + v.Scalar() + "'");
+      return std::nullopt;
+    }
+    t->pick = key == "role" ? P::kOne : P::kOthers;
+  } else {
+    if (t->node) {
+      r_.error(v, "'" + vwhere + "' must be a role (" + (key == "random" ? "one of its holders is drawn" : "it hits every holder") +
+                      "), not node '" + v.Scalar() + "'");
+      return std::nullopt;
+    }
+    t->pick = key == "random" ? P::kRandom : P::kAll;
+  }
+  if (single && !t->single()) {
+    r_.error(n, "'" + std::string(where) + "' hits one node here: write a node, a role or {random: ROLE}");
+    return std::nullopt;
+  }
+  return t;
+}
+
+std::optional<double> Loader::real(const YAML::Node& n, std::string_view where, const char* example) {
+  auto text = r_.string(n, where);
+  if (!text) return std::nullopt;
+  double x = 0;
+  const auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), x);
+  if (ec != std::errc() || p != text->data() + text->size()) {
+    r_.error(n, "invalid " + std::string(where) + " \"" + *text + "\": expected a number such as " + example);
+    return std::nullopt;
+  }
+  return x;
+}
+
+std::optional<net::LatencyModel> Loader::latency(const YAML::Node& n, std::string_view where, bool in_mixture) {
   using LM = net::LatencyModel;
   std::optional<LM> m;
   if (n.IsScalar()) {
@@ -267,7 +331,9 @@ std::optional<net::LatencyModel> Loader::latency(const YAML::Node& n, std::strin
     if (!d) return std::nullopt;
     m = LM::constant(*d);
   } else {
-    if (!r_.check_map(n, where, {"dist", "value", "min", "max", "mean", "stddev", "median", "sigma"})) return std::nullopt;
+    if (!r_.check_map(n, where, {"dist", "value", "min", "max", "mean", "stddev", "median", "sigma", "scale", "shape", "of"})) {
+      return std::nullopt;
+    }
     if (!r_.require(n, "dist", where)) return std::nullopt;
     auto dist = r_.string(n["dist"], YamlReader::join(where, "dist"));
     if (!dist) return std::nullopt;
@@ -282,7 +348,9 @@ std::optional<net::LatencyModel> Loader::latency(const YAML::Node& n, std::strin
           ok = false;
         }
       }
-      for (std::string_view k : keys) ok = r_.require(n, k, where) && ok;
+      for (std::string_view k : keys) {
+        if (k != "max" || *dist != "pareto") ok = r_.require(n, k, where) && ok;
+      }
       return ok;
     };
     auto dur = [&](std::string_view k) { return r_.duration(n[std::string(k)], YamlReader::join(where, k)); };
@@ -313,10 +381,50 @@ std::optional<net::LatencyModel> Loader::latency(const YAML::Node& n, std::strin
           m = LM::lognormal(*median, sigma);
         }
       }
+    } else if (*dist == "pareto") {
+      // max is optional (need() does not require it for pareto).
+      if (!need({"scale", "shape", "max"})) return std::nullopt;
+      auto scale = dur("scale");
+      auto shape = real(n["shape"], YamlReader::join(where, "shape"), "1.5");
+      std::optional<Duration> cap = Duration{0};
+      if (n["max"]) cap = dur("max");
+      if (scale && shape && cap) m = LM::pareto(*scale, *shape, *cap);
+    } else if (*dist == "mixture") {
+      if (in_mixture) {
+        r_.error(n["dist"], "a mixture component cannot itself be a mixture");
+        return std::nullopt;
+      }
+      if (!need({"of"})) return std::nullopt;
+      const YAML::Node of = n["of"];
+      const std::string owhere = YamlReader::join(where, "of");
+      if (!of.IsSequence() || of.size() == 0) {
+        r_.error(of, "'" + owhere + "' must be a non-empty list of {weight: N, latency: ...}");
+        return std::nullopt;
+      }
+      std::vector<LM::Component> parts;
+      bool ok = true;
+      for (size_t i = 0; i < of.size(); ++i) {
+        const std::string cw = where_at(owhere, i);
+        const YAML::Node c = of[i];
+        if (!r_.check_map(c, cw, {"weight", "latency"}) || !r_.require(c, "weight", cw) || !r_.require(c, "latency", cw)) {
+          ok = false;
+          continue;
+        }
+        auto w = r_.integer(c["weight"], YamlReader::join(cw, "weight"), 1, 1'000'000);
+        auto l = latency(c["latency"], YamlReader::join(cw, "latency"), true);
+        if (!w || !l) {
+          ok = false;
+          continue;
+        }
+        parts.push_back({static_cast<uint32_t>(*w), *l});
+      }
+      if (!ok) return std::nullopt;
+      m = LM::mixture(std::move(parts));
     } else {
-      const std::string hint = closest(*dist, {"constant", "uniform", "normal", "exponential", "lognormal"});
+      const std::string hint =
+          closest(*dist, {"constant", "uniform", "normal", "exponential", "lognormal", "pareto", "mixture"});
       r_.error(n["dist"], "unknown latency distribution '" + *dist + "'" +
-                              (hint.empty() ? " (expected constant, uniform, normal, exponential or lognormal)"
+                              (hint.empty() ? " (expected constant, uniform, normal, exponential, lognormal, pareto or mixture)"
                                             : "; did you mean '" + hint + "'?"));
     }
   }
@@ -338,10 +446,42 @@ void Loader::link_fields(const YAML::Node& n, std::string_view where, net::LinkS
   if (auto v = n["duplicate"]) {
     if (auto p = r_.probability(v, YamlReader::join(where, "duplicate"))) spec->duplicate = *p;
   }
+  if (auto v = n["reorder"]) reorder(v, YamlReader::join(where, "reorder"), &spec->reorder, &spec->reorder_delay);
+}
+
+bool Loader::reorder(const YAML::Node& n, std::string_view where, Ratio* p, net::LatencyModel* delay) {
+  if (!r_.check_map(n, where, {"probability", "delay"})) return false;
+  if (!r_.require(n, "probability", where) || !r_.require(n, "delay", where)) return false;
+  auto prob = r_.probability(n["probability"], YamlReader::join(where, "probability"));
+  auto d = latency(n["delay"], YamlReader::join(where, "delay"));
+  if (!prob || !d) return false;
+  *p = *prob;
+  *delay = *d;
+  return true;
+}
+
+void Loader::storage(const YAML::Node& n) {
+  if (!r_.check_map(n, "storage", {"write_latency", "nodes"})) return;
+  if (auto v = n["write_latency"]) s_.storage.write_latency = r_.duration(v, "storage.write_latency").value_or(Duration{0});
+  if (auto v = n["nodes"]) {
+    if (!r_.check_free_map(v, "storage.nodes")) return;
+    for (const auto& kv : v) {
+      const YAML::Node key = kv.first;
+      const std::string where = "storage.nodes." + key.Scalar();
+      auto id = node_ref(key, "storage.nodes");
+      auto d = r_.duration(kv.second, where);
+      if (!id || !d) continue;
+      if (id->value >= s_.nodes.size()) {
+        r_.error(key, "'storage.nodes' names servers; '" + key.Scalar() + "' is a client");
+        continue;
+      }
+      s_.storage.per_node.emplace_back(*id, *d);
+    }
+  }
 }
 
 void Loader::network(const YAML::Node& n) {
-  if (!r_.check_map(n, "network", {"latency", "drop", "duplicate", "links", "topology"})) return;
+  if (!r_.check_map(n, "network", {"latency", "drop", "duplicate", "reorder", "links", "topology"})) return;
   link_fields(n, "network", &s_.network);
   if (s_.nodes.empty()) return;
   if (auto links = n["links"]) {
@@ -351,7 +491,7 @@ void Loader::network(const YAML::Node& n) {
       for (size_t i = 0; i < links.size(); ++i) {
         const std::string where = where_at("network.links", i);
         const YAML::Node l = links[i];
-        if (!r_.check_map(l, where, {"from", "to", "latency", "drop", "duplicate", "both_ways"})) continue;
+        if (!r_.check_map(l, where, {"from", "to", "latency", "drop", "duplicate", "reorder", "both_ways"})) continue;
         if (!r_.require(l, "from", where) || !r_.require(l, "to", where)) continue;
         auto from = node_ref(l["from"], YamlReader::join(where, "from"));
         auto to = node_ref(l["to"], YamlReader::join(where, "to"));
@@ -507,7 +647,7 @@ void Loader::clocks(const YAML::Node& n) {
 
 void Loader::clients(const YAML::Node& n) {
   if (!r_.check_map(n, "clients", {"count", "at", "keys", "zipf", "mix", "think", "rate", "retries", "timeout", "start", "stop",
-                                   "stop_writes"})) return;
+                                   "stop_writes", "latency"})) return;
   ClientsSpec& c = s_.clients;
   if (r_.require(n, "count", "clients")) {
     c.count = static_cast<uint32_t>(r_.integer(n["count"], "clients.count", 1, 100'000).value_or(0));
@@ -555,6 +695,7 @@ void Loader::clients(const YAML::Node& n) {
   }
   if (auto v = n["rate"]) c.rate = static_cast<uint32_t>(r_.integer(v, "clients.rate", 1, 1'000'000).value_or(0));
   if (auto v = n["retries"]) c.retries = static_cast<uint32_t>(r_.integer(v, "clients.retries", 0, 100).value_or(0));
+  if (auto v = n["latency"]) c.latency = latency(v, "clients.latency");
   if (n["rate"] && n["think"]) r_.error(n["think"], "'clients.think' is for closed loops; with 'clients.rate' operations arrive on their own");
   if (auto v = n["timeout"]) {
     if (auto d = r_.duration(v, "clients.timeout")) {
@@ -591,7 +732,7 @@ std::optional<Time> Loader::time_within_run(const YAML::Node& n, std::string_vie
 void Loader::workload(const YAML::Node& n) {
   // The keys: the generic ones and every protocol's count key; a key the
   // scenario's protocol does not take is an error naming those that do.
-  std::vector<std::string_view> allowed = {"to", "keys", "from", "start", "interval"};
+  std::vector<std::string_view> allowed = {"to", "keys", "from", "start", "interval", "client_latency"};
   for (const auto& p : reg_.protocols()) {
     const auto k = p->workload().count_key;
     if (!k.empty() && std::find(allowed.begin(), allowed.end(), k) == allowed.end()) allowed.push_back(k);
@@ -615,7 +756,7 @@ void Loader::workload(const YAML::Node& n) {
     }
     return true;
   };
-  for (size_t i = 5; i < allowed.size(); ++i) {
+  for (size_t i = 6; i < allowed.size(); ++i) {
     const std::string key(allowed[i]);
     if (only_for(key) && key == mine.count_key) {
       w.count = static_cast<uint32_t>(r_.integer(n[key], "workload." + key, 0, mine.max_count).value_or(0));
@@ -641,6 +782,7 @@ void Loader::workload(const YAML::Node& n) {
     }
   }
   if (auto v = n["start"]) w.start = time_within_run(v, "workload.start").value_or(Time{0});
+  if (auto v = n["client_latency"]) w.client_latency = latency(v, "workload.client_latency");
   w.interval_min = w.interval_max = milliseconds(100);
   if (auto v = n["interval"]) {
     if (auto r = r_.duration_range(v, "workload.interval")) {
@@ -664,9 +806,10 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
   static const std::vector<std::pair<std::string_view, T>> kActions = {
       {"crash", T::kCrash},     {"restart", T::kRestart}, {"pause", T::kPause}, {"partition", T::kPartition},
       {"isolate", T::kIsolate}, {"cut", T::kCut},         {"heal", T::kHeal},   {"clog", T::kClog},
-      {"clock", T::kClockJump}};
+      {"clock", T::kClockJump}, {"disconnect", T::kDisconnect}, {"reconnect", T::kReconnect}, {"network", T::kNetwork}};
   if (!r_.check_map(n, where, {"at", "crash", "restart", "pause", "partition", "isolate", "cut", "heal", "clog", "clock",
-                               "for", "restart_after", "lose_unsynced", "jump", "drift_ppm"})) {
+                               "disconnect", "reconnect", "network", "for", "restart_after", "lose_unsynced", "jump",
+                               "drift_ppm"})) {
     return;
   }
   FaultSpec f;
@@ -684,7 +827,8 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
   }
   if (action.empty()) {
     r_.error(n, "'" + std::string(where) +
-                    "' has no action (expected one of crash, restart, pause, partition, isolate, cut, heal, clog, clock)");
+                    "' has no action (expected one of crash, restart, pause, partition, isolate, cut, heal, clog, clock, "
+                    "disconnect, reconnect, network)");
     return;
   }
   bool ok = true;
@@ -700,7 +844,7 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
   switch (f.type) {
     case T::kCrash: allowed = {"restart_after", "lose_unsynced"}; break;
     case T::kPause: case T::kClog: allowed = {"for"}; break;
-    case T::kPartition: case T::kIsolate: case T::kCut: allowed = {"for"}; break;
+    case T::kPartition: case T::kIsolate: case T::kCut: case T::kDisconnect: case T::kNetwork: allowed = {"for"}; break;
     case T::kClockJump: allowed = {"jump", "drift_ppm"}; break;
     default: break;
   }
@@ -725,11 +869,45 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
     ok = ok && f.for_.has_value();
   }
   switch (f.type) {
+    case T::kDisconnect:
+    case T::kReconnect: {
+      auto t = target(v, vwhere, false);
+      if (!t) ok = false;
+      else f.target = *t;
+      break;
+    }
+    case T::kNetwork: {
+      if (!r_.check_map(v, vwhere, {"latency", "drop", "duplicate", "reorder"})) {
+        ok = false;
+        break;
+      }
+      NetworkChange& c = f.network;
+      if (auto x = v["latency"]) ok = (c.latency = latency(x, YamlReader::join(vwhere, "latency"))).has_value() && ok;
+      if (auto x = v["drop"]) ok = (c.drop = r_.probability(x, YamlReader::join(vwhere, "drop"))).has_value() && ok;
+      if (auto x = v["duplicate"]) {
+        ok = (c.duplicate = r_.probability(x, YamlReader::join(vwhere, "duplicate"))).has_value() && ok;
+      }
+      if (auto x = v["reorder"]) {
+        Ratio p;
+        net::LatencyModel d;
+        if (reorder(x, YamlReader::join(vwhere, "reorder"), &p, &d)) {
+          c.reorder = p;
+          c.reorder_delay = d;
+        } else {
+          ok = false;
+        }
+      }
+      if (ok && !c.latency && !c.drop && !c.duplicate && !c.reorder) {
+        r_.error(v, "'" + vwhere + "' changes nothing: give latency, drop, duplicate or reorder");
+        ok = false;
+      }
+      break;
+    }
     case T::kCrash:
     case T::kRestart:
     case T::kPause:
     case T::kIsolate: {
-      auto t = target(v, vwhere);
+      auto t = target(v, vwhere, f.type == T::kIsolate);
       if (!t) {
         ok = false;
         break;
@@ -757,20 +935,49 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
         break;
       }
       std::map<uint32_t, size_t> group_of;
+      std::map<std::string, size_t> role_of;  // roles named as whole groups' members
+      bool dynamic = false, rest = false;
+      std::vector<std::vector<Target>> expr_groups;
       for (size_t g = 0; g < v.size(); ++g) {
         const YAML::Node grp = v[g];
+        if (grp.IsScalar() && grp.Scalar() == "rest") {
+          // The nodes no other group names: one group, as when left out.
+          if (rest) {
+            r_.error(grp, "'rest' appears twice in '" + vwhere + "'");
+            ok = false;
+          }
+          rest = true;
+          continue;
+        }
         if (!grp.IsSequence() || grp.size() == 0) {
-          r_.error(grp, "each group of '" + vwhere + "' must be a non-empty list of nodes");
+          r_.error(grp, "each group of '" + vwhere + "' must be a non-empty list of nodes or roles, or 'rest'");
           ok = false;
           continue;
         }
         std::vector<NodeId> members;
+        std::vector<Target> exprs;
         for (size_t i = 0; i < grp.size(); ++i) {
-          auto id = node_ref(grp[i], where_at(where_at(vwhere, g), i));
-          if (!id) {
+          auto t = target(grp[i], where_at(where_at(vwhere, g), i), false);
+          if (!t) {
             ok = false;
             continue;
           }
+          exprs.push_back(*t);
+          if (!t->node || t->pick != Target::Pick::kOne) {
+            dynamic = true;
+            // The same role twice (e.g. leader in two groups) can only
+            // collide; random picks avoid each other, so they may repeat.
+            if (t->pick != Target::Pick::kRandom) {
+              const std::string key = t->role + "/" + std::to_string(static_cast<int>(t->pick));
+              auto [it, fresh] = role_of.try_emplace(key, g);
+              if (!fresh) {
+                r_.error(grp[i], "'" + grp[i].as<std::string>("...") + "' appears twice in the partition");
+                ok = false;
+              }
+            }
+            continue;
+          }
+          const std::optional<NodeId> id = t->node;
           auto [it, fresh] = group_of.try_emplace(id->value, g);
           if (!fresh) {
             r_.error(grp[i], "node '" + name_of(*id) + "' appears twice in the partition (" +
@@ -782,6 +989,15 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
           members.push_back(*id);
         }
         f.groups.push_back(std::move(members));
+        expr_groups.push_back(std::move(exprs));
+      }
+      if (f.groups.empty() && ok) {
+        r_.error(v, "'" + vwhere + "' needs at least one group besides 'rest'");
+        ok = false;
+      }
+      if (dynamic) {
+        f.groups.clear();
+        f.group_targets = std::move(expr_groups);
       }
       break;
     }
@@ -826,7 +1042,7 @@ void Loader::fault(const YAML::Node& n, std::string_view where) {
     case T::kHeal: {
       auto s = r_.string(v, vwhere);
       if (s && *s != "all") {
-        r_.error(v, "'" + vwhere + "' must be 'all' (heal removes every partition and cut)");
+        r_.error(v, "'" + vwhere + "' must be 'all' (heal removes every partition, cut and disconnection)");
         ok = false;
       }
       break;
@@ -866,7 +1082,8 @@ void Loader::nemesis(const YAML::Node& n) {
   bool ok = r_.require(n, "faults", "nemesis") && r_.require(n, "until", "nemesis");
   if (!ok) return;
   static const std::vector<std::pair<std::string_view, K>> kKinds = {
-      {"crash", K::kCrash}, {"pause", K::kPause}, {"partition", K::kPartition}, {"isolate", K::kIsolate}, {"clog", K::kClog}};
+      {"crash", K::kCrash}, {"pause", K::kPause},     {"partition", K::kPartition}, {"isolate", K::kIsolate},
+      {"clog", K::kClog},   {"disconnect", K::kDisconnect}};
   const YAML::Node kinds = n["faults"];
   if (!kinds.IsSequence() || kinds.size() == 0) {
     r_.error(kinds, "'nemesis.faults' must be a non-empty list, e.g. [crash, partition]");
@@ -880,9 +1097,9 @@ void Loader::nemesis(const YAML::Node& n) {
     }
     auto it = std::find_if(kKinds.begin(), kKinds.end(), [&](const auto& p) { return p.first == *s; });
     if (it == kKinds.end()) {
-      const std::string hint = closest(*s, {"crash", "pause", "partition", "isolate", "clog"});
+      const std::string hint = closest(*s, {"crash", "pause", "partition", "isolate", "clog", "disconnect"});
       r_.error(kinds[i], "unknown nemesis fault '" + *s + "'" +
-                             (hint.empty() ? " (expected crash, pause, partition, isolate or clog)"
+                             (hint.empty() ? " (expected crash, pause, partition, isolate, clog or disconnect)"
                                            : "; did you mean '" + hint + "'?"));
       ok = false;
       continue;

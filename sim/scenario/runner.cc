@@ -1,6 +1,7 @@
 #include "sim/scenario/runner.h"
 
 #include <algorithm>
+#include <climits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -8,6 +9,7 @@
 #include "analysis/generic_checkers.h"
 #include "dsim/kv.h"
 #include "sim/net/network.h"
+#include "sim/scenario/writer.h"
 #include "sim/trace/fanout.h"
 #include "sim/trace/writer.h"
 
@@ -16,21 +18,50 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Watches `role` events on their way to the trace, to know each node's
+// epoch (term, ballot: the protocol's report hints name the field), so "the
+// leader" is the one of the highest epoch, not a stale one. A kind
+// comparison per event, nothing more.
+class RoleWatch final : public EventSink {
+ public:
+  RoleWatch(EventSink* next, uint32_t nodes, std::string_view epoch_field)
+      : next_(next), field_(epoch_field), epoch_(nodes, kUnknown) {}
+  void event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) override {
+    if (kind == "role" && node.value < epoch_.size()) {
+      for (const Field& f : fields) {
+        if (f.key != field_) continue;
+        if (const auto* v = std::get_if<int64_t>(&f.value)) epoch_[node.value] = *v;
+      }
+    }
+    next_->event(t, node, kind, fields);
+  }
+  static constexpr int64_t kUnknown = INT64_MIN;
+  int64_t epoch(NodeId n) const { return epoch_[n.value]; }
+
+ private:
+  EventSink* next_;
+  std::string field_;
+  std::vector<int64_t> epoch_;
+};
+
 struct Action {
-  enum class Kind { kFault, kHeal, kRestart, kNemesis, kNemesisRestore, kRequest, kInput } kind;
-  uint32_t index = 0;  // fault index, or nemesis fault kind
+  enum class Kind { kFault, kUndo, kRestart, kNemesis, kNemesisRestore, kRequest, kInput } kind;
+  uint32_t index = 0;  // fault index, undo index, or nemesis fault kind
   NodeId node;
-  int64_t req = 0;  // kInput: the input's request id (its f[0])
+  int64_t req = 0;  // kInput: the input's request id (its f[0]); nemesis disconnect: its token
 };
 
 class ScenarioRun final : public ActionHandler {
  public:
-  ScenarioRun(const Scenario& s, Simulator& sim, net::Network& net)
+  ScenarioRun(const Scenario& s, Simulator& sim, net::Network& net, const RoleWatch& roles)
       : s_(s),
         sim_(sim),
         net_(net),
+        roles_(roles),
         nemesis_rng_(Rng::derive(sim.seed(), "nemesis")),
         workload_rng_(Rng::derive(sim.seed(), "workload")),
+        fault_rng_(Rng::derive(sim.seed(), "faults")),
+        client_latency_rng_(Rng::derive(sim.seed(), "client_latency")),
         inputs_(s.def->workload()) {}
 
   void schedule_all() {
@@ -45,7 +76,7 @@ class ScenarioRun final : public ActionHandler {
     free_.push_back(static_cast<uint32_t>(id));  // each action fires once: its slot is free again
     switch (a.kind) {
       case Action::Kind::kFault: apply(s_.faults[a.index]); return;
-      case Action::Kind::kHeal: heal(); return;
+      case Action::Kind::kUndo: undo(a.index); return;
       case Action::Kind::kRestart: sim_.restart(a.node); return;
       case Action::Kind::kNemesis: nemesis_tick(); return;
       case Action::Kind::kNemesisRestore: nemesis_restore(a); return;
@@ -94,7 +125,7 @@ class ScenarioRun final : public ActionHandler {
       // The harness records each input when it is due (an action scheduled
       // just before the delivery, so it comes first at that time).
       schedule(t, {Action::Kind::kInput, k, to, m.f[0]});
-      sim_.inject(t, to, m);
+      sim_.inject(t + input_delay(), to, m);
       t = t + Duration{rng.between(w.interval_min.ns, w.interval_max.ns)};
     }
   }
@@ -107,13 +138,23 @@ class ScenarioRun final : public ActionHandler {
   // it asked (liveness checkers judge these, not what nodes say they accepted).
   void send_input(NodeId to, const Message& m) {
     record_input(to, m.f[0]);
-    sim_.inject(sim_.now(), to, m);
+    sim_.inject(sim_.now() + input_delay(), to, m);
+  }
+
+  // From the harness to a node (workload.client_latency); its own stream, so
+  // turning it on changes no other draw.
+  Duration input_delay() {
+    const auto& lat = s_.workload.client_latency;
+    return lat ? lat->sample(client_latency_rng_) : Duration{0};
   }
 
   void client_request(uint32_t k) {
     const WorkloadSpec& w = s_.workload;
     std::optional<NodeId> to;
     if (w.to_leader) {
+      // The lowest-numbered node that believes it leads, stale or not: a
+      // client does not know which leader is current, and the planted-bug
+      // scenarios pin seeds on this routing. (Fault targets use holder().)
       for (uint32_t i = 0; i < sim_.node_count() && !to; ++i) {
         if (sim_.role(NodeId{i}) == "leader") to = NodeId{i};
       }
@@ -122,14 +163,100 @@ class ScenarioRun final : public ActionHandler {
     send_input(*to, inputs_.make(k, w.keys, workload_rng_));
   }
 
-  std::optional<NodeId> resolve(const Target& t, std::string_view fault) {
-    if (t.node) return t.node;
+  // The node holding `role` with the highest epoch (lowest id on a tie), or
+  // none. A node that never said its epoch counts as the oldest.
+  std::optional<NodeId> holder(std::string_view role) const {
+    std::optional<NodeId> best;
     for (uint32_t i = 0; i < sim_.node_count(); ++i) {
-      if (sim_.role(NodeId{i}) == t.role) return NodeId{i};
+      const NodeId n{i};
+      if (sim_.role(n) != role) continue;
+      if (!best || roles_.epoch(n) > roles_.epoch(*best)) best = n;
     }
-    const std::string reason = "no node has role " + t.role;
+    return best;
+  }
+
+  void skip(std::string_view fault, const std::string& reason) {
     sim_.emit_global("fault_skipped", {{"fault", fault}, {"reason", std::string_view(reason)}});
-    return std::nullopt;
+  }
+
+  // Every node `t` names now (see Target); `taken` are nodes a random pick
+  // must avoid (placed in another partition group already). Empty, with a
+  // fault_skipped event, when it names no one.
+  std::vector<NodeId> resolve_all(const Target& t, std::string_view fault, const std::vector<bool>* taken = nullptr) {
+    using P = Target::Pick;
+    std::vector<NodeId> out;
+    if (t.pick == P::kOne || t.pick == P::kOthers) {
+      std::optional<NodeId> one = t.node ? t.node : holder(t.role);
+      if (!one) {
+        skip(fault, "no node has role " + t.role);
+        return out;
+      }
+      if (t.pick == P::kOne) return {*one};
+      for (uint32_t i = 0; i < sim_.cluster_size(); ++i) {
+        if (NodeId{i} != *one) out.push_back(NodeId{i});
+      }
+      if (out.empty()) skip(fault, "no node but " + sim_.name(*one));
+      return out;
+    }
+    for (uint32_t i = 0; i < sim_.node_count(); ++i) {
+      if (sim_.role(NodeId{i}) != t.role) continue;
+      if (taken && (*taken)[i]) continue;
+      out.push_back(NodeId{i});
+    }
+    if (out.empty()) {
+      skip(fault, "no node has role " + t.role);
+      return out;
+    }
+    if (t.pick == P::kRandom) return {out[fault_rng_.below(out.size())]};
+    return out;
+  }
+
+  std::optional<NodeId> resolve(const Target& t, std::string_view fault) {
+    std::vector<NodeId> all = resolve_all(t, fault);
+    if (all.empty()) return std::nullopt;
+    DSIM_ASSERT_MSG(all.size() == 1, "the loader allows only single-node targets here");
+    return all[0];
+  }
+
+  std::string names_text(const std::vector<NodeId>& nodes) const {
+    std::string out;
+    for (NodeId n : nodes) out += (out.empty() ? "" : ",") + sim_.name(n);
+    return out;
+  }
+
+  std::string disconnected_text() const {
+    std::vector<NodeId> cut;
+    for (uint32_t i = 0; i < sim_.node_count(); ++i) {
+      if (net_.disconnected(NodeId{i})) cut.push_back(NodeId{i});
+    }
+    return names_text(cut);
+  }
+
+  // A partition from role expressions: group by group, each random pick
+  // avoiding nodes already placed. Empty (with fault_skipped) if a group
+  // names no one or a node lands in two groups.
+  std::vector<std::vector<NodeId>> resolve_groups(const FaultSpec& f) {
+    if (f.group_targets.empty()) return f.groups;
+    std::vector<bool> taken(sim_.node_count(), false);
+    std::vector<std::vector<NodeId>> groups;
+    for (const auto& g : f.group_targets) {
+      std::vector<NodeId> members;
+      for (const Target& t : g) {
+        const std::vector<NodeId> got = resolve_all(t, "partition", &taken);
+        if (got.empty()) return {};
+        for (NodeId n : got) {
+          if (taken[n.value]) {
+            skip("partition", "node " + sim_.name(n) + " falls in two groups");
+            return {};
+          }
+          taken[n.value] = true;
+          members.push_back(n);
+        }
+      }
+      std::sort(members.begin(), members.end());
+      groups.push_back(std::move(members));
+    }
+    return groups;
   }
 
   std::string groups_text(const std::vector<std::vector<NodeId>>& groups) {
@@ -167,44 +294,167 @@ class ScenarioRun final : public ActionHandler {
       }
     }
     net_.partition(groups);
+    current_partition_ = ++partition_count_;
     const std::string text = groups_text(groups);
     sim_.emit_global(kind, {{"groups", std::string_view(text)}});
   }
 
   void heal() {
     net_.heal();
+    for (uint32_t i = 0; i < sim_.node_count(); ++i) net_.reconnect(NodeId{i});
+    current_partition_ = 0;
     sim_.emit_global("heal", {});
+  }
+
+  // After a timed fault ends: `heal` when nothing splits the network any
+  // more (what checkers and the report read as "whole again"), else
+  // `restore` naming the fault that ended.
+  void after_undo(std::string_view fault) {
+    if (net_.whole()) {
+      sim_.emit_global("heal", {});
+    } else {
+      sim_.emit_global("restore", {{"fault", fault}});
+    }
+  }
+
+  // What a timed fault undoes when its `for:` is over: only itself.
+  struct Undo {
+    FaultSpec::Type type = FaultSpec::Type::kPartition;
+    uint64_t partition = 0;      // partition/isolate: its number
+    NodeId from, to;             // cut
+    uint64_t token = 0;          // disconnect
+    std::vector<NodeId> nodes;   // disconnect
+    net::LinkSpec previous;      // network
+    std::string changes;         // network: what it restores
+  };
+
+  static Undo undo_of(FaultSpec::Type type, uint64_t partition = 0) {
+    Undo u;
+    u.type = type;
+    u.partition = partition;
+    return u;
+  }
+
+  void schedule_undo(Duration after, Undo u) {
+    undos_.push_back(std::move(u));
+    schedule(sim_.now() + after, {Action::Kind::kUndo, static_cast<uint32_t>(undos_.size() - 1), {}});
+  }
+
+  void undo(uint32_t index) {
+    DSIM_ASSERT(index < undos_.size());
+    const Undo& u = undos_[index];
+    using T = FaultSpec::Type;
+    switch (u.type) {
+      case T::kPartition:
+      case T::kIsolate:
+        // A later partition (or heal) replaced this one: nothing to undo.
+        if (current_partition_ != u.partition) return;
+        net_.clear_partition();
+        current_partition_ = 0;
+        after_undo(u.type == T::kIsolate ? "isolate" : "partition");
+        return;
+      case T::kCut:
+        if (!net_.uncut(u.from, u.to)) return;  // healed meanwhile
+        after_undo("cut");
+        return;
+      case T::kDisconnect: {
+        std::vector<NodeId> back;
+        for (NodeId n : u.nodes) {
+          if (net_.reconnect(n, u.token)) back.push_back(n);
+        }
+        if (back.empty()) return;
+        emit_connectivity("reconnect", back);
+        return;
+      }
+      case T::kNetwork:
+        net_.set_defaults(u.previous);
+        sim_.emit_global("network", {{"changes", std::string_view(u.changes)}});
+        return;
+      default:
+        DSIM_ASSERT_MSG(false, "no undo for this fault type");
+    }
+  }
+
+  void emit_connectivity(std::string_view kind, const std::vector<NodeId>& nodes) {
+    const std::string text = names_text(nodes), now_cut = disconnected_text();
+    sim_.emit_global(kind, {{"nodes", std::string_view(text)}, {"disconnected", std::string_view(now_cut)}});
+    if (kind == "reconnect" && net_.whole()) sim_.emit_global("heal", {});
+  }
+
+  static std::string link_changes(const NetworkChange& c) {
+    std::string out;
+    auto add = [&](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
+    if (c.latency) add("latency=" + latency_text(*c.latency));
+    if (c.drop) add("drop=" + ratio_text(*c.drop));
+    if (c.duplicate) add("duplicate=" + ratio_text(*c.duplicate));
+    if (c.reorder) add("reorder=" + ratio_text(*c.reorder));
+    if (c.reorder_delay) add("reorder_delay=" + latency_text(*c.reorder_delay));
+    return out;
+  }
+
+  static std::string spec_text(const net::LinkSpec& l) {
+    return "latency=" + latency_text(l.latency) + " drop=" + ratio_text(l.drop) + " duplicate=" + ratio_text(l.duplicate) +
+           " reorder=" + ratio_text(l.reorder) + " reorder_delay=" + latency_text(l.reorder_delay);
+  }
+
+  void change_network(const FaultSpec& f) {
+    const net::LinkSpec before = net_.defaults();
+    net::LinkSpec next = before;
+    const NetworkChange& c = f.network;
+    if (c.latency) next.latency = *c.latency;
+    if (c.drop) next.drop = *c.drop;
+    if (c.duplicate) next.duplicate = *c.duplicate;
+    if (c.reorder) next.reorder = *c.reorder;
+    if (c.reorder_delay) next.reorder_delay = *c.reorder_delay;
+    net_.set_defaults(next);
+    const std::string text = link_changes(c);
+    sim_.emit_global("network", {{"changes", std::string_view(text)}});
+    if (f.for_) {
+      Undo u = undo_of(FaultSpec::Type::kNetwork);
+      u.previous = before;
+      u.changes = spec_text(before);
+      schedule_undo(*f.for_, std::move(u));
+    }
   }
 
   void apply(const FaultSpec& f) {
     using T = FaultSpec::Type;
     switch (f.type) {
       case T::kCrash:
-        if (auto n = resolve(f.target, "crash")) {
-          sim_.crash(*n, f.lose_unsynced);
-          if (f.restart_after) schedule(sim_.now() + *f.restart_after, {Action::Kind::kRestart, 0, *n});
+        for (NodeId n : resolve_all(f.target, "crash")) {
+          sim_.crash(n, f.lose_unsynced);
+          if (f.restart_after) schedule(sim_.now() + *f.restart_after, {Action::Kind::kRestart, 0, n});
         }
         return;
       case T::kRestart:
-        if (auto n = resolve(f.target, "restart")) sim_.restart(*n);
+        for (NodeId n : resolve_all(f.target, "restart")) sim_.restart(n);
         return;
       case T::kPause:
-        if (auto n = resolve(f.target, "pause")) sim_.pause(*n, *f.for_);
+        for (NodeId n : resolve_all(f.target, "pause")) sim_.pause(n, *f.for_);
         return;
-      case T::kPartition:
-        partition(f.groups, "partition");
-        break;
+      case T::kPartition: {
+        const auto groups = resolve_groups(f);
+        if (groups.empty()) return;
+        partition(groups, "partition");
+        if (f.for_) schedule_undo(*f.for_, undo_of(T::kPartition, current_partition_));
+        return;
+      }
       case T::kIsolate:
         if (auto n = resolve(f.target, "isolate")) {
           partition({{*n}}, "isolate");
-        } else {
-          return;
+          if (f.for_) schedule_undo(*f.for_, undo_of(T::kIsolate, current_partition_));
         }
-        break;
+        return;
       case T::kCut:
         net_.cut(f.from, f.to);
         sim_.emit_global("cut", {{"from", std::string_view(sim_.name(f.from))}, {"to", std::string_view(sim_.name(f.to))}});
-        break;
+        if (f.for_) {
+          Undo u = undo_of(T::kCut);
+          u.from = f.from;
+          u.to = f.to;
+          schedule_undo(*f.for_, std::move(u));
+        }
+        return;
       case T::kHeal:
         heal();
         return;
@@ -214,20 +464,52 @@ class ScenarioRun final : public ActionHandler {
           sim_.emit_global("clog", {{"from", std::string_view(sim_.name(f.from))},
                                     {"to", std::string_view(sim_.name(f.to))},
                                     {"for_ns", f.for_->ns}});
-        } else if (auto n = resolve(f.target, "clog")) {
-          net_.clog_node(*n, sim_.now() + *f.for_);
-          sim_.emit_global("clog", {{"target", std::string_view(sim_.name(*n))}, {"for_ns", f.for_->ns}});
+          return;
+        }
+        for (NodeId n : resolve_all(f.target, "clog")) {
+          net_.clog_node(n, sim_.now() + *f.for_);
+          sim_.emit_global("clog", {{"target", std::string_view(sim_.name(n))}, {"for_ns", f.for_->ns}});
         }
         return;
       case T::kClockJump:
-        if (auto n = resolve(f.target, "clock")) sim_.clock_jump(*n, f.jump);
+        for (NodeId n : resolve_all(f.target, "clock")) sim_.clock_jump(n, f.jump);
         return;
       case T::kClockDrift:
-        if (auto n = resolve(f.target, "clock")) sim_.clock_drift(*n, f.drift_ppm);
+        for (NodeId n : resolve_all(f.target, "clock")) sim_.clock_drift(n, f.drift_ppm);
+        return;
+      case T::kDisconnect: {
+        const std::vector<NodeId> nodes = resolve_all(f.target, "disconnect");
+        if (nodes.empty()) return;
+        const uint64_t token = ++disconnect_tokens_;
+        for (NodeId n : nodes) net_.disconnect(n, token);
+        emit_connectivity("disconnect", nodes);
+        if (f.for_) {
+          Undo u = undo_of(T::kDisconnect);
+          u.token = token;
+          u.nodes = nodes;
+          schedule_undo(*f.for_, std::move(u));
+        }
+        return;
+      }
+      case T::kReconnect: {
+        const std::vector<NodeId> nodes = resolve_all(f.target, "reconnect");
+        std::vector<NodeId> back;
+        for (NodeId n : nodes) {
+          if (!net_.disconnected(n)) continue;
+          net_.reconnect(n);
+          back.push_back(n);
+        }
+        if (!nodes.empty() && back.empty()) {
+          skip("reconnect", names_text(nodes) + " not disconnected");
+          return;
+        }
+        if (!back.empty()) emit_connectivity("reconnect", back);
+        return;
+      }
+      case T::kNetwork:
+        change_network(f);
         return;
     }
-    // Partitions with a duration heal themselves.
-    if (f.for_) schedule(sim_.now() + *f.for_, {Action::Kind::kHeal, 0, {}});
   }
 
   // ---- Random nemesis: faults within a budget, all over by
@@ -241,7 +523,8 @@ class ScenarioRun final : public ActionHandler {
   std::optional<NodeId> pick_live_node() {  // a server: the nemesis leaves clients alone
     std::vector<NodeId> live;
     for (uint32_t i = 0; i < sim_.cluster_size(); ++i) {
-      if (sim_.is_up(NodeId{i}) && !sim_.is_paused(NodeId{i})) live.push_back(NodeId{i});
+      const NodeId n{i};
+      if (sim_.is_up(n) && !sim_.is_paused(n) && !net_.disconnected(n)) live.push_back(n);
     }
     if (live.empty()) return std::nullopt;
     return live[nemesis_rng_.below(live.size())];
@@ -280,6 +563,23 @@ class ScenarioRun final : public ActionHandler {
             schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), *n});
           }
           break;
+        case K::kDisconnect:
+          // Within the budget: a node no one can reach is down to the others.
+          if (!budget) break;
+          if (auto n = pick_live_node()) {
+            down_.insert(n->value);
+            const uint64_t token = ++disconnect_tokens_;
+            net_.disconnect(*n, token);
+            emit_connectivity("disconnect", {*n});
+            FaultSpec f;
+            f.type = FaultSpec::Type::kDisconnect;
+            f.at = now;
+            f.target.node = *n;
+            f.for_ = dur;
+            record(f);
+            schedule(now + dur, {Action::Kind::kNemesisRestore, static_cast<uint32_t>(kind), *n, static_cast<int64_t>(token)});
+          }
+          break;
         case K::kPartition:
         case K::kIsolate: {
           if (partitioned_ || sim_.cluster_size() < 2) break;
@@ -290,6 +590,7 @@ class ScenarioRun final : public ActionHandler {
           std::vector<NodeId> side(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
           std::sort(side.begin(), side.end());
           partition({side}, kind == K::kIsolate ? "isolate" : "partition");
+          nemesis_partition_ = current_partition_;
           FaultSpec f;
           f.at = now;
           f.for_ = dur;
@@ -341,10 +642,17 @@ class ScenarioRun final : public ActionHandler {
         return;
       case K::kPartition:
       case K::kIsolate:
-        heal();
         partitioned_ = false;
+        if (current_partition_ != nemesis_partition_) return;  // a scripted fault replaced it
+        net_.clear_partition();
+        current_partition_ = 0;
+        after_undo(static_cast<K>(a.index) == K::kIsolate ? "isolate" : "partition");
         return;
       case K::kClog:
+        return;
+      case K::kDisconnect:
+        down_.erase(a.node.value);
+        if (net_.reconnect(a.node, static_cast<uint64_t>(a.req))) emit_connectivity("reconnect", {a.node});
         return;
     }
   }
@@ -352,13 +660,21 @@ class ScenarioRun final : public ActionHandler {
   const Scenario& s_;
   Simulator& sim_;
   net::Network& net_;
+  const RoleWatch& roles_;
   Rng nemesis_rng_;
   Rng workload_rng_;
+  Rng fault_rng_;           // random fault targets ({random: follower})
+  Rng client_latency_rng_;  // workload.client_latency
   WorkloadInputs inputs_;
   std::vector<Action> actions_;
   std::vector<uint32_t> free_;  // free slots of actions_
   std::set<uint32_t> down_;
   bool partitioned_ = false;
+  uint64_t partition_count_ = 0;    // partitions so far (each one's number)
+  uint64_t current_partition_ = 0;  // the one in force, 0: none
+  uint64_t nemesis_partition_ = 0;  // the nemesis's latest
+  uint64_t disconnect_tokens_ = 0;
+  std::vector<Undo> undos_;
   std::vector<FaultSpec> injected_;
 
  public:
@@ -403,6 +719,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   Simulator sim(opt.seed);
   net::Network net(static_cast<uint32_t>(names.size()), opt.seed, s.network);
   for (const LinkOverride& l : s.links) net.set_link(l.from, l.to, l.spec);
+  if (s.clients.latency) net.set_client_latency(n, *s.clients.latency);
   if (s.topology) {
     // A client sits in its server's zone.
     std::vector<uint32_t> zone_of = s.topology->zone_of;
@@ -467,9 +784,13 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     }
     fanout.also_write_to(writer.get());
   }
-  sim.set_sink(&fanout);
+  RoleWatch role_watch(&fanout, static_cast<uint32_t>(names.size()), s.def->report_hints().epoch_field);
+  sim.set_sink(&role_watch);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (const Duration w = s.storage.of(NodeId{i}); w.ns > 0) sim.set_write_latency(NodeId{i}, w);
+  }
 
-  ScenarioRun run(s, sim, net);
+  ScenarioRun run(s, sim, net, role_watch);
   sim.set_action_handler(&run);
   run.schedule_all();
   const Duration until = opt.until.value_or(s.duration);

@@ -1033,10 +1033,177 @@ void splice(Json& object, const std::string& marker, const Json& entries) {
   object = std::move(out);
 }
 
+// Fault targets relative to roles, the network's mid-run changes,
+// heavy-tailed latency, client latency and storage write time: added to the
+// base document here so each feature's schema sits in one place.
+constexpr const char* kTarget = R"json({
+  "description": "a node name or a role (the holder of the highest epoch), or {random: ROLE}, {all: ROLE}, {all_but: NODE_OR_ROLE}",
+  "oneOf": [
+    {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$"},
+    {"type": "object", "properties": {"role": {"type": "string"}}, "required": ["role"], "additionalProperties": false},
+    {"type": "object", "properties": {"random": {"type": "string", "description": "one holder of the role, drawn from the seeded fault stream"}},
+     "required": ["random"], "additionalProperties": false},
+    {"type": "object", "properties": {"all": {"type": "string", "description": "every holder of the role"}},
+     "required": ["all"], "additionalProperties": false},
+    {"type": "object", "properties": {"all_but": {"type": "string", "description": "every server but this node (or the role's holder)"}},
+     "required": ["all_but"], "additionalProperties": false}
+  ]
+})json";
+
+constexpr const char* kExtraLatency = R"json([
+  {
+    "type": "object",
+    "properties": {
+      "dist": {"const": "pareto"},
+      "scale": {"$ref": "#/definitions/duration", "description": "the minimum latency (x_m)"},
+      "shape": {"type": "number", "minimum": 0.1, "maximum": 100, "description": "tail index alpha; smaller is heavier (mean infinite for <= 1)"},
+      "max": {"$ref": "#/definitions/duration", "description": "a draw above this is this (default: no cap but one day)"}
+    },
+    "additionalProperties": false,
+    "patternProperties": {"^x-": {}},
+    "required": ["dist", "scale", "shape"]
+  },
+  {
+    "type": "object",
+    "properties": {
+      "dist": {"const": "mixture"},
+      "of": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 16,
+        "items": {
+          "type": "object",
+          "properties": {
+            "weight": {"type": "integer", "minimum": 1, "maximum": 1000000, "description": "relative weight"},
+            "latency": {"$ref": "#/definitions/latency", "description": "this component (not itself a mixture)"}
+          },
+          "additionalProperties": false,
+          "required": ["weight", "latency"]
+        }
+      }
+    },
+    "additionalProperties": false,
+    "patternProperties": {"^x-": {}},
+    "required": ["dist", "of"]
+  }
+])json";
+
+constexpr const char* kReorder = R"json({
+  "type": "object",
+  "description": "with this probability a message is held back by an extra delay, so later ones overtake it",
+  "properties": {
+    "probability": {"$ref": "#/definitions/probability"},
+    "delay": {"$ref": "#/definitions/latency", "description": "the extra delay"}
+  },
+  "additionalProperties": false,
+  "required": ["probability", "delay"]
+})json";
+
+constexpr const char* kExtraFaults = R"json([
+  {
+    "type": "object",
+    "properties": {
+      "at": {"$ref": "#/definitions/duration", "description": "when the fault fires (virtual time from the start)"},
+      "disconnect": {"$ref": "#/definitions/target", "description": "cut these nodes off from every other node; disconnections add up"},
+      "for": {"$ref": "#/definitions/duration", "description": "reconnect them after this long (undoes only this fault)"}
+    },
+    "additionalProperties": false,
+    "patternProperties": {"^x-": {}},
+    "required": ["at", "disconnect"]
+  },
+  {
+    "type": "object",
+    "properties": {
+      "at": {"$ref": "#/definitions/duration", "description": "when the fault fires (virtual time from the start)"},
+      "reconnect": {"$ref": "#/definitions/target", "description": "undo every disconnection of these nodes"}
+    },
+    "additionalProperties": false,
+    "patternProperties": {"^x-": {}},
+    "required": ["at", "reconnect"]
+  },
+  {
+    "type": "object",
+    "properties": {
+      "at": {"$ref": "#/definitions/duration", "description": "when the fault fires (virtual time from the start)"},
+      "network": {
+        "type": "object",
+        "description": "new default link parameters (what is not given is kept)",
+        "properties": {
+          "latency": {"$ref": "#/definitions/latency"},
+          "drop": {"$ref": "#/definitions/probability"},
+          "duplicate": {"$ref": "#/definitions/probability"},
+          "reorder": {"$ref": "#/definitions/reorder"}
+        },
+        "additionalProperties": false,
+        "minProperties": 1
+      },
+      "for": {"$ref": "#/definitions/duration", "description": "then restore the parameters in force before"}
+    },
+    "additionalProperties": false,
+    "patternProperties": {"^x-": {}},
+    "required": ["at", "network"]
+  }
+])json";
+
+constexpr const char* kStorage = R"json({
+  "type": "object",
+  "description": "time a durable write costs: each sync that writes something keeps the node busy this long",
+  "properties": {
+    "write_latency": {"$ref": "#/definitions/duration", "description": "every server (default 0: free)"},
+    "nodes": {
+      "type": "object",
+      "description": "per-server overrides, e.g. {n3: 20ms}",
+      "additionalProperties": {"$ref": "#/definitions/duration"}
+    }
+  },
+  "additionalProperties": false,
+  "patternProperties": {"^x-": {}}
+})json";
+
+void add_fault_features(Json& j) {
+  Json& defs = j["definitions"];
+  defs["target"] = Json::parse(kTarget);
+  for (auto& alt : Json::parse(kExtraLatency)) defs["latency"]["oneOf"].push_back(alt);
+  defs["reorder"] = Json::parse(kReorder);
+  j["properties"]["network"]["properties"]["reorder"] = Json{{"$ref", "#/definitions/reorder"}};
+  Json& items = j["properties"]["faults"]["items"]["oneOf"];
+  for (Json& alt : items) {
+    Json& props = alt["properties"];
+    for (const char* k : {"crash", "restart", "pause", "isolate"}) {
+      if (!props.contains(k)) continue;
+      props[k] = Json{{"$ref", "#/definitions/target"}};
+    }
+    if (props.contains("clog")) props["clog"]["oneOf"][0] = Json{{"$ref", "#/definitions/target"}};
+    if (props.contains("clock")) props["clock"] = Json{{"$ref", "#/definitions/target"}};
+    if (props.contains("partition")) {
+      Json& p = props["partition"];
+      p["items"] = Json{{"oneOf", Json::array({Json{{"const", "rest"}},
+                                                  Json{{"type", "array"}, {"minItems", 1},
+                                                       {"items", Json{{"$ref", "#/definitions/target"}}}}})}};
+      p["description"] = "groups of nodes or role expressions (e.g. [[leader, {random: follower}], rest]) that can only talk among "
+                         "themselves; unnamed nodes form one more group";
+    }
+  }
+  for (auto& alt : Json::parse(kExtraFaults)) items.push_back(alt);
+  j["properties"]["nemesis"]["properties"]["faults"]["items"]["enum"].push_back("disconnect");
+  j["properties"]["clients"]["properties"]["latency"] =
+      Json{{"$ref", "#/definitions/latency"}, {"description", "latency of each client's link to its server, both ways (default: the network's)"}};
+  j["properties"]["workload"]["properties"]["client_latency"] =
+      Json{{"$ref", "#/definitions/latency"}, {"description", "delay of each input from the harness to its node (default none)"}};
+  // Before the protocols' sections, after the fixed keys.
+  Json props = Json::object();
+  for (auto& [k, v] : j["properties"].items()) {
+    if (k == "faults") props["storage"] = Json::parse(kStorage);
+    props[k] = v;
+  }
+  j["properties"] = std::move(props);
+}
+
 }  // namespace
 
 std::string scenario_json_schema(const Registry& reg) {
   Json j = Json::parse(kBase);
+  add_fault_features(j);
   Json protocols = Json::array(), checks = Json::array(), sections = Json::object(), counts = Json::object();
   for (const auto& l : reg.all_checkers()) checks.push_back(std::string(l.info.name));
   for (const auto& p : reg.protocols()) {

@@ -133,7 +133,11 @@ std::optional<ShrinkResult> shrink(const Registry& reg, const Scenario& original
     for (const auto& f : cur.faults) {
       named = named || (f.target.node && *f.target.node == last) || f.from == last || f.to == last;
       for (const auto& g : f.groups) named = named || std::find(g.begin(), g.end(), last) != g.end();
+      for (const auto& g : f.group_targets) {
+        for (const Target& t : g) named = named || t.names(last);
+      }
     }
+    for (const auto& [id, d] : cur.storage.per_node) named = named || id == last;
     if (named) break;
     Scenario cand = cur;
     cand.nodes.pop_back();

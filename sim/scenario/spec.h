@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <memory>
@@ -40,23 +41,52 @@ struct TopologySpec {
   std::vector<net::ZoneLink> links;
 };
 
-// Who a fault hits: a fixed node, or whichever node holds a role when the
-// fault fires (resolved then, lowest id first).
+// Who a fault hits, resolved when the fault fires:
+//   kOne:    a fixed node (`n1`), or the node holding a role (`leader`). For
+//            a role, the holder with the highest epoch (the term or ballot
+//            of its latest `role` event; the protocol's report hints name
+//            the field), lowest id on a tie: a stale leader of an old term
+//            is never picked while a newer one exists.
+//   kRandom: one holder of the role, drawn from the "faults" stream.
+//   kAll:    every holder of the role.
+//   kOthers: every server except the node `node`/`role` names (kOne rule).
 struct Target {
+  enum class Pick { kOne, kRandom, kAll, kOthers };
   std::optional<NodeId> node;
   std::string role;
+  Pick pick = Pick::kOne;
+
+  bool names(NodeId n) const { return node && *node == n; }
+  bool single() const { return pick == Pick::kOne || pick == Pick::kRandom; }
+};
+
+// A mid-run change of the network's default link parameters; what is not
+// set keeps its value.
+struct NetworkChange {
+  std::optional<net::LatencyModel> latency;
+  std::optional<Ratio> drop;
+  std::optional<Ratio> duplicate;
+  std::optional<Ratio> reorder;
+  std::optional<net::LatencyModel> reorder_delay;
 };
 
 struct FaultSpec {
-  enum class Type { kCrash, kRestart, kPause, kPartition, kIsolate, kCut, kHeal, kClog, kClockJump, kClockDrift };
+  enum class Type {
+    kCrash, kRestart, kPause, kPartition, kIsolate, kCut, kHeal, kClog, kClockJump, kClockDrift,
+    kDisconnect, kReconnect, kNetwork
+  };
   Type type = Type::kCrash;
   Time at;
   int line = 0;
-  Target target;                              // crash, restart, pause, isolate, clog (node), clock
-  std::optional<Duration> for_;               // pause, clog; partition/isolate/cut: heal after
+  Target target;                              // crash, restart, pause, isolate, clog (node), clock, (dis|re)connect
+  std::optional<Duration> for_;               // pause, clog; partition/isolate/cut/disconnect/network: undo after
   std::optional<Duration> restart_after;      // crash
   bool lose_unsynced = false;                 // crash
-  std::vector<std::vector<NodeId>> groups;    // partition
+  std::vector<std::vector<NodeId>> groups;    // partition of fixed nodes
+  // partition with role expressions (then `groups` is empty): resolved
+  // when the fault fires, group by group.
+  std::vector<std::vector<Target>> group_targets;
+  NetworkChange network;                      // network
   NodeId from, to;                            // cut, clog of a link
   bool link = false;                          // clog of a link rather than a node
   Duration jump{0};                           // clock jump
@@ -64,7 +94,7 @@ struct FaultSpec {
 };
 
 struct NemesisSpec {
-  enum class Kind { kCrash, kPause, kPartition, kIsolate, kClog };
+  enum class Kind { kCrash, kPause, kPartition, kIsolate, kClog, kDisconnect };
   std::vector<Kind> kinds;
   Duration interval_min{0}, interval_max{0};
   Duration duration_min{0}, duration_max{0};
@@ -82,6 +112,25 @@ struct WorkloadSpec {
   std::vector<NodeId> from;  // empty: any node, drawn from the workload stream
   Time start{0};
   Duration interval_min{0}, interval_max{0};
+  // Delay of each input from the harness to its node (drawn from the
+  // "client_latency" stream); unset: delivered at once.
+  std::optional<net::LatencyModel> client_latency;
+};
+
+// Time a durable write costs: a node's sync() that writes something keeps
+// it busy for write_latency (messages it sends after the sync, in the same
+// handler, leave only when the write is done). 0: free (the default).
+struct StorageSpec {
+  Duration write_latency{0};
+  std::vector<std::pair<NodeId, Duration>> per_node;  // overrides, servers only
+
+  Duration of(NodeId n) const {
+    for (const auto& [id, d] : per_node) {
+      if (id == n) return d;
+    }
+    return write_latency;
+  }
+  bool any() const { return write_latency.ns > 0 || !per_node.empty(); }
 };
 
 // Key-value client nodes (sim/clients): c1..cK, node ids after the servers, each
@@ -99,6 +148,9 @@ struct ClientsSpec {
   std::optional<Time> stop_writes;  // only reads from then on
   uint32_t rate = 0;                // open loop: operations per second per client; 0: closed loop
   uint32_t retries = 0;             // retries of an operation that failed
+  // Latency of a client's link to its server, both ways (loss and the rest
+  // follow the network); unset: the network's latency.
+  std::optional<net::LatencyModel> latency;
 
   NodeId server_of(uint32_t client, uint32_t servers) const {
     return at.empty() ? NodeId{client % servers} : at[client % at.size()];
@@ -135,6 +187,7 @@ struct Scenario {
   std::vector<LinkOverride> links;
   std::optional<TopologySpec> topology;
   WorkloadSpec workload;
+  StorageSpec storage;
   std::vector<FaultSpec> faults;
   std::optional<NemesisSpec> nemesis;
   std::vector<analysis::CheckSpec> checks;

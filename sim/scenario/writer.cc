@@ -9,18 +9,6 @@
 namespace dsim::scenario {
 namespace {
 
-std::string ratio_text(Ratio r) {
-  if (r.num == 0) return "0";
-  if (r.num == r.den) return "1";
-  // Parsed probabilities are num / 10^k.
-  std::string digits = std::to_string(r.num);
-  const std::string den = std::to_string(r.den);
-  DSIM_ASSERT_MSG(den[0] == '1' && den.find_first_not_of('0', 1) == std::string::npos, "ratio not decimal");
-  const size_t places = den.size() - 1;
-  if (digits.size() < places) digits.insert(0, places - digits.size(), '0');
-  return "0." + digits;
-}
-
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -32,6 +20,29 @@ std::string quote(const std::string& s) {
     out.push_back(c);
   }
   return out + "\"";
+}
+
+std::string reorder_text(Ratio p, const net::LatencyModel& delay) {
+  return "{probability: " + ratio_text(p) + ", delay: " + latency_text(delay) + "}";
+}
+
+std::string link_fields(const net::LinkSpec& l) {
+  return "latency: " + latency_text(l.latency) + ", drop: " + ratio_text(l.drop) + ", duplicate: " + ratio_text(l.duplicate) +
+         (l.reorder.num > 0 ? ", reorder: " + reorder_text(l.reorder, l.reorder_delay) : std::string());
+}
+
+}  // namespace
+
+std::string ratio_text(Ratio r) {
+  if (r.num == 0) return "0";
+  if (r.num == r.den) return "1";
+  // Parsed probabilities are num / 10^k.
+  std::string digits = std::to_string(r.num);
+  const std::string den = std::to_string(r.den);
+  DSIM_ASSERT_MSG(den[0] == '1' && den.find_first_not_of('0', 1) == std::string::npos, "ratio not decimal");
+  const size_t places = den.size() - 1;
+  if (digits.size() < places) digits.insert(0, places - digits.size(), '0');
+  return "0." + digits;
 }
 
 std::string latency_text(const net::LatencyModel& m) {
@@ -47,20 +58,39 @@ std::string latency_text(const net::LatencyModel& m) {
       DSIM_ASSERT(ec == std::errc());
       return "{dist: lognormal, median: " + duration_text(m.a) + ", sigma: " + std::string(sigma, end) + "}";
     }
+    case K::kPareto: {
+      char shape[32];
+      const auto [end, ec] = std::to_chars(shape, shape + sizeof shape, m.sigma);
+      DSIM_ASSERT(ec == std::errc());
+      return "{dist: pareto, scale: " + duration_text(m.a) + ", shape: " + std::string(shape, end) +
+             (m.b.ns > 0 ? ", max: " + duration_text(m.b) : std::string()) + "}";
+    }
+    case K::kMixture: {
+      std::string out = "{dist: mixture, of: [";
+      for (size_t i = 0; i < m.parts.size(); ++i) {
+        out += std::string(i ? ", " : "") + "{weight: " + std::to_string(m.parts[i].weight) +
+               ", latency: " + latency_text(m.parts[i].model) + "}";
+      }
+      return out + "]}";
+    }
   }
   return "";
 }
 
-std::string link_fields(const net::LinkSpec& l) {
-  return "latency: " + latency_text(l.latency) + ", drop: " + ratio_text(l.drop) + ", duplicate: " + ratio_text(l.duplicate);
-}
-
-}  // namespace
 
 std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment) {
   const std::vector<std::string> all = s.all_names();  // servers, then clients
   const auto name = [&](NodeId n) { return all[n.value]; };
-  const auto target = [&](const Target& t) { return t.node ? name(*t.node) : t.role; };
+  const auto target = [&](const Target& t) {
+    const std::string who = t.node ? name(*t.node) : t.role;
+    switch (t.pick) {
+      case Target::Pick::kOne: return who;
+      case Target::Pick::kRandom: return "{random: " + who + "}";
+      case Target::Pick::kAll: return "{all: " + who + "}";
+      case Target::Pick::kOthers: return "{all_but: " + who + "}";
+    }
+    return who;
+  };
   std::string y;
   if (!header_comment.empty()) {
     size_t start = 0;
@@ -90,6 +120,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
   if (s.def && s.config) y += s.def->write(*s.config, s.nodes);
   y += "network:\n  latency: " + latency_text(s.network.latency) + "\n  drop: " + ratio_text(s.network.drop) +
        "\n  duplicate: " + ratio_text(s.network.duplicate) + "\n";
+  if (s.network.reorder.num > 0) y += "  reorder: " + reorder_text(s.network.reorder, s.network.reorder_delay) + "\n";
   if (!s.links.empty()) {
     y += "  links:\n";
     for (const auto& l : s.links) y += "    - {from: " + name(l.from) + ", to: " + name(l.to) + ", " + link_fields(l.spec) + "}\n";
@@ -134,6 +165,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     if (c.stop_writes) y += "  stop_writes: " + duration_text(*c.stop_writes - Time{0}) + "\n";
     if (c.rate) y += "  rate: " + std::to_string(c.rate) + "\n";
     if (c.retries) y += "  retries: " + std::to_string(c.retries) + "\n";
+    if (c.latency) y += "  latency: " + latency_text(*c.latency) + "\n";
   }
   const WorkloadSpec& w = s.workload;
   const WorkloadInputs in = s.def ? s.def->workload() : WorkloadInputs{};
@@ -152,6 +184,17 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
     }
     y += "  start: " + duration_text(w.start - Time{0}) + "\n  interval: [" + duration_text(w.interval_min) + ", " +
          duration_text(w.interval_max) + "]\n";
+    if (w.client_latency) y += "  client_latency: " + latency_text(*w.client_latency) + "\n";
+  }
+  if (s.storage.any()) {
+    y += "storage:\n  write_latency: " + duration_text(s.storage.write_latency) + "\n";
+    if (!s.storage.per_node.empty()) {
+      y += "  nodes: {";
+      for (size_t i = 0; i < s.storage.per_node.size(); ++i) {
+        y += (i ? ", " : "") + name(s.storage.per_node[i].first) + ": " + duration_text(s.storage.per_node[i].second);
+      }
+      y += "}\n";
+    }
   }
   if (!s.faults.empty()) {
     y += "faults:\n";
@@ -173,7 +216,25 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
             for (size_t i = 0; i < f.groups[g].size(); ++i) item += (i ? ", " : "") + name(f.groups[g][i]);
             item += "]";
           }
+          for (size_t g = 0; g < f.group_targets.size(); ++g) {
+            item += std::string(g ? ", " : "") + "[";
+            for (size_t i = 0; i < f.group_targets[g].size(); ++i) item += (i ? ", " : "") + target(f.group_targets[g][i]);
+            item += "]";
+          }
           item += "]";
+          break;
+        }
+        case T::kDisconnect: item += "disconnect: " + target(f.target); break;
+        case T::kReconnect: item += "reconnect: " + target(f.target); break;
+        case T::kNetwork: {
+          const NetworkChange& c = f.network;
+          std::string fields;
+          auto add = [&](const std::string& part) { fields += (fields.empty() ? "" : ", ") + part; };
+          if (c.latency) add("latency: " + latency_text(*c.latency));
+          if (c.drop) add("drop: " + ratio_text(*c.drop));
+          if (c.duplicate) add("duplicate: " + ratio_text(*c.duplicate));
+          if (c.reorder) add("reorder: " + reorder_text(*c.reorder, c.reorder_delay.value_or(net::LatencyModel::constant(Duration{0}))));
+          item += "network: {" + fields + "}";
           break;
         }
         case T::kIsolate: item += "isolate: " + target(f.target); break;
@@ -191,7 +252,7 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
   }
   if (s.nemesis) {
     const NemesisSpec& m = *s.nemesis;
-    static const char* kKinds[] = {"crash", "pause", "partition", "isolate", "clog"};
+    static const char* kKinds[] = {"crash", "pause", "partition", "isolate", "clog", "disconnect"};
     y += "nemesis:\n  faults: [";
     for (size_t i = 0; i < m.kinds.size(); ++i) y += std::string(i ? ", " : "") + kKinds[static_cast<int>(m.kinds[i])];
     y += "]\n  interval: [" + duration_text(m.interval_min) + ", " + duration_text(m.interval_max) + "]\n  duration: [" +

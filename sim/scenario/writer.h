@@ -10,6 +10,10 @@
 
 namespace dsim::scenario {
 
+// A latency model and a probability as the loader reads them.
+std::string latency_text(const net::LatencyModel& m);
+std::string ratio_text(Ratio r);
+
 std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment = "");
 
 }  // namespace dsim::scenario

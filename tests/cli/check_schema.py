@@ -42,7 +42,8 @@ for path in sorted(glob.glob(os.path.join(src, "scenarios/*/*.yaml"))):
 schema_visible = ["unknown-key", "duration-space", "duration-no-unit", "probability-above-one",
                   "probability-negative", "version-too-new", "missing-protocol", "unknown-protocol",
                   "quoted-integer", "unknown-distribution", "two-actions-in-fault", "unknown-check",
-                  "for-on-crash", "pause-without-for", "negative-duration"]
+                  "for-on-crash", "pause-without-for", "negative-duration",
+                  "storage-unknown-key", "network-fault-empty", "pareto-bad-shape"]
 for name in schema_visible:
     path = os.path.join(src, "tests/testdata/bad-scenarios", name + ".yaml")
     doc = yaml.safe_load(open(path))
