@@ -446,7 +446,8 @@ std::string table(const Battery& b, const Options& opt, const std::vector<TestOu
     } else if (const SeedResult* f = first_failure(o)) {
       first = "seed " + std::to_string(o.first_failing) + ": " + f->reason;
     }
-    std::snprintf(line, sizeof line, "%-30s %9s %9s  ", printable(t.name).c_str(), pts.c_str(), seed_line(o).c_str());
+    const std::string seeds = hidden(t) && !opt.reveal ? "-" : seed_line(o);
+    std::snprintf(line, sizeof line, "%-30s %9s %9s  ", printable(t.name).c_str(), pts.c_str(), seeds.c_str());
     out += line + printable(first) + "\n";
     if (o.first_failing && (!hidden(t) || opt.reveal)) {
       out += std::string(52, ' ') + "reproduce: " + printable(o.repro) + "\n";
@@ -583,7 +584,6 @@ po::options_description grade_options() {
 std::vector<TestOutcome> run_battery(const Registry& reg, const Battery& b, const Options& opt,
                                      std::vector<std::optional<scenario::Scenario>>* specs, int* exit_code) {
   std::vector<TestOutcome> outcomes;
-  const Protocol* under_test = reg.find(opt.protocol);
   for (const Test& t : b.tests) {
     if (!opt.only.empty() && !opt.only.count(t.name)) continue;
     TestOutcome o;
@@ -599,19 +599,25 @@ std::vector<TestOutcome> run_battery(const Registry& reg, const Battery& b, cons
       if (!spec) {
         // The student's protocol refused the scenario (e.g. a section key
         // it does not read): this test scores 0, the others still run.
+        // With the battery's own protocol the battery itself is broken.
         err = diag.render(false);
         while (!err.empty() && err.back() == '\n') err.pop_back();
+        if (opt.protocol == b.protocol && opt.with.empty()) *exit_code = kExitInvalidInput;
       }
+    } else {
+      *exit_code = kExitInvalidInput;  // a scenario the battery names cannot be read
     }
     if (spec) {
       if (!spec->expect_violated.empty()) {
         err = t.path + ": a graded scenario must expect no violation (remove its expect: block)";
         spec.reset();
+        *exit_code = kExitInvalidInput;
       } else {
         for (const auto& c : t.checks) {
           if (std::none_of(spec->checks.begin(), spec->checks.end(), [&](const auto& k) { return k.name == c; })) {
             err = t.path + ": test " + t.name + " grades '" + c + "', which the scenario does not check";
             spec.reset();
+            *exit_code = kExitInvalidInput;
             break;
           }
         }
@@ -629,10 +635,7 @@ std::vector<TestOutcome> run_battery(const Registry& reg, const Battery& b, cons
         spec.reset();
       }
     }
-    if (!spec) {
-      o.error = err.empty() ? "cannot load " + t.path : err;
-      if (!under_test) *exit_code = kExitInvalidInput;
-    }
+    if (!spec) o.error = err.empty() ? "cannot load " + t.path : err;
     outcomes.push_back(std::move(o));
     specs->push_back(std::move(spec));
   }
