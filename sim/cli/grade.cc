@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -442,11 +443,11 @@ std::string table(const Battery& b, const Options& opt, const std::vector<TestOu
     if (hidden(t) && !opt.reveal) {
       first = o.score() == t.points ? "- (hidden test)" : "(hidden test)";
     } else if (!o.error.empty()) {
-      first = "error: " + o.error;
+      first = "error: " + o.error.substr(0, o.error.find('\n'));  // the rest is in results.json
     } else if (const SeedResult* f = first_failure(o)) {
       first = "seed " + std::to_string(o.first_failing) + ": " + f->reason;
     }
-    const std::string seeds = hidden(t) && !opt.reveal ? "-" : seed_line(o);
+    const std::string seeds = (hidden(t) && !opt.reveal) || !o.error.empty() ? "-" : seed_line(o);
     std::snprintf(line, sizeof line, "%-30s %9s %9s  ", printable(t.name).c_str(), pts.c_str(), seeds.c_str());
     out += line + printable(first) + "\n";
     if (o.first_failing && (!hidden(t) || opt.reveal)) {
@@ -788,7 +789,10 @@ int run_child(const std::vector<std::string>& argv, int64_t timeout_s, std::stri
     return -2;
   }
   if (pid == 0) {
-    setpgid(0, 0);
+    // Only async-signal-safe calls until exec (the grader has threads).
+    // The child dies with the thread that started it: a grader killed or
+    // interrupted leaves no submission running.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     const int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
       dup2(devnull, STDIN_FILENO);
@@ -798,14 +802,12 @@ int run_child(const std::vector<std::string>& argv, int64_t timeout_s, std::stri
     execv(cargv[0], cargv.data());
     _exit(127);
   }
-  setpgid(pid, pid);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   int status = 0;
   for (;;) {
     const pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) return status;
     if (std::chrono::steady_clock::now() >= deadline) {
-      kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       return -1;

@@ -142,6 +142,12 @@ expect_exit 2 "an unknown test" -- "$DSIM" grade $RAFT --only nope
 expect_exit 2 "an unknown protocol" -- "$DSIM" grade $RAFT --protocol nope
 expect_exit 2 "--with without =" -- "$DSIM" grade $RAFT --with bug
 expect_exit 2 "--csv without --batch" -- "$DSIM" grade $RAFT --csv x.csv
+# Substitution keeps the scenario's own lines and columns: multipaxos has no
+# max_batch, and the error points at it in the battery's file.
+expect_exit 1 "a protocol that refuses a key" -- "$DSIM" grade $RAFT --protocol multipaxos --only figure8 --results "$WORK/m.json"
+line=$(grep -n '^  max_batch:' labs/raft/tests/raft-figure8.yaml | cut -d: -f1)
+grep -q "raft-figure8.yaml:$line:3: error: unknown key 'max_batch'" "$WORK/m.json" && pass ||
+  fail "the error does not point at raft-figure8.yaml:$line:3: $(head -c 600 "$WORK/m.json")"
 # A protocol that refuses a section key scores 0 on that test, not a crash.
 expect_exit 1 "a planted bug the protocol does not know" -- "$DSIM" grade $RAFT --only initial_election --with bug=nope
 grep -q "initial_election  *0/8" "$WORK/out" && pass || fail "an unloadable scenario did not score 0: $(cat "$WORK/out")"
