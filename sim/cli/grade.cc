@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -933,16 +935,17 @@ int run_batch(const Battery& b, const po::variables_map& vm, const Options& opt,
 
 int cmd_grade(const Registry& reg, const std::vector<std::string>& args) {
   const po::options_description opts = grade_options();
+  if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; })) {
+    std::cout << opts
+              << "\nEach test scores its points only if every graded check holds on every seed (inconclusive "
+                 "counts as failed).\nExit codes: 0 full points, 1 some points lost, 2 usage error, 3 invalid "
+                 "battery or scenario,\n6 a resource limit, 70 internal error, 74 I/O error. With --batch: 0 once "
+                 "the CSV is written.\n";
+    return kExitOk;
+  }
   int code = kExitOk;
   const auto vm = parse_command(args, opts, "battery", "grade", &code);
-  if (!vm) {
-    if (code == kExitOk) {
-      std::cout << "\nEach test scores its points only if every graded check holds on every seed (inconclusive "
-                   "counts as failed).\nExit codes: 0 full points, 1 some points lost, 2 usage, 3 invalid battery "
-                   "or scenario, 70 internal error.\nWith --batch: 0 once the CSV is written.\n";
-    }
-    return code;
-  }
+  if (!vm) return code;
   const std::string battery_path = (*vm)["battery"].as<std::vector<std::string>>()[0];
   Options opt;
   const int64_t jobs = (*vm)["jobs"].as<int64_t>();
@@ -968,6 +971,15 @@ int cmd_grade(const Registry& reg, const std::vector<std::string>& args) {
   }
   for (const char* name : {"results", "junit", "out", "csv", "exe"}) {
     if (vm->count(name) && (*vm)[name].as<std::string>().empty()) return grade_usage(std::string("--") + name + " needs a value");
+  }
+  if (vm->count("results") && vm->count("junit") && (*vm)["results"].as<std::string>() == (*vm)["junit"].as<std::string>()) {
+    return grade_usage("--results and --junit both write " + (*vm)["junit"].as<std::string>());
+  }
+  // Machine output on standard output replaces the table there.
+  for (const char* name : {"results", "junit"}) {
+    if (vm->count(name) && ((*vm)[name].as<std::string>() == "-" || (*vm)[name].as<std::string>() == "/dev/stdout")) {
+      opt.quiet = true;
+    }
   }
   if (vm->count("out")) opt.out_dir = (*vm)["out"].as<std::string>();
   const int64_t timeout_s = (*vm)["timeout"].as<int64_t>();
@@ -1011,7 +1023,11 @@ int cmd_grade(const Registry& reg, const std::vector<std::string>& args) {
     return exit_code;
   }
   if (!opt.out_dir.empty()) {
-    ::mkdir(opt.out_dir.c_str(), 0777);
+    struct stat st {};
+    if (::mkdir(opt.out_dir.c_str(), 0777) != 0 && !(errno == EEXIST && ::stat(opt.out_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))) {
+      std::fprintf(stderr, "dsim: error: --out %s: cannot create the directory: %s\n", opt.out_dir.c_str(), std::strerror(errno));
+      return exit_code_for_write_errno(errno);
+    }
     for (size_t i = 0; i < outcomes.size(); ++i) {
       if (!outcomes[i].first_failing || !specs[i] || (hidden(*outcomes[i].test) && !opt.reveal)) continue;
       outcomes[i].artifacts = write_artifacts(reg, opt.out_dir, *specs[i], outcomes[i], program_name(*battery, opt));
