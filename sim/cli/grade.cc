@@ -122,7 +122,7 @@ std::optional<Battery> load_battery(const std::string& path, scenario::Diagnosti
   std::string err;
   const auto text = read_file(path, &err);
   if (!text) {
-    diag.error(-1, -1, err);
+    diag.error(-1, -1, "cannot read the battery (not a readable regular file)");
     return std::nullopt;
   }
   diag.set_source(path, *text);
@@ -174,6 +174,10 @@ std::optional<Battery> load_battery(const std::string& path, scenario::Diagnosti
       if (auto v = n["scenario"]) {
         t.scenario = y.string(v, "tests[].scenario").value_or("");
         t.path = !t.scenario.empty() && t.scenario[0] == '/' ? t.scenario : dir_of(path) + t.scenario;
+        struct stat st {};
+        if (!t.scenario.empty() && (::stat(t.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+          y.error(v, "scenario '" + t.path + "' is not a readable file (paths are relative to the battery)");
+        }
       }
       if (auto v = n["points"]) t.points = y.integer(v, "tests[].points", 1, 1000).value_or(0);
       if (auto v = n["seeds"]) t.seeds = static_cast<uint64_t>(y.integer(v, "tests[].seeds", 1, 100000).value_or(1));
@@ -991,7 +995,7 @@ int cmd_grade(const Registry& reg, const std::vector<std::string>& args) {
     }
   }
 
-  scenario::Diagnostics diag;
+  scenario::Diagnostics diag(battery_path);
   const auto battery = load_battery(battery_path, diag);
   if (!battery) {
     std::fputs(diag.render(use_color(ColorMode::kAuto)).c_str(), stderr);
