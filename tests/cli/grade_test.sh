@@ -131,6 +131,26 @@ ok = (list(rows[0].keys()) == ["submission", "one_proposer", "nemesis", "total",
 sys.exit(0 if ok else 1)
 PY
 
+# One submission in child processes, for Gradescope: a crash still yields a
+# results.json with every test (0 points and the reason).
+expect_exit 0 "batch --results, a crashing submission" -- "$DSIM" grade $PAXOS --batch "$WORK/subs/crash/lab" \
+  --results "$WORK/crash.json" --timeout 3 --only one_proposer --only nemesis
+$CHECK "$WORK/crash.json" && pass || fail "batch results.json does not follow Gradescope's format"
+python3 - "$WORK/crash.json" <<'PY' && pass || fail "batch results.json: $(cat "$WORK/crash.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+t = r["tests"]
+sys.exit(0 if r["score"] == 0 and [x["name"] for x in t] == ["one_proposer", "nemesis"]
+         and "crashed (signal 11)" in t[0]["output"] and "crashed" not in t[1]["output"]
+         and t[1]["visibility"] == "after_due_date" else 1)
+PY
+expect_exit 0 "batch --results, a passing submission" -- "$DSIM" grade $PAXOS --batch "$WORK/subs/good/lab" \
+  --results "$WORK/good.json" --only one_proposer --only nemesis
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["score"] == 35 and [t["number"] for t in r["tests"]] == ["1", "2"] else 1)' "$WORK/good.json" &&
+  pass || fail "batch results.json of a passing submission: $(cat "$WORK/good.json")"
+expect_exit 2 "batch --results with two submissions" -- "$DSIM" grade $PAXOS --batch "$WORK/subs/good/lab" "$WORK/subs/crash/lab" --results x.json
+expect_exit 2 "--junit with --batch" -- "$DSIM" grade $PAXOS --batch "$WORK/subs/good/lab" --csv x.csv --junit x.xml
+
 # ---- Errors.
 printf 'version: 1\nname: b\nprotocol: raft\ntests:\n  - {name: t, scenario: x.yaml, points: 1, checks: [a], wieght: 2}\n' > "$WORK/bad.yaml"
 expect_exit 3 "an unknown key in a battery" -- "$DSIM" grade "$WORK/bad.yaml"
