@@ -1,4 +1,5 @@
 #include "sim/cli/commands.h"
+#include "sim/cli/grade.h"
 #include "sim/scenario/scenario_schema.h"
 #include "dsim/version.h"
 
@@ -86,6 +87,7 @@ constexpr const char* kMainHelp =
     "  dsim show TRACE.jsonl [--node a,b] [--kind k1,k2] [--from T] [--to T] [--no-network]\n"
     "  dsim export TRACE.jsonl --format perfetto|shiviz [-o FILE]\n"
     "  dsim report TRACE.jsonl -o FILE.html   (or: dsim run ... --report FILE.html)\n"
+    "  dsim grade BATTERY.yaml [--protocol NAME] [--results FILE] [--junit FILE] [--out DIR]   (a lab's tests, with points)\n"
     "  dsim checks             list the known checks\n"
     "  dsim schema --trace     the trace event kinds and their keys (docs/trace-schema.md), as Markdown\n"
     "  dsim protocols          list the protocols (roles, planted bugs)\n"
@@ -888,7 +890,8 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
       std::cout << check_options() << "\n" << kExitCodesHelp;
     } else if (!rest.empty() && (rest[0] == "compare" || rest[0] == "sweep" || rest[0] == "shrink" ||
                                  rest[0] == "report" || rest[0] == "export" || rest[0] == "show" ||
-                                 rest[0] == "merge" || rest[0] == "experiment" || rest[0] == "tune")) {
+                                 rest[0] == "merge" || rest[0] == "experiment" || rest[0] == "tune" ||
+                                 rest[0] == "grade")) {
       return dispatch(reg, {rest[0], "--help"});
     } else if (!rest.empty() && rest[0] == "checks") {
       std::cout << "dsim checks: list the known checks (name, kind, protocols, summary)\n";
@@ -917,6 +920,7 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
   if (cmd == "merge") return cmd_merge(reg, rest);
   if (cmd == "compare") return cmd_compare(reg, rest);
   if (cmd == "tune") return cmd_tune(reg, rest);
+  if (cmd == "grade") return cmd_grade(reg, rest);
   if (cmd == "protocols") {
     // One line per protocol, or (--names) just the names, for scripts.
     const bool names_only = rest.size() == 1 && rest[0] == "--names";
