@@ -181,6 +181,28 @@ class Protocol : public MessageNames {
   virtual std::vector<Experiment> experiments() const { return {}; }
 };
 
+// A protocol judged exactly as another one: a student's implementation of
+// a lab, or a rewrite of a built-in, that emits the reference's trace events
+// and serves the reference's workload. Workload inputs, trace schema,
+// checkers and report hints are the reference's; the derived class gives
+// its name, YAML section, roles, nodes and message names.
+class JudgedLike : public Protocol {
+ public:
+  explicit JudgedLike(const Protocol& reference) : ref_(reference) {}
+  const Protocol& reference() const { return ref_; }
+
+  WorkloadInputs workload() const override { return ref_.workload(); }
+  std::vector<trace::EventSchema> events() const override { return ref_.events(); }
+  std::vector<analysis::CheckerInfo> checkers() const override { return ref_.checkers(); }
+  std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
+    return ref_.make_checker(spec);
+  }
+  ReportHints report_hints() const override { return ref_.report_hints(); }
+
+ private:
+  const Protocol& ref_;
+};
+
 // A typed config: `Config<raft::Config>` holds a raft::Config.
 template <typename T>
 class Config final : public ProtocolConfig {

@@ -10,9 +10,11 @@
 namespace paxoslab {
 namespace {
 
-class PaxosLabProtocol final : public dsim::Protocol {
+// Judged as the reference (dsim::JudgedLike): its workload, trace events,
+// checkers and report hints.
+class PaxosLabProtocol final : public dsim::JudgedLike {
  public:
-  explicit PaxosLabProtocol(const dsim::Protocol& ref) : ref_(ref) {}
+  explicit PaxosLabProtocol(const dsim::Protocol& ref) : JudgedLike(ref) {}
 
   std::string_view name() const override { return "paxos-lab"; }
   std::string_view summary() const override {
@@ -62,16 +64,6 @@ class PaxosLabProtocol final : public dsim::Protocol {
   }
   std::string_view message_name(uint32_t type) const override { return paxoslab::message_name(type); }
 
-  // Judging: exactly the reference's checkers and trace schema.
-  std::vector<dsim::trace::EventSchema> events() const override { return ref_.events(); }
-  std::vector<dsim::analysis::CheckerInfo> checkers() const override { return ref_.checkers(); }
-  std::unique_ptr<dsim::analysis::Checker> make_checker(const dsim::analysis::CheckSpec& spec) const override {
-    return ref_.make_checker(spec);
-  }
-  dsim::ReportHints report_hints() const override { return ref_.report_hints(); }
-
- private:
-  const dsim::Protocol& ref_;
 };
 
 }  // namespace

@@ -10,9 +10,11 @@
 namespace raftlab {
 namespace {
 
-class RaftLabProtocol final : public dsim::Protocol {
+// Judged as the reference (dsim::JudgedLike): its workload, trace events,
+// checkers and report hints.
+class RaftLabProtocol final : public dsim::JudgedLike {
  public:
-  explicit RaftLabProtocol(const dsim::Protocol& ref) : ref_(ref) {}
+  explicit RaftLabProtocol(const dsim::Protocol& ref) : JudgedLike(ref) {}
 
   std::string_view name() const override { return "raft-lab"; }
   std::string_view summary() const override { return "the Raft lab: a student's Raft, graded by the reference's checkers"; }
@@ -53,9 +55,8 @@ class RaftLabProtocol final : public dsim::Protocol {
            ", max_batch: " + std::to_string(c.max_batch) + "}\n";
   }
 
-  // Client requests arrive as the reference's: type kClientRequest (1),
-  // f[0] the request id, body the command.
-  dsim::WorkloadInputs workload() const override { return ref_.workload(); }
+  // Client requests arrive as the reference's (JudgedLike::workload): type
+  // kClientRequest (1), f[0] the request id, body the command.
   std::vector<std::string_view> roles() const override { return {"leader", "follower", "candidate"}; }
 
   dsim::NodeFactory factory(const dsim::ProtocolConfig& pc, uint32_t) const override {
@@ -64,16 +65,6 @@ class RaftLabProtocol final : public dsim::Protocol {
   }
   std::string_view message_name(uint32_t type) const override { return raftlab::message_name(type); }
 
-  // Judging: exactly the reference's checkers and trace schema.
-  std::vector<dsim::trace::EventSchema> events() const override { return ref_.events(); }
-  std::vector<dsim::analysis::CheckerInfo> checkers() const override { return ref_.checkers(); }
-  std::unique_ptr<dsim::analysis::Checker> make_checker(const dsim::analysis::CheckSpec& spec) const override {
-    return ref_.make_checker(spec);
-  }
-  dsim::ReportHints report_hints() const override { return ref_.report_hints(); }
-
- private:
-  const dsim::Protocol& ref_;
 };
 
 }  // namespace
