@@ -6,6 +6,7 @@
 #include "protocols/dynamo/definition.h"
 #include "protocols/lb/definition.h"
 #include "protocols/lock/definition.h"
+#include "protocols/maelstrom/definition.h"
 #include "protocols/paxos/definition.h"
 #include "protocols/raft/definition.h"
 
@@ -21,6 +22,7 @@ Registry builtin() {
   r.add(lock::protocol());
   r.add(coord::protocol());
   r.add(lb::protocol());
+  r.add(maelstrom::protocol());
   return r;
 }
 
