@@ -51,7 +51,7 @@ struct Config {
   int64_t init_timeout_ms = 10'000;        // real time for init_ok
   int64_t reply_timeout_ms = 10'000;       // real time for dsim_sync after an input
   int64_t quiet_ms = 20;                   // best-effort mode: silence that ends an input
-  std::string log_dir = "maelstrom-logs";  // <log_dir>/<node>.stderr
+  std::string log_dir;                     // <log_dir>/<node>.stderr; "": $TMPDIR/dsim-maelstrom
   int64_t log_limit = 1 << 20;             // bytes of stderr kept per node
   uint32_t servers = 0;                    // filled by read(): the nodes that run the program
 };

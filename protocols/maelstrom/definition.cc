@@ -47,7 +47,7 @@ class Definition final : public Protocol {
     "init_timeout": {"$ref": "#/definitions/duration", "description": "real time a program has to answer init (default 10s)"},
     "reply_timeout": {"$ref": "#/definitions/duration", "description": "real time a program has to finish an input (default 10s)"},
     "quiet": {"$ref": "#/definitions/duration", "description": "best-effort mode: real-time silence that ends an input (default 20ms)"},
-    "log_dir": {"type": "string", "description": "where each node's stderr goes (default maelstrom-logs)"},
+    "log_dir": {"type": "string", "description": "where each node's stderr goes, as <log_dir>/<node>.stderr (default $TMPDIR/dsim-maelstrom)"},
     "log_limit": {"type": "integer", "minimum": 0, "description": "bytes of stderr kept per node (default 1048576)"}
   },
   "required": ["command"],
@@ -151,7 +151,7 @@ class Definition final : public Protocol {
     if (c.final_reads.ns > 0) y += "  final_reads: " + scenario::duration_text(c.final_reads) + "\n";
     y += "  keys: " + std::to_string(c.keys) + "\n  init_timeout: " + std::to_string(c.init_timeout_ms) +
          "ms\n  reply_timeout: " + std::to_string(c.reply_timeout_ms) + "ms\n  quiet: " + std::to_string(c.quiet_ms) +
-         "ms\n  log_dir: " + quoted(c.log_dir) + "\n  log_limit: " + std::to_string(c.log_limit) + "\n";
+         "ms\n" + (c.log_dir.empty() ? std::string() : "  log_dir: " + quoted(c.log_dir) + "\n") + "  log_limit: " + std::to_string(c.log_limit) + "\n";
     return y;
   }
 

@@ -72,7 +72,7 @@ void fatal(const std::string& message) {
 }
 
 std::string ChildProcess::start(const std::vector<std::string>& argv, const std::string& stderr_path,
-                                int64_t stderr_limit) {
+                                int64_t stderr_limit, bool append) {
   DSIM_ASSERT(pid_ < 0);
   DSIM_ASSERT(!argv.empty());
   int pin[2], pout[2], perr[2];
@@ -80,7 +80,7 @@ std::string ChildProcess::start(const std::vector<std::string>& argv, const std:
   if (pipe2(pout, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
   if (pipe2(perr, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
   if (!stderr_path.empty()) {
-    log_ = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    log_ = open(stderr_path.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (log_ < 0) return "cannot open " + stderr_path + ": " + std::strerror(errno);
   }
   log_limit_ = stderr_limit;

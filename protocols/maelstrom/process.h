@@ -22,7 +22,9 @@ class ChildProcess {
   enum class Read { kLine, kTimeout, kEof };
 
   // Starts `argv` (argv[0] looked up in PATH). Returns "" or an error.
-  std::string start(const std::vector<std::string>& argv, const std::string& stderr_path, int64_t stderr_limit);
+  // The log is truncated unless `append` (a restarted node adds to its log).
+  std::string start(const std::vector<std::string>& argv, const std::string& stderr_path, int64_t stderr_limit,
+                    bool append);
   ~ChildProcess();
   ChildProcess() = default;
   ChildProcess(const ChildProcess&) = delete;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
@@ -85,15 +86,28 @@ void ServerNode::on_start(Context& ctx) {
   if (!deterministic_) ctx.set_timer(milliseconds(50), kPoll);
 }
 
+void ServerNode::on_recover(Context& ctx) {
+  restarted_ = true;
+  on_start(ctx);
+}
+
 void ServerNode::start_process(Context& ctx) {
   std::vector<std::string> argv{cfg_->command};
   argv.insert(argv.end(), cfg_->args.begin(), cfg_->args.end());
-  std::string log_path;
-  if (!cfg_->log_dir.empty()) {
-    mkdir(cfg_->log_dir.c_str(), 0755);  // an existing one is fine; a failure shows at open
-    log_path = cfg_->log_dir + "/" + self_ + ".stderr";
+  std::string dir = cfg_->log_dir;
+  if (dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/dsim-maelstrom";
   }
-  if (const std::string err = proc_.start(argv, log_path, cfg_->log_limit); !err.empty()) {
+  mkdir(dir.c_str(), 0755);  // an existing one is fine; a failure shows at open
+  const std::string log_path = dir + "/" + self_ + ".stderr";
+  static bool told = false;
+  if (!told && cfg_->log_dir.empty()) {
+    told = true;
+    std::fprintf(stderr, "dsim: maelstrom: each node's stderr goes to %s/<node>.stderr (maelstrom.log_dir)\n",
+                 dir.c_str());
+  }
+  if (const std::string err = proc_.start(argv, log_path, cfg_->log_limit, restarted_); !err.empty()) {
     fatal(who() + ": cannot start the program: " + err);
   }
   Json ids = Json::array();

@@ -41,6 +41,7 @@ class ServerNode final : public Node {
       : cfg_(std::move(cfg)), names_(std::move(names)) {}
 
   void on_start(Context& ctx) override;
+  void on_recover(Context& ctx) override;
   void on_message(Context& ctx, NodeId from, const Message& m) override;
   void on_timer(Context& ctx, TimerId id, uint64_t tag) override;
   std::string_view message_name(uint32_t type) const override;
@@ -72,6 +73,7 @@ class ServerNode final : public Node {
   ChildProcess proc_;
   bool deterministic_ = false;
   bool initialized_ = false;
+  bool restarted_ = false;
   int64_t next_msg_id_ = 1;
   std::map<int64_t, TimerId> child_timers_;   // the program's timer id -> dsim timer
   std::map<std::string, Pending> pending_;    // client id -> its open request
