@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Maelstrom broadcast by gossip: every 100 ms each node sends each neighbour
-the values that neighbour has not acknowledged yet, so values cross
-partitions once they heal.
+"""Maelstrom broadcast by gossip: every 200 ms each node sends each neighbour
+the values that neighbour is not known to have, with the values it heard
+from that neighbour since its last gossip (the acknowledgement rides on
+the next gossip), so values cross partitions once they heal.
 
 Planted bug (--bug): a value is offered to each neighbour once and
-considered delivered at once (no acknowledgement, no retry), so a message
-lost in a partition is never sent again.
+considered delivered at once (no retry), so a message lost in a partition
+is never sent again.
 """
 import sys
 
@@ -15,7 +16,8 @@ node = Node()
 bug = "--bug" in sys.argv[1:]
 messages = set()
 neighbours = []
-acked = {}  # neighbour -> values it has acknowledged
+acked = {}  # neighbour -> values it is known to have
+heard = {}  # neighbour -> values it sent since our last gossip to it
 
 
 @node.handler("topology")
@@ -40,29 +42,28 @@ def read(msg):
 
 @node.handler("gossip")
 def gossip(msg):
-    got = msg["body"]["messages"]
+    src, got = msg["src"], msg["body"]["messages"]
     messages.update(got)
-    if not bug:
-        node.send(msg["src"], {"type": "gossip_ok", "messages": got})
-
-
-@node.handler("gossip_ok")
-def gossip_ok(msg):
-    acked.setdefault(msg["src"], set()).update(msg["body"]["messages"])
+    known = acked.setdefault(src, set())
+    known.update(got)  # the sender has them
+    known.update(msg["body"]["ack"])
+    heard.setdefault(src, set()).update(got)
 
 
 def tick():
     for n in neighbours:
         todo = messages - acked[n]
-        if todo:
-            node.send(n, {"type": "gossip", "messages": sorted(todo)})
+        ack = heard.get(n)
+        if todo or ack:
+            node.send(n, {"type": "gossip", "messages": sorted(todo), "ack": sorted(ack or ())})
+            heard[n] = set()
             if bug:
                 acked[n].update(todo)
 
 
 @node.on_init
 def start():
-    node.every(0.1, tick)
+    node.every(0.2, tick)
 
 
 node.run()
