@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -101,9 +102,8 @@ void ServerNode::start_process(Context& ctx) {
   }
   mkdir(dir.c_str(), 0755);  // an existing one is fine; a failure shows at open
   const std::string log_path = dir + "/" + self_ + ".stderr";
-  static bool told = false;
-  if (!told && cfg_->log_dir.empty()) {
-    told = true;
+  static std::atomic<bool> told{false};
+  if (cfg_->log_dir.empty() && !told.exchange(true)) {
     std::fprintf(stderr, "dsim: maelstrom: each node's stderr goes to %s/<node>.stderr (maelstrom.log_dir)\n",
                  dir.c_str());
   }
@@ -129,9 +129,8 @@ void ServerNode::start_process(Context& ctx) {
                       {"reproducible", det},
                       {"workload", workload_names()[static_cast<size_t>(cfg_->workload)]}});
   if (!det) {
-    static bool warned = false;
-    if (!warned) {
-      warned = true;
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true)) {
       std::fprintf(stderr,
                    "dsim: warning: %s does not speak the dsim extension: best-effort mode, this run is NOT "
                    "reproducible\n",
@@ -260,6 +259,7 @@ void ServerNode::handle_line(Context& ctx, const std::string& line, bool* synced
   if (*to == ctx.self()) fatal(at + "a message to itself: " + clip(line));
   Message m;
   m.type = kEnvelope;
+  j.erase("dsim_now");  // the receiver's clock goes there
   m.body = j.dump();
   ctx.send(*to, m);
 }

@@ -4,8 +4,10 @@
 # deterministic-mode rerun gives a byte-identical trace, plain programs run
 # in a labelled best-effort mode, and misbehaving programs end the run with
 # exit 3 and a message naming the node and the cause, within bounded time.
-# Usage: maelstrom_test.sh DSIM SOURCE_DIR
+# Usage: maelstrom_test.sh DSIM SOURCE_DIR [CPP_BROADCAST_NODE]
 set -u
+CPP_NODE=${3:-}
+[ -n "$CPP_NODE" ] && CPP_NODE=$(cd "$(dirname "$CPP_NODE")" && pwd)/$(basename "$CPP_NODE")
 . "$(dirname "$0")/lib.sh"
 if ! command -v python3 >/dev/null; then
   echo "SKIP: python3 is not installed; the Maelstrom example nodes are Python programs"
@@ -39,6 +41,16 @@ if cmp -s "$WORK/a.jsonl" "$WORK/b.jsonl" && [ -s "$WORK/a.jsonl" ]; then pass; 
 grep -q '"kind":"m_mode".*"mode":"deterministic"' "$WORK/a.jsonl" && pass || fail "broadcast: the trace does not say deterministic"
 "$DSIM" run "$EX/maelstrom-broadcast-partition.yaml" --seed 2 --trace "$WORK/c.jsonl" >/dev/null 2>&1
 if cmp -s "$WORK/a.jsonl" "$WORK/c.jsonl"; then fail "seeds 1 and 2 gave the same trace"; else pass; fi
+# The C++ library runs the same algorithm: the same trace, event for event
+# (only the header's scenario path differs).
+if [ -n "$CPP_NODE" ]; then
+  sed "s|command: python3|command: $CPP_NODE|; s|  args: \[examples/maelstrom/python/broadcast.py\]|  args: []|" \
+    "$EX/maelstrom-broadcast-partition.yaml" >"$WORK/cpp.yaml"
+  expect_exit 0 "C++ broadcast node" -- "$DSIM" run "$WORK/cpp.yaml" --trace "$WORK/cpp.jsonl"
+  if cmp -s <(tail -n +2 "$WORK/a.jsonl") <(tail -n +2 "$WORK/cpp.jsonl"); then pass; else fail "the C++ and Python broadcast traces differ"; fi
+  sed -i 's|  args: \[\]|  args: [--bug]|; s|^checks: \[maelstrom\]|checks: [maelstrom]\nexpect: {violated: [maelstrom]}|' "$WORK/cpp.yaml"
+  expect_exit 0 "C++ broadcast node: the planted bug is caught" -- "$DSIM" run "$WORK/cpp.yaml"
+fi
 # The offline checker agrees with the online one.
 expect_exit 0 "dsim check on a maelstrom trace" -- "$DSIM" check "$WORK/a.jsonl"
 
@@ -73,6 +85,10 @@ misbehave silent "no init_ok within 1000ms" "init_timeout: 1s"
 misbehave no-sync "no dsim_sync within 1000ms" "reply_timeout: 1s"
 misbehave bad-dest 'unknown destination "n9"'
 misbehave no-body 'missing object field "body"'
+f=$(scenario missing garbage)
+sed -i 's|command: python3|command: /nonexistent/node-program|' "$f"
+expect_exit 3 "a program that does not exist" -- timeout 30 "$DSIM" run "$f"
+grep -q "cannot execute /nonexistent/node-program: No such file" "$WORK/err" && pass || fail "missing program: $(cat "$WORK/err")"
 # No child outlives dsim (every exit path kills them).
 sleep 0.2
 if pgrep -f "maelstrom_nodes/misbehave.py" >/dev/null; then fail "a misbehave.py process survived"; else pass; fi
