@@ -146,6 +146,15 @@ void ChildProcess::kill() {
   }
 }
 
+std::string ChildProcess::stderr_tail() {
+  const int64_t deadline = mono_ms() + 200;
+  while (err_ >= 0 && mono_ms() < deadline) {
+    pollfd p{err_, POLLIN, 0};
+    if (poll(&p, 1, 50) > 0) drain_stderr();
+  }
+  return tail_;
+}
+
 std::string ChildProcess::exit_status() {
   if (pid_ > 0) {
     // Give an exiting child a moment to be reaped, so the message can say

@@ -38,7 +38,8 @@ class ChildProcess {
   // SIGKILL and reap; idempotent.
   void kill();
   // The last stderr bytes (for error messages), and how it exited.
-  std::string stderr_tail() const { return tail_; }
+  // Waits briefly for the rest of a dying child's stderr.
+  std::string stderr_tail();
   std::string exit_status();
   uint64_t lines_read() const { return lines_; }
   bool running() const { return pid_ > 0; }
