@@ -93,6 +93,21 @@ grep -q "cannot execute /nonexistent/node-program: No such file" "$WORK/err" && 
 sleep 0.2
 if pgrep -f "maelstrom_nodes/misbehave.py" >/dev/null; then fail "a misbehave.py process survived"; else pass; fi
 
+# SIGINT while dsim waits on a silent program: exit 130, and the program dies with dsim.
+f=$(scenario sigint silent "init_timeout: 20s")
+"$DSIM" run "$f" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do pgrep -P "$pid" >/dev/null && break; sleep 0.1; done
+child=$(pgrep -P "$pid" | head -1)
+kill -INT "$pid"
+wait "$pid"
+got=$?
+[ "$got" -eq 130 ] && pass || fail "SIGINT: exit $got, want 130"
+sleep 0.3
+# (a zombie left for init to reap is dead: only a running or sleeping one counts)
+state=$( [ -n "$child" ] && awk '{print $3}' "/proc/$child/stat" 2>/dev/null)
+if [ -n "$state" ] && [ "$state" != Z ]; then fail "SIGINT: the node program $child survived dsim"; else pass; fi
+
 # ---- Plain Maelstrom programs: best effort, labelled as not reproducible.
 f=$(scenario plain plain-echo)
 expect_exit 0 "plain echo runs in best-effort mode" -- "$DSIM" run "$f" --trace "$WORK/plain.jsonl"
