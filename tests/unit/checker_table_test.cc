@@ -24,6 +24,22 @@ struct Row {
   uint64_t pass_seed;
   const char* fail;  // a planted bug: scenarios/<fail>, at the seed it pins
   uint64_t fail_seed;
+  // The scenarios start programs by paths relative to the source root
+  // (maelstrom): run them from there.
+  bool from_source_root = false;
+};
+
+// Runs in DSIM_SOURCE_DIR while alive when asked to; restores the directory.
+struct SourceRootCwd {
+  explicit SourceRootCwd(bool on) {
+    if (!on) return;
+    saved = std::filesystem::current_path();
+    std::filesystem::current_path(DSIM_SOURCE_DIR);
+  }
+  ~SourceRootCwd() {
+    if (!saved.empty()) std::filesystem::current_path(saved);
+  }
+  std::filesystem::path saved;
 };
 
 const std::vector<Row>& table() {
@@ -45,6 +61,8 @@ const std::vector<Row>& table() {
       {"no_duplicate_delivery", "teaching/broadcast-lossy.yaml", 1, "bugs/broadcast-volatile-dedup.yaml", 7},
       {"all_delivered", "teaching/broadcast-lossy.yaml", 1, "bugs/broadcast-no-retransmit.yaml", 7},
       {"linearizable", "teaching/cap-cp.yaml", 1, "bugs/raft-stale-reads.yaml", 1},
+      {"maelstrom", "../examples/maelstrom/scenarios/maelstrom-kafka.yaml", 1,
+       "../examples/maelstrom/scenarios/maelstrom-kafka-lost-write.yaml", 1, true},
   };
   return kRows;
 }
@@ -86,6 +104,7 @@ TEST_CASE("every checker holds on a correct run, flags a planted bug, and does n
     if (!row) continue;  // the test above fails
     const std::string name(l.info.name);
     SUBCASE(name.c_str()) {
+      const SourceRootCwd cwd(row->from_source_root);
       {
         INFO("passes: ", row->pass, " seed ", row->pass_seed);
         const auto s = testing::load_catalogue(std::string("scenarios/") + row->pass);
