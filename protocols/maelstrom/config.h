@@ -53,6 +53,9 @@ struct Config {
   int64_t quiet_ms = 20;                   // best-effort mode: silence that ends an input
   std::string log_dir;                     // <log_dir>/<node>.stderr; "": $TMPDIR/dsim-maelstrom
   int64_t log_limit = 1 << 20;             // bytes of stderr kept per node
+  // The services the program calls; each must be a node (after the servers).
+  // Default: the services the node list has.
+  std::vector<std::string> services;
   uint32_t servers = 0;                    // filled by read(): the nodes that run the program
 };
 

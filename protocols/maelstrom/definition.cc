@@ -1,5 +1,7 @@
 #include "protocols/maelstrom/definition.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "dsim/assert.h"
@@ -48,7 +50,8 @@ class Definition final : public Protocol {
     "reply_timeout": {"$ref": "#/definitions/duration", "description": "real time a program has to finish an input (default 10s)"},
     "quiet": {"$ref": "#/definitions/duration", "description": "best-effort mode: real-time silence that ends an input (default 20ms)"},
     "log_dir": {"type": "string", "description": "where each node's stderr goes, as <log_dir>/<node>.stderr (default $TMPDIR/dsim-maelstrom)"},
-    "log_limit": {"type": "integer", "minimum": 0, "description": "bytes of stderr kept per node (default 1048576)"}
+    "log_limit": {"type": "integer", "minimum": 0, "description": "bytes of stderr kept per node (default 1048576)"},
+    "services": {"type": "array", "items": {"enum": ["seq-kv", "lin-kv", "lww-kv"]}, "description": "the services the program calls, each also in the node list (default: the services the node list has)"}
   },
   "required": ["command"],
   "additionalProperties": false,
@@ -67,7 +70,7 @@ class Definition final : public Protocol {
     const YAML::Node& n = *section;
     if (!y.check_map(n, "maelstrom",
                      {"command", "args", "workload", "topology", "mode", "timeout", "final_reads", "keys",
-                      "init_timeout", "reply_timeout", "quiet", "log_dir", "log_limit"})) {
+                      "init_timeout", "reply_timeout", "quiet", "log_dir", "log_limit", "services"})) {
       return nullptr;
     }
     if (y.require(n, "command", "maelstrom")) {
@@ -135,6 +138,25 @@ class Definition final : public Protocol {
       return nullptr;
     }
     c.servers = servers;
+    if (auto v = n["services"]) {
+      if (!v.IsSequence()) {
+        r.error(v, "maelstrom.services: expected a list of services (seq-kv, lin-kv, lww-kv)");
+      } else {
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (auto k = r.one_of(v[i], "maelstrom.services", "Maelstrom service", service_names())) {
+            const std::string name(service_names()[*k]);
+            if (std::find(names.begin(), names.end(), name) == names.end()) {
+              r.error(v[i], "maelstrom.services: " + name + " is not in the node list (add it after the servers)");
+            }
+            c.services.push_back(name);
+          }
+        }
+      }
+    } else {
+      for (const auto& nm : names) {
+        if (is_service(nm)) c.services.push_back(nm);
+      }
+    }
     if (!y.ok()) return nullptr;
     Loaded l{std::make_shared<const Config>(c), std::make_shared<const std::vector<std::string>>(names)};
     return make_config(l);
@@ -149,7 +171,9 @@ class Definition final : public Protocol {
          "\n  mode: " + std::string(mode_names()[static_cast<size_t>(c.mode)]) +
          "\n  timeout: " + scenario::duration_text(c.timeout) + "\n";
     if (c.final_reads.ns > 0) y += "  final_reads: " + scenario::duration_text(c.final_reads) + "\n";
-    y += "  keys: " + std::to_string(c.keys) + "\n  init_timeout: " + std::to_string(c.init_timeout_ms) +
+    y += "  services: [";
+    for (size_t i = 0; i < c.services.size(); ++i) y += (i ? ", " : "") + c.services[i];
+    y += "]\n  keys: " + std::to_string(c.keys) + "\n  init_timeout: " + std::to_string(c.init_timeout_ms) +
          "ms\n  reply_timeout: " + std::to_string(c.reply_timeout_ms) + "ms\n  quiet: " + std::to_string(c.quiet_ms) +
          "ms\n" + (c.log_dir.empty() ? std::string() : "  log_dir: " + quoted(c.log_dir) + "\n") + "  log_limit: " + std::to_string(c.log_limit) + "\n";
     return y;

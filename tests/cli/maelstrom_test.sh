@@ -132,4 +132,14 @@ printf 'version: 1\nname: x\nprotocol: maelstrom\nduration: 1s\nnodes: [n1, seq-
 expect_exit 3 "services after servers" -- "$DSIM" run "$WORK/bad2.yaml"
 grep -q "come after every server" "$WORK/err" && pass || fail "layout: $(cat "$WORK/err")"
 
+printf 'version: 1\nname: x\nprotocol: maelstrom\nduration: 1s\nnodes: 2\nmaelstrom: {command: python3, services: [seq-kv]}\n' >"$WORK/bad3.yaml"
+expect_exit 3 "a service the program needs is not a node" -- "$DSIM" run "$WORK/bad3.yaml"
+grep -q "seq-kv is not in the node list" "$WORK/err" && pass || fail "services: $(cat "$WORK/err")"
+
+# ---- dsim shrink works on a Maelstrom scenario, and keeps the services.
+expect_exit 0 "shrink the kafka lost write" -- "$DSIM" shrink "$EX/maelstrom-kafka-lost-write.yaml" --seed 1 -o "$WORK/shrunk.yaml"
+expect_exit 0 "the shrunk scenario still shows the lost write" -- "$DSIM" run "$WORK/shrunk.yaml"
+grep -q "lost write" "$WORK/err" && pass || fail "shrunk: $(cat "$WORK/err")"
+grep -q "requests: 150" "$WORK/shrunk.yaml" && fail "shrink did not reduce the requests" || pass
+
 finish
