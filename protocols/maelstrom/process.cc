@@ -91,6 +91,17 @@ std::string ChildProcess::start(const std::vector<std::string>& argv, const std:
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // Python randomizes string hashing per process, and with it the iteration
+  // order of sets and dicts of strings: fix it unless the user chose one.
+  static char kHashSeed[] = "PYTHONHASHSEED=0";
+  std::vector<char*> env;
+  bool has_seed = false;
+  for (char** e = environ; *e; ++e) {
+    has_seed = has_seed || std::strncmp(*e, "PYTHONHASHSEED=", 15) == 0;
+    env.push_back(*e);
+  }
+  if (!has_seed) env.push_back(kHashSeed);
+  env.push_back(nullptr);
   const pid_t parent = getpid();
   const pid_t p = fork();
   if (p < 0) return std::string("fork: ") + std::strerror(errno);
@@ -105,7 +116,7 @@ std::string ChildProcess::start(const std::vector<std::string>& argv, const std:
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execvp(args[0], args.data());
+    execvpe(args[0], args.data(), env.data());
     const char* e = std::strerror(errno);
     (void)!write(2, "cannot execute ", 15);
     (void)!write(2, args[0], std::strlen(args[0]));

@@ -114,7 +114,7 @@ expect_exit 0 "plain echo runs in best-effort mode" -- "$DSIM" run "$f" --trace 
 grep -q "best-effort mode: not reproducible" "$WORK/err" && pass || fail "plain: the result is not labelled best-effort: $(cat "$WORK/err")"
 grep -q "NOT reproducible" "$WORK/err" && pass || fail "plain: no warning on stderr"
 grep -q '"reproducible":false' "$WORK/plain.jsonl" && pass || fail "plain: the trace does not say it is not reproducible"
-grep -q "plain-echo n1 started" "$WORK/logs/n1.stderr" && pass || fail "plain: n1's stderr was not captured"
+grep -q "plain-echo n1 started, PYTHONHASHSEED=0" "$WORK/logs/n1.stderr" && pass || fail "plain: n1's stderr was not captured, or PYTHONHASHSEED is not 0: $(cat "$WORK/logs/n1.stderr")"
 f=$(scenario strict plain-echo "mode: deterministic")
 expect_exit 3 "mode: deterministic refuses a plain program" -- "$DSIM" run "$f"
 grep -q "does not announce the dsim extension" "$WORK/err" && pass || fail "strict: $(cat "$WORK/err")"

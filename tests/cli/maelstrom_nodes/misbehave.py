@@ -11,6 +11,7 @@ Usage: misbehave.py KIND, where KIND is one of
   plain-echo    a correct plain Maelstrom echo node (no dsim extension) that logs to stderr
 """
 import json
+import os
 import sys
 import time
 
@@ -44,7 +45,7 @@ for line in sys.stdin:
         if kind == "no-body":
             out({"src": me, "dest": "n1"})
         if kind == "plain-echo":
-            sys.stderr.write("plain-echo %s started\n" % me)
+            sys.stderr.write("plain-echo %s started, PYTHONHASHSEED=%s\n" % (me, os.environ.get("PYTHONHASHSEED")))
             sys.stderr.flush()
     elif kind == "plain-echo" and body["type"] == "echo":
         out({"src": me, "dest": msg["src"],
