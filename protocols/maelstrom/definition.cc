@@ -196,7 +196,7 @@ class Definition final : public Protocol {
 
   std::vector<std::string_view> bugs() const override { return {"none"}; }
   std::string_view message_name(uint32_t type) const override {
-    return type == kEnvelope ? "maelstrom" : type == kClientOp ? "client_op" : "";
+    return type == kClientOp ? "client_op" : envelope_name(type);
   }
   uint32_t cluster_size(const ProtocolConfig& pc, uint32_t) const override { return config_of<Loaded>(pc).cfg->servers; }
 

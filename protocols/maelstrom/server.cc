@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <deque>
+#include <mutex>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +40,41 @@ std::string tail_note(const std::string& tail) {
 
 }  // namespace
 
+namespace {
+// Body type names: only the order of first use differs between runs that
+// share a process (a sweep), and traces print the names, never the numbers.
+std::mutex g_names_mu;
+std::deque<std::string>& type_names() {
+  static std::deque<std::string> v;  // a deque: views of its strings stay valid
+  return v;
+}
+std::map<std::string, uint32_t, std::less<>>& type_ids() {
+  static std::map<std::string, uint32_t, std::less<>> m;
+  return m;
+}
+constexpr size_t kMaxTypeNames = 4096;  // a program inventing types without end shares one name
+}  // namespace
+
+uint32_t envelope_type(std::string_view body_type) {
+  std::lock_guard<std::mutex> lock(g_names_mu);
+  auto& ids = type_ids();
+  if (auto it = ids.find(body_type); it != ids.end()) return it->second;
+  auto& names = type_names();
+  if (names.size() >= kMaxTypeNames) body_type = "other";
+  if (auto it = ids.find(body_type); it != ids.end()) return it->second;
+  names.emplace_back(body_type);
+  const uint32_t id = kEnvelopeBase + static_cast<uint32_t>(names.size() - 1);
+  ids.emplace(std::string(body_type), id);
+  return id;
+}
+
+std::string_view envelope_name(uint32_t type) {
+  std::lock_guard<std::mutex> lock(g_names_mu);
+  const auto& names = type_names();
+  if (!is_envelope(type) || type - kEnvelopeBase >= names.size()) return {};
+  return names[type - kEnvelopeBase];
+}
+
 bool definite_error(int64_t code) {
   // 0 timeout and 13 crash are indefinite; so is any code we do not know.
   switch (code) {
@@ -54,7 +91,7 @@ std::unique_ptr<Node> make_server(std::shared_ptr<const Config> cfg,
 }
 
 std::string_view ServerNode::message_name(uint32_t type) const {
-  return type == kEnvelope ? "maelstrom" : type == kClientOp ? "client_op" : "";
+  return type == kClientOp ? "client_op" : envelope_name(type);
 }
 
 std::string ServerNode::who() const { return "maelstrom node " + self_ + " (" + cfg_->command + ")"; }
@@ -258,7 +295,7 @@ void ServerNode::handle_line(Context& ctx, const std::string& line, bool* synced
   if (!to) fatal(at + "unknown destination \"" + d + "\" (not a node, a service or one of its clients): " + clip(line));
   if (*to == ctx.self()) fatal(at + "a message to itself: " + clip(line));
   Message m;
-  m.type = kEnvelope;
+  m.type = envelope_type(t);
   j.erase("dsim_now");  // the receiver's clock goes there
   m.body = j.dump();
   ctx.send(*to, m);
@@ -273,7 +310,7 @@ void ServerNode::on_message(Context& ctx, NodeId from, const Message& m) {
     client_request(ctx, op, "c" + std::to_string(op + 1), req.f, req.body, false);
     return;
   }
-  DSIM_ASSERT(m.type == kEnvelope);
+  DSIM_ASSERT(is_envelope(m.type));
   // Re-address nothing: the envelope is what the sender's program wrote.
   std::string line = m.body;
   if (deterministic_) {

@@ -32,8 +32,15 @@
 
 namespace dsim::maelstrom {
 
-inline constexpr uint32_t kEnvelope = 1;  // Message.type: body is one Maelstrom envelope (JSON)
 inline constexpr uint32_t kClientOp = 2;  // harness input: f[0] = op number + 1, f[1] = a random draw
+// Message.type of a Maelstrom envelope (JSON in the body): kEnvelopeBase plus
+// the index of its body type's name in a table shared by every node, so a
+// trace names each message by its Maelstrom type ("gossip", "read_ok").
+inline constexpr uint32_t kEnvelopeBase = 1u << 20;
+inline bool is_envelope(uint32_t type) { return type >= kEnvelopeBase; }
+uint32_t envelope_type(std::string_view body_type);
+// The name of an envelope type (the table keeps names for the program's life).
+std::string_view envelope_name(uint32_t type);
 
 class ServerNode final : public Node {
  public:

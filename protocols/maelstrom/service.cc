@@ -14,10 +14,10 @@ Json error_body(int64_t code, const std::string& text) { return {{"type", "error
 
 std::unique_ptr<Node> make_service() { return std::make_unique<ServiceNode>(); }
 
-std::string_view ServiceNode::message_name(uint32_t type) const { return type == kEnvelope ? "maelstrom" : ""; }
+std::string_view ServiceNode::message_name(uint32_t type) const { return envelope_name(type); }
 
 void ServiceNode::on_message(Context& ctx, NodeId from, const Message& m) {
-  if (from == kExternal || m.type != kEnvelope) return;  // services take no workload inputs
+  if (from == kExternal || !is_envelope(m.type)) return;  // services take no workload inputs
   // The sender's node validated the envelope before it entered the network.
   const Json env = Json::parse(m.body, nullptr, false);
   DSIM_ASSERT(env.is_object());
@@ -71,7 +71,7 @@ void ServiceNode::on_message(Context& ctx, NodeId from, const Message& m) {
   if (b.contains("msg_id")) reply["in_reply_to"] = b["msg_id"];
   reply["msg_id"] = next_msg_id_++;
   Message out;
-  out.type = kEnvelope;
+  out.type = envelope_type(reply.value("type", std::string("error")));
   out.body = Json({{"src", self}, {"dest", env["src"]}, {"body", reply}}).dump();
   ctx.send(from, out);
 }
