@@ -270,6 +270,13 @@ ChildProcess::Read ChildProcess::read_line(std::string* out, int64_t timeout_ms)
   }
 }
 
+bool ChildProcess::has_unread_output() {
+  if (!buf_.empty()) return true;
+  if (out_ < 0 || out_eof_) return false;
+  pollfd p{out_, POLLIN, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
+
 bool ChildProcess::write_line(const std::string& line) {
   if (in_ < 0) return false;
   // A child that died would raise SIGPIPE, which dsim treats as fatal: keep

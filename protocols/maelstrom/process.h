@@ -35,6 +35,8 @@ class ChildProcess {
   // The next stdout line (without the newline) into *out, waiting at most
   // `timeout_ms` of real time.
   Read read_line(std::string* out, int64_t timeout_ms);
+  // Stdout bytes the child wrote that nobody has read yet (no waiting).
+  bool has_unread_output();
   // SIGKILL and reap; idempotent.
   void kill();
   // The last stderr bytes (for error messages), and how it exited.

@@ -177,6 +177,16 @@ void ServerNode::start_process(Context& ctx) {
 }
 
 void ServerNode::feed(Context& ctx, const std::string& line) {
+  if (deterministic_ && proc_.has_unread_output()) {
+    // Output after a dsim_sync and before the next input: the program acts
+    // on its own (a thread, a real timer), which a deterministic run cannot
+    // place in virtual time.
+    std::string extra;
+    proc_.read_line(&extra, 0);
+    fatal(who() + ": wrote output after its dsim_sync, outside any input (deterministic mode allows output only "
+                  "in answer to an input): " +
+          clip(extra));
+  }
   if (!proc_.write_line(line)) {
     fatal(who() + ": exited (" + proc_.exit_status() + ") instead of reading its input" +
           tail_note(proc_.stderr_tail()));

@@ -74,7 +74,7 @@ misbehave() {  # misbehave KIND PATTERN [extra keys]: exit 3, the node and the c
   timeout 30 "$DSIM" run "$f" >"$WORK/out" 2>"$WORK/err"
   local got=$?
   [ "$got" -eq 3 ] && pass || fail "$kind: exit $got, want 3 ($(cat "$WORK/err"))"
-  grep -q "maelstrom node n1" "$WORK/err" && pass || fail "$kind: the error does not name node n1: $(cat "$WORK/err")"
+  grep -Eq "maelstrom node n[12] \(python3\)" "$WORK/err" && pass || fail "$kind: the error does not name the node and its program: $(cat "$WORK/err")"
   grep -q -- "$pattern" "$WORK/err" && pass || fail "$kind: no '$pattern' in: $(cat "$WORK/err")"
   [ $((SECONDS - start)) -lt 20 ] && pass || fail "$kind: took $((SECONDS - start))s"
 }
@@ -84,6 +84,7 @@ grep -q "giving up on purpose" "$WORK/err" && pass || fail "exit: the program's 
 misbehave silent "no init_ok within 1000ms" "init_timeout: 1s"
 misbehave no-sync "no dsim_sync within 1000ms" "reply_timeout: 1s"
 misbehave bad-dest 'unknown destination "n9"'
+misbehave chatty 'wrote output after its dsim_sync, outside any input'
 misbehave no-body 'missing object field "body"'
 f=$(scenario missing garbage)
 sed -i 's|command: python3|command: /nonexistent/node-program|' "$f"

@@ -6,6 +6,7 @@ Usage: misbehave.py KIND, where KIND is one of
   exit          exits (status 3) on init, after a word on stderr
   silent        reads init and never answers
   no-sync       announces the dsim extension and never writes dsim_sync
+  chatty        announces the extension, then writes a line after its dsim_sync
   bad-dest      after init, sends a message to a node that does not exist
   no-body       after init, writes an envelope without a body
   plain-echo    a correct plain Maelstrom echo node (no dsim extension) that logs to stderr
@@ -37,9 +38,14 @@ for line in sys.stdin:
         time.sleep(3600)
     elif body["type"] == "init":
         ok = {"src": me, "dest": msg["src"], "body": {"type": "init_ok", "in_reply_to": body["msg_id"]}}
-        if kind == "no-sync":
+        if kind in ("no-sync", "chatty"):
             ok["body"]["dsim"] = 1
         out(ok)
+        if kind == "chatty":
+            # One write, so dsim has the extra line before the next input.
+            sys.stdout.write(json.dumps({"src": me, "dest": "dsim", "body": {"type": "dsim_sync"}}) + "\n" +
+                             json.dumps({"src": me, "dest": "c0", "body": {"type": "hello", "in_reply_to": 1}}) + "\n")
+            sys.stdout.flush()
         if kind == "bad-dest":
             out({"src": me, "dest": "n9", "body": {"type": "hello"}})
         if kind == "no-body":
