@@ -17,7 +17,7 @@ EX=examples/maelstrom/scenarios
 export TMPDIR=$WORK  # the nodes' stderr logs land in the test's directory
 
 # ---- Correct programs hold under faults; planted bugs are caught.
-for s in echo unique-ids broadcast-partition g-counter pn-counter kafka lin-kv; do
+for s in echo unique-ids broadcast-partition broadcast-nemesis g-counter pn-counter kafka lin-kv; do
   expect_exit 0 "$s passes" -- "$DSIM" run "$EX/maelstrom-$s.yaml"
   grep -q "held         maelstrom" "$WORK/err" || fail "$s: the maelstrom check did not hold: $(cat "$WORK/err")"
 done
