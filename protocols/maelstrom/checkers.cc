@@ -72,16 +72,23 @@ Verdict check_unique_ids(const Ops& ops) {
 Verdict check_broadcast(const Ops& ops) {
   Verdict v;
   std::set<int64_t> attempted;
-  std::map<int64_t, int64_t> acked;  // value -> ack time
+  std::map<int64_t, int64_t> acked;    // value -> ack time
+  std::map<int64_t, int64_t> invoked;  // value -> broadcast time
   for (const auto& [n, op] : ops) {
     if (op.f != "broadcast") continue;
     const Json q = parse(op.req);
     if (q.contains("message") && q["message"].is_number_integer()) {
       const int64_t m = q["message"].get<int64_t>();
       attempted.insert(m);
+      invoked[m] = op.t_inv;
       if (op.status == "ok") acked[m] = op.t_done;
     }
   }
+  struct Read {
+    int64_t t_inv, t_done;
+    std::set<int64_t> got;
+  };
+  std::vector<Read> answered;
   uint64_t finals = 0, stale = 0, reads = 0;
   for (const auto& [n, op] : ops) {
     if (op.f != "read" || op.status != "ok") continue;
@@ -112,11 +119,33 @@ Verdict check_broadcast(const Ops& ops) {
     }
     if (is_stale) ++stale;
     if (op.final_read) ++finals;
+    answered.push_back({op.t_inv, op.t_done, std::move(got)});
   }
+  // Stable latency (Maelstrom's): from a value's broadcast until every read
+  // that begins later has it: the end of the last later read without it.
+  std::vector<int64_t> stable;
+  for (const auto& [m, t_ack] : acked) {
+    const int64_t t0 = invoked[m];
+    int64_t at = t0;
+    bool seen_later = false;
+    for (const Read& rd : answered) {
+      if (rd.t_inv <= t0) continue;
+      if (!rd.got.count(m)) at = std::max(at, rd.t_done);
+      else seen_later = true;
+    }
+    if (seen_later) stable.push_back(at - t0);
+  }
+  std::sort(stable.begin(), stable.end());
   v.enough = !acked.empty() && finals > 0;
   v.why_not = acked.empty() ? "no broadcast was acknowledged" : "no final read was answered";
   v.extra = std::to_string(acked.size()) + " values acknowledged, " + std::to_string(finals) + " final reads, " +
             std::to_string(stale) + " of " + std::to_string(reads - finals) + " other reads stale";
+  if (!stable.empty()) {
+    auto q = [&](double p) {
+      return analysis::format_time(stable[static_cast<size_t>(p * static_cast<double>(stable.size() - 1))]);
+    };
+    v.extra += "; stable latency p50 " + q(0.5) + ", p95 " + q(0.95) + ", max " + analysis::format_time(stable.back());
+  }
   return v;
 }
 

@@ -90,7 +90,10 @@ TEST_CASE("maelstrom broadcast: lost, unexpected and duplicated values") {
   base(good);
   good.op(50'000'000, "n1", "read", R"({"type":"read"})", "ok", R"({"type":"read_ok","messages":[1]})", true);
   good.op(50'000'000, "n2", "read", R"({"type":"read"})", "ok", R"({"type":"read_ok","messages":[1,2]})", true);
-  CHECK(good.finish().status == Status::kHeld);  // 2 was indefinite: either way is fine
+  const auto rg = good.finish();
+  CHECK(rg.status == Status::kHeld);  // 2 was indefinite: either way is fine
+  // Value 1, broadcast at 0, is in both later reads: stable at once.
+  CHECK(rg.note.find("stable latency p50 0s") != std::string::npos);
   Run lost("broadcast");
   base(lost);
   lost.op(50'000'000, "n1", "read", R"({"type":"read"})", "ok", R"({"type":"read_ok","messages":[2]})", true);
@@ -105,6 +108,18 @@ TEST_CASE("maelstrom broadcast: lost, unexpected and duplicated values") {
   base(dup);
   dup.op(50'000'000, "n1", "read", R"({"type":"read"})", "ok", R"({"type":"read_ok","messages":[1,1]})", true);
   CHECK(dup.finish().status == Status::kViolated);
+}
+
+TEST_CASE("maelstrom broadcast: stable latency ends with the last later read that lacks the value") {
+  Run r("broadcast");
+  r.op(0, "n1", "broadcast", R"({"type":"broadcast","message":1})", "ok", R"({"type":"broadcast_ok"})");
+  r.op(10'000'000, "n2", "read", R"({"type":"read"})", "ok", R"({"type":"read_ok","messages":[]})");  // done at 11ms
+  r.op(20'000'000, "n3", "read", R"({"type":"read"})", "ok", R"({"type":"read_ok","messages":[1]})");
+  r.op(50'000'000, "n2", "read", R"({"type":"read"})", "ok", R"({"type":"read_ok","messages":[1]})", true);
+  const auto res = r.finish();
+  CHECK(res.status == Status::kHeld);
+  CHECK(res.note.find("stable latency p50 11ms") != std::string::npos);
+  CHECK(res.note.find("1 of 2 other reads stale") != std::string::npos);
 }
 
 TEST_CASE("maelstrom counters: a final read lies between the acknowledged sum and that plus indefinite adds") {
