@@ -26,6 +26,7 @@ declare -A CAUGHT=(
   [unique-ids-bug]="was generated twice"
   [broadcast-no-retry]="lost: value"
   [g-counter-blind-write]="the acknowledged adds sum to"
+  [g-counter-stale-read]="the acknowledged adds sum to"
   [kafka-lost-write]="lost write: message"
   [lin-kv-stale-reads]="is not linearizable"
 )

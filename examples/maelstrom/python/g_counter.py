@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Maelstrom grow-only counter on the seq-kv service: an add reads the
-counter and compare-and-sets it to the sum, retrying on a conflict.
+counter and compare-and-sets it to the sum, retrying on a conflict. seq-kv
+may answer a read with an old value, so a read confirms what it read with a
+compare-and-set to the same value (which acts on the latest one), retrying
+until it holds.
 
-Planted bug (--bug): an add reads and then writes (no compare-and-set), so
-two concurrent adds lose one of them.
+Planted bugs: --bug: an add reads and then writes (no compare-and-set), so
+two concurrent adds lose one of them; --stale-read: a read answers with what
+seq-kv returned without confirming it, which may be old.
 """
 import sys
 
@@ -11,6 +15,7 @@ from dsim_maelstrom import Node, RPCError, KEY_DOES_NOT_EXIST
 
 node = Node()
 bug = "--bug" in sys.argv[1:]
+stale_read = "--stale-read" in sys.argv[1:]
 KEY = "counter"
 KV = "seq-kv"
 
@@ -54,10 +59,23 @@ def add(msg):
 
 @node.handler("read")
 def read(msg):
-    def have(v):
-        if v is not None:
-            node.reply(msg, {"type": "read_ok", "value": v})
-    read_value(have)
+    def attempt(tries):
+        def have(v):
+            if v is None:
+                return
+            if stale_read:
+                node.reply(msg, {"type": "read_ok", "value": v})
+                return
+
+            def confirmed(r):
+                if r["body"]["type"] == "cas_ok":
+                    node.reply(msg, {"type": "read_ok", "value": v})
+                elif r["body"].get("code") in (20, 22) and tries < 20:
+                    attempt(tries + 1)
+            node.rpc(KV, {"type": "cas", "key": KEY, "from": v, "to": v, "create_if_not_exists": True},
+                     confirmed, timeout=0.5)
+        read_value(have)
+    attempt(0)
 
 
 node.run()
