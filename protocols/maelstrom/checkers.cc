@@ -25,7 +25,24 @@ struct Verdict {
   std::string extra;  // workload-specific numbers for the note
 };
 
-Json parse(const std::string& s) { return Json::parse(s, nullptr, false); }
+// Bodies come from a trace, which may be anyone's: every access is total
+// (no throwing accessor, no const operator[] on a missing key).
+Json parse(const std::string& s) {
+  Json j = Json::parse(s, nullptr, false);
+  return j.is_object() ? j : Json::object();
+}
+Json at(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it == j.end() ? Json() : *it;
+}
+std::string str_of(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+int64_t int_of(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
 
 void violate(Verdict& v, const MaelstromChecker::Op& op, const std::string& msg) {
   if (v.violation) return;
@@ -38,8 +55,8 @@ Verdict check_echo(const Ops& ops) {
     if (op.status != "ok") continue;
     v.enough = true;
     const Json q = parse(op.req), r = parse(op.resp);
-    if (!r.is_object() || r.value("type", "") != "echo_ok" || !r.contains("echo") || r["echo"] != q["echo"]) {
-      violate(v, op, "op " + std::to_string(n) + ": echo " + q["echo"].dump() + " was answered with " + op.resp);
+    if (str_of(r, "type") != "echo_ok" || !r.contains("echo") || at(r, "echo") != at(q, "echo")) {
+      violate(v, op, "op " + std::to_string(n) + ": echo " + at(q, "echo").dump() + " was answered with " + op.resp);
     }
   }
   v.why_not = "no echo was answered";
@@ -53,7 +70,7 @@ Verdict check_unique_ids(const Ops& ops) {
     if (op.status != "ok") continue;
     v.enough = true;
     const Json r = parse(op.resp);
-    if (!r.is_object() || r.value("type", "") != "generate_ok" || !r.contains("id")) {
+    if (str_of(r, "type") != "generate_ok" || !r.contains("id")) {
       violate(v, op, "op " + std::to_string(n) + ": generate was answered without an id: " + op.resp);
       continue;
     }
@@ -156,7 +173,7 @@ Verdict check_counter(const Ops& ops) {
   for (const auto& [n, op] : ops) {
     if (op.f != "add" || op.status == "fail") continue;
     const Json q = parse(op.req);
-    const int64_t d = q.value("delta", int64_t{0});
+    const int64_t d = int_of(q, "delta");
     if (op.status == "ok") {
       sum += d;
       any_ok_add = true;
@@ -200,8 +217,8 @@ Verdict check_kafka(const Ops& ops) {
       violate(v, op, "send " + std::to_string(n) + " acknowledged without an integer offset: " + op.resp);
       continue;
     }
-    const auto k = std::make_pair(q.value("key", std::string()), r["offset"].get<int64_t>());
-    const std::string msg = q["msg"].dump();
+    const auto k = std::make_pair(str_of(q, "key"), r["offset"].get<int64_t>());
+    const std::string msg = at(q, "msg").dump();
     if (auto it = sent.find(k); it != sent.end() && it->second.first != msg) {
       violate(v, op, "offset " + std::to_string(k.second) + " of " + k.first + " was given to two messages, " +
                          it->second.first + " and " + msg);

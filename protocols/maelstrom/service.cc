@@ -98,7 +98,8 @@ void ServiceNode::on_message(Context& ctx, NodeId from, const Message& m) {
       reply = error_body(12, "cas needs from and to");
     } else {
       const auto v = st.get(key);
-      const bool create = b.value("create_if_not_exists", false);
+      const auto c = b.find("create_if_not_exists");
+      const bool create = c != b.end() && c->is_boolean() && c->get<bool>();
       // A cas acts on the latest value, and its client has seen it.
       if (stale_reads) seen_[{client, key}] = history(ctx, key).latest();
       if (!v && !create) {

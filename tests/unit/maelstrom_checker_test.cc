@@ -189,6 +189,28 @@ TEST_CASE("maelstrom lin-kv: a read after an acknowledged write sees it; key-doe
   CHECK(stale.finish().status == Status::kViolated);
 }
 
+TEST_CASE("maelstrom: hostile bodies in a trace give a verdict, never an exception") {
+  const std::vector<std::string> junk = {"", "[1]", "null", "{\"type\":7}", "{\"echo\":{}}", "{\"delta\":\"x\"}",
+                                         "{\"key\":[1],\"msg\":{}}", "{\"messages\":[1.5,\"a\"]}",
+                                         "{\"offset\":\"1\"}", "{\"msgs\":{\"k\":[[\"a\"],5]}}",
+                                         "{\"value\":1.5,\"from\":[],\"to\":null,\"key\":{}}"};
+  const std::vector<const char*> fs = {"echo", "generate", "broadcast", "read", "add", "send", "poll", "write", "cas"};
+  for (const char* w : {"echo", "unique-ids", "broadcast", "g-counter", "pn-counter", "kafka", "lin-kv"}) {
+    CAPTURE(w);
+    Run r(w);
+    int64_t t = 0;
+    for (const auto& a : junk) {
+      for (const auto& b : junk) {
+        for (const char* f : fs) {
+          r.op(t, "n1", f, a, "ok", b, (t / 1'000'000) % 2 == 0);
+          t += 2'000'000;
+        }
+      }
+    }
+    CHECK_NOTHROW(r.finish());
+  }
+}
+
 TEST_CASE("maelstrom error codes: definite ones mean it did not happen") {
   for (int64_t c : {1, 10, 11, 12, 14, 20, 21, 22, 30}) CHECK(definite_error(c));
   for (int64_t c : {0, 13, 1000, -1}) CHECK_FALSE(definite_error(c));
