@@ -8,6 +8,7 @@
 #include "protocols/lb/definition.h"
 #include "protocols/lock/definition.h"
 #include "protocols/mapreduce/definition.h"
+#include "protocols/maelstrom/definition.h"
 #include "protocols/paxos/definition.h"
 #include "protocols/raft/definition.h"
 
@@ -25,6 +26,7 @@ Registry builtin() {
   r.add(lb::protocol());
   r.add(mapreduce::protocol());
   r.add(kafka::protocol());
+  r.add(maelstrom::protocol());
   return r;
 }
 

@@ -24,6 +24,22 @@ struct Row {
   uint64_t pass_seed;
   const char* fail;  // a planted bug: scenarios/<fail>, at the seed it pins
   uint64_t fail_seed;
+  // The scenarios start programs by paths relative to the source root
+  // (maelstrom): run them from there.
+  bool from_source_root = false;
+};
+
+// Runs in DSIM_SOURCE_DIR while alive when asked to; restores the directory.
+struct SourceRootCwd {
+  explicit SourceRootCwd(bool on) {
+    if (!on) return;
+    saved = std::filesystem::current_path();
+    std::filesystem::current_path(DSIM_SOURCE_DIR);
+  }
+  ~SourceRootCwd() {
+    if (!saved.empty()) std::filesystem::current_path(saved);
+  }
+  std::filesystem::path saved;
 };
 
 const std::vector<Row>& table() {
@@ -50,6 +66,8 @@ const std::vector<Row>& table() {
       {"acked_durable", "teaching/kafka-acks-all-leader-crash.yaml", 1, "teaching/kafka-acks1-leader-crash.yaml", 1},
       {"consumer_offsets", "teaching/kafka-acks-all-leader-crash.yaml", 1, "bugs/kafka-fetch-beyond-hw.yaml", 1},
       {"replica_prefix", "teaching/kafka-acks-all-leader-crash.yaml", 1, "bugs/kafka-hw-uses-max.yaml", 1},
+      {"maelstrom", "../examples/maelstrom/scenarios/maelstrom-kafka.yaml", 1,
+       "../examples/maelstrom/scenarios/maelstrom-kafka-lost-write.yaml", 1, true},
   };
   return kRows;
 }
@@ -91,6 +109,7 @@ TEST_CASE("every checker holds on a correct run, flags a planted bug, and does n
     if (!row) continue;  // the test above fails
     const std::string name(l.info.name);
     SUBCASE(name.c_str()) {
+      const SourceRootCwd cwd(row->from_source_root);
       {
         INFO("passes: ", row->pass, " seed ", row->pass_seed);
         const auto s = testing::load_catalogue(std::string("scenarios/") + row->pass);
