@@ -179,6 +179,12 @@ class Protocol : public MessageNames {
 
   virtual ReportHints report_hints() const { return {}; }
   virtual std::vector<Experiment> experiments() const { return {}; }
+  // Whether a run of this configuration replays exactly from its seed.
+  // Protocols whose nodes depend on something outside dsim's control (a
+  // child process without the deterministic extension, real time) say
+  // false: the trace header then carries "reproducible": false and
+  // `dsim run` says so.
+  virtual bool reproducible(const ProtocolConfig&) const { return true; }
 };
 
 // A protocol judged exactly as another one: a student's implementation of

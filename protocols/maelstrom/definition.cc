@@ -200,6 +200,13 @@ class Definition final : public Protocol {
   }
   uint32_t cluster_size(const ProtocolConfig& pc, uint32_t) const override { return config_of<Loaded>(pc).cfg->servers; }
 
+  // Chosen best-effort mode is known before the run: the trace header says
+  // so. In auto mode a program's answer to init decides, at run time; the
+  // m_mode events and the printed warning say it then.
+  bool reproducible(const ProtocolConfig& pc) const override {
+    return config_of<Loaded>(pc).cfg->mode != Mode::kBestEffort;
+  }
+
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
     const Loaded l = config_of<Loaded>(pc);
     return [l](NodeId id) -> std::unique_ptr<Node> {

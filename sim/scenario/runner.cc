@@ -706,6 +706,8 @@ std::string trace_header(const Scenario& s, uint64_t seed) {
   }
   j["checks"] = checks;
   j["expect_violated"] = s.expect_violated;
+  // Only when false, so every reproducible trace keeps its bytes.
+  if (s.def && s.config && !s.def->reproducible(*s.config)) j["reproducible"] = false;
   std::string text = j.dump();
   DSIM_ASSERT(text.size() >= 2);
   return text.substr(1, text.size() - 2);

@@ -117,6 +117,10 @@ grep -q "best-effort mode: not reproducible" "$WORK/err" && pass || fail "plain:
 grep -q "NOT reproducible" "$WORK/err" && pass || fail "plain: no warning on stderr"
 grep -q '"reproducible":false' "$WORK/plain.jsonl" && pass || fail "plain: the trace does not say it is not reproducible"
 grep -q "plain-echo n1 started, PYTHONHASHSEED=0" "$WORK/logs/n1.stderr" && pass || fail "plain: n1's stderr was not captured, or PYTHONHASHSEED is not 0: $(cat "$WORK/logs/n1.stderr")"
+f=$(scenario chosen plain-echo "mode: best-effort")
+expect_exit 0 "mode: best-effort runs a plain program" -- "$DSIM" run "$f" --trace "$WORK/chosen.jsonl"
+head -1 "$WORK/chosen.jsonl" | grep -q '"reproducible":false' && pass || fail "best-effort: the trace header does not say it is not reproducible"
+head -1 "$WORK/plain.jsonl" | grep -q '"reproducible"' && fail "auto mode: the header cannot know yet, but says reproducible" || pass
 f=$(scenario strict plain-echo "mode: deterministic")
 expect_exit 3 "mode: deterministic refuses a plain program" -- "$DSIM" run "$f"
 grep -q "does not announce the dsim extension" "$WORK/err" && pass || fail "strict: $(cat "$WORK/err")"
