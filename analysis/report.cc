@@ -163,6 +163,24 @@ struct NodeLog {
   }
 };
 
+// Each event's message row, small numbers for a large run: 0 for none, else
+// the step from the previous row named, d + 1 when d >= 0, d when d < 0.
+std::string row_deltas(const std::vector<int64_t>& rows) {
+  std::string out = "[";
+  int64_t last = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i) out += ',';
+    if (rows[i] < 0) {
+      out += '0';
+      continue;
+    }
+    const int64_t d = rows[i] - last;
+    last = rows[i];
+    put_int(out, d >= 0 ? d + 1 : d);
+  }
+  return out + "]";
+}
+
 std::string int_array(const std::vector<int64_t>& v) {
   std::string out = "[";
   for (size_t i = 0; i < v.size(); ++i) {
@@ -301,7 +319,7 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
         last_t = e.t;
         ev_node.add(n);
         ev_kind.add(kinds.id(k));
-        ev_msg.push_back(is_message_event(k) ? row : -1);
+        ev_msg.push_back(is_message_event(k) || k == "drop" ? row : -1);
         if (n_events) ev_text += ',';
         trace::append_json_string(ev_text, is_message_event(k) && row >= 0 ? std::string() : fields_text(e));
         ++n_events;
@@ -444,7 +462,15 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
       l.finish();
       std::vector<int64_t> flat;
       flat.reserve(l.versions.size() * 5);
-      for (const auto& v : l.versions) flat.insert(flat.end(), {v.index, v.from, v.to, v.epoch, v.value});
+      // Delta-coded against the previous version: index, from, value; `to`
+      // as the time the version lived (-1: to the end).
+      int64_t pi = 0, pf = 0, pv = 0;
+      for (const auto& v : l.versions) {
+        flat.insert(flat.end(), {v.index - pi, v.from - pf, v.to < 0 ? -1 : v.to - v.from, v.epoch, v.value - pv});
+        pi = v.index;
+        pf = v.from;
+        pv = v.value;
+      }
       if (i) log_json += ',';
       log_json += "{\"v\":" + int_array(flat) + ",\"len\":" + int_array(l.length.tv) + ",\"commit\":" +
                   int_array(l.commit.tv) + ",\"applied\":" + int_array(l.applied.tv) + ",\"marks\":" +
@@ -486,21 +512,26 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
   std::string json = head.dump();
   json.pop_back();  // reopen the object for the big columns
   json += ",\"ev\":{\"dt\":" + ev_t.done() + ",\"node\":" + ev_node.done() + ",\"kind\":" + ev_kind.done() +
-          ",\"msg\":" + int_array(ev_msg) + ",\"text\":" + ev_text + "]}";
+          ",\"msg\":" + row_deltas(ev_msg) + ",\"text\":" + ev_text + "]}";
   json += ",\"msg\":{\"dt\":" + m_t.done() + ",\"from\":" + m_from.done() + ",\"to\":" + m_to.done() +
           ",\"type\":" + m_type.done() + ",\"recv\":" + m_recv.done() + ",\"drop\":" + m_drop.done() +
           ",\"dup\":" + m_dup.done() + ",\"id\":" + m_id.done() + ",\"info\":" + m_info.done() + "}";
   json += ",\"log\":" + log_json + ",\"state\":" + state_json + "}";
   // Inside <script>, "</script>" would end the element: '<' only ever
   // occurs inside JSON strings, where \u003c means the same.
-  std::string safe;
-  safe.reserve(json.size());
-  for (char c : json) {
-    if (c == '<') safe += "\\u003c";
-    else safe.push_back(c);
-  }
+  // Written straight into the page: one copy of a large run's data, not two.
   static const std::string page_head = report_head();
-  *html = page_head + safe + kReportTail;
+  const std::string_view tail = kReportTail;
+  html->clear();
+  html->reserve(page_head.size() + json.size() + json.size() / 64 + tail.size());
+  *html += page_head;
+  for (char c : json) {
+    if (c == '<') *html += "\\u003c";
+    else html->push_back(c);
+  }
+  json.clear();
+  json.shrink_to_fit();
+  *html += tail;
   return {};
 }
 

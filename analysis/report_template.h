@@ -37,7 +37,8 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #e0e0e0;padding:2px
 #tip{position:fixed;pointer-events:none;background:#263238;color:#eceff1;font:12px monospace;padding:4px 6px;border-radius:3px;white-space:pre;z-index:9;max-width:60em}
 #msg-detail{font-family:monospace;font-size:12px;white-space:pre;padding:4px 14px;color:#263238}
 #events div{cursor:pointer}#events div:hover{background:#eceff1}
-#logs{padding:6px 14px}#logs td{vertical-align:top;white-space:nowrap}
+#logs{padding:6px 14px}#logs td{vertical-align:top;white-space:nowrap}#logs td:last-child{white-space:normal}
+#cols{flex-wrap:wrap}#events{min-width:40em}
 .le{display:inline-block;min-width:22px;margin:1px;padding:0 2px;text-align:center;font:11px monospace;border:1px dashed #78909c;border-radius:3px}
 .le small{display:block;font-size:9px;color:#546e7a}
 .le.c{border-style:solid;border-color:#263238}.le.a{font-weight:bold;box-shadow:inset 0 -3px 0 #2e7d32}
@@ -76,7 +77,10 @@ const N = D.nodes.length, END = Math.max(D.end, 1);
 // Columns arrive delta-encoded; decode once into typed arrays.
 const EV = (() => { const n = D.ev.dt.length, t = new Float64Array(n); let acc = 0;
   for (let i = 0; i < n; i++) { acc += D.ev.dt[i]; t[i] = acc; }
-  return {n, t, node: D.ev.node, kind: D.ev.kind, msg: D.ev.msg, text: D.ev.text}; })();
+  // Message rows arrive as steps (0: none, d + 1 forward, d backward).
+  const msg = new Int32Array(n); let row = 0;
+  for (let i = 0; i < n; i++) { const v = D.ev.msg[i]; if (v === 0) { msg[i] = -1; continue; } row += v > 0 ? v - 1 : v; msg[i] = row; }
+  return {n, t, node: D.ev.node, kind: D.ev.kind, msg, text: D.ev.text}; })();
 const MS = (() => { const m = D.msg, n = m.dt.length, t = new Float64Array(n), recv = new Float64Array(n), drop = new Float64Array(n), id = new Float64Array(n);
   let acc = 0, accId = 0;
   for (let i = 0; i < n; i++) { acc += m.dt[i]; t[i] = acc; recv[i] = m.recv[i] < 0 ? -1 : acc + m.recv[i]; drop[i] = m.drop[i] < 0 ? -1 : acc + m.drop[i];
@@ -89,6 +93,10 @@ const msgInfo = i => D.infos[MS.info[i]];
 // `dsim show` does, plus its type and contents.
 const evText = i => {
   const k = D.kinds[EV.kind[i]], r = EV.msg[i];
+  if (r >= 0 && k === "drop") {  // its own keys (the reason), then what was lost
+    const info = msgInfo(r);
+    return k + " " + EV.text[i] + " " + nodeName(MS.from[r]) + "\u2192" + nodeName(MS.to[r]) + " type=" + D.types[MS.type[r]] + (info ? " " + info : "");
+  }
   if (r >= 0) {
     const info = msgInfo(r);
     return k + " msg=" + MS.id[r] + (k === "send" ? " to=" + nodeName(MS.to[r]) : " from=" + nodeName(MS.from[r])) +
@@ -229,6 +237,10 @@ const stateCol = (n, c, t) => { const v = stepAt(D.state.nodes[n][c], t); return
 // version with from <= t < to (to -1: never replaced).
 const LOGWIN = 40;
 const LOG = D.log ? D.log.nodes.map(l => {
+  // Versions arrive delta-coded (index, from, value; to as a lifetime): decode in place.
+  for (let k = 0, pi = 0, pf = 0, pv = 0; k < l.v.length; k += 5) {
+    pi += l.v[k]; pf += l.v[k + 1]; pv += l.v[k + 4];
+    l.v[k] = pi; l.v[k + 1] = pf; l.v[k + 2] = l.v[k + 2] < 0 ? -1 : pf + l.v[k + 2]; l.v[k + 4] = pv; }
   const idx = []; for (let k = 0; k < l.v.length; k += 5) idx.push(l.v[k]);
   const marks = new Map(); for (let k = 0; k < l.marks.length; k += 3) {
     if (!marks.has(l.marks[k])) marks.set(l.marks[k], []); marks.get(l.marks[k]).push([l.marks[k + 1], l.marks[k + 2]]); }
