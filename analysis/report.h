@@ -17,7 +17,7 @@
 // functions, so the page finds a node's log at any time by binary search.
 //
 // Large traces: events and messages are stored as delta-encoded columns (a
-// run of ~1M events is ~30 MB); at most kReportMaxEvents events and
+// run of ~1M events, with its messages' contents and log view, is ~100 MB); at most kReportMaxEvents events and
 // kReportMaxMessages messages are embedded (a notice says so). Drawing is
 // windowed to what is on screen, and when more than 20k arrows would be
 // visible an evenly spaced sample is drawn, with a notice.

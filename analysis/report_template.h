@@ -273,16 +273,16 @@ function showLogs() {
   const show = v => v < 0 ? "\u2013" : String(v);
   for (let n = 0; n < LOG.length && n < N; n++) {
     const L = logAt(n, cursorT);
-    html += "<tr class='log' data-node='" + esc(D.nodes[n]) + "' data-len='" + L.len + "' data-commit='" + L.commit +
-      "' data-applied='" + L.applied + "'><td>" + esc(D.nodes[n]) + "</td><td>" + show(L.len) + "</td><td>" + show(L.commit) +
-      "</td><td>" + show(L.applied) + "</td><td>" + (L.earlier ? "<span title='earlier entries not shown'>&hellip;</span>" : "");
+    html += "<tr class=\"log\" data-node=\"" + esc(D.nodes[n]) + "\" data-len=\"" + L.len + "\" data-commit=\"" + L.commit +
+      "\" data-applied=\"" + L.applied + "\"><td>" + esc(D.nodes[n]) + "</td><td>" + show(L.len) + "</td><td>" + show(L.commit) +
+      "</td><td>" + show(L.applied) + "</td><td>" + (L.earlier ? "<span title=\"earlier entries not shown\">&hellip;</span>" : "");
     for (const e of L.entries) {
-      if (e.gap) { html += "<span class='le gap' data-index='" + e.index + "' title='no entry'><small>" + e.index + "</small>&middot;</span>"; continue; }
+      if (e.gap) { html += "<span class=\"le gap\" data-index=\"" + e.index + "\" title=\"no entry\"><small>" + e.index + "</small>&middot;</span>"; continue; }
       const title = D.log.index + " " + e.index + ", " + D.log.epoch + " " + e.epoch + ": " + e.value +
         (e.committed ? " (" + D.log.commitLabel + ")" : "") + (e.applied ? " (applied)" : "") + (e.replaced ? "; replaced " + e.was : "");
-      html += "<span class='le" + (e.committed ? " c" : "") + (e.applied ? " a" : "") + (e.replaced ? " re" : "") +
-        "' style='background:hsl(" + ((e.epoch * 47) % 360 + 360) % 360 + ",60%,86%)' data-index='" + e.index +
-        "' data-epoch='" + e.epoch + "' data-value='" + esc(e.value) + "' title='" + esc(title) + "'><small>" + e.index + "</small>" + e.epoch + "</span>";
+      html += "<span class=\"le" + (e.committed ? " c" : "") + (e.applied ? " a" : "") + (e.replaced ? " re" : "") +
+        "\" style=\"background:hsl(" + ((e.epoch * 47) % 360 + 360) % 360 + ",60%,86%)\" data-index=\"" + e.index +
+        "\" data-epoch=\"" + e.epoch + "\" data-value=\"" + esc(e.value) + "\" title=\"" + esc(title) + "\"><small>" + e.index + "</small>" + e.epoch + "</span>";
     }
     html += "</td></tr>";
   }
