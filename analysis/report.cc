@@ -65,7 +65,12 @@ std::string fields_text(const trace::Event& e, bool skip_message_keys = false) {
     if (!out.empty()) out += ' ';
     out += k;
     out += '=';
+    // As dsim show writes them: a string with a space (or none) in quotes.
+    const auto* str = std::get_if<std::string>(&v);
+    const bool quote = str && (str->empty() || str->find(' ') != std::string::npos);
+    if (quote) out += '"';
     append_value(out, v);
+    if (quote) out += '"';
   }
   return out;
 }

@@ -321,7 +321,7 @@ function msgDetail(i) {
   const fate = MS.recv[i] >= 0 ? "delivered " + fmt(MS.recv[i]) : MS.drop[i] >= 0 ? "dropped " + fmt(MS.drop[i]) : "in flight at the end";
   const info = msgInfo(i);
   return D.types[MS.type[i]] + "  " + nodeName(MS.from[i]) + " \u2192 " + nodeName(MS.to[i]) + "  msg=" + MS.id[i] +
-    (MS.dup[i] ? " (duplicate copy)" : "") + "\nsent " + fmt(MS.t[i]) + ", " + fate + (info ? "\n" + info.split(" ").join("\n") : "");
+    (MS.dup[i] ? " (duplicate copy)" : "") + "\nsent " + fmt(MS.t[i]) + ", " + fate + (info ? "\n" + info.match(/[^\s=]+="[^"]*"|\S+/g).join("\n") : "");
 }
 function selectMsg(i) {
   selectedMsg = i;

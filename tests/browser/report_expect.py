@@ -4,6 +4,7 @@
   report_expect.py cursor TRACE              prints a cursor time worth checking
   report_expect.py raft TRACE RESULT YAML    checks a Raft report's self-test RESULT
   report_expect.py paxos TRACE RESULT YAML   checks a single-decree Paxos report's
+  report_expect.py multipaxos TRACE RESULT YAML   checks a Multi-Paxos report's
 
 RESULT is the JSON the page's #selftest wrote. Exit status 0 when the page
 agrees with the trace; otherwise the first disagreement is printed.
@@ -67,14 +68,60 @@ def raft_logs(meta, events, t):
     return out
 
 
+def multipaxos_logs(meta, events, t):
+    """Each replica's log at time t: the slots its acceptor accepted, which
+    it learned were decided (forgotten at a crash), how far it applied."""
+    logs = {n: {} for n in meta["nodes"]}
+    decided = {n: set() for n in meta["nodes"]}
+    applied = {n: -1 for n in meta["nodes"]}
+    for e in events:
+        if e["t"] > t:
+            break
+        n, k = e["node"], e["kind"]
+        if n not in logs:
+            continue
+        if k == "accepted":
+            logs[n][e["slot"]] = (e["ballot"], e["value"])
+        elif k == "learned":
+            decided[n].add(e["slot"])
+        elif k == "apply":
+            applied[n] = e["slot"]
+        elif k == "crash":
+            decided[n] = set()
+            applied[n] = -1
+    out = []
+    for n in meta["nodes"]:
+        length = max(logs[n]) if logs[n] else -1
+        entries = [[i, logs[n][i][0], logs[n][i][1], i in decided[n], i <= applied[n]]
+                   for i in range(max(0, length - LOGWIN + 1), length + 1) if i in logs[n]]
+        out.append({"node": n, "len": length, "commit": max(decided[n], default=-1), "applied": applied[n],
+                    "entries": entries})
+    return out
+
+
+def check_logs(r, want, t):
+    if r["logs"] != want:
+        for got, exp in zip(r["logs"], want):
+            if got != exp:
+                fail("node %s at t=%d: page %r\n  trace %r" % (exp["node"], t, got, exp))
+        fail("log rows differ: %r vs %r" % (r["logs"], want))
+    if not any(row["entries"] for row in want):
+        fail("vacuous: no node has a log entry at the cursor")
+
+
 def check_message(r, events):
     """The hovered arrow and the clicked delivery show the send's contents."""
     h = r.get("hover")
     if not h or not h["shown"]:
         fail("no message tooltip on hover: %r" % (h,))
     send = next(e for e in events if e["kind"] == "send" and e["msg"] == h["msg"])
-    contents = ["%s=%s" % (k, json.dumps(v) if isinstance(v, bool) else v)
-                for k, v in send.items() if k not in ("t", "node", "kind", "msg", "to", "type")]
+    def shown(v):  # as dsim show writes a value
+        if isinstance(v, bool):
+            return json.dumps(v)
+        if isinstance(v, str) and (v == "" or " " in v):
+            return '"%s"' % v
+        return str(v)
+    contents = ["%s=%s" % (k, shown(v)) for k, v in send.items() if k not in ("t", "node", "kind", "msg", "to", "type")]
     if not contents:
         fail("the message has no traced contents: %r" % send)
     for text, where in ((h["tip"], "tooltip"), (r.get("detail", ""), "detail after a click"),
@@ -110,14 +157,10 @@ def main():
         fail("the page's cursor is %r, not %r" % (r.get("logT"), t))
     if mode == "raft":
         check_common(r, events, sys.argv[4], "commit")
-        want = raft_logs(meta, events, t)
-        if r["logs"] != want:
-            for got, exp in zip(r["logs"], want):
-                if got != exp:
-                    fail("node %s at t=%d: page %r\n  trace %r" % (exp["node"], t, got, exp))
-            fail("log rows differ: %r vs %r" % (r["logs"], want))
-        if not any(row["entries"] for row in want):
-            fail("vacuous: no node has a log entry at the cursor")
+        check_logs(r, raft_logs(meta, events, t), t)
+    elif mode == "multipaxos":
+        check_common(r, events, sys.argv[4], "learned")
+        check_logs(r, multipaxos_logs(meta, events, t), t)
     elif mode == "paxos":
         check_common(r, events, sys.argv[4], "accepted")
         # The columns and the events that set them (an acceptor's state).

@@ -15,7 +15,8 @@
 # traced them; stepping to the next/previous event of a chosen kind lands on
 # that kind; the scenario's description is the narration; and a
 # single-decree Paxos report shows each acceptor's promised and accepted
-# ballot and value at the cursor as the trace has them.
+# ballot and value at the cursor as the trace has them; a Multi-Paxos
+# report's log view (accepted, decided and applied slots) matches too.
 # Usage: report_test.sh PATH/TO/dsim SOURCE_DIR ARTIFACTS_DIR
 set -u
 ART=$3
@@ -83,6 +84,15 @@ timeout 120 "${CHROME[@]}" --enable-logging=stderr --v=0 --virtual-time-budget=1
 result=$(sed -n 's/.*<pre id="dsim-selftest"[^>]*>\([^<]*\)<\/pre>.*/\1/p' "$WORK/paxos.dom")
 python3 "$SRC/tests/browser/report_expect.py" paxos "$WORK/paxos.jsonl" "$result" "$SRC/scenarios/teaching/paxos-acceptor-restart.yaml" \
   && pass || fail "paxos: acceptor state or message details disagree with the trace: $result"
+
+# Multi-Paxos: the same log view, from accepted, learned and apply events.
+"$DSIM" run scenarios/teaching/multipaxos-leader-crash.yaml --trace "$WORK/mp.jsonl" --report "$WORK/mp.html" -q
+t=$(python3 "$SRC/tests/browser/report_expect.py" cursor "$WORK/mp.jsonl")
+timeout 120 "${CHROME[@]}" --enable-logging=stderr --v=0 --virtual-time-budget=10000 \
+  --dump-dom "file://$WORK/mp.html#selftest&t=$t&msg=accept&kind=learned" >"$WORK/mp.dom" 2>"$WORK/mp.console"
+result=$(sed -n 's/.*<pre id="dsim-selftest"[^>]*>\([^<]*\)<\/pre>.*/\1/p' "$WORK/mp.dom")
+python3 "$SRC/tests/browser/report_expect.py" multipaxos "$WORK/mp.jsonl" "$result" "$SRC/scenarios/teaching/multipaxos-leader-crash.yaml" \
+  && pass || fail "multipaxos: the log view or message details disagree with the trace"
 
 # A trace whose node is named `n4' onmouseover='alert(1)' x='` (issue 15):
 # the page must still run (its script is allowed by hash) and the name must
