@@ -141,7 +141,11 @@ struct NodeLog {
   Steps length, commit, applied;
 
   void put(int64_t t, int64_t index, int64_t epoch, int64_t value) {
-    if (auto it = live.find(index); it != live.end()) versions[it->second].to = t;
+    if (auto it = live.find(index); it != live.end()) {
+      Version& old = versions[it->second];
+      if (old.epoch == epoch && old.value == value) return;  // the same entry again (a duplicate accept)
+      old.to = t;
+    }
     live[index] = versions.size();
     versions.push_back({index, t, -1, epoch, value});
     length.set(t, live.rbegin()->first);

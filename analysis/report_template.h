@@ -419,7 +419,7 @@ if (location.hash.startsWith("#selftest")) {
     out.logs = [...document.querySelectorAll("#logs tr.log")].map(r => ({node: r.dataset.node, len: Number(r.dataset.len),
       commit: Number(r.dataset.commit), applied: Number(r.dataset.applied),
       entries: [...r.querySelectorAll(".le:not(.gap)")].map(x => [Number(x.dataset.index), Number(x.dataset.epoch), x.dataset.value,
-        x.classList.contains("c"), x.classList.contains("a")])}));
+        x.classList.contains("c"), x.classList.contains("a"), x.classList.contains("re")])}));
   }
   if (q.has("msg")) {  // hover the first delivered message of that type whose arrow is not crossed at its middle
     const type = D.types.indexOf(q.get("msg"));

@@ -36,9 +36,22 @@ def fail(msg):
     sys.exit(1)
 
 
+def putter(logs, puts):
+    """Puts an entry; counts the different entries an index has held (more
+    than one: the page marks the entry as having replaced another)."""
+    def put(n, i, entry):
+        if logs[n].get(i) == entry:
+            return  # the same entry again
+        logs[n][i] = entry
+        puts[n][i] = puts[n].get(i, 0) + 1
+    return put
+
+
 def raft_logs(meta, events, t):
     """Each node's log at time t (after every event at t), by Raft's events."""
     logs = {n: {} for n in meta["nodes"]}
+    puts = {n: {} for n in meta["nodes"]}
+    put = putter(logs, puts)
     commit = {n: -1 for n in meta["nodes"]}
     applied = {n: -1 for n in meta["nodes"]}
     for e in events:
@@ -48,7 +61,7 @@ def raft_logs(meta, events, t):
         if n not in logs:
             continue
         if k == "append":
-            logs[n][e["index"]] = (e["term"], e["cmd"])
+            put(n, e["index"], (e["term"], e["cmd"]))
         elif k == "truncate":
             logs[n] = {i: v for i, v in logs[n].items() if i < e["from"]}
         elif k == "recover":
@@ -62,7 +75,7 @@ def raft_logs(meta, events, t):
     out = []
     for n in meta["nodes"]:
         length = max(logs[n]) if logs[n] else -1
-        entries = [[i, logs[n][i][0], logs[n][i][1], i <= commit[n], i <= applied[n]]
+        entries = [[i, logs[n][i][0], logs[n][i][1], i <= commit[n], i <= applied[n], puts[n][i] > 1]
                    for i in range(max(0, length - LOGWIN + 1), length + 1) if i in logs[n]]
         out.append({"node": n, "len": length, "commit": commit[n], "applied": applied[n], "entries": entries})
     return out
@@ -72,6 +85,8 @@ def multipaxos_logs(meta, events, t):
     """Each replica's log at time t: the slots its acceptor accepted, which
     it learned were decided (forgotten at a crash), how far it applied."""
     logs = {n: {} for n in meta["nodes"]}
+    puts = {n: {} for n in meta["nodes"]}
+    put = putter(logs, puts)
     decided = {n: set() for n in meta["nodes"]}
     applied = {n: -1 for n in meta["nodes"]}
     for e in events:
@@ -81,7 +96,7 @@ def multipaxos_logs(meta, events, t):
         if n not in logs:
             continue
         if k == "accepted":
-            logs[n][e["slot"]] = (e["ballot"], e["value"])
+            put(n, e["slot"], (e["ballot"], e["value"]))
         elif k == "learned":
             decided[n].add(e["slot"])
         elif k == "apply":
@@ -92,7 +107,7 @@ def multipaxos_logs(meta, events, t):
     out = []
     for n in meta["nodes"]:
         length = max(logs[n]) if logs[n] else -1
-        entries = [[i, logs[n][i][0], logs[n][i][1], i in decided[n], i <= applied[n]]
+        entries = [[i, logs[n][i][0], logs[n][i][1], i in decided[n], i <= applied[n], puts[n][i] > 1]
                    for i in range(max(0, length - LOGWIN + 1), length + 1) if i in logs[n]]
         out.append({"node": n, "len": length, "commit": max(decided[n], default=-1), "applied": applied[n],
                     "entries": entries})
@@ -107,6 +122,9 @@ def check_logs(r, want, t):
         fail("log rows differ: %r vs %r" % (r["logs"], want))
     if not any(row["entries"] for row in want):
         fail("vacuous: no node has a log entry at the cursor")
+    replaced = sum(1 for row in want for e in row["entries"] if e[5])
+    print("log view: %d nodes, %d entries, %d replaced ones, agree with the trace at t=%d"
+          % (len(want), sum(len(row["entries"]) for row in want), replaced, t))
 
 
 def check_message(r, events):
