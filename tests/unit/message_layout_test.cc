@@ -5,7 +5,11 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "analysis/report.h"
@@ -41,6 +45,48 @@ TEST_CASE("message layouts: keys are named, unique and never a reserved key") {
     }
   }
   CHECK(described >= 15);  // Raft, Paxos and Multi-Paxos at least
+}
+
+TEST_CASE("message layouts: docs/trace-schema.md lists every described message with its keys in order") {
+  std::ifstream in(std::string(DSIM_SOURCE_DIR) + "/docs/trace-schema.md");
+  REQUIRE(in);
+  // Rows "| protocol | `type`, `type` | `key`, `key` (notes) |" of the table.
+  std::map<std::pair<std::string, std::string>, std::string> rows;
+  const std::regex row(R"(^\| ([a-z_]+) \| ([^|]+) \| ([^|]+) \|$)");
+  const std::regex tick("`([^`]+)`");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, row)) continue;
+    std::string keys = m[3];
+    // Notes in parentheses name values, not keys.
+    keys = std::regex_replace(keys, std::regex(R"(\([^)]*\))"), "");
+    std::string listed;
+    for (std::sregex_iterator k(keys.begin(), keys.end(), tick), end; k != end; ++k) listed += (*k)[1].str() + ",";
+    const std::string types = m[2];
+    for (std::sregex_iterator t(types.begin(), types.end(), tick), end; t != end; ++t) {
+      rows[{m[1].str(), (*t)[1].str()}] = listed;
+    }
+  }
+  int checked = 0;
+  for (const auto& p : dsim::testing::registry().protocols()) {
+    for (uint32_t type = 0; type < 256; ++type) {
+      const MessageLayout* l = p->message_layout(type);
+      if (!l) continue;
+      std::string want;
+      for (const MessageField& f : l->f) {
+        if (!f.name.empty()) want += std::string(f.name) + ",";
+      }
+      if (!l->body.empty()) want += std::string(l->body) + ",";
+      const auto key = std::make_pair(std::string(p->name()), std::string(p->message_name(type)));
+      CAPTURE(key.first);
+      CAPTURE(key.second);
+      REQUIRE(rows.count(key));
+      CHECK(rows[key] == want);
+      ++checked;
+    }
+  }
+  CHECK(checked >= 15);
 }
 
 namespace {
