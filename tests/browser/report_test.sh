@@ -16,7 +16,8 @@
 # that kind; the scenario's description is the narration; and a
 # single-decree Paxos report shows each acceptor's promised and accepted
 # ballot and value at the cursor as the trace has them; a Multi-Paxos
-# report's log view (accepted, decided and applied slots) matches too.
+# report's log view (accepted, decided and applied slots) matches too; and
+# hostile log commands and message contents stay text.
 # Usage: report_test.sh PATH/TO/dsim SOURCE_DIR ARTIFACTS_DIR
 set -u
 ART=$3
@@ -105,5 +106,28 @@ timeout 120 "${CHROME[@]}" --enable-logging=stderr --v=0 --virtual-time-budget=1
 grep -q 'id="dsim-ready"' "$WORK/evil.dom" && pass || fail "hostile names: the page's script did not run"
 grep -q 'title="[^"]*onmouseover=' "$WORK/evil.dom" && pass || fail "hostile names: the check chip title lost the name"
 grep -E -q '<[^>]* onmouseover="' "$WORK/evil.dom" && fail "hostile names: an onmouseover attribute was injected" || pass
+
+# Hostile log commands and message contents: the log view's attributes,
+# the legend, the tooltip and the event list must keep them as text.
+python3 - "$WORK/raft.jsonl" "$WORK/evil2.jsonl" <<'PY'
+import json, sys
+EVIL = "\"><img src=x onerror=alert(1)>' onmouseover='alert(2)"
+with open(sys.argv[1]) as src, open(sys.argv[2], "w") as out:
+    for line in src:
+        e = json.loads(line)
+        if e["kind"] in ("append", "apply") and "cmd" in e:
+            e["cmd"] = EVIL + e["cmd"]
+        if e["kind"] == "send" and "term" in e:
+            e["type"] = e["type"] + EVIL
+            e["note"] = EVIL
+        out.write(json.dumps(e, separators=(",", ":")) + "\n")
+PY
+"$DSIM" report "$WORK/evil2.jsonl" -o "$WORK/evil2.html"
+t=$(python3 "$SRC/tests/browser/report_expect.py" cursor "$WORK/evil2.jsonl")
+timeout 120 "${CHROME[@]}" --enable-logging=stderr --v=0 --virtual-time-budget=10000 \
+  --dump-dom "file://$WORK/evil2.html#selftest&t=$t" >"$WORK/evil2.dom" 2>"$WORK/evil2.console"
+grep -q 'id="dsim-ready"' "$WORK/evil2.dom" && pass || fail "hostile contents: the page's script did not run"
+grep -q 'class="le' "$WORK/evil2.dom" && pass || fail "hostile contents: no log entry was drawn"
+grep -E -q '<img|<[^>]* onmouseover="|<[^>]* onerror="' "$WORK/evil2.dom" && fail "hostile contents: markup was injected" || pass
 
 finish
