@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "dsim/event_sink.h"
+#include "dsim/message_fields.h"
 #include "dsim/ids.h"
 #include "dsim/message.h"
 #include "dsim/prng.h"
@@ -100,6 +101,9 @@ class MessageNames {
   virtual ~MessageNames() = default;
   // "" when the type is not the table's (the sending node is asked then).
   virtual std::string_view message_name(uint32_t type) const = 0;
+  // What the type's fields f[0..5] mean, traced on `send`; nullptr (the
+  // default) traces the type's name only.
+  virtual const MessageLayout* message_layout(uint32_t /*type*/) const { return nullptr; }
 };
 
 }  // namespace dsim

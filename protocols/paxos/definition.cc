@@ -151,6 +151,19 @@ class Definition final : public Protocol {
 
   std::vector<std::string_view> roles() const override { return {"proposer", "acceptor"}; }
   std::string_view message_name(uint32_t type) const override { return paxos::message_type_name(type); }
+  const MessageLayout* message_layout(uint32_t type) const override {
+    static const MessageLayout kPrepare = {.f = {{{"ballot"}}}};
+    static const MessageLayout kPromise = {.f = {{{"ballot"}, {"accepted_ballot"}}}, .body = "accepted_value"};
+    static const MessageLayout kNack = {.f = {{{"ballot"}, {"promised"}}}};
+    static const MessageLayout kAccept = {.f = {{{"ballot"}}}, .body = "value"};
+    switch (type) {
+      case paxos::kPrepare: return &kPrepare;
+      case paxos::kPromise: return &kPromise;
+      case paxos::kNack: return &kNack;
+      case paxos::kAccept: case paxos::kAccepted: return &kAccept;
+    }
+    return nullptr;
+  }
   std::vector<std::string_view> bugs() const override { return kBugs; }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
@@ -177,7 +190,15 @@ class Definition final : public Protocol {
     return std::make_unique<analysis::PaxosLiveness>(within(spec));
   }
   ReportHints report_hints() const override {
-    return {"ballot", "ballot", "B", {{"proposer", "#f9a825"}, {"acceptor", "#b0bec5"}}};
+    ReportHints h{"ballot", "ballot", "B", {{"proposer", "#f9a825"}, {"acceptor", "#b0bec5"}}};
+    // An acceptor's state: what it promised and what it accepted, from the
+    // events that change or reveal it (a restart reports what storage held).
+    h.state = {{"promised", "promise", "ballot"},          {"promised", "nack", "promised"},
+               {"promised", "recover", "promised"},        {"accepted ballot", "accepted", "ballot"},
+               {"accepted ballot", "promise", "accepted_ballot"}, {"accepted ballot", "recover", "accepted_ballot"},
+               {"accepted value", "accepted", "value"},    {"accepted value", "promise", "accepted_value"},
+               {"learned", "learned", "value"}};
+    return h;
   }
 
  private:
@@ -286,6 +307,29 @@ class Definition final : public Protocol {
   WorkloadInputs workload() const override { return raft::client_requests(multipaxos::kClientRequest); }
   std::vector<std::string_view> roles() const override { return {"leader", "follower", "candidate"}; }
   std::string_view message_name(uint32_t type) const override { return multipaxos::message_type_name(type); }
+  const MessageLayout* message_layout(uint32_t type) const override {
+    using As = MessageField::As;
+    namespace mp = multipaxos;
+    static const MessageLayout kRequest = {.f = {{{"req"}, {"hops"}}}, .body = "cmd"};
+    static const MessageLayout kPrepare = {.f = {{{"ballot"}, {"from_slot"}}}};
+    static const MessageLayout kBallot = {.f = {{{"ballot"}}}};
+    static const MessageLayout kNack = {.f = {{{"ballot"}, {"promised"}}}};
+    static const MessageLayout kAccept = {.f = {{{"ballot"}, {"slot"}}}, .body = "value"};
+    static const MessageLayout kAccepted = {.f = {{{"ballot"}, {"slot"}}}};
+    static const MessageLayout kHeartbeat = {.f = {{{"ballot"}, {"decided_prefix"}}}};
+    static const MessageLayout kPreVoteReply = {.f = {{{"ballot"}, {"granted", As::kBool}, {"promised"}}}};
+    switch (type) {
+      case mp::kClientRequest: return &kRequest;
+      case mp::kPrepare: return &kPrepare;
+      case mp::kPromise: case mp::kPreVote: return &kBallot;
+      case mp::kNack: return &kNack;
+      case mp::kAccept: return &kAccept;
+      case mp::kAccepted: return &kAccepted;
+      case mp::kHeartbeat: case mp::kHeartbeatAck: return &kHeartbeat;
+      case mp::kPreVoteReply: return &kPreVoteReply;
+    }
+    return nullptr;
+  }
   std::vector<std::string_view> bugs() const override { return kBugs; }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
@@ -325,7 +369,16 @@ class Definition final : public Protocol {
     if (auto c = make_paxos_safety(spec)) return c;
     return std::make_unique<analysis::LeaderLiveness>(spec.name, within(spec));
   }
-  ReportHints report_hints() const override { return {"ballot", "ballot", "B", {}}; }
+  ReportHints report_hints() const override {
+    ReportHints h{"ballot", "ballot", "B", {}};
+    // Each replica's log: the slots its acceptor accepted, which of them it
+    // learned were decided, and how far it applied.
+    h.log = {.entry_kind = "accepted", .index_field = "slot", .epoch_field = "ballot", .value_field = "value",
+             .commit_kind = "learned", .commit_field = "slot", .commit_is_index = false, .apply_kind = "apply",
+             .apply_field = "slot", .commit_label = "decided"};
+    h.state = {{"promised", "promise", "ballot"}, {"promised", "nack", "promised"}, {"promised", "recover", "promised"}};
+    return h;
+  }
 
  private:
   static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {

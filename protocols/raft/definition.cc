@@ -108,6 +108,27 @@ class Definition final : public Protocol {
     const std::string_view n = message_type_name(type);
     return n.empty() ? kv::message_type_name(type) : n;
   }
+  const MessageLayout* message_layout(uint32_t type) const override {
+    using As = MessageField::As;
+    static const MessageLayout kReq = {.f = {{{"req"}}}, .body = "cmd"};
+    static const MessageLayout kVoteL = {.f = {{{"term"}, {"last_log_index"}, {"last_log_term"}, {"prevote", As::kBool}}}};
+    static const MessageLayout kVoteReplyL = {
+        .f = {{{"term"}, {"granted", As::kBool}, {"prevote", As::kBool}, {"why", As::kName, kVoteReasons}}}};
+    static const MessageLayout kAppendL = {
+        .f = {{{"term"}, {"prev_index"}, {"prev_term"}, {"leader_commit"}, {"entries"}, {"round"}}}};
+    // f[2] is the follower's match on success, the prev_index it refused on
+    // failure; the hint says where the leader should look next.
+    static const MessageLayout kAppendReplyL = {
+        .f = {{{"term"}, {"success", As::kBool}, {"match_index"}, {"round"}, {"hint_index"}, {"hint_term"}}}};
+    switch (type) {
+      case kClientRequest: case kForward: return &kReq;
+      case kRequestVote: return &kVoteL;
+      case kVoteReply: return &kVoteReplyL;
+      case kAppendEntries: return &kAppendL;
+      case kAppendReply: return &kAppendReplyL;
+    }
+    return nullptr;
+  }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
     const Config cfg = config_of<Config>(pc);
@@ -115,6 +136,14 @@ class Definition final : public Protocol {
   }
 
   std::vector<trace::EventSchema> events() const override { return raft_events(); }
+  ReportHints report_hints() const override {
+    ReportHints h;
+    h.log = {.entry_kind = "append", .index_field = "index", .epoch_field = "term", .value_field = "cmd",
+             .truncate_kind = "truncate", .truncate_field = "from", .recover_kind = "recover",
+             .recover_length_field = "log_len", .commit_kind = "commit", .commit_field = "index",
+             .commit_is_index = true, .apply_kind = "apply", .apply_field = "index", .commit_label = "commit"};
+    return h;
+  }
   std::vector<analysis::CheckerInfo> checkers() const override { return raft_checkers(true); }
   std::unique_ptr<analysis::Checker> make_checker(const analysis::CheckSpec& spec) const override {
     return make_raft_checker(spec);

@@ -380,19 +380,25 @@ void RaftNode::on_request_vote(Context& ctx, NodeId from, const Message& m) {
                         (cfg_.reads == Config::Reads::kLease && ctx.now() < restart_guard_);
   Message reply;
   reply.type = kVoteReply;
+  // f[3] says why a vote was refused (kVoteReasons); only traces read it.
   if (prevote) {
     const bool grant = term > term_ && log_ok && !in_lease;
-    reply.f = {grant ? term.value : term_.value, grant ? 1 : 0, 1, 0, 0, 0};
+    const int64_t why = grant ? kVoteGranted : term <= term_ ? kVoteStaleTerm : !log_ok ? kVoteLogBehind : kVoteLeaderAlive;
+    reply.f = {grant ? term.value : term_.value, grant ? 1 : 0, 1, why, 0, 0};
     ctx.send(from, reply);
     return;
   }
   if (term > term_ && in_lease) {
-    reply.f = {term_.value, 0, 0, 0, 0, 0};
+    reply.f = {term_.value, 0, 0, kVoteLeaderAlive, 0, 0};
     ctx.send(from, reply);
     return;
   }
   if (term > term_) become_follower(ctx, term, /*reset_timer=*/false);
   bool grant = false;
+  const int64_t why = term < term_                            ? kVoteStaleTerm
+                      : voted_for_ && *voted_for_ != from     ? kVoteAlreadyVoted
+                      : !log_ok                               ? kVoteLogBehind
+                                                              : kVoteGranted;
   if (term == term_ && (!voted_for_ || *voted_for_ == from) && log_ok) {
     grant = true;
     if (!voted_for_) {
@@ -402,7 +408,7 @@ void RaftNode::on_request_vote(Context& ctx, NodeId from, const Message& m) {
     }
     reset_election_timer(ctx);
   }
-  reply.f = {term_.value, grant ? 1 : 0, 0, 0, 0, 0};
+  reply.f = {term_.value, grant ? 1 : 0, 0, why, 0, 0};
   ctx.send(from, reply);
 }
 

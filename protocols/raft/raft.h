@@ -71,10 +71,15 @@ enum MessageType : uint32_t {
   kClientRequest = 1,  // external; f[0] = request id; body = command
   kForward = 2,        // follower -> leader: f[0] = request id; body = command
   kRequestVote = 3,    // f: term, last_index, last_term, prevote
-  kVoteReply = 4,      // f: term, granted, prevote
+  kVoteReply = 4,      // f: term, granted, prevote, why (VoteReason)
   kAppendEntries = 5,  // f: term, prev_index, prev_term, leader_commit, count; body = entries
   kAppendReply = 6,    // f: term, success, match_index | rejected prev_index, round, hint_index, hint_term
 };
+
+// Why a vote was granted or refused (vote_reply f[3]), for traces.
+enum VoteReason : int64_t { kVoteGranted, kVoteStaleTerm, kVoteAlreadyVoted, kVoteLogBehind, kVoteLeaderAlive };
+inline constexpr std::string_view kVoteReasons[] = {"granted", "stale_term", "already_voted", "log_behind",
+                                                    "leader_alive"};
 
 enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
 const char* role_name(Role r);

@@ -402,7 +402,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
   if (!quiet || exit_code != kExitOk) std::fprintf(stderr, "reproduce: %s\n", shell_join(repro).c_str());
   if (vm->count("report")) {
     std::string html;
-    const std::string err = analysis::build_report(reg, hints_of(reg), opt.trace_path, &html);
+    const std::string err = analysis::build_report(reg, hints_of(reg), opt.trace_path, &html, spec->description);
     if (!temp_trace.empty()) remove_private_temp(temp_trace);
     if (!err.empty()) {
       std::fprintf(stderr, "dsim: internal error: cannot build the report: %s\n", err.c_str());

@@ -1,5 +1,6 @@
 #include "sim/core/simulator.h"
 
+#include <array>
 #include <utility>
 
 namespace dsim {
@@ -147,7 +148,25 @@ void Simulator::send(NodeId from, NodeId to, const Message& m) {
   const uint64_t id = ++next_msg_id_;
   if (sink_) {
     const std::string_view type = message_name(rec(from), m.type);
-    emit(from, "send", {{"msg", static_cast<int64_t>(id)}, {"to", std::string_view(rec(to).name)}, {"type", type}});
+    std::array<Field, 3 + 6 + 1> fields{Field{"msg", static_cast<int64_t>(id)}, Field{"to", std::string_view(rec(to).name)},
+                                    Field{"type", type}};
+    size_t n = 3;
+    if (const MessageLayout* layout = names_ ? names_->message_layout(m.type) : nullptr) {
+      for (size_t i = 0; i < layout->f.size(); ++i) {
+        const MessageField& mf = layout->f[i];
+        if (mf.name.empty()) continue;
+        const int64_t v = m.f[i];
+        if (mf.as == MessageField::As::kBool) {
+          fields[n++] = Field{mf.name, v != 0};
+        } else if (mf.as == MessageField::As::kName && v >= 0 && static_cast<uint64_t>(v) < mf.names.size()) {
+          fields[n++] = Field{mf.name, mf.names[static_cast<size_t>(v)]};
+        } else {
+          fields[n++] = Field{mf.name, v};
+        }
+      }
+      if (!layout->body.empty()) fields[n++] = Field{layout->body, std::string_view(m.body)};
+    }
+    emit(from, "send", std::span<const Field>(fields.data(), n));
   }
   Route route;
   net_->route(now_, from, to, &route);

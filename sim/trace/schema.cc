@@ -14,7 +14,8 @@ const std::vector<EventSchema>& engine_events() {
   static const std::vector<EventSchema> kAll = {
       {"start", {}, "the node started (time 0)"},
       {"send", {{"msg", kI}, {"to", kS}, {"type", kS}},
-       "a message left; `msg` is unique per send (both copies of a duplicate share it)"},
+       "a message left; `msg` is unique per send (both copies of a duplicate share it); then the message's contents, "
+       "as its protocol describes them (e.g. `term`, `granted`, `prev_index`)"},
       {"duplicate", {{"msg", kI}}, "the network will deliver `msg` twice"},
       {"drop", {{"msg", kI}, {"reason", kS}},
        "lost: `loss` (random), `partition` (cut at send or on arrival), `node_down` (receiver crashed)"},
