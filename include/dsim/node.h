@@ -15,6 +15,8 @@
 #include <initializer_list>
 #include <memory>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "dsim/event_sink.h"
@@ -45,6 +47,20 @@ class Host {
   virtual void emit(NodeId self, std::string_view kind, std::span<const Field> fields) = 0;
 };
 
+// Thrown by Context::fail: the node's own code found that it broke a rule
+// (a lab's helper caught a double vote, an invariant of the protocol does
+// not hold). The simulator stops the run there and reports it as a failure
+// of that node, with its name, time and reason: a verdict on the code under
+// test, not an error in dsim.
+class NodeFailure : public std::runtime_error {
+ public:
+  NodeFailure(NodeId node, std::string reason) : std::runtime_error(reason), node_(node) {}
+  NodeId node() const { return node_; }
+
+ private:
+  NodeId node_;
+};
+
 class Context {
  public:
   Context(Host* host, NodeId self) : host_(host), self_(self) {}
@@ -71,6 +87,9 @@ class Context {
   }
   void emit_span(std::string_view kind, std::span<const Field> fields) { host_->emit(self_, kind, fields); }
   bool tracing() const { return host_->tracing(); }
+  // Stops the run: this node broke a rule its code checks (see NodeFailure).
+  // `dsim run` reports the node, the time and `reason`, and exits 1.
+  [[noreturn]] void fail(std::string reason) const { throw NodeFailure(self_, std::move(reason)); }
 
  private:
   Host* host_;

@@ -1,6 +1,5 @@
 // The lab's helpers: message encoding, persistence, trace events, timers.
 // You need not change this file; read it to see what each helper records.
-#include <dsim/assert.h>
 
 #include <string>
 
@@ -113,7 +112,9 @@ void RaftLab::on_timer(dsim::Context& ctx, dsim::TimerId id, uint64_t tag) {
 // ---- Persistence.
 
 void RaftLab::set_term(dsim::Context& ctx, int64_t term) {
-  DSIM_ASSERT_MSG(term >= current_term_, "raft-lab: the term went backwards");
+  if (term < current_term_) {
+    ctx.fail("set_term(" + std::to_string(term) + ") would move the term backwards from " + std::to_string(current_term_));
+  }
   if (term == current_term_) return;
   current_term_ = term;
   voted_for_.reset();
@@ -123,7 +124,10 @@ void RaftLab::set_term(dsim::Context& ctx, int64_t term) {
 }
 
 void RaftLab::vote_for(dsim::Context& ctx, dsim::NodeId node) {
-  DSIM_ASSERT_MSG(!voted_for_ || *voted_for_ == node, "raft-lab: two votes in one term");
+  if (voted_for_ && *voted_for_ != node) {
+    ctx.fail("vote_for(" + std::string(ctx.node_name(node)) + ") in term " + std::to_string(current_term_) +
+             ", which already has a vote for " + std::string(ctx.node_name(*voted_for_)) + ": two votes in one term");
+  }
   voted_for_ = node;
   ctx.storage().put("vote", std::to_string(node.value));
   ctx.storage().sync();
@@ -141,7 +145,7 @@ void RaftLab::append_entry(dsim::Context& ctx, Entry e) {
 }
 
 void RaftLab::truncate_log(dsim::Context& ctx, int64_t from) {
-  DSIM_ASSERT(from >= 1);
+  if (from < 1) ctx.fail("truncate_log(" + std::to_string(from) + "): log indexes start at 1");
   if (from > last_log_index()) return;
   for (int64_t i = from; i <= last_log_index(); ++i) ctx.storage().erase(log_key(i));
   log_.resize(static_cast<size_t>(from - 1));
@@ -159,7 +163,7 @@ void RaftLab::load_persistent_state(dsim::Context& ctx) {
   log_.clear();
   for (int64_t i = 1; i <= len; ++i) {
     const auto v = st.get(log_key(i));
-    DSIM_ASSERT_MSG(v.has_value(), "raft-lab: a log entry is missing from storage");
+    if (!v) ctx.fail("log entry " + std::to_string(i) + " of " + std::to_string(len) + " is missing from storage");
     std::string_view s = *v;
     log_.push_back(decode_entry(s));
   }

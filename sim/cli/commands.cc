@@ -56,7 +56,7 @@ namespace {
 constexpr const char* kExitCodesHelp =
     "Exit codes:\n"
     "  0    outcome as expected (exactly the expected checks were violated, every other one held)\n"
-    "  1    a check was violated, or an expected violation did not happen\n"
+    "  1    a check was violated, an expected violation did not happen, or a node failed (Context::fail)\n"
     "  2    usage error (unknown flag, bad value)\n"
     "  3    invalid scenario or trace file (reported as file:line:col; a trace without its end line is incomplete)\n"
     "  4    nothing ran (no checks to evaluate)\n"
@@ -383,6 +383,12 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
       const std::string table = spec->def->stats_table(stats_of(all));
       if (!table.empty()) std::fprintf(stderr, "%s:\n%s", std::string(spec->def->summary()).substr(0, spec->def->summary().find(':')).c_str(), table.c_str());
     }
+    if (!r.node_failure.empty()) {
+      // printable(): the reason is the node's own text.
+      std::fprintf(stderr, "%snode failure%s: %s\n  (the node's code reported that it broke a rule, and the run stopped "
+                   "there; this is a bug in the node, not in dsim)\n",
+                   st.red(), st.reset(), printable(r.node_failure).c_str());
+    }
     if (nothing_to_check) {
       std::fprintf(stderr, "outcome: %snothing checked%s (the scenario lists no checks)\n", st.red(), st.reset());
     } else {
@@ -434,6 +440,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     for (const auto& c : r.checks) j["checks"].push_back(check_json(c));
     j["expected"] = {{"violated", spec->expect_violated}};
     j["outcome"] = outcome;
+    j["node_failure"] = r.node_failure.empty() ? Json(nullptr) : Json(r.node_failure);
     j["exit_code"] = exit_code;
     j["trace"] = {{"path", opt.trace_path.empty() ? Json(nullptr) : Json(opt.trace_path)}, {"sha256", r.trace_sha256}};
     j["repro"] = repro;

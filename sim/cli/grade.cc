@@ -328,6 +328,10 @@ SeedResult judge(const scenario::Scenario& s, const Test& t, uint64_t seed) {
   SeedResult out;
   out.messages = r.counters.sent;
   out.commits = counter.commits();
+  if (!r.node_failure.empty()) {
+    out.reason = "node failure: " + r.node_failure;  // no check to shrink against: the run stops itself
+    return out;
+  }
   for (const std::string& name : t.checks) {
     const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const auto& c) { return c.name == name; });
     if (it == r.checks.end()) {

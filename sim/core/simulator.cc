@@ -69,8 +69,23 @@ void Simulator::start_all() {
 
 RunResult Simulator::run(Time until, uint64_t max_events) {
   DSIM_ASSERT(until >= now_);
-  if (!started_) start_all();
   RunResult result;
+  try {
+    if (!started_) start_all();
+    run_loop(until, max_events, result);
+  } catch (const NodeFailure& f) {
+    // The node's own code found it broke a rule: the run ends here, and the
+    // trace says who, when and why. Nothing else runs after it.
+    result.failed_node = f.node();
+    result.failure = f.what();
+    emit(f.node(), "node_failure", {{"reason", std::string_view(result.failure)}});
+    result.end = now_;
+    return result;
+  }
+  return result;
+}
+
+void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
   for (;;) {
     const bool have_event = !events_.empty();
     const bool have_timer = !timers_.empty();
@@ -108,7 +123,6 @@ RunResult Simulator::run(Time until, uint64_t max_events) {
   }
   if (!result.budget_exhausted && !result.stopped) now_ = until;
   result.end = now_;
-  return result;
 }
 
 void Simulator::dispatch(const Event& e) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,10 @@ struct RunResult {
   Time end;
   bool budget_exhausted = false;  // stopped by max_events, not by time
   bool stopped = false;           // stopped by stop()
+  // A node's code called Context::fail: the run stopped there (a
+  // `node_failure` event says so in the trace).
+  std::optional<NodeId> failed_node;
+  std::string failure;
 };
 
 // The simulator is the Host every node's Context reaches (final, so its own
@@ -157,6 +162,7 @@ class Simulator final : public Host {
   }
 
   void start_all();
+  void run_loop(Time until, uint64_t max_events, RunResult& result);
   void dispatch(const Event& e);
   void deliver(const Event& e);
   void fire_timer(uint32_t slot);

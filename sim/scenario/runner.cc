@@ -827,6 +827,13 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   // (docs/scenarios.md, "Verdicts and evidence").
   report.violations_as_expected = got == want;
   report.as_expected = report.violations_as_expected && report.inconclusive.empty();
+  if (rr.failed_node) {
+    // The code under test stopped itself: whatever the checks saw so far,
+    // this run did not show what it was meant to.
+    report.node_failure = names[rr.failed_node->value] + " at " + analysis::format_time(rr.end.ns) + ": " + rr.failure;
+    report.violations_as_expected = false;
+    report.as_expected = false;
+  }
   if (writer) {
     report.trace_error = writer->finish();
     report.trace_sha256 = writer->sha256_hex();

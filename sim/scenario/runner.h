@@ -37,6 +37,9 @@ struct RunReport {
   uint64_t seed = 0;
   Time end;
   bool budget_exhausted = false;
+  // A node's code called Context::fail: "n3 at 1.234s: <reason>". The run
+  // stopped there; it is never as expected.
+  std::string node_failure;
   SimCounters counters;
   std::vector<analysis::CheckResult> checks;
   std::vector<std::string> violated;      // names, in check order

@@ -26,6 +26,8 @@ const std::vector<EventSchema>& engine_events() {
       {"timer", {{"tag", kI}}, "a timer fired; `tag` is the protocol's own"},
       {"storage_write", {{"syncs", kI}, {"busy_ns", kI}},
        "the callback's `syncs` durable writes keep the node busy for `busy_ns` (scenario `storage.write_latency`)"},
+      {"node_failure", {{"reason", kS}},
+       "the node's own code reported that it broke a rule (Context::fail): the run stopped here; the next line is `end`"},
       {"end",
        {{"events", kI}, {"sent", kI}, {"delivered", kI}, {"dropped", kI}, {"duplicated", kI}, {"budget_exhausted", kB}},
        "the last line of a finished run; a trace without it is incomplete"},

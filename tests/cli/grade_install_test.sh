@@ -54,6 +54,25 @@ PY
   [ $code -eq 0 ] && pass || fail "$lab solved: grade exit $code, want 0: $(cat "$WORK/out" "$WORK/err")"
   grep -q "^total  *100/100$" "$WORK/out" && pass || fail "$lab solved: $(tail -1 "$WORK/out")"
 
+  # ---- A helper catching the student's node breaking a rule: a located
+  # node failure, that test failed with the reason, never dsim's internal error.
+  if [ $lab = raft ]; then
+    build_lab $lab "$WORK/$lab-double-vote"
+    cp "$SRC/tests/grade/$lab-lab-solution/"* "$WORK/$lab-double-vote/"
+    # Grant every vote request of the current term, even after voting for another candidate.
+    sed -i 's/(!voted_for_ || \*voted_for_ == from) \&\& up_to_date/up_to_date/; s/if (!voted_for_) vote_for(ctx, from);/vote_for(ctx, from);/' \
+      "$WORK/$lab-double-vote/raft_lab.cc"
+    grep -q "^    vote_for(ctx, from);" "$WORK/$lab-double-vote/raft_lab.cc" && pass || fail "double-vote: the planted edit did not apply"
+    cmake --build "$WORK/$lab-double-vote/build" -j2 >/dev/null 2>&1
+    (cd "$WORK/$lab-double-vote" && "./$exe" grade battery.yaml --protocol $lab-lab --jobs 2 --only churn \
+       >"$WORK/out" 2>"$WORK/err")
+    code=$?
+    [ $code -eq 1 ] && pass || fail "double-vote: grade exit $code, want 1: $(cat "$WORK/out" "$WORK/err")"
+    grep -q "node failure: n[0-9] at [0-9.]*m\?s: vote_for(n[0-9]) in term [0-9]*, which already has a vote for n[0-9]" "$WORK/out" &&
+      pass || fail "double-vote: no located node failure in the table: $(cat "$WORK/out")"
+    grep -q "internal error" "$WORK/out" "$WORK/err" && fail "double-vote: reported as a dsim internal error" || pass
+  fi
+
   # ---- Batch: both builds as submission folders, one CSV.
   (cd "$WORK/$lab-skeleton" && "./$exe" grade battery.yaml --protocol $lab-lab --batch "$WORK/$lab-skeleton" \
      "$WORK/$lab-solved" --csv "$WORK/$lab.csv" --jobs 2 --timeout 120 >"$WORK/out" 2>"$WORK/err")

@@ -293,3 +293,34 @@ TEST_CASE("simulator: a timer that expired during a pause can still be cancelled
   CHECK(messages == 1);
   CHECK(fired == 1);  // the cancelled one never fired; the other did
 }
+
+TEST_CASE("simulator: Context::fail stops the run at that node and time, and the trace says so") {
+  Simulator sim(1);
+  net::Network net(2, 1, constant_link(milliseconds(1)));
+  sim.set_network(&net);
+  RecordingSink sink;
+  sim.set_sink(&sink);
+  int timers_after = 0;
+  for (const char* name : {"a", "b"}) {
+    const bool fails = std::string(name) == "b";
+    sim.add_node(name, [&, fails](NodeId) {
+      auto n = std::make_unique<ScriptNode>();
+      n->start = [](Context& c) { c.set_timer(milliseconds(5), 1); };
+      n->timer = [&, fails](Context& c, TimerId, uint64_t) {
+        if (fails && c.now().ns >= milliseconds(15).ns) c.fail("two votes in one term");
+        if (c.now().ns > milliseconds(15).ns) ++timers_after;
+        c.set_timer(milliseconds(5), 1);
+      };
+      return n;
+    });
+  }
+  const RunResult r = sim.run(Time{0} + seconds(1));
+  REQUIRE(r.failed_node.has_value());
+  CHECK(r.failed_node->value == 1);
+  CHECK(r.failure == "two votes in one term");
+  CHECK(r.end.ns == milliseconds(15).ns);  // stopped there, not at the horizon
+  CHECK(timers_after == 0);                // nothing ran after the failure
+  REQUIRE(!sink.events.empty());
+  CHECK(sink.events.back().kind == "node_failure");
+  CHECK(sink.events.back().node == 1);
+}
