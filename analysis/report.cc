@@ -12,6 +12,7 @@
 #include "sim/trace/json_text.h"
 #include "sim/trace/reader.h"
 #include "sim/trace/sha256.h"
+#include "sim/core/program.h"
 
 namespace dsim::analysis {
 namespace {
@@ -503,7 +504,7 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
                   {"hints", {{"epoch", std::string(hint.epoch_label)}, {"epochShort", std::string(hint.epoch_short)},
                              {"colours", colours}}},
                   {"meta", {{"scenario", checks.scenario}, {"seed", checks.seed}, {"trace", trace_path},
-                            {"repro", "dsim run " + checks.scenario + " --seed " + checks.seed},
+                            {"repro", program_name() + " run " + checks.scenario + " --seed " + checks.seed},
                             {"description", narration}}},
                   {"nodes", nodes},
                   {"end", end},

@@ -44,6 +44,7 @@
 #include "sim/trace/reader.h"
 #include "sim/trace/schema.h"
 #include "sim/scenario/units.h"
+#include "sim/core/program.h"
 
 namespace dsim::cli {
 namespace po = boost::program_options;
@@ -313,7 +314,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     seed = (static_cast<uint64_t>(rd()) << 32) | rd();
     random_seed = true;
   }
-  std::vector<std::string> repro = {"dsim", "run", path, "--seed", std::to_string(seed)};
+  std::vector<std::string> repro = {program_name(), "run", path, "--seed", std::to_string(seed)};
   if (until) repro.insert(repro.end(), {"--until", (*vm)["until"].as<std::string>()});
   if (!quiet) {
     std::fprintf(stderr, "%sdsim %s%s: %s, seed %llu%s\n", st.bold(), version_string().c_str(), st.reset(), path.c_str(),
@@ -751,7 +752,7 @@ int cmd_shrink(const Registry& reg, const std::vector<std::string>& args) {
   std::fprintf(stderr, "  requests        %llu -> %llu\n", static_cast<unsigned long long>(r->requests_before),
                static_cast<unsigned long long>(r->requests_after));
   std::fprintf(stderr, "  violation       %s\nwrote %s\nreproduce: %s\n", r->message.c_str(), out.c_str(),
-               shell_join({"dsim", "run", out}).c_str());
+               shell_join({program_name(), "run", out}).c_str());
   return kExitOk;
 }
 

@@ -19,6 +19,7 @@
 #include "sim/cli/memory_limit.h"
 #include "dsim/assert.h"
 #include "sim/core/input.h"
+#include "sim/core/program.h"
 
 namespace {
 
@@ -68,6 +69,7 @@ namespace dsim {
 int main(const Registry& registry, int argc, char** argv) {
   dsim::set_fatal_exit_code(dsim::cli::kExitInternal);
   install_signal_handlers();
+  if (argc > 0 && argv[0]) dsim::set_program_name(argv[0]);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (const std::string err = dsim::cli::apply_memory_limit(&args); !err.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", err.c_str());

@@ -744,7 +744,12 @@ std::string write_artifacts(const Registry& reg, const std::string& dir, const s
   scenario::RunOptions opt;
   opt.seed = o.first_failing;
   opt.trace_path = stem + ".jsonl";
-  const auto r = scenario::run_scenario(s, opt);
+  // The trace (and the report's reproduce line) names the scenario as the
+  // student's node ran it, not the battery's file, which names the reference.
+  scenario::Scenario as_run = s;
+  as_run.path = yaml_path;
+  as_run.id = yaml_path;
+  const auto r = scenario::run_scenario(as_run, opt);
   if (r.trace_error.empty()) {
     out += "trace: " + opt.trace_path + " (read it: " + shell_join({prog, "show", opt.trace_path}) + ")\n";
     std::string html;

@@ -34,6 +34,7 @@
 #include "sim/scenario/runner.h"
 #include "sim/scenario/units.h"
 #include "sim/trace/sha256.h"
+#include "sim/core/program.h"
 
 namespace dsim::cli {
 namespace po = boost::program_options;
@@ -453,7 +454,7 @@ int run_sweep(const Registry& reg, const po::variables_map& vm, SweepSource* src
       rec.expect_violated = s.expect_violated;
       rec.expect_some = s.expect_some_seeds;
       rec.repro = src && src->repro ? src->repro(job.scenario, job.seed)
-                                    : shell_join({"dsim", "run", s.path, "--seed", std::to_string(job.seed)});
+                                    : shell_join({program_name(), "run", s.path, "--seed", std::to_string(job.seed)});
       rec.scenario_sha256 = content_hash[job.scenario];
       bool internal = false;
       try {

@@ -27,6 +27,7 @@
 #include "sim/scenario/loader.h"
 #include "sim/scenario/units.h"
 #include "sim/trace/sha256.h"
+#include "sim/core/program.h"
 
 namespace dsim::cli {
 namespace po = boost::program_options;
@@ -289,7 +290,7 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     if (rec.error.empty()) measured[spec].push_back(rec.metrics);
   };
   src.repro = [&](size_t spec, uint64_t seed) {
-    std::vector<std::string> argv = {"dsim", "tune", scenario_path};
+    std::vector<std::string> argv = {program_name(), "tune", scenario_path};
     for (const auto& [k, text] : settings_of(axes, points[spec])) {
       argv.push_back("--set");
       argv.push_back(k + "=" + text);

@@ -71,6 +71,19 @@ PY
     grep -q "node failure: n[0-9] at [0-9.]*m\?s: vote_for(n[0-9]) in term [0-9]*, which already has a vote for n[0-9]" "$WORK/out" &&
       pass || fail "double-vote: no located node failure in the table: $(cat "$WORK/out")"
     grep -q "internal error" "$WORK/out" "$WORK/err" && fail "double-vote: reported as a dsim internal error" || pass
+    # The artifacts replay the student's node, and every printed command names the lab's program.
+    (cd "$WORK/$lab-double-vote" && "./$exe" grade battery.yaml --protocol $lab-lab --jobs 2 --only churn --out dv-out \
+       >"$WORK/out" 2>"$WORK/err")
+    y=$(ls "$WORK/$lab-double-vote"/dv-out/churn/seed-*.yaml 2>/dev/null | grep -v shrunk | head -1)
+    [ -n "$y" ] && pass || fail "double-vote: --out wrote no scenario: $(cat "$WORK/out")"
+    grep -q '"repro":"./'"$exe"' run dv-out/churn/seed-' "$WORK/$lab-double-vote"/dv-out/churn/seed-*.html &&
+      pass || fail "double-vote: the report's reproduce line does not replay the student's run"
+    seed=$(basename "$y" .yaml | sed 's/seed-//')
+    (cd "$WORK/$lab-double-vote" && "./$exe" run "dv-out/churn/seed-$seed.yaml" --seed "$seed" >"$WORK/out" 2>"$WORK/err")
+    code=$?
+    [ $code -eq 1 ] && grep -q "^node failure: " "$WORK/err" && pass || fail "double-vote: replay exit $code: $(cat "$WORK/err")"
+    grep -q "^reproduce: ./$exe run dv-out/churn/seed-$seed.yaml --seed $seed$" "$WORK/err" && pass ||
+      fail "double-vote: the replay's reproduce line does not name the lab's program: $(grep reproduce "$WORK/err")"
   fi
 
   # ---- Batch: both builds as submission folders, one CSV.
