@@ -113,7 +113,7 @@ std::string line_plot(const TuneTable& t, size_t m) {
   const double W = left + pw + right, H = top + ph + bottom;
   const auto [lo, hi, step] = y_range(t, m);
   auto x_of = [&](size_t i) { return left + (static_cast<double>(i) + 0.5) * pw / static_cast<double>(nx); };
-  auto y_of = [&](double v) { return top + ph - (v - lo) / (hi - lo) * ph; };
+  auto y_of = [&, lo = lo, hi = hi](double v) { return top + ph - (v - lo) / (hi - lo) * ph; };  // (clang: no captured bindings)
   std::string s = "<svg class=\"plot\" width=\"" + px(W) + "\" height=\"" + px(H) +
                   "\" viewBox=\"0 0 " + px(W) + " " + px(H) + "\" data-metric=\"" + esc(metric.name) + "\" data-ymin=\"" +
                   tune_number(lo) + "\" data-ymax=\"" + tune_number(hi) + "\" data-top=\"" + px(top) +
