@@ -173,8 +173,13 @@ BENCHMARK(BM_Timers)
     ->ArgNames({"nodes", "cancel"})
     ->Unit(benchmark::kMillisecond);
 
-// Heap bytes in use, from glibc's allocator statistics.
-int64_t heap_in_use() { return static_cast<int64_t>(mallinfo2().uordblks); }
+// Heap bytes in use, from glibc's allocator statistics: chunks in the heap
+// plus mmapped ones (large allocations; glibc moves its threshold between
+// the two as a process runs, so either alone depends on what ran before).
+int64_t heap_in_use() {
+  const struct mallinfo2 m = mallinfo2();
+  return static_cast<int64_t>(m.uordblks + m.hblkhd);
+}
 
 class IdleNode final : public Node {
  public:
