@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dsim/fingerprint.h"
 #include "dsim/trace_event.h"
 #include "dsim/trace_schema.h"
 
@@ -50,6 +51,24 @@ class Checker : public trace::Consumer {
   // True once the checker has seen a violation it cannot take back (safety).
   virtual bool violated() const { return false; }
   virtual CheckResult finish() = 0;
+
+  // ---- Exploration (`dsim explore`): each explored state carries its own
+  // copy of the checkers, fed the events of the path that led to it. A
+  // checker that can be explored copies itself and feeds its fingerprint
+  // what decides its verdict from here on (the explored state includes
+  // it). nullptr (the default): the checker cannot run under explore.
+  virtual std::unique_ptr<Checker> clone() const { return nullptr; }
+  virtual void fingerprint(Fingerprint& /*h*/) const {}
+};
+
+// Checker::clone for a copyable checker class.
+template <class Derived, class Base = Checker>
+class CloneableChecker : public Base {
+ public:
+  using Base::Base;
+  std::unique_ptr<Checker> clone() const override {
+    return std::make_unique<Derived>(static_cast<const Derived&>(*this));
+  }
 };
 
 struct CheckerInfo {

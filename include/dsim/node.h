@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "dsim/event_sink.h"
+#include "dsim/fingerprint.h"
 #include "dsim/message_fields.h"
 #include "dsim/ids.h"
 #include "dsim/message.h"
@@ -108,6 +109,26 @@ class Node {
   virtual std::string_view role() const { return {}; }
   // A stable name for a message type, used in traces.
   virtual std::string_view message_name(uint32_t type) const;
+
+  // ---- Exploration (`dsim explore`, docs/explore.md). A node that can be
+  // explored copies itself, volatile state and timer handles included (the
+  // copy continues exactly where the original is), and feeds its
+  // fingerprint every member that decides what it does next: not
+  // statistics, not TimerId values (hash whether a timer is armed). The
+  // defaults say "not explorable": explore refuses such a protocol.
+  virtual std::unique_ptr<Node> clone() const { return nullptr; }
+  virtual void fingerprint(Fingerprint& /*h*/) const {}
+};
+
+// Node::clone for a node class that is copyable: `class MyNode : public
+// Cloneable<MyNode>`, and a fingerprint() of its own.
+template <class Derived, class Base = Node>
+class Cloneable : public Base {
+ public:
+  using Base::Base;
+  std::unique_ptr<Node> clone() const override {
+    return std::make_unique<Derived>(static_cast<const Derived&>(*this));
+  }
 };
 
 // Builds the node with a given id (called at start and at every restart).

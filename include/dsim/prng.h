@@ -59,6 +59,10 @@ class Rng {
   double exponential(double mean);
   double lognormal(double mu, double sigma);
 
+  // The stream's position: two streams with equal state draw the same
+  // numbers from here on (`dsim explore` fingerprints it).
+  const uint64_t* state() const { return s_; }
+
  private:
   uint64_t s_[4];
 };

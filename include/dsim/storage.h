@@ -17,6 +17,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "dsim/fingerprint.h"
+
 namespace dsim {
 
 class Storage {
@@ -33,6 +35,13 @@ class Storage {
 
   // Called by the simulator when the node crashes.
   void on_crash(bool lose_unsynced);
+
+  // What is durable and what is pending, independent of hash order
+  // (`dsim explore`'s state includes each node's storage).
+  void fingerprint(Fingerprint& h) const {
+    h.unordered(durable_);
+    h.unordered(pending_);
+  }
 
  private:
   struct Hash {

@@ -157,6 +157,54 @@ struct ClientsSpec {
   }
 };
 
+// One step of a scripted schedule (`schedule:`, docs/explore.md): the run
+// does exactly these, one per millisecond of virtual time, and nothing
+// else happens (no network timing, no timers of their own). `dsim explore`
+// writes its counterexamples this way, and `dsim run` replays them.
+struct ScheduleStep {
+  enum class Kind { kDeliver, kDrop, kDuplicate, kTimer, kCrash, kRestart, kInput };
+  Kind kind = Kind::kDeliver;
+  // deliver, drop, duplicate: the message `from` sent to `to` as its
+  // nth send to that node (from 1). timer, crash, restart, input: the node.
+  NodeId node;
+  NodeId to;
+  uint32_t nth = 0;
+  uint64_t tag = 0;            // timer: the tag of the timer that fires
+  bool lose_unsynced = false;  // crash
+  int line = 0;                // in the scenario, for errors (0: not from a file)
+  auto operator<=>(const ScheduleStep&) const = default;
+};
+
+// A count of trace events that match: `{kind: role, where: {role: leader}}`.
+struct EventPattern {
+  std::string kind;
+  std::vector<std::pair<std::string, std::string>> where;  // field -> value as text (ints in decimal)
+  int line = 0;
+};
+
+// `explore:` (docs/explore.md): what `dsim explore` may do and how far it
+// searches. The budgets bound the faults on any one path.
+struct ExploreSpec {
+  enum class Strategy { kBfs, kDfs };
+  Strategy strategy = Strategy::kBfs;
+  uint32_t max_depth = 30;           // steps on one path
+  uint64_t max_states = 5'000'000;   // distinct states
+  std::optional<Duration> max_time;  // wall time (the command line may set it too)
+  uint32_t crashes = 0;              // crash budget (each crashed node may restart)
+  uint32_t restarts = 0;             // restart budget
+  bool lose_unsynced = false;        // crashes lose unsynced writes
+  uint32_t drops = 0;                // message-loss budget
+  uint32_t duplicates = 0;           // message-duplication budget
+  uint32_t inputs = 0;               // workload inputs available (default: workload's count)
+  // A state that matches every goal ends its path as "goal reached"
+  // (reported, not a violation); a state that matches any prune is not
+  // expanded. Each: at least `count` events matching the pattern so far
+  // (goals), more than `count` (prunes).
+  std::vector<std::pair<EventPattern, uint32_t>> goals;
+  std::vector<std::pair<EventPattern, uint32_t>> prunes;
+  int line = 0;
+};
+
 struct Scenario {
   std::string path;  // as the user typed it (messages, reproduction lines)
   // The scenario's identity in traces and results: `path` lexically
@@ -196,6 +244,10 @@ struct Scenario {
   // `some` (a sweep: some seed violates each expected check, and no seed
   // violates a check not expected).
   bool expect_some_seeds = false;
+  // A scripted schedule: non-empty means the run replays exactly these
+  // steps (no network, nemesis or timed faults).
+  std::vector<ScheduleStep> schedule;
+  std::optional<ExploreSpec> explore;
 };
 
 }  // namespace dsim::scenario
