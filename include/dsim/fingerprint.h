@@ -95,7 +95,12 @@ class Fingerprint {
   void add(const std::string& s) { bytes(s); }
   void add(std::string_view s) { bytes(s); }
   void add(NodeId n) { word(n.value); }
-  void add(Time t) { word(static_cast<uint64_t>(t.ns)); }
+  // Times are hashed relative to the origin: the explorer sets it to the
+  // node's own clock before hashing a node, so "heard from the leader 50ms
+  // ago" is the same state whatever the clock reads (a node stores
+  // absolute times; its fingerprint need not convert them).
+  void add(Time t) { word(static_cast<uint64_t>(t.ns - origin_.ns)); }
+  void set_time_origin(Time t) { origin_ = t; }
   void add(Duration d) { word(static_cast<uint64_t>(d.ns)); }
   template <class T>
   void add(const std::optional<T>& o) {
@@ -159,6 +164,7 @@ class Fingerprint {
 
   uint64_t h_ = 0x6a09e667f3bcc908ull;
   uint64_t n_ = 0;
+  Time origin_{0};
 };
 
 }  // namespace dsim
