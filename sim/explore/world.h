@@ -20,6 +20,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,6 +133,9 @@ class World final : public Host {
   };
 
   StepResult call(NodeId n, const std::function<void(Node&, Context&)>& f);
+  void emit(NodeId n, std::string_view kind, std::initializer_list<Field> fields) {
+    emit(n, kind, std::span<const Field>(fields.begin(), fields.size()));
+  }
   int find_flight(const ScheduleStep& s) const;
 
   std::shared_ptr<const WorldConfig> cfg_;
