@@ -8,6 +8,34 @@
 
 namespace dsim::explore {
 
+std::shared_ptr<const WorldConfig> world_config(const scenario::Scenario& s, uint64_t seed, NodeFactory factory) {
+  DSIM_ASSERT_MSG(s.def && s.config, "a scenario from the loader has its protocol and config");
+  auto c = std::make_shared<WorldConfig>();
+  const auto n = static_cast<uint32_t>(s.nodes.size());
+  c->names = s.nodes;
+  c->cluster_size = s.def->cluster_size(*s.config, n);
+  c->factory = factory ? std::move(factory) : s.def->factory(*s.config, n);
+  c->message_names = s.def;
+  c->seed = seed;
+  const WorkloadInputs wl = s.def->workload();
+  if (wl.kind != WorkloadInputs::Kind::kNone) {
+    c->make_input = wl.make;
+    c->keys = s.workload.keys;
+    c->inputs = s.workload.count;
+    c->inputs_to_leader = wl.kind == WorkloadInputs::Kind::kToLeader && s.workload.to_leader;
+  }
+  if (s.explore) {
+    const scenario::ExploreSpec& e = *s.explore;
+    if (e.inputs) c->inputs = *e.inputs;
+    c->crashes = e.crashes;
+    c->restarts = e.restarts;
+    c->drops = e.drops;
+    c->duplicates = e.duplicates;
+    c->lose_unsynced = e.lose_unsynced;
+  }
+  return c;
+}
+
 World::World(std::shared_ptr<const WorldConfig> cfg)
     : cfg_(std::move(cfg)), workload_rng_(Rng::derive(cfg_->seed, "workload")) {
   DSIM_ASSERT(cfg_ && cfg_->factory);

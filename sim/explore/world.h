@@ -55,6 +55,12 @@ struct WorldConfig {
   bool lose_unsynced = false;
 };
 
+// The World of a scenario: its servers, the protocol's factory (or
+// `factory`), message names, workload inputs and, when it has an
+// `explore:` section, its budgets. `dsim explore` and the replay of a
+// `schedule:` by `dsim run` both build theirs here, so they agree.
+std::shared_ptr<const WorldConfig> world_config(const scenario::Scenario& s, uint64_t seed, NodeFactory factory = {});
+
 struct StepResult {
   enum class Kind { kOk, kNotEnabled, kNodeFailure };
   Kind kind = Kind::kOk;
