@@ -193,6 +193,7 @@ struct ExploreSpec {
   uint32_t crashes = 0;              // crash budget (each crashed node may restart)
   uint32_t restarts = 0;             // restart budget
   bool lose_unsynced = false;        // crashes lose unsynced writes
+  std::optional<uint32_t> inputs;    // workload inputs available (unset: the workload's count)
   uint32_t drops = 0;                // message-loss budget
   uint32_t duplicates = 0;           // message-duplication budget
 
