@@ -4,6 +4,7 @@
 // paxos.max_rounds bounds how many ballots a proposer tries.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "explorable_twin.h"
@@ -201,4 +202,40 @@ TEST_CASE("explorable multipaxos: a clone replays the original through an electi
   CHECK(t.orig->role() == "follower");
   CHECK(t.copy->role() == "leader");
   CHECK(t.fp_copy() == copy_before);
+}
+
+TEST_CASE("explorable paxos: fixed timeouts and backoffs draw nothing from the random stream") {
+  auto advanced = [](const Rng& fresh, FakeHost& host) {
+    const uint64_t* now = host.rng(NodeId{0}).state();
+    return !std::equal(now, now + 4, fresh.state());
+  };
+  {
+    multipaxos::Config fixed;
+    fixed.election_min = fixed.election_max = milliseconds(150);
+    FakeHost host(3);
+    const Rng fresh = host.rng(NodeId{0});
+    auto n = multipaxos::make_node(fixed);
+    n->on_start(host.context());
+    CHECK(host.timers.back().after == milliseconds(150));
+    CHECK_FALSE(advanced(fresh, host));
+    auto ranged = multipaxos::make_node(multipaxos::Config{});
+    ranged->on_start(host.context());
+    CHECK(advanced(fresh, host));
+  }
+  {
+    paxos::Config cfg = proposer_n1();
+    cfg.backoff_min = cfg.backoff_max = milliseconds(30);
+    FakeHost host(3);
+    const Rng fresh = host.rng(NodeId{0});
+    auto n = paxos::make_node(cfg);
+    n->on_start(host.context());
+    REQUIRE(fire(*n, host, kStart));
+    CHECK(host.pending(kRetry)->after == cfg.retry + milliseconds(30));
+    CHECK_FALSE(advanced(fresh, host));
+    cfg.backoff_max = milliseconds(40);
+    auto ranged = paxos::make_node(cfg);
+    ranged->on_start(host.context());
+    REQUIRE(fire(*ranged, host, kStart));
+    CHECK(advanced(fresh, host));
+  }
 }

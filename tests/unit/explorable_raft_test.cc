@@ -3,6 +3,7 @@
 // and the fingerprint follows the state that decides what the node does.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "explorable_twin.h"
@@ -219,4 +220,22 @@ TEST_CASE("explorable raft: raft.heartbeat_rounds is read, written back, and ref
   const std::string text = diag.render();
   CHECK(text.find("hr.yaml:6:") != std::string::npos);
   CHECK(text.find("needs 'raft.reads: log'") != std::string::npos);
+}
+
+TEST_CASE("explorable raft: a fixed election timeout draws nothing from the random stream; a range does") {
+  auto draws = [](raft::Config cfg) {
+    FakeHost host(3);
+    const Rng fresh = host.rng(NodeId{0});
+    auto n = raft::make_node(cfg);
+    n->on_start(host.context());
+    n->on_message(host.context(), NodeId{1}, request_vote(1));  // granting resets the timer
+    CHECK(host.timers.back().after >= cfg.election_min);
+    CHECK(host.timers.back().after <= cfg.election_max);
+    const uint64_t* now = host.rng(NodeId{0}).state();
+    return !std::equal(now, now + 4, fresh.state());
+  };
+  raft::Config fixed;
+  fixed.election_min = fixed.election_max = milliseconds(200);
+  CHECK_FALSE(draws(fixed));
+  CHECK(draws(raft::Config{}));
 }
