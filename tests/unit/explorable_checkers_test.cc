@@ -223,3 +223,22 @@ TEST_CASE("explorable checkers: linearizable (generic)") {
   c->consume(op(2, "invoke", 0, "read", std::nullopt));
   CHECK(fp(*c) != before);
 }
+
+TEST_CASE("explorable checkers: paxos_liveness (a copy finishes on its own)") {
+  auto a = std::make_unique<analysis::PaxosLiveness>(1'000'000'000);
+  auto empty = a->clone();
+  REQUIRE(empty != nullptr);
+  feed(*a, {ev(0, "n1", "start"), ev(0, "n2", "start"), ev(0, "n3", "start"),
+            ev(1, "n1", "accepted", slot_value(101, "x"))});
+  auto b = a->clone();
+  CHECK(fp(*a) == fp(*b));
+  a->consume(ev(2, "n2", "accepted", slot_value(101, "x")));  // chosen, on the original only
+  CHECK(fp(*a) != fp(*b));
+  const auto late = ev(5'000'000'000, "n1", "tick");
+  a->consume(late);
+  b->consume(late);
+  CHECK(verdict(*a) == Status::kHeld);
+  CHECK(verdict(*b) == Status::kViolated);
+  // Nothing happened, and the run ended before the bound: not held.
+  CHECK(empty->finish().status == Status::kInconclusive);
+}
