@@ -20,6 +20,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,12 @@ struct WorldConfig {
   uint32_t crashes = 0, restarts = 0, drops = 0, duplicates = 0;  // budgets (0: none)
   bool lose_unsynced = false;
 };
+
+// The World of a scenario: its servers, the protocol's factory (or
+// `factory`), message names, workload inputs and, when it has an
+// `explore:` section, its budgets. `dsim explore` and the replay of a
+// `schedule:` by `dsim run` both build theirs here, so they agree.
+std::shared_ptr<const WorldConfig> world_config(const scenario::Scenario& s, uint64_t seed, NodeFactory factory = {});
 
 struct StepResult {
   enum class Kind { kOk, kNotEnabled, kNodeFailure };
@@ -132,6 +139,9 @@ class World final : public Host {
   };
 
   StepResult call(NodeId n, const std::function<void(Node&, Context&)>& f);
+  void emit(NodeId n, std::string_view kind, std::initializer_list<Field> fields) {
+    emit(n, kind, std::span<const Field>(fields.begin(), fields.size()));
+  }
   int find_flight(const ScheduleStep& s) const;
 
   std::shared_ptr<const WorldConfig> cfg_;

@@ -193,9 +193,10 @@ struct ExploreSpec {
   uint32_t crashes = 0;              // crash budget (each crashed node may restart)
   uint32_t restarts = 0;             // restart budget
   bool lose_unsynced = false;        // crashes lose unsynced writes
+  std::optional<uint32_t> inputs;    // workload inputs available (unset: the workload's count)
   uint32_t drops = 0;                // message-loss budget
   uint32_t duplicates = 0;           // message-duplication budget
-  uint32_t inputs = 0;               // workload inputs available (default: workload's count)
+
   // A state that matches every goal ends its path as "goal reached"
   // (reported, not a violation); a state that matches any prune is not
   // expanded. Each: at least `count` events matching the pattern so far

@@ -1,0 +1,394 @@
+#include "sim/explore/world.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "dsim/assert.h"
+#include "sim/core/send_fields.h"
+
+namespace dsim::explore {
+
+std::shared_ptr<const WorldConfig> world_config(const scenario::Scenario& s, uint64_t seed, NodeFactory factory) {
+  DSIM_ASSERT_MSG(s.def && s.config, "a scenario from the loader has its protocol and config");
+  auto c = std::make_shared<WorldConfig>();
+  const auto n = static_cast<uint32_t>(s.nodes.size());
+  c->names = s.nodes;
+  c->cluster_size = s.def->cluster_size(*s.config, n);
+  c->factory = factory ? std::move(factory) : s.def->factory(*s.config, n);
+  c->message_names = s.def;
+  c->seed = seed;
+  const WorkloadInputs wl = s.def->workload();
+  if (wl.kind != WorkloadInputs::Kind::kNone) {
+    c->make_input = wl.make;
+    c->keys = s.workload.keys;
+    c->inputs = s.workload.count;
+    c->inputs_to_leader = wl.kind == WorkloadInputs::Kind::kToLeader && s.workload.to_leader;
+  }
+  if (s.explore) {
+    const scenario::ExploreSpec& e = *s.explore;
+    if (e.inputs) c->inputs = *e.inputs;
+    c->crashes = e.crashes;
+    c->restarts = e.restarts;
+    c->drops = e.drops;
+    c->duplicates = e.duplicates;
+    c->lose_unsynced = e.lose_unsynced;
+  }
+  return c;
+}
+
+World::World(std::shared_ptr<const WorldConfig> cfg)
+    : cfg_(std::move(cfg)), workload_rng_(Rng::derive(cfg_->seed, "workload")) {
+  DSIM_ASSERT(cfg_ && cfg_->factory);
+  const size_t n = cfg_->names.size();
+  nodes_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    // The simulator's derivation, so a node draws what it would in a run.
+    nodes_[i].rng = Rng::derive(cfg_->seed, "node/" + cfg_->names[i]);
+    nodes_[i].sent_to.assign(n, 0);
+  }
+}
+
+World::World(const World& o)
+    : Host(),
+      cfg_(o.cfg_),
+      flight_(o.flight_),
+      next_msg_id_(o.next_msg_id_),
+      next_timer_id_(o.next_timer_id_),
+      inputs_given_(o.inputs_given_),
+      workload_rng_(o.workload_rng_),
+      crashes_(o.crashes_),
+      restarts_(o.restarts_),
+      drops_(o.drops_),
+      duplicates_(o.duplicates_),
+      counters_(o.counters_),
+      now_(o.now_),
+      sink_(nullptr) {
+  nodes_.resize(o.nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const NodeState& from = o.nodes_[i];
+    NodeState& to = nodes_[i];
+    if (from.node) {
+      to.node = from.node->clone();
+      DSIM_ASSERT_MSG(to.node != nullptr, "World copied with a node that cannot clone (check explorable())");
+    }
+    to.storage = from.storage;
+    to.rng = from.rng;
+    to.clock = from.clock;
+    to.timers = from.timers;
+    to.sent_to = from.sent_to;
+  }
+}
+
+World::~World() = default;
+
+bool World::explorable() const {
+  for (const NodeState& s : nodes_) {
+    if (s.node && !s.node->clone()) return false;
+  }
+  return true;
+}
+
+// ---- Host ----------------------------------------------------------------------
+
+uint32_t World::cluster_size() const {
+  return cfg_->cluster_size ? cfg_->cluster_size : static_cast<uint32_t>(nodes_.size());
+}
+
+std::string_view World::node_name(NodeId n) const {
+  if (n == kGlobal) return "*";
+  if (n == kExternal) return "$ext";
+  DSIM_ASSERT(n.value < nodes_.size());
+  return cfg_->names[n.value];
+}
+
+Time World::local_time(NodeId self) const { return nodes_[self.value].clock; }
+
+void World::send(NodeId from, NodeId to, const Message& m) {
+  DSIM_ASSERT(from.value < nodes_.size() && to.value < nodes_.size());
+  NodeState& src = nodes_[from.value];
+  ++counters_.sent;
+  const uint64_t id = ++next_msg_id_;
+  const uint32_t nth = ++src.sent_to[to.value];
+  if (sink_) {
+    std::string_view type = cfg_->message_names ? cfg_->message_names->message_name(m.type) : std::string_view{};
+    if (type.empty()) type = src.node->message_name(m.type);
+    SendFields fields;
+    const size_t n = send_fields(cfg_->message_names, id, cfg_->names[to.value], type, m, fields);
+    sink_->event(now_, from, "send", std::span<const Field>(fields.data(), n));
+  }
+  flight_.push_back(InFlight{from, to, nth, id, m});
+}
+
+TimerId World::set_timer(NodeId self, Duration after, uint64_t tag) {
+  DSIM_ASSERT(after.ns >= 0);
+  NodeState& s = nodes_[self.value];
+  const uint64_t id = ++next_timer_id_;
+  s.timers.push_back(PendingTimer{id, s.clock + after, tag});
+  return TimerId{id};
+}
+
+bool World::cancel_timer(NodeId self, TimerId id) {
+  auto& timers = nodes_[self.value].timers;
+  for (size_t i = 0; i < timers.size(); ++i) {
+    if (timers[i].id == id.value) {
+      timers.erase(timers.begin() + static_cast<std::ptrdiff_t>(i));
+      return true;
+    }
+  }
+  return false;
+}
+
+Rng& World::rng(NodeId self) { return nodes_[self.value].rng; }
+Storage& World::storage(NodeId self) { return nodes_[self.value].storage; }
+
+void World::emit(NodeId self, std::string_view kind, std::span<const Field> fields) {
+  if (sink_) sink_->event(now_, self, kind, fields);
+}
+
+// ---- Steps ---------------------------------------------------------------------
+
+StepResult World::call(NodeId n, const std::function<void(Node&, Context&)>& f) {
+  Context ctx(this, n);
+  try {
+    f(*nodes_[n.value].node, ctx);
+  } catch (const NodeFailure& e) {
+    emit(e.node(), "node_failure", std::initializer_list<Field>{{"reason", std::string_view(e.what())}});
+    return StepResult{StepResult::Kind::kNodeFailure, e.what(), e.node()};
+  }
+  return {};
+}
+
+StepResult World::start() {
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    NodeState& s = nodes_[i];
+    s.node = cfg_->factory(NodeId{i});
+    DSIM_ASSERT(s.node != nullptr);
+    emit(NodeId{i}, "start", std::span<const Field>{});
+    StepResult r = call(NodeId{i}, [](Node& node, Context& ctx) { node.on_start(ctx); });
+    if (!r.ok()) return r;
+  }
+  return {};
+}
+
+int World::find_flight(const ScheduleStep& s) const {
+  for (size_t i = 0; i < flight_.size(); ++i) {
+    const InFlight& f = flight_[i];
+    if (f.from == s.node && f.to == s.to && f.nth == s.nth) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+namespace {
+
+// A node's timers that may fire now: those due first (ties: each tag once).
+template <class Timers, class F>
+void each_due_first(const Timers& timers, F&& f) {
+  if (timers.empty()) return;
+  Time first = timers[0].due;
+  for (const auto& t : timers) first = std::min(first, t.due);
+  for (size_t i = 0; i < timers.size(); ++i) {
+    if (timers[i].due != first) continue;
+    bool seen = false;
+    for (size_t j = 0; j < i; ++j) seen = seen || (timers[j].due == first && timers[j].tag == timers[i].tag);
+    if (!seen) f(timers[i]);
+  }
+}
+
+}  // namespace
+
+void World::enabled(std::vector<ScheduleStep>* out) const {
+  out->clear();
+  using K = ScheduleStep::Kind;
+  for (const InFlight& f : flight_) {
+    if (nodes_[f.to.value].node) out->push_back(ScheduleStep{K::kDeliver, f.from, f.to, f.nth, 0, false, 0});
+  }
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (!nodes_[i].node) continue;
+    each_due_first(nodes_[i].timers, [&](const PendingTimer& t) {
+      out->push_back(ScheduleStep{K::kTimer, NodeId{i}, NodeId{}, 0, t.tag, false, 0});
+    });
+  }
+  if (inputs_given_ < cfg_->inputs && cfg_->make_input) {
+    for (uint32_t i = 0; i < nodes_.size(); ++i) {
+      const Node* n = nodes_[i].node.get();
+      if (!n || (cfg_->inputs_to_leader && n->role() != "leader")) continue;
+      out->push_back(ScheduleStep{K::kInput, NodeId{i}, NodeId{}, 0, 0, false, 0});
+    }
+  }
+  if (drops_ < cfg_->drops) {
+    for (const InFlight& f : flight_) out->push_back(ScheduleStep{K::kDrop, f.from, f.to, f.nth, 0, false, 0});
+  }
+  if (duplicates_ < cfg_->duplicates) {
+    for (const InFlight& f : flight_) out->push_back(ScheduleStep{K::kDuplicate, f.from, f.to, f.nth, 0, false, 0});
+  }
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].node && crashes_ < cfg_->crashes) {
+      out->push_back(ScheduleStep{K::kCrash, NodeId{i}, NodeId{}, 0, 0, cfg_->lose_unsynced, 0});
+    }
+    if (!nodes_[i].node && restarts_ < cfg_->restarts) {
+      out->push_back(ScheduleStep{K::kRestart, NodeId{i}, NodeId{}, 0, 0, false, 0});
+    }
+  }
+}
+
+StepResult World::apply(const ScheduleStep& step) {
+  using K = ScheduleStep::Kind;
+  auto refuse = [](std::string why) { return StepResult{StepResult::Kind::kNotEnabled, std::move(why), NodeId{}}; };
+  const uint32_t n = static_cast<uint32_t>(nodes_.size());
+  if (step.node.value >= n || ((step.kind == K::kDeliver || step.kind == K::kDrop || step.kind == K::kDuplicate) &&
+                               step.to.value >= n)) {
+    return refuse("names a node outside the cluster");
+  }
+  NodeState& s = nodes_[step.node.value];
+  const std::string who(cfg_->names[step.node.value]);
+  switch (step.kind) {
+    case K::kDeliver:
+    case K::kDrop:
+    case K::kDuplicate: {
+      const int at = find_flight(step);
+      const std::string what = "message " + who + " -> " + cfg_->names[step.to.value] + " #" + std::to_string(step.nth);
+      if (at < 0) return refuse("no " + what + " in flight");
+      InFlight f = flight_[static_cast<size_t>(at)];
+      if (step.kind == K::kDuplicate) {
+        ++duplicates_;
+        ++counters_.duplicated;
+        flight_.insert(flight_.begin() + at + 1, f);
+        emit(f.from, "duplicate", {{"msg", static_cast<int64_t>(f.id)}});
+        return {};
+      }
+      if (step.kind == K::kDeliver && !nodes_[f.to.value].node) {
+        return refuse(what + " is addressed to " + cfg_->names[f.to.value] + ", which is down");
+      }
+      flight_.erase(flight_.begin() + at);
+      if (step.kind == K::kDrop) {
+        ++drops_;
+        ++counters_.dropped;
+        emit(f.to, "drop", {{"msg", static_cast<int64_t>(f.id)}, {"reason", std::string_view("schedule")}});
+        return {};
+      }
+      ++counters_.delivered;
+      emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(cfg_->names[f.from.value])}});
+      return call(f.to, [&f](Node& node, Context& ctx) { node.on_message(ctx, f.from, f.msg); });
+    }
+    case K::kTimer: {
+      if (!s.node) return refuse(who + " is down");
+      int pick = -1;
+      each_due_first(s.timers, [&](const PendingTimer& t) {
+        if (pick < 0 && t.tag == step.tag) pick = static_cast<int>(&t - s.timers.data());
+      });
+      if (pick < 0) {
+        bool any = false;
+        for (const PendingTimer& t : s.timers) any = any || t.tag == step.tag;
+        return refuse(any ? who + "'s timer with tag " + std::to_string(step.tag) + " is not due first"
+                          : who + " has no pending timer with tag " + std::to_string(step.tag));
+      }
+      const PendingTimer t = s.timers[static_cast<size_t>(pick)];
+      s.timers.erase(s.timers.begin() + pick);
+      s.clock = std::max(s.clock, t.due);
+      ++counters_.timers_fired;
+      emit(step.node, "timer", {{"tag", static_cast<int64_t>(t.tag)}});
+      return call(step.node, [&t](Node& node, Context& ctx) { node.on_timer(ctx, TimerId{t.id}, t.tag); });
+    }
+    case K::kCrash: {
+      if (!s.node) return refuse(who + " is already down");
+      ++crashes_;
+      emit(step.node, "crash",
+           {{"lose_unsynced", step.lose_unsynced}, {"unsynced_writes", static_cast<int64_t>(s.storage.unsynced())}});
+      s.node.reset();
+      s.timers.clear();
+      s.storage.on_crash(step.lose_unsynced);
+      return {};
+    }
+    case K::kRestart: {
+      if (s.node) return refuse(who + " is up");
+      ++restarts_;
+      s.node = cfg_->factory(step.node);
+      DSIM_ASSERT(s.node != nullptr);
+      emit(step.node, "restart", std::span<const Field>{});
+      return call(step.node, [](Node& node, Context& ctx) { node.on_recover(ctx); });
+    }
+    case K::kInput: {
+      if (!s.node) return refuse(who + " is down");
+      if (!cfg_->make_input || inputs_given_ >= cfg_->inputs) {
+        return refuse("no workload input is left (" + std::to_string(cfg_->inputs) + " in all)");
+      }
+      if (cfg_->inputs_to_leader && s.node->role() != "leader") return refuse(who + " is not a leader");
+      const Message m = cfg_->make_input(inputs_given_++, cfg_->keys, workload_rng_);
+      const uint64_t id = ++next_msg_id_;
+      ++counters_.delivered;
+      if (sink_) {
+        std::string_view type = cfg_->message_names ? cfg_->message_names->message_name(m.type) : std::string_view{};
+        if (type.empty()) type = s.node->message_name(m.type);
+        emit(step.node, "input", {{"msg", static_cast<int64_t>(id)}, {"type", type}});
+      }
+      return call(step.node, [&m](Node& node, Context& ctx) { node.on_message(ctx, kExternal, m); });
+    }
+  }
+  return refuse("unknown step");
+}
+
+// ---- Identity ------------------------------------------------------------------
+
+void World::fingerprint(Fingerprint& h) const {
+  for (const NodeState& s : nodes_) {
+    h.word(s.node ? 1 : 0);
+    if (s.node) {
+      h.set_time_origin(s.clock);
+      s.node->fingerprint(h);
+      // Pending timers as (due relative to the clock, tag), in due order.
+      std::vector<std::pair<int64_t, uint64_t>> t;
+      t.reserve(s.timers.size());
+      for (const PendingTimer& p : s.timers) t.emplace_back((p.due - s.clock).ns, p.tag);
+      std::sort(t.begin(), t.end());
+      h.word(t.size());
+      for (const auto& [due, tag] : t) h(due, tag);
+      h.set_time_origin(Time{0});
+    }
+    s.storage.fingerprint(h);
+    const uint64_t* r = s.rng.state();
+    h(r[0], r[1], r[2], r[3]);
+  }
+  // The network is a multiset: any message may arrive next, so the order
+  // of sending does not matter.
+  uint64_t sum = 0;
+  for (const InFlight& f : flight_) {
+    Fingerprint one;
+    one(f.from, f.to, f.msg.type, f.msg.f, f.msg.body);
+    sum += one.value();
+  }
+  h(flight_.size(), sum);
+  const uint64_t* w = workload_rng_.state();
+  h(inputs_given_, w[0], w[1], w[2], w[3], crashes_, restarts_, drops_, duplicates_);
+}
+
+std::string World::describe(const ScheduleStep& step) const {
+  using K = ScheduleStep::Kind;
+  auto name = [&](NodeId n) { return n.value < cfg_->names.size() ? cfg_->names[n.value] : std::string("?"); };
+  switch (step.kind) {
+    case K::kDeliver:
+    case K::kDrop:
+    case K::kDuplicate: {
+      std::string s = step.kind == K::kDeliver ? "deliver " : step.kind == K::kDrop ? "drop " : "duplicate ";
+      s += name(step.node) + " -> " + name(step.to) + " #" + std::to_string(step.nth);
+      const int at = find_flight(step);
+      if (at >= 0) {
+        const InFlight& f = flight_[static_cast<size_t>(at)];
+        std::string_view type = cfg_->message_names ? cfg_->message_names->message_name(f.msg.type) : std::string_view{};
+        if (type.empty() && nodes_[f.from.value].node) type = nodes_[f.from.value].node->message_name(f.msg.type);
+        if (!type.empty()) s += " (" + std::string(type) + ")";
+      }
+      return s;
+    }
+    case K::kTimer:
+      return "timer " + name(step.node) + " tag " + std::to_string(step.tag);
+    case K::kCrash:
+      return "crash " + name(step.node) + (step.lose_unsynced ? " (losing unsynced writes)" : "");
+    case K::kRestart:
+      return "restart " + name(step.node);
+    case K::kInput:
+      return "input " + std::to_string(inputs_given_ + 1) + " to " + name(step.node);
+  }
+  return "?";
+}
+
+}  // namespace dsim::explore
