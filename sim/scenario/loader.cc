@@ -1400,15 +1400,16 @@ void Loader::explore(const YAML::Node& n) {
       ok = false;
     }
   }
-  // Inputs: the workload's count unless said otherwise.
+  // Inputs: unset means the workload's count.
   const WorkloadInputs in = s_.def ? s_.def->workload() : WorkloadInputs{};
-  e.inputs = s_.workload.count;
   if (auto v = n["inputs"]) {
     if (s_.def && in.kind == WorkloadInputs::Kind::kNone) {
       r_.error(v, "'explore.inputs': protocol " + s_.protocol + " takes no workload inputs");
       ok = false;
+    } else if (auto x = r_.integer(v, "explore.inputs", 0, in.max_count)) {
+      e.inputs = static_cast<uint32_t>(*x);
     } else {
-      count("inputs", 0, in.max_count, &e.inputs);
+      ok = false;
     }
   }
   auto patterns = [&](const char* key, const char* count_key, std::vector<std::pair<EventPattern, uint32_t>>* out) {

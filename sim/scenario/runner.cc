@@ -696,24 +696,14 @@ class ScenarioRun final : public ActionHandler {
 // why, and the run stops there.
 RunResult replay_schedule(const Scenario& s, const RunOptions& opt, const NodeFactory& factory, EventSink* sink,
                           SimCounters* counters, std::string* error) {
-  const auto n = static_cast<uint32_t>(s.nodes.size());
-  const WorkloadInputs in = s.def->workload();
-  auto cfg = std::make_shared<explore::WorldConfig>();
-  cfg->names = s.nodes;
-  cfg->cluster_size = s.def->cluster_size(*s.config, n);
-  cfg->factory = factory;
-  cfg->message_names = s.def;
-  cfg->seed = opt.seed;
-  cfg->make_input = in.make;
-  cfg->keys = s.workload.keys;
-  cfg->inputs = in.kind == WorkloadInputs::Kind::kNone ? 0 : s.workload.count;
-  cfg->inputs_to_leader = in.kind == WorkloadInputs::Kind::kToLeader && s.workload.to_leader;
-  explore::World world(std::move(cfg));
+  // The explorer builds its World the same way, so both agree on the model.
+  explore::World world(explore::world_config(s, opt.seed, factory));
   world.set_sink(sink);
   world.set_time(Time{0});
   const Time end = Time{0} + opt.until.value_or(s.duration);
   RunResult rr;
   rr.end = end;
+  uint64_t applied = 0;
   auto node_failed = [&](const explore::StepResult& r) {
     rr.failed_node = r.node;
     rr.failure = r.text;
@@ -725,7 +715,7 @@ RunResult replay_schedule(const Scenario& s, const RunOptions& opt, const NodeFa
     for (size_t k = 0; k < s.schedule.size(); ++k) {
       const Time at = Time{0} + milliseconds(static_cast<int64_t>(k + 1));
       if (at > end) break;  // --until cut the run short
-      if (world.counters().events >= s.max_events) {
+      if (k >= s.max_events) {
         rr.budget_exhausted = true;
         rr.end = world.time();
         break;
@@ -738,6 +728,7 @@ RunResult replay_schedule(const Scenario& s, const RunOptions& opt, const NodeFa
                  std::to_string(k + 1) + " (" + schedule_step_text(step, s.nodes) + "): " + r.text;
         return rr;
       }
+      ++applied;
       if (r.kind == explore::StepResult::Kind::kNodeFailure) {
         node_failed(r);
         break;
@@ -745,7 +736,9 @@ RunResult replay_schedule(const Scenario& s, const RunOptions& opt, const NodeFa
     }
   }
   world.set_time(rr.end);
-  const SimCounters& c = world.counters();
+  // One event per step applied (the World counts messages, not events).
+  SimCounters c = world.counters();
+  c.events = applied;
   const Field end_fields[] = {{"events", static_cast<int64_t>(c.events)},
                               {"sent", static_cast<int64_t>(c.sent)},
                               {"delivered", static_cast<int64_t>(c.delivered)},
