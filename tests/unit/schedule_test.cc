@@ -3,6 +3,8 @@
 // replaying a schedule with `dsim run`'s runner, and shrinking one.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -338,4 +340,162 @@ TEST_CASE("writer: a schedule and an explore section write back as YAML that loa
   CHECK(b.prunes[0].first.where[0].second == "10");  // an integer field, read as one
   CHECK(b.prunes[0].second == 0);
   CHECK(scenario_to_yaml(eback) == ey);  // a fixed point
+}
+
+// ---- Replay
+
+namespace {
+
+RunReport replay(const Scenario& s, uint64_t seed, std::optional<Duration> until = std::nullopt) {
+  RunOptions opt;
+  opt.seed = seed;
+  opt.until = until;
+  return run_scenario(s, opt);
+}
+
+const analysis::CheckResult& result_of(const RunReport& r, const std::string& name) {
+  for (const auto& c : r.checks) {
+    if (c.name == name) return c;
+  }
+  FAIL("no result for " << name);
+  return r.checks.front();
+}
+
+}  // namespace
+
+TEST_CASE("schedule replay: the steps happen one per millisecond, and the checks judge them") {
+  const Scenario s = must_load(kDropped);
+  const RunReport r = replay(s, 5);
+  CAPTURE(r.schedule_error);
+  REQUIRE(r.schedule_error.empty());
+  CHECK(r.node_failure.empty());
+  CHECK(r.end == Time{0} + seconds(3));
+  CHECK(r.counters.events == 4);  // one per step
+  CHECK(r.counters.sent == 3);     // n1's data to n2 and n3, n2's ack
+  CHECK(r.counters.dropped == 1);
+  CHECK(result_of(r, "no_duplicate_delivery").status == analysis::Status::kHeld);
+  const auto& lost = result_of(r, "all_delivered");
+  CHECK(lost.status == analysis::Status::kViolated);
+  REQUIRE(lost.violation.has_value());
+  CHECK(lost.violation->message.find("not delivered to n3") != std::string::npos);
+  CHECK(r.as_expected == false);  // kDropped expects nothing
+  CHECK(r.violated == std::vector<std::string>{"all_delivered"});
+
+  // The same scenario with the message delivered instead: nothing is lost.
+  std::string fixed = kDropped;
+  fixed.replace(fixed.find("{drop: {from: n1, to: n3"), 6, "{deliver:");
+  const RunReport ok = replay(must_load(fixed), 5);
+  REQUIRE(ok.schedule_error.empty());
+  CHECK(ok.counters.dropped == 0);
+  CHECK(result_of(ok, "all_delivered").status == analysis::Status::kHeld);
+}
+
+TEST_CASE("schedule replay: same scenario and seed, the same trace byte for byte") {
+  // Raft draws its election timeouts from the node's stream: the seed matters.
+  const Scenario s = must_load(
+      "version: 1\nname: raft-schedule-election\nprotocol: raft\nduration: 20ms\nnodes: 3\n"
+      "checks: [election_safety, log_matching]\n"
+      "schedule:\n"
+      "  - {timer: n1, tag: 1}\n"
+      "  - {deliver: {from: n1, to: n2, nth: 1}}\n"
+      "  - {deliver: {from: n2, to: n1, nth: 1}}\n"
+      "  - {timer: n1, tag: 2}\n"
+      "  - {deliver: {from: n1, to: n3, nth: 2}}\n");
+  const RunReport a = replay(s, 11), b = replay(s, 11);
+  REQUIRE(a.schedule_error.empty());
+  CHECK(a.trace_sha256.size() == 64);
+  CHECK(a.trace_sha256 == b.trace_sha256);
+  CHECK(a.trace_lines == b.trace_lines);
+  CHECK(a.counters.events == 5);
+  CHECK(result_of(a, "election_safety").status == analysis::Status::kHeld);
+  // Another seed: other election timeouts in the nodes' state, another trace.
+  CHECK(replay(s, 12).trace_sha256 != a.trace_sha256);
+}
+
+TEST_CASE("schedule replay: a step that cannot happen is an error naming its line, and no trace is kept") {
+  std::string text = kDropped;
+  text.replace(text.find("to: n3, nth: 1"), 14, "to: n3, nth: 2");
+  const Scenario s = must_load(text);
+  const std::string trace = (std::filesystem::temp_directory_path() / "dsim-schedule-test-bad.jsonl").string();
+  std::filesystem::remove(trace);
+  RunOptions opt;
+  opt.seed = 1;
+  opt.trace_path = trace;
+  const RunReport r = run_scenario(s, opt);
+  CHECK(r.schedule_error ==
+        "s.yaml:12: schedule step 3 ({drop: {from: n1, to: n3, nth: 2}}): no message n1 -> n3 #2 in flight");
+  CHECK(r.checks.empty());
+  CHECK_FALSE(r.as_expected);
+  CHECK_FALSE(r.violations_as_expected);
+  CHECK_FALSE(std::filesystem::exists(trace));
+
+  // A node that is down cannot take a message, nor crash again.
+  const Scenario down = must_load(std::string(kBase) +
+                                  "workload: {broadcasts: 1, from: [n1]}\n"
+                                  "schedule:\n"
+                                  "  - {input: n1}\n"
+                                  "  - {crash: n2}\n"
+                                  "  - {crash: n2}\n");
+  const RunReport d = replay(down, 1);
+  CHECK(d.schedule_error.find("s.yaml:10: schedule step 3 ({crash: n2}): ") == 0);
+  CHECK(d.schedule_error.find("already down") != std::string::npos);
+}
+
+TEST_CASE("schedule replay: --until ends the run before the later steps") {
+  const Scenario s = must_load(kDropped);
+  const RunReport r = replay(s, 1, milliseconds(2));
+  REQUIRE(r.schedule_error.empty());
+  CHECK(r.end == Time{0} + milliseconds(2));
+  CHECK(r.counters.events == 2);
+  CHECK(r.counters.dropped == 0);
+}
+
+// ---- Shrink
+
+TEST_CASE("shrink: a schedule loses every step the violation does not need, and each kept step still happens") {
+  // n1's first broadcast never reaches n3; the rest is noise around it.
+  const Scenario s = must_load(
+      "version: 1\nname: broadcast-schedule-padded\nprotocol: broadcast\nduration: 3s\nnodes: 3\n"
+      "broadcast: {bug: no_retransmit}\n"
+      "workload: {broadcasts: 2, from: [n1]}\n"
+      "checks: [no_duplicate_delivery, {name: all_delivered, within: 1s}]\n"
+      "expect: {violated: [all_delivered]}\n"
+      "schedule:\n"
+      "  - {input: n1}\n"
+      "  - {deliver: {from: n1, to: n2, nth: 1}}\n"
+      "  - {deliver: {from: n2, to: n1, nth: 1}}\n"
+      "  - {input: n1}\n"
+      "  - {deliver: {from: n1, to: n2, nth: 2}}\n"
+      "  - {deliver: {from: n1, to: n3, nth: 2}}\n"
+      "  - {deliver: {from: n3, to: n1, nth: 1}}\n"
+      "  - {deliver: {from: n2, to: n1, nth: 2}}\n"
+      "  - {drop: {from: n1, to: n3, nth: 1}}\n");
+  REQUIRE(replay(s, 4).as_expected);
+  std::string error;
+  const auto r = shrink(dsim::testing::registry(), s, 4, "", &error);
+  REQUIRE_MESSAGE(r.has_value(), error);
+  CHECK(r->check == "all_delivered");
+  CHECK(r->steps_before == 9);
+  // In the replayed model nothing happens without a step: a message never
+  // delivered is as lost as a dropped one, so the input alone is enough.
+  CHECK(r->steps_after == 1);
+  REQUIRE(r->scenario.schedule.size() == 1);
+  CHECK(r->scenario.schedule[0].kind == ScheduleStep::Kind::kInput);
+  CHECK(r->time_after < r->time_before);
+  // Written and read back, it replays to the same violation.
+  const Scenario back = must_load(scenario_to_yaml(r->scenario));
+  const RunReport again = replay(back, *back.seed);
+  REQUIRE(again.schedule_error.empty());
+  CHECK(result_of(again, "all_delivered").status == analysis::Status::kViolated);
+}
+
+TEST_CASE("shrink: a schedule whose step cannot happen is refused as bad input") {
+  std::string text = kDropped;
+  text.replace(text.find("{input: n1}"), 11, "{input: n2}");  // n2's data is not what the later steps name
+  const Scenario s = must_load(text);
+  std::string error;
+  bool bad = false;
+  CHECK_FALSE(shrink(dsim::testing::registry(), s, 1, "", &error, &bad).has_value());
+  CHECK(bad);
+  CHECK(error.find("s.yaml:11: schedule step 2 ") == 0);
 }
