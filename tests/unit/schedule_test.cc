@@ -499,3 +499,32 @@ TEST_CASE("shrink: a schedule whose step cannot happen is refused as bad input")
   CHECK(bad);
   CHECK(error.find("s.yaml:11: schedule step 2 ") == 0);
 }
+
+namespace {
+
+// Sets a timer at start; firing it breaks the node's own rule.
+class FailsOnTimer final : public Node {
+ public:
+  void on_start(Context& ctx) override { ctx.set_timer(milliseconds(5), 7); }
+  void on_message(Context&, NodeId, const Message&) override {}
+  void on_timer(Context& ctx, TimerId, uint64_t) override { ctx.fail("the timer broke a rule"); }
+};
+
+}  // namespace
+
+TEST_CASE("schedule replay: a node's failure stops the replay and is reported as in a timed run") {
+  const Scenario s = must_load(std::string(kBase) +
+                               "checks: [no_duplicate_delivery]\n"
+                               "schedule:\n"
+                               "  - {timer: n2, tag: 7}\n"
+                               "  - {timer: n1, tag: 7}\n");
+  RunOptions opt;
+  opt.seed = 1;
+  opt.node_factory = [](NodeId) { return std::make_unique<FailsOnTimer>(); };
+  const RunReport r = run_scenario(s, opt);
+  CHECK(r.schedule_error.empty());
+  CHECK(r.node_failure == "n2 at 1ms: the timer broke a rule");
+  CHECK(r.end == Time{0} + milliseconds(1));
+  CHECK(r.counters.events == 1);  // the second step never ran
+  CHECK_FALSE(r.as_expected);
+}
