@@ -38,6 +38,12 @@ std::string_view BroadcastNode::message_name(uint32_t type) const {
   return n.empty() ? "unknown" : n;
 }
 
+void BroadcastNode::fingerprint(Fingerprint& h) const {
+  // What was delivered is in storage (which the host hashes), except with
+  // volatile_dedup; cfg_ is the same in every state.
+  h(next_seq_, outgoing_, retransmit_timer_.valid(), delivered_in_memory_);
+}
+
 void BroadcastNode::on_start(Context& ctx) {
   DSIM_ASSERT(outgoing_.empty());
   (void)ctx;

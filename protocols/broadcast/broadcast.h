@@ -42,9 +42,10 @@ enum MessageType : uint32_t {
   kAck = 3,      // f[0] = origin, f[1] = seq
 };
 
-class BroadcastNode final : public Node {
+class BroadcastNode final : public Cloneable<BroadcastNode> {
  public:
   explicit BroadcastNode(Config cfg) : cfg_(cfg) {}
+  void fingerprint(Fingerprint& h) const override;
 
   void on_start(Context& ctx) override;
   void on_recover(Context& ctx) override;
@@ -56,6 +57,8 @@ class BroadcastNode final : public Node {
   struct Outgoing {
     int64_t payload = 0;
     std::set<uint32_t> unacked;  // peer node ids
+
+    void fingerprint(Fingerprint& h) const { h(payload, unacked); }
   };
 
   void originate(Context& ctx, int64_t payload);

@@ -19,6 +19,21 @@ void NoDuplicateDelivery::consume(const trace::Event& e) {
                          format_time(it->second) + ")"};
 }
 
+void NoDuplicateDelivery::fingerprint(Fingerprint& h) const {
+  // Violated for good, or: which (node, origin, seq) were delivered, by
+  // name (ids follow the order names were first seen in; the hash set's
+  // order is not fed). Delivery times only label a violation.
+  h(first_.has_value());
+  if (first_) return;
+  uint64_t sum = 0;
+  for (const auto& [key, t] : seen_) {
+    Fingerprint one;
+    one(names_.name(static_cast<uint32_t>(key.nodes >> 32)), names_.name(static_cast<uint32_t>(key.nodes)), key.seq);
+    sum += one.value();
+  }
+  h(seen_.size(), sum, deliveries_ > 0);
+}
+
 CheckResult NoDuplicateDelivery::finish() {
   CheckResult r{std::string(name()), kind(), Status::kHeld, first_, {}};
   if (first_) {
@@ -54,6 +69,26 @@ void AllDelivered::consume(const trace::Event& e) {
     if (at.size() <= node) at.resize(node + 1, -1);
     if (at[node] < 0) at[node] = e.t;
   }
+}
+
+void AllDelivered::fingerprint(Fingerprint& h) const {
+  // A liveness verdict is decided at the end, from deadlines: here the
+  // times do decide it (trace times, fed as they are).
+  h(faults_.quiet_since(), faults_.end_time(), faults_.partitioned_at_end(), faults_.up());
+  h(sent_.size());
+  for (const auto& [key, s] : sent_) {
+    h(key, s.t);
+    // delivered_at is indexed by interned id: feed it by node name.
+    std::map<std::string_view, int64_t> by_name;
+    for (uint32_t id = 0; id < s.delivered_at.size(); ++id) {
+      if (s.delivered_at[id] >= 0) by_name.emplace(names_.name(id), s.delivered_at[id]);
+    }
+    h(by_name.size());
+    for (const auto& [name, at] : by_name) h(name, at);
+  }
+  h(inputs_.size());
+  for (const Input& in : inputs_) h(in.t, in.to, in.req);
+  h(up_now_, last_crash_, bcast_);
 }
 
 CheckResult AllDelivered::finish() {

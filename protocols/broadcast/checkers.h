@@ -20,13 +20,14 @@
 
 namespace dsim::analysis {
 
-class NoDuplicateDelivery final : public Checker {
+class NoDuplicateDelivery final : public CloneableChecker<NoDuplicateDelivery> {
  public:
   std::string_view name() const override { return "no_duplicate_delivery"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  void fingerprint(Fingerprint& h) const override;
 
  private:
   struct Key {
@@ -44,13 +45,14 @@ class NoDuplicateDelivery final : public Checker {
   uint64_t deliveries_ = 0;
 };
 
-class AllDelivered final : public Checker {
+class AllDelivered final : public CloneableChecker<AllDelivered> {
  public:
   explicit AllDelivered(int64_t within_ns) : within_ns_(within_ns) {}
   std::string_view name() const override { return "all_delivered"; }
   CheckKind kind() const override { return CheckKind::kLiveness; }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  void fingerprint(Fingerprint& h) const override;
 
  private:
   struct Sent {

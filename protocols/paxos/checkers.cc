@@ -40,6 +40,18 @@ void PaxosAgreement::consume(const trace::Event& e) {
   }
 }
 
+// Once violated, a safety verdict cannot change: that is all the
+// fingerprint holds then. Otherwise what later events are judged against;
+// times, who is named in messages and counts kept for notes are left out.
+void PaxosAgreement::fingerprint(Fingerprint& h) const {
+  h(first_.has_value());
+  if (first_) return;
+  h(acceptors_, proposed_, accepted_.size());
+  for (const auto& [key, by] : accepted_) h(std::get<0>(key), std::get<1>(key), std::get<2>(key), by);
+  h(chosen_.size());
+  for (const auto& [slot, c] : chosen_) h(slot, c.value);
+}
+
 CheckResult PaxosAgreement::finish() {
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
   if (!first_) {
@@ -73,6 +85,15 @@ void LearnerConsistency::consume(const trace::Event& e) {
   first_ = Violation{e.t, e.node,
                      e.node + " learned '" + value + "' for slot " + std::to_string(slot) + ", but " + f->second.node +
                          " learned '" + f->second.value + "' there at " + format_time(f->second.t)};
+}
+
+void LearnerConsistency::fingerprint(Fingerprint& h) const {
+  h(first_.has_value());
+  if (first_) return;
+  h(learns_ > 0, learned_.size());
+  for (const auto& [key, v] : learned_) h(key, v.first);
+  h(first_learned_.size());
+  for (const auto& [slot, l] : first_learned_) h(slot, l.value);
 }
 
 CheckResult LearnerConsistency::finish() {

@@ -22,13 +22,14 @@
 
 namespace dsim::analysis {
 
-class PaxosAgreement final : public Checker {
+class PaxosAgreement final : public CloneableChecker<PaxosAgreement> {
  public:
   std::string_view name() const override { return "paxos_agreement"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  void fingerprint(Fingerprint& h) const override;
 
  private:
   struct Chosen {
@@ -44,13 +45,14 @@ class PaxosAgreement final : public Checker {
   std::optional<Violation> first_;
 };
 
-class LearnerConsistency final : public Checker {
+class LearnerConsistency final : public CloneableChecker<LearnerConsistency> {
  public:
   std::string_view name() const override { return "learner_consistency"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  void fingerprint(Fingerprint& h) const override;
 
  private:
   struct Learned {

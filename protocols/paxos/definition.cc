@@ -119,6 +119,11 @@ class Definition final : public Protocol {
     "stagger": {
       "$ref": "#/definitions/duration",
       "description": "the k-th proposer starts k * stagger after start (default 0)"
+    },
+    "max_rounds": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "the highest round a proposer starts, then it stops retrying (default 0: unbounded)"
     }
   }
 })json";
@@ -145,6 +150,7 @@ class Definition final : public Protocol {
     }
     y += "], start: " + text(c.start) + ", stagger: " + text(c.stagger) + ", retry: " + text(c.retry) + ", backoff: " +
          (c.backoff ? "[" + text(c.backoff_min) + ", " + text(c.backoff_max) + "]" : std::string("false")) +
+         (c.max_rounds > 0 ? ", max_rounds: " + std::to_string(c.max_rounds) : std::string()) +
          ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) + "}\n";
     return y;
   }
@@ -204,7 +210,7 @@ class Definition final : public Protocol {
  private:
   static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
     scenario::YamlReader& y = r.yaml();
-    if (!y.check_map(n, "paxos", {"proposers", "start", "stagger", "retry", "backoff", "bug"})) return;
+    if (!y.check_map(n, "paxos", {"proposers", "start", "stagger", "retry", "backoff", "max_rounds", "bug"})) return;
     if (auto v = n["proposers"]) {
       c.proposers.clear();
       if (!v.IsSequence() || v.size() == 0) {
@@ -218,6 +224,7 @@ class Definition final : public Protocol {
     if (auto v = n["start"]) c.start = y.duration(v, "paxos.start").value_or(c.start);
     if (auto v = n["stagger"]) c.stagger = y.duration(v, "paxos.stagger").value_or(c.stagger);
     r.positive(n, "paxos", "retry", &c.retry);
+    if (auto v = n["max_rounds"]) c.max_rounds = y.integer(v, "paxos.max_rounds", 0, 1'000'000).value_or(0);
     if (auto v = n["backoff"]) {
       // false: a fixed retry rhythm (dueling proposers can livelock);
       // [min, max]: a random pause added to every retry and after a rejection.

@@ -70,6 +70,20 @@ std::string_view MultiPaxosNode::message_name(uint32_t type) const {
   return n.empty() ? "unknown" : n;
 }
 
+void MultiPaxosNode::fingerprint(Fingerprint& h) const {
+  // Left out: cfg_ (the same in every state) and TimerId values (only
+  // whether each timer is armed).
+  h(role_, promised_, accepted_, decided_, prefix_, kv_);
+  h(highest_seen_, ballot_, leader_, election_timer_.valid(), heartbeat_timer_.valid());
+  h(prevotes_, prevote_ballot_, next_slot_, proposals_, queued_, clients_);
+  // Read only by the PreVote reply, which only a prevote configuration asks.
+  if (cfg_.prevote) h(heard_leader_at_);
+  // Phase 1: start_election starts them afresh, become_leader reads them.
+  if (role_ == Role::kCandidate) h(promises_, reported_);
+  // The leader's check quorum (become_leader starts it afresh).
+  if (role_ == Role::kLeader) h(heard_);
+}
+
 // ---- Durable acceptor state.
 
 void MultiPaxosNode::load(Context& ctx) {

@@ -72,9 +72,10 @@ enum MessageType : uint32_t {
 enum class Role { kFollower, kCandidate, kLeader };
 const char* role_name(Role r);
 
-class MultiPaxosNode final : public Node {
+class MultiPaxosNode final : public Cloneable<MultiPaxosNode> {
  public:
   explicit MultiPaxosNode(Config cfg) : cfg_(cfg) {}
+  void fingerprint(Fingerprint& h) const override;
   void on_start(Context& ctx) override;
   void on_recover(Context& ctx) override;
   void on_message(Context& ctx, NodeId from, const Message& m) override;
@@ -85,6 +86,8 @@ class MultiPaxosNode final : public Node {
   struct Accepted {
     Ballot ballot = kNoBallot;
     std::string value;
+
+    void fingerprint(Fingerprint& h) const { h(ballot, value); }
   };
   // For tests.
   Role paxos_role() const { return role_; }
@@ -99,6 +102,8 @@ class MultiPaxosNode final : public Node {
   struct Proposal {
     std::string value;
     std::set<uint32_t> acks;
+
+    void fingerprint(Fingerprint& h) const { h(value, acks); }
   };
   uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }
   void load(Context& ctx);

@@ -30,6 +30,21 @@ std::string_view PaxosNode::message_name(uint32_t type) const {
   return n.empty() ? "unknown" : n;
 }
 
+void PaxosNode::fingerprint(Fingerprint& h) const {
+  // Acceptor (cfg_ is the same in every state; the start timer is the
+  // host's, which hashes pending timers itself).
+  h(proposer_, promised_, accepted_ballot_, accepted_value_, learned_);
+  // Once a value is learned the learner and the proposer are done: nothing
+  // below changes what the node does (start_round and nacks return, the
+  // phase is idle, a cancelled retry timer never fires).
+  if (!learned_.empty()) return;
+  h(accepts_);
+  if (!proposer_) return;  // only proposers read the rest
+  h(round_, ballot_, highest_seen_, phase_, value_, retry_timer_.valid());
+  // Promises count only in phase 1 (start_round starts them afresh).
+  if (phase_ == Phase::kPrepare) h(promises_, best_ballot_, best_value_);
+}
+
 void PaxosNode::load(Context& ctx) {
   Storage& st = ctx.storage();
   if (cfg_.bug != Config::Bug::kForgetPromise) {
@@ -74,7 +89,9 @@ void PaxosNode::start_round(Context& ctx) {
   // ballot this proposer has seen.
   DSIM_ASSERT(ctx.cluster_size() < 100);
   const int64_t id = ctx.self().value + 1;
-  round_ = std::max(round_ + 1, highest_seen_.value / 100 + 1);
+  const int64_t round = std::max(round_ + 1, highest_seen_.value / 100 + 1);
+  if (cfg_.max_rounds > 0 && round > cfg_.max_rounds) return;  // out of rounds: stop retrying
+  round_ = round;
   ballot_ = Ballot{round_ * 100 + id};
   DSIM_ASSERT(ballot_ > highest_seen_);
   phase_ = Phase::kPrepare;

@@ -8,7 +8,7 @@
 // accepted proposal among them, else its own, and sends accept(b, v). If
 // no value is learned by `retry` (plus a random backoff) it starts a new
 // round with a higher ballot, and after a rejection it pauses a random
-// backoff and tries again. With backoff off it keeps a fixed rhythm, and two
+// backoff and tries again (up to round `max_rounds`, if set). With backoff off it keeps a fixed rhythm, and two
 // proposers in lockstep can preempt each other forever.
 // Acceptor: promises b > promised, accepts (b, v) when b >= promised; both
 // persisted and synced before replying. Accepted proposals go to every
@@ -42,6 +42,10 @@ struct Config {
   Duration retry = milliseconds(100);  // a round that has not succeeded by then (+ backoff) starts over
   bool backoff = true;
   Duration backoff_min = milliseconds(10), backoff_max = milliseconds(100);
+  // The highest round a proposer starts (0: no bound). Past it the proposer
+  // stops retrying, so the ballots of a run are bounded: what an exhaustive
+  // search (`dsim explore`) needs to finish.
+  int64_t max_rounds = 0;
   enum class Bug { kNone, kForgetPromise, kForgetAccepted, kIgnoreAccepted, kAcceptAnyBallot } bug = Bug::kNone;
 };
 
@@ -53,9 +57,10 @@ enum MessageType : uint32_t {
   kAccepted = 5,  // f0 ballot; body value (acceptor -> every learner)
 };
 
-class PaxosNode final : public Node {
+class PaxosNode final : public Cloneable<PaxosNode> {
  public:
   explicit PaxosNode(Config cfg) : cfg_(std::move(cfg)) {}
+  void fingerprint(Fingerprint& h) const override;
   void on_start(Context& ctx) override;
   void on_recover(Context& ctx) override;
   void on_message(Context& ctx, NodeId from, const Message& m) override;

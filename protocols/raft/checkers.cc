@@ -44,7 +44,29 @@ bool RaftLogs::consume(const trace::Event& e) {
   return false;
 }
 
+void RaftLogs::fingerprint(Fingerprint& h) const {
+  uint64_t n = 0;
+  for (const auto& [node, log] : logs_) {
+    if (log.empty()) continue;
+    ++n;
+    h(node, log.size());
+    for (const Slot& s : log) h(s.term, s.prefix);
+  }
+  h(n);
+}
+
+// Each checker's fingerprint: once violated, the verdict cannot change, so
+// that is all it holds; otherwise what later events are judged against.
+// Times, the nodes named in messages and counts kept for notes are left out.
+
 // ---- election_safety -----------------------------------------------------------
+
+void ElectionSafety::fingerprint(Fingerprint& h) const {
+  h(first_.has_value());
+  if (first_) return;
+  h(leaders_.size());
+  for (const auto& [term, l] : leaders_) h(term, l.node);
+}
 
 void ElectionSafety::consume(const trace::Event& e) {
   if (e.kind != "role" || e.get_str("role") != std::optional<std::string_view>("leader")) return;
@@ -98,7 +120,23 @@ CheckResult LogMatching::finish() {
   return r;
 }
 
+void LogMatching::fingerprint(Fingerprint& h) const {
+  h(first_.has_value());
+  if (first_) return;
+  logs_.fingerprint(h);
+  h(first_seen_.size());
+  for (const auto& [key, seen] : first_seen_) h(key, seen.prefix);
+}
+
 // ---- leader_completeness ---------------------------------------------------------
+
+void LeaderCompleteness::fingerprint(Fingerprint& h) const {
+  h(first_.has_value());
+  if (first_) return;
+  logs_.fingerprint(h);
+  h(term_of_, best_term_, committed_in_.size());
+  for (const auto& [term, c] : committed_in_) h(term, c.index, c.slot.term, c.slot.prefix);
+}
 
 void LeaderCompleteness::consume(const trace::Event& e) {
   logs_.consume(e);
@@ -236,6 +274,21 @@ void StateMachineSafety::consume(const trace::Event& e) {
     n.max_applied = *index;
     advance_watermark();
   }
+}
+
+void StateMachineSafety::fingerprint(Fingerprint& h) const {
+  h(first_.has_value());
+  if (first_) return;
+  // Nodes by name (ids follow the order they were first seen in).
+  h(ids_.size());
+  for (const auto& [name, id] : ids_) {
+    const NodeState& n = nodes_[id];
+    h(name, n.up, n.applied, n.prefix, n.prefix_ok, n.max_applied);
+  }
+  h(saw_start_, base_, base_prefix_, base_prefix_ok_, applies_ > 0, window_.size());
+  // A slot's hash covers its term and command; who applied it first only
+  // names them in a message.
+  for (const Slot& s : window_) h(s.known, s.term, s.hash);
 }
 
 CheckResult StateMachineSafety::finish() {

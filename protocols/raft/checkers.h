@@ -31,18 +31,22 @@ class RaftLogs {
   // Returns true when the event changed a log.
   bool consume(const trace::Event& e);
   const std::vector<Slot>& log(const std::string& node) { return logs_[node]; }
+  // Every non-empty log, by node name (an empty one and a missing one are
+  // the same log).
+  void fingerprint(Fingerprint& h) const;
 
  private:
   std::map<std::string, std::vector<Slot>> logs_;
 };
 
-class ElectionSafety final : public Checker {
+class ElectionSafety final : public CloneableChecker<ElectionSafety> {
  public:
   std::string_view name() const override { return "election_safety"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  void fingerprint(Fingerprint& h) const override;
 
  private:
   struct Leader {
@@ -53,13 +57,14 @@ class ElectionSafety final : public Checker {
   std::optional<Violation> first_;
 };
 
-class LogMatching final : public Checker {
+class LogMatching final : public CloneableChecker<LogMatching> {
  public:
   std::string_view name() const override { return "log_matching"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  void fingerprint(Fingerprint& h) const override;
 
  private:
   struct Seen {
@@ -72,13 +77,14 @@ class LogMatching final : public Checker {
   std::optional<Violation> first_;
 };
 
-class LeaderCompleteness final : public Checker {
+class LeaderCompleteness final : public CloneableChecker<LeaderCompleteness> {
  public:
   std::string_view name() const override { return "leader_completeness"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  void fingerprint(Fingerprint& h) const override;
 
  private:
   struct Committed {
@@ -103,13 +109,14 @@ class LeaderCompleteness final : public Checker {
 // its log again from index 1: above the watermark each entry is compared
 // one by one, and its prefix hash is compared when it reaches the
 // watermark.
-class StateMachineSafety final : public Checker {
+class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
  public:
   std::string_view name() const override { return "state_machine_safety"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
   CheckResult finish() override;
+  void fingerprint(Fingerprint& h) const override;
   // Indexes whose commands are still held (for tests: bounded by how far
   // the slowest live node lags, not by the run's length).
   size_t retained() const { return window_.size(); }

@@ -76,6 +76,10 @@ class Definition final : public Protocol {
         "lease"
       ],
       "description": "KV read path (default log)"
+    },
+    "heartbeat_rounds": {
+      "type": "boolean",
+      "description": "number heartbeat rounds (default true); only read_index and lease reads need them, and false (reads: log only) keeps `dsim explore` from telling states apart by heartbeat count"
     }
   }
 })json";
@@ -96,7 +100,8 @@ class Definition final : public Protocol {
            "], heartbeat: " + text(c.heartbeat) + ", prevote: " + (c.prevote ? "true" : "false") +
            ", check_quorum: " + (c.check_quorum ? "true" : "false") + ", max_batch: " + std::to_string(c.max_batch) +
            ", reads: " + std::string(kReads[static_cast<size_t>(c.reads)]) +
-           ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) + "}\n";
+           ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) +
+           (c.heartbeat_rounds ? "" : ", heartbeat_rounds: false") + "}\n";
   }
 
   bool accepts_clients() const override { return true; }
@@ -157,7 +162,8 @@ class Definition final : public Protocol {
  private:
   static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
     scenario::YamlReader& y = r.yaml();
-    if (!y.check_map(n, "raft", {"election_timeout", "heartbeat", "prevote", "check_quorum", "max_batch", "reads", "bug"})) {
+    if (!y.check_map(n, "raft", {"election_timeout", "heartbeat", "prevote", "check_quorum", "max_batch", "reads", "bug",
+                                   "heartbeat_rounds"})) {
       return;
     }
     if (auto v = n["election_timeout"]) {
@@ -180,6 +186,13 @@ class Definition final : public Protocol {
     if (auto v = n["check_quorum"]) c.check_quorum = y.boolean(v, "raft.check_quorum").value_or(false);
     if (auto v = n["reads"]) {
       if (auto i = r.one_of(v, "raft.reads", "read path", kReads)) c.reads = static_cast<Config::Reads>(*i);
+    }
+    if (auto v = n["heartbeat_rounds"]) {
+      c.heartbeat_rounds = y.boolean(v, "raft.heartbeat_rounds").value_or(true);
+      if (!c.heartbeat_rounds && c.reads != Config::Reads::kLog) {
+        y.error(v, "'raft.heartbeat_rounds: false' needs 'raft.reads: log': read_index and lease reads are confirmed by "
+                   "heartbeat rounds");
+      }
     }
     if (auto v = n["max_batch"]) c.max_batch = static_cast<uint32_t>(y.integer(v, "raft.max_batch", 1, 100000).value_or(64));
     if (auto v = n["bug"]) {

@@ -14,6 +14,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ class KvMachine final : public StateMachine {
   void on_round_acked(RaftNode& raft, Context& ctx, int64_t round) override;
   void on_leadership(RaftNode& raft, Context& ctx, bool leader) override;
   std::string_view message_name(uint32_t type) const override;
+  std::unique_ptr<StateMachine> clone() const override { return std::make_unique<KvMachine>(*this); }
+  // The store and the pending reads (cfg_ is the same in every state).
+  void fingerprint(Fingerprint& h) const override { h(kv_, reads_); }
+  // It reads lease_valid and round_confirmed only for the read paths that
+  // Config::reads names, which RaftNode's fingerprint already follows.
+  bool uses_contact() const override { return false; }
 
   const std::map<std::string, std::string>& kv() const { return kv_; }
 
@@ -49,6 +56,8 @@ class KvMachine final : public StateMachine {
     std::string key;
     LogIndex index;  // answer once applied up to here
     int64_t seq;    // and once a majority acknowledged heartbeat round `seq`
+
+    void fingerprint(Fingerprint& h) const { h(client, id, key, index, seq); }
   };
   std::vector<PendingRead> reads_;
 };

@@ -53,6 +53,34 @@ std::unique_ptr<Node> make_node(const Config& cfg) {
   return std::make_unique<RaftNode>(cfg, std::make_unique<KvMachine>(cfg));
 }
 
+std::unique_ptr<Node> RaftNode::clone() const {
+  auto copy = std::make_unique<RaftNode>(*this);
+  if (sm_ && !copy->sm_) return nullptr;  // the state machine cannot be copied
+  return copy;
+}
+
+void RaftNode::fingerprint(Fingerprint& h) const {
+  // Durable state, then volatile state. Left out: cfg_ (the same in every
+  // state of a run) and TimerId values (only whether each timer is armed).
+  h(term_, voted_for_, log_, role_, leader_, commit_, applied_);
+  h(election_timer_.valid(), heartbeat_timer_.valid());
+  // Votes count only while campaigning (become_* starts them afresh).
+  if (role_ == Role::kCandidate || role_ == Role::kPreCandidate) h(votes_);
+  // The leader's progress tracking; a follower's copies are stale leftovers
+  // that become_leader resets, so they decide nothing.
+  if (role_ == Role::kLeader) h(next_, match_, probing_, probe_sent_, term_start_);
+  // CheckQuorum's "heard from this election timeout" flags.
+  if (cfg_.check_quorum) h(active_);
+  // What only in_contact, lease_valid and round_confirmed read, and the
+  // leader lease of PreVote / CheckQuorum: left out when nothing asks.
+  const bool contact = cfg_.reads != Config::Reads::kLog || (sm_ && sm_->uses_contact());
+  if (contact || cfg_.check_quorum || cfg_.prevote) h(heard_from_leader_);
+  if (contact) h(round_, acked_round_, acked_at_, round_sent_, leader_commit_seen_);
+  if (cfg_.reads == Config::Reads::kLease) h(restart_guard_);
+  h(sm_.get() != nullptr);
+  if (sm_) sm_->fingerprint(h);
+}
+
 const std::map<std::string, std::string>& RaftNode::kv() const {
   static const std::map<std::string, std::string> kEmpty;
   const auto* m = dynamic_cast<const KvMachine*>(sm_.get());
@@ -223,7 +251,7 @@ void RaftNode::become_leader(Context& ctx) {
   match_[ctx.self().value] = last_index();
   term_start_ = last_index();
   round_sent_.clear();
-  round_sent_[++round_] = ctx.now();  // the round the broadcast below carries
+  if (cfg_.heartbeat_rounds) round_sent_[++round_] = ctx.now();  // the round the broadcast below carries
   acked_round_.assign(n, 0);
   acked_at_.assign(n, Time{INT64_MIN / 2});
   broadcast_append(ctx);
@@ -267,9 +295,11 @@ void RaftNode::on_timer(Context& ctx, TimerId id, uint64_t tag) {
     DSIM_ASSERT(role_ == Role::kLeader);
     // Each heartbeat is a round (for leases and in_contact); rounds ride in
     // message fields, which traces do not record.
-    round_sent_[++round_] = ctx.now();
-    while (!round_sent_.empty() && ctx.now() - round_sent_.begin()->second > cfg_.election_max) {
-      round_sent_.erase(round_sent_.begin());
+    if (cfg_.heartbeat_rounds) {
+      round_sent_[++round_] = ctx.now();
+      while (!round_sent_.empty() && ctx.now() - round_sent_.begin()->second > cfg_.election_max) {
+        round_sent_.erase(round_sent_.begin());
+      }
     }
     broadcast_append(ctx, /*heartbeat=*/true);
     heartbeat_timer_ = ctx.set_timer(cfg_.heartbeat, kHeartbeatTag);

@@ -64,6 +64,11 @@ struct Config {
   // check_quorum or prevote; a restarted node then also refuses votes for
   // election_min, since it forgot whose lease it had acknowledged).
   enum class Reads { kLog, kReadIndex, kLease } reads = Reads::kLog;
+  // Number heartbeat rounds (AppendEntries f[5]). Only ReadIndex and lease
+  // reads use them; with reads through the log, false keeps every round at
+  // 0, so that states `dsim explore` reaches differ by what the nodes know,
+  // not by how many heartbeats the leader sent (default true).
+  bool heartbeat_rounds = true;
   enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog, kStaleReads, kSlowBacktrack } bug = Bug::kNone;
 };
 
@@ -88,6 +93,8 @@ struct Entry {
   Term term;
   int64_t req = 0;  // client request id, 0 for the leader's no-op
   std::string cmd;
+
+  void fingerprint(Fingerprint& h) const { h(term, req, cmd); }
 };
 
 class RaftNode;
@@ -119,6 +126,33 @@ class StateMachine {
   // This node became leader (true) or stopped being leader (false).
   virtual void on_leadership(RaftNode&, Context&, bool) {}
   virtual std::string_view message_name(uint32_t) const { return "unknown"; }
+
+  // ---- Exploration (Node::clone, Node::fingerprint). A copy of this
+  // machine, or nullptr (the default) when it cannot be copied: then the
+  // RaftNode that holds it cannot be explored either.
+  virtual std::unique_ptr<StateMachine> clone() const { return nullptr; }
+  // Every member that decides what the machine does next.
+  virtual void fingerprint(Fingerprint& /*h*/) const {}
+  // Whether the machine asks RaftNode::in_contact, lease_valid or
+  // round_confirmed (the default: assume so). When it does not and reads go
+  // through the log, the node's fingerprint leaves out the state only those
+  // answers read (heartbeat rounds, lease times).
+  virtual bool uses_contact() const { return true; }
+};
+
+// Owns a RaftNode's state machine; copying it (RaftNode's copy, for clone)
+// copies the machine through StateMachine::clone, which may give nullptr.
+class OwnedMachine {
+ public:
+  explicit OwnedMachine(std::unique_ptr<StateMachine> p) : p_(std::move(p)) {}
+  OwnedMachine(const OwnedMachine& o) : p_(o.p_ ? o.p_->clone() : nullptr) {}
+  OwnedMachine& operator=(const OwnedMachine&) = delete;
+  StateMachine* operator->() const { return p_.get(); }
+  StateMachine* get() const { return p_.get(); }
+  explicit operator bool() const { return p_ != nullptr; }
+
+ private:
+  std::unique_ptr<StateMachine> p_;
 };
 
 class RaftNode final : public Node {
@@ -158,6 +192,10 @@ class RaftNode final : public Node {
   void on_timer(Context& ctx, TimerId id, uint64_t tag) override;
   std::string_view role() const override { return role_name(role_); }
   std::string_view message_name(uint32_t type) const override;
+  // A deep copy (the state machine too); nullptr when the state machine
+  // cannot be copied.
+  std::unique_ptr<Node> clone() const override;
+  void fingerprint(Fingerprint& h) const override;
 
   // For tests.
   Term term() const { return term_; }
@@ -207,7 +245,7 @@ class RaftNode final : public Node {
   void apply_committed(Context& ctx);
 
   Config cfg_;
-  std::unique_ptr<StateMachine> sm_;
+  OwnedMachine sm_;
   // Durable (Figure 2: "updated on stable storage before responding").
   Term term_;
   std::optional<NodeId> voted_for_;  // stored as "-1" when none

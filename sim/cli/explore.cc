@@ -1,0 +1,259 @@
+// dsim explore: systematic search of a scenario's message, timer and
+// fault orders (sim/explore), with the counterexample written as a
+// scenario that `dsim run` replays.
+#include "sim/cli/explore.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "analysis/report.h"
+#include "sim/cli/exit_codes.h"
+#include "sim/cli/options.h"
+#include "sim/cli/terminal.h"
+#include "sim/core/program.h"
+#include "sim/explore/explorer.h"
+#include "sim/scenario/diagnostics.h"
+#include "sim/scenario/loader.h"
+#include "sim/scenario/runner.h"
+#include "sim/scenario/units.h"
+#include "sim/scenario/writer.h"
+
+namespace dsim::cli {
+namespace po = boost::program_options;
+
+namespace {
+
+int explore_usage(const std::string& msg) {
+  std::fprintf(stderr, "dsim: error: %s\nTry 'dsim explore --help' for usage.\n", msg.c_str());
+  return kExitUsage;
+}
+
+std::string commas(uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
+// The memory the search may use: --max-memory (an RLIMIT_DATA), if set.
+uint64_t memory_budget() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_DATA, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+  return static_cast<uint64_t>(rl.rlim_cur);
+}
+
+}  // namespace
+
+int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
+  po::options_description opts(
+      "dsim explore SCENARIO.yaml [options]\n\n"
+      "Searches every order of message deliveries, timer firings, workload inputs and the faults the\n"
+      "scenario's `explore:` section budgets, from its initial state, with its checks on every state.\n"
+      "A violation is written as a scenario with a `schedule:` that `dsim run` replays.\n"
+      "Exit codes: 0 outcome as expected (no violation up to the bounds, or the expected one found),\n"
+      "1 a violation (or an expected one not found, or an unreachable goal), 2 usage error, 3 invalid\n"
+      "scenario (or one explore cannot run), 5 inconclusive (a state, time or memory limit stopped\n"
+      "the search), 6 resource limit, 74 I/O error.\n\nOptions");
+  opts.add_options()
+      ("seed", po::value<std::string>(), "the seed of the nodes' random streams (default: the scenario's, else 1)")
+      ("strategy", po::value<std::string>(), "bfs (shortest counterexample) or dfs (overrides explore.strategy)")
+      ("max-depth", po::value<uint32_t>(), "steps on one path (overrides explore.max_depth)")
+      ("max-states", po::value<uint64_t>(), "distinct states before giving up (overrides explore.max_states)")
+      ("max-time", po::value<std::string>(), "wall time before giving up, e.g. 60s (overrides explore.max_time)")
+      ("output,o", po::value<std::string>(), "where to write a counterexample (default: <name>-counterexample.yaml)")
+      ("report", po::value<std::string>(), "also write an HTML report of the counterexample's replay")
+      ("no-progress", "no progress line on a terminal")
+      ("help,h", "show this help");
+  int code = kExitOk;
+  const auto vm = parse_command(args, opts, "scenario", "explore", &code);
+  if (!vm) return code;
+  const std::string path = (*vm)["scenario"].as<std::vector<std::string>>()[0];
+  scenario::Diagnostics diag;
+  const auto loaded = scenario::load_scenario_file(reg, path, diag);
+  if (!loaded) {
+    std::fputs(diag.render(use_color(ColorMode::kAuto)).c_str(), stderr);
+    return kExitInvalidInput;
+  }
+  const scenario::Scenario& s = *loaded;
+  if (!s.schedule.empty()) return explore_usage(path + " is a scripted schedule already: replay it with 'dsim run'");
+
+  explore::ExploreOptions eo;
+  eo.spec = s.explore.value_or(scenario::ExploreSpec{});
+  std::string why;
+  uint64_t seed = s.seed.value_or(1);
+  if (vm->count("seed") && !scenario::parse_seed((*vm)["seed"].as<std::string>(), &seed, &why)) return explore_usage(why);
+  if (vm->count("strategy")) {
+    const std::string st = (*vm)["strategy"].as<std::string>();
+    if (st != "bfs" && st != "dfs") return explore_usage("--strategy must be bfs or dfs, not '" + st + "'");
+    eo.spec.strategy = st == "bfs" ? scenario::ExploreSpec::Strategy::kBfs : scenario::ExploreSpec::Strategy::kDfs;
+  }
+  if (vm->count("max-depth")) {
+    eo.spec.max_depth = (*vm)["max-depth"].as<uint32_t>();
+    if (eo.spec.max_depth == 0 || eo.spec.max_depth > 100000) return explore_usage("--max-depth must be 1..100000");
+  }
+  if (vm->count("max-states")) {
+    eo.spec.max_states = (*vm)["max-states"].as<uint64_t>();
+    if (eo.spec.max_states == 0) return explore_usage("--max-states must be at least 1");
+  }
+  if (vm->count("max-time")) {
+    int64_t ns = 0;
+    if (!scenario::parse_duration((*vm)["max-time"].as<std::string>(), false, &ns, &why) || ns <= 0) {
+      return explore_usage("--max-time: " + (why.empty() ? std::string("must be positive") : why));
+    }
+    eo.max_seconds = static_cast<double>(ns) / 1e9;
+  }
+  eo.max_memory = memory_budget();
+  const bool tty = isatty(STDERR_FILENO) && vm->count("no-progress") == 0;
+  if (tty) {
+    eo.progress = [](const explore::Progress& p) {
+      std::fprintf(stderr, "\r  %s states, %s steps, depth %u, queue %s, %.0f states/s   ", commas(p.distinct).c_str(),
+                   commas(p.generated).c_str(), p.depth, commas(p.queue).c_str(),
+                   p.seconds > 0 ? static_cast<double>(p.distinct) / p.seconds : 0.0);
+      std::fflush(stderr);
+    };
+  }
+  const bool bfs = eo.spec.strategy == scenario::ExploreSpec::Strategy::kBfs;
+  std::fprintf(stderr, "explore %s (%s, depth <= %u, seed %llu)\n", path.c_str(), bfs ? "breadth-first" : "depth-first",
+               eo.spec.max_depth, static_cast<unsigned long long>(seed));
+  const auto res = explore::run_explore(s, seed, eo, &why);
+  if (tty) std::fputs("\r\x1b[K", stderr);
+  if (!res) {
+    std::fprintf(stderr, "dsim: error: %s\n", why.c_str());
+    return kExitInvalidInput;
+  }
+  const explore::ExploreResult& r = *res;
+  const double rate = r.stats.seconds > 0 ? static_cast<double>(r.stats.distinct) / r.stats.seconds : 0;
+  std::fprintf(stderr, "  states    %s distinct, %s steps applied, depth %u, %.2fs (%s states/s)\n",
+               commas(r.stats.distinct).c_str(), commas(r.stats.generated).c_str(), r.depth_reached, r.stats.seconds,
+               commas(static_cast<uint64_t>(rate)).c_str());
+  using O = explore::ExploreResult::Outcome;
+  std::vector<std::string> want = s.expect_violated;
+  std::sort(want.begin(), want.end());
+  if (r.outcome == O::kLimit) {
+    std::fprintf(stderr, "  verdict   INCONCLUSIVE: the %s limit stopped the search before it was exhausted\n",
+                 r.limit.c_str());
+    return kExitInconclusive;
+  }
+  if (r.outcome == O::kExhausted) {
+    const std::string bound = r.depth_bounded ? " up to depth " + std::to_string(eo.spec.max_depth) : " (every path ended)";
+    if (!s.explore || s.explore->goals.empty()) {
+      std::fprintf(stderr, "  verdict   no violation in %s states%s\n", commas(r.stats.distinct).c_str(), bound.c_str());
+    } else {
+      std::fprintf(stderr, "  verdict   GOAL UNREACHABLE: no state%s meets every goal (%s states)\n", bound.c_str(),
+                   commas(r.stats.distinct).c_str());
+      return kExitViolation;
+    }
+    if (!want.empty()) {
+      std::fprintf(stderr, "  expected  %s violated, which did not happen\n", join(want, ", ").c_str());
+      return kExitViolation;
+    }
+    return kExitOk;
+  }
+
+  // A path: a violation, or a goal reached. Written as a scenario.
+  const bool violation = r.outcome == O::kViolation;
+  if (violation) {
+    std::fprintf(stderr, "  verdict   VIOLATED %s at depth %zu%s: %s\n", join(r.violated, ", ").c_str(), r.path.size(),
+                 r.at_quiescence ? " (final verdict, nothing left to happen)" : "", r.message.c_str());
+  } else {
+    std::fprintf(stderr, "  verdict   goal reached at depth %zu\n", r.path.size());
+  }
+  scenario::Scenario cx = s;
+  const std::string out = vm->count("output") ? (*vm)["output"].as<std::string>()
+                                              : s.name + (violation ? "-counterexample.yaml" : "-goal.yaml");
+  cx.path = out;
+  cx.id = scenario::scenario_identity(out);
+  cx.name = s.name + (violation ? "-counterexample" : "-goal");
+  cx.seed = seed;
+  cx.explore.reset();
+  cx.schedule = r.path;
+  cx.duration = Duration{static_cast<int64_t>(r.path.size() + 2) * 1'000'000};
+  cx.expect_some_seeds = false;
+  cx.description = std::string(violation ? "Counterexample" : "A path to the goal") + " found by dsim explore in " + path +
+                   " (" + commas(r.stats.distinct) + " states, " + (bfs ? "breadth-first: no shorter path exists" : "depth-first") +
+                   (violation ? "): " + join(r.violated, ", ") + " violated. " + r.message : ").");
+  const std::string yaml = scenario::scenario_to_yaml(
+      cx, "Written by: " + shell_join({program_name(), "explore", path, "--seed", std::to_string(seed)}), r.path_notes);
+  if (const auto err = write_output(out, yaml); !err.empty()) {
+    std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+    return err.exit_code();
+  }
+  std::fprintf(stderr, "  path      %zu steps, written to %s\n", r.path.size(), out.c_str());
+  for (size_t i = 0; i < r.path_notes.size() && i < 60; ++i) {
+    std::fprintf(stderr, "    %3zu  %s\n", i + 1, r.path_notes[i].c_str());
+  }
+  if (r.path_notes.size() > 60) std::fprintf(stderr, "    ...  (%zu more in the file)\n", r.path_notes.size() - 60);
+
+  // Replay it as `dsim run` would: the same violation, or it is a bug here.
+  scenario::Diagnostics diag2;
+  const auto reread = scenario::load_scenario_file(reg, out, diag2);
+  if (!reread) {
+    std::fprintf(stderr, "dsim: internal error: the written counterexample does not load:\n%s",
+                 diag2.render(false).c_str());
+    return kExitInternal;
+  }
+  scenario::RunOptions ro;
+  ro.seed = seed;
+  const std::string report_path = vm->count("report") ? (*vm)["report"].as<std::string>() : "";
+  std::string trace_tmp;
+  if (!report_path.empty()) {
+    trace_tmp = private_temp_path("counterexample.jsonl");
+    ro.trace_path = trace_tmp;
+  }
+  const scenario::RunReport rr = scenario::run_scenario(*reread, ro);
+  std::vector<std::string> got = rr.violated;
+  if (!rr.node_failure.empty()) got.push_back("node_failure");
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> found = violation ? r.violated : std::vector<std::string>{};
+  std::sort(found.begin(), found.end());
+  if (got != found) {
+    std::fprintf(stderr, "dsim: internal error: replaying %s gave violations [%s], the search found [%s]\n",
+                 out.c_str(), join(got, ", ").c_str(), join(found, ", ").c_str());
+    return kExitInternal;
+  }
+  std::fprintf(stderr, "  replayed  %s (trace sha256 %s)\n", violation ? "the same violation" : "the path",
+               rr.trace_sha256.substr(0, 16).c_str());
+  if (!report_path.empty()) {
+    std::string html;
+    auto hints = [&reg](std::string_view p) {
+      const Protocol* def = reg.find(p);
+      return def ? def->report_hints() : ReportHints{};
+    };
+    const std::string err = rr.trace_error.empty() ? analysis::build_report(reg, hints, trace_tmp, &html, cx.description)
+                                                   : rr.trace_error;
+    remove_private_temp(trace_tmp);
+    if (!err.empty()) {
+      std::fprintf(stderr, "dsim: error: report: %s\n", err.c_str());
+      return kExitIo;
+    }
+    if (const auto werr = write_output(report_path, html); !werr.empty()) {
+      std::fprintf(stderr, "dsim: error: %s\n", werr.c_str());
+      return werr.exit_code();
+    }
+    std::fprintf(stderr, "  report    %s\n", report_path.c_str());
+  }
+  std::fprintf(stderr, "  reproduce %s\n", shell_join({program_name(), "run", out}).c_str());
+  if (!violation) return want.empty() ? kExitOk : kExitViolation;
+  std::vector<std::string> unexpected;
+  for (const auto& v : found) {
+    if (!std::binary_search(want.begin(), want.end(), v)) unexpected.push_back(v);
+  }
+  if (!want.empty() && unexpected.empty()) {
+    std::fprintf(stderr, "  expected  yes: the scenario expects %s violated\n", join(want, ", ").c_str());
+    return kExitOk;
+  }
+  return kExitViolation;
+}
+
+}  // namespace dsim::cli
