@@ -340,6 +340,13 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     std::fprintf(stderr, "dsim: error: %s\n", r.trace_error.c_str());
     return exit_code_for_write_errno(last_output_errno());
   }
+  if (!r.schedule_error.empty()) {
+    // A scripted step that cannot happen: the scenario is wrong, as a bad
+    // key would be, so no outcome, report or JSON (and no trace file).
+    if (!temp_trace.empty()) remove_private_temp(temp_trace);
+    std::fprintf(stderr, "%s\n", printable(r.schedule_error).c_str());
+    return kExitInvalidInput;
+  }
   if (r.nemesis_faults.size() >= scenario::kMaxRecordedNemesisFaults && !quiet) {
     std::fprintf(stderr, "dsim: note: the nemesis injected %zu faults or more; only the first %zu are recorded, "
                  "so 'dsim shrink' cannot replay this run\n", scenario::kMaxRecordedNemesisFaults,
@@ -719,8 +726,13 @@ int cmd_shrink(const Registry& reg, const std::vector<std::string>& args) {
     return usage_error("the scenario has no check '" + check + "'", "shrink");
   }
   const auto wall0 = std::chrono::steady_clock::now();
-  const auto r = scenario::shrink(reg, *spec, seed, check, &why);
+  bool bad_input = false;
+  const auto r = scenario::shrink(reg, *spec, seed, check, &why, &bad_input);
   if (!r) {
+    if (bad_input) {
+      std::fprintf(stderr, "%s\n", printable(why).c_str());
+      return kExitInvalidInput;
+    }
     std::fprintf(stderr, "dsim: %s\n", why.c_str());
     return kExitNothingRan;
   }
@@ -731,8 +743,10 @@ int cmd_shrink(const Registry& reg, const std::vector<std::string>& args) {
   shrunk.id = scenario::scenario_identity(out);
   shrunk.expect_some_seeds = false;  // one schedule, replayed: it violates on every seed
   shrunk.name = spec->name + "-shrunk";
+  const bool scripted = !spec->schedule.empty();
   shrunk.description = "Shrunk by dsim shrink from " + path + " --seed " + std::to_string(seed) + ": " + r->check +
-                       " is violated without the random nemesis. " + r->message;
+                       (scripted ? " is violated by a shorter schedule. " : " is violated without the random nemesis. ") +
+                       r->message;
   const std::string yaml = scenario::scenario_to_yaml(
       shrunk, "Written by: dsim shrink " +
                   shell_join({path, "--seed", std::to_string(seed)}));
@@ -742,8 +756,13 @@ int cmd_shrink(const Registry& reg, const std::vector<std::string>& args) {
   }
   std::fprintf(stderr, "shrunk %s --seed %llu, keeping the violation of %s (%d runs, %.2fs wall):\n", path.c_str(),
                static_cast<unsigned long long>(seed), r->check.c_str(), r->runs, wall);
-  std::fprintf(stderr, "  faults          %zu -> %zu (the nemesis's, replayed as a script, then removed)\n",
-               r->faults_before, r->faults_after);
+  if (scripted) {
+    std::fprintf(stderr, "  schedule steps  %zu -> %zu (each remaining step still happens)\n", r->steps_before,
+                 r->steps_after);
+  } else {
+    std::fprintf(stderr, "  faults          %zu -> %zu (the nemesis's, replayed as a script, then removed)\n",
+                 r->faults_before, r->faults_after);
+  }
   std::fprintf(stderr, "  events          %llu -> %llu\n", static_cast<unsigned long long>(r->events_before),
                static_cast<unsigned long long>(r->events_after));
   std::fprintf(stderr, "  simulated time  %s -> %s\n", analysis::format_time(r->time_before.ns).c_str(),

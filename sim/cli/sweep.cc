@@ -30,6 +30,7 @@
 #include "dsim/prng.h"
 #include "sim/core/input.h"
 #include "sim/core/output_file.h"
+#include "sim/core/printable.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/units.h"
@@ -393,6 +394,7 @@ int run_sweep(const Registry& reg, const po::variables_map& vm, SweepSource* src
       static_cast<unsigned>(std::min<uint64_t>(static_cast<uint64_t>(jobs_flag), std::max<uint64_t>(1, total_jobs)));
 
   std::mutex mu;
+  std::string schedule_error;  // the first run whose schedule could not be replayed
   std::atomic<uint64_t> next{0};
   std::atomic<bool> stop{false};
   std::atomic<bool> out_of_memory{false};
@@ -416,6 +418,11 @@ int run_sweep(const Registry& reg, const po::variables_map& vm, SweepSource* src
     const bool recheck = determinism_pct > 0 && mix64(job.seed ^ 0xD5D5) % 100 < determinism_pct;
     opt.fingerprint = recheck;
     const scenario::RunReport r = src && src->run ? src->run(job.scenario, opt, rec) : scenario::run_scenario(s, opt);
+    if (!r.schedule_error.empty()) {  // a scripted step that cannot happen: bad input, the sweep stops (exit 3)
+      std::lock_guard<std::mutex> lock(mu);
+      if (schedule_error.empty()) schedule_error = r.schedule_error;
+      stop = true;
+    }
     rec->as_expected = r.as_expected;
     if (s.expect_some_seeds) {
       // This seed is fine if it violates nothing beyond the expected; the
@@ -521,6 +528,10 @@ int run_sweep(const Registry& reg, const po::variables_map& vm, SweepSource* src
   for (auto& t : pool) t.join();
   progress.update(finished + skipped, unexpected, true);
   progress.finish();
+  if (!schedule_error.empty()) {
+    std::fprintf(stderr, "%s\n", printable(schedule_error).c_str());
+    return kExitInvalidInput;
+  }
   if (results) {
     if (const std::string err = results->commit(); !err.empty()) {
       std::fprintf(stderr, "dsim: error: %s (the results file is incomplete)\n", err.c_str());

@@ -11,6 +11,7 @@
 #include "sim/core/input.h"
 #include "sim/core/utf8.h"
 #include "sim/scenario/units.h"
+#include "sim/trace/schema.h"
 #include "dsim/yaml_reader.h"
 #include "dsim/assert.h"
 #include "dsim/registry.h"
@@ -64,6 +65,12 @@ class Loader {
   void nemesis(const YAML::Node& n);
   void checks(const YAML::Node& n);
   void expect(const YAML::Node& n);
+  // `schedule:` and `explore:` (after everything they may conflict with).
+  void scripted(const YAML::Node& root);
+  std::optional<ScheduleStep> step(const YAML::Node& n, std::string_view where);
+  void explore(const YAML::Node& n);
+  std::optional<EventPattern> pattern(const YAML::Node& n, std::string_view where, std::string_view count_key,
+                                      uint32_t* count);
   std::optional<Time> time_within_run(const YAML::Node& n, std::string_view where);
   // The protocols whose `what` includes `has`, as "a/b" for messages.
   std::string protocols_with(const std::function<bool(const Protocol&)>& has) const;
@@ -84,7 +91,7 @@ void Loader::load(const YAML::Node& root) {
   // the scenario's own protocol's).
   std::vector<std::string_view> allowed = {"version", "name", "description", "protocol", "seed", "duration", "max_events",
                                            "nodes", "clocks", "network", "clients", "workload", "storage", "faults",
-                                           "nemesis", "checks", "expect"};
+                                           "nemesis", "checks", "expect", "schedule", "explore"};
   for (std::string_view p : reg_.names()) allowed.push_back(p);
   if (!r_.check_map_keys(root, "", allowed)) return;
   if (r_.require(root, "version", "")) {
@@ -180,6 +187,7 @@ void Loader::load(const YAML::Node& root) {
     }
   }
   if (auto n = root["expect"]) expect(n);
+  scripted(root);
 }
 
 void Loader::protocol_section(const YAML::Node& root) {
@@ -1149,6 +1157,365 @@ void Loader::nemesis(const YAML::Node& n) {
     m.lose_unsynced = b.value_or(false);
   }
   if (ok) s_.nemesis = m;
+}
+
+// ---- schedule: and explore:
+
+// The key of `key` in `map`: an error about a whole section points at its name.
+YAML::Node key_node(const YAML::Node& map, std::string_view key) {
+  for (const auto& kv : map) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.first;
+  }
+  return map;
+}
+
+constexpr size_t kMaxScheduleSteps = 1'000'000;
+constexpr int64_t kMaxBudget = 1'000;
+
+void Loader::scripted(const YAML::Node& root) {
+  const YAML::Node sched = root["schedule"];
+  const YAML::Node expl = root["explore"];
+  // Each decides every step of the run itself: nothing else may add faults,
+  // traffic or timing of its own.
+  auto alone = [&](std::string_view name, std::initializer_list<std::string_view> others, std::string_view why) {
+    bool ok = true;
+    for (std::string_view other : others) {
+      const YAML::Node o = root[std::string(other)];
+      if (!o) continue;
+      r_.error(key_node(root, name), "'" + std::string(name) + "' cannot be combined with '" + std::string(other) +
+                                         "' (line " + std::to_string(key_node(root, other).Mark().line + 1) + "): " +
+                                         std::string(why));
+      ok = false;
+    }
+    return ok;
+  };
+  if (sched) {
+    const bool ok_alone = alone("schedule", {"nemesis", "faults", "clients", "explore"},
+                                "a schedule lists every step of the run, and nothing else happens");
+    if (!sched.IsSequence()) {
+      r_.error(sched, std::string("expected a list of steps for 'schedule', got ") + YamlReader::type_name(sched));
+      return;
+    }
+    if (sched.size() == 0) {
+      r_.error(sched, "'schedule' lists no steps (leave it out for a timed run)");
+      return;
+    }
+    if (sched.size() > kMaxScheduleSteps) {
+      r_.error(sched, "'schedule' has " + std::to_string(sched.size()) + " steps; at most " +
+                          std::to_string(kMaxScheduleSteps) + " are allowed");
+      return;
+    }
+    std::vector<ScheduleStep> steps;
+    bool ok = ok_alone;
+    const WorkloadInputs in = s_.def ? s_.def->workload() : WorkloadInputs{};
+    uint32_t inputs = 0;
+    for (size_t i = 0; i < sched.size(); ++i) {
+      const std::string where = where_at("schedule", i);
+      auto st = step(sched[i], where);
+      if (!st) {
+        ok = false;
+        continue;
+      }
+      if (st->kind == ScheduleStep::Kind::kInput && s_.def) {
+        ++inputs;
+        if (in.kind == WorkloadInputs::Kind::kNone) {
+          r_.error(sched[i], "'" + where + "' gives a workload input, and protocol " + s_.protocol + " takes none");
+          ok = false;
+        } else if (inputs > s_.workload.count) {
+          r_.error(sched[i], "'" + where + "' gives workload input " + std::to_string(inputs) + ", and the workload has " +
+                                 std::to_string(s_.workload.count) + " (workload." + std::string(in.count_key) + ")");
+          ok = false;
+        }
+      }
+      steps.push_back(*st);
+    }
+    // Step k happens at (k + 1) ms, and the run ends after the last one.
+    const Duration need{static_cast<int64_t>(steps.size() + 1) * 1'000'000};
+    if (ok && s_.duration.ns > 0 && s_.duration < need) {
+      r_.error(root["duration"], "'duration' is " + duration_text(s_.duration) + ", too short for the schedule's " +
+                                     std::to_string(steps.size()) + " steps: step k happens at k ms, so the run needs at "
+                                     "least " + duration_text(need) + " (steps + 1 ms)");
+      ok = false;
+    }
+    if (ok) s_.schedule = std::move(steps);
+  }
+  if (expl) {
+    const bool ok_alone = alone("explore", {"nemesis", "faults", "clients"},
+                                "dsim explore chooses every step itself, faults included (within the budgets of "
+                                "'explore')");
+    explore(expl);
+    if (!ok_alone) s_.explore.reset();
+  }
+}
+
+std::optional<ScheduleStep> Loader::step(const YAML::Node& n, std::string_view where) {
+  using K = ScheduleStep::Kind;
+  static const std::vector<std::pair<std::string_view, K>> kKinds = {
+      {"deliver", K::kDeliver}, {"drop", K::kDrop},       {"duplicate", K::kDuplicate}, {"timer", K::kTimer},
+      {"crash", K::kCrash},     {"restart", K::kRestart}, {"input", K::kInput}};
+  if (!r_.check_map(n, where, {"deliver", "drop", "duplicate", "timer", "crash", "restart", "input", "tag", "lose_unsynced"})) {
+    return std::nullopt;
+  }
+  ScheduleStep st;
+  st.line = n.Mark().line + 1;
+  std::string action;
+  for (const auto& [name, kind] : kKinds) {
+    if (!n[std::string(name)]) continue;
+    if (!action.empty()) {
+      r_.error(n[std::string(name)], "'" + std::string(where) + "' has two actions, '" + action + "' and '" +
+                                         std::string(name) + "': write one step per list item");
+      return std::nullopt;
+    }
+    action = name;
+    st.kind = kind;
+  }
+  if (action.empty()) {
+    r_.error(n, "'" + std::string(where) +
+                    "' has no action (expected one of deliver, drop, duplicate, timer, crash, restart, input)");
+    return std::nullopt;
+  }
+  bool ok = true;
+  if (auto t = n["tag"]; t && st.kind != K::kTimer) {
+    r_.error(t, "'tag' applies to a timer step, not to " + action);
+    ok = false;
+  }
+  if (auto l = n["lose_unsynced"]; l && st.kind != K::kCrash) {
+    r_.error(l, "'lose_unsynced' applies to a crash step, not to " + action);
+    ok = false;
+  }
+  const YAML::Node v = n[action];
+  const std::string vwhere = YamlReader::join(where, action);
+  auto server = [&](const YAML::Node& x, std::string_view w) -> std::optional<NodeId> {
+    auto id = node_ref(x, w);
+    if (id && id->value >= s_.nodes.size()) {
+      r_.error(x, "'" + std::string(w) + "' names client '" + x.Scalar() + "'; a schedule drives the servers");
+      return std::nullopt;
+    }
+    return id;
+  };
+  switch (st.kind) {
+    case K::kDeliver:
+    case K::kDrop:
+    case K::kDuplicate: {
+      if (!v.IsMap()) {
+        r_.error(v, "'" + vwhere + "' must be {from: A, to: B, nth: N} (the Nth message A sent to B, from 1)");
+        return std::nullopt;
+      }
+      if (!r_.check_map(v, vwhere, {"from", "to", "nth"})) return std::nullopt;
+      bool have = r_.require(v, "from", vwhere);
+      have = r_.require(v, "to", vwhere) && have;
+      have = r_.require(v, "nth", vwhere) && have;
+      if (!have) return std::nullopt;
+      auto from = server(v["from"], YamlReader::join(vwhere, "from"));
+      auto to = server(v["to"], YamlReader::join(vwhere, "to"));
+      auto nth = r_.integer(v["nth"], YamlReader::join(vwhere, "nth"), 1, UINT32_MAX);
+      if (!from || !to || !nth) return std::nullopt;
+      st.node = *from;
+      st.to = *to;
+      st.nth = static_cast<uint32_t>(*nth);
+      break;
+    }
+    case K::kTimer:
+    case K::kCrash:
+    case K::kRestart:
+    case K::kInput: {
+      auto id = server(v, vwhere);
+      if (!id) return std::nullopt;
+      st.node = *id;
+      st.to = *id;
+      break;
+    }
+  }
+  if (st.kind == K::kTimer) {
+    if (!r_.require(n, "tag", where)) return std::nullopt;
+    auto tag = r_.integer(n["tag"], YamlReader::join(where, "tag"), 0, INT64_MAX);
+    if (!tag) return std::nullopt;
+    st.tag = static_cast<uint64_t>(*tag);
+  }
+  if (auto l = n["lose_unsynced"]; l && st.kind == K::kCrash) {
+    auto b = r_.boolean(l, YamlReader::join(where, "lose_unsynced"));
+    if (!b) return std::nullopt;
+    st.lose_unsynced = *b;
+  }
+  if (!ok) return std::nullopt;
+  return st;
+}
+
+void Loader::explore(const YAML::Node& n) {
+  if (!r_.check_map(n, "explore", {"strategy", "max_depth", "max_states", "max_time", "crashes", "restarts",
+                                   "lose_unsynced", "drops", "duplicates", "inputs", "goals", "prune"})) {
+    return;
+  }
+  ExploreSpec e;
+  e.line = n.Mark().line + 1;
+  bool ok = true;
+  if (auto v = n["strategy"]) {
+    if (auto s = r_.string(v, "explore.strategy")) {
+      if (*s == "bfs") {
+        e.strategy = ExploreSpec::Strategy::kBfs;
+      } else if (*s == "dfs") {
+        e.strategy = ExploreSpec::Strategy::kDfs;
+      } else {
+        const std::string hint = closest(*s, {"bfs", "dfs"});
+        r_.error(v, "unknown strategy '" + *s + "' in 'explore.strategy'" +
+                        (hint.empty() ? " (expected bfs: breadth-first, shortest counterexample; or dfs: depth-first)"
+                                      : "; did you mean '" + hint + "'?"));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  auto count = [&](const char* key, int64_t lo, int64_t hi, auto* out) {
+    const YAML::Node v = n[key];
+    if (!v) return;
+    auto x = r_.integer(v, std::string("explore.") + key, lo, hi);
+    if (!x) {
+      ok = false;
+      return;
+    }
+    *out = static_cast<std::remove_pointer_t<decltype(out)>>(*x);
+  };
+  count("max_depth", 1, 1'000'000, &e.max_depth);
+  count("max_states", 1, INT64_MAX, &e.max_states);
+  count("crashes", 0, kMaxBudget, &e.crashes);
+  count("restarts", 0, kMaxBudget, &e.restarts);
+  count("drops", 0, kMaxBudget, &e.drops);
+  count("duplicates", 0, kMaxBudget, &e.duplicates);
+  if (auto v = n["max_time"]) {
+    auto d = r_.duration(v, "explore.max_time");
+    if (d && d->ns <= 0) {
+      r_.error(v, "'explore.max_time' must be positive");
+      d.reset();
+    }
+    ok = ok && d.has_value();
+    e.max_time = d;
+  }
+  if (auto v = n["lose_unsynced"]) {
+    auto b = r_.boolean(v, "explore.lose_unsynced");
+    ok = ok && b.has_value();
+    e.lose_unsynced = b.value_or(false);
+    if (e.lose_unsynced && e.crashes == 0 && ok) {
+      r_.error(v, "'explore.lose_unsynced' applies to crashes, and 'explore.crashes' is 0");
+      ok = false;
+    }
+  }
+  // Inputs: unset means the workload's count.
+  const WorkloadInputs in = s_.def ? s_.def->workload() : WorkloadInputs{};
+  if (auto v = n["inputs"]) {
+    if (s_.def && in.kind == WorkloadInputs::Kind::kNone) {
+      r_.error(v, "'explore.inputs': protocol " + s_.protocol + " takes no workload inputs");
+      ok = false;
+    } else if (auto x = r_.integer(v, "explore.inputs", 0, in.max_count)) {
+      e.inputs = static_cast<uint32_t>(*x);
+    } else {
+      ok = false;
+    }
+  }
+  auto patterns = [&](const char* key, const char* count_key, std::vector<std::pair<EventPattern, uint32_t>>* out) {
+    const YAML::Node v = n[key];
+    if (!v) return;
+    const std::string where = std::string("explore.") + key;
+    if (!v.IsSequence()) {
+      r_.error(v, "expected a list for '" + where + "', got " + YamlReader::type_name(v) + ", e.g. [{kind: role, where: "
+                                                                                         "{role: leader}, " +
+                      count_key + ": 1}]");
+      ok = false;
+      return;
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      uint32_t c = 0;
+      auto p = pattern(v[i], where_at(where, i), count_key, &c);
+      if (!p) {
+        ok = false;
+        continue;
+      }
+      out->emplace_back(std::move(*p), c);
+    }
+  };
+  patterns("goals", "at_least", &e.goals);
+  patterns("prune", "more_than", &e.prunes);
+  if (ok) s_.explore = std::move(e);
+}
+
+std::optional<EventPattern> Loader::pattern(const YAML::Node& n, std::string_view where, std::string_view count_key,
+                                            uint32_t* count) {
+  if (!r_.check_map_keys(n, where, {"kind", "where", count_key})) return std::nullopt;
+  EventPattern p;
+  p.line = n.Mark().line + 1;
+  bool ok = r_.require(n, "kind", where);
+  // A goal counts one matching event unless it says more; a prune says its
+  // bound (pruning at the first matching event would rarely be meant).
+  *count = 1;
+  if (count_key == "more_than") ok = r_.require(n, count_key, where) && ok;
+  if (!ok) return std::nullopt;
+  auto kind = r_.string(n["kind"], YamlReader::join(where, "kind"));
+  if (!kind) return std::nullopt;
+  p.kind = *kind;
+  // The kind and its fields as the trace schema knows them, when the
+  // protocol declares its events: a misspelt one would never match.
+  const trace::Schema schema(s_.protocol, s_.def ? s_.def->events() : std::vector<trace::EventSchema>{});
+  const trace::EventSchema* ev = schema.find(*kind);
+  if (!ev && schema.checks_protocol_kinds()) {
+    std::vector<std::string_view> kinds;
+    const auto own = s_.def->events();
+    for (const auto& k : own) kinds.push_back(k.kind);
+    for (const auto& k : trace::engine_events()) kinds.push_back(k.kind);
+    for (const auto& k : trace::fault_events()) kinds.push_back(k.kind);
+    const std::string hint = closest(*kind, kinds);
+    r_.error(n["kind"], "unknown event kind '" + *kind + "' in '" + YamlReader::join(where, "kind") + "'" +
+                            (hint.empty() ? " (kinds of " + s_.protocol + ": " + schema.own_kinds() + ")"
+                                          : "; did you mean '" + hint + "'?"));
+    return std::nullopt;
+  }
+  if (auto w = n["where"]) {
+    const std::string wwhere = YamlReader::join(where, "where");
+    if (!r_.check_free_map(w, wwhere)) return std::nullopt;
+    for (const auto& kv : w) {
+      const YAML::Node key = kv.first;
+      const YAML::Node val = kv.second;
+      const std::string field = key.Scalar();
+      const std::string fwhere = YamlReader::join(wwhere, field);
+      const trace::FieldSchema* f = nullptr;
+      if (ev) {
+        for (const auto& x : ev->fields) {
+          if (x.name == field) f = &x;
+        }
+        if (!f) {
+          std::vector<std::string_view> names;
+          for (const auto& x : ev->fields) names.push_back(x.name);
+          const std::string hint = closest(field, names);
+          r_.error(key, "event '" + *kind + "' has no field '" + field + "'" +
+                            (hint.empty() ? " (fields: " + trace::keys_text(*ev) + ")" : "; did you mean '" + hint + "'?"));
+          ok = false;
+          continue;
+        }
+      }
+      std::optional<std::string> text;
+      using FT = trace::FieldType;
+      if (f && f->type == FT::kInt) {
+        if (auto x = r_.integer(val, fwhere, INT64_MIN, INT64_MAX)) text = std::to_string(*x);
+      } else if (f && f->type == FT::kBool) {
+        if (auto b = r_.boolean(val, fwhere)) text = *b ? "true" : "false";
+      } else if (f && f->type == FT::kArray) {
+        r_.error(key, "'" + fwhere + "' is a list field; a pattern matches integer, string and boolean fields");
+      } else {
+        text = r_.string(val, fwhere);
+      }
+      if (!text) {
+        ok = false;
+        continue;
+      }
+      p.where.emplace_back(field, std::move(*text));
+    }
+  }
+  if (auto c = n[std::string(count_key)]) {
+    auto x = r_.integer(c, YamlReader::join(where, count_key), count_key == "at_least" ? 1 : 0, UINT32_MAX);
+    if (!x) return std::nullopt;
+    *count = static_cast<uint32_t>(*x);
+  }
+  if (!ok) return std::nullopt;
+  return p;
 }
 
 void Loader::checks(const YAML::Node& n) {

@@ -8,6 +8,7 @@
 
 #include "analysis/generic_checkers.h"
 #include "dsim/kv.h"
+#include "sim/explore/world.h"
 #include "sim/net/network.h"
 #include "sim/scenario/writer.h"
 #include "sim/trace/fanout.h"
@@ -684,6 +685,71 @@ class ScenarioRun final : public ActionHandler {
   const std::vector<FaultSpec>& injected() const { return injected_; }
 };
 
+// ---- Replay of a scripted `schedule:` (docs/explore.md)
+//
+// The steps run on an explore::World, the model `dsim explore` searches,
+// so a counterexample it writes replays here step for step: step k (from
+// 1) at k ms, and nothing else happens (no network timing, no timers of
+// their own). The events go to the same sink as a timed run's, so the
+// trace, its hash, the checkers and the report work unchanged. A step
+// that is not enabled is an error in the scenario: *error says which and
+// why, and the run stops there.
+RunResult replay_schedule(const Scenario& s, const RunOptions& opt, const NodeFactory& factory, EventSink* sink,
+                          SimCounters* counters, std::string* error) {
+  // The explorer builds its World the same way, so both agree on the model.
+  explore::World world(explore::world_config(s, opt.seed, factory));
+  world.set_sink(sink);
+  world.set_time(Time{0});
+  const Time end = Time{0} + opt.until.value_or(s.duration);
+  RunResult rr;
+  rr.end = end;
+  uint64_t applied = 0;
+  auto node_failed = [&](const explore::StepResult& r) {
+    rr.failed_node = r.node;
+    rr.failure = r.text;
+    rr.end = world.time();
+  };
+  if (const explore::StepResult r = world.start(); r.kind == explore::StepResult::Kind::kNodeFailure) {
+    node_failed(r);
+  } else {
+    for (size_t k = 0; k < s.schedule.size(); ++k) {
+      const Time at = Time{0} + milliseconds(static_cast<int64_t>(k + 1));
+      if (at > end) break;  // --until cut the run short
+      if (k >= s.max_events) {
+        rr.budget_exhausted = true;
+        rr.end = world.time();
+        break;
+      }
+      world.set_time(at);
+      const ScheduleStep& step = s.schedule[k];
+      const explore::StepResult r = world.apply(step);
+      if (r.kind == explore::StepResult::Kind::kNotEnabled) {
+        *error = s.path + (step.line > 0 ? ":" + std::to_string(step.line) : std::string()) + ": schedule step " +
+                 std::to_string(k + 1) + " (" + schedule_step_text(step, s.nodes) + "): " + r.text;
+        return rr;
+      }
+      ++applied;
+      if (r.kind == explore::StepResult::Kind::kNodeFailure) {
+        node_failed(r);
+        break;
+      }
+    }
+  }
+  world.set_time(rr.end);
+  // One event per step applied (the World counts messages, not events).
+  SimCounters c = world.counters();
+  c.events = applied;
+  const Field end_fields[] = {{"events", static_cast<int64_t>(c.events)},
+                              {"sent", static_cast<int64_t>(c.sent)},
+                              {"delivered", static_cast<int64_t>(c.delivered)},
+                              {"dropped", static_cast<int64_t>(c.dropped)},
+                              {"duplicated", static_cast<int64_t>(c.duplicated)},
+                              {"budget_exhausted", rr.budget_exhausted}};
+  sink->event(rr.end, kGlobal, "end", end_fields);
+  *counters = c;
+  return rr;
+}
+
 }  // namespace
 
 std::string trace_header(const Scenario& s, uint64_t seed) {
@@ -793,17 +859,26 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
   }
 
   ScenarioRun run(s, sim, net, role_watch);
-  sim.set_action_handler(&run);
-  run.schedule_all();
   const Duration until = opt.until.value_or(s.duration);
-  const RunResult rr = sim.run(Time{0} + until, s.max_events);
-  const SimCounters& c = sim.counters();
-  sim.emit_global("end", {{"events", static_cast<int64_t>(c.events)},
-                          {"sent", static_cast<int64_t>(c.sent)},
-                          {"delivered", static_cast<int64_t>(c.delivered)},
-                          {"dropped", static_cast<int64_t>(c.dropped)},
-                          {"duplicated", static_cast<int64_t>(c.duplicated)},
-                          {"budget_exhausted", rr.budget_exhausted}});
+  RunResult rr;
+  SimCounters c;
+  if (s.schedule.empty()) {
+    sim.set_action_handler(&run);
+    run.schedule_all();
+    rr = sim.run(Time{0} + until, s.max_events);
+    c = sim.counters();
+    sim.emit_global("end", {{"events", static_cast<int64_t>(c.events)},
+                            {"sent", static_cast<int64_t>(c.sent)},
+                            {"delivered", static_cast<int64_t>(c.delivered)},
+                            {"dropped", static_cast<int64_t>(c.dropped)},
+                            {"duplicated", static_cast<int64_t>(c.duplicated)},
+                            {"budget_exhausted", rr.budget_exhausted}});
+  } else {
+    // A scripted schedule replaces the event loop (replay_schedule).
+    rr = replay_schedule(s, opt, factory, &role_watch, &c, &report.schedule_error);
+    // Bad input, not a run: no verdicts, and the trace file is not kept.
+    if (!report.schedule_error.empty()) return report;
+  }
   report.nemesis_faults = run.injected();
   if (client_stats) report.clients = client_stats->finish();
   if (stats) {

@@ -40,6 +40,10 @@ struct RunReport {
   // A node's code called Context::fail: "n3 at 1.234s: <reason>". The run
   // stopped there; it is never as expected.
   std::string node_failure;
+  // A step of the scenario's `schedule:` could not happen ("<file>:<line>:
+  // schedule step <k> (<step>): <why>"): the scenario is invalid input, so
+  // the run has no verdicts and wrote no trace file (`dsim run` exits 3).
+  std::string schedule_error;
   SimCounters counters;
   std::vector<analysis::CheckResult> checks;
   std::vector<std::string> violated;      // names, in check order

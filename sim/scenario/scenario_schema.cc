@@ -1199,11 +1199,109 @@ void add_fault_features(Json& j) {
   j["properties"] = std::move(props);
 }
 
+
+// `schedule:` and `explore:` (docs/explore.md).
+constexpr const char* kSchedule = R"json({
+  "type": "array",
+  "minItems": 1,
+  "description": "a scripted run: exactly these steps, step k at k ms, and nothing else (no network timing, faults or nemesis); dsim explore writes its counterexamples this way",
+  "items": {
+    "oneOf": [
+      {"type": "object", "properties": {"deliver": {"$ref": "#/definitions/scheduled_message", "description": "deliver this message"}}, "additionalProperties": false, "patternProperties": {"^x-": {}}, "required": ["deliver"]},
+      {"type": "object", "properties": {"drop": {"$ref": "#/definitions/scheduled_message", "description": "lose this message"}}, "additionalProperties": false, "patternProperties": {"^x-": {}}, "required": ["drop"]},
+      {"type": "object", "properties": {"duplicate": {"$ref": "#/definitions/scheduled_message", "description": "deliver a copy of this message, leaving it in flight"}}, "additionalProperties": false, "patternProperties": {"^x-": {}}, "required": ["duplicate"]},
+      {"type": "object", "properties": {
+         "timer": {"type": "string", "description": "the node whose timer fires"},
+         "tag": {"type": "integer", "minimum": 0, "description": "the timer's tag: the node's earliest-due pending timer with it fires"}},
+       "additionalProperties": false, "patternProperties": {"^x-": {}}, "required": ["timer", "tag"]},
+      {"type": "object", "properties": {
+         "crash": {"type": "string", "description": "the node that crashes"},
+         "lose_unsynced": {"type": "boolean", "description": "it loses its unsynced writes (default false)"}},
+       "additionalProperties": false, "patternProperties": {"^x-": {}}, "required": ["crash"]},
+      {"type": "object", "properties": {"restart": {"type": "string", "description": "the crashed node that restarts"}}, "additionalProperties": false, "patternProperties": {"^x-": {}}, "required": ["restart"]},
+      {"type": "object", "properties": {"input": {"type": "string", "description": "the node that gets the next workload input"}}, "additionalProperties": false, "patternProperties": {"^x-": {}}, "required": ["input"]}
+    ]
+  }
+})json";
+
+constexpr const char* kScheduledMessage = R"json({
+  "type": "object",
+  "description": "the nth message (from 1) that node `from` sent to node `to`",
+  "properties": {
+    "from": {"type": "string"},
+    "to": {"type": "string"},
+    "nth": {"type": "integer", "minimum": 1}
+  },
+  "additionalProperties": false,
+  "required": ["from", "to", "nth"]
+})json";
+
+constexpr const char* kEventPattern = R"json({
+  "type": "object",
+  "properties": {
+    "kind": {"type": "string", "description": "a trace event kind, e.g. role"},
+    "where": {"type": "object", "description": "fields the event must have, e.g. {role: leader}", "additionalProperties": {"type": ["string", "integer", "boolean"]}},
+    "$COUNT": {"type": "integer", "minimum": 0}
+  },
+  "additionalProperties": false,
+  "patternProperties": {"^x-": {}},
+  "required": ["kind"]
+})json";
+
+constexpr const char* kExplore = R"json({
+  "type": "object",
+  "description": "what dsim explore may do and how far it searches; the budgets bound the faults on any one path",
+  "properties": {
+    "strategy": {"enum": ["bfs", "dfs"], "description": "bfs (default): breadth-first, shortest counterexample; dfs: depth-first"},
+    "max_depth": {"type": "integer", "minimum": 1, "maximum": 1000000, "description": "steps on one path (default 30)"},
+    "max_states": {"type": "integer", "minimum": 1, "description": "distinct states (default 5000000)"},
+    "max_time": {"$ref": "#/definitions/duration", "description": "wall time (default: no limit)"},
+    "crashes": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "crash budget (default 0)"},
+    "restarts": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "restart budget (default 0)"},
+    "lose_unsynced": {"type": "boolean", "description": "crashes lose unsynced writes (default false)"},
+    "drops": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "message-loss budget (default 0)"},
+    "duplicates": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "message-duplication budget (default 0)"},
+    "inputs": {"type": "integer", "minimum": 0, "description": "workload inputs available (default: the workload's count)"},
+    "goals": {"type": "array", "items": {"$ref": "#/definitions/goal"}, "description": "a state matching every goal ends its path as goal reached"},
+    "prune": {"type": "array", "items": {"$ref": "#/definitions/prune"}, "description": "a state matching any prune is not expanded"}
+  },
+  "additionalProperties": false,
+  "patternProperties": {"^x-": {}}
+})json";
+
+void add_scripted(Json& j) {
+  Json& defs = j["definitions"];
+  defs["scheduled_message"] = Json::parse(kScheduledMessage);
+  for (const char* which : {"goal", "prune"}) {
+    const std::string count = std::string(which) == "goal" ? "at_least" : "more_than";
+    Json p = Json::parse(kEventPattern);
+    Json props = Json::object();
+    for (auto& [k, v] : p["properties"].items()) props[k == "$COUNT" ? count : k] = v;
+    props[count]["description"] = count == "at_least" ? "at least this many matching events (default 1)"
+                                                      : "more than this many matching events";
+    if (count == "at_least") props[count]["minimum"] = 1;
+    p["properties"] = std::move(props);
+    if (count == "more_than") p["required"].push_back(count);
+    defs[which] = std::move(p);
+  }
+  // After the faults and the nemesis, before the checks.
+  Json props = Json::object();
+  for (auto& [k, v] : j["properties"].items()) {
+    if (k == "checks") {
+      props["schedule"] = Json::parse(kSchedule);
+      props["explore"] = Json::parse(kExplore);
+    }
+    props[k] = v;
+  }
+  j["properties"] = std::move(props);
+}
+
 }  // namespace
 
 std::string scenario_json_schema(const Registry& reg) {
   Json j = Json::parse(kBase);
   add_fault_features(j);
+  add_scripted(j);
   Json protocols = Json::array(), checks = Json::array(), sections = Json::object(), counts = Json::object();
   for (const auto& l : reg.all_checkers()) checks.push_back(std::string(l.info.name));
   for (const auto& p : reg.protocols()) {

@@ -47,12 +47,17 @@ uint64_t ops(const Scenario& s) { return s.workload.count; }
 }  // namespace
 
 std::optional<ShrinkResult> shrink(const Registry& reg, const Scenario& original, uint64_t seed, const std::string& wanted,
-                                   std::string* error) {
+                                   std::string* error, bool* bad_input) {
   ShrinkResult res;
   RunOptions opt;
   opt.seed = seed;
   opt.fingerprint = false;
   const RunReport first = run_scenario(original, opt);
+  if (!first.schedule_error.empty()) {
+    *error = first.schedule_error;
+    if (bad_input) *bad_input = true;
+    return std::nullopt;
+  }
   std::string check = wanted;
   for (const auto& c : first.checks) {
     if (check.empty() && c.status == analysis::Status::kViolated) check = c.name;
@@ -108,6 +113,25 @@ std::optional<ShrinkResult> shrink(const Registry& reg, const Scenario& original
     if (chunk == 1) break;
   }
 
+  // 2b. ddmin over a scripted schedule's steps, the same way. A candidate
+  //     with a step that can no longer happen has no verdict, so it never
+  //     counts as failing: every step of the result stays applicable.
+  res.steps_before = cur.schedule.size();
+  for (size_t chunk = std::max<size_t>(1, cur.schedule.size() / 2); chunk >= 1 && !cur.schedule.empty(); chunk /= 2) {
+    for (size_t start = 0; start < cur.schedule.size();) {
+      Scenario cand = cur;
+      const size_t end = std::min(cand.schedule.size(), start + chunk);
+      cand.schedule.erase(cand.schedule.begin() + static_cast<std::ptrdiff_t>(start),
+                          cand.schedule.begin() + static_cast<std::ptrdiff_t>(end));
+      if (!cand.schedule.empty() && judge.fails(cand)) {
+        cur = std::move(cand);
+      } else {
+        start = end;
+      }
+    }
+    if (chunk == 1) break;
+  }
+
   // 3. Shorter faults.
   for (size_t i = 0; i < cur.faults.size(); ++i) {
     for (int halvings = 0; halvings < 12; ++halvings) {
@@ -138,6 +162,7 @@ std::optional<ShrinkResult> shrink(const Registry& reg, const Scenario& original
       }
     }
     for (const auto& [id, d] : cur.storage.per_node) named = named || id == last;
+    for (const ScheduleStep& st : cur.schedule) named = named || st.node == last || st.to == last;
     if (named) break;
     Scenario cand = cur;
     cand.nodes.pop_back();
@@ -189,6 +214,7 @@ std::optional<ShrinkResult> shrink(const Registry& reg, const Scenario& original
   res.events_after = rep.counters.events;
   res.time_after = rep.end - Time{0};
   res.faults_after = cur.faults.size();
+  res.steps_after = cur.schedule.size();
   res.requests_after = ops(cur);
   res.nodes_before = original.nodes.size();
   res.nodes_after = cur.nodes.size();

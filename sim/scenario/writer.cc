@@ -1,5 +1,6 @@
 #include "sim/scenario/writer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -78,7 +79,73 @@ std::string latency_text(const net::LatencyModel& m) {
 }
 
 
-std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment) {
+std::string schedule_step_text(const ScheduleStep& st, const std::vector<std::string>& names) {
+  using K = ScheduleStep::Kind;
+  const auto message = [&](const char* what) {
+    return std::string("{") + what + ": {from: " + names[st.node.value] + ", to: " + names[st.to.value] +
+           ", nth: " + std::to_string(st.nth) + "}}";
+  };
+  switch (st.kind) {
+    case K::kDeliver: return message("deliver");
+    case K::kDrop: return message("drop");
+    case K::kDuplicate: return message("duplicate");
+    case K::kTimer: return "{timer: " + names[st.node.value] + ", tag: " + std::to_string(st.tag) + "}";
+    case K::kCrash: return "{crash: " + names[st.node.value] + (st.lose_unsynced ? ", lose_unsynced: true}" : "}");
+    case K::kRestart: return "{restart: " + names[st.node.value] + "}";
+    case K::kInput: return "{input: " + names[st.node.value] + "}";
+  }
+  return "";
+}
+
+namespace {
+
+// A pattern's field value: integers and booleans plain (the loader reads
+// them by the field's type), anything else quoted.
+std::string pattern_value(const std::string& v) {
+  if (v == "true" || v == "false") return v;
+  const size_t digits = v.starts_with('-') ? 1 : 0;
+  if (v.size() > digits && v.find_first_not_of("0123456789", digits) == std::string::npos &&
+      (v[digits] != '0' || v.size() == digits + 1)) {
+    return v;
+  }
+  return quote(v);
+}
+
+std::string patterns_text(const std::vector<std::pair<EventPattern, uint32_t>>& list, const char* count_key) {
+  std::string out = "[";
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& [p, count] = list[i];
+    out += std::string(i ? ", " : "") + "{kind: " + p.kind;
+    if (!p.where.empty()) {
+      out += ", where: {";
+      for (size_t k = 0; k < p.where.size(); ++k) {
+        out += (k ? ", " : "") + p.where[k].first + ": " + pattern_value(p.where[k].second);
+      }
+      out += "}";
+    }
+    out += std::string(", ") + count_key + ": " + std::to_string(count) + "}";
+  }
+  return out + "]";
+}
+
+std::string explore_text(const ExploreSpec& e, bool takes_inputs) {
+  std::string y = "explore:\n";
+  y += std::string("  strategy: ") + (e.strategy == ExploreSpec::Strategy::kBfs ? "bfs" : "dfs") + "\n";
+  y += "  max_depth: " + std::to_string(e.max_depth) + "\n  max_states: " + std::to_string(e.max_states) + "\n";
+  if (e.max_time) y += "  max_time: " + duration_text(*e.max_time) + "\n";
+  y += "  crashes: " + std::to_string(e.crashes) + "\n  restarts: " + std::to_string(e.restarts) +
+       "\n  lose_unsynced: " + (e.lose_unsynced ? "true" : "false") + "\n  drops: " + std::to_string(e.drops) +
+       "\n  duplicates: " + std::to_string(e.duplicates) + "\n";
+  if (takes_inputs && e.inputs) y += "  inputs: " + std::to_string(*e.inputs) + "\n";
+  if (!e.goals.empty()) y += "  goals: " + patterns_text(e.goals, "at_least") + "\n";
+  if (!e.prunes.empty()) y += "  prune: " + patterns_text(e.prunes, "more_than") + "\n";
+  return y;
+}
+
+}  // namespace
+
+std::string scenario_to_yaml(const Scenario& s, const std::string& header_comment,
+                             const std::vector<std::string>& step_notes) {
   const std::vector<std::string> all = s.all_names();  // servers, then clients
   const auto name = [&](NodeId n) { return all[n.value]; };
   const auto target = [&](const Target& t) {
@@ -260,6 +327,20 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
          std::to_string(m.max_down) + "\n  from: " + duration_text(m.from - Time{0}) + "\n  until: " +
          duration_text(m.until - Time{0}) + "\n  lose_unsynced: " + (m.lose_unsynced ? "true" : "false") + "\n";
   }
+  if (!s.schedule.empty()) {
+    y += "schedule:\n";
+    for (size_t i = 0; i < s.schedule.size(); ++i) {
+      y += "  - " + schedule_step_text(s.schedule[i], all);
+      if (i < step_notes.size() && !step_notes[i].empty()) {
+        std::string note = step_notes[i];
+        std::replace(note.begin(), note.end(), '\n', ' ');
+        std::replace(note.begin(), note.end(), '\r', ' ');
+        y += "  # " + note;
+      }
+      y += "\n";
+    }
+  }
+  if (s.explore) y += explore_text(*s.explore, in.kind != WorkloadInputs::Kind::kNone);
   y += s.checks.empty() ? "checks: []\n" : "checks:\n";
   for (const auto& c : s.checks) {
     y += c.within_ns > 0 ? "  - {name: " + c.name + ", within: " + duration_text(Duration{c.within_ns}) + "}\n"

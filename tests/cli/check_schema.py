@@ -43,7 +43,7 @@ schema_visible = ["unknown-key", "duration-space", "duration-no-unit", "probabil
                   "probability-negative", "version-too-new", "missing-protocol", "unknown-protocol",
                   "quoted-integer", "unknown-distribution", "two-actions-in-fault", "unknown-check",
                   "for-on-crash", "pause-without-for", "negative-duration",
-                  "storage-unknown-key", "network-fault-empty", "pareto-bad-shape"]
+                  "storage-unknown-key", "network-fault-empty", "pareto-bad-shape", "schedule-unknown-action"]
 for name in schema_visible:
     path = os.path.join(src, "tests/testdata/bad-scenarios", name + ".yaml")
     doc = yaml.safe_load(open(path))
