@@ -130,12 +130,14 @@ std::string patterns_text(const std::vector<std::pair<EventPattern, uint32_t>>& 
 
 std::string explore_text(const ExploreSpec& e, bool takes_inputs) {
   std::string y = "explore:\n";
-  y += std::string("  strategy: ") + (e.strategy == ExploreSpec::Strategy::kBfs ? "bfs" : "dfs") + "\n";
+  y += std::string("  strategy: ") + (e.strategy == ExploreSpec::Strategy::kBfs   ? "bfs"
+                                     : e.strategy == ExploreSpec::Strategy::kDfs ? "dfs"
+                                                                                 : "random") + "\n";
   y += "  max_depth: " + std::to_string(e.max_depth) + "\n  max_states: " + std::to_string(e.max_states) + "\n";
   if (e.max_time) y += "  max_time: " + duration_text(*e.max_time) + "\n";
   y += "  crashes: " + std::to_string(e.crashes) + "\n  restarts: " + std::to_string(e.restarts) +
        "\n  lose_unsynced: " + (e.lose_unsynced ? "true" : "false") + "\n  drops: " + std::to_string(e.drops) +
-       "\n  duplicates: " + std::to_string(e.duplicates) + "\n";
+       "\n  duplicates: " + std::to_string(e.duplicates) + "\n  fifo: " + (e.fifo ? "true" : "false") + "\n";
   if (takes_inputs && e.inputs) y += "  inputs: " + std::to_string(*e.inputs) + "\n";
   if (!e.goals.empty()) y += "  goals: " + patterns_text(e.goals, "at_least") + "\n";
   if (!e.prunes.empty()) y += "  prune: " + patterns_text(e.prunes, "more_than") + "\n";
