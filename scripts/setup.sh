@@ -51,10 +51,11 @@ case "$mode" in
     # The tests that replay the whole catalogue many times over (strict traces,
     # sweeps, shrinking every planted bug, the writer round trip, the LB and
     # planted-bug tables, the long catch-up corpus, whole grading batteries
-    # and tuning grids, the browser and export checks of big reports) ran
-    # above in the plain build; under the sanitizers they would take most of
+    # and tuning grids, the browser and export checks of big reports, the
+    # explore catalogue, which tests/unit/explore_search_test.cc covers in
+    # small) ran above in the plain build; under the sanitizers they would take most of
     # CI's time for code the rest of the suite already exercises.
-    heavy='^(grade$|tune$|browser_|exports$|strict|sweep|slurm|shrink_all|hostile|writer: every catalogue|lb catalogue|raft planted bugs|catalogue: every|corpus/raft-catch-up)'
+    heavy='^(grade$|tune$|explore$|browser_|exports$|strict|sweep|slurm|shrink_all|hostile|writer: every catalogue|lb catalogue|raft planted bugs|catalogue: every|corpus/raft-catch-up)'
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir build-asan --output-on-failure -j "$jobs" -E "$heavy"
     echo "setup: a short coverage-guided fuzzing run (scripts/fuzz.sh --smoke)" >&2

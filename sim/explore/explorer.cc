@@ -138,6 +138,14 @@ class Search {
 
   std::optional<ExploreResult> run(std::string* error) {
     t0_ = Clock::now();
+    for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+      if (!cfg_->factory(NodeId{i})->clone()) {
+        *error = "protocol '" + s_.protocol +
+                 "' cannot be explored: its nodes do not copy themselves (Node::clone) and so cannot be "
+                 "states of a search (docs/explore.md says what a protocol provides)";
+        return std::nullopt;
+      }
+    }
     Box root;
     root.w = std::make_unique<World>(cfg_);
     for (const auto& c : s_.checks) {
@@ -157,9 +165,7 @@ class Search {
     trail_.push_back(TrailEntry{0, {}});
     const StepResult started = advance(root, nullptr);
     if (!root.w->explorable()) {
-      *error = "protocol '" + s_.protocol +
-               "' cannot be explored: its nodes do not copy themselves (Node::clone) and so cannot be "
-               "states of a search (docs/explore.md says what a protocol provides)";
+      *error = "protocol '" + s_.protocol + "' cannot be explored: a node it started does not copy itself (Node::clone)";
       return std::nullopt;
     }
     if (violation(root, started)) return finish(0);
