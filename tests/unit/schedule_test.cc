@@ -297,7 +297,8 @@ TEST_CASE("writer: a schedule and an explore section write back as YAML that loa
   const std::string yaml = scenario_to_yaml(s, "", notes);
   CAPTURE(yaml);
   // One step per line, flow style, with its note as a comment.
-  CHECK(yaml.find("schedule:\n  - {input: n1}\n  - {deliver: {from: n1, to: n2, nth: 3}}  # data #1 second line\n") !=
+  // The longest step is the duplicate: notes start two columns after it.
+  CHECK(yaml.find("schedule:\n  - {input: n1}\n  - {deliver: {from: n1, to: n2, nth: 3}}    # data #1 second line\n") !=
         std::string::npos);
   CHECK(yaml.find("  - {duplicate: {from: n2, to: n1, nth: 2}}  # ack\n") != std::string::npos);
   CHECK(yaml.find("  - {crash: n3, lose_unsynced: true}\n  - {crash: n2}\n") != std::string::npos);
