@@ -114,6 +114,15 @@ void PaxosLiveness::consume(const trace::Event& e) {
   if (by.size() >= acceptors_.size() / 2 + 1) chosen_at_ = e.t;
 }
 
+void PaxosLiveness::fingerprint(Fingerprint& h) const {
+  // A liveness verdict is decided from deadlines: here times decide it.
+  // The count of prepares only feeds the note.
+  h(faults_.quiet_since(), faults_.end_time(), faults_.partitioned_at_end(), faults_.up(), chosen_at_);
+  if (chosen_at_) return;  // what was accepted no longer matters
+  h(acceptors_, accepted_.size());
+  for (const auto& [key, by] : accepted_) h(std::get<0>(key), std::get<1>(key), std::get<2>(key), by);
+}
+
 CheckResult PaxosLiveness::finish() {
   CheckResult r{std::string(name()), kind(), Status::kHeld, std::nullopt, {}};
   const int64_t deadline = faults_.quiet_since() + within_ns_;

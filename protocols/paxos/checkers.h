@@ -66,9 +66,10 @@ class LearnerConsistency final : public CloneableChecker<LearnerConsistency> {
   std::optional<Violation> first_;
 };
 
-class PaxosLiveness final : public Checker {
+class PaxosLiveness final : public CloneableChecker<PaxosLiveness> {
  public:
   explicit PaxosLiveness(int64_t within_ns) : within_ns_(within_ns) {}
+  void fingerprint(Fingerprint& h) const override;
   std::string_view name() const override { return "paxos_liveness"; }
   CheckKind kind() const override { return CheckKind::kLiveness; }
   void consume(const trace::Event& e) override;

@@ -133,7 +133,12 @@ void MultiPaxosNode::set_role(Context& ctx, Role r) {
 
 void MultiPaxosNode::arm_election(Context& ctx) {
   ctx.cancel_timer(election_timer_);
-  election_timer_ = ctx.set_timer(Duration{ctx.rng().between(cfg_.election_min.ns, cfg_.election_max.ns)}, kElectionTag);
+  // A fixed timeout draws nothing (the same delays; a random stream that
+  // does not advance merges more states under `dsim explore`).
+  const Duration d = cfg_.election_min == cfg_.election_max
+                         ? cfg_.election_min
+                         : Duration{ctx.rng().between(cfg_.election_min.ns, cfg_.election_max.ns)};
+  election_timer_ = ctx.set_timer(d, kElectionTag);
 }
 
 void MultiPaxosNode::follow(Context& ctx, NodeId leader) {

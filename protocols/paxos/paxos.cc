@@ -117,7 +117,11 @@ void PaxosNode::schedule_retry(Context& ctx, bool preempted) {
   // pause after a rejection breaks the lockstep.
   if (preempted && !cfg_.backoff) return;
   ctx.cancel_timer(retry_timer_);
-  const Duration jitter = cfg_.backoff ? Duration{ctx.rng().between(cfg_.backoff_min.ns, cfg_.backoff_max.ns)} : Duration{0};
+  // Without backoff, or with a fixed one, nothing is drawn (the random
+  // stream does not advance: `dsim explore` hashes it).
+  const Duration jitter = !cfg_.backoff                          ? Duration{0}
+                          : cfg_.backoff_min == cfg_.backoff_max ? cfg_.backoff_min
+                                                                 : Duration{ctx.rng().between(cfg_.backoff_min.ns, cfg_.backoff_max.ns)};
   retry_timer_ = ctx.set_timer(preempted ? jitter : cfg_.retry + jitter, kRetryTag);
 }
 

@@ -177,7 +177,12 @@ void RaftNode::set_role(Context& ctx, Role r) {
 
 void RaftNode::reset_election_timer(Context& ctx) {
   ctx.cancel_timer(election_timer_);
-  const Duration d{ctx.rng().between(cfg_.election_min.ns, cfg_.election_max.ns)};
+  // A fixed timeout draws nothing: the same delays, and a random stream
+  // that does not advance, so `dsim explore` (which hashes it) merges
+  // states that differ only by how many times the timer was reset.
+  const Duration d = cfg_.election_min == cfg_.election_max
+                         ? cfg_.election_min
+                         : Duration{ctx.rng().between(cfg_.election_min.ns, cfg_.election_max.ns)};
   election_timer_ = ctx.set_timer(d, kElectionTag);
 }
 

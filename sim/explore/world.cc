@@ -32,6 +32,7 @@ std::shared_ptr<const WorldConfig> world_config(const scenario::Scenario& s, uin
     c->drops = e.drops;
     c->duplicates = e.duplicates;
     c->lose_unsynced = e.lose_unsynced;
+    c->fifo = e.fifo;
   }
   return c;
 }
@@ -42,16 +43,58 @@ World::World(std::shared_ptr<const WorldConfig> cfg)
   const size_t n = cfg_->names.size();
   nodes_.resize(n);
   for (size_t i = 0; i < n; ++i) {
+    auto s = std::make_shared<NodeState>();
     // The simulator's derivation, so a node draws what it would in a run.
-    nodes_[i].rng = Rng::derive(cfg_->seed, "node/" + cfg_->names[i]);
-    nodes_[i].sent_to.assign(n, 0);
+    s->rng = Rng::derive(cfg_->seed, "node/" + cfg_->names[i]);
+    s->sent_to.assign(n, 0);
+    nodes_[i] = std::move(s);
   }
+}
+
+World::NodeState::NodeState(const NodeState& o)
+    : storage(o.storage), rng(o.rng), clock(o.clock), timers(o.timers), sent_to(o.sent_to), fp(o.fp), fp_valid(o.fp_valid) {
+  if (o.node) {
+    node = o.node->clone();
+    DSIM_ASSERT_MSG(node != nullptr, "World copied with a node that cannot clone (check explorable())");
+  }
+}
+
+uint64_t World::NodeState::fingerprint() const {
+  if (fp_valid) return fp;
+  Fingerprint h;
+  h.word(node ? 1 : 0);
+  if (node) {
+    h.set_time_origin(clock);
+    node->fingerprint(h);
+    // Pending timers as (due relative to the clock, tag), in due order.
+    std::vector<std::pair<int64_t, uint64_t>> t;
+    t.reserve(timers.size());
+    for (const PendingTimer& p : timers) t.emplace_back((p.due - clock).ns, p.tag);
+    std::sort(t.begin(), t.end());
+    h.word(t.size());
+    for (const auto& [due, tag] : t) h(due, tag);
+    h.set_time_origin(Time{0});
+  }
+  storage.fingerprint(h);
+  const uint64_t* r = rng.state();
+  h(r[0], r[1], r[2], r[3]);
+  fp = h.value();
+  fp_valid = true;
+  return fp;
+}
+
+uint64_t World::message_hash(const InFlight& f) {
+  Fingerprint one;
+  one(f.from, f.to, f.msg.type, f.msg.f, f.msg.body);
+  return one.value();
 }
 
 World::World(const World& o)
     : Host(),
       cfg_(o.cfg_),
+      nodes_(o.nodes_),
       flight_(o.flight_),
+      flight_sum_(o.flight_sum_),
       next_msg_id_(o.next_msg_id_),
       next_timer_id_(o.next_timer_id_),
       inputs_given_(o.inputs_given_),
@@ -62,28 +105,13 @@ World::World(const World& o)
       duplicates_(o.duplicates_),
       counters_(o.counters_),
       now_(o.now_),
-      sink_(nullptr) {
-  nodes_.resize(o.nodes_.size());
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    const NodeState& from = o.nodes_[i];
-    NodeState& to = nodes_[i];
-    if (from.node) {
-      to.node = from.node->clone();
-      DSIM_ASSERT_MSG(to.node != nullptr, "World copied with a node that cannot clone (check explorable())");
-    }
-    to.storage = from.storage;
-    to.rng = from.rng;
-    to.clock = from.clock;
-    to.timers = from.timers;
-    to.sent_to = from.sent_to;
-  }
-}
+      sink_(nullptr) {}
 
 World::~World() = default;
 
 bool World::explorable() const {
-  for (const NodeState& s : nodes_) {
-    if (s.node && !s.node->clone()) return false;
+  for (const auto& s : nodes_) {
+    if (s->node && !s->node->clone()) return false;
   }
   return true;
 }
@@ -101,11 +129,11 @@ std::string_view World::node_name(NodeId n) const {
   return cfg_->names[n.value];
 }
 
-Time World::local_time(NodeId self) const { return nodes_[self.value].clock; }
+Time World::local_time(NodeId self) const { return nodes_[self.value]->clock; }
 
 void World::send(NodeId from, NodeId to, const Message& m) {
   DSIM_ASSERT(from.value < nodes_.size() && to.value < nodes_.size());
-  NodeState& src = nodes_[from.value];
+  NodeState& src = mut(from.value);
   ++counters_.sent;
   const uint64_t id = ++next_msg_id_;
   const uint32_t nth = ++src.sent_to[to.value];
@@ -117,20 +145,22 @@ void World::send(NodeId from, NodeId to, const Message& m) {
     sink_->event(now_, from, "send", std::span<const Field>(fields.data(), n));
   }
   flight_.push_back(InFlight{from, to, nth, id, m});
+  flight_sum_ += message_hash(flight_.back());
 }
 
 TimerId World::set_timer(NodeId self, Duration after, uint64_t tag) {
   DSIM_ASSERT(after.ns >= 0);
-  NodeState& s = nodes_[self.value];
+  NodeState& s = mut(self.value);
   const uint64_t id = ++next_timer_id_;
   s.timers.push_back(PendingTimer{id, s.clock + after, tag});
   return TimerId{id};
 }
 
 bool World::cancel_timer(NodeId self, TimerId id) {
-  auto& timers = nodes_[self.value].timers;
-  for (size_t i = 0; i < timers.size(); ++i) {
-    if (timers[i].id == id.value) {
+  const auto& pending = at(self.value).timers;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i].id == id.value) {
+      auto& timers = mut(self.value).timers;
       timers.erase(timers.begin() + static_cast<std::ptrdiff_t>(i));
       return true;
     }
@@ -138,8 +168,8 @@ bool World::cancel_timer(NodeId self, TimerId id) {
   return false;
 }
 
-Rng& World::rng(NodeId self) { return nodes_[self.value].rng; }
-Storage& World::storage(NodeId self) { return nodes_[self.value].storage; }
+Rng& World::rng(NodeId self) { return mut(self.value).rng; }
+Storage& World::storage(NodeId self) { return mut(self.value).storage; }
 
 void World::emit(NodeId self, std::string_view kind, std::span<const Field> fields) {
   if (sink_) sink_->event(now_, self, kind, fields);
@@ -150,7 +180,7 @@ void World::emit(NodeId self, std::string_view kind, std::span<const Field> fiel
 StepResult World::call(NodeId n, const std::function<void(Node&, Context&)>& f) {
   Context ctx(this, n);
   try {
-    f(*nodes_[n.value].node, ctx);
+    f(*mut(n.value).node, ctx);
   } catch (const NodeFailure& e) {
     emit(e.node(), "node_failure", std::initializer_list<Field>{{"reason", std::string_view(e.what())}});
     return StepResult{StepResult::Kind::kNodeFailure, e.what(), e.node()};
@@ -160,7 +190,7 @@ StepResult World::call(NodeId n, const std::function<void(Node&, Context&)>& f) 
 
 StepResult World::start() {
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
-    NodeState& s = nodes_[i];
+    NodeState& s = mut(i);
     s.node = cfg_->factory(NodeId{i});
     DSIM_ASSERT(s.node != nullptr);
     emit(NodeId{i}, "start", std::span<const Field>{});
@@ -199,19 +229,27 @@ void each_due_first(const Timers& timers, F&& f) {
 void World::enabled(std::vector<ScheduleStep>* out) const {
   out->clear();
   using K = ScheduleStep::Kind;
+  const size_t n = nodes_.size();
+  std::vector<bool> link_seen(cfg_->fifo ? n * n : 0);
   for (const InFlight& f : flight_) {
-    if (nodes_[f.to.value].node) out->push_back(ScheduleStep{K::kDeliver, f.from, f.to, f.nth, 0, false, 0});
+    if (cfg_->fifo) {
+      // Only the oldest message on each link.
+      const size_t link = f.from.value * n + f.to.value;
+      if (link_seen[link]) continue;
+      link_seen[link] = true;
+    }
+    if (at(f.to.value).node) out->push_back(ScheduleStep{K::kDeliver, f.from, f.to, f.nth, 0, false, 0});
   }
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
-    if (!nodes_[i].node) continue;
-    each_due_first(nodes_[i].timers, [&](const PendingTimer& t) {
+    if (!at(i).node) continue;
+    each_due_first(at(i).timers, [&](const PendingTimer& t) {
       out->push_back(ScheduleStep{K::kTimer, NodeId{i}, NodeId{}, 0, t.tag, false, 0});
     });
   }
   if (inputs_given_ < cfg_->inputs && cfg_->make_input) {
     for (uint32_t i = 0; i < nodes_.size(); ++i) {
-      const Node* n = nodes_[i].node.get();
-      if (!n || (cfg_->inputs_to_leader && n->role() != "leader")) continue;
+      const Node* node = at(i).node.get();
+      if (!node || (cfg_->inputs_to_leader && node->role() != "leader")) continue;
       out->push_back(ScheduleStep{K::kInput, NodeId{i}, NodeId{}, 0, 0, false, 0});
     }
   }
@@ -222,10 +260,10 @@ void World::enabled(std::vector<ScheduleStep>* out) const {
     for (const InFlight& f : flight_) out->push_back(ScheduleStep{K::kDuplicate, f.from, f.to, f.nth, 0, false, 0});
   }
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i].node && crashes_ < cfg_->crashes) {
+    if (at(i).node && crashes_ < cfg_->crashes) {
       out->push_back(ScheduleStep{K::kCrash, NodeId{i}, NodeId{}, 0, 0, cfg_->lose_unsynced, 0});
     }
-    if (!nodes_[i].node && restarts_ < cfg_->restarts) {
+    if (!at(i).node && restarts_ < cfg_->restarts) {
       out->push_back(ScheduleStep{K::kRestart, NodeId{i}, NodeId{}, 0, 0, false, 0});
     }
   }
@@ -239,8 +277,8 @@ StepResult World::apply(const ScheduleStep& step) {
                                step.to.value >= n)) {
     return refuse("names a node outside the cluster");
   }
-  NodeState& s = nodes_[step.node.value];
-  const std::string who(cfg_->names[step.node.value]);
+  const NodeState& s = at(step.node.value);
+  const std::string& who = cfg_->names[step.node.value];
   switch (step.kind) {
     case K::kDeliver:
     case K::kDrop:
@@ -253,13 +291,15 @@ StepResult World::apply(const ScheduleStep& step) {
         ++duplicates_;
         ++counters_.duplicated;
         flight_.insert(flight_.begin() + at + 1, f);
+        flight_sum_ += message_hash(f);
         emit(f.from, "duplicate", {{"msg", static_cast<int64_t>(f.id)}});
         return {};
       }
-      if (step.kind == K::kDeliver && !nodes_[f.to.value].node) {
+      if (step.kind == K::kDeliver && !this->at(f.to.value).node) {
         return refuse(what + " is addressed to " + cfg_->names[f.to.value] + ", which is down");
       }
       flight_.erase(flight_.begin() + at);
+      flight_sum_ -= message_hash(f);
       if (step.kind == K::kDrop) {
         ++drops_;
         ++counters_.dropped;
@@ -283,8 +323,9 @@ StepResult World::apply(const ScheduleStep& step) {
                           : who + " has no pending timer with tag " + std::to_string(step.tag));
       }
       const PendingTimer t = s.timers[static_cast<size_t>(pick)];
-      s.timers.erase(s.timers.begin() + pick);
-      s.clock = std::max(s.clock, t.due);
+      NodeState& m = mut(step.node.value);
+      m.timers.erase(m.timers.begin() + pick);
+      m.clock = std::max(m.clock, t.due);
       ++counters_.timers_fired;
       emit(step.node, "timer", {{"tag", static_cast<int64_t>(t.tag)}});
       return call(step.node, [&t](Node& node, Context& ctx) { node.on_timer(ctx, TimerId{t.id}, t.tag); });
@@ -294,16 +335,18 @@ StepResult World::apply(const ScheduleStep& step) {
       ++crashes_;
       emit(step.node, "crash",
            {{"lose_unsynced", step.lose_unsynced}, {"unsynced_writes", static_cast<int64_t>(s.storage.unsynced())}});
-      s.node.reset();
-      s.timers.clear();
-      s.storage.on_crash(step.lose_unsynced);
+      NodeState& m = mut(step.node.value);
+      m.node.reset();
+      m.timers.clear();
+      m.storage.on_crash(step.lose_unsynced);
       return {};
     }
     case K::kRestart: {
       if (s.node) return refuse(who + " is up");
       ++restarts_;
-      s.node = cfg_->factory(step.node);
-      DSIM_ASSERT(s.node != nullptr);
+      NodeState& m = mut(step.node.value);
+      m.node = cfg_->factory(step.node);
+      DSIM_ASSERT(m.node != nullptr);
       emit(step.node, "restart", std::span<const Field>{});
       return call(step.node, [](Node& node, Context& ctx) { node.on_recover(ctx); });
     }
@@ -330,33 +373,13 @@ StepResult World::apply(const ScheduleStep& step) {
 // ---- Identity ------------------------------------------------------------------
 
 void World::fingerprint(Fingerprint& h) const {
-  for (const NodeState& s : nodes_) {
-    h.word(s.node ? 1 : 0);
-    if (s.node) {
-      h.set_time_origin(s.clock);
-      s.node->fingerprint(h);
-      // Pending timers as (due relative to the clock, tag), in due order.
-      std::vector<std::pair<int64_t, uint64_t>> t;
-      t.reserve(s.timers.size());
-      for (const PendingTimer& p : s.timers) t.emplace_back((p.due - s.clock).ns, p.tag);
-      std::sort(t.begin(), t.end());
-      h.word(t.size());
-      for (const auto& [due, tag] : t) h(due, tag);
-      h.set_time_origin(Time{0});
-    }
-    s.storage.fingerprint(h);
-    const uint64_t* r = s.rng.state();
-    h(r[0], r[1], r[2], r[3]);
-  }
+  for (const auto& s : nodes_) h.word(s->fingerprint());
   // The network is a multiset: any message may arrive next, so the order
-  // of sending does not matter.
-  uint64_t sum = 0;
-  for (const InFlight& f : flight_) {
-    Fingerprint one;
-    one(f.from, f.to, f.msg.type, f.msg.f, f.msg.body);
-    sum += one.value();
+  // of sending does not matter (with fifo links it does, per link).
+  h(flight_.size(), flight_sum_);
+  if (cfg_->fifo) {
+    for (const InFlight& f : flight_) h(f.from, f.to, message_hash(f));
   }
-  h(flight_.size(), sum);
   const uint64_t* w = workload_rng_.state();
   h(inputs_given_, w[0], w[1], w[2], w[3], crashes_, restarts_, drops_, duplicates_);
 }
@@ -374,7 +397,7 @@ std::string World::describe(const ScheduleStep& step) const {
       if (at >= 0) {
         const InFlight& f = flight_[static_cast<size_t>(at)];
         std::string_view type = cfg_->message_names ? cfg_->message_names->message_name(f.msg.type) : std::string_view{};
-        if (type.empty() && nodes_[f.from.value].node) type = nodes_[f.from.value].node->message_name(f.msg.type);
+        if (type.empty() && this->at(f.from.value).node) type = this->at(f.from.value).node->message_name(f.msg.type);
         if (!type.empty()) s += " (" + std::string(type) + ")";
       }
       return s;

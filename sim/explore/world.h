@@ -51,6 +51,10 @@ struct WorldConfig {
   uint32_t keys = 10;
   uint32_t inputs = 0;
   bool inputs_to_leader = false;   // `input` steps go only to a node whose role() is "leader"
+  // Each link delivers in the order it was sent (a connection), rather
+  // than in any order: fewer interleavings, for protocols whose bugs need
+  // no reordering on one link.
+  bool fifo = false;
   uint32_t crashes = 0, restarts = 0, drops = 0, duplicates = 0;  // budgets (0: none)
   bool lose_unsynced = false;
 };
@@ -98,8 +102,8 @@ class World final : public Host {
 
   const SimCounters& counters() const { return counters_; }
   uint32_t node_count() const { return static_cast<uint32_t>(nodes_.size()); }
-  bool is_up(NodeId n) const { return nodes_[n.value].node != nullptr; }
-  const Node* node(NodeId n) const { return nodes_[n.value].node.get(); }
+  bool is_up(NodeId n) const { return nodes_[n.value]->node != nullptr; }
+  const Node* node(NodeId n) const { return nodes_[n.value]->node.get(); }
   size_t in_flight() const { return flight_.size(); }
   // A one-line description of a step for people ("deliver n1 -> n2 #3
   // (append_entries)").
@@ -123,6 +127,9 @@ class World final : public Host {
     Time due;  // on the node's clock
     uint64_t tag;
   };
+  // Shared between a world and its copies until one of them changes it
+  // (copy on write): a step touches one node, so a copy costs one node's
+  // clone, not the cluster's. Its fingerprint is kept until it changes.
   struct NodeState {
     std::unique_ptr<Node> node;  // null while down
     Storage storage;
@@ -130,6 +137,13 @@ class World final : public Host {
     Time clock{0};
     std::vector<PendingTimer> timers;
     std::vector<uint32_t> sent_to;  // messages sent to each node so far (for nth)
+    mutable uint64_t fp = 0;
+    mutable bool fp_valid = false;
+
+    NodeState() = default;
+    NodeState(const NodeState& o);
+    NodeState& operator=(const NodeState&) = delete;
+    uint64_t fingerprint() const;
   };
   struct InFlight {
     NodeId from, to;
@@ -138,6 +152,14 @@ class World final : public Host {
     Message msg;
   };
 
+  const NodeState& at(uint32_t i) const { return *nodes_[i]; }
+  NodeState& mut(uint32_t i) {
+    std::shared_ptr<NodeState>& p = nodes_[i];
+    if (p.use_count() > 1) p = std::make_shared<NodeState>(*p);
+    p->fp_valid = false;
+    return *p;
+  }
+  static uint64_t message_hash(const InFlight& f);
   StepResult call(NodeId n, const std::function<void(Node&, Context&)>& f);
   void emit(NodeId n, std::string_view kind, std::initializer_list<Field> fields) {
     emit(n, kind, std::span<const Field>(fields.begin(), fields.size()));
@@ -145,8 +167,9 @@ class World final : public Host {
   int find_flight(const ScheduleStep& s) const;
 
   std::shared_ptr<const WorldConfig> cfg_;
-  std::vector<NodeState> nodes_;
+  std::vector<std::shared_ptr<NodeState>> nodes_;
   std::vector<InFlight> flight_;  // in send order
+  uint64_t flight_sum_ = 0;       // sum of message_hash over flight_: the network as a multiset
   uint64_t next_msg_id_ = 0;
   uint64_t next_timer_id_ = 0;
   uint32_t inputs_given_ = 0;

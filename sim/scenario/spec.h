@@ -196,6 +196,7 @@ struct ExploreSpec {
   std::optional<uint32_t> inputs;    // workload inputs available (unset: the workload's count)
   uint32_t drops = 0;                // message-loss budget
   uint32_t duplicates = 0;           // message-duplication budget
+  bool fifo = false;                 // each link delivers in send order (fewer interleavings)
 
   // A state that matches every goal ends its path as "goal reached"
   // (reported, not a violation); a state that matches any prune is not
