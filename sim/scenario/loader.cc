@@ -1343,7 +1343,7 @@ std::optional<ScheduleStep> Loader::step(const YAML::Node& n, std::string_view w
 
 void Loader::explore(const YAML::Node& n) {
   if (!r_.check_map(n, "explore", {"strategy", "max_depth", "max_states", "max_time", "crashes", "restarts",
-                                   "lose_unsynced", "drops", "duplicates", "inputs", "goals", "prune"})) {
+                                   "lose_unsynced", "drops", "duplicates", "inputs", "fifo", "goals", "prune"})) {
     return;
   }
   ExploreSpec e;
@@ -1399,6 +1399,11 @@ void Loader::explore(const YAML::Node& n) {
       r_.error(v, "'explore.lose_unsynced' applies to crashes, and 'explore.crashes' is 0");
       ok = false;
     }
+  }
+  if (auto v = n["fifo"]) {
+    auto b = r_.boolean(v, "explore.fifo");
+    ok = ok && b.has_value();
+    e.fifo = b.value_or(false);
   }
   // Inputs: unset means the workload's count.
   const WorkloadInputs in = s_.def ? s_.def->workload() : WorkloadInputs{};

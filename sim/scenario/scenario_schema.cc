@@ -1262,6 +1262,7 @@ constexpr const char* kExplore = R"json({
     "drops": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "message-loss budget (default 0)"},
     "duplicates": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "message-duplication budget (default 0)"},
     "inputs": {"type": "integer", "minimum": 0, "description": "workload inputs available (default: the workload's count)"},
+    "fifo": {"type": "boolean", "description": "each link delivers in send order: fewer interleavings (default false)"},
     "goals": {"type": "array", "items": {"$ref": "#/definitions/goal"}, "description": "a state matching every goal ends its path as goal reached"},
     "prune": {"type": "array", "items": {"$ref": "#/definitions/prune"}, "description": "a state matching any prune is not expanded"}
   },

@@ -135,7 +135,7 @@ std::string explore_text(const ExploreSpec& e, bool takes_inputs) {
   if (e.max_time) y += "  max_time: " + duration_text(*e.max_time) + "\n";
   y += "  crashes: " + std::to_string(e.crashes) + "\n  restarts: " + std::to_string(e.restarts) +
        "\n  lose_unsynced: " + (e.lose_unsynced ? "true" : "false") + "\n  drops: " + std::to_string(e.drops) +
-       "\n  duplicates: " + std::to_string(e.duplicates) + "\n";
+       "\n  duplicates: " + std::to_string(e.duplicates) + "\n  fifo: " + (e.fifo ? "true" : "false") + "\n";
   if (takes_inputs && e.inputs) y += "  inputs: " + std::to_string(*e.inputs) + "\n";
   if (!e.goals.empty()) y += "  goals: " + patterns_text(e.goals, "at_least") + "\n";
   if (!e.prunes.empty()) y += "  prune: " + patterns_text(e.prunes, "more_than") + "\n";
