@@ -1,4 +1,5 @@
 #include "sim/cli/commands.h"
+#include "sim/cli/explore.h"
 #include "sim/cli/grade.h"
 #include "sim/scenario/scenario_schema.h"
 #include "dsim/version.h"
@@ -83,6 +84,8 @@ constexpr const char* kMainHelp =
     "  dsim tune (SCENARIO.yaml --set KEY=V1,V2,... | GRID.yaml) --seeds A..B [--csv FILE] [--html FILE]\n"
     "             [--metric NAME] [--metrics]   (a parameter grid: metrics per point over seeds)\n"
     "  dsim shrink SCENARIO.yaml --seed N [--check NAME] [-o FILE]\n"
+    "  dsim explore SCENARIO.yaml [--strategy bfs|dfs] [--max-depth N] [--max-states N] [--max-time T] [-o FILE]\n"
+    "             [--report FILE.html]   (every order of events and budgeted faults; docs/explore.md)\n"
     "  dsim experiment election [--trials N] [--ranges 150ms..300ms,...] [--csv FILE]\n"
     "  dsim experiment hashing [--backends N] [--keys K]   (consistent hashing vs theory)\n"
     "  dsim show TRACE.jsonl [--node a,b] [--kind k1,k2] [--from T] [--to T] [--no-network]\n"
@@ -918,7 +921,7 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
     } else if (!rest.empty() && (rest[0] == "compare" || rest[0] == "sweep" || rest[0] == "shrink" ||
                                  rest[0] == "report" || rest[0] == "export" || rest[0] == "show" ||
                                  rest[0] == "merge" || rest[0] == "experiment" || rest[0] == "tune" ||
-                                 rest[0] == "grade")) {
+                                 rest[0] == "grade" || rest[0] == "explore")) {
       return dispatch(reg, {rest[0], "--help"});
     } else if (!rest.empty() && rest[0] == "checks") {
       std::cout << "dsim checks: list the known checks (name, kind, protocols, summary)\n";
@@ -948,6 +951,7 @@ int dispatch(const Registry& reg, const std::vector<std::string>& args) {
   if (cmd == "compare") return cmd_compare(reg, rest);
   if (cmd == "tune") return cmd_tune(reg, rest);
   if (cmd == "grade") return cmd_grade(reg, rest);
+  if (cmd == "explore") return cmd_explore(reg, rest);
   if (cmd == "protocols") {
     // One line per protocol, or (--names) just the names, for scripts.
     const bool names_only = rest.size() == 1 && rest[0] == "--names";

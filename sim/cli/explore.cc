@@ -18,9 +18,10 @@
 #include "sim/cli/terminal.h"
 #include "sim/core/program.h"
 #include "sim/explore/explorer.h"
-#include "sim/scenario/diagnostics.h"
+#include "dsim/diagnostics.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
+#include "sim/scenario/shrink.h"
 #include "sim/scenario/units.h"
 #include "sim/scenario/writer.h"
 
@@ -67,13 +68,14 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
       "the search), 6 resource limit, 74 I/O error.\n\nOptions");
   opts.add_options()
       ("seed", po::value<std::string>(), "the seed of the nodes' random streams (default: the scenario's, else 1)")
-      ("strategy", po::value<std::string>(), "bfs (shortest counterexample) or dfs (overrides explore.strategy)")
+      ("strategy", po::value<std::string>(), "bfs (shortest counterexample), dfs, or random walks (overrides explore.strategy)")
       ("max-depth", po::value<uint32_t>(), "steps on one path (overrides explore.max_depth)")
       ("max-states", po::value<uint64_t>(), "distinct states before giving up (overrides explore.max_states)")
       ("max-time", po::value<std::string>(), "wall time before giving up, e.g. 60s (overrides explore.max_time)")
       ("output,o", po::value<std::string>(), "where to write a counterexample (default: <name>-counterexample.yaml)")
       ("report", po::value<std::string>(), "also write an HTML report of the counterexample's replay")
       ("no-progress", "no progress line on a terminal")
+      ("no-shrink", "keep a depth-first or random path as found (default: shrink it, as dsim shrink does)")
       ("help,h", "show this help");
   int code = kExitOk;
   const auto vm = parse_command(args, opts, "scenario", "explore", &code);
@@ -95,8 +97,12 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   if (vm->count("seed") && !scenario::parse_seed((*vm)["seed"].as<std::string>(), &seed, &why)) return explore_usage(why);
   if (vm->count("strategy")) {
     const std::string st = (*vm)["strategy"].as<std::string>();
-    if (st != "bfs" && st != "dfs") return explore_usage("--strategy must be bfs or dfs, not '" + st + "'");
-    eo.spec.strategy = st == "bfs" ? scenario::ExploreSpec::Strategy::kBfs : scenario::ExploreSpec::Strategy::kDfs;
+    if (st != "bfs" && st != "dfs" && st != "random") {
+      return explore_usage("--strategy must be bfs, dfs or random, not '" + st + "'");
+    }
+    eo.spec.strategy = st == "bfs"   ? scenario::ExploreSpec::Strategy::kBfs
+                       : st == "dfs" ? scenario::ExploreSpec::Strategy::kDfs
+                                     : scenario::ExploreSpec::Strategy::kRandom;
   }
   if (vm->count("max-depth")) {
     eo.spec.max_depth = (*vm)["max-depth"].as<uint32_t>();
@@ -124,7 +130,9 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
     };
   }
   const bool bfs = eo.spec.strategy == scenario::ExploreSpec::Strategy::kBfs;
-  std::fprintf(stderr, "explore %s (%s, depth <= %u, seed %llu)\n", path.c_str(), bfs ? "breadth-first" : "depth-first",
+  const char* how = bfs ? "breadth-first" : eo.spec.strategy == scenario::ExploreSpec::Strategy::kDfs ? "depth-first"
+                                                                                                       : "random walks";
+  std::fprintf(stderr, "explore %s (%s, depth <= %u, seed %llu)\n", path.c_str(), how,
                eo.spec.max_depth, static_cast<unsigned long long>(seed));
   const auto res = explore::run_explore(s, seed, eo, &why);
   if (tty) std::fputs("\r\x1b[K", stderr);
@@ -134,9 +142,10 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   }
   const explore::ExploreResult& r = *res;
   const double rate = r.stats.seconds > 0 ? static_cast<double>(r.stats.distinct) / r.stats.seconds : 0;
-  std::fprintf(stderr, "  states    %s distinct, %s steps applied, depth %u, %.2fs (%s states/s)\n",
+  std::fprintf(stderr, "  states    %s distinct, %s steps applied, depth %u, %.2fs (%s states/s)%s\n",
                commas(r.stats.distinct).c_str(), commas(r.stats.generated).c_str(), r.depth_reached, r.stats.seconds,
-               commas(static_cast<uint64_t>(rate)).c_str());
+               commas(static_cast<uint64_t>(rate)).c_str(),
+               r.walks ? (", " + commas(r.walks) + " walks").c_str() : "");
   using O = explore::ExploreResult::Outcome;
   std::vector<std::string> want = s.expect_violated;
   std::sort(want.begin(), want.end());
@@ -178,53 +187,96 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   cx.seed = seed;
   cx.explore.reset();
   cx.schedule = r.path;
-  cx.duration = Duration{static_cast<int64_t>(r.path.size() + 2) * 1'000'000};
+  // Step k runs at k ms. A verdict given at a quiescent state judged the
+  // run an hour later (nothing left to happen): the replay ends then too.
+  cx.duration = Duration{static_cast<int64_t>(r.path.size() + 1) * 1'000'000} +
+                (r.at_quiescence ? Duration{3'600'000'000'000} : Duration{0});
   cx.expect_some_seeds = false;
-  cx.description = std::string(violation ? "Counterexample" : "A path to the goal") + " found by dsim explore in " + path +
-                   " (" + commas(r.stats.distinct) + " states, " + (bfs ? "breadth-first: no shorter path exists" : "depth-first") +
-                   (violation ? "): " + join(r.violated, ", ") + " violated. " + r.message : ").");
-  const std::string yaml = scenario::scenario_to_yaml(
-      cx, "Written by: " + shell_join({program_name(), "explore", path, "--seed", std::to_string(seed)}), r.path_notes);
+  const std::string found_by = " found by dsim explore in " + path + " (" + commas(r.stats.distinct) + " states, " +
+                               (bfs ? std::string("breadth-first: no shorter path exists") : std::string(how)) + ")";
+  cx.description = std::string(violation ? "Counterexample" : "A path to the goal") + found_by +
+                   (violation ? ": " + join(r.violated, ", ") + " violated. " + r.message : ".");
+  const std::string header = "Written by: " + shell_join({program_name(), "explore", path, "--seed", std::to_string(seed)});
+  std::string yaml = scenario::scenario_to_yaml(cx, header, r.path_notes);
   if (const auto err = write_output(out, yaml); !err.empty()) {
     std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
     return err.exit_code();
   }
-  std::fprintf(stderr, "  path      %zu steps, written to %s\n", r.path.size(), out.c_str());
-  for (size_t i = 0; i < r.path_notes.size() && i < 60; ++i) {
-    std::fprintf(stderr, "    %3zu  %s\n", i + 1, r.path_notes[i].c_str());
-  }
-  if (r.path_notes.size() > 60) std::fprintf(stderr, "    ...  (%zu more in the file)\n", r.path_notes.size() - 60);
 
-  // Replay it as `dsim run` would: the same violation, or it is a bug here.
-  scenario::Diagnostics diag2;
-  const auto reread = scenario::load_scenario_file(reg, out, diag2);
-  if (!reread) {
-    std::fprintf(stderr, "dsim: internal error: the written counterexample does not load:\n%s",
-                 diag2.render(false).c_str());
-    return kExitInternal;
-  }
-  scenario::RunOptions ro;
-  ro.seed = seed;
-  const std::string report_path = vm->count("report") ? (*vm)["report"].as<std::string>() : "";
-  std::string trace_tmp;
-  if (!report_path.empty()) {
-    trace_tmp = private_temp_path("counterexample.jsonl");
-    ro.trace_path = trace_tmp;
-  }
-  const scenario::RunReport rr = scenario::run_scenario(*reread, ro);
-  std::vector<std::string> got = rr.violated;
-  if (!rr.node_failure.empty()) got.push_back("node_failure");
-  std::sort(got.begin(), got.end());
+  // Replays the written text as `dsim run` would: the violations it shows.
+  // (From the text, not the file: the file stays this command's output.)
+  auto replay = [&](const std::string& file, const std::string& trace_path, scenario::RunReport* rr) -> bool {
+    scenario::Diagnostics d;
+    const auto again = scenario::load_scenario_text(reg, yaml, file, d);
+    if (!again) {
+      std::fprintf(stderr, "dsim: internal error: the written scenario %s does not load:\n%s", file.c_str(),
+                   d.render(false).c_str());
+      return false;
+    }
+    scenario::RunOptions ro;
+    ro.seed = seed;
+    ro.trace_path = trace_path;
+    *rr = scenario::run_scenario(*again, ro);
+    return true;
+  };
+  auto violations_of = [](const scenario::RunReport& rr) {
+    std::vector<std::string> got = rr.violated;
+    if (!rr.node_failure.empty()) got.push_back("node_failure");
+    std::sort(got.begin(), got.end());
+    return got;
+  };
   std::vector<std::string> found = violation ? r.violated : std::vector<std::string>{};
   std::sort(found.begin(), found.end());
-  if (got != found) {
+  scenario::RunReport rr;
+  if (!replay(out, "", &rr)) return kExitInternal;
+  if (violations_of(rr) != found) {
     std::fprintf(stderr, "dsim: internal error: replaying %s gave violations [%s], the search found [%s]\n",
-                 out.c_str(), join(got, ", ").c_str(), join(found, ", ").c_str());
+                 out.c_str(), join(violations_of(rr), ", ").c_str(), join(found, ", ").c_str());
     return kExitInternal;
   }
-  std::fprintf(stderr, "  replayed  %s (trace sha256 %s)\n", violation ? "the same violation" : "the path",
-               rr.trace_sha256.substr(0, 16).c_str());
+  std::vector<std::string> notes = r.path_notes;
+  size_t steps = r.path.size();
+  // A walk's or a deep search's path carries steps the violation does
+  // not need: shrink it (breadth-first paths are already the shortest).
+  if (violation && !bfs && r.violated[0] != "node_failure" && vm->count("no-shrink") == 0) {
+    scenario::Diagnostics d;
+    const auto written = scenario::load_scenario_text(reg, yaml, out, d);
+    std::string swhy;
+    const auto shrunk = written ? scenario::shrink(reg, *written, seed, r.violated[0], &swhy) : std::nullopt;
+    if (shrunk && shrunk->scenario.schedule.size() < steps) {
+      scenario::Scenario small = shrunk->scenario;
+      small.path = out;
+      small.id = cx.id;
+      small.name = cx.name;
+      small.description = std::string("Counterexample") + found_by + ", shrunk from " + std::to_string(steps) + " to " +
+                          std::to_string(small.schedule.size()) + " steps: " + shrunk->check + " violated. " +
+                          shrunk->message;
+      notes = explore::describe_schedule(small, seed);
+      yaml = scenario::scenario_to_yaml(small, header, notes);
+      if (const auto err = write_output(out, yaml); !err.empty()) {
+        std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+        return err.exit_code();
+      }
+      std::fprintf(stderr, "  shrunk    %zu -> %zu steps (%d replays), still violating %s\n", steps,
+                   small.schedule.size(), shrunk->runs, shrunk->check.c_str());
+      steps = small.schedule.size();
+      if (!replay(out, "", &rr)) return kExitInternal;
+      found = violations_of(rr);
+    }
+  }
+  std::fprintf(stderr, "  path      %zu steps, written to %s\n", steps, out.c_str());
+  for (size_t i = 0; i < notes.size() && i < 60; ++i) std::fprintf(stderr, "    %3zu  %s\n", i + 1, notes[i].c_str());
+  if (notes.size() > 60) std::fprintf(stderr, "    ...  (%zu more in the file)\n", notes.size() - 60);
+  std::fprintf(stderr, "  replayed  %s: dsim run shows %s (trace sha256 %s)\n", out.c_str(),
+               found.empty() ? "no violation" : join(found, ", ").c_str(), rr.trace_sha256.substr(0, 16).c_str());
+
+  const std::string report_path = vm->count("report") ? (*vm)["report"].as<std::string>() : "";
   if (!report_path.empty()) {
+    const std::string trace_tmp = private_temp_path("counterexample.jsonl");
+    if (trace_tmp.empty() || !replay(out, trace_tmp, &rr)) {
+      std::fprintf(stderr, "dsim: error: report: cannot replay %s into a private temporary trace\n", out.c_str());
+      return kExitIo;
+    }
     std::string html;
     auto hints = [&reg](std::string_view p) {
       const Protocol* def = reg.find(p);

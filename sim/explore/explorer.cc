@@ -132,7 +132,7 @@ struct TrailEntry {
 class Search {
  public:
   Search(const scenario::Scenario& s, uint64_t seed, const ExploreOptions& opt)
-      : s_(s), opt_(opt), spec_(opt.spec), cfg_(world_config(s, seed)), fanout_(s.nodes), router_(spec_) {
+      : s_(s), seed_(seed), opt_(opt), spec_(opt.spec), cfg_(world_config(s, seed)), fanout_(s.nodes), router_(spec_) {
     fanout_.add(&router_);
   }
 
@@ -165,7 +165,12 @@ class Search {
     if (violation(root, started)) return finish(0);
     visited_.insert(state_fp(root), 0);
     result_.stats.distinct = 1;
-    return spec_.strategy == scenario::ExploreSpec::Strategy::kBfs ? bfs(std::move(root)) : dfs(std::move(root));
+    switch (spec_.strategy) {
+      case scenario::ExploreSpec::Strategy::kBfs: return bfs(std::move(root));
+      case scenario::ExploreSpec::Strategy::kDfs: return dfs(std::move(root));
+      case scenario::ExploreSpec::Strategy::kRandom: return walks(root);
+    }
+    return finish(0);
   }
 
  private:
@@ -224,7 +229,7 @@ class Search {
     // liveness bound that has not expired yet expires (a value lost for
     // good is lost), and the checkers judge the whole run.
     trace::Event end;
-    end.t = (Time{0} + Duration{static_cast<int64_t>(b.depth) * 1'000'000} + Duration{3'600'000'000'000}).ns;
+    end.t = (Time{0} + Duration{static_cast<int64_t>(b.depth + 1) * 1'000'000} + Duration{3'600'000'000'000}).ns;
     end.node = "*";
     end.kind = "end";
     const SimCounters& n = b.w->counters();
@@ -384,6 +389,57 @@ class Search {
     return finish(end_);
   }
 
+  // Random walks from the initial state, each step drawn uniformly from
+  // the enabled ones (on a stream of the seed), to the depth bound or a
+  // quiescent state. A walk advances one state in place: no copy per
+  // step. It finds deep violations that the exhaustive searches cannot
+  // reach in time, and never proves their absence: it ends at a limit, or
+  // once kSaturated walks in a row found no state not seen before.
+  std::optional<ExploreResult> walks(const Box& root) {
+    constexpr uint64_t kSaturated = 1000;
+    Rng rng = Rng::derive(seed_, "explore/random");
+    std::vector<ScheduleStep> steps, path;
+    uint64_t stale = 0;
+    while (true) {
+      Box b = root.copy();
+      b.trail = 0;
+      path.clear();
+      bool fresh = false;
+      ++result_.walks;
+      while (true) {
+        b.w->enabled(&steps);
+        if (final_verdicts(b, steps)) return walk_found(path);
+        if (b.depth >= spec_.max_depth || steps.empty() || pruned(b)) break;
+        if (limit_hit()) return limited();
+        const ScheduleStep st = steps[rng.below(steps.size())];
+        path.push_back(st);
+        const StepResult r = advance(b, &st);
+        result_.depth_reached = std::max(result_.depth_reached, b.depth);
+        if (violation(b, r)) return walk_found(path);
+        fresh = visited_.insert(state_fp(b), b.depth) || fresh;
+        if (goal(b)) {
+          result_.outcome = ExploreResult::Outcome::kGoal;
+          return walk_found(path);
+        }
+      }
+      stale = fresh ? 0 : stale + 1;
+      if (stale >= kSaturated) {
+        result_.limit = "saturation (" + std::to_string(kSaturated) + " walks in a row found no new state)";
+        return limited();
+      }
+    }
+  }
+
+  ExploreResult walk_found(const std::vector<ScheduleStep>& path) {
+    if (result_.outcome != ExploreResult::Outcome::kGoal) result_.outcome = ExploreResult::Outcome::kViolation;
+    uint32_t parent = 0;
+    for (const ScheduleStep& st : path) {
+      trail_.push_back(TrailEntry{parent, st});
+      parent = static_cast<uint32_t>(trail_.size() - 1);
+    }
+    return finish(parent);
+  }
+
   ExploreResult limited() {
     result_.outcome = ExploreResult::Outcome::kLimit;
     return finish(0);
@@ -413,6 +469,7 @@ class Search {
   }
 
   const scenario::Scenario& s_;
+  uint64_t seed_;
   const ExploreOptions& opt_;
   const scenario::ExploreSpec& spec_;
   std::shared_ptr<const WorldConfig> cfg_;
@@ -429,6 +486,17 @@ class Search {
 };
 
 }  // namespace
+
+std::vector<std::string> describe_schedule(const scenario::Scenario& s, uint64_t seed) {
+  World w(world_config(s, seed));
+  std::vector<std::string> notes;
+  if (!w.start().ok()) return notes;
+  for (const ScheduleStep& st : s.schedule) {
+    notes.push_back(w.describe(st));
+    if (!w.apply(st).ok()) break;
+  }
+  return notes;
+}
 
 std::optional<ExploreResult> run_explore(const scenario::Scenario& s, uint64_t seed, const ExploreOptions& opt,
                                          std::string* error) {

@@ -1,7 +1,8 @@
 // `dsim explore`'s search: every order of deliveries, timers, inputs and
 // budgeted faults from a scenario's initial state, breadth-first (shortest
 // counterexample) or depth-first, over World states identified by their
-// fingerprints.
+// fingerprints; or random walks through them, for violations too deep for
+// an exhaustive search.
 //
 // Each state carries its own copies of the scenario's checkers, fed the
 // events of the path that led to it (the same checkers `dsim run` uses, so
@@ -57,7 +58,13 @@ struct ExploreResult {
   bool at_quiescence = false;           // found by a final verdict at a quiescent state
   Progress stats;
   uint32_t depth_reached = 0;
+  uint64_t walks = 0;  // strategy random: walks begun
 };
+
+// What each step of `s.schedule` does, as the World sees it when the step
+// comes ("deliver n1 -> n2 #3 (append_entries)"), for comments in a
+// written schedule; "" for a step that cannot happen.
+std::vector<std::string> describe_schedule(const scenario::Scenario& s, uint64_t seed);
 
 // Reports problems that stop the search before it starts (a protocol or a
 // check that cannot be explored) through *error and returns nullopt.

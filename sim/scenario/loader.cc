@@ -1343,7 +1343,7 @@ std::optional<ScheduleStep> Loader::step(const YAML::Node& n, std::string_view w
 
 void Loader::explore(const YAML::Node& n) {
   if (!r_.check_map(n, "explore", {"strategy", "max_depth", "max_states", "max_time", "crashes", "restarts",
-                                   "lose_unsynced", "drops", "duplicates", "inputs", "fifo", "goals", "prune"})) {
+                                   "lose_unsynced", "drops", "duplicates", "fifo", "inputs", "goals", "prune"})) {
     return;
   }
   ExploreSpec e;
@@ -1355,10 +1355,12 @@ void Loader::explore(const YAML::Node& n) {
         e.strategy = ExploreSpec::Strategy::kBfs;
       } else if (*s == "dfs") {
         e.strategy = ExploreSpec::Strategy::kDfs;
+      } else if (*s == "random") {
+        e.strategy = ExploreSpec::Strategy::kRandom;
       } else {
-        const std::string hint = closest(*s, {"bfs", "dfs"});
+        const std::string hint = closest(*s, {"bfs", "dfs", "random"});
         r_.error(v, "unknown strategy '" + *s + "' in 'explore.strategy'" +
-                        (hint.empty() ? " (expected bfs: breadth-first, shortest counterexample; or dfs: depth-first)"
+                        (hint.empty() ? " (expected bfs: breadth-first, shortest counterexample; dfs: depth-first; or random: random walks)"
                                       : "; did you mean '" + hint + "'?"));
         ok = false;
       }
@@ -1391,6 +1393,11 @@ void Loader::explore(const YAML::Node& n) {
     ok = ok && d.has_value();
     e.max_time = d;
   }
+  if (auto v = n["fifo"]) {
+    auto b = r_.boolean(v, "explore.fifo");
+    ok = ok && b.has_value();
+    e.fifo = b.value_or(false);
+  }
   if (auto v = n["lose_unsynced"]) {
     auto b = r_.boolean(v, "explore.lose_unsynced");
     ok = ok && b.has_value();
@@ -1399,11 +1406,6 @@ void Loader::explore(const YAML::Node& n) {
       r_.error(v, "'explore.lose_unsynced' applies to crashes, and 'explore.crashes' is 0");
       ok = false;
     }
-  }
-  if (auto v = n["fifo"]) {
-    auto b = r_.boolean(v, "explore.fifo");
-    ok = ok && b.has_value();
-    e.fifo = b.value_or(false);
   }
   // Inputs: unset means the workload's count.
   const WorkloadInputs in = s_.def ? s_.def->workload() : WorkloadInputs{};

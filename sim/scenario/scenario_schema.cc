@@ -1252,7 +1252,7 @@ constexpr const char* kExplore = R"json({
   "type": "object",
   "description": "what dsim explore may do and how far it searches; the budgets bound the faults on any one path",
   "properties": {
-    "strategy": {"enum": ["bfs", "dfs"], "description": "bfs (default): breadth-first, shortest counterexample; dfs: depth-first"},
+    "strategy": {"enum": ["bfs", "dfs", "random"], "description": "bfs (default): breadth-first, shortest counterexample; dfs: depth-first; random: random walks from the initial state (finds deep bugs; never proves their absence)"},
     "max_depth": {"type": "integer", "minimum": 1, "maximum": 1000000, "description": "steps on one path (default 30)"},
     "max_states": {"type": "integer", "minimum": 1, "description": "distinct states (default 5000000)"},
     "max_time": {"$ref": "#/definitions/duration", "description": "wall time (default: no limit)"},
@@ -1261,8 +1261,8 @@ constexpr const char* kExplore = R"json({
     "lose_unsynced": {"type": "boolean", "description": "crashes lose unsynced writes (default false)"},
     "drops": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "message-loss budget (default 0)"},
     "duplicates": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "message-duplication budget (default 0)"},
+    "fifo": {"type": "boolean", "description": "each link delivers in send order, not in any order (default false)"},
     "inputs": {"type": "integer", "minimum": 0, "description": "workload inputs available (default: the workload's count)"},
-    "fifo": {"type": "boolean", "description": "each link delivers in send order: fewer interleavings (default false)"},
     "goals": {"type": "array", "items": {"$ref": "#/definitions/goal"}, "description": "a state matching every goal ends its path as goal reached"},
     "prune": {"type": "array", "items": {"$ref": "#/definitions/prune"}, "description": "a state matching any prune is not expanded"}
   },

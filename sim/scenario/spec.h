@@ -185,7 +185,7 @@ struct EventPattern {
 // `explore:` (docs/explore.md): what `dsim explore` may do and how far it
 // searches. The budgets bound the faults on any one path.
 struct ExploreSpec {
-  enum class Strategy { kBfs, kDfs };
+  enum class Strategy { kBfs, kDfs, kRandom };
   Strategy strategy = Strategy::kBfs;
   uint32_t max_depth = 30;           // steps on one path
   uint64_t max_states = 5'000'000;   // distinct states

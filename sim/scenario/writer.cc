@@ -130,7 +130,9 @@ std::string patterns_text(const std::vector<std::pair<EventPattern, uint32_t>>& 
 
 std::string explore_text(const ExploreSpec& e, bool takes_inputs) {
   std::string y = "explore:\n";
-  y += std::string("  strategy: ") + (e.strategy == ExploreSpec::Strategy::kBfs ? "bfs" : "dfs") + "\n";
+  y += std::string("  strategy: ") + (e.strategy == ExploreSpec::Strategy::kBfs   ? "bfs"
+                                     : e.strategy == ExploreSpec::Strategy::kDfs ? "dfs"
+                                                                                 : "random") + "\n";
   y += "  max_depth: " + std::to_string(e.max_depth) + "\n  max_states: " + std::to_string(e.max_states) + "\n";
   if (e.max_time) y += "  max_time: " + duration_text(*e.max_time) + "\n";
   y += "  crashes: " + std::to_string(e.crashes) + "\n  restarts: " + std::to_string(e.restarts) +
