@@ -144,8 +144,9 @@ void World::send(NodeId from, NodeId to, const Message& m) {
     const size_t n = send_fields(cfg_->message_names, id, cfg_->names[to.value], type, m, fields);
     sink_->event(now_, from, "send", std::span<const Field>(fields.data(), n));
   }
-  flight_.push_back(InFlight{from, to, nth, id, m});
-  flight_sum_ += message_hash(flight_.back());
+  flight_.push_back(InFlight{from, to, nth, id, m, 0});
+  flight_.back().hash = message_hash(flight_.back());
+  flight_sum_ += flight_.back().hash;
 }
 
 TimerId World::set_timer(NodeId self, Duration after, uint64_t tag) {
@@ -291,7 +292,7 @@ StepResult World::apply(const ScheduleStep& step) {
         ++duplicates_;
         ++counters_.duplicated;
         flight_.insert(flight_.begin() + at + 1, f);
-        flight_sum_ += message_hash(f);
+        flight_sum_ += f.hash;
         emit(f.from, "duplicate", {{"msg", static_cast<int64_t>(f.id)}});
         return {};
       }
@@ -299,7 +300,7 @@ StepResult World::apply(const ScheduleStep& step) {
         return refuse(what + " is addressed to " + cfg_->names[f.to.value] + ", which is down");
       }
       flight_.erase(flight_.begin() + at);
-      flight_sum_ -= message_hash(f);
+      flight_sum_ -= f.hash;
       if (step.kind == K::kDrop) {
         ++drops_;
         ++counters_.dropped;
@@ -357,6 +358,9 @@ StepResult World::apply(const ScheduleStep& step) {
       }
       if (cfg_->inputs_to_leader && s.node->role() != "leader") return refuse(who + " is not a leader");
       const Message m = cfg_->make_input(inputs_given_++, cfg_->keys, workload_rng_);
+      // The harness's own record of what it asked, as in a timed run:
+      // liveness checkers judge these, not what nodes say they accepted.
+      emit(kGlobal, "harness_input", {{"to", std::string_view(who)}, {"req", m.f[0]}});
       const uint64_t id = ++next_msg_id_;
       ++counters_.delivered;
       if (sink_) {
@@ -378,7 +382,7 @@ void World::fingerprint(Fingerprint& h) const {
   // of sending does not matter (with fifo links it does, per link).
   h(flight_.size(), flight_sum_);
   if (cfg_->fifo) {
-    for (const InFlight& f : flight_) h(f.from, f.to, message_hash(f));
+    for (const InFlight& f : flight_) h.word(f.hash);
   }
   const uint64_t* w = workload_rng_.state();
   h(inputs_given_, w[0], w[1], w[2], w[3], crashes_, restarts_, drops_, duplicates_);

@@ -150,6 +150,7 @@ class World final : public Host {
     uint32_t nth;
     uint64_t id;  // the trace's msg id
     Message msg;
+    uint64_t hash = 0;  // message_hash, computed once
   };
 
   const NodeState& at(uint32_t i) const { return *nodes_[i]; }

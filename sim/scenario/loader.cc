@@ -1229,7 +1229,7 @@ void Loader::scripted(const YAML::Node& root) {
       }
       steps.push_back(*st);
     }
-    // Step k happens at (k + 1) ms, and the run ends after the last one.
+    // Step k (from 1) happens at k ms: the run must outlast the last one.
     const Duration need{static_cast<int64_t>(steps.size() + 1) * 1'000'000};
     if (ok && s_.duration.ns > 0 && s_.duration < need) {
       r_.error(root["duration"], "'duration' is " + duration_text(s_.duration) + ", too short for the schedule's " +

@@ -331,13 +331,20 @@ std::string scenario_to_yaml(const Scenario& s, const std::string& header_commen
   }
   if (!s.schedule.empty()) {
     y += "schedule:\n";
-    for (size_t i = 0; i < s.schedule.size(); ++i) {
-      y += "  - " + schedule_step_text(s.schedule[i], all);
+    // Notes start in one column, so the steps read as a table.
+    std::vector<std::string> steps;
+    size_t width = 0;
+    for (const ScheduleStep& st : s.schedule) {
+      steps.push_back(schedule_step_text(st, all));
+      width = std::max(width, steps.back().size());
+    }
+    for (size_t i = 0; i < steps.size(); ++i) {
+      y += "  - " + steps[i];
       if (i < step_notes.size() && !step_notes[i].empty()) {
         std::string note = step_notes[i];
         std::replace(note.begin(), note.end(), '\n', ' ');
         std::replace(note.begin(), note.end(), '\r', ' ');
-        y += "  # " + note;
+        y += std::string(width - steps[i].size() + 2, ' ') + "# " + note;
       }
       y += "\n";
     }

@@ -90,3 +90,12 @@ TEST_CASE("golden: turning the trace off does not change the simulation") {
   CHECK(a.violated == b.violated);
   CHECK(b.trace_sha256.empty());
 }
+
+// Scripted schedules (`schedule:`) replay on the explorer's model, not the
+// event loop: pinned apart, so a change to that model shows up here.
+TEST_CASE("golden: replayed schedules") {
+  CHECK(dsim::testing::trace_hash(dsim::testing::load_catalogue("scenarios/bugs/broadcast-no-retransmit-schedule.yaml"), 7) ==
+        "e3250ae62b90fc1067d4bdcbda2a027d182a6479ed7fa5f16a29b48d06081462");
+  CHECK(dsim::testing::trace_hash(dsim::testing::load_catalogue("scenarios/regression/raft-schedule-election.yaml"), 1) ==
+        "a70011211326947448917d3be05099e8b3bc375885749bd96e3f39cf869433de");
+}

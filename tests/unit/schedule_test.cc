@@ -129,6 +129,7 @@ TEST_CASE("explore: a valid section loads") {
                                "  lose_unsynced: true\n"
                                "  drops: 2\n"
                                "  duplicates: 3\n"
+                               "  fifo: true\n"
                                "  goals: [{kind: bdeliver, where: {origin: n1, seq: 1}, at_least: 2}, {kind: bcast}]\n"
                                "  prune: [{kind: bcast, more_than: 3}]\n");
   REQUIRE(s.explore.has_value());
@@ -143,6 +144,7 @@ TEST_CASE("explore: a valid section loads") {
   CHECK(e.lose_unsynced);
   CHECK(e.drops == 2);
   CHECK(e.duplicates == 3);
+  CHECK(e.fifo);
   CHECK_FALSE(e.inputs.has_value());  // the workload's count
   REQUIRE(e.goals.size() == 2);
   CHECK(e.goals[0].first.kind == "bdeliver");
@@ -159,6 +161,7 @@ TEST_CASE("explore: a valid section loads") {
   CHECK(d.explore->strategy == ExploreSpec::Strategy::kBfs);
   CHECK(d.explore->max_depth == 30);
   CHECK_FALSE(d.explore->max_time.has_value());
+  CHECK_FALSE(d.explore->fifo);
 }
 
 TEST_CASE("schedule and explore: bad input is an error at its line and column, naming the nearest valid name") {
@@ -222,6 +225,7 @@ TEST_CASE("schedule and explore: bad input is an error at its line and column, n
       {"explore prune without bound", "explore: {prune: [{kind: bcast}]}\n", 1, 19,
        "missing required key 'more_than' in 'explore.prune[0]'"},
       {"explore inputs", "explore: {inputs: x}\n", 1, 19, "invalid integer \"x\" for 'explore.inputs'"},
+      {"explore fifo", "explore: {fifo: 1}\n", 1, 17, "expected true or false for 'explore.fifo'"},
   };
   for (const BadCase& c : cases) {
     const std::string what = c.what;
@@ -297,7 +301,8 @@ TEST_CASE("writer: a schedule and an explore section write back as YAML that loa
   const std::string yaml = scenario_to_yaml(s, "", notes);
   CAPTURE(yaml);
   // One step per line, flow style, with its note as a comment.
-  CHECK(yaml.find("schedule:\n  - {input: n1}\n  - {deliver: {from: n1, to: n2, nth: 3}}  # data #1 second line\n") !=
+  // The longest step is the duplicate: notes start two columns after it.
+  CHECK(yaml.find("schedule:\n  - {input: n1}\n  - {deliver: {from: n1, to: n2, nth: 3}}    # data #1 second line\n") !=
         std::string::npos);
   CHECK(yaml.find("  - {duplicate: {from: n2, to: n1, nth: 2}}  # ack\n") != std::string::npos);
   CHECK(yaml.find("  - {crash: n3, lose_unsynced: true}\n  - {crash: n2}\n") != std::string::npos);
@@ -313,6 +318,7 @@ TEST_CASE("writer: a schedule and an explore section write back as YAML that loa
                                "  crashes: 2\n"
                                "  lose_unsynced: true\n"
                                "  drops: 1\n"
+                               "  fifo: true\n"
                                "  inputs: 3\n"
                                "  goals: [{kind: bdeliver, where: {origin: \"n1\", seq: -7}, at_least: 2}]\n"
                                "  prune: [{kind: bcast, where: {payload: 10}, more_than: 0}]\n");
@@ -331,6 +337,7 @@ TEST_CASE("writer: a schedule and an explore section write back as YAML that loa
   CHECK(b.lose_unsynced);
   CHECK(b.drops == 1);
   CHECK(b.duplicates == 0);
+  CHECK(b.fifo);
   CHECK(b.inputs == std::optional<uint32_t>(3));
   REQUIRE(b.goals.size() == 1);
   CHECK(b.goals[0].first.where == a.goals[0].first.where);
