@@ -265,6 +265,16 @@ TEST_CASE("explorable search: the cloned checkers find ignore_accepted (two prop
   CHECK_FALSE(search(two_proposers(1), r.distinct + 1000, true).violation);
 }
 
+TEST_CASE("explorable search: with one learner the same configuration has far fewer states") {
+  paxos::Config cfg = one_proposer(1);
+  cfg.learners = {0};
+  const SearchResult r = search(cfg, 1'000'000);
+  CHECK(r.exhausted);
+  CHECK_FALSE(r.violation);
+  CHECK(r.distinct < search(one_proposer(1), 1'000'000).distinct / 10);
+  MESSAGE("distinct states: " << r.distinct << ", depth " << r.max_depth);
+}
+
 TEST_CASE("explorable search: without max_rounds a proposer never stops, and the search does not close") {
   const SearchResult r = search(one_proposer(0), 5'000);
   CHECK_FALSE(r.exhausted);
