@@ -83,6 +83,14 @@ class Definition final : public Protocol {
       "minItems": 1,
       "description": "nodes that propose (default [n1])"
     },
+    "learners": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "minItems": 1,
+      "description": "nodes that learn: acceptors send them what they accepted (default: every node)"
+    },
     "start": {
       "$ref": "#/definitions/duration",
       "description": "when proposers start (default 10ms)"
@@ -148,7 +156,17 @@ class Definition final : public Protocol {
       y += (first ? "" : ", ") + nodes[p];
       first = false;
     }
-    y += "], start: " + text(c.start) + ", stagger: " + text(c.stagger) + ", retry: " + text(c.retry) + ", backoff: " +
+    y += "]";
+    if (!c.learners.empty()) {
+      y += ", learners: [";
+      first = true;
+      for (uint32_t p : c.learners) {
+        y += (first ? "" : ", ") + nodes[p];
+        first = false;
+      }
+      y += "]";
+    }
+    y += ", start: " + text(c.start) + ", stagger: " + text(c.stagger) + ", retry: " + text(c.retry) + ", backoff: " +
          (c.backoff ? "[" + text(c.backoff_min) + ", " + text(c.backoff_max) + "]" : std::string("false")) +
          (c.max_rounds > 0 ? ", max_rounds: " + std::to_string(c.max_rounds) : std::string()) +
          ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) + "}\n";
@@ -210,7 +228,9 @@ class Definition final : public Protocol {
  private:
   static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
     scenario::YamlReader& y = r.yaml();
-    if (!y.check_map(n, "paxos", {"proposers", "start", "stagger", "retry", "backoff", "max_rounds", "bug"})) return;
+    if (!y.check_map(n, "paxos", {"proposers", "learners", "start", "stagger", "retry", "backoff", "max_rounds", "bug"})) {
+      return;
+    }
     if (auto v = n["proposers"]) {
       c.proposers.clear();
       if (!v.IsSequence() || v.size() == 0) {
@@ -218,6 +238,15 @@ class Definition final : public Protocol {
       } else {
         for (size_t i = 0; i < v.size(); ++i) {
           if (auto id = r.node(v[i], "paxos.proposers[" + std::to_string(i) + "]")) c.proposers.insert(id->value);
+        }
+      }
+    }
+    if (auto v = n["learners"]) {
+      if (!v.IsSequence() || v.size() == 0) {
+        y.error(v, "'paxos.learners' must be a non-empty list of nodes");
+      } else {
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (auto id = r.node(v[i], "paxos.learners[" + std::to_string(i) + "]")) c.learners.insert(id->value);
         }
       }
     }

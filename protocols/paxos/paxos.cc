@@ -170,7 +170,9 @@ void PaxosNode::on_message(Context& ctx, NodeId from, const Message& m) {
         r.type = kAccepted;
         r.f[0] = b.value;
         r.body = accepted_value_;
-        for (uint32_t p = 0; p < ctx.cluster_size(); ++p) ctx.send(NodeId{p}, r);
+        for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
+          if (cfg_.learners.empty() || cfg_.learners.count(p)) ctx.send(NodeId{p}, r);
+        }
       } else {
         ctx.emit("nack", {{"slot", kSlot.value}, {"ballot", b.value}, {"promised", promised_.value}});
         Message r;

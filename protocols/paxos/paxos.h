@@ -1,6 +1,6 @@
 // Single-decree Paxos (Lamport, "Paxos Made Simple"), as sans-IO nodes.
-// Every node is an acceptor and a learner; the scenario names which nodes
-// also propose. Events carry a slot (0 here) so the checkers already speak
+// Every node is an acceptor and (unless the scenario names the learners) a
+// learner; the scenario names which nodes also propose. Events carry a slot (0 here) so the checkers already speak
 // the language of Multi-Paxos.
 //
 // Proposer: picks a ballot unique to it (round * 100 + node + 1), sends
@@ -12,7 +12,8 @@
 // proposers in lockstep can preempt each other forever.
 // Acceptor: promises b > promised, accepts (b, v) when b >= promised; both
 // persisted and synced before replying. Accepted proposals go to every
-// learner, which learns v once a majority accepted it in one ballot.
+// learner (every node, or the scenario's `learners`), which learns v once a
+// majority accepted it in one ballot.
 //
 // Trace events: propose {slot, value}; prepare {slot, ballot}; promise
 // {slot, ballot, accepted_ballot, accepted_value}; nack {slot, ballot,
@@ -37,6 +38,10 @@ namespace dsim::paxos {
 
 struct Config {
   std::set<uint32_t> proposers;  // node ids that propose
+  // Node ids that learn (acceptors send them what they accepted); empty:
+  // every node. Fewer learners, fewer messages: `dsim explore` searches a
+  // smaller space.
+  std::set<uint32_t> learners;
   Duration start = milliseconds(10);
   Duration stagger{0};  // the k-th proposer (in node order) starts k * stagger later
   Duration retry = milliseconds(100);  // a round that has not succeeded by then (+ backoff) starts over

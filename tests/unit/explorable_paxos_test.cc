@@ -148,7 +148,26 @@ TEST_CASE("explorable paxos: max_rounds bounds the ballots a proposer tries; 0 l
   CHECK(host.pending(kRetry) == nullptr);
 }
 
-TEST_CASE("explorable paxos: paxos.max_rounds is read, written back only when set, and validated") {
+TEST_CASE("explorable paxos: acceptors send what they accepted to the learners only") {
+  paxos::Config cfg = proposer_n1();
+  cfg.learners = {0, 2};
+  FakeHost host(3, NodeId{1});
+  auto n = paxos::make_node(cfg);
+  n->on_start(host.context());
+  n->on_message(host.context(), NodeId{0}, msg(paxos::kAccept, 101, 0, "v"));
+  REQUIRE(host.sent.size() == 2);
+  CHECK(host.sent[0].to == NodeId{0});
+  CHECK(host.sent[1].to == NodeId{2});
+  CHECK(host.sent[0].message.type == paxos::kAccepted);
+  // By default every node learns.
+  FakeHost all(3, NodeId{1});
+  auto d = paxos::make_node(proposer_n1());
+  d->on_start(all.context());
+  d->on_message(all.context(), NodeId{0}, msg(paxos::kAccept, 101, 0, "v"));
+  CHECK(all.sent.size() == 3);
+}
+
+TEST_CASE("explorable paxos: paxos.max_rounds and paxos.learners are read, written back only when set, and validated") {
   const std::string base = "version: 1\nname: p\nprotocol: paxos\nduration: 1s\nnodes: 3\n";
   scenario::Diagnostics d1;
   const auto s = scenario::load_scenario_text(dsim::testing::registry(), base + "paxos: {max_rounds: 4}\n", "p.yaml", d1);
@@ -158,6 +177,16 @@ TEST_CASE("explorable paxos: paxos.max_rounds is read, written back only when se
   const auto def = scenario::load_scenario_text(dsim::testing::registry(), base, "p.yaml", d2);
   REQUIRE(def.has_value());
   CHECK(scenario::scenario_to_yaml(*def).find("max_rounds") == std::string::npos);
+  scenario::Diagnostics d4;
+  const auto l = scenario::load_scenario_text(dsim::testing::registry(), base + "paxos: {learners: [n1, n3]}\n",
+                                              "p.yaml", d4);
+  REQUIRE(l.has_value());
+  CHECK(scenario::scenario_to_yaml(*l).find("learners: [n1, n3]") != std::string::npos);
+  CHECK(scenario::scenario_to_yaml(*def).find("learners") == std::string::npos);
+  scenario::Diagnostics d5;
+  CHECK_FALSE(scenario::load_scenario_text(dsim::testing::registry(), base + "paxos: {learners: [n9]}\n", "p.yaml", d5)
+                  .has_value());
+  CHECK(d5.render().find("p.yaml:6:") != std::string::npos);
   scenario::Diagnostics d3;
   CHECK_FALSE(scenario::load_scenario_text(dsim::testing::registry(), base + "paxos: {max_rounds: -1}\n", "p.yaml", d3)
                   .has_value());
