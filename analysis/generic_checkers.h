@@ -11,7 +11,8 @@
 namespace dsim::analysis {
 
 const std::vector<CheckerInfo>& generic_checkers();
-// nullptr when spec.name is not a generic checker.
+// nullptr when spec.name is not a generic checker. The checkers it makes
+// copy and fingerprint themselves (Checker::clone), for `dsim explore`.
 std::unique_ptr<Checker> make_generic_checker(const CheckSpec& spec);
 
 }  // namespace dsim::analysis
