@@ -4,6 +4,15 @@
 
 namespace dsim::analysis {
 
+std::vector<std::string_view> LeaderLiveness::kinds() const {
+  std::vector<std::string_view> k = FaultWindow::kinds();
+  for (std::string_view own : {"role", "crash", "invoke", "ok", "fail", "info", "harness_input", "client_request",
+                               "client_response"}) {
+    k.push_back(own);
+  }
+  return k;
+}
+
 void LeaderLiveness::consume(const trace::Event& e) {
   faults_.consume(e);
   if (e.kind == "role") {

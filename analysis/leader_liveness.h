@@ -30,6 +30,7 @@ class LeaderLiveness final : public Checker {
   std::string_view name() const override { return name_; }
   CheckKind kind() const override { return CheckKind::kLiveness; }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override;
   CheckResult finish() override;
 
  private:

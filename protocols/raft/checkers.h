@@ -42,6 +42,7 @@ class ElectionSafety final : public Checker {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override { return {"role"}; }
   CheckResult finish() override;
 
  private:
@@ -59,6 +60,7 @@ class LogMatching final : public Checker {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover"}; }
   CheckResult finish() override;
 
  private:
@@ -78,6 +80,7 @@ class LeaderCompleteness final : public Checker {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover", "commit", "role"}; }
   CheckResult finish() override;
 
  private:
@@ -109,6 +112,7 @@ class StateMachineSafety final : public Checker {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override { return {"start", "restart", "crash", "apply"}; }
   CheckResult finish() override;
   // Indexes whose commands are still held (for tests: bounded by how far
   // the slowest live node lags, not by the run's length).
