@@ -50,7 +50,9 @@ class Storage {
   // erase): one array of slots instead of a heap node per key, and clear()
   // keeps every slot's string buffers, so the pending writes of the next
   // sync reuse them. Iteration is in slot (hash) order: see above.
-  template <class V>
+  // `Track`: keep the list of insertions for a table that is cleared
+  // often (the pending writes).
+  template <class V, bool Track>
   class FlatMap {
    public:
     using value_type = std::pair<std::string, V>;
@@ -108,6 +110,7 @@ class Storage {
       s.hash = h;
       s.kv.first.assign(key);
       ++size_;
+      if (used_valid_) used_.push_back(static_cast<uint32_t>(i));
       return s.kv.second;
     }
     bool erase(std::string_view key) {
@@ -131,43 +134,69 @@ class Storage {
       slots_[i].hash = 0;
       slots_[i].kv.second = V{};
       --size_;
+      used_valid_ = false;  // entries moved: the list no longer says where
       return true;
     }
-    // Empties the table, keeping its slots and their buffers.
+    // Empties the table, keeping its slots and their buffers. Costs what
+    // was inserted since the last clear, not the table's size, unless an
+    // erase came between.
     void clear() {
-      if (size_ == 0) return;
-      for (Slot& s : slots_) s.hash = 0;
+      if (used_valid_) {
+        for (uint32_t i : used_) slots_[i].hash = 0;
+      } else {
+        for (Slot& s : slots_) s.hash = 0;
+      }
       size_ = 0;
+      used_.clear();
+      used_valid_ = Track;
     }
+    // Every entry, in the order of insertion when no erase came since the
+    // last clear (else in slot order).
     template <class F>
     void for_each(F&& f) {
+      if (used_valid_) {
+        for (uint32_t i : used_) f(slots_[i].kv);
+        return;
+      }
       for (Slot& s : slots_) {
         if (s.hash != 0) f(s.kv);
       }
     }
 
    private:
-    static uint64_t hash(std::string_view key) { return std::hash<std::string_view>{}(key) | 1; }
+    // Never 0 (the empty mark); the bit set is one the mask never uses.
+    static uint64_t hash(std::string_view key) { return std::hash<std::string_view>{}(key) | (uint64_t{1} << 63); }
     size_t mask() const { return slots_.size() - 1; }
     void grow() {
       std::vector<Slot> old = std::move(slots_);
       slots_.clear();
       slots_.resize(old.empty() ? 16 : old.size() * 2);
-      for (Slot& o : old) {
-        if (o.hash == 0) continue;
+      auto place = [&](Slot& o) {
         size_t i = o.hash & mask();
         while (slots_[i].hash != 0) i = (i + 1) & mask();
         slots_[i] = std::move(o);
+        return static_cast<uint32_t>(i);
+      };
+      if (used_valid_) {
+        for (uint32_t& u : used_) u = place(old[u]);  // the same order, new places
+        return;
+      }
+      for (Slot& o : old) {
+        if (o.hash != 0) place(o);
       }
     }
 
     std::vector<Slot> slots_;  // a power of two, at most 3/4 full
     size_t size_ = 0;
+    // Where the entries inserted since the last clear() are, while no erase
+    // has moved any: clear() and for_each() then cost what is there.
+    std::vector<uint32_t> used_;
+    bool used_valid_ = Track;
   };
 
-  FlatMap<std::string> durable_;
+  FlatMap<std::string, false> durable_;
   // key -> new value, or nullopt for an erase not yet synced.
-  FlatMap<std::optional<std::string>> pending_;
+  FlatMap<std::optional<std::string>, true> pending_;
   uint64_t writing_syncs_ = 0;
 };
 

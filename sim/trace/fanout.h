@@ -27,6 +27,8 @@ class Fanout final : public EventSink {
   void add(Consumer* c);
   void also_write_to(EventSink* w) { writer_ = w; }
   void event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) override;
+  // A writer reads everything; else only the kinds some consumer reads.
+  bool wants(std::string_view kind) override { return writer_ != nullptr || !route_of(kind).to.empty(); }
 
  private:
   struct Route {
