@@ -4,6 +4,11 @@
 
 namespace dsim::analysis {
 
+std::vector<std::string_view> FaultWindow::kinds() {
+  return {"start", "crash", "restart", "partition", "isolate", "cut", "disconnect", "heal",
+          "pause", "clog", "clock_jump", "clock_drift", "network", "end"};
+}
+
 void FaultWindow::consume(const trace::Event& e) {
   end_ = std::max(end_, e.t);
   const std::string& k = e.kind;

@@ -4,6 +4,15 @@
 
 namespace dsim::analysis {
 
+std::vector<std::string_view> LeaderLiveness::kinds() const {
+  std::vector<std::string_view> k = FaultWindow::kinds();
+  for (std::string_view own : {"role", "crash", "invoke", "ok", "fail", "info", "harness_input", "client_request",
+                               "client_response"}) {
+    k.push_back(own);
+  }
+  return k;
+}
+
 void LeaderLiveness::consume(const trace::Event& e) {
   faults_.consume(e);
   if (e.kind == "role") {
@@ -21,13 +30,45 @@ void LeaderLiveness::consume(const trace::Event& e) {
     if (e.kind != "info") op.done = e.t;
     open_.erase(it);
   } else if (e.kind == "harness_input") {
-    if (auto req = e.get_int("req")) submitted_.try_emplace(*req, Input{e.t, std::string(e.get_str("to").value_or("?"))});
+    if (auto id = e.get_int("req")) {
+      Req& r = req(*id);
+      if (r.submitted != kNever) return;
+      r.submitted = e.t;
+      ++submitted_count_;
+      const std::string_view to = e.get_str("to").value_or("?");
+      // Few distinct names (the cluster's nodes): a linear search.
+      auto it = std::find(to_names_.begin(), to_names_.end(), to);
+      if (it == to_names_.end()) it = to_names_.insert(to_names_.end(), std::string(to));
+      r.to = static_cast<uint32_t>(it - to_names_.begin());
+    }
   } else if (e.kind == "client_request") {
-    if (auto req = e.get_int("req")) accepted_.try_emplace(*req, e.t);
+    if (auto id = e.get_int("req")) {
+      Req& r = req(*id);
+      if (r.accepted == kNever) r.accepted = e.t;
+    }
   } else if (const trace::Value* ok = e.kind == "client_response" ? e.find("ok") : nullptr;
              ok && std::holds_alternative<bool>(*ok) && std::get<bool>(*ok)) {
-    if (auto req = e.get_int("req")) answered_.try_emplace(*req, e.t);
+    if (auto id = e.get_int("req")) {
+      Req& r = req(*id);
+      if (r.answered == kNever) r.answered = e.t;
+    }
   }
+}
+
+LeaderLiveness::Req& LeaderLiveness::req(int64_t id) {
+  // Dense while the ids stay below a bound that grows with what was seen,
+  // so a stray huge id cannot make the vector huge.
+  const int64_t bound = std::max<int64_t>(int64_t{1} << 16, 4 * static_cast<int64_t>(dense_.size()));
+  if (id >= 0 && id < bound && !sparse_.count(id)) {
+    const auto i = static_cast<size_t>(id);
+    if (i >= dense_.size()) {
+      dense_.resize(i + 1);
+      dense_seen_.resize(i + 1, false);
+    }
+    dense_seen_[i] = true;
+    return dense_[i];
+  }
+  return sparse_[id];
 }
 
 CheckResult LeaderLiveness::finish() {
@@ -61,27 +102,41 @@ CheckResult LeaderLiveness::finish() {
   // 2. Every request the harness submitted after the deadline is answered
   // in time, accepted by a leader or not; and so is every request a leader
   // accepted after it (a trace may not record the harness's inputs).
-  std::map<int64_t, Input> judged;
-  for (const auto& [req, in] : submitted_) {
-    if (in.t >= deadline && in.t + within_ns_ <= end) judged.emplace(req, in);
+  // Walked in id order, dense and sparse ids merged (an id is in one of them).
+  std::vector<std::pair<int64_t, const Req*>> all;
+  all.reserve(dense_.size() + sparse_.size());
+  auto sp = sparse_.begin();
+  for (size_t i = 0; i <= dense_.size(); ++i) {
+    for (; sp != sparse_.end() && (i == dense_.size() || sp->first < static_cast<int64_t>(i)); ++sp) {
+      all.emplace_back(sp->first, &sp->second);
+    }
+    if (i < dense_.size() && dense_seen_[i]) all.emplace_back(static_cast<int64_t>(i), &dense_[i]);
   }
-  const uint64_t checked = judged.size();
-  for (const auto& [req, t] : accepted_) {
-    if (t >= deadline && t + within_ns_ <= end && !submitted_.count(req)) judged.emplace(req, Input{t, ""});
-  }
+  uint64_t checked = 0;
   std::optional<Violation> first;
-  for (const auto& [req, in] : judged) {
-    const int64_t t = in.t;
-    auto a = answered_.find(req);
-    if (a != answered_.end() && a->second <= t + within_ns_) continue;
+  for (const auto& [id, r] : all) {
+    int64_t t = 0;
+    std::string_view to;
+    if (r->submitted != kNever) {
+      if (r->submitted < deadline || r->submitted + within_ns_ > end) continue;
+      t = r->submitted;
+      to = to_names_[r->to];
+      ++checked;
+    } else if (r->accepted != kNever) {
+      if (r->accepted < deadline || r->accepted + within_ns_ > end) continue;
+      t = r->accepted;
+    } else {
+      continue;
+    }
+    if (r->answered != kNever && r->answered <= t + within_ns_) continue;
     if (first && first->t_ns <= t + within_ns_) continue;
-    const bool took = accepted_.count(req) > 0;
-    const std::string how = in.to.empty() ? ", accepted by a leader at " + format_time(t)
-                                          : ", submitted to " + in.to + " at " + format_time(t) +
-                                                (took ? "" : " (no leader accepted it)");
+    const bool took = r->accepted != kNever;
+    const std::string how = to.empty() ? ", accepted by a leader at " + format_time(t)
+                                       : ", submitted to " + std::string(to) + " at " + format_time(t) +
+                                             (took ? "" : " (no leader accepted it)");
     first = Violation{t + within_ns_, "*",
-                      "request " + std::to_string(req) + how + ", was not committed by " + format_time(t + within_ns_) +
-                          (a == answered_.end() ? " (never)" : " (only at " + format_time(a->second) + ")")};
+                      "request " + std::to_string(id) + how + ", was not committed by " + format_time(t + within_ns_) +
+                          (r->answered == kNever ? " (never)" : " (only at " + format_time(r->answered) + ")")};
   }
   // 3. Every client operation invoked after the deadline gets a definite
   // reply within the bound.
@@ -107,7 +162,7 @@ CheckResult LeaderLiveness::finish() {
     r.status = Status::kInconclusive;
     r.note = "no request was submitted between " + format_time(deadline) + " (" + format_time(within_ns_) +
              " after the last fault) and " + format_time(end - within_ns_) + " (a bound before the end): " +
-             std::to_string(submitted_.size()) + " requests and " + std::to_string(ops_.size()) +
+             std::to_string(submitted_count_) + " requests and " + std::to_string(ops_.size()) +
              " client operations in all";
     return r;
   }

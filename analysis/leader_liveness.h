@@ -14,6 +14,7 @@
 // inconclusive ("no request was submitted after ..."), never held.
 #pragma once
 #include <cstdint>
+#include <climits>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ class LeaderLiveness final : public Checker {
   std::string_view name() const override { return name_; }
   CheckKind kind() const override { return CheckKind::kLiveness; }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override;
   CheckResult finish() override;
 
  private:
@@ -46,9 +48,25 @@ class LeaderLiveness final : public Checker {
     int64_t t;
     std::string to;
   };
-  std::map<int64_t, Input> submitted_;   // request id -> when the harness sent it, to whom
-  std::map<int64_t, int64_t> accepted_;  // request id -> time a leader accepted it
-  std::map<int64_t, int64_t> answered_;  // request id -> time of its ok response
+  // What the trace says of one request id: when the harness submitted it
+  // (and to whom), when a leader accepted it, when it was answered ok; the
+  // first of each counts. kNever: not seen.
+  static constexpr int64_t kNever = INT64_MIN;
+  struct Req {
+    int64_t submitted = kNever;
+    int64_t accepted = kNever;
+    int64_t answered = kNever;
+    uint32_t to = 0;  // index in to_names_
+  };
+  // Request ids are dense from 1 in dsim's own runs: those sit in a vector
+  // indexed by id (no node, no string per request); any other id (a trace
+  // from elsewhere) goes to the map.
+  Req& req(int64_t id);
+  std::vector<Req> dense_;
+  std::vector<bool> dense_seen_;
+  std::map<int64_t, Req> sparse_;
+  uint64_t submitted_count_ = 0;
+  std::vector<std::string> to_names_;
   struct ClientOp {
     int64_t invoked;
     int64_t done = -1;  // time of a definite reply (ok or fail); -1 none

@@ -29,6 +29,11 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) = 0;
+  // Whether event() does anything with events of `kind`. The simulator asks
+  // for its busiest kinds (send, deliver, input, timer) when the sink is set
+  // and when a run starts, and does not even build the events nobody reads;
+  // the answer must not change while a run goes on. Default: yes.
+  virtual bool wants(std::string_view /*kind*/) { return true; }
 };
 
 }  // namespace dsim

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "dsim/trace_event.h"
 
@@ -13,6 +15,9 @@ namespace dsim::analysis {
 class FaultWindow {
  public:
   void consume(const trace::Event& e);
+  // The kinds consume() reads (for Consumer::kinds()), with "end": the
+  // end time is the latest event's, and a run's last event is its "end".
+  static std::vector<std::string_view> kinds();
 
   // Time after which no fault was active (0 when there were none).
   int64_t quiet_since() const { return quiet_since_; }

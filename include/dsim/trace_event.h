@@ -47,6 +47,13 @@ class Consumer {
  public:
   virtual ~Consumer() = default;
   virtual void consume(const Event& e) = 0;
+  // The event kinds consume() reads. A live run hands a consumer only the
+  // events of the kinds it declares, so one that names a few pays nothing
+  // for the rest (most of a run is send, deliver and timer events). Empty,
+  // the default: every event. A consumer that declares kinds must ignore
+  // every other kind: a file is read with every event handed to every
+  // consumer, and the verdict must be the same.
+  virtual std::vector<std::string_view> kinds() const { return {}; }
 };
 
 }  // namespace dsim::trace

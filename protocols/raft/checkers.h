@@ -45,6 +45,7 @@ class ElectionSafety final : public CloneableChecker<ElectionSafety> {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override { return {"role"}; }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
 
@@ -63,6 +64,7 @@ class LogMatching final : public CloneableChecker<LogMatching> {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover"}; }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
 
@@ -83,6 +85,7 @@ class LeaderCompleteness final : public CloneableChecker<LeaderCompleteness> {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover", "commit", "role"}; }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
 
@@ -115,6 +118,7 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
+  std::vector<std::string_view> kinds() const override { return {"start", "restart", "crash", "apply"}; }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
   // Indexes whose commands are still held (for tests: bounded by how far

@@ -157,6 +157,8 @@ po::options_description run_options() {
       ("seed", po::value<std::string>(), "master seed: decimal u64, 0x-hex, or a 40-digit git commit hash "
                                          "(default: the scenario's seed, else a random one that is printed)")
       ("trace", po::value<std::string>(), "write the JSON Lines trace to FILE (atomically)")
+      ("fingerprint", "without --trace, still format the trace to print its SHA-256 (costs about as much as "
+                      "writing it; with --trace the hash is always printed)")
       ("json", po::value<std::string>(), "write the run summary as one JSON document to FILE, or - for stdout")
       ("until", po::value<std::string>(), "stop at this virtual time instead of the scenario's duration (e.g. 5s)")
       ("color", po::value<std::string>()->default_value("auto"), "auto|always|never (NO_COLOR is respected)")
@@ -328,6 +330,9 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
   opt.seed = seed;
   opt.until = until;
   opt.trace_path = vm->count("trace") ? (*vm)["trace"].as<std::string>() : "";
+  // The trace's SHA-256 needs every event formatted as JSON: done when a
+  // trace is written anyway, or when asked for.
+  opt.fingerprint = vm->count("fingerprint") > 0;
   // A report is built from a trace; without --trace, a temporary one.
   std::string temp_trace;
   if (vm->count("report") && opt.trace_path.empty()) {
@@ -413,8 +418,12 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
         std::fprintf(stderr, "inconclusive: %s (the run gave too little evidence to judge them)\n", names.c_str());
       }
     }
-    std::fprintf(stderr, "trace: %s sha256 %s\n", opt.trace_path.empty() ? "(not written)" : opt.trace_path.c_str(),
-                 r.trace_sha256.c_str());
+    if (r.trace_sha256.empty()) {
+      std::fprintf(stderr, "trace: (not written; --trace FILE or --fingerprint prints its sha256)\n");
+    } else {
+      std::fprintf(stderr, "trace: %s sha256 %s\n", opt.trace_path.empty() ? "(not written)" : opt.trace_path.c_str(),
+                   r.trace_sha256.c_str());
+    }
   }
   if (!quiet || exit_code != kExitOk) std::fprintf(stderr, "reproduce: %s\n", shell_join(repro).c_str());
   if (vm->count("report")) {
@@ -453,7 +462,7 @@ int cmd_run(const Registry& reg, const std::vector<std::string>& args) {
     j["outcome"] = outcome;
     j["node_failure"] = r.node_failure.empty() ? Json(nullptr) : Json(r.node_failure);
     j["exit_code"] = exit_code;
-    j["trace"] = {{"path", opt.trace_path.empty() ? Json(nullptr) : Json(opt.trace_path)}, {"sha256", r.trace_sha256}};
+    j["trace"] = {{"path", opt.trace_path.empty() ? Json(nullptr) : Json(opt.trace_path)}, {"sha256", r.trace_sha256.empty() ? Json(nullptr) : Json(r.trace_sha256)}};
     j["repro"] = repro;
     j["repro_command"] = shell_join(repro);
     if (const auto err = write_output((*vm)["json"].as<std::string>(), json_doc(j)); !err.empty()) {

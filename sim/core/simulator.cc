@@ -67,8 +67,16 @@ void Simulator::start_all() {
   }
 }
 
+void Simulator::ask_sink() {
+  emit_send_ = sink_ && sink_->wants("send");
+  emit_deliver_ = sink_ && sink_->wants("deliver");
+  emit_input_ = sink_ && sink_->wants("input");
+  emit_timer_ = sink_ && sink_->wants("timer");
+}
+
 RunResult Simulator::run(Time until, uint64_t max_events) {
   DSIM_ASSERT(until >= now_);
+  ask_sink();
   RunResult result;
   try {
     if (!started_) start_all();
@@ -160,7 +168,7 @@ void Simulator::send(NodeId from, NodeId to, const Message& m) {
   DSIM_ASSERT(net_ != nullptr);
   ++counters_.sent;
   const uint64_t id = ++next_msg_id_;
-  if (sink_) {
+  if (emit_send_) {
     const std::string_view type = message_name(rec(from), m.type);
     std::array<Field, 3 + 6 + 1> fields{Field{"msg", static_cast<int64_t>(id)}, Field{"to", std::string_view(rec(to).name)},
                                     Field{"type", type}};
@@ -246,12 +254,10 @@ void Simulator::deliver(const Event& e) {
     return;
   }
   ++counters_.delivered;
-  if (sink_) {
-    if (f.from == kExternal) {
-      emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", message_name(dst, f.msg.type)}});
-    } else {
-      emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(rec(f.from).name)}});
-    }
+  if (f.from == kExternal) {
+    if (emit_input_) emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", message_name(dst, f.msg.type)}});
+  } else if (emit_deliver_) {
+    emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(rec(f.from).name)}});
   }
   // The slot stays allocated (and its address stable) while the node reads
   // the message; sends from the callback take other slots.
@@ -297,7 +303,7 @@ void Simulator::fire_timer(uint32_t s) {
   const TimerId id{(static_cast<uint64_t>(slot.generation) << 32) | s};
   timers_.release(s);  // before the callback, so the node may re-arm at once
   ++counters_.timers_fired;
-  emit(slot.node, "timer", {{"tag", static_cast<int64_t>(slot.tag)}});
+  if (emit_timer_) emit(slot.node, "timer", {{"tag", static_cast<int64_t>(slot.tag)}});
   begin_callback(r);
   r.node->on_timer(r.ctx, id, slot.tag);
   end_callback(slot.node, r);

@@ -67,7 +67,10 @@ class Simulator final : public Host {
   // Set-up, before run().
   NodeId add_node(std::string name, NodeFactory factory, NodeClock clock = {});
   void set_network(NetworkModel* net) { net_ = net; }
-  void set_sink(EventSink* sink) { sink_ = sink; }
+  void set_sink(EventSink* sink) {
+    sink_ = sink;
+    ask_sink();
+  }
   // The protocol's message-type names for traces; without them (or for a
   // type they do not name) the sending node names its messages.
   void set_message_names(const MessageNames* names) { names_ = names; }
@@ -210,6 +213,13 @@ class Simulator final : public Host {
   SlotPool<InFlight> pool_;  // messages in flight; stable addresses
   NetworkModel* net_ = nullptr;
   EventSink* sink_ = nullptr;
+  // What the sink reads of the busiest kinds (EventSink::wants), asked by
+  // ask_sink() when it is set and when a run starts.
+  void ask_sink();
+  bool emit_send_ = false;
+  bool emit_deliver_ = false;
+  bool emit_input_ = false;
+  bool emit_timer_ = false;
   const MessageNames* names_ = nullptr;
   ActionHandler* actions_ = nullptr;
   SimCounters counters_;

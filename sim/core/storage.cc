@@ -3,28 +3,35 @@
 namespace dsim {
 
 void Storage::put(std::string_view key, std::string_view value) {
-  pending_.insert_or_assign(std::string(key), std::optional<std::string>(std::string(value)));
+  std::optional<std::string>& v = pending_.upsert(key);
+  if (v) {
+    v->assign(value);  // into the buffer a previous write left
+  } else {
+    v.emplace(value);
+  }
 }
 
-void Storage::erase(std::string_view key) { pending_.insert_or_assign(std::string(key), std::nullopt); }
+void Storage::erase(std::string_view key) { pending_.upsert(key).reset(); }
 
 std::optional<std::string> Storage::get(std::string_view key) const {
-  if (auto p = pending_.find(key); p != pending_.end()) return p->second;
-  if (auto d = durable_.find(key); d != durable_.end()) return d->second;
+  if (const auto* p = pending_.find(key)) return *p;
+  if (const auto* d = durable_.find(key)) return *d;
   return std::nullopt;
 }
 
 void Storage::sync() {
-  if (!pending_.empty()) ++writing_syncs_;
+  if (pending_.empty()) return;
+  ++writing_syncs_;
   // Each key is independent, so the (hash) order of this walk does not
   // matter.
-  for (auto& [key, value] : pending_) {
-    if (value) {
-      durable_.insert_or_assign(key, std::move(*value));
-    } else if (auto d = durable_.find(key); d != durable_.end()) {
-      durable_.erase(d);
+  pending_.for_each([&](std::pair<std::string, std::optional<std::string>>& kv) {
+    if (kv.second) {
+      // Swapped, not copied: the pending slot keeps a buffer for next time.
+      std::swap(durable_.upsert(kv.first), *kv.second);
+    } else {
+      durable_.erase(kv.first);
     }
-  }
+  });
   pending_.clear();
 }
 

@@ -19,28 +19,26 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Watches `role` events on their way to the trace, to know each node's
-// epoch (term, ballot: the protocol's report hints name the field), so "the
-// leader" is the one of the highest epoch, not a stale one. A kind
-// comparison per event, nothing more.
-class RoleWatch final : public EventSink {
+// Reads `role` events, to know each node's epoch (term, ballot: the
+// protocol's report hints name the field), so "the leader" is the one of
+// the highest epoch, not a stale one. A consumer of that kind alone, so the
+// other events never reach it.
+class RoleWatch final : public trace::Consumer {
  public:
-  RoleWatch(EventSink* next, uint32_t nodes, std::string_view epoch_field)
-      : next_(next), field_(epoch_field), epoch_(nodes, kUnknown) {}
-  void event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) override {
-    if (kind == "role" && node.value < epoch_.size()) {
-      for (const Field& f : fields) {
-        if (f.key != field_) continue;
-        if (const auto* v = std::get_if<int64_t>(&f.value)) epoch_[node.value] = *v;
-      }
-    }
-    next_->event(t, node, kind, fields);
+  RoleWatch(const std::vector<std::string>& names, std::string_view epoch_field)
+      : names_(names), field_(epoch_field), epoch_(names.size(), kUnknown) {}
+  std::vector<std::string_view> kinds() const override { return {"role"}; }
+  void consume(const trace::Event& e) override {
+    // Role changes are rare: a linear search for the node is enough.
+    const auto it = std::find(names_.begin(), names_.end(), e.node);
+    if (it == names_.end()) return;
+    if (const auto v = e.get_int(field_)) epoch_[static_cast<size_t>(it - names_.begin())] = *v;
   }
   static constexpr int64_t kUnknown = INT64_MIN;
   int64_t epoch(NodeId n) const { return epoch_[n.value]; }
 
  private:
-  EventSink* next_;
+  const std::vector<std::string>& names_;
   std::string field_;
   std::vector<int64_t> epoch_;
 };
@@ -830,6 +828,8 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
 
   std::vector<std::unique_ptr<analysis::Checker>> checkers;
   trace::Fanout fanout(names);
+  RoleWatch role_watch(names, s.def->report_hints().epoch_field);
+  fanout.add(&role_watch);
   for (const auto& c : s.checks) {
     auto checker = analysis::make_generic_checker(c);
     checkers.push_back(checker ? std::move(checker) : s.def->make_checker(c));
@@ -852,8 +852,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
     }
     fanout.also_write_to(writer.get());
   }
-  RoleWatch role_watch(&fanout, static_cast<uint32_t>(names.size()), s.def->report_hints().epoch_field);
-  sim.set_sink(&role_watch);
+  sim.set_sink(&fanout);
   for (uint32_t i = 0; i < n; ++i) {
     if (const Duration w = s.storage.of(NodeId{i}); w.ns > 0) sim.set_write_latency(NodeId{i}, w);
   }

@@ -1,36 +1,88 @@
 #include "sim/trace/fanout.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "dsim/assert.h"
 
 namespace dsim::trace {
 
-void Fanout::event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
-  if (writer_) writer_->event(t, node, kind, fields);
-  if (consumers_.empty()) return;
+void Fanout::add(Consumer* c) {
+  std::vector<std::string> kinds;
+  for (std::string_view k : c->kinds()) kinds.emplace_back(k);
+  consumers_.emplace_back(c, std::move(kinds));
+  // Routes are built as kinds are first seen; a new consumer changes them.
+  routes_.clear();
+  route_index_.clear();
+  cache_ = {};
+}
+
+const Fanout::Route& Fanout::route_of(std::string_view kind) {
+  const auto addr = reinterpret_cast<uintptr_t>(kind.data());
+  CacheEntry& slot = cache_[((addr >> 3) ^ (addr >> 9) ^ kind.size()) % cache_.size()];
+  if (slot.data == kind.data() && slot.size == kind.size()) {
+    // The same address may hold other text by now (a kind built in a
+    // buffer): the text decides.
+    const Route& r = routes_[slot.route];
+    if (std::memcmp(r.kind.data(), kind.data(), kind.size()) == 0) return r;
+  }
+  return slow_route_of(kind, slot);
+}
+
+const Fanout::Route& Fanout::slow_route_of(std::string_view kind, CacheEntry& slot) {
+  auto it = route_index_.find(kind);
+  if (it == route_index_.end()) {
+    Route r;
+    r.kind = std::string(kind);
+    for (const auto& [c, kinds] : consumers_) {
+      if (kinds.empty() || std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) r.to.push_back(c);
+    }
+    routes_.push_back(std::move(r));
+    it = route_index_.emplace(std::string(kind), static_cast<uint32_t>(routes_.size() - 1)).first;
+  }
+  slot = CacheEntry{kind.data(), kind.size(), it->second};
+  return routes_[it->second];
+}
+
+void Fanout::convert(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
   Event& e = scratch_;
   e.t = t.ns;
   if (node == kGlobal) {
-    e.node = "*";
+    e.node.assign("*");
   } else if (node == kExternal) {
-    e.node = "$ext";
+    e.node.assign("$ext");
   } else {
     DSIM_ASSERT(node.value < names_.size());
-    e.node = names_[node.value];
+    e.node.assign(names_[node.value]);
   }
-  e.kind = kind;
+  e.kind.assign(kind);
   e.fields.resize(fields.size());
   for (size_t i = 0; i < fields.size(); ++i) {
-    e.fields[i].first = fields[i].key;
+    auto& [key, value] = e.fields[i];
+    key.assign(fields[i].key);
     const FieldValue& v = fields[i].value;
     if (const auto* n = std::get_if<int64_t>(&v)) {
-      e.fields[i].second = *n;
+      value = *n;
     } else if (const auto* s = std::get_if<std::string_view>(&v)) {
-      e.fields[i].second = std::string(*s);
+      // Into the string already there, keeping its buffer.
+      if (auto* held = std::get_if<std::string>(&value)) {
+        held->assign(*s);
+      } else {
+        value.emplace<std::string>(*s);
+      }
     } else {
-      e.fields[i].second = std::get<bool>(v);
+      value = std::get<bool>(v);
     }
   }
-  for (Consumer* c : consumers_) c->consume(e);
+}
+
+void Fanout::event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
+  if (writer_) writer_->event(t, node, kind, fields);
+  if (consumers_.empty()) return;
+  const Route& r = route_of(kind);
+  if (r.to.empty()) return;
+  convert(t, node, kind, fields);
+  for (Consumer* c : r.to) c->consume(scratch_);
 }
 
 }  // namespace dsim::trace

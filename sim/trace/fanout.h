@@ -1,8 +1,17 @@
 // Turns the kernel's borrowed events into trace::Event and hands each to a
-// list of consumers (online checkers) and, optionally, to a writer. One
-// Event object is reused, so the steady state allocates only when a string
-// outgrows its capacity.
+// list of consumers (online checkers) and, optionally, to a writer.
+//
+// Each consumer gets only the kinds it declares (Consumer::kinds()), so an
+// event no consumer reads (most sends, deliveries and timers) is never
+// converted at all. The kind of an event is found by a small cache keyed by
+// the address of the emitter's kind text (a string literal, as a rule),
+// confirmed by comparing the text: one short comparison per event, not one
+// per consumer and kind. One Event object is reused, strings assigned into
+// its existing buffers, so the steady state does not allocate.
 #pragma once
+#include <array>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,13 +23,33 @@ namespace dsim::trace {
 class Fanout final : public EventSink {
  public:
   explicit Fanout(std::vector<std::string> node_names) : names_(std::move(node_names)) {}
-  void add(Consumer* c) { consumers_.push_back(c); }
+  // Consumers are called in the order they were added.
+  void add(Consumer* c);
   void also_write_to(EventSink* w) { writer_ = w; }
   void event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) override;
+  // A writer reads everything; else only the kinds some consumer reads.
+  bool wants(std::string_view kind) override { return writer_ != nullptr || !route_of(kind).to.empty(); }
 
  private:
+  struct Route {
+    std::string kind;
+    std::vector<Consumer*> to;  // in the order of add()
+  };
+  struct CacheEntry {
+    const char* data = nullptr;
+    size_t size = 0;
+    uint32_t route = 0;
+  };
+  const Route& route_of(std::string_view kind);
+  const Route& slow_route_of(std::string_view kind, CacheEntry& slot);
+  void convert(Time t, NodeId node, std::string_view kind, std::span<const Field> fields);
+
   std::vector<std::string> names_;
-  std::vector<Consumer*> consumers_;
+  // Each consumer with the kinds it reads (empty: all).
+  std::vector<std::pair<Consumer*, std::vector<std::string>>> consumers_;
+  std::vector<Route> routes_;
+  std::map<std::string, uint32_t, std::less<>> route_index_;
+  std::array<CacheEntry, 64> cache_{};
   EventSink* writer_ = nullptr;
   Event scratch_;
 };

@@ -1,6 +1,6 @@
 #include "sim/trace/writer.h"
 
-#include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "dsim/assert.h"
@@ -9,18 +9,66 @@
 #include "sim/trace/sha256.h"
 
 namespace dsim::trace {
+namespace {
+
+constexpr size_t kChunkBytes = size_t{1} << 16;
+
+// The most bytes a JSON string of `n` bytes can take ("\u001f" per byte).
+constexpr size_t string_bound(size_t n) { return 2 + 6 * n; }
+constexpr size_t kIntBound = 20;  // "-9223372036854775808"
+
+// Byte for byte what append_json_string writes (the golden hashes pin it).
+char* put_string(char* p, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *p++ = '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != '"' && c != '\\') [[likely]] {
+      *p++ = ch;
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\t': *p++ = 't'; break;
+      default:
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = kHex[c >> 4];
+        *p++ = kHex[c & 15];
+    }
+  }
+  *p++ = '"';
+  return p;
+}
+
+char* put_int(char* p, int64_t v) { return std::to_chars(p, p + kIntBound, v).ptr; }
+
+template <size_t N>
+char* put_lit(char* p, const char (&s)[N]) {
+  std::memcpy(p, s, N - 1);
+  return p + N - 1;
+}
+
+}  // namespace
 
 JsonlWriter::JsonlWriter(std::vector<std::string> node_names, std::string header_members)
-    : names_(std::move(node_names)), sha_(std::make_unique<Sha256>()) {
-  line_.reserve(256);
-  line_ = R"({"t":0,"node":"*","kind":"meta","schema":")";
-  line_ += kSchema;
-  line_ += '"';
+    : names_(std::move(node_names)),
+      chunk_(std::make_unique<char[]>(kChunkBytes)),
+      chunk_cap_(kChunkBytes),
+      sha_(std::make_unique<Sha256>()) {
+  header_ = R"({"t":0,"node":"*","kind":"meta","schema":")";
+  header_ += kSchema;
+  header_ += '"';
   if (!header_members.empty()) {
-    line_ += ',';
-    line_ += header_members;
+    header_ += ',';
+    header_ += header_members;
   }
-  line_ += "}\n";  // written with the first event, once the file is open
+  header_ += "}\n";  // written with the first event, once the file is open
 }
 
 // Without finish(), file_'s destructor removes the temporary file: never
@@ -42,40 +90,75 @@ std::string_view JsonlWriter::name_of(NodeId n) const {
   return names_[n.value];
 }
 
-void JsonlWriter::write_line() {
-  sha_->update(line_);
-  bytes_ += line_.size();
+void JsonlWriter::flush_chunk() {
+  if (chunk_len_ == 0) return;
+  const std::string_view bytes(chunk_.get(), chunk_len_);
+  sha_->update(bytes);
+  bytes_ += chunk_len_;
+  if (file_) file_->write(bytes);  // an error sticks; finish() reports it
+  chunk_len_ = 0;
+}
+
+char* JsonlWriter::room(size_t n) {
+  if (chunk_len_ + n > chunk_cap_) {
+    flush_chunk();
+    if (n > chunk_cap_) {  // one line larger than a chunk (a big message body)
+      chunk_cap_ = n;
+      chunk_ = std::make_unique<char[]>(chunk_cap_);
+    }
+  }
+  return chunk_.get() + chunk_len_;
+}
+
+void JsonlWriter::write_header() {
+  std::memcpy(room(header_.size()), header_.data(), header_.size());
+  chunk_len_ += header_.size();
   ++lines_;
-  if (file_) file_->write(line_);  // an error sticks; finish() reports it
 }
 
 void JsonlWriter::event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
-  if (lines_ == 0) write_line();  // the header, still in line_
-  line_.clear();
-  line_ += "{\"t\":";
-  append_int(line_, t.ns);
-  line_ += ",\"node\":";
-  append_json_string(line_, name_of(node));
-  line_ += ",\"kind\":";
-  append_json_string(line_, kind);
+  if (lines_ == 0) write_header();
+  const std::string_view name = name_of(node);
+  size_t bound = 32 + kIntBound + string_bound(name.size()) + string_bound(kind.size());
   for (const Field& f : fields) {
-    line_ += ',';
-    append_json_string(line_, f.key);
-    line_ += ':';
-    if (const auto* i = std::get_if<int64_t>(&f.value)) {
-      append_int(line_, *i);
-    } else if (const auto* s = std::get_if<std::string_view>(&f.value)) {
-      append_json_string(line_, *s);
+    bound += 2 + string_bound(f.key.size());
+    if (const auto* s = std::get_if<std::string_view>(&f.value)) {
+      bound += string_bound(s->size());
     } else {
-      line_ += std::get<bool>(f.value) ? "true" : "false";
+      bound += kIntBound;  // an integer, or true/false
     }
   }
-  line_ += "}\n";
-  write_line();
+  char* const start = room(bound);
+  char* p = start;
+  p = put_lit(p, "{\"t\":");
+  p = put_int(p, t.ns);
+  p = put_lit(p, ",\"node\":");
+  p = put_string(p, name);
+  p = put_lit(p, ",\"kind\":");
+  p = put_string(p, kind);
+  for (const Field& f : fields) {
+    *p++ = ',';
+    p = put_string(p, f.key);
+    *p++ = ':';
+    if (const auto* i = std::get_if<int64_t>(&f.value)) {
+      p = put_int(p, *i);
+    } else if (const auto* s = std::get_if<std::string_view>(&f.value)) {
+      p = put_string(p, *s);
+    } else if (std::get<bool>(f.value)) {
+      p = put_lit(p, "true");
+    } else {
+      p = put_lit(p, "false");
+    }
+  }
+  p = put_lit(p, "}\n");
+  DSIM_ASSERT(static_cast<size_t>(p - start) <= bound);
+  chunk_len_ += static_cast<size_t>(p - start);
+  ++lines_;
 }
 
 std::string JsonlWriter::finish() {
-  if (lines_ == 0) write_line();  // a run with no events still has its header
+  if (lines_ == 0) write_header();  // a run with no events still has its header
+  flush_chunk();
   hash_hex_ = sha_->hex_digest();
   if (!file_) return {};
   std::string err = file_->commit();

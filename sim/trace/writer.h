@@ -1,8 +1,9 @@
 // Streams a run's events as JSON Lines (docs/trace-schema.md).
 //
-// Memory stays flat: each line is formatted into one reused buffer and
-// written through a fixed-size stdio buffer. The SHA-256 of the bytes is
-// computed as they go, so the fingerprint costs no second pass.
+// Memory stays flat: lines are formatted straight into one reused chunk
+// buffer (no std::string per line); each full chunk is hashed (SHA-256 of
+// the bytes, so the fingerprint costs no second pass) and written in one
+// call.
 //
 // Atomicity: with a path, bytes go through an OutputFile (a unique
 // temporary file beside `path`, renamed into place by finish(); devices and
@@ -41,11 +42,17 @@ class JsonlWriter final : public EventSink {
   uint64_t bytes() const { return bytes_; }
 
  private:
-  void write_line();
+  // Room for `n` more bytes at the end of the chunk (flushing it first
+  // when full). Returns where to write.
+  char* room(size_t n);
+  void flush_chunk();
+  void write_header();
   std::string_view name_of(NodeId n) const;
 
   std::vector<std::string> names_;
-  std::string line_;
+  std::string header_;  // the meta line, written before the first event
+  std::unique_ptr<char[]> chunk_;
+  size_t chunk_cap_ = 0, chunk_len_ = 0;
   std::unique_ptr<Sha256> sha_;
   std::unique_ptr<OutputFile> file_;
   std::string hash_hex_;

@@ -24,7 +24,7 @@ expect_exit 0 "commit-hash seed" -- "$DSIM" run "$LOSSY" --seed d6b7b39aa0b1c2d3
 grep -q -- "--seed 15472032521556968147" "$WORK/err" && pass || fail "commit-hash seed not reduced to its u64"
 
 # --- The planted bug: expected violation -> 0; expectation removed -> 1 -----
-expect_exit 0 "planted bug with expectation" -- "$DSIM" run "$BUG" --json "$WORK/bug.json"
+expect_exit 0 "planted bug with expectation" -- "$DSIM" run "$BUG" --json "$WORK/bug.json" --fingerprint
 python3 - "$WORK/bug.json" <<'PY' && pass || fail "--json of the planted bug"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -46,6 +46,10 @@ PY
 sed '/^expect:/,$d' "$BUG" >"$WORK/bug-unexpected.yaml"
 expect_exit 1 "planted bug without expectation" -- "$DSIM" run "$WORK/bug-unexpected.yaml"
 grep -q "^reproduce: " "$WORK/err" && pass || fail "failing run prints no reproduction line"
+# Without --trace or --fingerprint the trace is not formatted: no hash.
+"$DSIM" run "$BUG" --json - 2>"$WORK/err" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["trace"]["sha256"] is None, d["trace"]' \
+  && pass || fail "a run without --trace or --fingerprint reported a trace hash"
+grep -q "^trace: (not written; --trace FILE or --fingerprint" "$WORK/err" && pass || fail "no hint how to get the trace hash: $(grep '^trace' "$WORK/err")"
 # --json - writes the document alone on stdout.
 "$DSIM" run "$LOSSY" --json - 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["outcome"]=="as_expected"' \
   && pass || fail "--json - is not one JSON document on stdout"

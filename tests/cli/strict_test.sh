@@ -77,11 +77,11 @@ expect_exit 4 "sweep with checks: []" -- "$DSIM" sweep scenarios/lb/lb-crash-ret
 
 # --- One identity however the path is spelled -------------------------------
 hash_of() { "$@" 2>&1 >/dev/null | sed -n 's/^trace: .* sha256 \([0-9a-f]*\)$/\1/p'; }
-h1=$(hash_of "$DSIM" run "$LOSSY" --seed 3)
-h2=$(hash_of "$DSIM" run "./$LOSSY" --seed 3)
-h3=$(hash_of "$DSIM" run "$SRC/$LOSSY" --seed 3)
-h4=$(hash_of "$DSIM" run "scenarios/../scenarios/teaching/broadcast-lossy.yaml" --seed 3)
-h5=$(cd scenarios/teaching && hash_of "$DSIM" run ./broadcast-lossy.yaml --seed 3)
+h1=$(hash_of "$DSIM" run "$LOSSY" --seed 3 --fingerprint)
+h2=$(hash_of "$DSIM" run "./$LOSSY" --seed 3 --fingerprint)
+h3=$(hash_of "$DSIM" run "$SRC/$LOSSY" --seed 3 --fingerprint)
+h4=$(hash_of "$DSIM" run "scenarios/../scenarios/teaching/broadcast-lossy.yaml" --seed 3 --fingerprint)
+h5=$(cd scenarios/teaching && hash_of "$DSIM" run ./broadcast-lossy.yaml --seed 3 --fingerprint)
 [ -n "$h1" ] && [ "$h1" = "$h2" ] && [ "$h1" = "$h3" ] && [ "$h1" = "$h4" ] && pass ||
   fail "trace hash depends on the path's spelling: $h1 $h2 $h3 $h4"
 [ -n "$h5" ] && pass || fail "no hash from a run in the scenario's directory"
