@@ -874,7 +874,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& opt) {
                             {"budget_exhausted", rr.budget_exhausted}});
   } else {
     // A scripted schedule replaces the event loop (replay_schedule).
-    rr = replay_schedule(s, opt, factory, &role_watch, &c, &report.schedule_error);
+    rr = replay_schedule(s, opt, factory, &fanout, &c, &report.schedule_error);
     // Bad input, not a run: no verdicts, and the trace file is not kept.
     if (!report.schedule_error.empty()) return report;
   }
