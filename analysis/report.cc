@@ -4,9 +4,11 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <unordered_map>
+
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
-#include "analysis/interner.h"
 #include "analysis/offline.h"
 #include "analysis/report_template.h"
 #include "sim/trace/json_text.h"
@@ -59,22 +61,73 @@ void append_value(std::string& out, const trace::Value& v) {
 }
 
 // `skip`: keys the report already shows another way (a send's msg, to, type).
-std::string fields_text(const trace::Event& e, bool skip_message_keys = false) {
-  std::string out;
+// Written into *out (cleared first), a buffer reused for every event.
+void fields_text(const trace::Event& e, std::string* out, bool skip_message_keys = false) {
+  out->clear();
   for (const auto& [k, v] : e.fields) {
     if (skip_message_keys && (k == "msg" || k == "to" || k == "type")) continue;
-    if (!out.empty()) out += ' ';
-    out += k;
-    out += '=';
+    if (!out->empty()) *out += ' ';
+    *out += k;
+    *out += '=';
     // As dsim show writes them: a string with a space (or none) in quotes.
     const auto* str = std::get_if<std::string>(&v);
     const bool quote = str && (str->empty() || str->find(' ') != std::string::npos);
-    if (quote) out += '"';
-    append_value(out, v);
-    if (quote) out += '"';
+    if (quote) *out += '"';
+    append_value(*out, v);
+    if (quote) *out += '"';
   }
-  return out;
 }
+
+// trace::append_json_string, byte for byte, except that '<' is written as
+// \u003c (the same string to a JSON parser; see append_script_safe); a run
+// at a time instead of a byte at a time (the report writes a million).
+void append_json_text(std::string& out, std::string_view s) {
+  out.push_back('"');
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c != '<') continue;
+    out.append(s.data() + run, i - run);
+    switch (c) {
+      case '<': out += "\\u003c"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out.push_back("0123456789abcdef"[c >> 4]);
+        out.push_back("0123456789abcdef"[c & 15]);
+    }
+    run = i + 1;
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+// Strings -> dense ids in first-seen order, hashed: the report interns a
+// million strings (event texts, message contents) and needs no order.
+class HashInterner {
+ public:
+  uint32_t id(std::string_view name) {
+    auto it = ids_.find(name);
+    if (it != ids_.end()) return it->second;
+    const auto v = static_cast<uint32_t>(names_.size());
+    names_.emplace_back(name);
+    ids_.emplace(std::string(name), v);
+    return v;
+  }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids_;
+  std::vector<std::string> names_;
+};
 
 std::string value_text(const trace::Value& v) {
   std::string out;
@@ -103,13 +156,30 @@ struct Column {
     first = false;
     put_int(text, v);
   }
-  std::string done() const { return text + "]"; }
+  void close() { text += ']'; }
 };
 
+// Appends `json` with every '<' written as \u003c: inside <script>,
+// "</script>" would end the element, and '<' only ever occurs inside JSON
+// strings, where \u003c means the same.
+void append_script_safe(std::string& out, std::string_view json) {
+  for (size_t at = 0; at < json.size();) {
+    const size_t lt = std::min(json.find('<', at), json.size());
+    out.append(json, at, lt - at);
+    if (lt < json.size()) out += "\\u003c";
+    at = lt + 1;
+  }
+}
 
-// Events whose text the page builds from the message table (type, ends,
-// contents) instead of carrying it per event.
-bool is_message_event(const std::string& k) { return k == "send" || k == "deliver"; }
+// A guess at a trace's line count from its size, to size the columns once
+// instead of growing them (each regrowth copies and frees megabytes).
+size_t estimated_lines(const std::string& path) {
+  struct stat st {};
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  return std::min<size_t>(static_cast<size_t>(st.st_size) / 64, kReportMaxEvents);
+}
+
+
 
 // A step function of time, as flat [t, v, t, v, ...]: a value changes at t.
 struct Steps {
@@ -211,7 +281,7 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
   if (std::string err = checker.begin(trace_path, reader.meta(), std::nullopt); !err.empty()) return err;
 
   std::vector<std::string> nodes;
-  std::map<std::string, int> index;
+  std::map<std::string, int, std::less<>> index;
   ReportHints hint;
   std::string narration = description;
   {
@@ -228,11 +298,12 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
       }
     }
   }
-  auto node_of = [&](const std::string& name) -> int {
+  auto node_of = [&](std::string_view name) -> int {
     if (name == "*" || name == "$ext") return -1;
-    auto [it, fresh] = index.emplace(name, static_cast<int>(nodes.size()));
-    if (fresh) nodes.push_back(name);
-    return it->second;
+    if (auto it = index.find(name); it != index.end()) return it->second;
+    index.emplace(std::string(name), static_cast<int>(nodes.size()));
+    nodes.emplace_back(name);
+    return static_cast<int>(nodes.size()) - 1;
   };
 
   // Messages: one row per copy, kept in send order.
@@ -243,15 +314,23 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     bool dup = false;
   };
   std::vector<Msg> msgs;
-  std::map<int64_t, size_t> msg_row;
+  std::unordered_map<int64_t, size_t> msg_row;  // looked up, never iterated
   // Events for the cursor: time, node, kind; text for all but sends and
   // deliveries, which point at their message's row instead (ev_msg).
   Column ev_t, ev_node, ev_kind;
   std::vector<int64_t> ev_msg;
   std::string ev_text = "[";
+  if (const size_t lines = estimated_lines(trace_path); lines > 0) {
+    ev_t.text.reserve(lines * 8);
+    ev_node.text.reserve(lines * 3);
+    ev_kind.text.reserve(lines * 3);
+    ev_msg.reserve(lines);
+    ev_text.reserve(lines * 24);
+  }
   uint64_t n_events = 0;
   int64_t last_t = 0;
-  Interner kinds, types, infos, values;
+  HashInterner kinds, types, infos, values;
+  std::string text;  // one event's fields as text, reused
   // The log view and the state columns the protocol's hints ask for.
   const LogHints& lh = hint.log;
   const bool has_log = !lh.entry_kind.empty();
@@ -286,15 +365,54 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     if (t > it->second.t) roles.push_back({n, it->second.t, t, it->second.role, it->second.term});
     role_open.erase(it);
   };
+  // What each kind of event means to the report, worked out once per kind
+  // (ids in first-seen order) instead of comparing strings per event.
+  struct KindRole {
+    bool send, deliver, drop, timer, role, crash, restart, pause, partition, clog, request, response;
+    bool entry, truncate, recover, commit, apply;
+    std::vector<size_t> state;  // the state hints this kind feeds
+    int out = -1;  // its id in the page's kind table, once an event of it is shown
+  };
+  HashInterner kind_ids;
+  std::vector<KindRole> kind_roles;
+  auto role_of = [&](const std::string& k) -> KindRole& {
+    const uint32_t id = kind_ids.id(k);
+    if (id == kind_roles.size()) {
+      KindRole r{};
+      r.send = k == "send";
+      r.deliver = k == "deliver";
+      r.drop = k == "drop";
+      r.timer = k == "timer";
+      r.role = k == "role";
+      r.crash = k == "crash";
+      r.restart = k == "restart";
+      r.pause = k == "pause";
+      r.partition = k == "partition" || k == "isolate" || k == "cut" || k == "heal";
+      r.clog = k == "clog";
+      r.request = k == "client_request";
+      r.response = k == "client_response";
+      r.entry = has_log && k == lh.entry_kind;
+      r.truncate = has_log && k == lh.truncate_kind;
+      r.recover = has_log && k == lh.recover_kind;
+      r.commit = has_log && k == lh.commit_kind;
+      r.apply = has_log && k == lh.apply_kind;
+      for (size_t h = 0; h < hint.state.size(); ++h) {
+        if (k == hint.state[h].kind) r.state.push_back(h);
+      }
+      kind_roles.push_back(std::move(r));
+    }
+    return kind_roles[id];
+  };
   trace::Event e;
   while (reader.next(&e)) {
     checker.consume(e);
     end = std::max(end, e.t);
     const int n = node_of(e.node);
     const std::string& k = e.kind;
+    KindRole& kr = role_of(k);
     // The message row this event is about (a send, a delivery), or -1.
     int64_t row = -1;
-    if (k == "send") {
+    if (kr.send) {
       if (msgs.size() >= kReportMaxMessages) {
         truncated = true;
       } else {
@@ -302,44 +420,47 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
         const int64_t id = e.get_int("msg").value_or(0);
         row = static_cast<int64_t>(msgs.size());
         msg_row[id] = msgs.size();
-        msgs.push_back(Msg{e.t, -1, -1, id, n, to ? node_of(std::string(*to)) : n,
-                           static_cast<int>(types.id(e.get_str("type").value_or("msg"))),
-                           infos.id(fields_text(e, /*skip_message_keys=*/true))});
+        msgs.push_back(Msg{e.t, -1, -1, id, n,
+                           to ? node_of(*to) : n, static_cast<int>(types.id(e.get_str("type").value_or("msg"))),
+                           (fields_text(e, &text, /*skip_message_keys=*/true), infos.id(text))});
       }
-    } else if (k == "deliver" || k == "drop") {
+    } else if (kr.deliver || kr.drop) {
       auto it = msg_row.find(e.get_int("msg").value_or(-1));
       if (it != msg_row.end()) {  // else an input, or beyond the cap
         Msg& m = msgs[it->second];
         row = static_cast<int64_t>(it->second);
         if (m.recv == -1 && m.drop == -1) {
-          (k == "deliver" ? m.recv : m.drop) = e.t;
+          (kr.deliver ? m.recv : m.drop) = e.t;
         } else if (msgs.size() < kReportMaxMessages) {  // the other copy of a duplicate
           Msg copy = m;
           copy.recv = copy.drop = -1;
-          (k == "deliver" ? copy.recv : copy.drop) = e.t;
+          (kr.deliver ? copy.recv : copy.drop) = e.t;
           copy.dup = true;
           row = static_cast<int64_t>(msgs.size());
           msgs.push_back(copy);
         }
       }
     }
-    if (k != "timer") {
+    if (!kr.timer) {
       if (n_events < kReportMaxEvents) {
         ev_t.add(e.t - last_t);
         last_t = e.t;
         ev_node.add(n);
-        ev_kind.add(kinds.id(k));
-        ev_msg.push_back(is_message_event(k) || k == "drop" ? row : -1);
+        if (kr.out < 0) kr.out = static_cast<int>(kinds.id(k));
+        ev_kind.add(kr.out);
+        const bool message_event = kr.send || kr.deliver;  // their text comes from the message table
+        ev_msg.push_back(message_event || kr.drop ? row : -1);
         if (n_events) ev_text += ',';
-        trace::append_json_string(ev_text, is_message_event(k) && row >= 0 ? std::string() : fields_text(e));
+        if (message_event && row >= 0) text.clear();
+        else fields_text(e, &text);
+        append_json_text(ev_text, text);  // with '<' as \u003c, as the page needs
         ++n_events;
       } else {
         truncated = true;
       }
     }
-    if (n >= 0 && !hint.state.empty()) {
-      for (size_t h = 0; h < hint.state.size(); ++h) {
-        if (k != hint.state[h].kind) continue;
+    if (n >= 0) {
+      for (const size_t h : kr.state) {
         const trace::Value* v = e.find(hint.state[h].field);
         if (!v) continue;
         if (state_steps.size() <= static_cast<size_t>(n)) state_steps.resize(static_cast<size_t>(n) + 1);
@@ -349,43 +470,43 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
       }
     }
     if (has_log && n >= 0) {
-      if (k == lh.entry_kind) {
+      if (kr.entry) {
         if (const auto index = e.get_int(lh.index_field)) {
           const trace::Value* v = e.find(lh.value_field);
           log_of(n).put(e.t, *index, e.get_int(lh.epoch_field).value_or(0), values.id(v ? value_text(*v) : ""));
         }
       }
-      if (k == lh.truncate_kind) {
+      if (kr.truncate) {
         if (const auto from = e.get_int(lh.truncate_field)) log_of(n).truncate(e.t, *from);
       }
-      if (k == lh.recover_kind) {
+      if (kr.recover) {
         if (const auto len = e.get_int(lh.recover_length_field)) log_of(n).truncate(e.t, *len + 1);
       }
-      if (k == lh.commit_kind) {
+      if (kr.commit) {
         if (const auto c = e.get_int(lh.commit_field)) {
           if (lh.commit_is_index) log_of(n).commit.set(e.t, *c);
           else log_of(n).decide(e.t, *c);
         }
       }
-      if (k == lh.apply_kind) {
+      if (kr.apply) {
         if (const auto a = e.get_int(lh.apply_field)) log_of(n).applied.set(e.t, *a);
       }
-      if (k == "crash") log_of(n).crash(e.t);
+      if (kr.crash) log_of(n).crash(e.t);
     }
-    if (k == "role") {
+    if (kr.role) {
       close_role(n, e.t);
       role_open[n] = Open{e.t, std::string(e.get_str("role").value_or("?")), e.get_int(hint.epoch_field).value_or(0)};
-    } else if (k == "crash") {
+    } else if (kr.crash) {
       close_role(n, e.t);
       crashed_since[n] = e.t;
-    } else if (k == "restart") {
+    } else if (kr.restart) {
       if (auto it = crashed_since.find(n); it != crashed_since.end()) {
         down.push_back({n, it->second, e.t, "crashed"});
         crashed_since.erase(it);
       }
-    } else if (k == "pause") {
+    } else if (kr.pause) {
       down.push_back({n, e.t, e.t + e.get_int("for_ns").value_or(0), "paused"});
-    } else if (k == "partition" || k == "isolate" || k == "cut" || k == "heal") {
+    } else if (kr.partition) {
       if (partition) faults.push_back({partition->first, e.t, partition->second});
       partition.reset();
       if (k != "heal") {
@@ -393,13 +514,13 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
                                                          std::string(e.get_str("to").value_or(""))
                                                    : k + " " + std::string(e.get_str("groups").value_or("")));
       }
-    } else if (k == "clog") {
+    } else if (kr.clog) {
       faults.push_back({e.t, e.t + e.get_int("for_ns").value_or(0),
                         "clog " + std::string(e.get_str("target").value_or(e.get_str("from").value_or("")))});
-    } else if (k == "client_request") {
+    } else if (kr.request) {
       op_rows[e.get_int("req").value_or(0)] = ops.size();
       ops.push_back({n, e.t, -1, -1, e.get_int("req").value_or(0)});
-    } else if (k == "client_response") {
+    } else if (kr.response) {
       auto it = op_rows.find(e.get_int("req").value_or(0));
       if (it == op_rows.end()) continue;
       const trace::Value* ok = e.find("ok");
@@ -432,6 +553,8 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     msgs.swap(sorted);
   }
   Column m_t, m_from, m_to, m_type, m_recv, m_drop, m_dup, m_id, m_info;
+  for (Column* c : {&m_from, &m_to, &m_type, &m_dup, &m_id}) c->text.reserve(msgs.size() * 2 + 2);
+  for (Column* c : {&m_t, &m_recv, &m_drop, &m_info}) c->text.reserve(msgs.size() * 8 + 2);
   int64_t prev = 0, max_flight = 0, prev_id = 0;
   for (const Msg& m : msgs) {
     m_id.add(m.id - prev_id);  // delta-encoded message ids
@@ -521,26 +644,38 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
                   {"truncated", truncated}};
   std::string json = head.dump();
   json.pop_back();  // reopen the object for the big columns
-  json += ",\"ev\":{\"dt\":" + ev_t.done() + ",\"node\":" + ev_node.done() + ",\"kind\":" + ev_kind.done() +
-          ",\"msg\":" + row_deltas(ev_msg) + ",\"text\":" + ev_text + "]}";
-  json += ",\"msg\":{\"dt\":" + m_t.done() + ",\"from\":" + m_from.done() + ",\"to\":" + m_to.done() +
-          ",\"type\":" + m_type.done() + ",\"recv\":" + m_recv.done() + ",\"drop\":" + m_drop.done() +
-          ",\"dup\":" + m_dup.done() + ",\"id\":" + m_id.done() + ",\"info\":" + m_info.done() + "}";
-  json += ",\"log\":" + log_json + ",\"state\":" + state_json + "}";
-  // Inside <script>, "</script>" would end the element: '<' only ever
-  // occurs inside JSON strings, where \u003c means the same.
-  // Written straight into the page: one copy of a large run's data, not two.
+  ev_text += ']';
+  const std::string ev_msg_text = row_deltas(ev_msg);
+  for (Column* c : {&ev_t, &ev_node, &ev_kind, &m_t, &m_from, &m_to, &m_type, &m_recv, &m_drop, &m_dup, &m_id, &m_info}) {
+    c->close();
+  }
+  // The page, written once into a buffer of its final size. Only the
+  // parts with strings from the trace need '<' escaped: the number columns
+  // cannot hold one, and ev_text was escaped as it was written.
   static const std::string page_head = report_head();
   const std::string_view tail = kReportTail;
+  const std::vector<std::pair<std::string_view, const std::string*>> columns = {
+      {",\"ev\":{\"dt\":", &ev_t.text}, {",\"node\":", &ev_node.text}, {",\"kind\":", &ev_kind.text},
+      {",\"msg\":", &ev_msg_text}, {",\"text\":", &ev_text}, {"},\"msg\":{\"dt\":", &m_t.text},
+      {",\"from\":", &m_from.text}, {",\"to\":", &m_to.text}, {",\"type\":", &m_type.text},
+      {",\"recv\":", &m_recv.text}, {",\"drop\":", &m_drop.text}, {",\"dup\":", &m_dup.text},
+      {",\"id\":", &m_id.text}, {",\"info\":", &m_info.text}};
+  size_t size = page_head.size() + json.size() + json.size() / 16 + log_json.size() + log_json.size() / 16 +
+                state_json.size() + state_json.size() / 16 + tail.size() + 64;
+  for (const auto& [key, text] : columns) size += key.size() + text->size();
   html->clear();
-  html->reserve(page_head.size() + json.size() + json.size() / 64 + tail.size());
+  html->reserve(size);
   *html += page_head;
-  for (char c : json) {
-    if (c == '<') *html += "\\u003c";
-    else html->push_back(c);
+  append_script_safe(*html, json);
+  for (const auto& [key, text] : columns) {
+    *html += key;
+    *html += *text;
   }
-  json.clear();
-  json.shrink_to_fit();
+  *html += "},\"log\":";
+  append_script_safe(*html, log_json);
+  *html += ",\"state\":";
+  append_script_safe(*html, state_json);
+  *html += '}';
   *html += tail;
   return {};
 }
