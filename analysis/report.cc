@@ -4,7 +4,6 @@
 #include <charconv>
 #include <map>
 #include <optional>
-#include <unordered_map>
 
 #include <sys/stat.h>
 #include <nlohmann/json.hpp>
@@ -106,27 +105,102 @@ void append_json_text(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-// Strings -> dense ids in first-seen order, hashed: the report interns a
-// million strings (event texts, message contents) and needs no order.
+// Strings -> dense ids in first-seen order. Open addressing over a
+// power-of-two table of (hash, id): the report interns a million strings
+// (kinds, message contents, log values), and std::unordered_map's prime
+// modulo and node chasing were a tenth of the whole build.
 class HashInterner {
  public:
   uint32_t id(std::string_view name) {
-    auto it = ids_.find(name);
-    if (it != ids_.end()) return it->second;
-    const auto v = static_cast<uint32_t>(names_.size());
-    names_.emplace_back(name);
-    ids_.emplace(std::string(name), v);
-    return v;
+    if (names_.size() * 2 >= slots_.size()) grow();
+    const uint64_t h = std::hash<std::string_view>{}(name);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.id == kEmpty) {
+        s = {h, static_cast<uint32_t>(names_.size())};
+        names_.emplace_back(name);
+        return s.id;
+      }
+      if (s.hash == h && names_[s.id] == name) return s.id;
+    }
   }
   const std::vector<std::string>& names() const { return names_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t id = kEmpty;
   };
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids_;
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.id == kEmpty) continue;
+      size_t i = s.hash & mask_;
+      while (slots_[i].id != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
   std::vector<std::string> names_;
+};
+
+// Message id -> its row: the same open addressing, for integer keys (ids
+// come from the trace, so any int64 may appear). Looked up, never iterated.
+class RowOfId {
+ public:
+  void reserve(size_t n) {
+    while (slots_.size() < 2 * n) grow();
+  }
+  // The row of `id`, or nullptr.
+  size_t* find(int64_t id) {
+    if (slots_.empty()) return nullptr;
+    for (size_t i = slot_of(id);; i = (i + 1) & mask_) {
+      if (!slots_[i].used) return nullptr;
+      if (slots_[i].id == id) return &slots_[i].row;
+    }
+  }
+  void set(int64_t id, size_t row) {
+    if (used_ * 2 >= slots_.size()) grow();
+    for (size_t i = slot_of(id);; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (!s.used) {
+        s = {id, row, true};
+        ++used_;
+        return;
+      }
+      if (s.id == id) {
+        s.row = row;
+        return;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    int64_t id = 0;
+    size_t row = 0;
+    bool used = false;
+  };
+  size_t slot_of(int64_t id) const {
+    return static_cast<size_t>((static_cast<uint64_t>(id) * 0x9e3779b97f4a7c15u) >> 20) & mask_;
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (!s.used) continue;
+      size_t i = slot_of(s.id);
+      while (slots_[i].used) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, used_ = 0;
 };
 
 std::string value_text(const trace::Value& v) {
@@ -314,7 +388,7 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     bool dup = false;
   };
   std::vector<Msg> msgs;
-  std::unordered_map<int64_t, size_t> msg_row;  // looked up, never iterated
+  RowOfId msg_row;
   // Events for the cursor: time, node, kind; text for all but sends and
   // deliveries, which point at their message's row instead (ev_msg).
   Column ev_t, ev_node, ev_kind;
@@ -326,6 +400,8 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     ev_kind.text.reserve(lines * 3);
     ev_msg.reserve(lines);
     ev_text.reserve(lines * 24);
+    msgs.reserve(lines / 3);
+    msg_row.reserve(lines / 3);
   }
   uint64_t n_events = 0;
   int64_t last_t = 0;
@@ -419,16 +495,15 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
         const auto to = e.get_str("to");
         const int64_t id = e.get_int("msg").value_or(0);
         row = static_cast<int64_t>(msgs.size());
-        msg_row[id] = msgs.size();
+        msg_row.set(id, msgs.size());
         msgs.push_back(Msg{e.t, -1, -1, id, n,
                            to ? node_of(*to) : n, static_cast<int>(types.id(e.get_str("type").value_or("msg"))),
                            (fields_text(e, &text, /*skip_message_keys=*/true), infos.id(text))});
       }
     } else if (kr.deliver || kr.drop) {
-      auto it = msg_row.find(e.get_int("msg").value_or(-1));
-      if (it != msg_row.end()) {  // else an input, or beyond the cap
-        Msg& m = msgs[it->second];
-        row = static_cast<int64_t>(it->second);
+      if (const size_t* at = msg_row.find(e.get_int("msg").value_or(-1))) {  // else an input, or beyond the cap
+        Msg& m = msgs[*at];
+        row = static_cast<int64_t>(*at);
         if (m.recv == -1 && m.drop == -1) {
           (kr.deliver ? m.recv : m.drop) = e.t;
         } else if (msgs.size() < kReportMaxMessages) {  // the other copy of a duplicate

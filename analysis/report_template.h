@@ -72,7 +72,10 @@ inline constexpr const char* kReportTail = R"HTML(</script>
 "use strict";
 const errors = [];
 window.addEventListener("error", e => errors.push(String(e.message)));
-const D = JSON.parse(document.getElementById("dsim-data").textContent);
+const D = (() => { const el = document.getElementById("dsim-data"), d = JSON.parse(el.textContent);
+  // The data lives in D from here: drop the element's text (tens of
+  // megabytes for a large run) so the DOM holds only what is shown.
+  el.remove(); return d; })();
 const N = D.nodes.length, END = Math.max(D.end, 1);
 // Columns arrive delta-encoded; decode once into typed arrays.
 const EV = (() => { const n = D.ev.dt.length, t = new Float64Array(n); let acc = 0;
@@ -464,7 +467,9 @@ if (location.hash.startsWith("#selftest")) {
   const pre = document.getElementById("dsim-selftest");
   pre.textContent = JSON.stringify(out);
 }
-const ready = document.createElement("div"); ready.id = "dsim-ready"; ready.hidden = true; document.body.appendChild(ready);
+// Ready: everything is drawn. data-ms: milliseconds since navigation began.
+const ready = document.createElement("div"); ready.id = "dsim-ready"; ready.hidden = true;
+ready.dataset.ms = String(Math.round(performance.now())); document.body.appendChild(ready);
 </script></body></html>
 )HTML";
 
