@@ -152,28 +152,25 @@ class HashInterner {
 // come from the trace, so any int64 may appear). Looked up, never iterated.
 class RowOfId {
  public:
-  void reserve(size_t n) {
-    while (slots_.size() < 2 * n) grow();
-  }
   // The row of `id`, or nullptr.
-  size_t* find(int64_t id) {
+  uint64_t* find(int64_t id) {
     if (slots_.empty()) return nullptr;
     for (size_t i = slot_of(id);; i = (i + 1) & mask_) {
-      if (!slots_[i].used) return nullptr;
-      if (slots_[i].id == id) return &slots_[i].row;
+      if (slots_[i].row1 == 0) return nullptr;
+      if (slots_[i].id == id) return &slots_[i].row1;
     }
   }
-  void set(int64_t id, size_t row) {
+  void set(int64_t id, uint64_t row) {
     if (used_ * 2 >= slots_.size()) grow();
     for (size_t i = slot_of(id);; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
-      if (!s.used) {
-        s = {id, row, true};
+      if (s.row1 == 0) {
+        s = {id, row + 1};
         ++used_;
         return;
       }
       if (s.id == id) {
-        s.row = row;
+        s.row1 = row + 1;
         return;
       }
     }
@@ -182,8 +179,7 @@ class RowOfId {
  private:
   struct Slot {
     int64_t id = 0;
-    size_t row = 0;
-    bool used = false;
+    uint64_t row1 = 0;  // the row + 1; 0: an empty slot
   };
   size_t slot_of(int64_t id) const {
     return static_cast<size_t>((static_cast<uint64_t>(id) * 0x9e3779b97f4a7c15u) >> 20) & mask_;
@@ -193,9 +189,9 @@ class RowOfId {
     slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
     mask_ = slots_.size() - 1;
     for (const Slot& s : old) {
-      if (!s.used) continue;
+      if (s.row1 == 0) continue;
       size_t i = slot_of(s.id);
-      while (slots_[i].used) i = (i + 1) & mask_;
+      while (slots_[i].row1 != 0) i = (i + 1) & mask_;
       slots_[i] = s;
     }
   }
@@ -393,15 +389,19 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
   // deliveries, which point at their message's row instead (ev_msg).
   Column ev_t, ev_node, ev_kind;
   std::vector<int64_t> ev_msg;
-  std::string ev_text = "[";
+  // Each event's own fields as text ("key=value ..."), as codes into the
+  // table ev_texts: 0 the empty text, 1 the next text not seen before, k >= 2
+  // the text k - 2 places before the newest (recent texts recur, so codes
+  // stay short).
+  Column ev_text;
+  HashInterner ev_texts;
   if (const size_t lines = estimated_lines(trace_path); lines > 0) {
     ev_t.text.reserve(lines * 8);
     ev_node.text.reserve(lines * 3);
     ev_kind.text.reserve(lines * 3);
     ev_msg.reserve(lines);
-    ev_text.reserve(lines * 24);
+    ev_text.text.reserve(lines * 3);
     msgs.reserve(lines / 3);
-    msg_row.reserve(lines / 3);
   }
   uint64_t n_events = 0;
   int64_t last_t = 0;
@@ -501,9 +501,10 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
                            (fields_text(e, &text, /*skip_message_keys=*/true), infos.id(text))});
       }
     } else if (kr.deliver || kr.drop) {
-      if (const size_t* at = msg_row.find(e.get_int("msg").value_or(-1))) {  // else an input, or beyond the cap
-        Msg& m = msgs[*at];
-        row = static_cast<int64_t>(*at);
+      if (const uint64_t* at = msg_row.find(e.get_int("msg").value_or(-1))) {  // else an input, or beyond the cap
+        const size_t at_row = static_cast<size_t>(*at - 1);
+        Msg& m = msgs[at_row];
+        row = static_cast<int64_t>(at_row);
         if (m.recv == -1 && m.drop == -1) {
           (kr.deliver ? m.recv : m.drop) = e.t;
         } else if (msgs.size() < kReportMaxMessages) {  // the other copy of a duplicate
@@ -525,10 +526,17 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
         ev_kind.add(kr.out);
         const bool message_event = kr.send || kr.deliver;  // their text comes from the message table
         ev_msg.push_back(message_event || kr.drop ? row : -1);
-        if (n_events) ev_text += ',';
         if (message_event && row >= 0) text.clear();
         else fields_text(e, &text);
-        append_json_text(ev_text, text);  // with '<' as \u003c, as the page needs
+        // The text as a code (see ev_texts): the same text recurs on every
+        // node (an entry appended, committed, applied everywhere).
+        if (text.empty()) {
+          ev_text.add(0);
+        } else {
+          const size_t newest = ev_texts.names().size();
+          const uint32_t id = ev_texts.id(text);
+          ev_text.add(id == newest ? 1 : static_cast<int64_t>(newest - 1 - id) + 2);
+        }
         ++n_events;
       } else {
         truncated = true;
@@ -719,19 +727,25 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
                   {"truncated", truncated}};
   std::string json = head.dump();
   json.pop_back();  // reopen the object for the big columns
-  ev_text += ']';
   const std::string ev_msg_text = row_deltas(ev_msg);
-  for (Column* c : {&ev_t, &ev_node, &ev_kind, &m_t, &m_from, &m_to, &m_type, &m_recv, &m_drop, &m_dup, &m_id, &m_info}) {
+  std::string ev_texts_json = "[";
+  for (const std::string& t : ev_texts.names()) {
+    if (ev_texts_json.size() > 1) ev_texts_json += ',';
+    append_json_text(ev_texts_json, t);  // with '<' as \u003c, as the page needs
+  }
+  ev_texts_json += ']';
+  for (Column* c : {&ev_t, &ev_node, &ev_kind, &ev_text, &m_t, &m_from, &m_to, &m_type, &m_recv, &m_drop, &m_dup, &m_id, &m_info}) {
     c->close();
   }
   // The page, written once into a buffer of its final size. Only the
   // parts with strings from the trace need '<' escaped: the number columns
-  // cannot hold one, and ev_text was escaped as it was written.
+  // cannot hold one, and ev_texts_json was escaped as it was written.
   static const std::string page_head = report_head();
   const std::string_view tail = kReportTail;
   const std::vector<std::pair<std::string_view, const std::string*>> columns = {
       {",\"ev\":{\"dt\":", &ev_t.text}, {",\"node\":", &ev_node.text}, {",\"kind\":", &ev_kind.text},
-      {",\"msg\":", &ev_msg_text}, {",\"text\":", &ev_text}, {"},\"msg\":{\"dt\":", &m_t.text},
+      {",\"msg\":", &ev_msg_text}, {",\"text\":", &ev_text.text}, {",\"texts\":", &ev_texts_json},
+      {"},\"msg\":{\"dt\":", &m_t.text},
       {",\"from\":", &m_from.text}, {",\"to\":", &m_to.text}, {",\"type\":", &m_type.text},
       {",\"recv\":", &m_recv.text}, {",\"drop\":", &m_drop.text}, {",\"dup\":", &m_dup.text},
       {",\"id\":", &m_id.text}, {",\"info\":", &m_info.text}};

@@ -191,11 +191,15 @@ bool Reader::parse_flat(std::string_view text) {
 bool Reader::accept_flat(std::string_view text, Event* out) {
   const FlatField *t = nullptr, *node = nullptr, *kind = nullptr;
   for (const FlatField& f : flat_) {
-    if (f.key == "t") t = &f;
-    else if (f.key == "node") node = &f;
-    else if (f.key == "kind") kind = &f;
-    else if ((f.key == "index" || f.key == "from") && f.type == FlatField::kInt && f.i > 0 &&
-             static_cast<uint64_t>(f.i) > line_no_) {
+    const std::string_view k = f.key;
+    if (k.size() == 1 && k[0] == 't') {
+      t = &f;
+    } else if (k.size() == 4 && k == "node") {
+      node = &f;
+    } else if (k.size() == 4 && k == "kind") {
+      kind = &f;
+    } else if ((k == "index" || k == "from") && f.type == FlatField::kInt && f.i > 0 &&
+               static_cast<uint64_t>(f.i) > line_no_) {
       return false;
     }
   }
