@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include "analysis/offline.h"
@@ -248,7 +252,6 @@ size_t estimated_lines(const std::string& path) {
   if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
   return std::min<size_t>(static_cast<size_t>(st.st_size) / 64, kReportMaxEvents);
 }
-
 
 
 // A step function of time, as flat [t, v, t, v, ...]: a value changes at t.

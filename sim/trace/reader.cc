@@ -159,13 +159,13 @@ bool Reader::parse_flat(std::string_view text) {
       const bool neg = *p == '-';
       if (neg) ++p;
       const char* digits = p;
-      int64_t v = 0;
-      while (p < end && *p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+      uint64_t v = 0;  // unsigned: a longer number wraps (defined) and is refused below
+      while (p < end && *p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
       const size_t n = static_cast<size_t>(p - digits);
       if (n == 0 || n > 18 || (n > 1 && *digits == '0')) return false;
       if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) return false;
       f.type = FlatField::kInt;
-      f.i = neg ? -v : v;
+      f.i = neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
     }
     for (const FlatField& seen : flat_) {
       if (seen.key == f.key) return false;  // a duplicate key: the general parser's error
