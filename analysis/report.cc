@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <vector>
+
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
-#include "analysis/interner.h"
 #include "analysis/offline.h"
 #include "analysis/report_template.h"
 #include "sim/trace/json_text.h"
@@ -59,22 +64,144 @@ void append_value(std::string& out, const trace::Value& v) {
 }
 
 // `skip`: keys the report already shows another way (a send's msg, to, type).
-std::string fields_text(const trace::Event& e, bool skip_message_keys = false) {
-  std::string out;
+// Written into *out (cleared first), a buffer reused for every event.
+void fields_text(const trace::Event& e, std::string* out, bool skip_message_keys = false) {
+  out->clear();
   for (const auto& [k, v] : e.fields) {
     if (skip_message_keys && (k == "msg" || k == "to" || k == "type")) continue;
-    if (!out.empty()) out += ' ';
-    out += k;
-    out += '=';
+    if (!out->empty()) *out += ' ';
+    *out += k;
+    *out += '=';
     // As dsim show writes them: a string with a space (or none) in quotes.
     const auto* str = std::get_if<std::string>(&v);
     const bool quote = str && (str->empty() || str->find(' ') != std::string::npos);
-    if (quote) out += '"';
-    append_value(out, v);
-    if (quote) out += '"';
+    if (quote) *out += '"';
+    append_value(*out, v);
+    if (quote) *out += '"';
   }
-  return out;
 }
+
+// trace::append_json_string, byte for byte, except that '<' is written as
+// \u003c (the same string to a JSON parser; see append_script_safe); a run
+// at a time instead of a byte at a time (the report writes a million).
+void append_json_text(std::string& out, std::string_view s) {
+  out.push_back('"');
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c != '<') continue;
+    out.append(s.data() + run, i - run);
+    switch (c) {
+      case '<': out += "\\u003c"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out.push_back("0123456789abcdef"[c >> 4]);
+        out.push_back("0123456789abcdef"[c & 15]);
+    }
+    run = i + 1;
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+// Strings -> dense ids in first-seen order. Open addressing over a
+// power-of-two table of (hash, id): the report interns a million strings
+// (kinds, message contents, log values), and std::unordered_map's prime
+// modulo and node chasing were a tenth of the whole build.
+class HashInterner {
+ public:
+  uint32_t id(std::string_view name) {
+    if (names_.size() * 2 >= slots_.size()) grow();
+    const uint64_t h = std::hash<std::string_view>{}(name);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.id == kEmpty) {
+        s = {h, static_cast<uint32_t>(names_.size())};
+        names_.emplace_back(name);
+        return s.id;
+      }
+      if (s.hash == h && names_[s.id] == name) return s.id;
+    }
+  }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t id = kEmpty;
+  };
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.id == kEmpty) continue;
+      size_t i = s.hash & mask_;
+      while (slots_[i].id != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  std::vector<std::string> names_;
+};
+
+// Message id -> its row: the same open addressing, for integer keys (ids
+// come from the trace, so any int64 may appear). Looked up, never iterated.
+class RowOfId {
+ public:
+  // The row of `id`, or nullptr.
+  uint64_t* find(int64_t id) {
+    if (slots_.empty()) return nullptr;
+    for (size_t i = slot_of(id);; i = (i + 1) & mask_) {
+      if (slots_[i].row1 == 0) return nullptr;
+      if (slots_[i].id == id) return &slots_[i].row1;
+    }
+  }
+  void set(int64_t id, uint64_t row) {
+    if (used_ * 2 >= slots_.size()) grow();
+    for (size_t i = slot_of(id);; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.row1 == 0) {
+        s = {id, row + 1};
+        ++used_;
+        return;
+      }
+      if (s.id == id) {
+        s.row1 = row + 1;
+        return;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    int64_t id = 0;
+    uint64_t row1 = 0;  // the row + 1; 0: an empty slot
+  };
+  size_t slot_of(int64_t id) const {
+    return static_cast<size_t>((static_cast<uint64_t>(id) * 0x9e3779b97f4a7c15u) >> 20) & mask_;
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.row1 == 0) continue;
+      size_t i = slot_of(s.id);
+      while (slots_[i].row1 != 0) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, used_ = 0;
+};
 
 std::string value_text(const trace::Value& v) {
   std::string out;
@@ -103,13 +230,29 @@ struct Column {
     first = false;
     put_int(text, v);
   }
-  std::string done() const { return text + "]"; }
+  void close() { text += ']'; }
 };
 
+// Appends `json` with every '<' written as \u003c: inside <script>,
+// "</script>" would end the element, and '<' only ever occurs inside JSON
+// strings, where \u003c means the same.
+void append_script_safe(std::string& out, std::string_view json) {
+  for (size_t at = 0; at < json.size();) {
+    const size_t lt = std::min(json.find('<', at), json.size());
+    out.append(json, at, lt - at);
+    if (lt < json.size()) out += "\\u003c";
+    at = lt + 1;
+  }
+}
 
-// Events whose text the page builds from the message table (type, ends,
-// contents) instead of carrying it per event.
-bool is_message_event(const std::string& k) { return k == "send" || k == "deliver"; }
+// A guess at a trace's line count from its size, to size the columns once
+// instead of growing them (each regrowth copies and frees megabytes).
+size_t estimated_lines(const std::string& path) {
+  struct stat st {};
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  return std::min<size_t>(static_cast<size_t>(st.st_size) / 64, kReportMaxEvents);
+}
+
 
 // A step function of time, as flat [t, v, t, v, ...]: a value changes at t.
 struct Steps {
@@ -211,7 +354,7 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
   if (std::string err = checker.begin(trace_path, reader.meta(), std::nullopt); !err.empty()) return err;
 
   std::vector<std::string> nodes;
-  std::map<std::string, int> index;
+  std::map<std::string, int, std::less<>> index;
   ReportHints hint;
   std::string narration = description;
   {
@@ -228,11 +371,12 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
       }
     }
   }
-  auto node_of = [&](const std::string& name) -> int {
+  auto node_of = [&](std::string_view name) -> int {
     if (name == "*" || name == "$ext") return -1;
-    auto [it, fresh] = index.emplace(name, static_cast<int>(nodes.size()));
-    if (fresh) nodes.push_back(name);
-    return it->second;
+    if (auto it = index.find(name); it != index.end()) return it->second;
+    index.emplace(std::string(name), static_cast<int>(nodes.size()));
+    nodes.emplace_back(name);
+    return static_cast<int>(nodes.size()) - 1;
   };
 
   // Messages: one row per copy, kept in send order.
@@ -243,15 +387,29 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     bool dup = false;
   };
   std::vector<Msg> msgs;
-  std::map<int64_t, size_t> msg_row;
+  RowOfId msg_row;
   // Events for the cursor: time, node, kind; text for all but sends and
   // deliveries, which point at their message's row instead (ev_msg).
   Column ev_t, ev_node, ev_kind;
   std::vector<int64_t> ev_msg;
-  std::string ev_text = "[";
+  // Each event's own fields as text ("key=value ..."), as codes into the
+  // table ev_texts: 0 the empty text, 1 the next text not seen before, k >= 2
+  // the text k - 2 places before the newest (recent texts recur, so codes
+  // stay short).
+  Column ev_text;
+  HashInterner ev_texts;
+  if (const size_t lines = estimated_lines(trace_path); lines > 0) {
+    ev_t.text.reserve(lines * 8);
+    ev_node.text.reserve(lines * 3);
+    ev_kind.text.reserve(lines * 3);
+    ev_msg.reserve(lines);
+    ev_text.text.reserve(lines * 3);
+    msgs.reserve(lines / 3);
+  }
   uint64_t n_events = 0;
   int64_t last_t = 0;
-  Interner kinds, types, infos, values;
+  HashInterner kinds, types, infos, values;
+  std::string text;  // one event's fields as text, reused
   // The log view and the state columns the protocol's hints ask for.
   const LogHints& lh = hint.log;
   const bool has_log = !lh.entry_kind.empty();
@@ -286,60 +444,109 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     if (t > it->second.t) roles.push_back({n, it->second.t, t, it->second.role, it->second.term});
     role_open.erase(it);
   };
+  // What each kind of event means to the report, worked out once per kind
+  // (ids in first-seen order) instead of comparing strings per event.
+  struct KindRole {
+    bool send, deliver, drop, timer, role, crash, restart, pause, partition, clog, request, response;
+    bool entry, truncate, recover, commit, apply;
+    std::vector<size_t> state;  // the state hints this kind feeds
+    int out = -1;  // its id in the page's kind table, once an event of it is shown
+  };
+  HashInterner kind_ids;
+  std::vector<KindRole> kind_roles;
+  auto role_of = [&](const std::string& k) -> KindRole& {
+    const uint32_t id = kind_ids.id(k);
+    if (id == kind_roles.size()) {
+      KindRole r{};
+      r.send = k == "send";
+      r.deliver = k == "deliver";
+      r.drop = k == "drop";
+      r.timer = k == "timer";
+      r.role = k == "role";
+      r.crash = k == "crash";
+      r.restart = k == "restart";
+      r.pause = k == "pause";
+      r.partition = k == "partition" || k == "isolate" || k == "cut" || k == "heal";
+      r.clog = k == "clog";
+      r.request = k == "client_request";
+      r.response = k == "client_response";
+      r.entry = has_log && k == lh.entry_kind;
+      r.truncate = has_log && k == lh.truncate_kind;
+      r.recover = has_log && k == lh.recover_kind;
+      r.commit = has_log && k == lh.commit_kind;
+      r.apply = has_log && k == lh.apply_kind;
+      for (size_t h = 0; h < hint.state.size(); ++h) {
+        if (k == hint.state[h].kind) r.state.push_back(h);
+      }
+      kind_roles.push_back(std::move(r));
+    }
+    return kind_roles[id];
+  };
   trace::Event e;
   while (reader.next(&e)) {
     checker.consume(e);
     end = std::max(end, e.t);
     const int n = node_of(e.node);
     const std::string& k = e.kind;
+    KindRole& kr = role_of(k);
     // The message row this event is about (a send, a delivery), or -1.
     int64_t row = -1;
-    if (k == "send") {
+    if (kr.send) {
       if (msgs.size() >= kReportMaxMessages) {
         truncated = true;
       } else {
         const auto to = e.get_str("to");
         const int64_t id = e.get_int("msg").value_or(0);
         row = static_cast<int64_t>(msgs.size());
-        msg_row[id] = msgs.size();
-        msgs.push_back(Msg{e.t, -1, -1, id, n, to ? node_of(std::string(*to)) : n,
-                           static_cast<int>(types.id(e.get_str("type").value_or("msg"))),
-                           infos.id(fields_text(e, /*skip_message_keys=*/true))});
+        msg_row.set(id, msgs.size());
+        msgs.push_back(Msg{e.t, -1, -1, id, n,
+                           to ? node_of(*to) : n, static_cast<int>(types.id(e.get_str("type").value_or("msg"))),
+                           (fields_text(e, &text, /*skip_message_keys=*/true), infos.id(text))});
       }
-    } else if (k == "deliver" || k == "drop") {
-      auto it = msg_row.find(e.get_int("msg").value_or(-1));
-      if (it != msg_row.end()) {  // else an input, or beyond the cap
-        Msg& m = msgs[it->second];
-        row = static_cast<int64_t>(it->second);
+    } else if (kr.deliver || kr.drop) {
+      if (const uint64_t* at = msg_row.find(e.get_int("msg").value_or(-1))) {  // else an input, or beyond the cap
+        const size_t at_row = static_cast<size_t>(*at - 1);
+        Msg& m = msgs[at_row];
+        row = static_cast<int64_t>(at_row);
         if (m.recv == -1 && m.drop == -1) {
-          (k == "deliver" ? m.recv : m.drop) = e.t;
+          (kr.deliver ? m.recv : m.drop) = e.t;
         } else if (msgs.size() < kReportMaxMessages) {  // the other copy of a duplicate
           Msg copy = m;
           copy.recv = copy.drop = -1;
-          (k == "deliver" ? copy.recv : copy.drop) = e.t;
+          (kr.deliver ? copy.recv : copy.drop) = e.t;
           copy.dup = true;
           row = static_cast<int64_t>(msgs.size());
           msgs.push_back(copy);
         }
       }
     }
-    if (k != "timer") {
+    if (!kr.timer) {
       if (n_events < kReportMaxEvents) {
         ev_t.add(e.t - last_t);
         last_t = e.t;
         ev_node.add(n);
-        ev_kind.add(kinds.id(k));
-        ev_msg.push_back(is_message_event(k) || k == "drop" ? row : -1);
-        if (n_events) ev_text += ',';
-        trace::append_json_string(ev_text, is_message_event(k) && row >= 0 ? std::string() : fields_text(e));
+        if (kr.out < 0) kr.out = static_cast<int>(kinds.id(k));
+        ev_kind.add(kr.out);
+        const bool message_event = kr.send || kr.deliver;  // their text comes from the message table
+        ev_msg.push_back(message_event || kr.drop ? row : -1);
+        if (message_event && row >= 0) text.clear();
+        else fields_text(e, &text);
+        // The text as a code (see ev_texts): the same text recurs on every
+        // node (an entry appended, committed, applied everywhere).
+        if (text.empty()) {
+          ev_text.add(0);
+        } else {
+          const size_t newest = ev_texts.names().size();
+          const uint32_t id = ev_texts.id(text);
+          ev_text.add(id == newest ? 1 : static_cast<int64_t>(newest - 1 - id) + 2);
+        }
         ++n_events;
       } else {
         truncated = true;
       }
     }
-    if (n >= 0 && !hint.state.empty()) {
-      for (size_t h = 0; h < hint.state.size(); ++h) {
-        if (k != hint.state[h].kind) continue;
+    if (n >= 0) {
+      for (const size_t h : kr.state) {
         const trace::Value* v = e.find(hint.state[h].field);
         if (!v) continue;
         if (state_steps.size() <= static_cast<size_t>(n)) state_steps.resize(static_cast<size_t>(n) + 1);
@@ -349,43 +556,43 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
       }
     }
     if (has_log && n >= 0) {
-      if (k == lh.entry_kind) {
+      if (kr.entry) {
         if (const auto index = e.get_int(lh.index_field)) {
           const trace::Value* v = e.find(lh.value_field);
           log_of(n).put(e.t, *index, e.get_int(lh.epoch_field).value_or(0), values.id(v ? value_text(*v) : ""));
         }
       }
-      if (k == lh.truncate_kind) {
+      if (kr.truncate) {
         if (const auto from = e.get_int(lh.truncate_field)) log_of(n).truncate(e.t, *from);
       }
-      if (k == lh.recover_kind) {
+      if (kr.recover) {
         if (const auto len = e.get_int(lh.recover_length_field)) log_of(n).truncate(e.t, *len + 1);
       }
-      if (k == lh.commit_kind) {
+      if (kr.commit) {
         if (const auto c = e.get_int(lh.commit_field)) {
           if (lh.commit_is_index) log_of(n).commit.set(e.t, *c);
           else log_of(n).decide(e.t, *c);
         }
       }
-      if (k == lh.apply_kind) {
+      if (kr.apply) {
         if (const auto a = e.get_int(lh.apply_field)) log_of(n).applied.set(e.t, *a);
       }
-      if (k == "crash") log_of(n).crash(e.t);
+      if (kr.crash) log_of(n).crash(e.t);
     }
-    if (k == "role") {
+    if (kr.role) {
       close_role(n, e.t);
       role_open[n] = Open{e.t, std::string(e.get_str("role").value_or("?")), e.get_int(hint.epoch_field).value_or(0)};
-    } else if (k == "crash") {
+    } else if (kr.crash) {
       close_role(n, e.t);
       crashed_since[n] = e.t;
-    } else if (k == "restart") {
+    } else if (kr.restart) {
       if (auto it = crashed_since.find(n); it != crashed_since.end()) {
         down.push_back({n, it->second, e.t, "crashed"});
         crashed_since.erase(it);
       }
-    } else if (k == "pause") {
+    } else if (kr.pause) {
       down.push_back({n, e.t, e.t + e.get_int("for_ns").value_or(0), "paused"});
-    } else if (k == "partition" || k == "isolate" || k == "cut" || k == "heal") {
+    } else if (kr.partition) {
       if (partition) faults.push_back({partition->first, e.t, partition->second});
       partition.reset();
       if (k != "heal") {
@@ -393,13 +600,13 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
                                                          std::string(e.get_str("to").value_or(""))
                                                    : k + " " + std::string(e.get_str("groups").value_or("")));
       }
-    } else if (k == "clog") {
+    } else if (kr.clog) {
       faults.push_back({e.t, e.t + e.get_int("for_ns").value_or(0),
                         "clog " + std::string(e.get_str("target").value_or(e.get_str("from").value_or("")))});
-    } else if (k == "client_request") {
+    } else if (kr.request) {
       op_rows[e.get_int("req").value_or(0)] = ops.size();
       ops.push_back({n, e.t, -1, -1, e.get_int("req").value_or(0)});
-    } else if (k == "client_response") {
+    } else if (kr.response) {
       auto it = op_rows.find(e.get_int("req").value_or(0));
       if (it == op_rows.end()) continue;
       const trace::Value* ok = e.find("ok");
@@ -432,6 +639,8 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
     msgs.swap(sorted);
   }
   Column m_t, m_from, m_to, m_type, m_recv, m_drop, m_dup, m_id, m_info;
+  for (Column* c : {&m_from, &m_to, &m_type, &m_dup, &m_id}) c->text.reserve(msgs.size() * 2 + 2);
+  for (Column* c : {&m_t, &m_recv, &m_drop, &m_info}) c->text.reserve(msgs.size() * 8 + 2);
   int64_t prev = 0, max_flight = 0, prev_id = 0;
   for (const Msg& m : msgs) {
     m_id.add(m.id - prev_id);  // delta-encoded message ids
@@ -521,26 +730,44 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
                   {"truncated", truncated}};
   std::string json = head.dump();
   json.pop_back();  // reopen the object for the big columns
-  json += ",\"ev\":{\"dt\":" + ev_t.done() + ",\"node\":" + ev_node.done() + ",\"kind\":" + ev_kind.done() +
-          ",\"msg\":" + row_deltas(ev_msg) + ",\"text\":" + ev_text + "]}";
-  json += ",\"msg\":{\"dt\":" + m_t.done() + ",\"from\":" + m_from.done() + ",\"to\":" + m_to.done() +
-          ",\"type\":" + m_type.done() + ",\"recv\":" + m_recv.done() + ",\"drop\":" + m_drop.done() +
-          ",\"dup\":" + m_dup.done() + ",\"id\":" + m_id.done() + ",\"info\":" + m_info.done() + "}";
-  json += ",\"log\":" + log_json + ",\"state\":" + state_json + "}";
-  // Inside <script>, "</script>" would end the element: '<' only ever
-  // occurs inside JSON strings, where \u003c means the same.
-  // Written straight into the page: one copy of a large run's data, not two.
+  const std::string ev_msg_text = row_deltas(ev_msg);
+  std::string ev_texts_json = "[";
+  for (const std::string& t : ev_texts.names()) {
+    if (ev_texts_json.size() > 1) ev_texts_json += ',';
+    append_json_text(ev_texts_json, t);  // with '<' as \u003c, as the page needs
+  }
+  ev_texts_json += ']';
+  for (Column* c : {&ev_t, &ev_node, &ev_kind, &ev_text, &m_t, &m_from, &m_to, &m_type, &m_recv, &m_drop, &m_dup, &m_id, &m_info}) {
+    c->close();
+  }
+  // The page, written once into a buffer of its final size. Only the
+  // parts with strings from the trace need '<' escaped: the number columns
+  // cannot hold one, and ev_texts_json was escaped as it was written.
   static const std::string page_head = report_head();
   const std::string_view tail = kReportTail;
+  const std::vector<std::pair<std::string_view, const std::string*>> columns = {
+      {",\"ev\":{\"dt\":", &ev_t.text}, {",\"node\":", &ev_node.text}, {",\"kind\":", &ev_kind.text},
+      {",\"msg\":", &ev_msg_text}, {",\"text\":", &ev_text.text}, {",\"texts\":", &ev_texts_json},
+      {"},\"msg\":{\"dt\":", &m_t.text},
+      {",\"from\":", &m_from.text}, {",\"to\":", &m_to.text}, {",\"type\":", &m_type.text},
+      {",\"recv\":", &m_recv.text}, {",\"drop\":", &m_drop.text}, {",\"dup\":", &m_dup.text},
+      {",\"id\":", &m_id.text}, {",\"info\":", &m_info.text}};
+  size_t size = page_head.size() + json.size() + json.size() / 16 + log_json.size() + log_json.size() / 16 +
+                state_json.size() + state_json.size() / 16 + tail.size() + 64;
+  for (const auto& [key, text] : columns) size += key.size() + text->size();
   html->clear();
-  html->reserve(page_head.size() + json.size() + json.size() / 64 + tail.size());
+  html->reserve(size);
   *html += page_head;
-  for (char c : json) {
-    if (c == '<') *html += "\\u003c";
-    else html->push_back(c);
+  append_script_safe(*html, json);
+  for (const auto& [key, text] : columns) {
+    *html += key;
+    *html += *text;
   }
-  json.clear();
-  json.shrink_to_fit();
+  *html += "},\"log\":";
+  append_script_safe(*html, log_json);
+  *html += ",\"state\":";
+  append_script_safe(*html, state_json);
+  *html += '}';
   *html += tail;
   return {};
 }

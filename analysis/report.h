@@ -17,10 +17,15 @@
 // functions, so the page finds a node's log at any time by binary search.
 //
 // Large traces: events and messages are stored as delta-encoded columns (a
-// run of ~1M events, with its messages' contents and log view, is ~100 MB); at most kReportMaxEvents events and
-// kReportMaxMessages messages are embedded (a notice says so). Drawing is
-// windowed to what is on screen, and when more than 20k arrows would be
-// visible an evenly spaced sample is drawn, with a notice.
+// run of ~1M events, with its messages' contents and log view, is ~50 MB);
+// at most kReportMaxEvents events and kReportMaxMessages messages are
+// embedded (a notice says so). The page parses the data once into typed
+// arrays and removes its element from the DOM; drawing is windowed to what
+// is on screen, and when more than 20k arrows would be visible an evenly
+// spaced sample is drawn, with a notice. Building reads the trace with the
+// reader's fast path and does no string comparison per event (each kind's
+// meaning is worked out once), so a million-line trace builds in about a
+// second of CPU.
 #pragma once
 #include <functional>
 #include <string>

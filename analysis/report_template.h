@@ -72,7 +72,10 @@ inline constexpr const char* kReportTail = R"HTML(</script>
 "use strict";
 const errors = [];
 window.addEventListener("error", e => errors.push(String(e.message)));
-const D = JSON.parse(document.getElementById("dsim-data").textContent);
+const D = (() => { const el = document.getElementById("dsim-data"), d = JSON.parse(el.textContent);
+  // The data lives in D from here: drop the element's text (tens of
+  // megabytes for a large run) so the DOM holds only what is shown.
+  el.remove(); return d; })();
 const N = D.nodes.length, END = Math.max(D.end, 1);
 // Columns arrive delta-encoded; decode once into typed arrays.
 const EV = (() => { const n = D.ev.dt.length, t = new Float64Array(n); let acc = 0;
@@ -80,7 +83,13 @@ const EV = (() => { const n = D.ev.dt.length, t = new Float64Array(n); let acc =
   // Message rows arrive as steps (0: none, d + 1 forward, d backward).
   const msg = new Int32Array(n); let row = 0;
   for (let i = 0; i < n; i++) { const v = D.ev.msg[i]; if (v === 0) { msg[i] = -1; continue; } row += v > 0 ? v - 1 : v; msg[i] = row; }
-  return {n, t, node: D.ev.node, kind: D.ev.kind, msg, text: D.ev.text}; })();
+  // Each event's text as a code: 0 none, 1 the next new text of
+  // D.ev.texts, k >= 2 the text k - 2 places before the newest.
+  const text = new Int32Array(n); let newest = -1;
+  for (let i = 0; i < n; i++) { const v = D.ev.text[i]; text[i] = v === 0 ? -1 : v === 1 ? ++newest : newest - (v - 2); }
+  return {n, t, node: D.ev.node, kind: D.ev.kind, msg, text}; })();
+// An event's own fields as text (key=value ...), or "".
+const evFields = i => EV.text[i] >= 0 ? D.ev.texts[EV.text[i]] : "";
 const MS = (() => { const m = D.msg, n = m.dt.length, t = new Float64Array(n), recv = new Float64Array(n), drop = new Float64Array(n), id = new Float64Array(n);
   let acc = 0, accId = 0;
   for (let i = 0; i < n; i++) { acc += m.dt[i]; t[i] = acc; recv[i] = m.recv[i] < 0 ? -1 : acc + m.recv[i]; drop[i] = m.drop[i] < 0 ? -1 : acc + m.drop[i];
@@ -95,14 +104,14 @@ const evText = i => {
   const k = D.kinds[EV.kind[i]], r = EV.msg[i];
   if (r >= 0 && k === "drop") {  // its own keys (the reason), then what was lost
     const info = msgInfo(r);
-    return k + " " + EV.text[i] + " " + nodeName(MS.from[r]) + "\u2192" + nodeName(MS.to[r]) + " type=" + D.types[MS.type[r]] + (info ? " " + info : "");
+    return k + " " + evFields(i) + " " + nodeName(MS.from[r]) + "\u2192" + nodeName(MS.to[r]) + " type=" + D.types[MS.type[r]] + (info ? " " + info : "");
   }
   if (r >= 0) {
     const info = msgInfo(r);
     return k + " msg=" + MS.id[r] + (k === "send" ? " to=" + nodeName(MS.to[r]) : " from=" + nodeName(MS.from[r])) +
       " type=" + D.types[MS.type[r]] + (info ? " " + info : "");
   }
-  return k + (EV.text[i] ? " " + EV.text[i] : "");
+  return k + (evFields(i) ? " " + evFields(i) : "");
 };
 const TYPE_COLORS = ["#1976d2", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#c2185b", "#5d4037", "#7cb342", "#3949ab", "#f4511e", "#00acc1", "#8d6e63"];
 const typeColor = t => TYPE_COLORS[t % TYPE_COLORS.length];
@@ -415,6 +424,7 @@ if (location.hash.startsWith("#selftest")) {
   if (q.has("t")) {
     setCursor(Number(q.get("t")));
     out.logT = cursorT;
+    out.eventRows = [...document.querySelectorAll("#events div[data-i]")].map(r => [Number(r.dataset.i), r.textContent]);
     out.stateAtT = [...document.querySelectorAll("#state tbody tr")].map(r => [...r.querySelectorAll("td.st")].map(c => c.textContent));
     out.logs = [...document.querySelectorAll("#logs tr.log")].map(r => ({node: r.dataset.node, len: Number(r.dataset.len),
       commit: Number(r.dataset.commit), applied: Number(r.dataset.applied),
@@ -464,7 +474,9 @@ if (location.hash.startsWith("#selftest")) {
   const pre = document.getElementById("dsim-selftest");
   pre.textContent = JSON.stringify(out);
 }
-const ready = document.createElement("div"); ready.id = "dsim-ready"; ready.hidden = true; document.body.appendChild(ready);
+// Ready: everything is drawn. data-ms: milliseconds since navigation began.
+const ready = document.createElement("div"); ready.id = "dsim-ready"; ready.hidden = true;
+ready.dataset.ms = String(Math.round(performance.now())); document.body.appendChild(ready);
 </script></body></html>
 )HTML";
 

@@ -1,5 +1,7 @@
 #include "sim/trace/reader.h"
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "sim/core/input.h"
@@ -42,17 +44,53 @@ std::string Reader::open(const std::string& path) {
   return {};
 }
 
+Reader::Got Reader::read_line(std::string_view* line) {
+  if (buf_.empty()) buf_.resize(size_t{1} << 20);
+  for (;;) {
+    const char* from = buf_.data() + begin_;
+    const size_t have = end_ - begin_;
+    if (const void* nl = std::memchr(from, '\n', have)) {
+      const size_t len = static_cast<size_t>(static_cast<const char*>(nl) - from);
+      if (len > kMaxLineBytes) return Got::kTooLong;
+      *line = std::string_view(from, len);
+      begin_ += len + 1;
+      return Got::kLine;
+    }
+    if (have > kMaxLineBytes) return Got::kTooLong;
+    if (eof_) {
+      if (have == 0) return Got::kEnd;
+      *line = std::string_view(from, have);
+      begin_ = end_;
+      return Got::kLine;
+    }
+    if (begin_ > 0) {  // keep the partial line, make room behind it
+      std::memmove(buf_.data(), from, have);
+      begin_ = 0;
+      end_ = have;
+    }
+    if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);  // a line longer than the buffer
+    const std::streamsize got =
+        in_.rdbuf() ? in_.rdbuf()->sgetn(buf_.data() + end_, static_cast<std::streamsize>(buf_.size() - end_)) : 0;
+    if (got <= 0) {
+      eof_ = true;
+    } else {
+      end_ += static_cast<size_t>(got);
+    }
+  }
+}
+
 bool Reader::next(Event* out) {
   for (;;) {
-    const LineRead got = read_line(in_, &text_);
-    if (got == LineRead::kEnd) break;
+    std::string_view line;
+    const Got got = read_line(&line);
+    if (got == Got::kEnd) break;
     ++line_no_;
-    if (got == LineRead::kTooLong) {
+    if (got == Got::kTooLong) {
       throw ResourceLimit(path_ + ":" + std::to_string(line_no_) + ":1: a line longer than " +
                           std::to_string(kMaxLineBytes >> 20) + " MiB (is this a trace file?)");
     }
-    if (text_.empty() || text_.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
-    return parse_line(text_, out);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank lines
+    return parse_line(line, out);
   }
   if (in_.bad()) {
     fail(1, "read error: " + errno_text());
@@ -65,7 +103,166 @@ bool Reader::next(Event* out) {
   return false;
 }
 
-bool Reader::parse_line(const std::string& text, Event* out) {
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// A JSON string of plain printable ASCII without escapes, starting after its
+// opening quote; `p` ends after the closing quote. False for anything else.
+bool scan_plain_string(const char*& p, const char* end, std::string_view* out) {
+  const char* begin = p;
+  for (; p < end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '"') {
+      *out = std::string_view(begin, static_cast<size_t>(p - begin));
+      ++p;
+      return true;
+    }
+    if (c == '\\' || c < 0x20 || c >= 0x7f) return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Reader::parse_flat(std::string_view text) {
+  flat_.clear();
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end && is_ws(*p)) ++p;
+  if (p == end || *p != '{') return false;
+  ++p;
+  for (;;) {
+    while (p < end && is_ws(*p)) ++p;
+    if (p == end || *p != '"') return false;  // also an empty object: the general parser says what is missing
+    ++p;
+    FlatField f{};
+    if (!scan_plain_string(p, end, &f.key)) return false;
+    while (p < end && is_ws(*p)) ++p;
+    if (p == end || *p != ':') return false;
+    ++p;
+    while (p < end && is_ws(*p)) ++p;
+    if (p == end) return false;
+    if (*p == '"') {
+      ++p;
+      f.type = FlatField::kString;
+      if (!scan_plain_string(p, end, &f.s)) return false;
+    } else if (*p == 't' || *p == 'f') {
+      const std::string_view word = *p == 't' ? "true" : "false";
+      if (static_cast<size_t>(end - p) < word.size() || std::string_view(p, word.size()) != word) return false;
+      p += word.size();
+      f.type = FlatField::kBool;
+      f.i = word.size() == 4;
+    } else {
+      // An integer of at most 18 digits (always an int64), no leading zero,
+      // no fraction or exponent; anything else is the general parser's.
+      const bool neg = *p == '-';
+      if (neg) ++p;
+      const char* digits = p;
+      uint64_t v = 0;  // unsigned: a longer number wraps (defined) and is refused below
+      while (p < end && *p >= '0' && *p <= '9') v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+      const size_t n = static_cast<size_t>(p - digits);
+      if (n == 0 || n > 18 || (n > 1 && *digits == '0')) return false;
+      if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) return false;
+      f.type = FlatField::kInt;
+      f.i = neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+    }
+    for (const FlatField& seen : flat_) {
+      if (seen.key == f.key) return false;  // a duplicate key: the general parser's error
+    }
+    flat_.push_back(f);
+    while (p < end && is_ws(*p)) ++p;
+    if (p == end) return false;
+    if (*p == ',') {
+      ++p;
+      continue;
+    }
+    if (*p != '}') return false;
+    ++p;
+    break;
+  }
+  while (p < end && is_ws(*p)) ++p;
+  return p == end;
+}
+
+// The checks the general path makes, on a line the scanner read. Any that
+// fails returns false, and the general path then reads the line again and
+// writes the error: nothing here changes state before all have passed.
+bool Reader::accept_flat(std::string_view text, Event* out) {
+  const FlatField *t = nullptr, *node = nullptr, *kind = nullptr;
+  for (const FlatField& f : flat_) {
+    const std::string_view k = f.key;
+    if (k.size() == 1 && k[0] == 't') {
+      t = &f;
+    } else if (k.size() == 4 && k == "node") {
+      node = &f;
+    } else if (k.size() == 4 && k == "kind") {
+      kind = &f;
+    } else if ((k == "index" || k == "from") && f.type == FlatField::kInt && f.i > 0 &&
+               static_cast<uint64_t>(f.i) > line_no_) {
+      return false;
+    }
+  }
+  if (!t || t->type != FlatField::kInt || t->i < 0 || t->i < last_t_) return false;
+  if (!node || node->type != FlatField::kString) return false;
+  if (!kind || kind->type != FlatField::kString || kind->s.empty()) return false;
+  if (schema_) {
+    if (saw_end_ || kind->s == "meta") return false;
+    if (const EventSchema* es = schema_->find(kind->s)) {
+      for (const FieldSchema& fs : es->fields) {
+        const FlatField* got = nullptr;
+        for (const FlatField& f : flat_) {
+          if (f.key == fs.name) got = &f;
+        }
+        if (!got) {
+          if (fs.required) return false;
+          continue;
+        }
+        const bool ok = fs.type == FieldType::kInt    ? got->type == FlatField::kInt
+                        : fs.type == FieldType::kString ? got->type == FlatField::kString
+                        : fs.type == FieldType::kBool   ? got->type == FlatField::kBool
+                                                        : false;
+        if (!ok) return false;
+      }
+    } else if (schema_->checks_protocol_kinds()) {
+      return false;
+    }
+    if (kind->s == "end") saw_end_ = true;
+  }
+  last_t_ = t->i;
+  out->t = t->i;
+  out->node.assign(node->s);
+  out->kind.assign(kind->s);
+  // Reuse the event's strings: most lines have the same keys as the last.
+  size_t n = 0;
+  for (const FlatField& f : flat_) {
+    if (&f == t || &f == node || &f == kind) continue;
+    if (out->fields.size() <= n) out->fields.emplace_back();
+    auto& [k, v] = out->fields[n++];
+    k.assign(f.key);
+    if (f.type == FlatField::kInt) {
+      v = f.i;
+    } else if (f.type == FlatField::kBool) {
+      v = f.i != 0;
+    } else if (auto* s = std::get_if<std::string>(&v)) {
+      s->assign(f.s);
+    } else {
+      v.emplace<std::string>(f.s);
+    }
+  }
+  out->fields.resize(n);
+  out->meta_json.clear();
+  if (out->kind == "meta") out->meta_json.assign(text);
+  return true;
+}
+
+bool Reader::parse_line(std::string_view text, Event* out) {
+  if (fast_path_ && parse_flat(text) && accept_flat(text, out)) return true;
+  text_.assign(text);
+  return parse_general(text_, out);
+}
+
+bool Reader::parse_general(const std::string& text, Event* out) {
   Json j;
   size_t column = 1;
   std::string why;

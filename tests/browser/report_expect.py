@@ -150,10 +150,41 @@ def check_message(r, events):
             fail("%s lacks %r: %r" % (where, missing, text))
 
 
+def shown_value(v):
+    """A field's value as dsim show writes it."""
+    if isinstance(v, bool):
+        return json.dumps(v)
+    if isinstance(v, str) and (v == "" or " " in v):
+        return '"%s"' % v
+    return str(v)
+
+
+def check_event_rows(r, events):
+    """The event list around the log cursor: each row other than a message's
+    (whose text comes from the message table) reads time, node, kind and
+    the event's own fields, as the trace has them (timers are not listed)."""
+    listed = [e for e in events if e["kind"] != "timer"]
+    rows = r.get("eventRows") or []
+    plain = 0
+    for i, text in rows:
+        e = listed[i]
+        if e["kind"] in ("send", "deliver", "drop"):
+            continue
+        fields = " ".join("%s=%s" % (k, shown_value(v)) for k, v in e.items() if k not in ("t", "node", "kind"))
+        node = "*" if e["node"] in ("*", "$ext") else e["node"]
+        want = "%.6fs  %s  %s" % (e["t"] / 1e9, node, e["kind"] + (" " + fields if fields else ""))
+        if text != want:
+            fail("event row %d reads %r, the trace says %r" % (i, text, want))
+        plain += 1
+    if plain == 0:
+        fail("no event row other than messages to check: %r" % rows)
+
+
 def check_common(r, events, yaml_path, kind):
     if r["errors"]:
         fail("console errors: %r" % r["errors"])
     check_message(r, events)
+    check_event_rows(r, events)
     ks = r.get("kindStep")
     if not ks or ks["kinds"] != [kind, kind] or ks["first"] != ks["firstExpected"] or not ks["second"] > ks["first"] \
             or ks["back"] != ks["first"]:
