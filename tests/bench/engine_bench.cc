@@ -225,4 +225,4 @@ BENCHMARK(BM_Memory)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();  // one main for engine_bench.cc and raft_bench.cc
+BENCHMARK_MAIN();  // one main for engine_bench.cc, raft_bench.cc and lb_bench.cc
