@@ -194,6 +194,15 @@ class QuadHeap {
     for (;;) {
       const size_t first = 4 * i + 1;
       if (first >= size_) break;
+      // The grandchildren: whichever child wins, its family is one of these
+      // four lines. Loading them now overlaps this level's miss with the next.
+      if (const size_t g = 4 * first + 1; g < size_) {
+        const char* line = reinterpret_cast<const char*>(&at(g));
+        __builtin_prefetch(line);
+        __builtin_prefetch(line + 64);
+        __builtin_prefetch(line + 128);
+        __builtin_prefetch(line + 192);
+      }
       size_t best = first;
       Node bn = at(first);
       if (first + 3 < size_) {
