@@ -259,7 +259,7 @@ class Definition final : public Protocol {
   }
 
   NodeFactory factory(const ProtocolConfig& pc, uint32_t) const override {
-    const Config cfg = config_of<Section>(pc).config;
+    auto cfg = std::make_shared<const Config>(config_of<Section>(pc).config);
     return [cfg](NodeId id) { return make_node(cfg, id); };
   }
 

@@ -14,6 +14,64 @@ constexpr uint64_t kArriveTag = 3;   // a client's next request
 constexpr uint64_t kHealthTag = 4;
 constexpr uint64_t kTimeoutTag = 5;  // tag = request << 8 | 5
 
+// Requests waiting for an answer, by id. Ids are handed out in increasing
+// order and most answers come back roughly in that order, so a window from
+// the oldest still waiting to the newest replaces a std::map (a node
+// allocation and a tree walk per request). Lookups by id are O(1); memory
+// is the span of ids between the oldest and newest outstanding request.
+template <typename T>
+class PendingWindow {
+ public:
+  void add(int64_t id, const T& v) {
+    if (live_ == 0) {
+      base_ = id;
+      head_ = 0;
+      size_ = 0;
+    }
+    DSIM_ASSERT(id == base_ + static_cast<int64_t>(size_));  // ids increase by one, no gaps
+    if (size_ == ring_.size()) grow();
+    Entry& e = ring_[(head_ + size_) & (ring_.size() - 1)];
+    e.value = v;
+    e.live = true;
+    ++size_;
+    ++live_;
+  }
+  // The entry for `id`, or nullptr if it is not waited for (answered, timed
+  // out, or never sent).
+  T* find(int64_t id) {
+    if (id < base_ || id >= base_ + static_cast<int64_t>(size_)) return nullptr;
+    Entry& e = ring_[(head_ + static_cast<size_t>(id - base_)) & (ring_.size() - 1)];
+    return e.live ? &e.value : nullptr;
+  }
+  // REQUIRES: find(id) != nullptr.
+  void erase(int64_t id) {
+    Entry& e = ring_[(head_ + static_cast<size_t>(id - base_)) & (ring_.size() - 1)];
+    DSIM_ASSERT(e.live);
+    e.live = false;
+    --live_;
+    while (size_ > 0 && !ring_[head_].live) {
+      head_ = (head_ + 1) & (ring_.size() - 1);
+      --size_;
+      ++base_;
+    }
+  }
+
+ private:
+  struct Entry {
+    T value;
+    bool live = false;
+  };
+  void grow() {
+    std::vector<Entry> bigger(ring_.empty() ? 8 : ring_.size() * 2);
+    for (size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  std::vector<Entry> ring_;  // a power of two long
+  size_t head_ = 0, size_ = 0, live_ = 0;
+  int64_t base_ = 0;  // the id at head_
+};
+
 std::string_view msg_name(uint32_t t) {
   const std::string_view n = message_type_name(t);
   return n.empty() ? "unknown" : n;
@@ -21,7 +79,7 @@ std::string_view msg_name(uint32_t t) {
 
 class Backend final : public Node {
  public:
-  Backend(Config cfg, uint32_t index) : cfg_(std::move(cfg)), index_(index) {}
+  Backend(std::shared_ptr<const Config> cfg, uint32_t index) : shared_(std::move(cfg)), cfg_(*shared_), index_(index) {}
   std::string_view role() const override { return "backend"; }
   std::string_view message_name(uint32_t t) const override { return msg_name(t); }
   void on_start(Context& ctx) override {
@@ -104,7 +162,8 @@ class Backend final : public Node {
     const auto t = static_cast<int64_t>(ctx.rng().exponential(mean));
     ctx.set_timer(Duration{std::max<int64_t>(1, t)}, (uint64_t{slot} << 8) | kDoneTag);
   }
-  Config cfg_;
+  std::shared_ptr<const Config> shared_;
+  const Config& cfg_;
   uint32_t index_;
   uint32_t busy_ = 0;
   int64_t factor_ = 1;
@@ -156,24 +215,24 @@ class Balancer {
     m.f[2] = p.client.value + 1;
     ctx.send(NodeId{p.backend}, m);
     p.timer = ctx.set_timer(cfg_.timeout, (static_cast<uint64_t>(id) << 8) | kTimeoutTag);
-    pending_.emplace(id, p);
+    pending_.add(id, p);
     return true;
   }
   // A backend answered: the pending request, if still waited for.
   std::optional<Pending> answer(Context& ctx, const Message& m) {
-    auto it = pending_.find(m.f[0]);
-    if (it == pending_.end()) return std::nullopt;
-    Pending p = it->second;
-    pending_.erase(it);
+    const Pending* it = pending_.find(m.f[0]);
+    if (!it) return std::nullopt;
+    const Pending p = *it;
+    pending_.erase(m.f[0]);
     ctx.cancel_timer(p.timer);
     policy_->finished(p.backend);
     return p;
   }
   std::optional<Pending> timed_out(int64_t id) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return std::nullopt;
-    Pending p = it->second;
-    pending_.erase(it);
+    const Pending* it = pending_.find(id);
+    if (!it) return std::nullopt;
+    const Pending p = *it;
+    pending_.erase(id);
     policy_->finished(p.backend);
     return p;
   }
@@ -187,13 +246,14 @@ class Balancer {
   std::unique_ptr<Policy> policy_;
   std::vector<bool> up_;
   std::vector<Time> ejected_until_;
-  std::map<int64_t, Pending> pending_;
+  PendingWindow<Pending> pending_;
   int64_t next_ = 0;
 };
 
 class Proxy final : public Node {
  public:
-  explicit Proxy(Config cfg) : cfg_(std::move(cfg)), lb_(cfg_), last_pong_(cfg_.backends, Time{0}) {}
+  explicit Proxy(std::shared_ptr<const Config> cfg)
+      : shared_(std::move(cfg)), cfg_(*shared_), lb_(cfg_), last_pong_(cfg_.backends, Time{0}) {}
   std::string_view role() const override { return "proxy"; }
   std::string_view message_name(uint32_t t) const override { return msg_name(t); }
   void on_start(Context& ctx) override { ctx.set_timer(cfg_.health_interval, kHealthTag); }
@@ -250,14 +310,15 @@ class Proxy final : public Node {
     r.f[2] = retries;
     ctx.send(client, r);
   }
-  Config cfg_;
+  std::shared_ptr<const Config> shared_;
+  const Config& cfg_;
   Balancer lb_;
   std::vector<Time> last_pong_;
 };
 
 class Client final : public Node {
  public:
-  Client(Config cfg, NodeId proxy) : cfg_(std::move(cfg)), proxy_(proxy) {
+  Client(std::shared_ptr<const Config> cfg, NodeId proxy) : shared_(std::move(cfg)), cfg_(*shared_), proxy_(proxy) {
     if (cfg_.client_side) lb_ = std::make_unique<Balancer>(cfg_);
   }
   std::string_view role() const override { return "client"; }
@@ -272,10 +333,10 @@ class Client final : public Node {
       }
       return;
     }
-    auto it = sent_.find(m.f[0]);
-    if (it == sent_.end()) return;
-    done(ctx, it->second, m.f[1] != 0, m.f[2]);
-    sent_.erase(it);
+    const Time* sent = sent_.find(m.f[0]);
+    if (!sent) return;
+    done(ctx, *sent, m.f[1] != 0, m.f[2]);
+    sent_.erase(m.f[0]);
   }
   void on_timer(Context& ctx, TimerId, uint64_t tag) override {
     if (tag == kArriveTag) {
@@ -289,7 +350,7 @@ class Client final : public Node {
         m.f[0] = ++req_;
         m.f[1] = static_cast<int64_t>(key);
         ctx.send(proxy_, m);
-        sent_.emplace(req_, ctx.now());
+        sent_.add(req_, ctx.now());
       }
       ctx.set_timer(next_gap(ctx), kArriveTag);
       return;
@@ -321,10 +382,12 @@ class Client final : public Node {
   void done(Context& ctx, Time started, bool ok, int64_t retries) {
     ctx.emit("lb_done", {{"latency_ns", (ctx.now() - started).ns}, {"ok", ok}, {"retries", retries}});
   }
-  Config cfg_;
+  // Shared by every node of the run: a 100,000-client run keeps one copy.
+  std::shared_ptr<const Config> shared_;
+  const Config& cfg_;
   NodeId proxy_;
   std::unique_ptr<Balancer> lb_;
-  std::map<int64_t, Time> sent_;
+  PendingWindow<Time> sent_;
   int64_t req_ = 0;
 };
 
@@ -336,10 +399,11 @@ std::vector<int64_t> Config::all_weights() const {
   return w;
 }
 
-std::unique_ptr<Node> make_node(const Config& cfg, NodeId id) {
-  if (id.value < cfg.backends) return std::make_unique<Backend>(cfg, id.value);
-  if (!cfg.client_side && id.value == cfg.backends) return std::make_unique<Proxy>(cfg);
-  return std::make_unique<Client>(cfg, NodeId{cfg.backends});
+std::unique_ptr<Node> make_node(const std::shared_ptr<const Config>& cfg, NodeId id) {
+  DSIM_ASSERT(cfg != nullptr);
+  if (id.value < cfg->backends) return std::make_unique<Backend>(cfg, id.value);
+  if (!cfg->client_side && id.value == cfg->backends) return std::make_unique<Proxy>(cfg);
+  return std::make_unique<Client>(cfg, NodeId{cfg->backends});
 }
 
 std::string_view message_type_name(uint32_t t) {

@@ -60,7 +60,8 @@ enum MessageType : uint32_t {
   kPong = 4,
 };
 
-std::unique_ptr<Node> make_node(const Config& cfg, NodeId id);
+// Every node of a run shares one Config.
+std::unique_ptr<Node> make_node(const std::shared_ptr<const Config>& cfg, NodeId id);
 
 // The trace name of one of this protocol's message types, "" for another's.
 std::string_view message_type_name(uint32_t type);

@@ -3,12 +3,25 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dsim/assert.h"
+
 namespace dsim::analysis {
+
+LbStats::LbStats(std::vector<std::string> backends, std::vector<int64_t> weights)
+    : backends_(std::move(backends)), weights_(std::move(weights)), served_(backends_.size(), 0),
+      per_second_(backends_.size()) {
+  index_.reserve(backends_.size());
+  for (uint32_t i = 0; i < backends_.size(); ++i) index_.emplace(backends_[i], i);
+}
 
 void LbStats::consume(const trace::Event& e) {
   if (e.kind == "served") {
-    ++served_[e.node];
-    auto& v = per_second_[e.node];
+    // Only backends serve; a name that is not one of them cannot reach the
+    // report, which lists the backends.
+    const auto b = index_.find(e.node);
+    if (b == index_.end()) return;
+    ++served_[b->second];
+    auto& v = per_second_[b->second];
     const auto s = static_cast<size_t>(e.t / 1'000'000'000);
     if (v.size() <= s) v.resize(s + 1, 0);
     ++v[s];
@@ -32,11 +45,19 @@ LbReport LbStats::finish() const {
   r.errors = requests_ - ok_;
   r.retries = retries_;
   r.rejected = rejected_;
+  // Each percentile is the element a full sort would put at its rank;
+  // nth_element finds it without sorting. Ranks are taken in increasing
+  // order, so each search runs on the part right of the previous one.
   std::vector<int64_t> l = latencies_;
-  std::sort(l.begin(), l.end());
+  auto from = l.begin();
   auto pct = [&](double p) {
     if (l.empty()) return int64_t{-1};
-    return l[std::min(l.size() - 1, static_cast<size_t>(p * static_cast<double>(l.size() - 1) + 0.5))];
+    const auto at = l.begin() + static_cast<std::ptrdiff_t>(
+                                    std::min(l.size() - 1, static_cast<size_t>(p * static_cast<double>(l.size() - 1) + 0.5)));
+    DSIM_ASSERT(at >= from);
+    std::nth_element(from, at, l.end());
+    from = at;
+    return *at;
   };
   r.p50_ns = pct(0.5);
   r.p90_ns = pct(0.9);
@@ -45,10 +66,9 @@ LbReport LbStats::finish() const {
   double sum = 0, sq = 0, mx = 0;
   for (size_t i = 0; i < backends_.size(); ++i) {
     const std::string& b = backends_[i];
-    auto it = served_.find(b);
-    const double served = it == served_.end() ? 0 : static_cast<double>(it->second);
-    r.served[b] = static_cast<uint64_t>(served);
-    if (auto ps = per_second_.find(b); ps != per_second_.end()) r.per_second[b] = ps->second;
+    const double served = static_cast<double>(served_[i]);
+    r.served[b] = served_[i];
+    if (!per_second_[i].empty()) r.per_second[b] = per_second_[i];
     const double n = served / static_cast<double>(i < weights_.size() ? weights_[i] : 1);
     sum += n;
     sq += n * n;

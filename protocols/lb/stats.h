@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dsim/trace_event.h"
@@ -25,16 +26,18 @@ struct LbReport {
 
 class LbStats final : public trace::Consumer {
  public:
-  LbStats(std::vector<std::string> backends, std::vector<int64_t> weights)
-      : backends_(std::move(backends)), weights_(std::move(weights)) {}
+  LbStats(std::vector<std::string> backends, std::vector<int64_t> weights);
   void consume(const trace::Event& e) override;
   LbReport finish() const;
 
  private:
   std::vector<std::string> backends_;
   std::vector<int64_t> weights_;
-  std::map<std::string, uint64_t> served_;
-  std::map<std::string, std::vector<uint64_t>> per_second_;
+  // Backend name -> index, for lookups only (never iterated, so its order
+  // cannot reach the report). Counts are per backend index.
+  std::unordered_map<std::string, uint32_t> index_;
+  std::vector<uint64_t> served_;
+  std::vector<std::vector<uint64_t>> per_second_;
   std::vector<int64_t> latencies_;
   uint64_t requests_ = 0, ok_ = 0, retries_ = 0, rejected_ = 0;
 };

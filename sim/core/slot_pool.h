@@ -25,6 +25,11 @@ class SlotPool {
     return chunks_[i >> kChunkShift][i & (kChunkSize - 1)];
   }
 
+  const T& operator[](uint32_t i) const {
+    DSIM_ASSERT(i < size_);
+    return chunks_[i >> kChunkShift][i & (kChunkSize - 1)];
+  }
+
   uint32_t alloc() {
     if (!free_.empty()) {
       const uint32_t s = free_.back();

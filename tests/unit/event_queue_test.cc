@@ -2,6 +2,7 @@
 // cancel and re-arm in place.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "sim/core/event_queue.h"
@@ -87,4 +88,90 @@ TEST_CASE("timer heap: removing from the middle keeps heap order (many random ca
     ++popped;
   }
   CHECK(popped == 2000 - 667);
+}
+
+// The heaps against a sorted reference, with pushes and pops interleaved,
+// many equal times, and a low renumbering limit so the 32-bit push order is
+// rewritten many times while events are pending.
+TEST_CASE("event heap: interleaved pushes and pops match a sorted reference, across renumberings") {
+  for (const uint32_t limit : {UINT32_MAX, 7u, 64u}) {
+    EventHeap h(limit);
+    std::vector<Key> ref;  // pending keys
+    Rng r(limit);
+    uint64_t seq = 0;
+    int64_t now = 0;
+    for (int step = 0; step < 20000; ++step) {
+      if (ref.empty() || r.below(100) < 55) {
+        const Key k = make_key(Time{now + r.between(0, 20)}, seq++);
+        h.push(Event{k, EventKind::kAction, static_cast<uint32_t>(seq), seq * 3});
+        ref.push_back(k);
+      } else {
+        const auto min = std::min_element(ref.begin(), ref.end());
+        REQUIRE(h.top().key == *min);
+        const Event e = h.pop();
+        CHECK(e.key == *min);
+        CHECK(e.b == key_seq(e.key) * 3 + 3);  // the payload travelled with its key
+        now = key_time(e.key).ns;
+        ref.erase(min);
+      }
+      REQUIRE(h.size() == ref.size());
+    }
+  }
+}
+
+TEST_CASE("event heap: kind, a and a b wider than 32 bits come back as pushed") {
+  EventHeap h;
+  const uint64_t wide = (uint64_t{1} << 40) + 5;
+  h.push(Event{make_key(Time{3}, 0), EventKind::kAction, 7, wide});
+  h.push(Event{make_key(Time{1}, 1), EventKind::kResume, 9, UINT32_MAX});
+  h.push(Event{make_key(Time{2}, 2), EventKind::kDeliver, 11, (uint64_t{12345} << 1) | 1});
+  h.push(Event{make_key(Time{4}, 3), EventKind::kTimerFire, 13, UINT64_MAX});
+  Event e = h.pop();
+  CHECK((e.kind == EventKind::kResume && e.a == 9 && e.b == UINT32_MAX));
+  e = h.pop();
+  CHECK((e.kind == EventKind::kDeliver && e.a == 11 && e.b == ((uint64_t{12345} << 1) | 1)));
+  e = h.pop();
+  CHECK((e.kind == EventKind::kAction && e.a == 7 && e.b == wide && e.key == make_key(Time{3}, 0)));
+  e = h.pop();
+  CHECK((e.kind == EventKind::kTimerFire && e.a == 13 && e.b == UINT64_MAX));
+  CHECK(h.empty());
+}
+
+TEST_CASE("timer heap: adds, cancels and pops match a sorted reference, across renumberings") {
+  for (const uint32_t limit : {UINT32_MAX, 5u, 50u}) {
+    TimerHeap t(limit);
+    struct Pending {
+      Key key;
+      TimerId id;
+      uint64_t tag;
+    };
+    std::vector<Pending> ref;
+    Rng r(limit + 1);
+    uint64_t seq = 0;
+    int64_t now = 0;
+    for (int step = 0; step < 20000; ++step) {
+      const uint64_t roll = r.below(100);
+      if (ref.empty() || roll < 45) {
+        const Key k = make_key(Time{now + r.between(0, 30)}, seq);
+        ref.push_back({k, t.add(k, NodeId{0}, seq), seq});
+        ++seq;
+      } else if (roll < 70) {
+        const size_t i = r.below(ref.size());
+        uint32_t s = 0;
+        REQUIRE(t.resolve(ref[i].id, &s));
+        t.remove(s);
+        CHECK_FALSE(t.resolve(ref[i].id, &s));
+        ref.erase(ref.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        const auto min = std::min_element(ref.begin(), ref.end(), [](const Pending& a, const Pending& b) { return a.key < b.key; });
+        REQUIRE(t.top_key() == min->key);
+        const uint32_t s = t.pop_top();
+        CHECK(t.slot(s).tag == min->tag);
+        now = key_time(min->key).ns;
+        t.release(s);
+        ref.erase(min);
+      }
+      REQUIRE(t.size() == ref.size());
+    }
+  }
 }
