@@ -226,11 +226,34 @@ def engine_rows(bench, table):
               "<= 1024 B / <= 64 B + payload", node <= 1024 and msg <= 64)
 
 
+def explore_rows(dsim, table):
+    """dsim explore's speed (issue 19): distinct states per second on one
+    core, exhaustive depth-first on 3-node Paxos, random walks on Raft."""
+    import re
+    for sc, what, target in (
+            ("scenarios/explore/paxos-3-acceptors-2-proposers.yaml",
+             "explore: 3-node Paxos, 2 proposers, depth-first to 12", 200_000),
+            ("scenarios/explore/raft-figure8.yaml",
+             "explore: 3-node Raft, random walks to Figure 8", None)):
+        wall, p = timed([dsim, "explore", sc, "--no-progress", "-o", os.devnull])
+        if p.returncode not in (0, 5):
+            must(p, "explore " + sc)
+        err = p.stderr.decode(errors="replace")
+        m = re.search(r"states\s+([\d,]+) distinct, .*?([\d.]+)s \(([\d,]+) states/s\)", err)
+        if not m:
+            sys.stderr.write(f"bench: no states line from explore {sc}:\n{err[-1000:]}\n")
+            sys.exit(1)
+        rate = int(m.group(3).replace(",", ""))
+        found = re.search(r"verdict\s+(.*)", err).group(1)[:60]
+        table.add(what, f"{rate:,} states/s ({m.group(1)} states in {m.group(2)} s; {found})",
+                  f">= {target:,} states/s" if target else "reported", rate >= target if target else True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build-ci", help="build tree with dsim and tests/bench/dsim_bench")
     ap.add_argument("--quick", action="store_true", help="smaller sweep and shorter long runs, scaled")
-    ap.add_argument("--only", default="raft,sweep,report,lb,long,engine", help="rows to measure, comma-separated")
+    ap.add_argument("--only", default="raft,sweep,report,lb,long,engine,explore", help="rows to measure, comma-separated")
     args = ap.parse_args()
     build = os.path.join(ROOT, args.build) if not os.path.isabs(args.build) else args.build
     dsim = os.path.join(build, "dsim")
@@ -238,7 +261,7 @@ def main():
         print(f"bench: no dsim binary at {dsim} (build first, or pass --build)", file=sys.stderr)
         return 2
     rows = set(args.only.split(","))
-    unknown = rows - {"raft", "sweep", "report", "lb", "long", "engine"}
+    unknown = rows - {"raft", "sweep", "report", "lb", "long", "engine", "explore"}
     if unknown:
         print(f"bench: unknown row(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
@@ -256,6 +279,8 @@ def main():
             long_rows(dsim, tmp, table, args.quick)
         if "engine" in rows:
             engine_rows(os.path.join(build, "tests", "bench", "dsim_bench"), table)
+        if "explore" in rows:
+            explore_rows(dsim, table)
     print()
     table.print()
     return 0
