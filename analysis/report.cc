@@ -81,33 +81,9 @@ void fields_text(const trace::Event& e, std::string* out, bool skip_message_keys
   }
 }
 
-// trace::append_json_string, byte for byte, except that '<' is written as
-// \u003c (the same string to a JSON parser; see append_script_safe); a run
-// at a time instead of a byte at a time (the report writes a million).
-void append_json_text(std::string& out, std::string_view s) {
-  out.push_back('"');
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c != '<') continue;
-    out.append(s.data() + run, i - run);
-    switch (c) {
-      case '<': out += "\\u003c"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out.push_back("0123456789abcdef"[c >> 4]);
-        out.push_back("0123456789abcdef"[c & 15]);
-    }
-    run = i + 1;
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
+// A JSON string that may sit inside the page's <script> (see
+// append_script_safe): '<' is written as \u003c.
+void append_json_text(std::string& out, std::string_view s) { trace::append_json_string(out, s, true); }
 
 // Strings -> dense ids in first-seen order. Open addressing over a
 // power-of-two table of (hash, id): the report interns a million strings

@@ -6,7 +6,9 @@
 
 namespace dsim::trace {
 
-void append_json_string(std::string& out, std::string_view s);
+// `html_safe`: '<' also becomes \u003c (the same string to a JSON parser),
+// so the text can sit inside an HTML <script> element (the report).
+void append_json_string(std::string& out, std::string_view s, bool html_safe = false);
 void append_int(std::string& out, int64_t v);
 
 }  // namespace dsim::trace
