@@ -70,7 +70,7 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
       ("seed", po::value<std::string>(), "the seed of the nodes' random streams (default: the scenario's, else 1)")
       ("strategy", po::value<std::string>(), "bfs (shortest counterexample), dfs, or random walks (overrides explore.strategy)")
       ("max-depth", po::value<uint32_t>(), "steps on one path (overrides explore.max_depth)")
-      ("max-states", po::value<uint64_t>(), "distinct states before giving up (overrides explore.max_states)")
+      ("max-states", po::value<int64_t>(), "distinct states before giving up (overrides explore.max_states)")
       ("max-time", po::value<std::string>(), "wall time before giving up, e.g. 60s (overrides explore.max_time)")
       ("output,o", po::value<std::string>(), "where to write a counterexample (default: <name>-counterexample.yaml)")
       ("report", po::value<std::string>(), "also write an HTML report of the counterexample's replay")
@@ -109,8 +109,9 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
     if (eo.spec.max_depth == 0 || eo.spec.max_depth > 100000) return explore_usage("--max-depth must be 1..100000");
   }
   if (vm->count("max-states")) {
-    eo.spec.max_states = (*vm)["max-states"].as<uint64_t>();
-    if (eo.spec.max_states == 0) return explore_usage("--max-states must be at least 1");
+    const int64_t n = (*vm)["max-states"].as<int64_t>();
+    if (n < 1) return explore_usage("--max-states must be at least 1");
+    eo.spec.max_states = static_cast<uint64_t>(n);
   }
   if (vm->count("max-time")) {
     int64_t ns = 0;
@@ -174,9 +175,25 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   const bool violation = r.outcome == O::kViolation;
   if (violation) {
     std::fprintf(stderr, "  verdict   VIOLATED %s at depth %zu%s: %s\n", join(r.violated, ", ").c_str(), r.path.size(),
-                 r.at_quiescence ? " (final verdict, nothing left to happen)" : "", r.message.c_str());
+                 r.at_quiescence ? " (then nothing can happen: judged as if time went on)" : "", r.message.c_str());
   } else {
     std::fprintf(stderr, "  verdict   goal reached at depth %zu\n", r.path.size());
+  }
+  std::vector<std::string> found = violation ? r.violated : std::vector<std::string>{};
+  std::sort(found.begin(), found.end());
+  auto expected_outcome = [&]() {
+    if (!violation) return want.empty() ? kExitOk : kExitViolation;
+    for (const auto& v : found) {
+      if (!std::binary_search(want.begin(), want.end(), v)) return kExitViolation;
+    }
+    if (want.empty()) return kExitViolation;
+    std::fprintf(stderr, "  expected  yes: the scenario expects %s violated\n", join(want, ", ").c_str());
+    return kExitOk;
+  };
+  if (r.path.empty()) {
+    // Before any step: nothing to write or replay.
+    std::fprintf(stderr, "  path      none: this holds at the initial state, before any step\n");
+    return expected_outcome();
   }
   scenario::Scenario cx = s;
   const std::string out = vm->count("output") ? (*vm)["output"].as<std::string>()
@@ -187,6 +204,10 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   cx.seed = seed;
   cx.explore.reset();
   cx.schedule = r.path;
+  // What the replay needs of the rest: every input the path gives, and an
+  // event budget that covers it.
+  if (s.explore && s.explore->inputs) cx.workload.count = std::max(cx.workload.count, *s.explore->inputs);
+  cx.max_events = std::max<uint64_t>(cx.max_events, r.path.size() + 1);
   // Step k runs at k ms. A verdict given at a quiescent state judged the
   // run an hour later (nothing left to happen): the replay ends then too.
   cx.duration = Duration{static_cast<int64_t>(r.path.size() + 1) * 1'000'000} +
@@ -198,10 +219,6 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
                    (violation ? ": " + join(r.violated, ", ") + " violated. " + r.message : ".");
   const std::string header = "Written by: " + shell_join({program_name(), "explore", path, "--seed", std::to_string(seed)});
   std::string yaml = scenario::scenario_to_yaml(cx, header, r.path_notes);
-  if (const auto err = write_output(out, yaml); !err.empty()) {
-    std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
-    return err.exit_code();
-  }
 
   // Replays the written text as `dsim run` would: the violations it shows.
   // (From the text, not the file: the file stays this command's output.)
@@ -225,14 +242,17 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
     std::sort(got.begin(), got.end());
     return got;
   };
-  std::vector<std::string> found = violation ? r.violated : std::vector<std::string>{};
-  std::sort(found.begin(), found.end());
+  // Checked before anything is written: a file on disk replays as found.
   scenario::RunReport rr;
   if (!replay(out, "", &rr)) return kExitInternal;
   if (violations_of(rr) != found) {
     std::fprintf(stderr, "dsim: internal error: replaying %s gave violations [%s], the search found [%s]\n",
                  out.c_str(), join(violations_of(rr), ", ").c_str(), join(found, ", ").c_str());
     return kExitInternal;
+  }
+  if (const auto err = write_output(out, yaml); !err.empty()) {
+    std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
+    return err.exit_code();
   }
   std::vector<std::string> notes = r.path_notes;
   size_t steps = r.path.size();
@@ -253,6 +273,8 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
                           shrunk->message;
       notes = explore::describe_schedule(small, seed);
       yaml = scenario::scenario_to_yaml(small, header, notes);
+      if (!replay(out, "", &rr)) return kExitInternal;
+      found = violations_of(rr);
       if (const auto err = write_output(out, yaml); !err.empty()) {
         std::fprintf(stderr, "dsim: error: %s\n", err.c_str());
         return err.exit_code();
@@ -260,8 +282,6 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
       std::fprintf(stderr, "  shrunk    %zu -> %zu steps (%d replays), still violating %s\n", steps,
                    small.schedule.size(), shrunk->runs, shrunk->check.c_str());
       steps = small.schedule.size();
-      if (!replay(out, "", &rr)) return kExitInternal;
-      found = violations_of(rr);
     }
   }
   std::fprintf(stderr, "  path      %zu steps, written to %s\n", steps, out.c_str());
@@ -296,16 +316,7 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
     std::fprintf(stderr, "  report    %s\n", report_path.c_str());
   }
   std::fprintf(stderr, "  reproduce %s\n", shell_join({program_name(), "run", out}).c_str());
-  if (!violation) return want.empty() ? kExitOk : kExitViolation;
-  std::vector<std::string> unexpected;
-  for (const auto& v : found) {
-    if (!std::binary_search(want.begin(), want.end(), v)) unexpected.push_back(v);
-  }
-  if (!want.empty() && unexpected.empty()) {
-    std::fprintf(stderr, "  expected  yes: the scenario expects %s violated\n", join(want, ", ").c_str());
-    return kExitOk;
-  }
-  return kExitViolation;
+  return expected_outcome();
 }
 
 }  // namespace dsim::cli

@@ -17,6 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using CheckerPtr = std::unique_ptr<analysis::Checker>;
+// How long after its last step a run that has nothing left to happen is
+// judged (see World::quiescent).
+constexpr Duration kQuietHour{3'600'000'000'000};
 
 // Fingerprints seen, with the shallowest depth each was reached at (depth-
 // first search re-expands a state reached again by a shorter path, which
@@ -158,6 +161,7 @@ class Search {
                  "explorable checks under `checks:` (docs/explore.md)";
         return std::nullopt;
       }
+      initial_checks_.push_back(std::move(copy));
       root.checks.push_back(std::move(checker));
     }
     root.goal_n.assign(spec_.goals.size(), 0);
@@ -168,7 +172,14 @@ class Search {
       *error = "protocol '" + s_.protocol + "' cannot be explored: a node it started does not copy itself (Node::clone)";
       return std::nullopt;
     }
-    if (violation(root, started)) return finish(0);
+    if (violation(root, started)) {
+      result_.outcome = ExploreResult::Outcome::kViolation;
+      return finish(0);
+    }
+    if (goal(root)) {
+      result_.outcome = ExploreResult::Outcome::kGoal;
+      return finish(0);
+    }
     visited_.insert(state_fp(root), 0);
     result_.stats.distinct = 1;
     switch (spec_.strategy) {
@@ -227,24 +238,12 @@ class Search {
 
   // At a state where only faults could happen, the checkers' final verdicts.
   bool final_verdicts(const Box& b, const std::vector<ScheduleStep>& steps) {
-    using K = ScheduleStep::Kind;
-    for (const ScheduleStep& st : steps) {
-      if (st.kind == K::kDeliver || st.kind == K::kTimer || st.kind == K::kInput) return false;
-    }
+    if (!World::quiescent(steps)) return false;
     // Nothing will ever happen again: the run ends an hour later, so a
     // liveness bound that has not expired yet expires (a value lost for
     // good is lost), and the checkers judge the whole run.
-    trace::Event end;
-    end.t = (Time{0} + Duration{static_cast<int64_t>(b.depth + 1) * 1'000'000} + Duration{3'600'000'000'000}).ns;
-    end.node = "*";
-    end.kind = "end";
-    const SimCounters& n = b.w->counters();
-    end.fields = {{"events", static_cast<int64_t>(b.depth)},
-                  {"sent", static_cast<int64_t>(n.sent)},
-                  {"delivered", static_cast<int64_t>(n.delivered)},
-                  {"dropped", static_cast<int64_t>(n.dropped)},
-                  {"duplicated", static_cast<int64_t>(n.duplicated)},
-                  {"budget_exhausted", false}};
+    const trace::Event end = end_event(*b.w, b.depth,
+                                       Time{0} + Duration{static_cast<int64_t>(b.depth + 1) * 1'000'000} + kQuietHour);
     bool any = false;
     for (const auto& c : b.checks) {
       CheckerPtr copy = c->clone();
@@ -255,7 +254,6 @@ class Search {
       result_.violated.emplace_back(c->name());
       any = true;
     }
-    result_.at_quiescence = any;
     return any;
   }
 
@@ -275,14 +273,19 @@ class Search {
 
   // A limit other than depth, checked every few hundred steps.
   bool limit_hit() {
-    if (visited_.size() >= spec_.max_states) {
+    // Past the limit: the search met one state more than it may hold (a
+    // space of exactly max_states states is exhausted, not cut short).
+    if (visited_.size() > spec_.max_states) {
       result_.limit = "states";
       return true;
     }
     if ((result_.stats.generated & 255) != 0) return false;
     const double secs = std::chrono::duration<double>(Clock::now() - t0_).count();
-    const double max_time = spec_.max_time ? static_cast<double>(spec_.max_time->ns) / 1e9 : 0;
-    if ((opt_.max_seconds > 0 && secs >= opt_.max_seconds) || (max_time > 0 && secs >= max_time)) {
+    // --max-time overrides the scenario's explore.max_time.
+    const double max_time = opt_.max_seconds > 0 ? opt_.max_seconds
+                            : spec_.max_time     ? static_cast<double>(spec_.max_time->ns) / 1e9
+                                                 : 0;
+    if (max_time > 0 && secs >= max_time) {
       result_.limit = "time";
       return true;
     }
@@ -451,8 +454,12 @@ class Search {
     return finish(0);
   }
 
-  // The result, with the path to trail entry `end` replayed from the start
-  // to describe each step as it was taken.
+  // The result. The path to trail entry `end` is replayed from the start,
+  // to describe each step as it was taken and to give the verdicts `dsim
+  // run` will give its schedule: every checker's, at the end the replay
+  // has (right after the last step; an hour later when nothing is left to
+  // happen; at a node's failure, there). So what the search reports and
+  // what the written counterexample shows are the same by construction.
   ExploreResult finish(uint32_t end) {
     result_.stats.distinct = visited_.size();
     result_.stats.depth = result_.depth_reached;
@@ -463,19 +470,63 @@ class Search {
     std::vector<ScheduleStep> path;
     for (uint32_t i = end; i != 0; i = trail_[i].parent) path.push_back(trail_[i].step);
     std::reverse(path.begin(), path.end());
-    World w(cfg_);
-    w.start();
-    for (const ScheduleStep& st : path) {
-      result_.path_notes.push_back(w.describe(st));
-      const StepResult r = w.apply(st);
+    Box b;
+    b.w = std::make_unique<World>(cfg_);
+    for (const auto& c : initial_checks_) b.checks.push_back(c->clone());
+    b.goal_n.assign(spec_.goals.size(), 0);
+    b.prune_n.assign(spec_.prunes.size(), 0);
+    StepResult r = advance(b, nullptr);
+    for (size_t i = 0; i < path.size() && r.ok(); ++i) {
+      result_.path_notes.push_back(b.w->describe(path[i]));
+      r = advance(b, &path[i]);
       DSIM_ASSERT_MSG(r.kind != StepResult::Kind::kNotEnabled, "a found path replays");
     }
     result_.path = std::move(path);
+    std::vector<std::string> violated;
+    std::string message;
+    Time end_at = Time{0} + Duration{static_cast<int64_t>(b.depth) * 1'000'000};
+    if (r.kind == StepResult::Kind::kNodeFailure) {
+      violated.push_back("node_failure");
+      message = s_.nodes[r.node.value] + ": " + r.text;
+      result_.at_quiescence = false;
+    } else {
+      result_.at_quiescence = b.w->quiescent();
+      end_at = end_at + Duration{1'000'000} + (result_.at_quiescence ? kQuietHour : Duration{0});
+    }
+    trace::Event e = end_event(*b.w, b.depth, end_at);
+    for (auto& c : b.checks) {
+      c->consume(e);
+      const analysis::CheckResult cr = c->finish();
+      if (cr.status != analysis::Status::kViolated) continue;
+      if (message.empty() && cr.violation) message = cr.violation->message;
+      violated.emplace_back(c->name());
+    }
+    DSIM_ASSERT_MSG(result_.outcome == ExploreResult::Outcome::kGoal || !violated.empty(),
+                    "a violation found by the search shows in the replay's verdicts");
+    result_.violated = std::move(violated);
+    result_.message = std::move(message);
     return result_;
+  }
+
+  // The run's `end` event, as the replay of a schedule emits it.
+  static trace::Event end_event(const World& w, uint32_t steps, Time at) {
+    trace::Event end;
+    end.t = at.ns;
+    end.node = "*";
+    end.kind = "end";
+    const SimCounters& n = w.counters();
+    end.fields = {{"events", static_cast<int64_t>(steps)},
+                  {"sent", static_cast<int64_t>(n.sent)},
+                  {"delivered", static_cast<int64_t>(n.delivered)},
+                  {"dropped", static_cast<int64_t>(n.dropped)},
+                  {"duplicated", static_cast<int64_t>(n.duplicated)},
+                  {"budget_exhausted", false}};
+    return end;
   }
 
   const scenario::Scenario& s_;
   uint64_t seed_;
+  std::vector<CheckerPtr> initial_checks_;  // as they were before the start, for finish()
   const ExploreOptions& opt_;
   const scenario::ExploreSpec& spec_;
   std::shared_ptr<const WorldConfig> cfg_;

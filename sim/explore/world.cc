@@ -270,6 +270,20 @@ void World::enabled(std::vector<ScheduleStep>* out) const {
   }
 }
 
+bool World::quiescent(const std::vector<ScheduleStep>& steps) {
+  using K = ScheduleStep::Kind;
+  for (const ScheduleStep& st : steps) {
+    if (st.kind == K::kDeliver || st.kind == K::kTimer || st.kind == K::kInput) return false;
+  }
+  return true;
+}
+
+bool World::quiescent() const {
+  std::vector<ScheduleStep> steps;
+  enabled(&steps);
+  return quiescent(steps);
+}
+
 StepResult World::apply(const ScheduleStep& step) {
   using K = ScheduleStep::Kind;
   auto refuse = [](std::string why) { return StepResult{StepResult::Kind::kNotEnabled, std::move(why), NodeId{}}; };

@@ -94,6 +94,10 @@ class World final : public Host {
   StepResult start();
   // Every step that may come next, in a fixed order.
   void enabled(std::vector<ScheduleStep>* out) const;
+  // Nothing can happen but faults: no delivery, timer or input is enabled
+  // (a run that ends here is judged as if time went on and nothing came).
+  bool quiescent() const;
+  static bool quiescent(const std::vector<ScheduleStep>& enabled_steps);
   // Applies `step`; kNotEnabled (and no change) when it cannot happen now.
   StepResult apply(const ScheduleStep& step);
 

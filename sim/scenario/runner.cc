@@ -733,6 +733,14 @@ RunResult replay_schedule(const Scenario& s, const RunOptions& opt, const NodeFa
       }
     }
   }
+  // A run that ends with something still able to happen (a message in
+  // flight, a timer, an input) ends right after its last step: its
+  // liveness bounds cannot have expired, since the schedule simply stops
+  // there. Only a quiescent world, where nothing can ever happen again, is
+  // judged at `duration` (dsim explore writes an hour after the last step).
+  if (!rr.failed_node && !rr.budget_exhausted && !world.quiescent()) {
+    rr.end = std::min(rr.end, Time{0} + milliseconds(static_cast<int64_t>(applied + 1)));
+  }
   world.set_time(rr.end);
   // One event per step applied (the World counts messages, not events).
   SimCounters c = world.counters();

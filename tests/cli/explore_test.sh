@@ -44,7 +44,7 @@ expect_exit 1 "goal unreachable within 3 steps" -- "$DSIM" explore $X/paxos-valu
 grep -q "GOAL UNREACHABLE" "$WORK/err" && pass || fail "unreachable goal: $(cat "$WORK/err")"
 
 expect_exit 0 "broadcast no-retransmit found" -- "$DSIM" explore $X/broadcast-no-retransmit.yaml -o "$WORK/bc.yaml"
-grep -q "VIOLATED all_delivered at depth 4 (final verdict" "$WORK/err" && pass || fail "broadcast: $(cat "$WORK/err")"
+grep -q "VIOLATED all_delivered at depth 4 (then nothing can happen" "$WORK/err" && pass || fail "broadcast: $(cat "$WORK/err")"
 expect_exit 0 "broadcast counterexample replays" -- "$DSIM" run "$WORK/bc.yaml"
 expect_exit 0 "correct broadcast under loss: no violation to depth 10" -- "$DSIM" explore $X/broadcast-lossy.yaml
 grep -q "no violation in [0-9,]* states up to depth 10" "$WORK/err" && pass || fail "broadcast lossy: $(cat "$WORK/err")"
@@ -58,6 +58,29 @@ grep -q "which did not happen" "$WORK/err" && pass || fail "missing expected: $(
 cmp -s "$WORK/d1.yaml" "$WORK/d2.yaml" && pass || fail "two explorations wrote different counterexamples"
 # Breadth-first paths are shortest: depth 4 for the broadcast bug, not shrunk.
 [ "$(grep -cE '^  - \{(input|deliver|drop|duplicate|timer|crash|restart):' "$WORK/bc.yaml")" -eq 4 ] && pass || fail "broadcast path not 4 steps"
+
+# A walk's path at a quiescent state is shrunk only as far as the loss still
+# stands: the drop stays (a schedule that merely stops with the message in
+# flight would prove nothing).
+expect_exit 0 "broadcast by random walks" -- "$DSIM" explore $X/broadcast-no-retransmit.yaml --strategy random -o "$WORK/bcr.yaml"
+grep -q "{drop: " "$WORK/bcr.yaml" && pass || fail "the random walk's counterexample lost its drop: $(cat "$WORK/bcr.yaml")"
+sed 's/, bug: no_retransmit//' "$WORK/bcr.yaml" | grep -v -e '^expect:' -e '^  violated:' >"$WORK/bcr-fixed.yaml"
+# Correct broadcast retransmits, so its run is not over there: no verdict (exit 5), never a violation.
+expect_exit 5 "the same schedule on correct broadcast convicts nothing" -- "$DSIM" run "$WORK/bcr-fixed.yaml"
+grep -q "violated " "$WORK/err" && fail "correct broadcast convicted: $(cat "$WORK/err")" || pass
+# The written counterexample carries what its replay needs (a small max_events).
+sed 's/^duration: 1s/duration: 1s\nmax_events: 5/' $X/paxos-forget-promise.yaml >"$WORK/maxev.yaml"
+expect_exit 0 "a small max_events still replays" -- "$DSIM" explore "$WORK/maxev.yaml" -o "$WORK/maxev-cx.yaml"
+# --max-time overrides explore.max_time.
+sed 's/^  max_states: 2000000/  max_states: 2000000\n  max_time: 10ms/' $X/raft-figure8-fixed.yaml >"$WORK/short.yaml"
+expect_exit 5 "explore.max_time stops the search" -- "$DSIM" explore "$WORK/short.yaml"
+grep -q "the time limit" "$WORK/err" && pass || fail "max_time: $(cat "$WORK/err")"
+expect_exit 5 "--max-time overrides it" -- "$DSIM" explore "$WORK/short.yaml" --max-time 60s
+grep -q "the states limit" "$WORK/err" && pass || fail "--max-time did not override: $(cat "$WORK/err")"
+expect_exit 2 "negative --max-states" -- "$DSIM" explore $X/paxos-value-chosen.yaml --max-states -1
+# A space of exactly max_states states is exhausted, not cut short.
+expect_exit 0 "exactly max_states" -- "$DSIM" explore $X/paxos-3-acceptors-2-proposers.yaml --max-depth 6 --max-states 3497
+grep -q "no violation in 3,497 states up to depth 6" "$WORK/err" && pass || fail "exact limit: $(cat "$WORK/err")"
 
 # --- Limits, refusals, bad input ---------------------------------------------
 expect_exit 5 "a state limit is inconclusive" -- "$DSIM" explore $X/paxos-3-acceptors-2-proposers.yaml --max-states 100

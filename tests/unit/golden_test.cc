@@ -97,5 +97,5 @@ TEST_CASE("golden: replayed schedules") {
   CHECK(dsim::testing::trace_hash(dsim::testing::load_catalogue("scenarios/bugs/broadcast-no-retransmit-schedule.yaml"), 7) ==
         "e3250ae62b90fc1067d4bdcbda2a027d182a6479ed7fa5f16a29b48d06081462");
   CHECK(dsim::testing::trace_hash(dsim::testing::load_catalogue("scenarios/regression/raft-schedule-election.yaml"), 1) ==
-        "a70011211326947448917d3be05099e8b3bc375885749bd96e3f39cf869433de");
+        "7535d1143d3b499d9a6dd06a84ad61985ddbd4558c78b451fea66f8abd9c4a45");
 }
