@@ -72,7 +72,7 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
       ("max-depth", po::value<uint32_t>(), "steps on one path (overrides explore.max_depth)")
       ("max-states", po::value<int64_t>(), "distinct states before giving up (overrides explore.max_states)")
       ("max-time", po::value<std::string>(), "wall time before giving up, e.g. 60s (overrides explore.max_time)")
-      ("output,o", po::value<std::string>(), "where to write a counterexample (default: <name>-counterexample.yaml)")
+      ("output,o", po::value<std::string>(), "where to write a counterexample (default: <name>-counterexample.yaml; a goal's path: <name>-goal.yaml)")
       ("report", po::value<std::string>(), "also write an HTML report of the counterexample's replay")
       ("no-progress", "no progress line on a terminal")
       ("no-shrink", "keep a depth-first or random path as found (default: shrink it, as dsim shrink does)")
@@ -106,7 +106,7 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   }
   if (vm->count("max-depth")) {
     eo.spec.max_depth = (*vm)["max-depth"].as<uint32_t>();
-    if (eo.spec.max_depth == 0 || eo.spec.max_depth > 100000) return explore_usage("--max-depth must be 1..100000");
+    if (eo.spec.max_depth == 0 || eo.spec.max_depth > 1'000'000) return explore_usage("--max-depth must be 1..1000000");
   }
   if (vm->count("max-states")) {
     const int64_t n = (*vm)["max-states"].as<int64_t>();
@@ -151,12 +151,20 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   std::vector<std::string> want = s.expect_violated;
   std::sort(want.begin(), want.end());
   if (r.outcome == O::kLimit) {
-    std::fprintf(stderr, "  verdict   INCONCLUSIVE: the %s limit stopped the search before it was exhausted\n",
-                 r.limit.c_str());
+    if (r.limit == "saturation") {
+      std::fprintf(stderr, "  verdict   INCONCLUSIVE: 1,000 random walks in a row found no state not seen before, and no "
+                           "violation; walks never prove absence (strategy bfs or dfs can exhaust the space)\n");
+    } else {
+      std::fprintf(stderr, "  verdict   INCONCLUSIVE: the %s limit stopped the search before it was exhausted\n",
+                   r.limit.c_str());
+    }
     return kExitInconclusive;
   }
   if (r.outcome == O::kExhausted) {
-    const std::string bound = r.depth_bounded ? " up to depth " + std::to_string(eo.spec.max_depth) : " (every path ended)";
+    std::string bound = r.depth_bounded ? " up to depth " + std::to_string(eo.spec.max_depth)
+                        : r.pruned       ? ""
+                                         : " (every path ended)";
+    if (r.pruned) bound += " (" + commas(r.pruned) + " states not expanded: they match a prune)";
     if (!s.explore || s.explore->goals.empty()) {
       std::fprintf(stderr, "  verdict   no violation in %s states%s\n", commas(r.stats.distinct).c_str(), bound.c_str());
     } else {
@@ -181,12 +189,20 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   }
   std::vector<std::string> found = violation ? r.violated : std::vector<std::string>{};
   std::sort(found.begin(), found.end());
+  // The search stops at its first violation, so finding some of the
+  // expected checks (and no other) is the outcome expected.
+  const bool found_expected =
+      violation && !want.empty() && std::all_of(found.begin(), found.end(), [&](const std::string& v) {
+        return std::binary_search(want.begin(), want.end(), v);
+      });
   auto expected_outcome = [&]() {
     if (!violation) return want.empty() ? kExitOk : kExitViolation;
-    for (const auto& v : found) {
-      if (!std::binary_search(want.begin(), want.end(), v)) return kExitViolation;
-    }
     if (want.empty()) return kExitViolation;
+    if (!found_expected) {
+      std::fprintf(stderr, "  expected  NO: the scenario expects %s violated, the search found %s\n",
+                   join(want, ", ").c_str(), join(found, ", ").c_str());
+      return kExitViolation;
+    }
     std::fprintf(stderr, "  expected  yes: the scenario expects %s violated\n", join(want, ", ").c_str());
     return kExitOk;
   };
@@ -208,6 +224,8 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
   // event budget that covers it.
   if (s.explore && s.explore->inputs) cx.workload.count = std::max(cx.workload.count, *s.explore->inputs);
   cx.max_events = std::max<uint64_t>(cx.max_events, r.path.size() + 1);
+  // `dsim run` expects exactly the violations listed: those this path shows.
+  if (found_expected) cx.expect_violated = r.violated;
   // Step k runs at k ms. A verdict given at a quiescent state judged the
   // run an hour later (nothing left to happen): the replay ends then too.
   cx.duration = Duration{static_cast<int64_t>(r.path.size() + 1) * 1'000'000} +
@@ -217,7 +235,19 @@ int cmd_explore(const Registry& reg, const std::vector<std::string>& args) {
                                (bfs ? std::string("breadth-first: no shorter path exists") : std::string(how)) + ")";
   cx.description = std::string(violation ? "Counterexample" : "A path to the goal") + found_by +
                    (violation ? ": " + join(r.violated, ", ") + " violated. " + r.message : ".");
-  const std::string header = "Written by: " + shell_join({program_name(), "explore", path, "--seed", std::to_string(seed)});
+  // The command that finds this path again (outputs aside).
+  std::vector<std::string> argv = {program_name(), "explore", path, "--seed", std::to_string(seed)};
+  for (const char* o : {"strategy", "max-depth", "max-states", "max-time"}) {
+    if (!vm->count(o)) continue;
+    const auto& v = (*vm)[o].value();
+    std::string text;
+    if (const auto* sv = boost::any_cast<std::string>(&v)) text = *sv;
+    if (const auto* uv = boost::any_cast<uint32_t>(&v)) text = std::to_string(*uv);
+    if (const auto* iv = boost::any_cast<int64_t>(&v)) text = std::to_string(*iv);
+    argv.insert(argv.end(), {std::string("--") + o, text});
+  }
+  if (vm->count("no-shrink")) argv.push_back("--no-shrink");
+  const std::string header = "Written by: " + shell_join(argv);
   std::string yaml = scenario::scenario_to_yaml(cx, header, r.path_notes);
 
   // Replays the written text as `dsim run` would: the violations it shows.

@@ -143,7 +143,7 @@ class Search {
     t0_ = Clock::now();
     for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
       if (!cfg_->factory(NodeId{i})->clone()) {
-        *error = "protocol '" + s_.protocol +
+        *error = s_.path + ": protocol '" + s_.protocol +
                  "' cannot be explored: its nodes do not copy themselves (Node::clone) and so cannot be "
                  "states of a search (docs/explore.md says what a protocol provides)";
         return std::nullopt;
@@ -332,7 +332,10 @@ class Search {
       result_.outcome = ExploreResult::Outcome::kGoal;
       return std::nullopt;
     }
-    if (pruned(b)) return std::nullopt;
+    if (pruned(b)) {
+      ++result_.pruned;
+      return std::nullopt;
+    }
     return b;
   }
 
@@ -433,7 +436,7 @@ class Search {
       }
       stale = fresh ? 0 : stale + 1;
       if (stale >= kSaturated) {
-        result_.limit = "saturation (" + std::to_string(kSaturated) + " walks in a row found no new state)";
+        result_.limit = "saturation";
         return limited();
       }
     }
@@ -557,6 +560,11 @@ std::vector<std::string> describe_schedule(const scenario::Scenario& s, uint64_t
 
 std::optional<ExploreResult> run_explore(const scenario::Scenario& s, uint64_t seed, const ExploreOptions& opt,
                                          std::string* error) {
+  if (!s.faults.empty() || s.nemesis) {
+    *error = s.path + ": dsim explore makes its own faults within the `explore:` budgets (crashes, restarts, drops, "
+             "duplicates); remove `" + std::string(s.faults.empty() ? "nemesis" : "faults") + ":` (docs/explore.md)";
+    return std::nullopt;
+  }
   if (s.clients.count > 0) {
     *error = s.path + ": dsim explore does not run key-value clients (`clients:`); use the workload's inputs";
     return std::nullopt;

@@ -51,6 +51,7 @@ struct ExploreResult {
   Outcome outcome = Outcome::kExhausted;
   std::string limit;        // kLimit: which ("states", "time", "memory")
   bool depth_bounded = false;  // kExhausted: some paths were cut at max_depth
+  uint64_t pruned = 0;         // states not expanded because a prune matched
   std::vector<ScheduleStep> path;
   std::vector<std::string> path_notes;  // describe() of each step, as it was taken
   std::vector<std::string> violated;    // check names ("node_failure" for a node's own)

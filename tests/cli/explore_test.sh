@@ -85,8 +85,17 @@ grep -q "no violation in 3,497 states up to depth 6" "$WORK/err" && pass || fail
 # --- Limits, refusals, bad input ---------------------------------------------
 expect_exit 5 "a state limit is inconclusive" -- "$DSIM" explore $X/paxos-3-acceptors-2-proposers.yaml --max-states 100
 grep -q "INCONCLUSIVE: the states limit" "$WORK/err" && pass || fail "limit: $(cat "$WORK/err")"
-expect_exit 3 "a protocol that cannot be copied" -- "$DSIM" explore scenarios/bugs/lock-never-expire.yaml
-grep -q "cannot be explored" "$WORK/err" && pass || fail "lock: $(cat "$WORK/err")"
+printf 'version: 1\nname: lock\nprotocol: lock\nduration: 1s\nnodes: 3\nexplore: {max_depth: 5}\n' >"$WORK/lock.yaml"
+expect_exit 3 "a protocol that cannot be copied" -- "$DSIM" explore "$WORK/lock.yaml"
+grep -q "lock.yaml: protocol 'lock' cannot be explored" "$WORK/err" && pass || fail "lock: $(cat "$WORK/err")"
+# Scripted faults and a nemesis are refused, with or without an explore: section.
+expect_exit 3 "a nemesis" -- "$DSIM" explore scenarios/bugs/raft-vote-any-log.yaml
+grep -q "remove \`nemesis:\`" "$WORK/err" && pass || fail "nemesis: $(cat "$WORK/err")"
+expect_exit 3 "scripted faults" -- "$DSIM" explore scenarios/bugs/raft-commit-previous-term.yaml
+grep -q "remove \`faults:\`" "$WORK/err" && pass || fail "faults: $(cat "$WORK/err")"
+# The header says how to find the path again, with the options that mattered.
+grep -q "^# Written by: .*explore $X/broadcast-no-retransmit.yaml --seed 1 --strategy random" "$WORK/bcr.yaml" && pass ||
+  fail "header: $(head -1 "$WORK/bcr.yaml")"
 sed 's/^checks: .*/checks: [election_safety, {name: raft_liveness, within: 1s}]/' $X/raft-figure8.yaml |
   grep -v -e '^expect:' -e '^  violated:' >"$WORK/live.yaml"
 expect_exit 3 "a check that cannot be copied" -- "$DSIM" explore "$WORK/live.yaml"
