@@ -460,40 +460,58 @@ TEST_CASE("schedule replay: --until ends the run before the later steps") {
 // ---- Shrink
 
 TEST_CASE("shrink: a schedule loses every step the violation does not need, and each kept step still happens") {
-  // n1's first broadcast never reaches n3; the rest is noise around it.
+  // n1's broadcast never reaches n3: its copy is dropped, and the run ends
+  // with nothing left to happen. The crash and restart of n2 are noise.
   const Scenario s = must_load(
       "version: 1\nname: broadcast-schedule-padded\nprotocol: broadcast\nduration: 3s\nnodes: 3\n"
       "broadcast: {bug: no_retransmit}\n"
-      "workload: {broadcasts: 2, from: [n1]}\n"
+      "workload: {broadcasts: 1, from: [n1]}\n"
       "checks: [no_duplicate_delivery, {name: all_delivered, within: 1s}]\n"
       "expect: {violated: [all_delivered]}\n"
       "schedule:\n"
       "  - {input: n1}\n"
       "  - {deliver: {from: n1, to: n2, nth: 1}}\n"
       "  - {deliver: {from: n2, to: n1, nth: 1}}\n"
-      "  - {input: n1}\n"
-      "  - {deliver: {from: n1, to: n2, nth: 2}}\n"
-      "  - {deliver: {from: n1, to: n3, nth: 2}}\n"
-      "  - {deliver: {from: n3, to: n1, nth: 1}}\n"
-      "  - {deliver: {from: n2, to: n1, nth: 2}}\n"
-      "  - {drop: {from: n1, to: n3, nth: 1}}\n");
+      "  - {drop: {from: n1, to: n3, nth: 1}}\n"
+      "  - {crash: n2}\n"
+      "  - {restart: n2}\n");
   REQUIRE(replay(s, 4).as_expected);
   std::string error;
   const auto r = shrink(dsim::testing::registry(), s, 4, "", &error);
   REQUIRE_MESSAGE(r.has_value(), error);
   CHECK(r->check == "all_delivered");
-  CHECK(r->steps_before == 9);
-  // In the replayed model nothing happens without a step: a message never
-  // delivered is as lost as a dropped one, so the input alone is enough.
-  CHECK(r->steps_after == 1);
-  REQUIRE(r->scenario.schedule.size() == 1);
-  CHECK(r->scenario.schedule[0].kind == ScheduleStep::Kind::kInput);
-  CHECK(r->time_after < r->time_before);
+  CHECK(r->steps_before == 6);
+  // A message left in flight is not a lost one (the run would simply stop
+  // with it there, judged at once): the drop and the deliveries that empty
+  // the network stay; the restart goes.
+  CHECK(r->steps_after == 5);
+  bool dropped = false, restarted = false;
+  for (const ScheduleStep& st : r->scenario.schedule) {
+    dropped = dropped || st.kind == ScheduleStep::Kind::kDrop;
+    restarted = restarted || st.kind == ScheduleStep::Kind::kRestart;
+  }
+  CHECK(dropped);
+  CHECK_FALSE(restarted);
   // Written and read back, it replays to the same violation.
   const Scenario back = must_load(scenario_to_yaml(r->scenario));
   const RunReport again = replay(back, *back.seed);
   REQUIRE(again.schedule_error.empty());
   CHECK(result_of(again, "all_delivered").status == analysis::Status::kViolated);
+}
+
+TEST_CASE("schedule: a run that stops with a message in flight convicts no one of losing it") {
+  const Scenario s = must_load(
+      "version: 1\nname: cut\nprotocol: broadcast\nduration: 3s\nnodes: 3\n"
+      "broadcast: {bug: no_retransmit}\n"
+      "workload: {broadcasts: 1, from: [n1]}\n"
+      "checks: [{name: all_delivered, within: 1s}]\n"
+      "schedule:\n"
+      "  - {input: n1}\n"
+      "  - {deliver: {from: n1, to: n2, nth: 1}}\n");
+  const RunReport r = replay(s, 1);
+  REQUIRE(r.schedule_error.empty());
+  CHECK(result_of(r, "all_delivered").status == analysis::Status::kInconclusive);
+  CHECK(r.end == Time{0} + Duration{3'000'000});  // right after its 2 steps, not at its 3s duration
 }
 
 TEST_CASE("shrink: a schedule whose step cannot happen is refused as bad input") {
