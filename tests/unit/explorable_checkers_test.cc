@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analysis/generic_checkers.h"
+#include "catalogue.h"
 #include "protocols/broadcast/checkers.h"
 #include "protocols/paxos/checkers.h"
 #include "protocols/raft/checkers.h"
@@ -24,12 +25,7 @@ namespace {
 using Fields = std::vector<std::pair<std::string, trace::Value>>;
 
 trace::Event ev(int64_t t, std::string node, std::string kind, Fields fields = {}) {
-  trace::Event e;
-  e.t = t;
-  e.node = std::move(node);
-  e.kind = std::move(kind);
-  e.fields = std::move(fields);
-  return e;
+  return dsim::testing::event(t, std::move(node), std::move(kind), std::move(fields));
 }
 
 uint64_t fp(const Checker& c) {

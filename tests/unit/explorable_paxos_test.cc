@@ -8,6 +8,7 @@
 #include <string>
 
 #include "explorable_twin.h"
+#include "test_support.h"
 #include "protocols/paxos/multipaxos.h"
 #include "protocols/paxos/paxos.h"
 #include "registry.h"
@@ -23,12 +24,7 @@ namespace {
 constexpr uint64_t kStart = 1, kRetry = 2;
 
 Message msg(uint32_t type, int64_t f0, int64_t f1 = 0, std::string body = "") {
-  Message m;
-  m.type = type;
-  m.f[0] = f0;
-  m.f[1] = f1;
-  m.body = std::move(body);
-  return m;
+  return dsim::testing::message(type, f0, f1, std::move(body));
 }
 
 paxos::Config proposer_n1() {
