@@ -1,5 +1,7 @@
 #include "sim/core/simulator.h"
 
+#include "sim/core/send_fields.h"
+
 #include <array>
 #include <utility>
 
@@ -170,24 +172,8 @@ void Simulator::send(NodeId from, NodeId to, const Message& m) {
   const uint64_t id = ++next_msg_id_;
   if (emit_send_) {
     const std::string_view type = message_name(rec(from), m.type);
-    std::array<Field, 3 + 6 + 1> fields{Field{"msg", static_cast<int64_t>(id)}, Field{"to", std::string_view(rec(to).name)},
-                                    Field{"type", type}};
-    size_t n = 3;
-    if (const MessageLayout* layout = names_ ? names_->message_layout(m.type) : nullptr) {
-      for (size_t i = 0; i < layout->f.size(); ++i) {
-        const MessageField& mf = layout->f[i];
-        if (mf.name.empty()) continue;
-        const int64_t v = m.f[i];
-        if (mf.as == MessageField::As::kBool) {
-          fields[n++] = Field{mf.name, v != 0};
-        } else if (mf.as == MessageField::As::kName && v >= 0 && static_cast<uint64_t>(v) < mf.names.size()) {
-          fields[n++] = Field{mf.name, mf.names[static_cast<size_t>(v)]};
-        } else {
-          fields[n++] = Field{mf.name, v};
-        }
-      }
-      if (!layout->body.empty()) fields[n++] = Field{layout->body, std::string_view(m.body)};
-    }
+    SendFields fields;
+    const size_t n = send_fields(names_, id, rec(to).name, type, m, fields);
     emit(from, "send", std::span<const Field>(fields.data(), n));
   }
   Route route;
