@@ -162,6 +162,17 @@ std::vector<LabelledStats> stats_of(const std::vector<Configuration>& configs) {
   return out;
 }
 
+namespace {
+
+// A scripted step that cannot happen: the scenario is wrong, as a bad key
+// would be (dsim run's rule), so no table.
+int schedule_error(const scenario::RunReport& r) {
+  std::fprintf(stderr, "%s\n", printable(r.schedule_error).c_str());
+  return kExitInvalidInput;
+}
+
+}  // namespace
+
 int cmd_compare(const Registry& reg, const std::vector<std::string>& args) {
   namespace po = boost::program_options;
   po::options_description d(
@@ -209,6 +220,7 @@ int cmd_compare(const Registry& reg, const std::vector<std::string>& args) {
       }
       with_stats = spec->def;
       for (auto& c : run_variants(*spec, s)) {
+        if (!c.second.schedule_error.empty()) return schedule_error(c.second);
         all_expected = all_expected && c.second.as_expected;
         c.first = spec->name + "/" + c.first;
         configs.push_back(std::move(c));
@@ -224,6 +236,7 @@ int cmd_compare(const Registry& reg, const std::vector<std::string>& args) {
     scenario::RunOptions opt;
     opt.seed = s;
     configs.emplace_back(spec->name, scenario::run_scenario(*spec, opt));
+    if (!configs.back().second.schedule_error.empty()) return schedule_error(configs.back().second);
     all_expected = all_expected && configs.back().second.as_expected;
     std::fprintf(stderr, "%s: seed %llu, %s\n", path.c_str(), static_cast<unsigned long long>(opt.seed),
                  configs.back().second.as_expected ? "checks as expected" : "checks NOT as expected");

@@ -332,6 +332,13 @@ SeedResult judge(const scenario::Scenario& s, const Test& t, uint64_t seed) {
     out.reason = "node failure: " + r.node_failure;  // no check to shrink against: the run stops itself
     return out;
   }
+  if (!r.schedule_error.empty()) {
+    // The test scripts a schedule (a counterexample from dsim explore) and
+    // this node did not do what a step needs, e.g. never sent the message
+    // to deliver: the test fails with the step, not as "did not run".
+    out.reason = "the test's schedule cannot be replayed: " + r.schedule_error;
+    return out;
+  }
   for (const std::string& name : t.checks) {
     const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const auto& c) { return c.name == name; });
     if (it == r.checks.end()) {

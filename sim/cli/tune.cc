@@ -261,7 +261,10 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     scenario::RunOptions opt;
     opt.seed = src.specs[0].seed.value_or(1);
     opt.fingerprint = false;
-    run_measured(src.specs[0], opt, &m);
+    if (const auto r = run_measured(src.specs[0], opt, &m); !r.schedule_error.empty()) {
+      std::fprintf(stderr, "%s\n", printable(r.schedule_error).c_str());  // a step that cannot happen: bad input
+      return kExitInvalidInput;
+    }
     for (const auto& name : wanted) {
       if (!m.count(name) && !is_known_metric(name)) {
         return tune_usage("no metric '" + name + "' (dsim tune " + input + " --metrics lists them)");
@@ -273,7 +276,10 @@ int cmd_tune(const Registry& reg, const std::vector<std::string>& args) {
     scenario::RunOptions opt;
     opt.seed = src.specs[0].seed.value_or(1);
     opt.fingerprint = false;
-    run_measured(src.specs[0], opt, &m);
+    if (const auto r = run_measured(src.specs[0], opt, &m); !r.schedule_error.empty()) {
+      std::fprintf(stderr, "%s\n", printable(r.schedule_error).c_str());  // a step that cannot happen: bad input
+      return kExitInvalidInput;
+    }
     std::printf("metrics of %s (%s, seed %llu):\n", printable(scenario_path).c_str(), printable(point_text(axes, points[0])).c_str(),
                 static_cast<unsigned long long>(opt.seed));
     for (const auto& [name, v] : m) std::printf("  %-40s %s\n", printable(name).c_str(), metric_doc(name).c_str());

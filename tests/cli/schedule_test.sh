@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Scripted schedules end to end: `dsim run` replays one byte for byte, a
 # step that cannot happen is bad input (file:line, exit 3, no output file),
-# `dsim check` agrees with the replay, `dsim sweep` stops on a bad step, and
-# `dsim shrink` cuts a schedule down to the steps its violation needs.
+# `dsim check` agrees with the replay, `dsim sweep` and `dsim tune` stop on a
+# bad step, and `dsim shrink` cuts a schedule down to the steps its violation
+# needs.
 # Usage: schedule_test.sh DSIM SOURCE_DIR
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +37,11 @@ grep -q "^$WORK/bad.yaml:$line: schedule step 3 ({drop: {from: n1, to: n3, nth: 
 ls "$WORK" | grep -q never && fail "an output file was written for a schedule that cannot be replayed" || pass
 expect_exit 3 "sweep over a schedule that cannot be replayed" -- "$DSIM" sweep "$WORK/bad.yaml" --seeds 1..5
 grep -q "schedule step 3" "$WORK/err" && pass || fail "sweep does not say which step"
+expect_exit 3 "tune over a schedule that cannot be replayed" -- "$DSIM" tune "$WORK/bad.yaml" --set duration=2s,3s \
+  --seeds 1..2 --metric net.sent
+grep -q "schedule step 3" "$WORK/err" && pass || fail "tune does not say which step"
+expect_exit 3 "tune --metrics of a schedule that cannot be replayed" -- "$DSIM" tune "$WORK/bad.yaml" \
+  --set duration=2s,3s --seeds 1..2 --metrics
 expect_exit 3 "shrink of a schedule that cannot be replayed" -- "$DSIM" shrink "$WORK/bad.yaml" --seed 1 -o "$WORK/never.yaml"
 [ -e "$WORK/never.yaml" ] && fail "shrink wrote a file for a schedule that cannot be replayed" || pass
 
