@@ -116,7 +116,9 @@ void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
     ++counters_.events;
     if (take_timer) {
       const uint32_t s = timers_.pop_top();
-      timers_.prefetch_top();
+      // Likewise the next timer's owner (its slot is read now; the owner's
+      // record loads while this timer fires).
+      if (!timers_.empty()) prefetch_node(timers_.slot(timers_.top_slot()).node);
       fire_timer(s);
     } else {
       const Event e = events_.pop();
@@ -127,9 +129,7 @@ void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
         const InFlight& slot = pool_[next.a];
         __builtin_prefetch(&slot);
         __builtin_prefetch(reinterpret_cast<const char*>(&slot) + 64);
-        const NodeRec& r = nodes_[next.b >> 1];
-        __builtin_prefetch(&r);
-        __builtin_prefetch(reinterpret_cast<const char*>(&r) + 64);
+        prefetch_node(NodeId{static_cast<uint32_t>(next.b >> 1)});
       }
       dispatch(e);
     }

@@ -179,6 +179,11 @@ class Simulator final : public Host {
     return cold_[n.value];
   }
 
+  void prefetch_node(NodeId n) const {
+    const NodeRec& r = nodes_[n.value];
+    __builtin_prefetch(&r);
+    __builtin_prefetch(reinterpret_cast<const char*>(&r) + 64);
+  }
   void start_all();
   void run_loop(Time until, uint64_t max_events, RunResult& result);
   void dispatch(const Event& e);
