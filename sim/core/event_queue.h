@@ -254,22 +254,59 @@ class EventHeap {
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
   // By value: the heap stores an event in two parts.
-  Event top() const { return event_at(heap_.top()); }
+  // REQUIRES: the top is not a reference.
+  Event top() const {
+    DSIM_ASSERT(!top_is_ref());
+    return event_at(heap_.top());
+  }
   // The earliest event's time and sequence, read apart: the time is in the
   // heap itself, the sequence beside it (a scheduler comparing two queues
   // needs the sequence only when their times tie).
+  // REQUIRES (top_seq): the top is not a reference (see push_ref).
   uint64_t top_time() const { return detail::QuadHeap::time_of(heap_.top()); }
-  uint64_t top_seq() const { return payload_[detail::QuadHeap::index_of(heap_.top())].tag >> 3; }
+  uint64_t top_seq() const {
+    const uint32_t i = detail::QuadHeap::index_of(heap_.top());
+    DSIM_ASSERT((i & kRef) == 0);
+    return payload_[i].tag >> 3;
+  }
+
+  // A reference: an event whose kind, arguments and sequence the caller
+  // keeps in a record of its own (`ref` names it, < 2^31), so the queue
+  // holds nothing for it but its 16-byte heap node. The scheduler's message
+  // deliveries are references into its message slots: one record per
+  // message in flight, not a record and a payload. pop() returns a
+  // reference as Event{key with sequence 0, kDeliver, ref, 0}.
+  // REQUIRES: seq greater than every earlier push's, as push().
+  void push_ref(Time t, uint64_t seq, uint32_t ref) {
+    DSIM_ASSERT(ref < kRef);
+    note_seq(seq);
+    if (next_order_ >= order_limit_) next_order_ = heap_.renumber(detail::NoTrack{});
+    heap_.push(detail::QuadHeap::pack(static_cast<uint64_t>(t.ns), next_order_++, ref | kRef), detail::NoTrack{});
+  }
+  bool top_is_ref() const { return (detail::QuadHeap::index_of(heap_.top()) & kRef) != 0; }
+  // The reference that is likely the top after the next pop (the smallest
+  // of the root's children), or kNoRef: for the caller to start loading
+  // its record a whole event ahead.
+  static constexpr uint32_t kNoRef = UINT32_MAX;
+  uint32_t next_ref_hint() const {
+    const auto* next = heap_.next_top_hint();
+    if (!next) return kNoRef;
+    const uint32_t i = detail::QuadHeap::index_of(*next);
+    return (i & kRef) ? (i & ~kRef) : kNoRef;
+  }
+  uint32_t top_ref() const {
+    DSIM_ASSERT(top_is_ref());
+    return detail::QuadHeap::index_of(heap_.top()) & ~kRef;
+  }
   void reserve(size_t n) { heap_.reserve(n); }
 
   // REQUIRES: e's sequence is greater than every earlier push's.
   void push(const Event& e) {
     const uint64_t seq = key_seq(e.key);
-    DSIM_ASSERT_MSG(pushed_ == 0 || seq > last_seq_, "events are pushed in sequence order");
-    last_seq_ = seq;
-    ++pushed_;
+    note_seq(seq);
     DSIM_ASSERT(seq < (uint64_t{1} << 61));
     const uint32_t idx = payload_.alloc();
+    DSIM_ASSERT(idx < kRef);
     Payload& p = payload_[idx];
     p.tag = (seq << 3) | static_cast<uint64_t>(e.kind);
     p.a = e.a;
@@ -297,11 +334,14 @@ class EventHeap {
     // what comes next): start loading it while the heap is reordered.
     if (const auto* next = heap_.next_top_hint()) {
       const uint32_t i = detail::QuadHeap::index_of(*next);
-      __builtin_prefetch(&payload_[i]);
+      if ((i & kRef) == 0) __builtin_prefetch(&payload_[i]);
     }
     const detail::QuadHeap::Node n = heap_.pop(detail::NoTrack{});
-    const Event e = event_at(n);
     const uint32_t idx = detail::QuadHeap::index_of(n);
+    if (idx & kRef) {
+      return Event{static_cast<Key>(detail::QuadHeap::time_of(n)) << 64, EventKind::kDeliver, idx & ~kRef, 0};
+    }
+    const Event e = event_at(n);
     if (payload_[idx].tag & kWide) wide_free_.push_back(payload_[idx].b);
     payload_.free(idx);
     return e;
@@ -318,6 +358,12 @@ class EventHeap {
   };
   static_assert(sizeof(Payload) == 16);
   static constexpr uint64_t kWide = 4;
+  static constexpr uint32_t kRef = 0x8000'0000u;  // a heap node's index names a reference
+  void note_seq(uint64_t seq) {
+    DSIM_ASSERT_MSG(pushed_ == 0 || seq > last_seq_, "events are pushed in sequence order");
+    last_seq_ = seq;
+    ++pushed_;
+  }
   Event event_at(detail::QuadHeap::Node n) const {
     const Payload& p = payload_[detail::QuadHeap::index_of(n)];
     const uint64_t b = (p.tag & kWide) ? wide_[p.b] : p.b;

@@ -46,12 +46,30 @@ void Simulator::schedule_action(Time at, uint64_t id) {
 void Simulator::inject(Time at, NodeId to, const Message& m) {
   DSIM_ASSERT(at >= now_);
   DSIM_ASSERT(to.value < nodes_.size());
-  const uint32_t s = alloc_slot();
-  pool_[s].from = kExternal;
-  pool_[s].to = to;
-  pool_[s].id = ++next_msg_id_;
-  pool_[s].msg = m;
-  push(at, EventKind::kDeliver, s, deliver_word(to, false));
+  push_delivery(at, store_message(kExternal, to, ++next_msg_id_, m));
+}
+
+uint32_t Simulator::store_message(NodeId from, NodeId to, uint64_t id, const Message& m) {
+  const uint32_t s = pool_.alloc();
+  InFlight& f = pool_[s];
+  f.seq_arrived = 0;
+  f.id = id;
+  f.from = from;
+  f.to = to;
+  f.type = m.type;
+  f.f = m.f;
+  f.body = 0;
+  if (!m.body.empty()) {
+    const uint32_t b = bodies_.alloc();
+    bodies_[b] = m.body;  // into the slot's buffer: no allocation once warm
+    f.body = b + 1;
+  }
+  return s;
+}
+
+void Simulator::free_message(uint32_t s) {
+  if (const uint32_t b = pool_[s].body; b != 0) bodies_.free(b - 1);
+  pool_.free(s);
 }
 
 // ---- The loop ----------------------------------------------------------------
@@ -104,7 +122,9 @@ void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
     const uint64_t et = events_.empty() ? kNone : events_.top_time();
     const uint64_t tt = timers_.empty() ? kNone : timers_.top_time();
     if (et == kNone && tt == kNone) break;
-    const bool take_timer = tt < et || (tt == et && timers_.top_seq() < events_.top_seq());
+    const bool take_timer =
+        tt < et || (tt == et && timers_.top_seq() < (events_.top_is_ref() ? pool_[events_.top_ref()].seq_arrived >> 1
+                                                                         : events_.top_seq()));
     const uint64_t t = take_timer ? tt : et;
     if (t > limit) break;
     if (counters_.events >= max_events) {
@@ -121,15 +141,19 @@ void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
       if (!timers_.empty()) prefetch_node(timers_.slot(timers_.top_slot()).node);
       fire_timer(s);
     } else {
+      if (const uint32_t r = events_.next_ref_hint(); r != EventHeap::kNoRef) {
+        const InFlight& after = pool_[r];
+        __builtin_prefetch(&after);
+        __builtin_prefetch(reinterpret_cast<const char*>(&after) + sizeof(InFlight) - 1);
+      }
       const Event e = events_.pop();
       // The next delivery's slot and node are cache misses waiting to
       // happen: start loading them while this event is handled.
-      if (!events_.empty() && events_.top().kind == EventKind::kDeliver) {
-        const Event& next = events_.top();
-        const InFlight& slot = pool_[next.a];
+      if (!events_.empty() && events_.top_is_ref()) {
+        const InFlight& slot = pool_[events_.top_ref()];
         __builtin_prefetch(&slot);
-        __builtin_prefetch(reinterpret_cast<const char*>(&slot) + 64);
-        prefetch_node(NodeId{static_cast<uint32_t>(next.b >> 1)});
+        __builtin_prefetch(reinterpret_cast<const char*>(&slot) + sizeof(InFlight) - 1);
+        prefetch_node(slot.to);
       }
       dispatch(e);
     }
@@ -201,13 +225,7 @@ void Simulator::send(NodeId from, NodeId to, const Message& m) {
   DSIM_ASSERT(route.copies == 1 || route.copies == 2);
   for (int c = 0; c < route.copies; ++c) {
     DSIM_ASSERT(route.deliver_at[c] >= now_);
-    const uint32_t s = alloc_slot();
-    InFlight& f = pool_[s];
-    f.from = from;
-    f.to = to;
-    f.id = id;
-    f.msg = m;
-    push(route.deliver_at[c], EventKind::kDeliver, s, deliver_word(to, false));
+    push_delivery(route.deliver_at[c], store_message(from, to, id, m));
   }
   if (route.copies == 2) {
     ++counters_.duplicated;
@@ -224,42 +242,55 @@ void Simulator::deliver(const Event& e) {
   const uint32_t s = e.a;
   InFlight& f = pool_[s];
   NodeRec& dst = rec(f.to);
-  // kArrivedBit marks a message that already arrived and waited out a
+  // The arrived bit marks a message that already arrived and waited out a
   // pause: it sits in the node's socket buffer, past the network's reach.
-  if (f.from != kExternal && (e.b & kArrivedBit) == 0) {
+  if (f.from != kExternal && (f.seq_arrived & 1) == 0) {
     const Arrival arrival = net_->arrive(now_, f.from, f.to);
     if (arrival.kind == Arrival::Kind::kDrop) {
       drop(f.to, f.id, arrival.drop_reason);
-      free_slot(s);
+      free_message(s);
       return;
     }
     if (arrival.kind == Arrival::Kind::kHold) {
       DSIM_ASSERT(arrival.hold_until > now_);
-      push(arrival.hold_until, EventKind::kDeliver, s, e.b);
+      push_delivery(arrival.hold_until, s);
       return;
     }
   }
   if (!dst.up) {
     drop(f.to, f.id, "node_down");
-    free_slot(s);
+    free_message(s);
     return;
   }
   if (dst.paused) {
-    cold(f.to).deferred.push_back(Event{e.key, e.kind, e.a, e.b | kArrivedBit});
+    f.seq_arrived |= 1;
+    cold(f.to).deferred.push_back(Event{e.key, EventKind::kDeliver, s, 0});
     return;
   }
   ++counters_.delivered;
   if (f.from == kExternal) {
-    if (emit_input_) emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", message_name(dst, f.msg.type)}});
+    if (emit_input_) emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", message_name(dst, f.type)}});
   } else if (emit_deliver_) {
     emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(cold(f.from).name)}});
   }
-  // The slot stays allocated (and its address stable) while the node reads
-  // the message; sends from the callback take other slots.
-  begin_callback(f.to, dst);
-  dst.node->on_message(dst.ctx, f.from, f.msg);
-  end_callback(f.to, dst);
-  free_slot(s);
+  // The message is rebuilt in one Message the simulator keeps (its body
+  // swapped in, not copied); the slot stays allocated while the node reads
+  // it, and sends from the callback take other slots. Deliveries never
+  // nest, so one Message serves them all.
+  Message& m = delivering_;
+  m.type = f.type;
+  m.f = f.f;
+  if (f.body != 0) {
+    m.body.swap(bodies_[f.body - 1]);
+  } else {
+    m.body.clear();
+  }
+  const NodeId from = f.from, to = f.to;
+  begin_callback(to, dst);
+  dst.node->on_message(dst.ctx, from, m);
+  end_callback(to, dst);
+  if (const uint32_t b = pool_[s].body; b != 0) m.body.swap(bodies_[b - 1]);  // the slot keeps its buffer
+  free_message(s);
 }
 
 // ---- Timers ------------------------------------------------------------------
@@ -333,7 +364,7 @@ void Simulator::crash(NodeId n, bool lose_unsynced) {
   for (const Event& e : c.deferred) {
     if (e.kind == EventKind::kDeliver) {
       drop(n, pool_[e.a].id, "node_down");
-      free_slot(e.a);
+      free_message(e.a);
     }
   }
   c.deferred.clear();
@@ -379,7 +410,13 @@ void Simulator::resume(NodeId n, uint64_t epoch) {
     emit(n, "resume", {{"held", static_cast<int64_t>(c.deferred.size())}});
   }
   // Everything held back happens now, in the order it arrived.
-  for (const Event& e : c.deferred) push(now_, e.kind, e.a, e.b);
+  for (const Event& e : c.deferred) {
+    if (e.kind == EventKind::kDeliver) {
+      push_delivery(now_, e.a);
+    } else {
+      push(now_, e.kind, e.a, e.b);
+    }
+  }
   c.deferred.clear();
 }
 

@@ -10,6 +10,7 @@
 // Hot path (deliver, timer): no allocation in steady state, one virtual call
 // into the network and one into the node.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -154,12 +155,22 @@ class Simulator final : public Host {
     Storage storage;
   };
 
+  // A message in flight, and its delivery event: the event queue holds a
+  // 16-byte heap node naming this slot (EventHeap::push_ref), nothing more.
+  // The message is kept as its fields, with the body out of line in
+  // bodies_ only when it has one: an empty body costs 4 bytes here, not a
+  // 32-byte std::string. 80 bytes; the message's own part (type and six
+  // fields) is 52 of them.
   struct InFlight {
+    uint64_t seq_arrived;  // the delivery's sequence << 1 | arrived (held by a pause, past the network)
+    uint64_t id;
     NodeId from;
     NodeId to;
-    uint64_t id;
-    Message msg;
+    uint32_t type;
+    uint32_t body;  // 0: empty, else its index in bodies_ + 1
+    std::array<int64_t, 6> f;
   };
+  static_assert(sizeof(InFlight) == 80);
 
   std::string_view message_name(const NodeRec& r, uint32_t type) const;
   NodeRec& rec(NodeId n) {
@@ -193,13 +204,15 @@ class Simulator final : public Host {
   void send(NodeId from, NodeId to, const Message& m) override;
   TimerId set_timer(NodeId n, Duration after, uint64_t tag) override;
   bool cancel_timer(NodeId n, TimerId id) override;
-  uint32_t alloc_slot() { return pool_.alloc(); }
-  void free_slot(uint32_t s) { pool_.free(s); }
-  // A delivery's b word: destination node << 1 | arrived bit. Carrying the
-  // destination in the event lets the loop prefetch its record early.
-  static constexpr uint64_t kArrivedBit = 1;
-  static uint64_t deliver_word(NodeId to, bool arrived) {
-    return (static_cast<uint64_t>(to.value) << 1) | (arrived ? kArrivedBit : 0);
+  // A slot holding a copy of `m` (its body, if any, in a body slot).
+  uint32_t store_message(NodeId from, NodeId to, uint64_t id, const Message& m);
+  // Frees a message's slot and its body slot.
+  void free_message(uint32_t s);
+  // Queues slot s's delivery at `at` (a new sequence, as every push).
+  void push_delivery(Time at, uint32_t s) {
+    const uint64_t seq = next_seq_++;
+    pool_[s].seq_arrived = (seq << 1) | (pool_[s].seq_arrived & 1);
+    events_.push_ref(at, seq, s);
   }
   void push(Time at, EventKind kind, uint32_t a, uint64_t b) {
     events_.push(Event{make_key(at, next_seq_++), kind, a, b});
@@ -232,6 +245,8 @@ class Simulator final : public Host {
   EventHeap events_;
   TimerHeap timers_;
   SlotPool<InFlight> pool_;  // messages in flight; stable addresses
+  SlotPool<std::string> bodies_;  // their non-empty bodies (each keeps its capacity for the next)
+  Message delivering_;  // the message being delivered, rebuilt from its slot
   NetworkModel* net_ = nullptr;
   EventSink* sink_ = nullptr;
   // What the sink reads of the busiest kinds (EventSink::wants), asked by
