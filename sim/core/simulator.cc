@@ -136,25 +136,25 @@ void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
     ++counters_.events;
     if (take_timer) {
       const uint32_t s = timers_.pop_top();
-      // Likewise the next timer's owner (its slot is read now; the owner's
-      // record loads while this timer fires).
+      // Likewise for timers: the slot of the one after next starts loading,
+      // and the next one's owner record (its slot was loaded an event ago).
+      timers_.prefetch_after_top();
       if (!timers_.empty()) prefetch_node(timers_.slot(timers_.top_slot()).node);
       fire_timer(s);
     } else {
+      const Event e = events_.pop();
+      // Message slots are cache misses waiting to happen (a run with many
+      // messages in flight reads each one long after it was written). The
+      // loop keeps two deliveries of lead: the slot of the one after next
+      // (likely the smallest child of the heap's root) starts loading now;
+      // the next one's slot started an event ago, so its destination can be
+      // read without a stall and that node's record loaded too.
       if (const uint32_t r = events_.next_ref_hint(); r != EventHeap::kNoRef) {
         const InFlight& after = pool_[r];
         __builtin_prefetch(&after);
         __builtin_prefetch(reinterpret_cast<const char*>(&after) + sizeof(InFlight) - 1);
       }
-      const Event e = events_.pop();
-      // The next delivery's slot and node are cache misses waiting to
-      // happen: start loading them while this event is handled.
-      if (!events_.empty() && events_.top_is_ref()) {
-        const InFlight& slot = pool_[events_.top_ref()];
-        __builtin_prefetch(&slot);
-        __builtin_prefetch(reinterpret_cast<const char*>(&slot) + sizeof(InFlight) - 1);
-        prefetch_node(slot.to);
-      }
+      if (!events_.empty() && events_.top_is_ref()) prefetch_node(pool_[events_.top_ref()].to);
       dispatch(e);
     }
     if (stop_requested_) {
