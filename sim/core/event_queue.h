@@ -19,7 +19,10 @@
 // sequence would. When it would wrap, the pending nodes are renumbered in
 // key order (once per 4 billion pushes). What a node points to (the event's
 // sequence, kind and arguments; a timer's slot) sits beside the heap and
-// is read once, when the event reaches the top.
+// is read once, when the event reaches the top. An event may also be a
+// reference to a record its owner keeps (EventHeap::push_ref): the
+// simulator's message deliveries are, so a message in flight costs one
+// slot and one 16-byte heap node.
 #pragma once
 #include <algorithm>
 #include <cstddef>
