@@ -76,6 +76,10 @@ void Simulator::free_message(uint32_t s) {
 
 void Simulator::start_all() {
   started_ = true;
+  // No node is added from here on: give back the vector's spare capacity
+  // (up to half of it). Nothing points into it yet: contexts reach nodes
+  // only in callbacks, which start below.
+  nodes_.shrink_to_fit();
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     NodeRec& r = nodes_[i];
     r.node = cold_[i].factory(NodeId{i});
