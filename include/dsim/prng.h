@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dsim/assert.h"
+
 namespace dsim {
 
 // splitmix64 finaliser: a bijective 64-bit mixer.
@@ -47,14 +49,49 @@ class Rng {
   explicit Rng(uint64_t seed);
   Rng() : Rng(0) {}
 
-  uint64_t next();
+  // The draws every message and timer makes are defined here, inline: a
+  // call per draw was a measurable share of a run.
+  uint64_t next() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
   // Uniform in [0, n), n > 0, without modulo bias (Lemire 2019).
-  uint64_t below(uint64_t n);
+  uint64_t below(uint64_t n) {
+    DSIM_ASSERT(n > 0);
+    unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
+    uint64_t low = static_cast<uint64_t>(m);
+    if (low < n) {
+      const uint64_t threshold = (0 - n) % n;
+      while (low < threshold) {
+        m = static_cast<unsigned __int128>(next()) * n;
+        low = static_cast<uint64_t>(m);
+      }
+    }
+    return static_cast<uint64_t>(m >> 64);
+  }
   // Uniform in [lo, hi], lo <= hi.
-  int64_t between(int64_t lo, int64_t hi);
-  bool chance(Ratio p);
+  int64_t between(int64_t lo, int64_t hi) {
+    DSIM_ASSERT(lo <= hi);
+    const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+    if (span == UINT64_MAX) return static_cast<int64_t>(next());
+    return static_cast<int64_t>(static_cast<uint64_t>(lo) + below(span + 1));
+  }
+  bool chance(Ratio p) {
+    DSIM_ASSERT(p.den > 0);
+    DSIM_ASSERT(p.num <= p.den);
+    if (p.num == 0) return false;  // draw nothing: a zero probability never perturbs the stream
+    if (p.num == p.den) return true;
+    return below(p.den) < p.num;
+  }
   // Uniform double in [0, 1) with 53 random bits.
-  double unit();
+  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   double normal(double mean, double stddev);
   double exponential(double mean);
   double lognormal(double mu, double sigma);
@@ -64,6 +101,7 @@ class Rng {
   const uint64_t* state() const { return s_; }
 
  private:
+  static constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
 };
 

@@ -32,6 +32,7 @@ class Stats final : public RunStats {
  public:
   Stats(std::vector<std::string> backends, std::vector<int64_t> weights) : stats_(std::move(backends), std::move(weights)) {}
   void consume(const trace::Event& e) override { stats_.consume(e); }
+  std::vector<std::string_view> kinds() const override { return stats_.kinds(); }
   void finish() override { report = stats_.finish(); }
   analysis::LbReport report;
 

@@ -1,6 +1,7 @@
 #include "protocols/lb/lb.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 #include "dsim/assert.h"
@@ -19,6 +20,10 @@ constexpr uint64_t kTimeoutTag = 5;  // tag = request << 8 | 5
 // the oldest still waiting to the newest replaces a std::map (a node
 // allocation and a tree walk per request). Lookups by id are O(1); memory
 // is the span of ids between the oldest and newest outstanding request.
+// The first kInline entries live inside the window itself: a client with
+// a request or two outstanding (the common case) reads them from its own
+// object, not from a buffer elsewhere in memory (a cache miss per request
+// in a 100,000-client run).
 template <typename T>
 class PendingWindow {
  public:
@@ -29,8 +34,8 @@ class PendingWindow {
       size_ = 0;
     }
     DSIM_ASSERT(id == base_ + static_cast<int64_t>(size_));  // ids increase by one, no gaps
-    if (size_ == ring_.size()) grow();
-    Entry& e = ring_[(head_ + size_) & (ring_.size() - 1)];
+    if (size_ == capacity()) grow();
+    Entry& e = at(head_ + size_);
     e.value = v;
     e.live = true;
     ++size_;
@@ -40,34 +45,38 @@ class PendingWindow {
   // out, or never sent).
   T* find(int64_t id) {
     if (id < base_ || id >= base_ + static_cast<int64_t>(size_)) return nullptr;
-    Entry& e = ring_[(head_ + static_cast<size_t>(id - base_)) & (ring_.size() - 1)];
+    Entry& e = at(head_ + static_cast<size_t>(id - base_));
     return e.live ? &e.value : nullptr;
   }
   // REQUIRES: find(id) != nullptr.
   void erase(int64_t id) {
-    Entry& e = ring_[(head_ + static_cast<size_t>(id - base_)) & (ring_.size() - 1)];
+    Entry& e = at(head_ + static_cast<size_t>(id - base_));
     DSIM_ASSERT(e.live);
     e.live = false;
     --live_;
-    while (size_ > 0 && !ring_[head_].live) {
-      head_ = (head_ + 1) & (ring_.size() - 1);
+    while (size_ > 0 && !at(head_).live) {
+      head_ = (head_ + 1) & (capacity() - 1);
       --size_;
       ++base_;
     }
   }
 
  private:
+  static constexpr size_t kInline = 2;  // a power of two, as every capacity
   struct Entry {
     T value;
     bool live = false;
   };
+  size_t capacity() const { return big_.empty() ? kInline : big_.size(); }
+  Entry& at(size_t i) { return (big_.empty() ? small_.data() : big_.data())[i & (capacity() - 1)]; }
   void grow() {
-    std::vector<Entry> bigger(ring_.empty() ? 8 : ring_.size() * 2);
-    for (size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
-    ring_ = std::move(bigger);
+    std::vector<Entry> bigger(capacity() * 2);
+    for (size_t i = 0; i < size_; ++i) bigger[i] = at(head_ + i);
+    big_ = std::move(bigger);
     head_ = 0;
   }
-  std::vector<Entry> ring_;  // a power of two long
+  std::array<Entry, kInline> small_{};
+  std::vector<Entry> big_;  // once more than kInline are outstanding; a power of two long
   size_t head_ = 0, size_ = 0, live_ = 0;
   int64_t base_ = 0;  // the id at head_
 };

@@ -19,7 +19,10 @@
 // sequence would. When it would wrap, the pending nodes are renumbered in
 // key order (once per 4 billion pushes). What a node points to (the event's
 // sequence, kind and arguments; a timer's slot) sits beside the heap and
-// is read once, when the event reaches the top.
+// is read once, when the event reaches the top. An event may also be a
+// reference to a record its owner keeps (EventHeap::push_ref): the
+// simulator's message deliveries are, so a message in flight costs one
+// slot and one 16-byte heap node.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -254,17 +257,59 @@ class EventHeap {
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
   // By value: the heap stores an event in two parts.
-  Event top() const { return event_at(heap_.top()); }
+  // REQUIRES: the top is not a reference.
+  Event top() const {
+    DSIM_ASSERT(!top_is_ref());
+    return event_at(heap_.top());
+  }
+  // The earliest event's time and sequence, read apart: the time is in the
+  // heap itself, the sequence beside it (a scheduler comparing two queues
+  // needs the sequence only when their times tie).
+  // REQUIRES (top_seq): the top is not a reference (see push_ref).
+  uint64_t top_time() const { return detail::QuadHeap::time_of(heap_.top()); }
+  uint64_t top_seq() const {
+    const uint32_t i = detail::QuadHeap::index_of(heap_.top());
+    DSIM_ASSERT((i & kRef) == 0);
+    return payload_[i].tag >> 3;
+  }
+
+  // A reference: an event whose kind, arguments and sequence the caller
+  // keeps in a record of its own (`ref` names it, < 2^31), so the queue
+  // holds nothing for it but its 16-byte heap node. The scheduler's message
+  // deliveries are references into its message slots: one record per
+  // message in flight, not a record and a payload. pop() returns a
+  // reference as Event{key with sequence 0, kDeliver, ref, 0}.
+  // REQUIRES: seq greater than every earlier push's, as push().
+  void push_ref(Time t, uint64_t seq, uint32_t ref) {
+    DSIM_ASSERT(ref < kRef);
+    note_seq(seq);
+    if (next_order_ >= order_limit_) next_order_ = heap_.renumber(detail::NoTrack{});
+    heap_.push(detail::QuadHeap::pack(static_cast<uint64_t>(t.ns), next_order_++, ref | kRef), detail::NoTrack{});
+  }
+  bool top_is_ref() const { return (detail::QuadHeap::index_of(heap_.top()) & kRef) != 0; }
+  // The reference that is likely the top after the next pop (the smallest
+  // of the root's children), or kNoRef: for the caller to start loading
+  // its record a whole event ahead.
+  static constexpr uint32_t kNoRef = UINT32_MAX;
+  uint32_t next_ref_hint() const {
+    const auto* next = heap_.next_top_hint();
+    if (!next) return kNoRef;
+    const uint32_t i = detail::QuadHeap::index_of(*next);
+    return (i & kRef) ? (i & ~kRef) : kNoRef;
+  }
+  uint32_t top_ref() const {
+    DSIM_ASSERT(top_is_ref());
+    return detail::QuadHeap::index_of(heap_.top()) & ~kRef;
+  }
   void reserve(size_t n) { heap_.reserve(n); }
 
   // REQUIRES: e's sequence is greater than every earlier push's.
   void push(const Event& e) {
     const uint64_t seq = key_seq(e.key);
-    DSIM_ASSERT_MSG(pushed_ == 0 || seq > last_seq_, "events are pushed in sequence order");
-    last_seq_ = seq;
-    ++pushed_;
+    note_seq(seq);
     DSIM_ASSERT(seq < (uint64_t{1} << 61));
     const uint32_t idx = payload_.alloc();
+    DSIM_ASSERT(idx < kRef);
     Payload& p = payload_[idx];
     p.tag = (seq << 3) | static_cast<uint64_t>(e.kind);
     p.a = e.a;
@@ -292,11 +337,14 @@ class EventHeap {
     // what comes next): start loading it while the heap is reordered.
     if (const auto* next = heap_.next_top_hint()) {
       const uint32_t i = detail::QuadHeap::index_of(*next);
-      __builtin_prefetch(&payload_[i]);
+      if ((i & kRef) == 0) __builtin_prefetch(&payload_[i]);
     }
     const detail::QuadHeap::Node n = heap_.pop(detail::NoTrack{});
-    const Event e = event_at(n);
     const uint32_t idx = detail::QuadHeap::index_of(n);
+    if (idx & kRef) {
+      return Event{static_cast<Key>(detail::QuadHeap::time_of(n)) << 64, EventKind::kDeliver, idx & ~kRef, 0};
+    }
+    const Event e = event_at(n);
     if (payload_[idx].tag & kWide) wide_free_.push_back(payload_[idx].b);
     payload_.free(idx);
     return e;
@@ -313,6 +361,12 @@ class EventHeap {
   };
   static_assert(sizeof(Payload) == 16);
   static constexpr uint64_t kWide = 4;
+  static constexpr uint32_t kRef = 0x8000'0000u;  // a heap node's index names a reference
+  void note_seq(uint64_t seq) {
+    DSIM_ASSERT_MSG(pushed_ == 0 || seq > last_seq_, "events are pushed in sequence order");
+    last_seq_ = seq;
+    ++pushed_;
+  }
   Event event_at(detail::QuadHeap::Node n) const {
     const Payload& p = payload_[detail::QuadHeap::index_of(n)];
     const uint64_t b = (p.tag & kWide) ? wide_[p.b] : p.b;
@@ -331,7 +385,11 @@ class EventHeap {
 };
 
 // Timers: slots hold the owner, the user's tag and the key's sequence; the
-// heap holds (time, order, slot) and each slot records its heap position.
+// heap holds (time, order, slot) and a dense array beside the slots records
+// each slot's heap position. A sift moves up to one node per level and
+// must update the moved slot's position: in a 4-byte array those writes
+// stay in cache where, inside 32-byte slots, a heap of 100,000+ timers
+// missed once per level.
 class TimerHeap {
  public:
   struct Slot {
@@ -339,7 +397,6 @@ class TimerHeap {
     uint32_t generation = 1;
     uint64_t tag = 0;
     uint64_t seq = 0;
-    uint32_t heap_pos = kNotQueued;
   };
   static constexpr uint32_t kNotQueued = UINT32_MAX;
 
@@ -352,6 +409,14 @@ class TimerHeap {
     return (static_cast<Key>(detail::QuadHeap::time_of(n)) << 64) | slots_[detail::QuadHeap::index_of(n)].seq;
   }
   uint32_t top_slot() const { return detail::QuadHeap::index_of(heap_.top()); }
+  uint64_t top_time() const { return detail::QuadHeap::time_of(heap_.top()); }
+  uint64_t top_seq() const { return slots_[detail::QuadHeap::index_of(heap_.top())].seq; }
+  // Starts loading the slot of the timer likely to come after the earliest
+  // (the smallest child of the heap's root), so a scheduler reading the
+  // earliest's slot next time finds the one after it on its way.
+  void prefetch_after_top() const {
+    if (const auto* next = heap_.next_top_hint()) __builtin_prefetch(&slots_[detail::QuadHeap::index_of(*next)]);
+  }
   const Slot& slot(uint32_t s) const { return slots_[s]; }
   size_t slot_count() const { return slots_.size(); }
 
@@ -368,9 +433,10 @@ class TimerHeap {
     } else {
       s = static_cast<uint32_t>(slots_.size());
       slots_.push_back(Slot{});
+      pos_.push_back(kNotQueued);
     }
     Slot& sl = slots_[s];
-    DSIM_ASSERT(sl.heap_pos == kNotQueued);
+    DSIM_ASSERT(pos_[s] == kNotQueued);
     sl.node = node;
     sl.tag = tag;
     sl.seq = seq;
@@ -384,8 +450,7 @@ class TimerHeap {
     const uint32_t s = static_cast<uint32_t>(id.value);
     const uint32_t gen = static_cast<uint32_t>(id.value >> 32);
     if (!id.valid() || s >= slots_.size()) return false;
-    const Slot& sl = slots_[s];
-    if (sl.generation != gen || sl.heap_pos == kNotQueued) return false;
+    if (slots_[s].generation != gen || pos_[s] == kNotQueued) return false;
     *out_slot = s;
     return true;
   }
@@ -393,7 +458,7 @@ class TimerHeap {
   // Removes a queued timer and frees its slot.
   void remove(uint32_t s) {
     DSIM_ASSERT(s < slots_.size());
-    const uint32_t pos = slots_[s].heap_pos;
+    const uint32_t pos = pos_[s];
     DSIM_ASSERT(pos != kNotQueued && pos != kParked);
     DSIM_ASSERT(detail::QuadHeap::index_of(heap_.node(pos)) == s);
     heap_.remove_at(pos, Track{this});
@@ -404,15 +469,17 @@ class TimerHeap {
   // caller fires it, or parks it while the node is paused, then releases it).
   uint32_t pop_top() {
     const uint32_t s = detail::QuadHeap::index_of(heap_.pop(Track{this}));
-    slots_[s].heap_pos = kParked;
+    pos_[s] = kParked;
     return s;
   }
 
-  bool is_parked(uint32_t s) const { return slots_[s].heap_pos == kParked; }
+  bool is_parked(uint32_t s) const { return pos_[s] == kParked; }
+  // Queued or parked (not free).
+  bool is_armed(uint32_t s) const { return pos_[s] != kNotQueued; }
 
   void release(uint32_t s) {
     Slot& sl = slots_[s];
-    sl.heap_pos = kNotQueued;
+    pos_[s] = kNotQueued;
     ++sl.generation;
     if (sl.generation == 0) sl.generation = 1;  // 0 is reserved for "no timer"
     free_.push_back(s);
@@ -422,11 +489,12 @@ class TimerHeap {
   static constexpr uint32_t kParked = UINT32_MAX - 1;
   struct Track {
     TimerHeap* t;
-    void operator()(uint32_t s, size_t pos) const { t->slots_[s].heap_pos = static_cast<uint32_t>(pos); }
+    void operator()(uint32_t s, size_t pos) const { t->pos_[s] = static_cast<uint32_t>(pos); }
   };
 
   detail::QuadHeap heap_;
   std::vector<Slot> slots_;
+  std::vector<uint32_t> pos_;  // per slot: heap position, kParked or kNotQueued
   std::vector<uint32_t> free_;
   uint32_t order_limit_;
   uint32_t next_order_ = 0;

@@ -19,8 +19,8 @@ NodeId Simulator::add_node(std::string name, NodeFactory factory, NodeClock cloc
   DSIM_ASSERT(nodes_.size() < kGlobal.value);
   const NodeId id{static_cast<uint32_t>(nodes_.size())};
   Rng rng = Rng::derive(seed_, "node/" + name);
-  nodes_.push_back(NodeRec{nullptr, Context(this, id), true, false, false, Duration{0}, 0, clock, rng, 0, {},
-                           std::move(name), std::move(factory), Storage{}});
+  nodes_.push_back(NodeRec{nullptr, Context(this, id), true, false, false, Duration{0}, clock, rng});
+  cold_.push_back(NodeCold{0, 0, {}, std::move(name), std::move(factory), Storage{}});
   return id;
 }
 
@@ -29,7 +29,7 @@ const std::string& Simulator::name(NodeId n) const {
   static const std::string kExternalName = "$ext";
   if (n == kGlobal) return kGlobalName;
   if (n == kExternal) return kExternalName;
-  return rec(n).name;
+  return cold(n).name;
 }
 
 std::string_view Simulator::role(NodeId n) const {
@@ -46,24 +46,46 @@ void Simulator::schedule_action(Time at, uint64_t id) {
 void Simulator::inject(Time at, NodeId to, const Message& m) {
   DSIM_ASSERT(at >= now_);
   DSIM_ASSERT(to.value < nodes_.size());
-  const uint32_t s = alloc_slot();
-  pool_[s].from = kExternal;
-  pool_[s].to = to;
-  pool_[s].id = ++next_msg_id_;
-  pool_[s].msg = m;
-  push(at, EventKind::kDeliver, s, deliver_word(to, false));
+  push_delivery(at, store_message(kExternal, to, ++next_msg_id_, m));
+}
+
+uint32_t Simulator::store_message(NodeId from, NodeId to, uint64_t id, const Message& m) {
+  const uint32_t s = pool_.alloc();
+  InFlight& f = pool_[s];
+  f.seq_arrived = 0;
+  f.id = id;
+  f.from = from;
+  f.to = to;
+  f.type = m.type;
+  f.f = m.f;
+  f.body = 0;
+  if (!m.body.empty()) {
+    const uint32_t b = bodies_.alloc();
+    bodies_[b] = m.body;  // into the slot's buffer: no allocation once warm
+    f.body = b + 1;
+  }
+  return s;
+}
+
+void Simulator::free_message(uint32_t s) {
+  if (const uint32_t b = pool_[s].body; b != 0) bodies_.free(b - 1);
+  pool_.free(s);
 }
 
 // ---- The loop ----------------------------------------------------------------
 
 void Simulator::start_all() {
   started_ = true;
+  // No node is added from here on: give back the vector's spare capacity
+  // (up to half of it). Nothing points into it yet: contexts reach nodes
+  // only in callbacks, which start below.
+  nodes_.shrink_to_fit();
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     NodeRec& r = nodes_[i];
-    r.node = r.factory(NodeId{i});
+    r.node = cold_[i].factory(NodeId{i});
     DSIM_ASSERT(r.node != nullptr);
     emit(NodeId{i}, "start", std::span<const Field>{});
-    begin_callback(r);
+    begin_callback(NodeId{i}, r);
     r.node->on_start(r.ctx);
     end_callback(NodeId{i}, r);
   }
@@ -96,33 +118,47 @@ RunResult Simulator::run(Time until, uint64_t max_events) {
 }
 
 void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
+  const auto limit = static_cast<uint64_t>(until.ns);
+  constexpr uint64_t kNone = UINT64_MAX;  // no pending item (times are < 2^63)
   for (;;) {
-    const bool have_event = !events_.empty();
-    const bool have_timer = !timers_.empty();
-    if (!have_event && !have_timer) break;
-    const bool take_timer = have_timer && (!have_event || timers_.top_key() < events_.top().key);
-    const Key key = take_timer ? timers_.top_key() : events_.top().key;
-    if (key_time(key) > until) break;
+    // The times decide; only a tie reads the sequences (a timer's sits in
+    // its slot, often a cache miss away).
+    const uint64_t et = events_.empty() ? kNone : events_.top_time();
+    const uint64_t tt = timers_.empty() ? kNone : timers_.top_time();
+    if (et == kNone && tt == kNone) break;
+    const bool take_timer =
+        tt < et || (tt == et && timers_.top_seq() < (events_.top_is_ref() ? pool_[events_.top_ref()].seq_arrived >> 1
+                                                                         : events_.top_seq()));
+    const uint64_t t = take_timer ? tt : et;
+    if (t > limit) break;
     if (counters_.events >= max_events) {
       result.budget_exhausted = true;
       break;
     }
-    DSIM_ASSERT(key_time(key) >= now_);  // time never goes backwards
-    now_ = key_time(key);
+    DSIM_ASSERT(static_cast<int64_t>(t) >= now_.ns);  // time never goes backwards
+    now_ = Time{static_cast<int64_t>(t)};
     ++counters_.events;
     if (take_timer) {
-      fire_timer(timers_.pop_top());
+      const uint32_t s = timers_.pop_top();
+      // Likewise for timers: the slot of the one after next starts loading,
+      // and the next one's owner record (its slot was loaded an event ago).
+      timers_.prefetch_after_top();
+      if (!timers_.empty()) prefetch_node(timers_.slot(timers_.top_slot()).node);
+      fire_timer(s);
     } else {
       const Event e = events_.pop();
-      // The next delivery's slot is a cache miss waiting to happen: start
-      // loading it while this event is handled.
-      if (!events_.empty() && events_.top().kind == EventKind::kDeliver) {
-        const Event& next = events_.top();
-        const InFlight& slot = pool_[next.a];
-        __builtin_prefetch(&slot);
-        __builtin_prefetch(reinterpret_cast<const char*>(&slot) + 64);
-        __builtin_prefetch(&nodes_[next.b >> 1]);
+      // Message slots are cache misses waiting to happen (a run with many
+      // messages in flight reads each one long after it was written). The
+      // loop keeps two deliveries of lead: the slot of the one after next
+      // (likely the smallest child of the heap's root) starts loading now;
+      // the next one's slot started an event ago, so its destination can be
+      // read without a stall and that node's record loaded too.
+      if (const uint32_t r = events_.next_ref_hint(); r != EventHeap::kNoRef) {
+        const InFlight& after = pool_[r];
+        __builtin_prefetch(&after);
+        __builtin_prefetch(reinterpret_cast<const char*>(&after) + sizeof(InFlight) - 1);
       }
+      if (!events_.empty() && events_.top_is_ref()) prefetch_node(pool_[events_.top_ref()].to);
       dispatch(e);
     }
     if (stop_requested_) {
@@ -173,7 +209,7 @@ void Simulator::send(NodeId from, NodeId to, const Message& m) {
   if (emit_send_) {
     const std::string_view type = message_name(rec(from), m.type);
     SendFields fields;
-    const size_t n = send_fields(names_, id, rec(to).name, type, m, fields);
+    const size_t n = send_fields(names_, id, cold(to).name, type, m, fields);
     emit(from, "send", std::span<const Field>(fields.data(), n));
   }
   Route route;
@@ -185,20 +221,15 @@ void Simulator::send(NodeId from, NodeId to, const Message& m) {
   // Sent after a durable write in this callback: it leaves when the write
   // is done. (from may be kExternal for no one: only nodes send.)
   if (const NodeRec& src = rec(from); src.write_latency.ns != 0) {
-    const uint64_t writes = src.storage.writing_syncs() - src.syncs_at_start;
+    const NodeCold& c = cold(from);
+    const uint64_t writes = c.storage.writing_syncs() - c.syncs_at_start;
     const Duration wait{src.write_latency.ns * static_cast<int64_t>(writes)};
     for (int c = 0; c < route.copies; ++c) route.deliver_at[c] = route.deliver_at[c] + wait;
   }
   DSIM_ASSERT(route.copies == 1 || route.copies == 2);
   for (int c = 0; c < route.copies; ++c) {
     DSIM_ASSERT(route.deliver_at[c] >= now_);
-    const uint32_t s = alloc_slot();
-    InFlight& f = pool_[s];
-    f.from = from;
-    f.to = to;
-    f.id = id;
-    f.msg = m;
-    push(route.deliver_at[c], EventKind::kDeliver, s, deliver_word(to, false));
+    push_delivery(route.deliver_at[c], store_message(from, to, id, m));
   }
   if (route.copies == 2) {
     ++counters_.duplicated;
@@ -215,42 +246,55 @@ void Simulator::deliver(const Event& e) {
   const uint32_t s = e.a;
   InFlight& f = pool_[s];
   NodeRec& dst = rec(f.to);
-  // kArrivedBit marks a message that already arrived and waited out a
+  // The arrived bit marks a message that already arrived and waited out a
   // pause: it sits in the node's socket buffer, past the network's reach.
-  if (f.from != kExternal && (e.b & kArrivedBit) == 0) {
+  if (f.from != kExternal && (f.seq_arrived & 1) == 0) {
     const Arrival arrival = net_->arrive(now_, f.from, f.to);
     if (arrival.kind == Arrival::Kind::kDrop) {
       drop(f.to, f.id, arrival.drop_reason);
-      free_slot(s);
+      free_message(s);
       return;
     }
     if (arrival.kind == Arrival::Kind::kHold) {
       DSIM_ASSERT(arrival.hold_until > now_);
-      push(arrival.hold_until, EventKind::kDeliver, s, e.b);
+      push_delivery(arrival.hold_until, s);
       return;
     }
   }
   if (!dst.up) {
     drop(f.to, f.id, "node_down");
-    free_slot(s);
+    free_message(s);
     return;
   }
   if (dst.paused) {
-    dst.deferred.push_back(Event{e.key, e.kind, e.a, e.b | kArrivedBit});
+    f.seq_arrived |= 1;
+    cold(f.to).deferred.push_back(Event{e.key, EventKind::kDeliver, s, 0});
     return;
   }
   ++counters_.delivered;
   if (f.from == kExternal) {
-    if (emit_input_) emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", message_name(dst, f.msg.type)}});
+    if (emit_input_) emit(f.to, "input", {{"msg", static_cast<int64_t>(f.id)}, {"type", message_name(dst, f.type)}});
   } else if (emit_deliver_) {
-    emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(rec(f.from).name)}});
+    emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(cold(f.from).name)}});
   }
-  // The slot stays allocated (and its address stable) while the node reads
-  // the message; sends from the callback take other slots.
-  begin_callback(dst);
-  dst.node->on_message(dst.ctx, f.from, f.msg);
-  end_callback(f.to, dst);
-  free_slot(s);
+  // The message is rebuilt in one Message the simulator keeps (its body
+  // swapped in, not copied); the slot stays allocated while the node reads
+  // it, and sends from the callback take other slots. Deliveries never
+  // nest, so one Message serves them all.
+  Message& m = delivering_;
+  m.type = f.type;
+  m.f = f.f;
+  if (f.body != 0) {
+    m.body.swap(bodies_[f.body - 1]);
+  } else {
+    m.body.clear();
+  }
+  const NodeId from = f.from, to = f.to;
+  begin_callback(to, dst);
+  dst.node->on_message(dst.ctx, from, m);
+  end_callback(to, dst);
+  if (const uint32_t b = pool_[s].body; b != 0) m.body.swap(bodies_[b - 1]);  // the slot keeps its buffer
+  free_message(s);
 }
 
 // ---- Timers ------------------------------------------------------------------
@@ -283,14 +327,14 @@ void Simulator::fire_timer(uint32_t s) {
   NodeRec& r = rec(slot.node);
   DSIM_ASSERT(r.up);  // a crash releases the node's timers
   if (r.paused) {
-    r.deferred.push_back(Event{make_key(now_, 0), EventKind::kTimerFire, s, slot.generation});
+    cold(slot.node).deferred.push_back(Event{make_key(now_, 0), EventKind::kTimerFire, s, slot.generation});
     return;
   }
   const TimerId id{(static_cast<uint64_t>(slot.generation) << 32) | s};
   timers_.release(s);  // before the callback, so the node may re-arm at once
   ++counters_.timers_fired;
   if (emit_timer_) emit(slot.node, "timer", {{"tag", static_cast<int64_t>(slot.tag)}});
-  begin_callback(r);
+  begin_callback(slot.node, r);
   r.node->on_timer(r.ctx, id, slot.tag);
   end_callback(slot.node, r);
 }
@@ -299,35 +343,36 @@ void Simulator::fire_timer(uint32_t s) {
 
 void Simulator::crash(NodeId n, bool lose_unsynced) {
   NodeRec& r = rec(n);
+  NodeCold& c = cold(n);
   if (!r.up) {
     emit(n, "fault_skipped", {{"fault", std::string_view("crash")}, {"reason", std::string_view("already down")}});
     return;
   }
-  emit(n, "crash", {{"lose_unsynced", lose_unsynced}, {"unsynced_writes", static_cast<int64_t>(r.storage.unsynced())}});
+  emit(n, "crash", {{"lose_unsynced", lose_unsynced}, {"unsynced_writes", static_cast<int64_t>(c.storage.unsynced())}});
   r.up = false;
   r.paused = false;
   r.busy = false;
-  ++r.pause_epoch;
+  ++c.pause_epoch;
   r.node.reset();
   // Rare event: scanning the timer slots here keeps the common path free of
   // per-node bookkeeping.
   for (uint32_t s = 0; s < timers_.slot_count(); ++s) {
     const TimerHeap::Slot& sl = timers_.slot(s);
-    if (sl.node != n || sl.heap_pos == TimerHeap::kNotQueued) continue;
+    if (sl.node != n || !timers_.is_armed(s)) continue;
     if (timers_.is_parked(s)) {
       timers_.release(s);
     } else {
       timers_.remove(s);
     }
   }
-  for (const Event& e : r.deferred) {
+  for (const Event& e : c.deferred) {
     if (e.kind == EventKind::kDeliver) {
       drop(n, pool_[e.a].id, "node_down");
-      free_slot(e.a);
+      free_message(e.a);
     }
   }
-  r.deferred.clear();
-  r.storage.on_crash(lose_unsynced);
+  c.deferred.clear();
+  c.storage.on_crash(lose_unsynced);
 }
 
 void Simulator::restart(NodeId n) {
@@ -337,10 +382,10 @@ void Simulator::restart(NodeId n) {
     return;
   }
   r.up = true;
-  r.node = r.factory(n);
+  r.node = cold(n).factory(n);
   DSIM_ASSERT(r.node != nullptr);
   emit(n, "restart", std::span<const Field>{});
-  begin_callback(r);
+  begin_callback(n, r);
   r.node->on_recover(r.ctx);
   end_callback(n, r);
 }
@@ -355,25 +400,32 @@ void Simulator::pause(NodeId n, Duration d) {
   emit(n, "pause", {{"for_ns", d.ns}});
   r.paused = true;  // a pause during a pause extends it: the later resume wins
   r.busy = false;   // ... and so does one during a storage write
-  push(now_ + d, EventKind::kResume, n.value, ++r.pause_epoch);
+  push(now_ + d, EventKind::kResume, n.value, ++cold(n).pause_epoch);
 }
 
 void Simulator::resume(NodeId n, uint64_t epoch) {
   NodeRec& r = rec(n);
-  if (!r.up || !r.paused || epoch != r.pause_epoch) return;  // superseded
+  NodeCold& c = cold(n);
+  if (!r.up || !r.paused || epoch != c.pause_epoch) return;  // superseded
   r.paused = false;
   if (r.busy) {
     r.busy = false;  // its storage write is done (traced when it began)
   } else {
-    emit(n, "resume", {{"held", static_cast<int64_t>(r.deferred.size())}});
+    emit(n, "resume", {{"held", static_cast<int64_t>(c.deferred.size())}});
   }
   // Everything held back happens now, in the order it arrived.
-  for (const Event& e : r.deferred) push(now_, e.kind, e.a, e.b);
-  r.deferred.clear();
+  for (const Event& e : c.deferred) {
+    if (e.kind == EventKind::kDeliver) {
+      push_delivery(now_, e.a);
+    } else {
+      push(now_, e.kind, e.a, e.b);
+    }
+  }
+  c.deferred.clear();
 }
 
 void Simulator::charge_writes(NodeId n, NodeRec& r) {
-  const uint64_t writes = r.storage.writing_syncs() - r.syncs_at_start;
+  const uint64_t writes = cold(n).storage.writing_syncs() - cold(n).syncs_at_start;
   if (writes == 0 || !r.up) return;
   // The callback's durable writes run one after another: the node is busy
   // (like a pause) until the last one is done.
@@ -381,7 +433,7 @@ void Simulator::charge_writes(NodeId n, NodeRec& r) {
   emit(n, "storage_write", {{"syncs", static_cast<int64_t>(writes)}, {"busy_ns", busy.ns}});
   r.paused = true;
   r.busy = true;
-  push(now_ + busy, EventKind::kResume, n.value, ++r.pause_epoch);
+  push(now_ + busy, EventKind::kResume, n.value, ++cold(n).pause_epoch);
 }
 
 void Simulator::clock_jump(NodeId n, Duration by) {

@@ -10,6 +10,7 @@
 // Hot path (deliver, timer): no allocation in steady state, one virtual call
 // into the network and one into the node.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -119,27 +120,34 @@ class Simulator final : public Host {
   bool is_paused(NodeId n) const { return rec(n).paused && !rec(n).busy; }
   std::string_view role(NodeId n) const;
   const Node* node(NodeId n) const { return rec(n).node.get(); }
-  const Storage& storage(NodeId n) const { return rec(n).storage; }
+  const Storage& storage(NodeId n) const { return cold(n).storage; }
   Time local_time(NodeId n) const override { return rec(n).clock.local(now_); }
   const SimCounters& counters() const { return counters_; }
   size_t pending_events() const { return events_.size() + timers_.size(); }
   bool tracing() const override { return sink_ != nullptr; }
   std::string_view node_name(NodeId n) const override { return name(n); }
   Rng& rng(NodeId n) override { return rec(n).rng; }
-  Storage& storage(NodeId n) override { return rec(n).storage; }
+  Storage& storage(NodeId n) override { return cold(n).storage; }
 
  private:
-  // Fields the delivery path reads come first, so they share a cache line.
-  struct NodeRec {
+  // A node's state is split by how often it is read. NodeRec holds what
+  // every callback touches (the object, its context, up/paused, its clock
+  // and random stream) in two 64-byte lines of their own, so a run of
+  // 100,000 nodes misses on one record, not on one spread over five lines
+  // beside the name, the factory and the storage (NodeCold).
+  struct alignas(64) NodeRec {
     std::unique_ptr<Node> node;
     Context ctx;
     bool up = true;
     bool paused = false;
     bool busy = false;  // paused by its own storage writes, not by a fault
     Duration write_latency{0};
-    uint64_t syncs_at_start = 0;  // storage.writing_syncs() when the callback began
     NodeClock clock;
     Rng rng;
+  };
+  static_assert(sizeof(NodeRec) <= 128, "a node's hot record fits two cache lines");
+  struct NodeCold {
+    uint64_t syncs_at_start = 0;  // storage.writing_syncs() when the callback began
     uint64_t pause_epoch = 0;
     std::vector<Event> deferred;  // arrivals and timers held while paused
     std::string name;
@@ -147,12 +155,22 @@ class Simulator final : public Host {
     Storage storage;
   };
 
+  // A message in flight, and its delivery event: the event queue holds a
+  // 16-byte heap node naming this slot (EventHeap::push_ref), nothing more.
+  // The message is kept as its fields, with the body out of line in
+  // bodies_ only when it has one: an empty body costs 4 bytes here, not a
+  // 32-byte std::string. 80 bytes; the message's own part (type and six
+  // fields) is 52 of them.
   struct InFlight {
+    uint64_t seq_arrived;  // the delivery's sequence << 1 | arrived (held by a pause, past the network)
+    uint64_t id;
     NodeId from;
     NodeId to;
-    uint64_t id;
-    Message msg;
+    uint32_t type;
+    uint32_t body;  // 0: empty, else its index in bodies_ + 1
+    std::array<int64_t, 6> f;
   };
+  static_assert(sizeof(InFlight) == 80);
 
   std::string_view message_name(const NodeRec& r, uint32_t type) const;
   NodeRec& rec(NodeId n) {
@@ -163,7 +181,20 @@ class Simulator final : public Host {
     DSIM_ASSERT(n.value < nodes_.size());
     return nodes_[n.value];
   }
+  NodeCold& cold(NodeId n) {
+    DSIM_ASSERT(n.value < cold_.size());
+    return cold_[n.value];
+  }
+  const NodeCold& cold(NodeId n) const {
+    DSIM_ASSERT(n.value < cold_.size());
+    return cold_[n.value];
+  }
 
+  void prefetch_node(NodeId n) const {
+    const NodeRec& r = nodes_[n.value];
+    __builtin_prefetch(&r);
+    __builtin_prefetch(reinterpret_cast<const char*>(&r) + 64);
+  }
   void start_all();
   void run_loop(Time until, uint64_t max_events, RunResult& result);
   void dispatch(const Event& e);
@@ -173,13 +204,15 @@ class Simulator final : public Host {
   void send(NodeId from, NodeId to, const Message& m) override;
   TimerId set_timer(NodeId n, Duration after, uint64_t tag) override;
   bool cancel_timer(NodeId n, TimerId id) override;
-  uint32_t alloc_slot() { return pool_.alloc(); }
-  void free_slot(uint32_t s) { pool_.free(s); }
-  // A delivery's b word: destination node << 1 | arrived bit. Carrying the
-  // destination in the event lets the loop prefetch its record early.
-  static constexpr uint64_t kArrivedBit = 1;
-  static uint64_t deliver_word(NodeId to, bool arrived) {
-    return (static_cast<uint64_t>(to.value) << 1) | (arrived ? kArrivedBit : 0);
+  // A slot holding a copy of `m` (its body, if any, in a body slot).
+  uint32_t store_message(NodeId from, NodeId to, uint64_t id, const Message& m);
+  // Frees a message's slot and its body slot.
+  void free_message(uint32_t s);
+  // Queues slot s's delivery at `at` (a new sequence, as every push).
+  void push_delivery(Time at, uint32_t s) {
+    const uint64_t seq = next_seq_++;
+    pool_[s].seq_arrived = (seq << 1) | (pool_[s].seq_arrived & 1);
+    events_.push_ref(at, seq, s);
   }
   void push(Time at, EventKind kind, uint32_t a, uint64_t b) {
     events_.push(Event{make_key(at, next_seq_++), kind, a, b});
@@ -192,8 +225,8 @@ class Simulator final : public Host {
   }
   void drop(NodeId n, uint64_t msg_id, std::string_view reason);
   // Around every node callback: the storage-write cost (set_write_latency).
-  void begin_callback(NodeRec& r) {
-    if (r.write_latency.ns != 0) r.syncs_at_start = r.storage.writing_syncs();
+  void begin_callback(NodeId n, const NodeRec& r) {
+    if (r.write_latency.ns != 0) cold(n).syncs_at_start = cold(n).storage.writing_syncs();
   }
   void end_callback(NodeId n, NodeRec& r) {
     if (r.write_latency.ns != 0) charge_writes(n, r);
@@ -207,10 +240,13 @@ class Simulator final : public Host {
   bool started_ = false;
   bool stop_requested_ = false;
   std::vector<NodeRec> nodes_;
+  std::vector<NodeCold> cold_;  // by node id, as nodes_
   uint32_t cluster_size_ = 0;  // 0: every node
   EventHeap events_;
   TimerHeap timers_;
   SlotPool<InFlight> pool_;  // messages in flight; stable addresses
+  SlotPool<std::string> bodies_;  // their non-empty bodies (each keeps its capacity for the next)
+  Message delivering_;  // the message being delivered, rebuilt from its slot
   NetworkModel* net_ = nullptr;
   EventSink* sink_ = nullptr;
   // What the sink reads of the busiest kinds (EventSink::wants), asked by

@@ -102,7 +102,7 @@ Duration LatencyModel::sample(Rng& rng) const {
     case Kind::kExponential:
       return base + to_ns(rng.exponential(static_cast<double>(a.ns)));
     case Kind::kLognormal:
-      return base + to_ns(rng.lognormal(std::log(static_cast<double>(a.ns)), sigma));
+      return base + to_ns(rng.lognormal(log_a_for_ns == a.ns ? log_a : std::log(static_cast<double>(a.ns)), sigma));
     case Kind::kPareto: {
       // Inverse transform: x_m / U^(1/alpha), U in (0, 1].
       const double u = 1.0 - rng.unit();

@@ -38,6 +38,7 @@ const LinkSpec& Network::spec(NodeId from, NodeId to) const {
 void Network::partition(const std::vector<std::vector<NodeId>>& groups) {
   // Group 0 collects every node not named.
   std::fill(group_.begin(), group_.end(), 0);
+  partitioned_ = false;
   std::vector<bool> seen(n_, false);
   uint32_t id = 1;
   for (const auto& g : groups) {
@@ -46,6 +47,7 @@ void Network::partition(const std::vector<std::vector<NodeId>>& groups) {
       DSIM_ASSERT_MSG(!seen[m.value], "a node appears in two partition groups");
       seen[m.value] = true;
       group_[m.value] = id;
+      partitioned_ = true;
     }
     ++id;
   }
@@ -66,7 +68,10 @@ void Network::set_client_latency(uint32_t first, LatencyModel latency) {
 
 bool Network::uncut(NodeId from, NodeId to) { return cuts_.erase(pair_key(from, to)) > 0; }
 
-void Network::clear_partition() { std::fill(group_.begin(), group_.end(), 0); }
+void Network::clear_partition() {
+  std::fill(group_.begin(), group_.end(), 0);
+  partitioned_ = false;
+}
 
 void Network::heal() {
   clear_partition();
@@ -99,22 +104,24 @@ void Network::reconnect(NodeId n) {
 
 bool Network::whole() const {
   if (disconnected_count_ > 0 || !cuts_.empty()) return false;
-  return std::all_of(group_.begin(), group_.end(), [](uint32_t g) { return g == 0; });
+  return !partitioned_;
 }
 
 void Network::clog_node(NodeId n, Time until) {
   DSIM_ASSERT(n.value < n_);
   node_clog_[n.value] = std::max(node_clog_[n.value], until);
+  clogged_until_ = std::max(clogged_until_, until);
 }
 
 void Network::clog_link(NodeId from, NodeId to, Time until) {
   Time& t = link_clog_[pair_key(from, to)];
   t = std::max(t, until);
+  clogged_until_ = std::max(clogged_until_, until);
 }
 
 bool Network::can_reach(NodeId from, NodeId to) const {
   if (from == to) return true;
-  if (group_[from.value] != group_[to.value]) return false;
+  if (partitioned_ && group_[from.value] != group_[to.value]) return false;
   if (disconnected_count_ > 0 && (disconnected(from) || disconnected(to))) return false;
   return cuts_.empty() || !cuts_.contains(pair_key(from, to));
 }
@@ -144,6 +151,7 @@ void Network::route(Time now, NodeId from, NodeId to, Route* out) {
 
 Arrival Network::arrive(Time now, NodeId from, NodeId to) {
   if (!can_reach(from, to)) return Arrival{Arrival::Kind::kDrop, "partition", {}};
+  if (now >= clogged_until_) return Arrival{};  // no clog holds anything any more
   Time until = std::max(node_clog_[from.value], node_clog_[to.value]);
   if (!link_clog_.empty()) {
     if (auto it = link_clog_.find(pair_key(from, to)); it != link_clog_.end()) until = std::max(until, it->second);

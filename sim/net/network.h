@@ -90,6 +90,10 @@ class Network final : public NetworkModel {
   uint32_t first_client_ = UINT32_MAX;
   LatencyModel client_latency_;
   std::vector<uint32_t> group_;  // group id per node; equal ids can talk
+  // The common case answered without touching per-node arrays (a cache
+  // miss each in a 100,000-node run): no group but 0, no clog still on.
+  bool partitioned_ = false;  // some node is outside group 0
+  Time clogged_until_{0};     // the latest end of any clog set so far
   std::set<uint64_t> cuts_;
   std::vector<std::vector<uint64_t>> disconnected_;  // per node: the tokens cutting it off
   uint32_t disconnected_count_ = 0;                  // nodes with at least one token

@@ -175,3 +175,68 @@ TEST_CASE("timer heap: adds, cancels and pops match a sorted reference, across r
     }
   }
 }
+
+// References (push_ref): events whose record the caller keeps, as the
+// simulator's message deliveries are. They order with plain events by
+// (time, push order), survive renumbering, and come back as kDeliver with
+// the reference in `a`; the sequence of a pending one is the caller's.
+TEST_CASE("event heap: references and plain events interleave in (time, sequence) order, across renumberings") {
+  for (const uint32_t limit : {UINT32_MAX, 5u, 33u}) {
+    EventHeap h(limit);
+    struct Pending {
+      Key key;
+      bool ref;
+      uint32_t id;
+    };
+    std::vector<Pending> ref;
+    std::vector<uint64_t> seq_of_ref(100000, 0);  // the caller's records: a reference's sequence
+    Rng r(limit + 1);
+    uint64_t seq = 0;
+    int64_t now = 0;
+    uint32_t next_id = 0;
+    for (int step = 0; step < 20000; ++step) {
+      if (ref.empty() || r.below(100) < 55) {
+        const Key k = make_key(Time{now + r.between(0, 10)}, seq++);
+        const uint32_t id = next_id++;
+        if (r.below(2) == 0) {
+          seq_of_ref[id] = key_seq(k);
+          h.push_ref(key_time(k), key_seq(k), id);
+          ref.push_back({k, true, id});
+        } else {
+          h.push(Event{k, EventKind::kAction, id, 0});
+          ref.push_back({k, false, id});
+        }
+      } else {
+        const auto min = std::min_element(ref.begin(), ref.end(), [](const Pending& a, const Pending& b) { return a.key < b.key; });
+        REQUIRE(h.top_time() == static_cast<uint64_t>(key_time(min->key).ns));
+        REQUIRE(h.top_is_ref() == min->ref);
+        if (min->ref) {
+          CHECK(h.top_ref() == min->id);
+          CHECK(seq_of_ref[h.top_ref()] == key_seq(min->key));
+        } else {
+          CHECK(h.top_seq() == key_seq(min->key));
+        }
+        const Event e = h.pop();
+        CHECK(e.a == min->id);
+        CHECK(e.kind == (min->ref ? EventKind::kDeliver : EventKind::kAction));
+        CHECK(key_time(e.key) == key_time(min->key));
+        now = key_time(e.key).ns;
+        ref.erase(min);
+      }
+      REQUIRE(h.size() == ref.size());
+    }
+  }
+}
+
+TEST_CASE("event heap: next_ref_hint names the reference that pops next when it is one") {
+  EventHeap h;
+  CHECK(h.next_ref_hint() == EventHeap::kNoRef);
+  h.push_ref(Time{1}, 0, 40);
+  CHECK(h.next_ref_hint() == EventHeap::kNoRef);  // nothing after the top
+  h.push_ref(Time{2}, 1, 41);
+  h.push(Event{make_key(Time{3}, 2), EventKind::kAction, 7, 0});
+  CHECK(h.next_ref_hint() == 41);
+  h.pop();
+  CHECK(h.top_ref() == 41);
+  CHECK(h.next_ref_hint() == EventHeap::kNoRef);  // the one after is a plain event
+}
