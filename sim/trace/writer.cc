@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <system_error>
 
 #include "dsim/assert.h"
 #include "dsim/trace_event.h"
@@ -12,15 +13,103 @@ namespace dsim::trace {
 namespace {
 
 constexpr size_t kChunkBytes = size_t{1} << 16;
+// Every chunk is allocated this much larger than its capacity (room to
+// spare for word-sized stores).
+constexpr size_t kSlack = 16;
 
 // The most bytes a JSON string of `n` bytes can take ("\u001f" per byte).
 constexpr size_t string_bound(size_t n) { return 2 + 6 * n; }
 constexpr size_t kIntBound = 20;  // "-9223372036854775808"
 
-// Byte for byte what append_json_string writes (the golden hashes pin it).
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+
+// Whether none of the 8 bytes of `w` needs escaping (a control character,
+// '"' or '\\'); bytes >= 0x80 (UTF-8) pass unchanged. Exact: each test is
+// true iff some byte is below 0x20 or equals the quote or the backslash.
+inline bool plain_word(uint64_t w) {
+  const uint64_t ctl = (w - kOnes * 0x20) & ~w & kHighs;
+  const uint64_t q = w ^ (kOnes * '"');
+  const uint64_t b = w ^ (kOnes * '\\');
+  const uint64_t quote = (q - kOnes) & ~q & kHighs;
+  const uint64_t slash = (b - kOnes) & ~b & kHighs;
+  return (ctl | quote | slash) == 0;
+}
+
+inline uint64_t load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline uint32_t load32(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+inline uint16_t load16(const char* p) {
+  uint16_t w;
+  std::memcpy(&w, p, 2);
+  return w;
+}
+
+// Copies `n` bytes of plain text (no byte needs escaping) and returns true,
+// or returns false having written nothing that counts. Strings up to 16
+// bytes (keys, kinds, node names, most values) take two overlapping loads
+// and stores, never reading outside `src[0, n)`.
+inline bool copy_plain(char* p, const char* src, size_t n) {
+  if (n >= 8) {
+    if (n > 16) {
+      size_t i = 0;
+      for (; i + 8 <= n; i += 8) {
+        const uint64_t w = load64(src + i);
+        if (!plain_word(w)) return false;
+        std::memcpy(p + i, &w, 8);
+      }
+      const uint64_t last = load64(src + n - 8);
+      if (!plain_word(last)) return false;
+      std::memcpy(p + n - 8, &last, 8);
+      return true;
+    }
+    const uint64_t a = load64(src), b = load64(src + n - 8);
+    if (!plain_word(a) || !plain_word(b)) return false;
+    std::memcpy(p, &a, 8);
+    std::memcpy(p + n - 8, &b, 8);
+    return true;
+  }
+  if (n >= 4) {
+    const uint32_t a = load32(src), b = load32(src + n - 4);
+    if (!plain_word(uint64_t{a} | uint64_t{b} << 32)) return false;
+    std::memcpy(p, &a, 4);
+    std::memcpy(p + n - 4, &b, 4);
+    return true;
+  }
+  if (n >= 2) {
+    const uint16_t a = load16(src), b = load16(src + n - 2);
+    // The two upper bytes are padded with a plain letter.
+    if (!plain_word(uint64_t{a} | uint64_t{b} << 16 | (kOnes * 'a') << 32)) return false;
+    std::memcpy(p, &a, 2);
+    std::memcpy(p + n - 2, &b, 2);
+    return true;
+  }
+  if (n == 1) {
+    const auto c = static_cast<unsigned char>(*src);
+    if (c < 0x20 || c == '"' || c == '\\') return false;
+    *p = *src;
+  }
+  return true;
+}
+
+// Byte for byte what append_json_string writes (the golden hashes pin it):
+// plain text a word at a time, a string with something to escape one byte
+// at a time.
 char* put_string(char* p, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   *p++ = '"';
+  if (copy_plain(p, s.data(), s.size())) [[likely]] {
+    p += s.size();
+    *p++ = '"';
+    return p;
+  }
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (c >= 0x20 && c != '"' && c != '\\') [[likely]] {
@@ -46,7 +135,20 @@ char* put_string(char* p, std::string_view s) {
   return p;
 }
 
-char* put_int(char* p, int64_t v) { return std::to_chars(p, p + kIntBound, v).ptr; }
+// Small values (terms, indexes, counts, flags) are most of a trace's
+// integers: one or two digits without a call.
+char* put_int(char* p, int64_t v) {
+  if (static_cast<uint64_t>(v) < 10) {
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
+  if (static_cast<uint64_t>(v) < 100) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+    return p + 2;
+  }
+  return std::to_chars(p, p + kIntBound, v).ptr;
+}
 
 template <size_t N>
 char* put_lit(char* p, const char (&s)[N]) {
@@ -54,13 +156,25 @@ char* put_lit(char* p, const char (&s)[N]) {
   return p + N - 1;
 }
 
+std::string node_prefix(std::string_view name) {
+  std::string out = ",\"node\":";
+  append_json_string(out, name);
+  out += ",\"kind\":";
+  return out;
+}
+
 }  // namespace
 
 JsonlWriter::JsonlWriter(std::vector<std::string> node_names, std::string header_members)
-    : names_(std::move(node_names)),
-      chunk_(std::make_unique<char[]>(kChunkBytes)),
-      chunk_cap_(kChunkBytes),
-      sha_(std::make_unique<Sha256>()) {
+    : global_prefix_(node_prefix("*")), external_prefix_(node_prefix("$ext")), sha_(std::make_unique<Sha256>()) {
+  node_prefix_.reserve(node_names.size());
+  for (const std::string& n : node_names) node_prefix_.push_back(node_prefix(n));
+  ring_.resize(kRing);
+  for (Chunk& c : ring_) {
+    c.data = std::make_unique<char[]>(kChunkBytes + kSlack);
+    c.cap = kChunkBytes;
+  }
+  cur_ = &ring_[0];
   header_ = R"({"t":0,"node":"*","kind":"meta","schema":")";
   header_ += kSchema;
   header_ += '"';
@@ -72,8 +186,9 @@ JsonlWriter::JsonlWriter(std::vector<std::string> node_names, std::string header
 }
 
 // Without finish(), file_'s destructor removes the temporary file: never
-// leave a half trace behind.
-JsonlWriter::~JsonlWriter() = default;
+// leave a half trace behind. The thread stops first, without writing what
+// is still queued.
+JsonlWriter::~JsonlWriter() { stop_worker(/*abandon=*/true); }
 
 std::string JsonlWriter::open(const std::string& path) {
   DSIM_ASSERT(file_ == nullptr && lines_ == 0);
@@ -83,43 +198,98 @@ std::string JsonlWriter::open(const std::string& path) {
   return err;
 }
 
-std::string_view JsonlWriter::name_of(NodeId n) const {
-  if (n == kGlobal) return "*";
-  if (n == kExternal) return "$ext";
-  DSIM_ASSERT(n.value < names_.size());
-  return names_[n.value];
-}
-
-void JsonlWriter::flush_chunk() {
-  if (chunk_len_ == 0) return;
-  const std::string_view bytes(chunk_.get(), chunk_len_);
+void JsonlWriter::consume(const Chunk& c) {
+  const std::string_view bytes(c.data.get(), c.len);
   sha_->update(bytes);
-  bytes_ += chunk_len_;
   if (file_) file_->write(bytes);  // an error sticks; finish() reports it
-  chunk_len_ = 0;
 }
 
-char* JsonlWriter::room(size_t n) {
-  if (chunk_len_ + n > chunk_cap_) {
-    flush_chunk();
-    if (n > chunk_cap_) {  // one line larger than a chunk (a big message body)
-      chunk_cap_ = n;
-      chunk_ = std::make_unique<char[]>(chunk_cap_);
+void JsonlWriter::worker_loop() {
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
+    while (done_ == submitted_ && !stop_) {
+      worker_waiting_ = true;
+      work_cv_.wait(lk);
+      worker_waiting_ = false;
+    }
+    if (abandon_ || done_ == submitted_) return;  // stopped (and drained, unless abandoned)
+    const Chunk& c = ring_[done_ % kRing];
+    lk.unlock();
+    consume(c);  // the producer does not touch this chunk until done_ passes it
+    lk.lock();
+    ++done_;
+    if (producer_waiting_) space_cv_.notify_one();
+  }
+}
+
+void JsonlWriter::submit_chunk() {
+  if (cur_->len == 0) return;
+  bytes_ += cur_->len;
+  if (!worker_.joinable() && threaded_) {
+    try {
+      worker_ = std::thread([this] { worker_loop(); });
+      used_thread_ = true;
+    } catch (const std::system_error&) {
+      threaded_ = false;  // no thread to be had: the same work, inline
     }
   }
-  return chunk_.get() + chunk_len_;
+  if (!worker_.joinable()) {
+    consume(*cur_);
+    cur_->len = 0;
+    return;
+  }
+  std::unique_lock<std::mutex> lk(mu_);
+  ++submitted_;
+  // Woken for half a ring at a time, not for every chunk: each wake-up is a
+  // system call on both sides.
+  if (worker_waiting_ && submitted_ - done_ >= kWakeBatch) work_cv_.notify_one();
+  while (submitted_ - done_ >= kRing) {
+    producer_waiting_ = true;
+    space_cv_.wait(lk);
+    producer_waiting_ = false;
+  }
+  lk.unlock();
+  cur_ = &ring_[submitted_ % kRing];
+  cur_->len = 0;
+}
+
+void JsonlWriter::next_chunk(size_t need) {
+  submit_chunk();
+  if (need > cur_->cap) {  // one line larger than a chunk (a big message body)
+    cur_->data = std::make_unique<char[]>(need + kSlack);
+    cur_->cap = need;
+  }
+}
+
+void JsonlWriter::stop_worker(bool abandon) {
+  if (!worker_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+    abandon_ = abandon;
+    if (worker_waiting_) work_cv_.notify_one();
+  }
+  worker_.join();
 }
 
 void JsonlWriter::write_header() {
   std::memcpy(room(header_.size()), header_.data(), header_.size());
-  chunk_len_ += header_.size();
+  cur_->len += header_.size();
   ++lines_;
 }
 
 void JsonlWriter::event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
-  if (lines_ == 0) write_header();
-  const std::string_view name = name_of(node);
-  size_t bound = 32 + kIntBound + string_bound(name.size()) + string_bound(kind.size());
+  if (lines_ == 0) [[unlikely]] write_header();
+  const std::string* prefix;
+  if (node.value < node_prefix_.size()) [[likely]] {
+    prefix = &node_prefix_[node.value];
+  } else if (node == kGlobal) {
+    prefix = &global_prefix_;
+  } else {
+    DSIM_ASSERT(node == kExternal);
+    prefix = &external_prefix_;
+  }
+  size_t bound = 8 + kIntBound + prefix->size() + string_bound(kind.size());
   for (const Field& f : fields) {
     bound += 2 + string_bound(f.key.size());
     if (const auto* s = std::get_if<std::string_view>(&f.value)) {
@@ -132,9 +302,8 @@ void JsonlWriter::event(Time t, NodeId node, std::string_view kind, std::span<co
   char* p = start;
   p = put_lit(p, "{\"t\":");
   p = put_int(p, t.ns);
-  p = put_lit(p, ",\"node\":");
-  p = put_string(p, name);
-  p = put_lit(p, ",\"kind\":");
+  std::memcpy(p, prefix->data(), prefix->size());
+  p += prefix->size();
   p = put_string(p, kind);
   for (const Field& f : fields) {
     *p++ = ',';
@@ -152,13 +321,20 @@ void JsonlWriter::event(Time t, NodeId node, std::string_view kind, std::span<co
   }
   p = put_lit(p, "}\n");
   DSIM_ASSERT(static_cast<size_t>(p - start) <= bound);
-  chunk_len_ += static_cast<size_t>(p - start);
+  cur_->len += static_cast<size_t>(p - start);
   ++lines_;
 }
 
 std::string JsonlWriter::finish() {
   if (lines_ == 0) write_header();  // a run with no events still has its header
-  flush_chunk();
+  if (worker_.joinable()) {
+    submit_chunk();
+    stop_worker(/*abandon=*/false);
+  } else if (cur_->len > 0) {
+    bytes_ += cur_->len;
+    consume(*cur_);  // a trace of less than one chunk: no thread for it
+    cur_->len = 0;
+  }
   hash_hex_ = sha_->hex_digest();
   if (!file_) return {};
   std::string err = file_->commit();
