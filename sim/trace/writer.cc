@@ -1,6 +1,6 @@
 #include "sim/trace/writer.h"
 
-#include <charconv>
+#include <array>
 #include <cstring>
 #include <system_error>
 
@@ -56,7 +56,7 @@ inline uint16_t load16(const char* p) {
 // or returns false having written nothing that counts. Strings up to 16
 // bytes (keys, kinds, node names, most values) take two overlapping loads
 // and stores, never reading outside `src[0, n)`.
-inline bool copy_plain(char* p, const char* src, size_t n) {
+[[gnu::always_inline]] inline bool copy_plain(char* p, const char* src, size_t n) {
   if (n >= 8) {
     if (n > 16) {
       size_t i = 0;
@@ -99,17 +99,10 @@ inline bool copy_plain(char* p, const char* src, size_t n) {
   return true;
 }
 
-// Byte for byte what append_json_string writes (the golden hashes pin it):
-// plain text a word at a time, a string with something to escape one byte
-// at a time.
-char* put_string(char* p, std::string_view s) {
+// A string with something to escape, one byte at a time (after the
+// opening quote).
+[[gnu::noinline]] char* put_escaped(char* p, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  *p++ = '"';
-  if (copy_plain(p, s.data(), s.size())) [[likely]] {
-    p += s.size();
-    *p++ = '"';
-    return p;
-  }
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (c >= 0x20 && c != '"' && c != '\\') [[likely]] {
@@ -135,19 +128,83 @@ char* put_string(char* p, std::string_view s) {
   return p;
 }
 
+// Byte for byte what append_json_string writes (the golden hashes pin it):
+// plain text a word at a time, a string with something to escape one byte
+// at a time.
+[[gnu::always_inline]] inline char* put_string(char* p, std::string_view s) {
+  *p++ = '"';
+  if (!copy_plain(p, s.data(), s.size())) [[unlikely]] return put_escaped(p, s);
+  p += s.size();
+  *p++ = '"';
+  return p;
+}
+
+// "00" "01" ... "99": two digits at a time.
+constexpr auto kPairs = [] {
+  std::array<char, 200> a{};
+  for (int i = 0; i < 100; ++i) {
+    a[2 * i] = static_cast<char>('0' + i / 10);
+    a[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return a;
+}();
+
+inline char* put_pair(char* p, uint32_t v) {  // v < 100, two digits
+  std::memcpy(p, &kPairs[v * 2], 2);
+  return p + 2;
+}
+
+// 1 or 2 digits.
+inline char* put_1or2(char* p, uint32_t v) {
+  if (v < 10) {
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
+  return put_pair(p, v);
+}
+
+// Exactly 4 digits of v < 10^4.
+inline char* put4(char* p, uint32_t v) { return put_pair(put_pair(p, v / 100), v % 100); }
+
+// Exactly 8 digits of v < 10^8 (two independent halves).
+inline char* put8(char* p, uint32_t v) { return put4(put4(p, v / 10000), v % 10000); }
+
+// v < 10^8 without leading zeros.
+inline char* put_upto8(char* p, uint32_t v) {
+  if (v < 100) return put_1or2(p, v);
+  if (v < 10000) return put_pair(put_1or2(p, v / 100), v % 100);
+  if (v < 1000000) return put4(put_1or2(p, v / 10000), v % 10000);
+  return put_pair(put4(put_1or2(p, v / 1000000), v / 100 % 10000), v % 100);
+}
+
+// 100 and up (times, message ids), and negative values: at most 8 digits at
+// a time, the lower parts at fixed widths.
+[[gnu::noinline]] char* put_big(char* p, int64_t value) {
+  uint64_t v = static_cast<uint64_t>(value);
+  if (value < 0) {
+    *p++ = '-';
+    v = 0 - v;
+  }
+  constexpr uint64_t k8 = 100000000;
+  if (v < k8) return put_upto8(p, static_cast<uint32_t>(v));
+  if (v < k8 * k8) return put8(put_upto8(p, static_cast<uint32_t>(v / k8)), static_cast<uint32_t>(v % k8));
+  const uint64_t top = v / (k8 * k8);  // at most 4 digits (2^64 < 10^20)
+  const uint64_t rest = v % (k8 * k8);
+  return put8(put8(put_upto8(p, static_cast<uint32_t>(top)), static_cast<uint32_t>(rest / k8)), static_cast<uint32_t>(rest % k8));
+}
+
 // Small values (terms, indexes, counts, flags) are most of a trace's
-// integers: one or two digits without a call.
-char* put_int(char* p, int64_t v) {
+// integers: one or two digits inline.
+[[gnu::always_inline]] inline char* put_int(char* p, int64_t v) {
   if (static_cast<uint64_t>(v) < 10) {
     *p = static_cast<char>('0' + v);
     return p + 1;
   }
   if (static_cast<uint64_t>(v) < 100) {
-    p[0] = static_cast<char>('0' + v / 10);
-    p[1] = static_cast<char>('0' + v % 10);
+    std::memcpy(p, &kPairs[static_cast<size_t>(v) * 2], 2);
     return p + 2;
   }
-  return std::to_chars(p, p + kIntBound, v).ptr;
+  return put_big(p, v);
 }
 
 template <size_t N>
