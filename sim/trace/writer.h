@@ -1,9 +1,9 @@
 // Streams a run's events as JSON Lines (docs/trace-schema.md).
 //
-// Memory stays flat: lines are formatted straight into a small ring of
-// reused 64 KiB chunks (no std::string per line). Each full chunk is hashed
-// (SHA-256 of the bytes, so the fingerprint costs no second pass) and
-// written in one call, by a second thread once the first chunk is full: the
+// Memory stays flat: lines are formatted straight into a ring of sixteen
+// reused 64 KiB chunks (1 MiB; no std::string per line). Each full chunk is
+// hashed (SHA-256 of the bytes, so the fingerprint costs no second pass)
+// and written in one call, by a second thread once the first chunk is full: the
 // run formats the next chunk while the previous one is hashed and written.
 // The chunks are handed over and consumed strictly in order, so the bytes
 // and the hash are those of formatting and writing everything on one
@@ -63,7 +63,9 @@ class JsonlWriter final : public EventSink {
     size_t cap = 0;  // usable bytes (the allocation has kSlack more)
     size_t len = 0;
   };
-  static constexpr size_t kRing = 8;
+  // Sixteen chunks, the thread woken for eight at a time: fewer wake-ups
+  // (each a system call on both sides) than eight and four, same speed.
+  static constexpr size_t kRing = 16;
   static constexpr size_t kWakeBatch = kRing / 2;
 
   // Room for `n` more bytes at the end of the current chunk (handing it
