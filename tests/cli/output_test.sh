@@ -102,10 +102,11 @@ fi
 # file is left.
 mkdir "$WORK/small"
 if mount -t tmpfs -o size=4m tmpfs "$WORK/small" 2>/dev/null; then
+  trap 'umount "$WORK/small" 2>/dev/null; rm -rf "$WORK"' EXIT  # never leave the mount behind
   expect_exit 6 "--trace onto a full file system" -- "$DSIM" run scenarios/perf/raft-5-nodes-1000rps.yaml -q --until 6s --trace "$WORK/small/t.jsonl"
   grep -q "cannot write $WORK/small/t.jsonl: No space left on device" "$WORK/err" && pass || fail "ENOSPC on a file system not reported: $(cat "$WORK/err")"
   [ -z "$(ls -A "$WORK/small")" ] && pass || fail "a full file system kept: $(ls -A "$WORK/small")"
-  umount "$WORK/small"
+  umount "$WORK/small" && trap 'rm -rf "$WORK"' EXIT
 else
   echo "SKIP: cannot mount a small tmpfs; the full-file-system check did not run"
 fi
