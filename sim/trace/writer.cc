@@ -232,6 +232,8 @@ JsonlWriter::JsonlWriter(std::vector<std::string> node_names, std::string header
     c.cap = kChunkBytes;
   }
   cur_ = &ring_[0];
+  last_t_ = 0;
+  t_len_ = static_cast<size_t>(put_int(put_lit(t_text_, "{\"t\":"), 0) - t_text_);
   header_ = R"({"t":0,"node":"*","kind":"meta","schema":")";
   header_ += kSchema;
   header_ += '"';
@@ -357,8 +359,14 @@ void JsonlWriter::event(Time t, NodeId node, std::string_view kind, std::span<co
   }
   char* const start = room(bound);
   char* p = start;
-  p = put_lit(p, "{\"t\":");
-  p = put_int(p, t.ns);
+  if (t.ns != last_t_) [[unlikely]] {
+    // Most lines share the time of the line before (a broadcast, a
+    // delivery and what it caused): "{"t":<digits>" is rendered once.
+    last_t_ = t.ns;
+    t_len_ = static_cast<size_t>(put_int(put_lit(t_text_, "{\"t\":"), t.ns) - t_text_);
+  }
+  std::memcpy(p, t_text_, 32);  // fixed size: the line's bound is more than 32
+  p += t_len_;
   std::memcpy(p, prefix->data(), prefix->size());
   p += prefix->size();
   p = put_string(p, kind);

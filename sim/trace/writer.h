@@ -90,6 +90,11 @@ class JsonlWriter final : public EventSink {
   std::vector<std::string> node_prefix_;
   std::string global_prefix_, external_prefix_;
   std::string header_;  // the meta line, written before the first event
+  // The start of the last line, "{"t":<digits>" (at most 25 bytes; the
+  // rest is room for put_int's fixed-size stores).
+  int64_t last_t_ = 0;
+  char t_text_[48] = {};
+  size_t t_len_ = 0;
   std::vector<Chunk> ring_;
   Chunk* cur_ = nullptr;  // ring_[submitted_ % kRing], owned by the producer
   std::unique_ptr<Sha256> sha_;

@@ -104,7 +104,10 @@ std::vector<OwnedEvent> make_events(size_t mix) {
   int64_t t = 0;
   auto add = [&](std::string kind, std::vector<std::string> texts, std::vector<int64_t> ints, NodeId node) {
     OwnedEvent e;
-    e.t = t++;
+    // Three lines per time (the writer reuses the last one's rendering),
+    // times growing through every digit count up to 13.
+    e.t = (t / 3) * (t / 3) * (t / 3);
+    ++t;
     e.node = node;
     e.kind = std::move(kind);
     e.texts = std::move(texts);
@@ -132,7 +135,7 @@ std::vector<OwnedEvent> make_events(size_t mix) {
   }
   add("ints", {}, ints, kGlobal);
   OwnedEvent flags;
-  flags.t = t++;
+  flags.t = -5;  // negative, and between equal times
   flags.node = kExternal;
   flags.kind = "flags";
   flags.fields = {{"yes", true}, {"no", false}, {"", std::string_view()}};
