@@ -13,9 +13,6 @@ namespace dsim::trace {
 namespace {
 
 constexpr size_t kChunkBytes = size_t{1} << 16;
-// Every chunk is allocated this much larger than its capacity (room to
-// spare for word-sized stores).
-constexpr size_t kSlack = 16;
 
 // The most bytes a JSON string of `n` bytes can take ("\u001f" per byte).
 constexpr size_t string_bound(size_t n) { return 2 + 6 * n; }
@@ -228,7 +225,7 @@ JsonlWriter::JsonlWriter(std::vector<std::string> node_names, std::string header
   for (const std::string& n : node_names) node_prefix_.push_back(node_prefix(n));
   ring_.resize(kRing);
   for (Chunk& c : ring_) {
-    c.data = std::make_unique<char[]>(kChunkBytes + kSlack);
+    c.data = std::make_unique<char[]>(kChunkBytes);
     c.cap = kChunkBytes;
   }
   cur_ = &ring_[0];
@@ -315,7 +312,7 @@ void JsonlWriter::submit_chunk() {
 void JsonlWriter::next_chunk(size_t need) {
   submit_chunk();
   if (need > cur_->cap) {  // one line larger than a chunk (a big message body)
-    cur_->data = std::make_unique<char[]>(need + kSlack);
+    cur_->data = std::make_unique<char[]>(need);
     cur_->cap = need;
   }
 }

@@ -60,7 +60,7 @@ class JsonlWriter final : public EventSink {
  private:
   struct Chunk {
     std::unique_ptr<char[]> data;
-    size_t cap = 0;  // usable bytes (the allocation has kSlack more)
+    size_t cap = 0;
     size_t len = 0;
   };
   // Sixteen chunks, the thread woken for eight at a time: fewer wake-ups
