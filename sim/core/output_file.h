@@ -9,7 +9,9 @@
 //   "<path>.<pid>.<n>.partial", created with O_CREAT|O_EXCL|O_NOFOLLOW (a
 //   planted symlink or an existing file at that name is never followed or
 //   reused; another name is tried), registered for removal on a signal or an
-//   assertion, fsync'd and renamed over the target by commit().
+//   assertion, fsync'd and renamed over the target by commit(). Its
+//   writeback to the disk starts every 8 MiB (sync_file_range), so the
+//   final fsync of a large file has little left to wait for.
 // - A symlink to anything else (a regular file, a directory) is refused:
 //   renaming over it would replace the link, writing through it would
 //   surprise whoever planted it. Directories, sockets and block devices are
@@ -45,7 +47,8 @@ class OutputFile {
   // refused. Returns an error message, or empty.
   std::string open_log(const std::string& path, bool truncate, bool lock);
 
-  // Buffered; false once any write has failed (the error sticks).
+  // Buffered (a block of 32 KiB or more with nothing buffered before it is
+  // written at once); false once any write has failed (the error sticks).
   bool write(std::string_view bytes);
   // Writes the buffer out now (a log's records survive a kill).
   bool flush();
@@ -63,6 +66,7 @@ class OutputFile {
 
  private:
   bool fail(const std::string& what, const std::string& file, int err);
+  bool write_all(const char* p, size_t n);  // every byte, or fail()
   void discard();
 
   int fd_ = -1;
@@ -71,6 +75,7 @@ class OutputFile {
   bool sync_ = false;    // a regular file: fsync before it counts as written
   std::string path_, temp_path_;
   std::string buf_;
+  size_t synced_ = 0, unsynced_ = 0;  // bytes written before / since the last writeback hint
   int errno_ = 0;
   std::string error_;
 };

@@ -95,6 +95,22 @@ else
 fi
 "$DSIM" --help | grep -q "^  6 " && "$DSIM" --help | grep -q "^  74 " && pass || fail "--help does not list exit codes 6 and 74"
 
+# --- A full file system: a large trace's temporary file runs out of room ------
+# A 4 MiB tmpfs (where this user may mount one) and a trace of about 20 MiB:
+# the writer's thread hits ENOSPC part way (after the first writeback
+# hints); exit 6 naming the file, and neither the trace nor its temporary
+# file is left.
+mkdir "$WORK/small"
+if mount -t tmpfs -o size=4m tmpfs "$WORK/small" 2>/dev/null; then
+  trap 'umount "$WORK/small" 2>/dev/null; rm -rf "$WORK"' EXIT  # never leave the mount behind
+  expect_exit 6 "--trace onto a full file system" -- "$DSIM" run scenarios/perf/raft-5-nodes-1000rps.yaml -q --until 6s --trace "$WORK/small/t.jsonl"
+  grep -q "cannot write $WORK/small/t.jsonl: No space left on device" "$WORK/err" && pass || fail "ENOSPC on a file system not reported: $(cat "$WORK/err")"
+  [ -z "$(ls -A "$WORK/small")" ] && pass || fail "a full file system kept: $(ls -A "$WORK/small")"
+  umount "$WORK/small" && trap 'rm -rf "$WORK"' EXIT
+else
+  echo "SKIP: cannot mount a small tmpfs; the full-file-system check did not run"
+fi
+
 # --- One writer per results file ---------------------------------------------
 echo '{"not":"touched"}' >"$WORK/locked.jsonl"
 if command -v flock >/dev/null; then
