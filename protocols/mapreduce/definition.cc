@@ -24,6 +24,7 @@ struct Section {
 class Stats final : public RunStats {
  public:
   void consume(const trace::Event& e) override { stats_.consume(e); }
+  std::vector<std::string_view> kinds() const override { return stats_.kinds(); }
   void finish() override { report = stats_.finish(); }
   analysis::MapReduceReport report;
 
