@@ -4,7 +4,6 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <string>
 #include <string_view>
@@ -48,10 +47,7 @@ class NodeIds {
   uint32_t id(std::string_view name) {
     if (small_.size() < kLinear) {
       for (size_t i = 0; i < small_.size(); ++i) {
-        const std::string& s = small_[i];
-        if (s.size() == name.size() && std::memcmp(s.data(), name.data(), name.size()) == 0) {
-          return static_cast<uint32_t>(i);
-        }
+        if (same(small_[i], name)) return static_cast<uint32_t>(i);
       }
       const uint32_t v = all_.id(name);
       if (small_.size() < kLinear) small_.emplace_back(name);
@@ -64,6 +60,15 @@ class NodeIds {
   std::vector<uint32_t> by_name() const { return all_.by_name(); }
 
  private:
+  // Node names are short ("n1", "client3"): a byte loop beats a call to
+  // memcmp.
+  static bool same(const std::string& a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = a.size(); i-- > 0;) {
+      if (a[i] != b[i]) return false;  // from the end: names differ in their number
+    }
+    return true;
+  }
   static constexpr size_t kLinear = 16;
   std::vector<std::string> small_;  // the first kLinear names (ids 0..)
   Interner all_;
