@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dsim/trace_event.h"
+
 namespace dsim::analysis {
 
 class Interner {
@@ -55,6 +57,20 @@ class NodeIds {
     }
     return all_.id(name);
   }
+  // The id of e.node, found through e.source (a live run's node number)
+  // when that was seen before: one name comparison instead of a search.
+  uint32_t id(const trace::Event& e) {
+    if (e.source < by_source_.size()) {
+      const uint32_t v = by_source_[e.source];
+      if (v != kUnset && same(all_.name(v), e.node)) return v;
+    }
+    const uint32_t v = id(e.node);
+    if (e.source < kMaxSource) {
+      if (e.source >= by_source_.size()) by_source_.resize(e.source + 1, kUnset);
+      by_source_[e.source] = v;
+    }
+    return v;
+  }
   const std::string& name(uint32_t id) const { return all_.name(id); }
   size_t size() const { return all_.size(); }
   std::vector<uint32_t> by_name() const { return all_.by_name(); }
@@ -70,8 +86,11 @@ class NodeIds {
     return true;
   }
   static constexpr size_t kLinear = 16;
+  static constexpr uint32_t kUnset = UINT32_MAX;
+  static constexpr uint32_t kMaxSource = 1u << 20;  // node numbers above it are not cached
   std::vector<std::string> small_;  // the first kLinear names (ids 0..)
   Interner all_;
+  std::vector<uint32_t> by_source_;  // a live run's node number -> id
 };
 
 }  // namespace dsim::analysis

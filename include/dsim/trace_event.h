@@ -25,6 +25,11 @@ struct Event {
   std::vector<std::pair<std::string, Value>> fields;
   // The raw header object for kind == "meta" (JSON text); empty otherwise.
   std::string meta_json;
+  // A live run's number for `node` (its NodeId), kNoSource from a file. A
+  // hint for checkers that key state by node (analysis::NodeIds): the name
+  // decides, the hint only saves the search.
+  static constexpr uint32_t kNoSource = UINT32_MAX;
+  uint32_t source = kNoSource;
 
   const Value* find(std::string_view key) const {
     for (const auto& [k, v] : fields) {
@@ -82,8 +87,13 @@ class FieldRef {
   }
 
  private:
+  // Keys are short ("index", "term"): a byte loop beats a call to memcmp.
   bool same(const std::string& k) const {
-    return k.size() == key_.size() && std::memcmp(k.data(), key_.data(), key_.size()) == 0;
+    if (k.size() != key_.size()) return false;
+    for (size_t i = 0; i < k.size(); ++i) {
+      if (k[i] != key_[i]) return false;
+    }
+    return true;
   }
   std::string_view key_;
   mutable size_t pos_ = 0;

@@ -141,7 +141,7 @@ void ElectionSafety::consume(const trace::Event& e) {
   if (!role || !is(*role, "leader")) return;
   const auto term = term_.get_int(e);
   if (!term) return;
-  const uint32_t id = ids_.id(e.node);
+  const uint32_t id = ids_.id(e);
   auto [it, fresh] = leaders_.try_emplace(*term, Leader{id, e.t});
   if (fresh || it->second.node == id || first_) return;
   const std::string& other = ids_.name(it->second.node);
@@ -182,7 +182,7 @@ LogMatching::Seen& LogMatching::seen(int64_t index, int64_t term, bool* fresh) {
 void LogMatching::consume(const trace::Event& e) {
   const RaftKind k = raft_kind(e.kind);
   if (k == RaftKind::kOther || first_) return;
-  const uint32_t id = ids_.id(e.node);
+  const uint32_t id = ids_.id(e);
   if (!logs_.consume(e, k, id, ids_) || k != RaftKind::kAppend) return;
   const auto& log = logs_.log(id);
   const int64_t index = static_cast<int64_t>(log.size());
@@ -288,7 +288,7 @@ void LeaderCompleteness::check_install(const trace::Event& e, uint32_t node) {
 void LeaderCompleteness::consume(const trace::Event& e) {
   const RaftKind k = raft_kind(e.kind);
   if (k == RaftKind::kOther) return;
-  const uint32_t id = ids_.id(e.node);
+  const uint32_t id = ids_.id(e);
   if (id >= term_of_.size()) term_of_.resize(id + 1, 0);
   if (k == RaftKind::kInstallSnapshot && !first_) check_install(e, id);
   logs_.consume(e, k, id, ids_);
@@ -358,8 +358,8 @@ std::string show(std::string_view c) { return c.empty() ? std::string("the no-op
 
 }  // namespace
 
-StateMachineSafety::NodeState& StateMachineSafety::node(std::string_view name, uint32_t* id) {
-  const uint32_t v = ids_.id(name);
+StateMachineSafety::NodeState& StateMachineSafety::node(const trace::Event& e, uint32_t* id) {
+  const uint32_t v = ids_.id(e);
   if (v >= nodes_.size()) nodes_.resize(v + 1);
   if (id) *id = v;
   return nodes_[v];
@@ -394,7 +394,7 @@ void StateMachineSafety::consume(const trace::Event& e) {
     case RaftKind::kRestart:
     case RaftKind::kCrash: {
       if (k == RaftKind::kStart) saw_start_ = true;
-      NodeState& n = node(e.node, nullptr);
+      NodeState& n = node(e, nullptr);
       n.up = k != RaftKind::kCrash;
       n.applied = 0;  // a node applies its log again from the start
       n.prefix = 0;
@@ -406,7 +406,7 @@ void StateMachineSafety::consume(const trace::Event& e) {
       // Restored from a snapshot through s: applies resume at s + 1.
       const auto s = snapshot_.get_int(e);
       if (!s || *s < 1) return;
-      NodeState& n = node(e.node, nullptr);
+      NodeState& n = node(e, nullptr);
       n.applied = *s;
       n.prefix_ok = n.snap_ok && n.snap_index == *s;
       n.prefix = n.prefix_ok ? n.snap_prefix : 0;
@@ -416,7 +416,7 @@ void StateMachineSafety::consume(const trace::Event& e) {
     case RaftKind::kSnapshot: {
       const auto index = index_.get_int(e);
       if (!index) return;
-      NodeState& n = node(e.node, nullptr);
+      NodeState& n = node(e, nullptr);
       n.snap_index = *index;
       n.snap_ok = n.prefix_ok && n.applied == *index;
       n.snap_prefix = n.prefix;
@@ -427,7 +427,7 @@ void StateMachineSafety::consume(const trace::Event& e) {
       const auto term = term_.get_int(e);
       if (!index || !term || *index < 1) return;
       uint32_t id = 0;
-      NodeState& n = node(e.node, &id);
+      NodeState& n = node(e, &id);
       if (*index > base_ && !first_) {
         const auto off = static_cast<size_t>(*index - base_ - 1);
         if (off < window_.size() && window_[off].known && window_[off].term != *term) {
@@ -463,7 +463,7 @@ void StateMachineSafety::consume(const trace::Event& e) {
   const int64_t term = term_.get_int(e).value_or(0);
   const uint64_t h = entry_hash(term, cmd);
   uint32_t id = 0;
-  NodeState& n = node(e.node, &id);
+  NodeState& n = node(e, &id);
   n.prefix_ok = n.prefix_ok && *index == n.applied + 1;
   n.prefix = chain(n.prefix, h);
   n.applied = *index;

@@ -211,7 +211,7 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
     uint64_t snap_prefix = 0;
     bool snap_ok = false;
   };
-  NodeState& node(std::string_view name, uint32_t* id);
+  NodeState& node(const trace::Event& e, uint32_t* id);
   void advance_watermark();
   void applied_through(NodeState& n, int64_t index);
 

@@ -62,6 +62,7 @@ void Fanout::convert(Time t, NodeId node, const Route& route, std::span<const Fi
   e.t = t.ns;
   if (node.value != last_node_) {
     last_node_ = node.value;
+    e.source = node == kGlobal || node == kExternal ? Event::kNoSource : node.value;
     if (node == kGlobal) {
       e.node.assign("*");
     } else if (node == kExternal) {
