@@ -20,7 +20,7 @@ void LeaderLiveness::consume(const trace::Event& e) {
   // any kind read here (the fault window keeps it for the others).
   latest_ = std::max(latest_, e.t);
   if (is(e.kind, "harness_input")) {
-    if (auto id = req_.get_int(e)) {
+    if (auto id = input_req_.get_int(e)) {
       Req& r = req(*id);
       if (r.submitted != kNever) return;
       r.submitted = e.t;
@@ -34,7 +34,7 @@ void LeaderLiveness::consume(const trace::Event& e) {
     return;
   }
   if (is(e.kind, "client_request")) {
-    if (auto id = req_.get_int(e)) {
+    if (auto id = accepted_req_.get_int(e)) {
       Req& r = req(*id);
       if (r.accepted == kNever) r.accepted = e.t;
     }
@@ -43,7 +43,7 @@ void LeaderLiveness::consume(const trace::Event& e) {
   if (is(e.kind, "client_response")) {
     const trace::Value* ok = ok_.find(e);
     if (ok && std::holds_alternative<bool>(*ok) && std::get<bool>(*ok)) {
-      if (auto id = req_.get_int(e)) {
+      if (auto id = answered_req_.get_int(e)) {
         Req& r = req(*id);
         if (r.answered == kNever) r.answered = e.t;
       }

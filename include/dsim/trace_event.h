@@ -66,24 +66,22 @@ class FieldRef {
  public:
   explicit constexpr FieldRef(std::string_view key) : key_(key) {}
   const Value* find(const Event& e) const {
-    if (pos_ < e.fields.size() && same(e.fields[pos_].first)) return &e.fields[pos_].second;
-    for (size_t i = 0; i < e.fields.size(); ++i) {
-      if (same(e.fields[i].first)) {
-        pos_ = i;
-        return &e.fields[i].second;
-      }
+    if (pos_ < e.fields.size() && same(e.fields[pos_].first)) [[likely]] {
+      return &e.fields[pos_].second;
     }
-    return nullptr;
+    return search(e);
   }
   std::optional<int64_t> get_int(const Event& e) const {
     const Value* v = find(e);
-    if (!v || !std::holds_alternative<int64_t>(*v)) return std::nullopt;
-    return std::get<int64_t>(*v);
+    const int64_t* n = v ? std::get_if<int64_t>(v) : nullptr;
+    if (!n) return std::nullopt;
+    return *n;
   }
   std::optional<std::string_view> get_str(const Event& e) const {
     const Value* v = find(e);
-    if (!v || !std::holds_alternative<std::string>(*v)) return std::nullopt;
-    return std::string_view(std::get<std::string>(*v));
+    const std::string* s = v ? std::get_if<std::string>(v) : nullptr;
+    if (!s) return std::nullopt;
+    return std::string_view(*s);
   }
 
  private:
@@ -94,6 +92,17 @@ class FieldRef {
       if (k[i] != key_[i]) return false;
     }
     return true;
+  }
+  // Not where it was last time: a search (kept out of line, so the
+  // common case above stays small enough to inline).
+  [[gnu::noinline]] const Value* search(const Event& e) const {
+    for (size_t i = 0; i < e.fields.size(); ++i) {
+      if (same(e.fields[i].first)) {
+        pos_ = i;
+        return &e.fields[i].second;
+      }
+    }
+    return nullptr;
   }
   std::string_view key_;
   mutable size_t pos_ = 0;
