@@ -75,6 +75,10 @@ class LeaderLiveness final : public Checker {
   };
   std::vector<ClientOp> ops_;
   std::map<std::string, size_t> open_;  // client node -> its pending op in ops_
+  int64_t latest_ = 0;
+  // One per kind: "req" sits at another position in each.
+  trace::FieldRef input_req_{"req"}, accepted_req_{"req"}, answered_req_{"req"};
+  trace::FieldRef to_{"to"}, ok_{"ok"}, role_{"role"};
 };
 
 }  // namespace dsim::analysis

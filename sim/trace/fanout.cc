@@ -15,6 +15,7 @@ void Fanout::add(Consumer* c) {
   routes_.clear();
   route_index_.clear();
   cache_ = {};
+  last_route_ = SIZE_MAX;
 }
 
 const Fanout::Route& Fanout::route_of(std::string_view kind) {
@@ -44,22 +45,42 @@ const Fanout::Route& Fanout::slow_route_of(std::string_view kind, CacheEntry& sl
   return routes_[it->second];
 }
 
-void Fanout::convert(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
+namespace {
+
+// Keys, node names and kinds repeat from one event to the next: comparing
+// is cheaper than assigning (std::string::assign is an out-of-line call
+// even for a short string).
+void set(std::string& to, std::string_view from) {
+  if (to.size() == from.size() && std::memcmp(to.data(), from.data(), from.size()) == 0) return;
+  to.assign(from);
+}
+
+}  // namespace
+
+void Fanout::convert(Time t, NodeId node, const Route& route, std::span<const Field> fields) {
   Event& e = scratch_;
   e.t = t.ns;
-  if (node == kGlobal) {
-    e.node.assign("*");
-  } else if (node == kExternal) {
-    e.node.assign("$ext");
-  } else {
-    DSIM_ASSERT(node.value < names_.size());
-    e.node.assign(names_[node.value]);
+  if (node.value != last_node_) {
+    last_node_ = node.value;
+    e.source = node == kGlobal || node == kExternal ? Event::kNoSource : node.value;
+    if (node == kGlobal) {
+      e.node.assign("*");
+    } else if (node == kExternal) {
+      e.node.assign("$ext");
+    } else {
+      DSIM_ASSERT(node.value < names_.size());
+      e.node.assign(names_[node.value]);
+    }
   }
-  e.kind.assign(kind);
+  const auto route_index = static_cast<size_t>(&route - routes_.data());
+  if (route_index != last_route_) {
+    last_route_ = route_index;
+    e.kind.assign(route.kind);
+  }
   e.fields.resize(fields.size());
   for (size_t i = 0; i < fields.size(); ++i) {
     auto& [key, value] = e.fields[i];
-    key.assign(fields[i].key);
+    set(key, fields[i].key);
     const FieldValue& v = fields[i].value;
     if (const auto* n = std::get_if<int64_t>(&v)) {
       value = *n;
@@ -81,7 +102,7 @@ void Fanout::event(Time t, NodeId node, std::string_view kind, std::span<const F
   if (consumers_.empty()) return;
   const Route& r = route_of(kind);
   if (r.to.empty()) return;
-  convert(t, node, kind, fields);
+  convert(t, node, r, fields);
   for (Consumer* c : r.to) c->consume(scratch_);
 }
 

@@ -7,7 +7,8 @@
 // the address of the emitter's kind text (a string literal, as a rule),
 // confirmed by comparing the text: one short comparison per event, not one
 // per consumer and kind. One Event object is reused, strings assigned into
-// its existing buffers, so the steady state does not allocate.
+// its existing buffers (or left alone when they repeat), so the steady
+// state does not allocate.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -42,7 +43,7 @@ class Fanout final : public EventSink {
   };
   const Route& route_of(std::string_view kind);
   const Route& slow_route_of(std::string_view kind, CacheEntry& slot);
-  void convert(Time t, NodeId node, std::string_view kind, std::span<const Field> fields);
+  void convert(Time t, NodeId node, const Route& route, std::span<const Field> fields);
 
   std::vector<std::string> names_;
   // Each consumer with the kinds it reads (empty: all).
@@ -52,6 +53,10 @@ class Fanout final : public EventSink {
   std::array<CacheEntry, 64> cache_{};
   EventSink* writer_ = nullptr;
   Event scratch_;
+  // What scratch_ holds now: its node (a NodeId value) and kind (the
+  // route's), left as they are while they do not change.
+  uint64_t last_node_ = UINT64_MAX;  // none yet (every NodeId value fits 32 bits)
+  size_t last_route_ = SIZE_MAX;      // an index in routes_, which only grows until add()
 };
 
 }  // namespace dsim::trace

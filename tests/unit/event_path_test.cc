@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/interner.h"
 #include "analysis/leader_liveness.h"
 #include "dsim/prng.h"
 #include "dsim/storage.h"
@@ -87,6 +88,54 @@ TEST_CASE("fanout: a kind in a reused buffer is routed by its text, not its addr
   trace::JsonlWriter w({"n1"}, "");
   f.also_write_to(&w);
   CHECK(f.wants("timer"));  // a writer reads everything
+}
+
+TEST_CASE("fanout: node, kind and keys left in place when they repeat are right when they change") {
+  // The converted event keeps what repeats from the previous one; every
+  // change (the external node first, whose number is the largest; a field
+  // key in a reused buffer; the same node under another kind) must show.
+  trace::Fanout f({"n1", "n2"});
+  Seen all;
+  struct Sources : trace::Consumer {
+    std::vector<uint32_t> got;
+    void consume(const trace::Event& e) override { got.push_back(e.source); }
+  } sources;
+  f.add(&all);
+  f.add(&sources);
+  char key[8] = "index";
+  f.event(Time{1}, kExternal, "invoke", std::vector<Field>{{"f", std::string_view("write")}});
+  f.event(Time{2}, NodeId{0}, "append", std::vector<Field>{{std::string_view(key, 5), int64_t{1}}});
+  std::memcpy(key, "inde_", 5);  // same address and length, another key
+  f.event(Time{3}, NodeId{0}, "append", std::vector<Field>{{std::string_view(key, 5), int64_t{2}}});
+  f.event(Time{4}, NodeId{0}, "commit", std::vector<Field>{{"index", int64_t{2}}});
+  f.event(Time{5}, kGlobal, "commit", std::vector<Field>{{"index", int64_t{2}}});
+  f.event(Time{6}, NodeId{1}, "commit", std::vector<Field>{{"index", int64_t{2}}});
+  f.event(Time{7}, kExternal, "commit", {});
+  CHECK(all.log == std::vector<std::string>{"invoke $ext f=write", "append n1 index=1", "append n1 inde_=2",
+                                            "commit n1 index=2", "commit * index=2", "commit n2 index=2",
+                                            "commit $ext"});
+  const uint32_t none = trace::Event::kNoSource;
+  CHECK(sources.got == std::vector<uint32_t>{none, 0, 0, 0, none, 1, none});
+}
+
+TEST_CASE("NodeIds: ids in first-seen order; a live run's node number is a hint the name must confirm") {
+  analysis::NodeIds ids;
+  auto ev = [](std::string node, uint32_t source) {
+    trace::Event e;
+    e.node = std::move(node);
+    e.source = source;
+    return e;
+  };
+  CHECK(ids.id(ev("n2", 1)) == 0);
+  CHECK(ids.id(ev("n1", 0)) == 1);
+  CHECK(ids.id(ev("n2", 1)) == 0);                          // through the hint
+  CHECK(ids.id(ev("n3", 1)) == 2);                          // the same number, another name: the name wins
+  CHECK(ids.id(ev("n1", trace::Event::kNoSource)) == 1);  // from a file
+  CHECK(ids.by_name() == std::vector<uint32_t>{1, 0, 2});
+  for (int i = 0; i < 40; ++i) ids.id("c" + std::to_string(i));  // past the linear scan
+  CHECK(ids.id(ev("c39", 7)) == 42);
+  CHECK(ids.id(ev("c39", 7)) == 42);
+  CHECK(ids.name(42) == "c39");
 }
 
 TEST_CASE("simulator: events its sink does not want are not built; the rest arrive as before") {
