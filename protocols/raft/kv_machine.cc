@@ -102,4 +102,31 @@ void KvMachine::on_leadership(RaftNode&, Context& ctx, bool leader) {
   reads_.clear();
 }
 
+void KvMachine::snapshot(std::string& out) const {
+  for (const auto& [k, v] : kv_) {
+    out += std::to_string(k.size());
+    out += ':';
+    out += k;
+    out += std::to_string(v.size());
+    out += ':';
+    out += v;
+  }
+}
+
+void KvMachine::restore(RaftNode&, Context&, std::string_view data) {
+  DSIM_ASSERT(reads_.empty());  // a leader never restores: it is the one that sends snapshots
+  kv_.clear();
+  auto take = [&data] {
+    const auto len = static_cast<size_t>(take_stored_int(data, ':'));
+    DSIM_ASSERT_MSG(len <= data.size(), "corrupt key-value snapshot");
+    std::string s(data.substr(0, len));
+    data.remove_prefix(len);
+    return s;
+  };
+  while (!data.empty()) {
+    std::string k = take();
+    kv_.emplace_hint(kv_.end(), std::move(k), take());
+  }
+}
+
 }  // namespace dsim::raft
