@@ -1,6 +1,7 @@
 #include "protocols/raft/raft.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "protocols/raft/kv_machine.h"
@@ -14,13 +15,20 @@ constexpr uint64_t kElectionTag = 1;
 constexpr uint64_t kHeartbeatTag = 2;
 
 // Entries on the wire and on disk: "<term> <req> <len>:<cmd>", repeated.
+void append_int(std::string& out, int64_t v, char sep) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf - 1, v);
+  DSIM_ASSERT(r.ec == std::errc());
+  char* p = r.ptr;
+  *p = sep;
+  out.append(buf, static_cast<size_t>(p + 1 - buf));
+}
+
 void encode_entry(std::string& out, const Entry& e) {
-  out += std::to_string(e.term.value);
-  out += ' ';
-  out += std::to_string(e.req);
-  out += ' ';
-  out += std::to_string(e.cmd.size());
-  out += ':';
+  // Formatted in place (std::to_string made three strings per entry).
+  append_int(out, e.term.value, ' ');
+  append_int(out, e.req, ' ');
+  append_int(out, static_cast<int64_t>(e.cmd.size()), ':');
   out += e.cmd;
 }
 
@@ -543,6 +551,11 @@ void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat) {
   Message m;
   m.type = kAppendEntries;
   m.f = {term_.value, prev.value, term_at(prev).value, commit_.value, count, round_};
+  if (count > 0) {
+    size_t bytes = 0;
+    for (LogIndex i = next; i < next + count; ++i) bytes += entry_at(i).cmd.size() + 24;
+    m.body.reserve(bytes);
+  }
   for (LogIndex i = next; i < next + count; ++i) encode_entry(m.body, entry_at(i));
   ctx.send(NodeId{peer}, m);
   if (!slow && probing_[peer]) {
