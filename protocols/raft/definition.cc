@@ -132,8 +132,11 @@ class Definition final : public Protocol {
     // failure; the hint says where the leader should look next.
     static const MessageLayout kAppendReplyL = {
         .f = {{{"term"}, {"success", As::kBool}, {"match_index"}, {"round"}, {"hint_index"}, {"hint_term"}}}};
+    static const MessageLayout kInstallL = {
+        .f = {{{"term"}, {"last_included_index"}, {"last_included_term"}, {"leader_commit"}, {}, {"round"}}}};
     switch (type) {
       case kClientRequest: case kForward: return &kReq;
+      case kInstallSnapshot: return &kInstallL;
       case kRequestVote: return &kVoteL;
       case kVoteReply: return &kVoteReplyL;
       case kAppendEntries: return &kAppendL;
