@@ -349,6 +349,9 @@ void RaftNode::on_recover(Context& ctx) {
     commit_ = snap_index_;
     applied_ = snap_index_;
     ctx.emit("recover", {{"log_len", last_index().value}, {"term", term_.value}, {"snapshot", snap_index_.value}});
+    // The commit index it starts from, for readers that follow commit
+    // events alone (raft_catch_up, the report).
+    ctx.emit("commit", {{"index", commit_.value}});
   } else {
     ctx.emit("recover", {{"log_len", last_index().value}, {"term", term_.value}});
   }
@@ -551,7 +554,7 @@ void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat) {
   Message m;
   m.type = kAppendEntries;
   m.f = {term_.value, prev.value, term_at(prev).value, commit_.value, count, round_};
-  if (count > 0) {
+  if (count > 1) {  // one entry usually fits the string's own buffer
     size_t bytes = 0;
     for (LogIndex i = next; i < next + count; ++i) bytes += entry_at(i).cmd.size() + 24;
     m.body.reserve(bytes);
@@ -836,11 +839,13 @@ void RaftNode::on_install_snapshot(Context& ctx, NodeId from, const Message& m) 
     // Figure 13, 8: reset the state machine from the snapshot.
     if (sm_) sm_->restore(*this, ctx, snap_data_);
     applied_ = index;
+    const bool advanced = index > commit_;
     commit_ = std::max(commit_, index);
     persist_snapshot(ctx);
     st.put("base", std::to_string(base_index_.value) + " " + std::to_string(base_term_.value));
     st.sync();
     ctx.emit("install_snapshot", {{"index", index.value}, {"term", index_term.value}});
+    if (advanced) ctx.emit("commit", {{"index", commit_.value}});  // as for recover
     if (sm_) sm_->on_applied(*this, ctx);
   }
   reply.f = {term_.value, 1, index.value, m.f[5], 0, 0};
