@@ -15,20 +15,22 @@ constexpr uint64_t kElectionTag = 1;
 constexpr uint64_t kHeartbeatTag = 2;
 
 // Entries on the wire and on disk: "<term> <req> <len>:<cmd>", repeated.
-void append_int(std::string& out, int64_t v, char sep) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf - 1, v);
+// Writes `v` then `sep` at `p` (room for 21 characters), returns the end.
+char* put_int(char* p, int64_t v, char sep) {
+  const auto r = std::to_chars(p, p + 20, v);
   DSIM_ASSERT(r.ec == std::errc());
-  char* p = r.ptr;
-  *p = sep;
-  out.append(buf, static_cast<size_t>(p + 1 - buf));
+  *r.ptr = sep;
+  return r.ptr + 1;
 }
 
 void encode_entry(std::string& out, const Entry& e) {
-  // Formatted in place (std::to_string made three strings per entry).
-  append_int(out, e.term.value, ' ');
-  append_int(out, e.req, ' ');
-  append_int(out, static_cast<int64_t>(e.cmd.size()), ':');
+  // The header formatted in place and appended once (std::to_string made
+  // three strings per entry).
+  char head[64];
+  char* p = put_int(head, e.term.value, ' ');
+  p = put_int(p, e.req, ' ');
+  p = put_int(p, static_cast<int64_t>(e.cmd.size()), ':');
+  out.append(head, static_cast<size_t>(p - head));
   out += e.cmd;
 }
 
