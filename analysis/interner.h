@@ -2,7 +2,9 @@
 // trace's order, so deterministic). Checkers key their state by ids instead
 // of strings: cheaper to compare, hash and store.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <string_view>
@@ -23,10 +25,48 @@ class Interner {
   const std::string& name(uint32_t id) const { return names_[id]; }
   size_t size() const { return names_.size(); }
   const std::vector<std::string>& names() const { return names_; }
+  // The ids in the order of their names: what a fingerprint walks, so two
+  // paths that met the nodes in another order fingerprint alike.
+  std::vector<uint32_t> by_name() const {
+    std::vector<uint32_t> order;
+    order.reserve(ids_.size());
+    for (const auto& [name, id] : ids_) order.push_back(id);
+    return order;
+  }
 
  private:
   std::map<std::string, uint32_t, std::less<>> ids_;
   std::vector<std::string> names_;
+};
+
+// The same for the few nodes of a cluster, looked up once per event on a
+// checker's hot path: up to kLinear names are found by a scan of short
+// length-first comparisons (cheaper than a tree walk of string compares),
+// more go through the map. Same ids as Interner.
+class NodeIds {
+ public:
+  uint32_t id(std::string_view name) {
+    if (small_.size() < kLinear) {
+      for (size_t i = 0; i < small_.size(); ++i) {
+        const std::string& s = small_[i];
+        if (s.size() == name.size() && std::memcmp(s.data(), name.data(), name.size()) == 0) {
+          return static_cast<uint32_t>(i);
+        }
+      }
+      const uint32_t v = all_.id(name);
+      if (small_.size() < kLinear) small_.emplace_back(name);
+      return v;
+    }
+    return all_.id(name);
+  }
+  const std::string& name(uint32_t id) const { return all_.name(id); }
+  size_t size() const { return all_.size(); }
+  std::vector<uint32_t> by_name() const { return all_.by_name(); }
+
+ private:
+  static constexpr size_t kLinear = 16;
+  std::vector<std::string> small_;  // the first kLinear names (ids 0..)
+  Interner all_;
 };
 
 }  // namespace dsim::analysis

@@ -5,6 +5,9 @@
 #include "dsim/prng.h"
 
 namespace dsim::analysis {
+
+using trace::is;
+
 namespace {
 
 std::string entry_name(int64_t index, int64_t term) {
@@ -13,43 +16,106 @@ std::string entry_name(int64_t index, int64_t term) {
 
 }  // namespace
 
-bool RaftLogs::consume(const trace::Event& e) {
-  if (e.kind == "append") {
-    const auto index = e.get_int("index");
-    const auto term = e.get_int("term");
-    const auto cmd = e.get_str("cmd").value_or("");
-    if (!index || !term || *index < 1) return false;
-    auto& log = logs_[e.node];
-    // An append always lands right after the last entry (the node truncates
-    // first); a trace that skips ahead is treated as a hole-free resize.
-    log.resize(static_cast<size_t>(*index - 1), Slot{0, 0});
-    const uint64_t before = log.empty() ? 0 : log.back().prefix;
-    const uint64_t h = mix64(before ^ mix64(static_cast<uint64_t>(*term) + 0x9E37) ^ fnv1a64(cmd));
-    log.push_back(Slot{*term, h});
-    return true;
+RaftKind raft_kind(std::string_view k) {
+  switch (k.size()) {
+    case 4:
+      return is(k, "role") ? RaftKind::kRole : RaftKind::kOther;
+    case 5:
+      if (is(k, "apply")) return RaftKind::kApply;
+      if (is(k, "start")) return RaftKind::kStart;
+      if (is(k, "crash")) return RaftKind::kCrash;
+      return RaftKind::kOther;
+    case 6:
+      if (is(k, "append")) return RaftKind::kAppend;
+      if (is(k, "commit")) return RaftKind::kCommit;
+      return RaftKind::kOther;
+    case 7:
+      if (is(k, "recover")) return RaftKind::kRecover;
+      if (is(k, "restart")) return RaftKind::kRestart;
+      return RaftKind::kOther;
+    case 8:
+      if (is(k, "truncate")) return RaftKind::kTruncate;
+      if (is(k, "snapshot")) return RaftKind::kSnapshot;
+      return RaftKind::kOther;
+    case 16:
+      return is(k, "install_snapshot") ? RaftKind::kInstallSnapshot : RaftKind::kOther;
+    default:
+      return RaftKind::kOther;
   }
-  if (e.kind == "truncate") {
-    const auto from = e.get_int("from");
-    if (!from || *from < 1) return false;
-    auto& log = logs_[e.node];
-    if (static_cast<size_t>(*from - 1) < log.size()) log.resize(static_cast<size_t>(*from - 1));
-    return true;
-  }
-  if (e.kind == "recover") {
-    const auto len = e.get_int("log_len");
-    auto& log = logs_[e.node];
-    if (len && *len >= 0 && static_cast<size_t>(*len) < log.size()) log.resize(static_cast<size_t>(*len));
-    return true;
-  }
-  return false;
 }
 
-void RaftLogs::fingerprint(Fingerprint& h) const {
+bool RaftLogs::consume(const trace::Event& e, RaftKind k, uint32_t node, const NodeIds& ids) {
+  switch (k) {
+    case RaftKind::kAppend: {
+      const auto index = index_.get_int(e);
+      const auto term = term_.get_int(e);
+      const auto cmd = cmd_.get_str(e).value_or("");
+      if (!index || !term || *index < 1) return false;
+      auto& log = mut(node);
+      // An append always lands right after the last entry (the node truncates
+      // first); a trace that skips ahead is treated as a hole-free resize.
+      log.resize(static_cast<size_t>(*index - 1), Slot{0, 0});
+      const uint64_t before = log.empty() ? 0 : log.back().prefix;
+      const uint64_t h = mix64(before ^ mix64(static_cast<uint64_t>(*term) + 0x9E37) ^ fnv1a64(cmd));
+      log.push_back(Slot{*term, h});
+      return true;
+    }
+    case RaftKind::kTruncate: {
+      const auto from = from_.get_int(e);
+      if (!from || *from < 1) return false;
+      auto& log = mut(node);
+      if (static_cast<size_t>(*from - 1) < log.size()) log.resize(static_cast<size_t>(*from - 1));
+      return true;
+    }
+    case RaftKind::kRecover: {
+      // log_len is the logical last index: a snapshot's entries count.
+      const auto len = log_len_.get_int(e);
+      auto& log = mut(node);
+      if (len && *len >= 0 && static_cast<size_t>(*len) < log.size()) log.resize(static_cast<size_t>(*len));
+      return true;
+    }
+    case RaftKind::kInstallSnapshot: {
+      const auto index = index_.get_int(e);
+      const auto term = term_.get_int(e);
+      if (!index || !term || *index < 1) return false;
+      const auto n = static_cast<size_t>(*index);
+      auto& log = mut(node);
+      // Its own entry at index has the snapshot's term: it keeps its log.
+      if (log.size() >= n && log[n - 1].term == *term) return true;
+      // Else its log becomes the snapshot's, the prefix through index as
+      // a node holding (index, term) has it (the first by name, so the
+      // choice does not depend on the order nodes were met in).
+      const std::vector<Slot>* from = nullptr;
+      const std::string* from_name = nullptr;
+      for (uint32_t id = 0; id < logs_.size(); ++id) {
+        const auto& other = logs_[id];
+        if (id == node || other.size() < n || other[n - 1].term != *term) continue;
+        if (!from || ids.name(id) < *from_name) {
+          from = &other;
+          from_name = &ids.name(id);
+        }
+      }
+      if (from) {
+        log.assign(from->begin(), from->begin() + static_cast<std::ptrdiff_t>(n));
+      } else {
+        // No node holds it: a prefix only this snapshot can have.
+        log.assign(n - 1, Slot{0, 0});
+        log.push_back(Slot{*term, mix64(mix64(static_cast<uint64_t>(*term) + 0x5A17) ^ static_cast<uint64_t>(*index))});
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+void RaftLogs::fingerprint(Fingerprint& h, const NodeIds& ids) const {
   uint64_t n = 0;
-  for (const auto& [node, log] : logs_) {
+  for (const uint32_t id : ids.by_name()) {
+    const auto& log = this->log(id);
     if (log.empty()) continue;
     ++n;
-    h(node, log.size());
+    h(ids.name(id), log.size());
     for (const Slot& s : log) h(s.term, s.prefix);
   }
   h(n);
@@ -58,6 +124,7 @@ void RaftLogs::fingerprint(Fingerprint& h) const {
 // Each checker's fingerprint: once violated, the verdict cannot change, so
 // that is all it holds; otherwise what later events are judged against.
 // Times, the nodes named in messages and counts kept for notes are left out.
+// Nodes are walked by name, whatever order their ids were given in.
 
 // ---- election_safety -----------------------------------------------------------
 
@@ -65,17 +132,21 @@ void ElectionSafety::fingerprint(Fingerprint& h) const {
   h(first_.has_value());
   if (first_) return;
   h(leaders_.size());
-  for (const auto& [term, l] : leaders_) h(term, l.node);
+  for (const auto& [term, l] : leaders_) h(term, ids_.name(l.node));
 }
 
 void ElectionSafety::consume(const trace::Event& e) {
-  if (e.kind != "role" || e.get_str("role") != std::optional<std::string_view>("leader")) return;
-  const auto term = e.get_int("term");
+  if (!is(e.kind, "role")) return;
+  const auto role = role_.get_str(e);
+  if (!role || !is(*role, "leader")) return;
+  const auto term = term_.get_int(e);
   if (!term) return;
-  auto [it, fresh] = leaders_.try_emplace(*term, Leader{e.node, e.t});
-  if (fresh || it->second.node == e.node || first_) return;
+  const uint32_t id = ids_.id(e.node);
+  auto [it, fresh] = leaders_.try_emplace(*term, Leader{id, e.t});
+  if (fresh || it->second.node == id || first_) return;
+  const std::string& other = ids_.name(it->second.node);
   first_ = Violation{e.t, e.node,
-                     "two leaders in term " + std::to_string(*term) + ": " + it->second.node + " became leader at " +
+                     "two leaders in term " + std::to_string(*term) + ": " + other + " became leader at " +
                          format_time(it->second.t) + ", and " + e.node + " at " + format_time(e.t)};
 }
 
@@ -88,44 +159,84 @@ CheckResult ElectionSafety::finish() {
 
 // ---- log_matching ----------------------------------------------------------------
 
+LogMatching::Seen& LogMatching::seen(int64_t index, int64_t term, bool* fresh) {
+  const auto i = static_cast<size_t>(index - 1);
+  if (i >= first_term_.size()) first_term_.resize(i + 1);
+  Seen& s = first_term_[i];
+  *fresh = false;
+  if (s.term == term) return s;
+  if (s.term == kNone) {
+    s.term = term;
+    *fresh = true;
+    ++pairs_;
+    return s;
+  }
+  auto [it, added] = more_.try_emplace({index, term}, Seen{term, 0, 0});
+  if (added) {
+    *fresh = true;
+    ++pairs_;
+  }
+  return it->second;
+}
+
 void LogMatching::consume(const trace::Event& e) {
-  if (!logs_.consume(e) || e.kind != "append" || first_) return;
-  const auto& log = logs_.log(e.node);
+  const RaftKind k = raft_kind(e.kind);
+  if (k == RaftKind::kOther || first_) return;
+  const uint32_t id = ids_.id(e.node);
+  if (!logs_.consume(e, k, id, ids_) || k != RaftKind::kAppend) return;
+  const auto& log = logs_.log(id);
   const int64_t index = static_cast<int64_t>(log.size());
   const RaftLogs::Slot& s = log.back();
-  auto [it, fresh] = first_seen_.try_emplace({index, s.term}, Seen{s.prefix, e.node, e.t});
-  if (fresh || it->second.prefix == s.prefix) return;
+  bool fresh = false;
+  Seen& first = seen(index, s.term, &fresh);
+  if (fresh) {
+    first.prefix = s.prefix;
+    first.node = id;
+    return;
+  }
+  if (first.prefix == s.prefix) return;
   // Name the first index where the two logs differ, if the other node still
   // holds the entry.
+  const std::string& other_name = ids_.name(first.node);
   std::string detail;
-  const auto& other = logs_.log(it->second.node);
-  if (static_cast<int64_t>(other.size()) >= index && other[static_cast<size_t>(index - 1)].prefix == it->second.prefix) {
+  const auto& other = logs_.log(first.node);
+  if (static_cast<int64_t>(other.size()) >= index && other[static_cast<size_t>(index - 1)].prefix == first.prefix) {
     for (size_t j = 0; j < static_cast<size_t>(index); ++j) {
       if (other[j].prefix != log[j].prefix) {
         detail = "; they first differ at index " + std::to_string(j + 1) + ": term " + std::to_string(log[j].term) +
-                 " on " + e.node + ", term " + std::to_string(other[j].term) + " on " + it->second.node;
+                 " on " + e.node + ", term " + std::to_string(other[j].term) + " on " + other_name;
         break;
       }
     }
   }
   first_ = Violation{e.t, e.node,
-                     e.node + " and " + it->second.node + " both hold " + entry_name(index, s.term) +
+                     e.node + " and " + other_name + " both hold " + entry_name(index, s.term) +
                          ", but the logs before it are not identical" + detail};
 }
 
 CheckResult LogMatching::finish() {
   CheckResult r{std::string(name()), kind(), first_ ? Status::kViolated : Status::kHeld, first_, {}};
-  if (!first_) r.note = std::to_string(first_seen_.size()) + " (index, term) pairs, each with one prefix";
-  require_evidence(r, !first_seen_.empty(), "no entry was appended to any log");
+  if (!first_) r.note = std::to_string(pairs_) + " (index, term) pairs, each with one prefix";
+  require_evidence(r, pairs_ > 0, "no entry was appended to any log");
   return r;
 }
 
 void LogMatching::fingerprint(Fingerprint& h) const {
   h(first_.has_value());
   if (first_) return;
-  logs_.fingerprint(h);
-  h(first_seen_.size());
-  for (const auto& [key, seen] : first_seen_) h(key, seen.prefix);
+  logs_.fingerprint(h, ids_);
+  // Every (index, term) pair in that order, whichever term came first.
+  h(pairs_);
+  auto more = more_.begin();
+  std::vector<std::pair<int64_t, uint64_t>> at;
+  for (size_t i = 0; i < first_term_.size(); ++i) {
+    const auto index = static_cast<int64_t>(i + 1);
+    at.clear();
+    if (first_term_[i].term != kNone) at.emplace_back(first_term_[i].term, first_term_[i].prefix);
+    for (; more != more_.end() && more->first.first == index; ++more) at.emplace_back(more->first.second, more->second.prefix);
+    std::sort(at.begin(), at.end());
+    for (const auto& [term, prefix] : at) h(std::pair{index, term}, prefix);
+  }
 }
 
 // ---- leader_completeness ---------------------------------------------------------
@@ -133,28 +244,70 @@ void LogMatching::fingerprint(Fingerprint& h) const {
 void LeaderCompleteness::fingerprint(Fingerprint& h) const {
   h(first_.has_value());
   if (first_) return;
-  logs_.fingerprint(h);
-  h(term_of_, best_term_, committed_in_.size());
+  logs_.fingerprint(h, ids_);
+  // Each node's term by name (0 for a node seen without a role event).
+  const auto order = ids_.by_name();
+  h(order.size());
+  for (const uint32_t id : order) h(ids_.name(id), id < term_of_.size() ? term_of_[id] : 0);
+  h(best_term_, committed_in_.size());
   for (const auto& [term, c] : committed_in_) h(term, c.index, c.slot.term, c.slot.prefix);
 }
 
+// An installed snapshot through `index` must carry the committed entry
+// there: the committer's log (while it still holds what it committed, or
+// any log that does) tells that entry's term.
+void LeaderCompleteness::check_install(const trace::Event& e, uint32_t node) {
+  const auto index = index_.get_int(e);
+  const auto term = term_.get_int(e);
+  if (!index || !term || *index < 1) return;
+  const auto best = committed_in_.find(best_term_);
+  if (best == committed_in_.end() || best->second.index < *index) return;
+  const Committed& c = best->second;
+  const auto at = static_cast<size_t>(c.index - 1);
+  auto holds = [&](uint32_t id) {
+    const auto& log = logs_.log(id);
+    return log.size() > at && log[at].prefix == c.slot.prefix;
+  };
+  uint32_t from = c.by;
+  if (!holds(from)) {
+    from = UINT32_MAX;
+    for (uint32_t id = 0; id < logs_.nodes() && from == UINT32_MAX; ++id) {
+      if (holds(id)) from = id;
+    }
+    if (from == UINT32_MAX) return;
+  }
+  const int64_t committed = logs_.log(from)[static_cast<size_t>(*index - 1)].term;
+  if (committed == *term) return;
+  first_ = Violation{e.t, e.node,
+                     ids_.name(node) + " installed a snapshot through index " + std::to_string(*index) + " (term " +
+                         std::to_string(*term) + "), but " + entry_name(*index, committed) + " is committed (" +
+                         ids_.name(c.by) + " committed through index " + std::to_string(c.index) + " at " +
+                         format_time(c.at) + ")"};
+}
+
 void LeaderCompleteness::consume(const trace::Event& e) {
-  logs_.consume(e);
-  if (e.kind == "commit") {
-    const auto index = e.get_int("index");
-    const auto& log = logs_.log(e.node);
+  const RaftKind k = raft_kind(e.kind);
+  if (k == RaftKind::kOther) return;
+  const uint32_t id = ids_.id(e.node);
+  if (id >= term_of_.size()) term_of_.resize(id + 1, 0);
+  if (k == RaftKind::kInstallSnapshot && !first_) check_install(e, id);
+  logs_.consume(e, k, id, ids_);
+  if (k == RaftKind::kCommit) {
+    const auto index = index_.get_int(e);
+    const auto& log = logs_.log(id);
     if (!index || static_cast<int64_t>(log.size()) < *index) return;  // commits what it never appended
-    Committed& c = committed_in_[term_of_[e.node]];
+    Committed& c = committed_in_[term_of_[id]];
     if (*index <= c.index) return;
-    c = Committed{*index, log[static_cast<size_t>(*index - 1)], e.node, e.t};
+    c = Committed{*index, log[static_cast<size_t>(*index - 1)], id, e.t};
     const auto best = committed_in_.find(best_term_);
-    if (best == committed_in_.end() || c.index > best->second.index) best_term_ = term_of_[e.node];
+    if (best == committed_in_.end() || c.index > best->second.index) best_term_ = term_of_[id];
     return;
   }
-  if (e.kind != "role") return;
-  const int64_t term = e.get_int("term").value_or(0);
-  term_of_[e.node] = term;
-  if (e.get_str("role") != std::optional<std::string_view>("leader") || first_) return;
+  if (k != RaftKind::kRole) return;
+  const int64_t term = term_.get_int(e).value_or(0);
+  term_of_[id] = term;
+  const auto role = role_.get_str(e);
+  if (!role || !is(*role, "leader") || first_) return;
   // Raft 5.4: an entry committed in a term is in the log of the leader of
   // every higher term. Leaders of older terms (a candidate that counted
   // delayed votes) owe nothing to later commits.
@@ -170,7 +323,7 @@ void LeaderCompleteness::consume(const trace::Event& e) {
     }
   }
   if (!need) return;
-  const auto& log = logs_.log(e.node);
+  const auto& log = logs_.log(id);
   const auto at = static_cast<size_t>(need->index - 1);
   if (log.size() > at && log[at].prefix == need->slot.prefix) return;
   std::string has = log.size() <= at ? "its log ends at index " + std::to_string(log.size())
@@ -179,7 +332,7 @@ void LeaderCompleteness::consume(const trace::Event& e) {
                                            (log[at].term == need->slot.term ? " (or differs before it)" : "");
   first_ = Violation{e.t, e.node,
                      e.node + " became leader of term " + std::to_string(term) + " without " +
-                         entry_name(need->index, need->slot.term) + ", committed by " + need->by + " at " +
+                         entry_name(need->index, need->slot.term) + ", committed by " + ids_.name(need->by) + " at " +
                          format_time(need->at) + "; " + has};
 }
 
@@ -201,16 +354,15 @@ uint64_t entry_hash(int64_t term, std::string_view cmd) {
 }
 uint64_t chain(uint64_t prefix, uint64_t entry) { return mix64(prefix ^ entry) + 1; }
 
+std::string show(std::string_view c) { return c.empty() ? std::string("the no-op") : "'" + std::string(c) + "'"; }
+
 }  // namespace
 
-StateMachineSafety::NodeState& StateMachineSafety::node(const std::string& name, uint32_t* id) {
-  auto [it, fresh] = ids_.try_emplace(name, static_cast<uint32_t>(names_.size()));
-  if (fresh) {
-    names_.push_back(name);
-    nodes_.emplace_back();
-  }
-  if (id) *id = it->second;
-  return nodes_[it->second];
+StateMachineSafety::NodeState& StateMachineSafety::node(std::string_view name, uint32_t* id) {
+  const uint32_t v = ids_.id(name);
+  if (v >= nodes_.size()) nodes_.resize(v + 1);
+  if (id) *id = v;
+  return nodes_[v];
 }
 
 void StateMachineSafety::advance_watermark() {
@@ -228,41 +380,108 @@ void StateMachineSafety::advance_watermark() {
   }
 }
 
-void StateMachineSafety::consume(const trace::Event& e) {
-  if (e.kind == "start" || e.kind == "restart" || e.kind == "crash") {
-    if (e.kind == "start") saw_start_ = true;
-    NodeState& n = node(e.node, nullptr);
-    n.up = e.kind != "crash";
-    n.applied = 0;  // a node applies its log again from the start
-    n.prefix = 0;
-    n.prefix_ok = true;
+void StateMachineSafety::applied_through(NodeState& n, int64_t index) {
+  if (index > n.max_applied) {
+    n.max_applied = index;
     advance_watermark();
-    return;
   }
-  if (e.kind != "apply") return;
-  const auto index = e.get_int("index");
+}
+
+void StateMachineSafety::consume(const trace::Event& e) {
+  const RaftKind k = raft_kind(e.kind);
+  switch (k) {
+    case RaftKind::kStart:
+    case RaftKind::kRestart:
+    case RaftKind::kCrash: {
+      if (k == RaftKind::kStart) saw_start_ = true;
+      NodeState& n = node(e.node, nullptr);
+      n.up = k != RaftKind::kCrash;
+      n.applied = 0;  // a node applies its log again from the start
+      n.prefix = 0;
+      n.prefix_ok = true;
+      advance_watermark();
+      return;
+    }
+    case RaftKind::kRecover: {
+      // Restored from a snapshot through s: applies resume at s + 1.
+      const auto s = snapshot_.get_int(e);
+      if (!s || *s < 1) return;
+      NodeState& n = node(e.node, nullptr);
+      n.applied = *s;
+      n.prefix_ok = n.snap_ok && n.snap_index == *s;
+      n.prefix = n.prefix_ok ? n.snap_prefix : 0;
+      applied_through(n, *s);
+      return;
+    }
+    case RaftKind::kSnapshot: {
+      const auto index = index_.get_int(e);
+      if (!index) return;
+      NodeState& n = node(e.node, nullptr);
+      n.snap_index = *index;
+      n.snap_ok = n.prefix_ok && n.applied == *index;
+      n.snap_prefix = n.prefix;
+      return;
+    }
+    case RaftKind::kInstallSnapshot: {
+      const auto index = index_.get_int(e);
+      const auto term = term_.get_int(e);
+      if (!index || !term || *index < 1) return;
+      uint32_t id = 0;
+      NodeState& n = node(e.node, &id);
+      if (*index > base_ && !first_) {
+        const auto off = static_cast<size_t>(*index - base_ - 1);
+        if (off < window_.size() && window_[off].known && window_[off].term != *term) {
+          const Slot& s = window_[off];
+          first_ = Violation{e.t, e.node,
+                             ids_.name(s.node) + " applied " + show(s.cmd) + " (term " + std::to_string(s.term) +
+                                 ") at index " + std::to_string(*index) + ", but " + e.node +
+                                 " installed a snapshot through it with term " + std::to_string(*term)};
+        }
+      }
+      // Its state machine is now the committed prefix through index; its
+      // hash is known only at the watermark.
+      if (*index > n.applied) {
+        n.applied = *index;
+        n.prefix_ok = *index == base_ && base_prefix_ok_;
+        n.prefix = n.prefix_ok ? base_prefix_ : 0;
+      }
+      n.snap_index = *index;
+      n.snap_ok = n.prefix_ok && n.applied == *index;
+      n.snap_prefix = n.prefix;
+      applied_through(n, *index);
+      return;
+    }
+    case RaftKind::kApply:
+      break;
+    default:
+      return;
+  }
+  const auto index = index_.get_int(e);
   if (!index || *index < 1) return;
   ++applies_;
-  const std::string_view cmd = e.get_str("cmd").value_or("");
-  const int64_t term = e.get_int("term").value_or(0);
+  const std::string_view cmd = cmd_.get_str(e).value_or("");
+  const int64_t term = term_.get_int(e).value_or(0);
   const uint64_t h = entry_hash(term, cmd);
   uint32_t id = 0;
   NodeState& n = node(e.node, &id);
   n.prefix_ok = n.prefix_ok && *index == n.applied + 1;
   n.prefix = chain(n.prefix, h);
   n.applied = *index;
-  auto show = [](std::string_view c) { return c.empty() ? std::string("the no-op") : "'" + std::string(c) + "'"; };
   if (*index > base_) {
     const auto off = static_cast<size_t>(*index - base_ - 1);
     if (off >= window_.size()) window_.resize(off + 1);
     Slot& s = window_[off];
     if (!s.known) {
-      s = Slot{true, term, h, id, std::string(cmd)};
+      s.known = true;
+      s.term = term;
+      s.hash = h;
+      s.node = id;
+      s.cmd.assign(cmd);
     } else if ((s.hash != h || s.term != term) && !first_) {
       first_ = Violation{e.t, e.node,
-                         names_[s.node] + " applied " + show(s.cmd) + " (term " + std::to_string(s.term) + ") at index " +
-                             std::to_string(*index) + ", but " + e.node + " applied " + show(cmd) + " (term " +
-                             std::to_string(term) + ") there"};
+                         ids_.name(s.node) + " applied " + show(s.cmd) + " (term " + std::to_string(s.term) +
+                             ") at index " + std::to_string(*index) + ", but " + e.node + " applied " + show(cmd) +
+                             " (term " + std::to_string(term) + ") there"};
     }
   } else if (*index == base_ && n.prefix_ok && base_prefix_ok_ && n.prefix != base_prefix_ && !first_) {
     first_ = Violation{e.t, e.node,
@@ -270,20 +489,19 @@ void StateMachineSafety::consume(const trace::Event& e) {
                            " again after a restart, and they differ from what every live node had applied there "
                            "(entries applied everywhere are remembered as one prefix hash)"};
   }
-  if (*index > n.max_applied) {
-    n.max_applied = *index;
-    advance_watermark();
-  }
+  applied_through(n, *index);
 }
 
 void StateMachineSafety::fingerprint(Fingerprint& h) const {
   h(first_.has_value());
   if (first_) return;
   // Nodes by name (ids follow the order they were first seen in).
-  h(ids_.size());
-  for (const auto& [name, id] : ids_) {
+  const auto order = ids_.by_name();
+  h(order.size());
+  for (const uint32_t id : order) {
     const NodeState& n = nodes_[id];
-    h(name, n.up, n.applied, n.prefix, n.prefix_ok, n.max_applied);
+    h(ids_.name(id), n.up, n.applied, n.prefix, n.prefix_ok, n.max_applied);
+    h(n.snap_index, n.snap_prefix, n.snap_ok);
   }
   h(saw_start_, base_, base_prefix_, base_prefix_ok_, applies_ > 0, window_.size());
   // A slot's hash covers its term and command; who applied it first only

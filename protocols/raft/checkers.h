@@ -1,6 +1,19 @@
 // Raft's safety properties (Raft paper, Figure 3) and a liveness property,
 // checked from trace events alone: role, append, truncate, recover, commit,
-// apply, client_request, client_response and faults.
+// apply, snapshot, install_snapshot, client_request, client_response and
+// faults.
+//
+// Snapshots: the checkers judge each node's logical log. A `snapshot`
+// (the node compacted its log into its state machine) changes nothing;
+// `install_snapshot {index, term}` gives the node the committed prefix
+// through index (its entries after index stay when its own entry at index
+// has that term, else they go); `recover {snapshot: s}` restores a state
+// machine that applied 1..s, so applies resume at s+1.
+//
+// Hot path: nodes are small ids (NodeIds), kinds are told apart by
+// compile-time-length comparisons and fields are read through FieldRef,
+// so an event costs no string search; the verdicts and messages are those
+// of a by-name reading, online or offline.
 //
 // election_safety        at most one leader per term
 // log_matching           same index and term => identical logs up to there
@@ -8,6 +21,8 @@
 // state_machine_safety   no two nodes apply different commands at one index
 // raft_liveness is analysis/leader_liveness.h (shared with Multi-Paxos).
 #pragma once
+#include <climits>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -20,23 +35,52 @@
 
 namespace dsim::analysis {
 
+// The Raft event kinds the checkers read, told apart once per event.
+enum class RaftKind : uint8_t {
+  kOther,
+  kAppend,
+  kTruncate,
+  kRecover,
+  kSnapshot,
+  kInstallSnapshot,
+  kCommit,
+  kApply,
+  kRole,
+  kStart,
+  kRestart,
+  kCrash,
+};
+RaftKind raft_kind(std::string_view kind);
+
 // Each node's log as the trace tells it: per index the entry's term and a
 // hash of the whole prefix up to it, so "same prefix" is one comparison.
+// A compacted prefix stays (the logical log); memory is 16 bytes per entry
+// per node.
 class RaftLogs {
  public:
   struct Slot {
     int64_t term;
     uint64_t prefix;
   };
-  // Returns true when the event changed a log.
-  bool consume(const trace::Event& e);
-  const std::vector<Slot>& log(const std::string& node) { return logs_[node]; }
+  // Returns true when the event may have changed `node`'s log (append,
+  // truncate, recover, install_snapshot).
+  bool consume(const trace::Event& e, RaftKind k, uint32_t node, const NodeIds& ids);
+  const std::vector<Slot>& log(uint32_t node) const {
+    static const std::vector<Slot> kEmpty;
+    return node < logs_.size() ? logs_[node] : kEmpty;
+  }
+  size_t nodes() const { return logs_.size(); }
   // Every non-empty log, by node name (an empty one and a missing one are
   // the same log).
-  void fingerprint(Fingerprint& h) const;
+  void fingerprint(Fingerprint& h, const NodeIds& ids) const;
 
  private:
-  std::map<std::string, std::vector<Slot>> logs_;
+  std::vector<Slot>& mut(uint32_t node) {
+    if (node >= logs_.size()) logs_.resize(node + 1);
+    return logs_[node];
+  }
+  std::vector<std::vector<Slot>> logs_;  // by node id
+  trace::FieldRef index_{"index"}, term_{"term"}, cmd_{"cmd"}, from_{"from"}, log_len_{"log_len"};
 };
 
 class ElectionSafety final : public CloneableChecker<ElectionSafety> {
@@ -51,31 +95,43 @@ class ElectionSafety final : public CloneableChecker<ElectionSafety> {
 
  private:
   struct Leader {
-    std::string node;
+    uint32_t node;
     int64_t t;
   };
-  std::map<int64_t, Leader> leaders_;  // term -> first leader
+  NodeIds ids_;
+  std::map<int64_t, Leader> leaders_;  // term -> first leader (one per term: bounded by the elections)
   std::optional<Violation> first_;
+  trace::FieldRef role_{"role"}, term_{"term"};
 };
 
+// Memory: the logs (RaftLogs), and per index the first prefix seen with
+// each term there (24 bytes per index; an index that saw several terms
+// keeps the others in a side map). Forgetting old indexes is not sound:
+// any later append of the same (index, term) must still be compared.
 class LogMatching final : public CloneableChecker<LogMatching> {
  public:
   std::string_view name() const override { return "log_matching"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
-  std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover"}; }
+  std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover", "install_snapshot"}; }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
 
  private:
+  static constexpr int64_t kNone = INT64_MIN;
   struct Seen {
-    uint64_t prefix;
-    std::string node;
-    int64_t t;
+    int64_t term = kNone;
+    uint64_t prefix = 0;
+    uint32_t node = 0;
   };
+  // The first (index, term) pair's record, inserted if new (fresh = true).
+  Seen& seen(int64_t index, int64_t term, bool* fresh);
+  NodeIds ids_;
   RaftLogs logs_;
-  std::map<std::pair<int64_t, int64_t>, Seen> first_seen_;  // (index, term)
+  std::vector<Seen> first_term_;                       // by index - 1: the first term seen there
+  std::map<std::pair<int64_t, int64_t>, Seen> more_;  // (index, term): any other term at an index
+  size_t pairs_ = 0;
   std::optional<Violation> first_;
 };
 
@@ -85,7 +141,9 @@ class LeaderCompleteness final : public CloneableChecker<LeaderCompleteness> {
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
-  std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover", "commit", "role"}; }
+  std::vector<std::string_view> kinds() const override {
+    return {"append", "truncate", "recover", "install_snapshot", "commit", "role"};
+  }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
 
@@ -93,32 +151,40 @@ class LeaderCompleteness final : public CloneableChecker<LeaderCompleteness> {
   struct Committed {
     int64_t index = 0;
     RaftLogs::Slot slot{0, 0};
-    std::string by;
+    uint32_t by = 0;
     int64_t at = 0;
   };
+  void check_install(const trace::Event& e, uint32_t node);
+  NodeIds ids_;
   RaftLogs logs_;
-  std::map<std::string, int64_t> term_of_;  // each node's current term, from role events
+  std::vector<int64_t> term_of_;  // each node's current term, from role events, by id
   // Per term in which commits happened: the highest index committed then
   // (its prefix hash covers every committed entry before it).
   std::map<int64_t, Committed> committed_in_;
   int64_t best_term_ = 0;  // the term whose entry in committed_in_ has the highest index
   std::optional<Violation> first_;
+  trace::FieldRef index_{"index"}, term_{"term"}, role_{"role"};
 };
 
 // Memory and time per event stay bounded by what must be remembered, not
 // by the run's length: commands are kept in full only above a watermark,
 // the highest index every live node has applied (at least once); below it
 // the checker keeps one hash of the whole prefix. A restarted node applies
-// its log again from index 1: above the watermark each entry is compared
-// one by one, and its prefix hash is compared when it reaches the
-// watermark.
+// its log again from index 1 (or from s+1 after `recover {snapshot: s}`):
+// above the watermark each entry is compared one by one, and its prefix
+// hash is compared when it reaches the watermark. A node restored from a
+// snapshot it took itself resumes with the prefix hash it had then; one
+// restored from an installed snapshot is taken to hold the committed
+// prefix (its later entries are still compared one by one).
 class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
  public:
   std::string_view name() const override { return "state_machine_safety"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
   void consume(const trace::Event& e) override;
-  std::vector<std::string_view> kinds() const override { return {"start", "restart", "crash", "apply"}; }
+  std::vector<std::string_view> kinds() const override {
+    return {"start", "restart", "crash", "apply", "recover", "snapshot", "install_snapshot"};
+  }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
   // Indexes whose commands are still held (for tests: bounded by how far
@@ -137,14 +203,19 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
     bool up = true;
     int64_t applied = 0;      // last index applied since the node (re)started
     uint64_t prefix = 0;      // hash of what it applied since then
-    bool prefix_ok = true;    // it applied 1, 2, ..., applied in order
+    bool prefix_ok = true;    // prefix covers 1, 2, ..., applied, in order
     int64_t max_applied = 0;  // highest index it ever applied
+    // Its latest snapshot: through which index, and the prefix hash of its
+    // state machine then (snap_ok: known).
+    int64_t snap_index = 0;
+    uint64_t snap_prefix = 0;
+    bool snap_ok = false;
   };
-  NodeState& node(const std::string& name, uint32_t* id);
+  NodeState& node(std::string_view name, uint32_t* id);
   void advance_watermark();
+  void applied_through(NodeState& n, int64_t index);
 
-  std::map<std::string, uint32_t> ids_;
-  std::vector<std::string> names_;
+  NodeIds ids_;
   std::vector<NodeState> nodes_;
   bool saw_start_ = false;  // without start events the node set is unknown: keep everything
   int64_t base_ = 0;        // the watermark: window_[0] is index base_ + 1
@@ -153,6 +224,7 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
   std::deque<Slot> window_;
   uint64_t applies_ = 0;
   std::optional<Violation> first_;
+  trace::FieldRef index_{"index"}, term_{"term"}, cmd_{"cmd"}, snapshot_{"snapshot"};
 };
 
 }  // namespace dsim::analysis
