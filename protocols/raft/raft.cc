@@ -1,6 +1,7 @@
 #include "protocols/raft/raft.h"
 
 #include <algorithm>
+#include <functional>
 #include <charconv>
 #include <cstring>
 
@@ -713,18 +714,23 @@ void RaftNode::advance_commit(Context& ctx) {
   DSIM_ASSERT(role_ == Role::kLeader);
   // Figure 2, leaders: commit N if a majority has matchIndex >= N and
   // log[N].term == currentTerm (Raft 5.4.2: never count replicas for an
-  // entry of an earlier term; it commits indirectly).
-  for (LogIndex n = last_index(); n > commit_; n = n.prev()) {
-    if (term_at(n) != term_ && cfg_.bug != Config::Bug::kCommitPreviousTerm) break;
-    uint32_t replicas = 0;
-    for (LogIndex mi : match_) replicas += mi >= n ? 1 : 0;
-    if (replicas >= majority(ctx)) {
-      commit_ = n;
-      ctx.emit("commit", {{"index", commit_.value}});
-      apply_committed(ctx);
-      return;
-    }
-  }
+  // entry of an earlier term; it commits indirectly). The largest N a
+  // majority holds is the majority-th largest matchIndex; terms never
+  // decrease along the log, so if that entry is of an earlier term, so is
+  // every entry before it. (Scanning down from the last index cost a pass
+  // over the peers per uncommitted entry, on every acknowledgement.)
+  match_scratch_.assign(match_.begin(), match_.end());
+  const size_t k = majority(ctx) - 1;
+  DSIM_ASSERT(k < match_scratch_.size());
+  std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(k), match_scratch_.end(),
+                   std::greater<>());
+  const LogIndex n = match_scratch_[k];
+  if (n <= commit_) return;
+  DSIM_ASSERT(n <= last_index());
+  if (term_at(n) != term_ && cfg_.bug != Config::Bug::kCommitPreviousTerm) return;
+  commit_ = n;
+  ctx.emit("commit", {{"index", commit_.value}});
+  apply_committed(ctx);
 }
 
 void RaftNode::apply_committed(Context& ctx) {

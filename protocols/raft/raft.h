@@ -326,6 +326,7 @@ class RaftNode final : public Node {
   Time restart_guard_{INT64_MIN / 2};  // lease: no votes before this after a restart
   LogIndex term_start_;           // index of this leader's no-op
   LogIndex leader_commit_seen_;  // the highest commit index a leader sent
+  std::vector<LogIndex> match_scratch_;  // advance_commit's working copy of match_ (decides nothing)
   TimerId election_timer_;
   TimerId heartbeat_timer_;
 };
