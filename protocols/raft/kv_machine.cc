@@ -69,7 +69,7 @@ void KvMachine::apply_entry(RaftNode& raft, Context& ctx, LogIndex, const Entry&
   if (!e.cmd.empty() && e.cmd[0] == '@') {
     apply_kv(raft, ctx, e);
   } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {
-    kv_[e.cmd.substr(0, eq)] = e.cmd.substr(eq + 1);
+    kv_[e.cmd.substr(0, eq)].assign(e.cmd, eq + 1);  // into the old value's buffer
   }
 }
 
