@@ -10,6 +10,18 @@
 // restart, the largest cost of long nemesis runs. Nothing iterates the keys
 // in an order that reaches a node or a trace (sync applies independent
 // keys), so hash order cannot leak into behaviour.
+//
+// Besides the keys, each storage holds one append-only record log (a
+// write-ahead log, a replicated log): records at consecutive positions
+// [log_begin(), log_end()), appended at the end, truncated back from the
+// end, and compacted (dropped) from the front once a snapshot covers them.
+// It has the same durability contract as put/erase (visible at once,
+// durable on sync(), undone by a crash that loses unsynced writes) but
+// costs O(1) amortized per record: records sit back to back in one buffer
+// (no key, no heap node, no hash per record) and a restart reads them in
+// order. A crash that loses unsynced writes undoes the log operations
+// since the last sync in reverse, from a journal that keeps what a
+// truncation removed; compacted records are freed only at the next sync.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -29,8 +41,22 @@ class Storage {
   void erase(std::string_view key);
   std::optional<std::string> get(std::string_view key) const;
   void sync();
-  // Number of writes (puts and erases) not yet synced.
-  size_t unsynced() const { return pending_.size(); }
+  // Number of writes (puts, erases and log operations) not yet synced.
+  size_t unsynced() const { return pending_.size() + journal_.size(); }
+
+  // ---- The record log. Positions are absolute: compaction moves
+  // log_begin() up, it does not renumber records.
+  uint64_t log_begin() const { return begin_; }
+  uint64_t log_end() const { return base_ + ends_.size(); }
+  // REQUIRES: log_begin() <= pos < log_end(). Valid until the next write.
+  std::string_view log_record(uint64_t pos) const;
+  void log_append(std::string_view record);
+  // Keeps [log_begin(), end). REQUIRES: log_begin() <= end <= log_end().
+  void log_truncate(uint64_t end);
+  // Drops the records before `begin`. A `begin` past log_end() leaves an
+  // empty log that continues at `begin` (a node that installs a snapshot
+  // newer than anything it holds). REQUIRES: begin >= log_begin().
+  void log_compact(uint64_t begin);
   // Syncs that made something durable (a sync with nothing pending is not
   // counted): the simulator charges each one the scenario's write latency.
   uint64_t writing_syncs() const { return writing_syncs_; }
@@ -43,6 +69,9 @@ class Storage {
   void fingerprint(Fingerprint& h) const {
     h.unordered(durable_);
     h.unordered(pending_);
+    h(base_, begin_, ends_, journal_, undo_lens_);
+    h.bytes(bytes_);
+    h.bytes(undo_bytes_);
   }
 
  private:
@@ -194,10 +223,34 @@ class Storage {
     bool used_valid_ = Track;
   };
 
+  // One log operation since the last sync, with what undoes it.
+  struct LogOp {
+    enum Kind : uint8_t { kAppend, kTruncate, kCompact, kRebase } kind;
+    uint64_t a = 0;  // kTruncate: records saved; kCompact: old begin_; kRebase: old base_
+    uint64_t b = 0;  // kRebase: old begin_
+    void fingerprint(Fingerprint& h) const { h(kind, a, b); }
+  };
+  void remove_tail(uint64_t end);  // physically, saving the records for undo
+  void undo(const LogOp& op);
+  void drop_compacted();
+
   FlatMap<std::string, false> durable_;
   // key -> new value, or nullopt for an erase not yet synced.
   FlatMap<std::optional<std::string>, true> pending_;
   uint64_t writing_syncs_ = 0;
+
+  // The log: records at positions [base_, base_ + ends_.size()) back to
+  // back in bytes_ (ends_[k]: where record base_ + k ends); the ones before
+  // begin_ are compacted, kept until the next sync in case a crash undoes
+  // the compaction.
+  std::string bytes_;
+  std::vector<uint64_t> ends_;
+  uint64_t base_ = 0;
+  uint64_t begin_ = 0;
+  std::vector<LogOp> journal_;  // since the last sync, oldest first
+  // Records removed by truncations since the last sync, in removal order.
+  std::string undo_bytes_;
+  std::vector<uint64_t> undo_lens_;
 };
 
 }  // namespace dsim

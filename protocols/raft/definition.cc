@@ -80,6 +80,11 @@ class Definition final : public Protocol {
     "heartbeat_rounds": {
       "type": "boolean",
       "description": "number heartbeat rounds (default true); only read_index and lease reads need them, and false (reads: log only) keeps `dsim explore` from telling states apart by heartbeat count"
+    },
+    "snapshot_every": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "snapshot the state machine and compact the log after this many entries applied since the last snapshot; 0 = never (default 10000)"
     }
   }
 })json";
@@ -101,7 +106,9 @@ class Definition final : public Protocol {
            ", check_quorum: " + (c.check_quorum ? "true" : "false") + ", max_batch: " + std::to_string(c.max_batch) +
            ", reads: " + std::string(kReads[static_cast<size_t>(c.reads)]) +
            ", bug: " + std::string(kBugs[static_cast<size_t>(c.bug)]) +
-           (c.heartbeat_rounds ? "" : ", heartbeat_rounds: false") + "}\n";
+           (c.heartbeat_rounds ? "" : ", heartbeat_rounds: false") +
+           (c.snapshot_every == Config{}.snapshot_every ? "" : ", snapshot_every: " + std::to_string(c.snapshot_every)) +
+           "}\n";
   }
 
   bool accepts_clients() const override { return true; }
@@ -125,8 +132,11 @@ class Definition final : public Protocol {
     // failure; the hint says where the leader should look next.
     static const MessageLayout kAppendReplyL = {
         .f = {{{"term"}, {"success", As::kBool}, {"match_index"}, {"round"}, {"hint_index"}, {"hint_term"}}}};
+    static const MessageLayout kInstallL = {
+        .f = {{{"term"}, {"last_included_index"}, {"last_included_term"}, {"leader_commit"}, {}, {"round"}}}};
     switch (type) {
       case kClientRequest: case kForward: return &kReq;
+      case kInstallSnapshot: return &kInstallL;
       case kRequestVote: return &kVoteL;
       case kVoteReply: return &kVoteReplyL;
       case kAppendEntries: return &kAppendL;
@@ -163,7 +173,7 @@ class Definition final : public Protocol {
   static void read_section(SectionReader& r, const YAML::Node& n, Config& c) {
     scenario::YamlReader& y = r.yaml();
     if (!y.check_map(n, "raft", {"election_timeout", "heartbeat", "prevote", "check_quorum", "max_batch", "reads", "bug",
-                                   "heartbeat_rounds"})) {
+                                   "heartbeat_rounds", "snapshot_every"})) {
       return;
     }
     if (auto v = n["election_timeout"]) {
@@ -195,6 +205,10 @@ class Definition final : public Protocol {
       }
     }
     if (auto v = n["max_batch"]) c.max_batch = static_cast<uint32_t>(y.integer(v, "raft.max_batch", 1, 100000).value_or(64));
+    if (auto v = n["snapshot_every"]) {
+      c.snapshot_every = static_cast<uint64_t>(
+          y.integer(v, "raft.snapshot_every", 0, int64_t{1} << 40).value_or(static_cast<int64_t>(c.snapshot_every)));
+    }
     if (auto v = n["bug"]) {
       if (auto i = r.one_of(v, "raft.bug", "planted bug for raft", kBugs)) c.bug = static_cast<Config::Bug>(*i);
     }
@@ -266,7 +280,16 @@ std::vector<trace::EventSchema> raft_events() {
       {"client_request", {{"req", kI}, {"index", kI}}, "the leader accepted request `req` as entry `index`"},
       {"client_response", {{"req", kI}, {"ok", kB}, {"index", kI, false}, {"reason", kS, false}},
        "the leader answered: `ok` with `index` once committed and applied, else a `reason`"},
-      {"recover", {{"log_len", kI}, {"term", kI}}, "after a restart, what storage held"},
+      {"recover", {{"log_len", kI}, {"term", kI}, {"snapshot", kI, false}},
+       "after a restart, what storage held: the log's last index (compacted entries count) and, when the state "
+       "machine was restored from a snapshot, the snapshot's last index (applies resume after it)"},
+      {"snapshot", {{"index", kI}, {"term", kI}},
+       "the node saved its state machine at applied index `index` (an entry of term `term`) and compacted its log "
+       "up to there (a margin may stay); its logical log is unchanged"},
+      {"install_snapshot", {{"index", kI}, {"term", kI}},
+       "a follower installed the leader's snapshot through `index` (term `term`): its state machine is the "
+       "leader's there, commit and applied become at least `index`, and unless its entry at `index` had term "
+       "`term` its log is just the snapshot"},
   };
 }
 

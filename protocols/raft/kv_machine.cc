@@ -69,7 +69,7 @@ void KvMachine::apply_entry(RaftNode& raft, Context& ctx, LogIndex, const Entry&
   if (!e.cmd.empty() && e.cmd[0] == '@') {
     apply_kv(raft, ctx, e);
   } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {
-    kv_[e.cmd.substr(0, eq)] = e.cmd.substr(eq + 1);
+    kv_[e.cmd.substr(0, eq)].assign(e.cmd, eq + 1);  // into the old value's buffer
   }
 }
 
@@ -100,6 +100,33 @@ void KvMachine::on_leadership(RaftNode&, Context& ctx, bool leader) {
   if (leader) return;
   for (const PendingRead& r : reads_) ctx.send(r.client, kv::reply(r.id, kv::kFail, "lost leadership"));  // reads change nothing
   reads_.clear();
+}
+
+void KvMachine::snapshot(std::string& out) const {
+  for (const auto& [k, v] : kv_) {
+    out += std::to_string(k.size());
+    out += ':';
+    out += k;
+    out += std::to_string(v.size());
+    out += ':';
+    out += v;
+  }
+}
+
+void KvMachine::restore(RaftNode&, Context&, std::string_view data) {
+  DSIM_ASSERT(reads_.empty());  // a leader never restores: it is the one that sends snapshots
+  kv_.clear();
+  auto take = [&data] {
+    const auto len = static_cast<size_t>(take_stored_int(data, ':'));
+    DSIM_ASSERT_MSG(len <= data.size(), "corrupt key-value snapshot");
+    std::string s(data.substr(0, len));
+    data.remove_prefix(len);
+    return s;
+  };
+  while (!data.empty()) {
+    std::string k = take();
+    kv_.emplace_hint(kv_.end(), std::move(k), take());
+  }
 }
 
 }  // namespace dsim::raft

@@ -40,6 +40,11 @@ class KvMachine final : public StateMachine {
   // It reads lease_valid and round_confirmed only for the read paths that
   // Config::reads names, which RaftNode's fingerprint already follows.
   bool uses_contact() const override { return false; }
+  // The store, as "<key length>:<key><value length>:<value>" per key in key
+  // order; pending reads are the leader's volatile business, not state.
+  bool can_snapshot() const override { return true; }
+  void snapshot(std::string& out) const override;
+  void restore(RaftNode& raft, Context& ctx, std::string_view data) override;
 
   const std::map<std::string, std::string>& kv() const { return kv_; }
 

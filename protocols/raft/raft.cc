@@ -1,6 +1,9 @@
 #include "protocols/raft/raft.h"
 
 #include <algorithm>
+#include <functional>
+#include <charconv>
+#include <cstring>
 
 #include "protocols/raft/kv_machine.h"
 #include "dsim/assert.h"
@@ -13,13 +16,22 @@ constexpr uint64_t kElectionTag = 1;
 constexpr uint64_t kHeartbeatTag = 2;
 
 // Entries on the wire and on disk: "<term> <req> <len>:<cmd>", repeated.
+// Writes `v` then `sep` at `p` (room for 21 characters), returns the end.
+char* put_int(char* p, int64_t v, char sep) {
+  const auto r = std::to_chars(p, p + 20, v);
+  DSIM_ASSERT(r.ec == std::errc());
+  *r.ptr = sep;
+  return r.ptr + 1;
+}
+
 void encode_entry(std::string& out, const Entry& e) {
-  out += std::to_string(e.term.value);
-  out += ' ';
-  out += std::to_string(e.req);
-  out += ' ';
-  out += std::to_string(e.cmd.size());
-  out += ':';
+  // The header formatted in place and appended once (std::to_string made
+  // three strings per entry).
+  char head[64];
+  char* p = put_int(head, e.term.value, ' ');
+  p = put_int(p, e.req, ' ');
+  p = put_int(p, static_cast<int64_t>(e.cmd.size()), ':');
+  out.append(head, static_cast<size_t>(p - head));
   out += e.cmd;
 }
 
@@ -35,7 +47,37 @@ Entry decode_entry(std::string_view& s) {
   return e;
 }
 
-std::string log_key(LogIndex index) { return "log/" + std::to_string(index.value); }
+// Entries in storage's record log (position = index - 1): term and request
+// id as 8 raw bytes each, then the command. Read back only by this build.
+void encode_record(std::string& out, const Entry& e) {
+  out.clear();
+  char head[16];
+  std::memcpy(head, &e.term.value, 8);
+  std::memcpy(head + 8, &e.req, 8);
+  out.append(head, 16);
+  out += e.cmd;
+}
+
+Entry decode_record(std::string_view r) {
+  DSIM_ASSERT_MSG(r.size() >= 16, "corrupt raft log record");
+  Entry e;
+  std::memcpy(&e.term.value, r.data(), 8);
+  std::memcpy(&e.req, r.data() + 8, 8);
+  e.cmd.assign(r.substr(16));
+  return e;
+}
+
+// The newest snapshot in storage, key "snap": "<index> <term> " + the
+// state machine's bytes. Key "base": "<index> <term>" of the last
+// compacted entry.
+std::string snapshot_value(LogIndex index, Term term, std::string_view data) {
+  std::string v = std::to_string(index.value);
+  v += ' ';
+  v += std::to_string(term.value);
+  v += ' ';
+  v += data;
+  return v;
+}
 
 }  // namespace
 
@@ -63,6 +105,7 @@ void RaftNode::fingerprint(Fingerprint& h) const {
   // Durable state, then volatile state. Left out: cfg_ (the same in every
   // state of a run) and TimerId values (only whether each timer is armed).
   h(term_, voted_for_, log_, role_, leader_, commit_, applied_);
+  h(base_index_, base_term_, snap_index_, snap_term_, snap_data_);
   h(election_timer_.valid(), heartbeat_timer_.valid());
   // Votes count only while campaigning (become_* starts them afresh).
   if (role_ == Role::kCandidate || role_ == Role::kPreCandidate) h(votes_);
@@ -95,6 +138,7 @@ std::string_view message_type_name(uint32_t type) {
     case kVoteReply: return "vote_reply";
     case kAppendEntries: return "append_entries";
     case kAppendReply: return "append_reply";
+    case kInstallSnapshot: return "install_snapshot";
   }
   return {};
 }
@@ -114,14 +158,25 @@ void RaftNode::load(Context& ctx) {
   // The vote is stored as the node's number, "-1" for none.
   const int64_t vote = cfg_.bug == Config::Bug::kVolatileVote ? -1 : as_int(st.get("vote"), -1);
   voted_for_ = vote < 0 ? std::nullopt : std::optional<NodeId>(NodeId{static_cast<uint32_t>(vote)});
-  const LogIndex len{as_int(st.get("log_len"), 0)};
-  log_.clear();
-  for (LogIndex i{1}; i <= len; ++i) {
-    const auto v = st.get(log_key(i));
-    DSIM_ASSERT_MSG(v.has_value(), "log entry missing from storage");
-    std::string_view s = *v;
-    log_.push_back(decode_entry(s));
+  if (const auto snap = st.get("snap")) {
+    std::string_view s = *snap;
+    snap_index_ = LogIndex{take_stored_int(s, ' ')};
+    snap_term_ = Term{take_stored_int(s, ' ')};
+    snap_data_.assign(s);
   }
+  if (const auto base = st.get("base")) {
+    std::string_view s = *base;
+    base_index_ = LogIndex{take_stored_int(s, ' ')};
+    base_term_ = Term{parse_stored_int(s)};
+  }
+  // Storage compacts and forgets together with the keys above: one sync
+  // makes both durable, a crash that loses unsynced writes undoes both.
+  DSIM_ASSERT(st.log_begin() == static_cast<uint64_t>(base_index_.value));
+  DSIM_ASSERT(snap_index_ >= base_index_);
+  log_.clear();
+  log_.reserve(static_cast<size_t>(st.log_end() - st.log_begin()));
+  for (uint64_t pos = st.log_begin(); pos < st.log_end(); ++pos) log_.push_back(decode_record(st.log_record(pos)));
+  DSIM_ASSERT(last_index() >= snap_index_);
 }
 
 void RaftNode::persist_term_vote(Context& ctx) {
@@ -133,16 +188,17 @@ void RaftNode::persist_term_vote(Context& ctx) {
 }
 
 void RaftNode::persist_entry(Context& ctx, LogIndex index) {
-  std::string v;
-  encode_entry(v, entry_at(index));
-  ctx.storage().put(log_key(index), v);
+  thread_local std::string record;  // a buffer reused across entries
+  encode_record(record, entry_at(index));
+  Storage& st = ctx.storage();
+  DSIM_ASSERT(st.log_end() == static_cast<uint64_t>(index.value - 1));
+  st.log_append(record);
 }
 
 void RaftNode::append_local(Context& ctx, Entry e) {
   log_.push_back(std::move(e));
   const LogIndex index = last_index();
   persist_entry(ctx, index);
-  ctx.storage().put("log_len", std::to_string(index.value));
   const Entry& back = log_.back();
   ctx.emit("append", {{"index", index.value}, {"term", back.term.value}, {"cmd", std::string_view(back.cmd)}});
 }
@@ -152,9 +208,9 @@ void RaftNode::truncate_from(Context& ctx, LogIndex index) {
   // The correct protocol never truncates a committed entry; planted bugs
   // may, and then it is the checkers' job to say so.
   if (cfg_.bug == Config::Bug::kNone) DSIM_ASSERT_MSG(index > commit_, "raft: a committed entry was truncated");
-  for (LogIndex i = index; i <= last_index(); ++i) ctx.storage().erase(log_key(i));
-  log_.resize(static_cast<size_t>(index.value - 1));
-  ctx.storage().put("log_len", std::to_string(last_index().value));
+  DSIM_ASSERT(index > base_index_);
+  log_.resize(static_cast<size_t>(index.value - 1 - base_index_.value));
+  ctx.storage().log_truncate(static_cast<uint64_t>(index.value - 1));
   ctx.emit("truncate", {{"from", index.value}});
 }
 
@@ -289,7 +345,19 @@ void RaftNode::on_start(Context& ctx) {
 void RaftNode::on_recover(Context& ctx) {
   load(ctx);
   if (cfg_.reads == Config::Reads::kLease) restart_guard_ = ctx.now() + cfg_.election_min;
-  ctx.emit("recover", {{"log_len", last_index().value}, {"term", term_.value}});
+  if (snap_index_ > LogIndex{0}) {
+    // Raft 7: the machine restarts from the snapshot, and commit and apply
+    // resume at its index (entries up to there are committed).
+    if (sm_) sm_->restore(*this, ctx, snap_data_);
+    commit_ = snap_index_;
+    applied_ = snap_index_;
+    ctx.emit("recover", {{"log_len", last_index().value}, {"term", term_.value}, {"snapshot", snap_index_.value}});
+    // The commit index it starts from, for readers that follow commit
+    // events alone (raft_catch_up, the report).
+    ctx.emit("commit", {{"index", commit_.value}});
+  } else {
+    ctx.emit("recover", {{"log_len", last_index().value}, {"term", term_.value}});
+  }
   set_role(ctx, Role::kFollower);
   reset_election_timer(ctx);
 }
@@ -346,6 +414,7 @@ void RaftNode::on_message(Context& ctx, NodeId from, const Message& m) {
     case kVoteReply: on_vote_reply(ctx, from, m); return;
     case kAppendEntries: on_append(ctx, from, m); return;
     case kAppendReply: on_append_reply(ctx, from, m); return;
+    case kInstallSnapshot: on_install_snapshot(ctx, from, m); return;
   }
   if (sm_) {
     sm_->on_message(*this, ctx, from, m);
@@ -480,10 +549,19 @@ void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat) {
   const LogIndex next = next_[peer];
   DSIM_ASSERT(next >= LogIndex{1} && next <= last_index().next());
   const LogIndex prev = next.prev();
+  if (prev < base_index_) {  // compacted: only the snapshot has it
+    send_snapshot(ctx, peer);
+    return;
+  }
   const int64_t count = std::min<int64_t>(cfg_.max_batch, last_index() - prev);
   Message m;
   m.type = kAppendEntries;
   m.f = {term_.value, prev.value, term_at(prev).value, commit_.value, count, round_};
+  if (count > 1) {  // one entry usually fits the string's own buffer
+    size_t bytes = 0;
+    for (LogIndex i = next; i < next + count; ++i) bytes += entry_at(i).cmd.size() + 24;
+    m.body.reserve(bytes);
+  }
   for (LogIndex i = next; i < next + count; ++i) encode_entry(m.body, entry_at(i));
   ctx.send(NodeId{peer}, m);
   if (!slow && probing_[peer]) {
@@ -528,8 +606,11 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
   const int64_t count = m.f[4];
   // Figure 2, AppendEntries 2: reply false if the log has no entry at
   // prevLogIndex whose term matches prevLogTerm.
-  const bool prev_ok = prev <= last_index() &&
-                       (cfg_.bug == Config::Bug::kSkipPrevCheck || term_at(prev) == prev_term);
+  // Before base_index_ everything is committed (a snapshot holds it), so
+  // it matches the leader's log.
+  const bool prev_ok = prev < base_index_ ||
+                       (prev <= last_index() &&
+                        (cfg_.bug == Config::Bug::kSkipPrevCheck || term_at(prev) == prev_term));
   if (!prev_ok) {
     if (cfg_.bug == Config::Bug::kSlowBacktrack) {
       reply.f = {term_.value, 0, std::min(prev.prev(), last_index()).value, m.f[5], 0, 0};  // retry one entry back
@@ -539,7 +620,7 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
       // entry after it has a term the leader's entry at prev does not, so
       // the leader can skip them all in one round trip.
       LogIndex hint = std::min(prev, last_index());
-      while (hint > LogIndex{0} && term_at(hint) > prev_term) hint = hint.prev();
+      while (hint > base_index_ && term_at(hint) > prev_term) hint = hint.prev();
       reply.f = {term_.value, 0, prev.value, m.f[5], hint.value, term_at(hint).value};
     }
     ctx.send(from, reply);
@@ -551,6 +632,7 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
   for (int64_t k = 0; k < count; ++k) {
     Entry e = decode_entry(body);
     ++index;
+    if (index <= base_index_) continue;  // committed, in our snapshot
     if (index <= last_index()) {
       if (term_at(index) == e.term) continue;  // already have it
       truncate_from(ctx, index);  // AppendEntries 3: conflict, delete it and all that follow
@@ -621,7 +703,7 @@ void RaftNode::on_append_reject(Context& ctx, uint32_t peer, const Message& m) {
   // term is at most hint_term is the next candidate for agreement.
   const Term hint_term{m.f[5]};
   LogIndex probe = std::min(LogIndex{m.f[4]}, last_index());
-  while (probe > match_[peer] && term_at(probe) > hint_term) probe = probe.prev();
+  while (probe > match_[peer] && probe > base_index_ && term_at(probe) > hint_term) probe = probe.prev();
   next_[peer] = std::max(match_[peer].next(), std::min(rejected, probe.next()));
   probing_[peer] = true;
   probe_sent_[peer] = false;
@@ -632,18 +714,23 @@ void RaftNode::advance_commit(Context& ctx) {
   DSIM_ASSERT(role_ == Role::kLeader);
   // Figure 2, leaders: commit N if a majority has matchIndex >= N and
   // log[N].term == currentTerm (Raft 5.4.2: never count replicas for an
-  // entry of an earlier term; it commits indirectly).
-  for (LogIndex n = last_index(); n > commit_; n = n.prev()) {
-    if (term_at(n) != term_ && cfg_.bug != Config::Bug::kCommitPreviousTerm) break;
-    uint32_t replicas = 0;
-    for (LogIndex mi : match_) replicas += mi >= n ? 1 : 0;
-    if (replicas >= majority(ctx)) {
-      commit_ = n;
-      ctx.emit("commit", {{"index", commit_.value}});
-      apply_committed(ctx);
-      return;
-    }
-  }
+  // entry of an earlier term; it commits indirectly). The largest N a
+  // majority holds is the majority-th largest matchIndex; terms never
+  // decrease along the log, so if that entry is of an earlier term, so is
+  // every entry before it. (Scanning down from the last index cost a pass
+  // over the peers per uncommitted entry, on every acknowledgement.)
+  match_scratch_.assign(match_.begin(), match_.end());
+  const size_t k = majority(ctx) - 1;
+  DSIM_ASSERT(k < match_scratch_.size());
+  std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(k), match_scratch_.end(),
+                   std::greater<>());
+  const LogIndex n = match_scratch_[k];
+  if (n <= commit_) return;
+  DSIM_ASSERT(n <= last_index());
+  if (term_at(n) != term_ && cfg_.bug != Config::Bug::kCommitPreviousTerm) return;
+  commit_ = n;
+  ctx.emit("commit", {{"index", commit_.value}});
+  apply_committed(ctx);
 }
 
 void RaftNode::apply_committed(Context& ctx) {
@@ -658,6 +745,119 @@ void RaftNode::apply_committed(Context& ctx) {
     }
   }
   if (sm_) sm_->on_applied(*this, ctx);
+  maybe_snapshot(ctx);
+}
+
+// ---- Snapshots (Raft 7) ------------------------------------------------------------
+
+void RaftNode::maybe_snapshot(Context& ctx) {
+  if (!snapshots_enabled()) return;
+  if (static_cast<uint64_t>(applied_ - snap_index_) < cfg_.snapshot_every) return;
+  DSIM_ASSERT(applied_ > snap_index_);
+  DSIM_ASSERT(applied_ <= commit_);
+  snap_index_ = applied_;
+  snap_term_ = term_at(applied_);
+  snap_data_.clear();
+  if (sm_) sm_->snapshot(snap_data_);
+  persist_snapshot(ctx);
+  // Keep a margin of entries for followers a little behind, so that they
+  // catch up from the log instead of a whole snapshot (etcd keeps 5,000).
+  const auto margin = static_cast<int64_t>(cfg_.snapshot_every / 2);
+  const LogIndex upto{std::max(base_index_.value, snap_index_.value - margin)};
+  if (upto > base_index_) compact_to(ctx, upto);
+  // Not synced here: the snapshot and the compaction become durable with the
+  // node's next sync, together; a crash before that loses both, and the
+  // node recovers from the previous snapshot and its whole log.
+  ctx.emit("snapshot", {{"index", snap_index_.value}, {"term", snap_term_.value}});
+}
+
+void RaftNode::persist_snapshot(Context& ctx) {
+  ctx.storage().put("snap", snapshot_value(snap_index_, snap_term_, snap_data_));
+}
+
+void RaftNode::compact_to(Context& ctx, LogIndex index) {
+  DSIM_ASSERT(index > base_index_);
+  DSIM_ASSERT(index <= last_index());
+  DSIM_ASSERT(index <= snap_index_);  // never discard what no snapshot holds
+  base_term_ = term_at(index);
+  log_.erase(log_.begin(), log_.begin() + (index.value - base_index_.value));
+  base_index_ = index;
+  ctx.storage().log_compact(static_cast<uint64_t>(index.value));
+  ctx.storage().put("base", std::to_string(base_index_.value) + " " + std::to_string(base_term_.value));
+}
+
+void RaftNode::send_snapshot(Context& ctx, uint32_t peer) {
+  DSIM_ASSERT(role_ == Role::kLeader);
+  DSIM_ASSERT(snap_index_ >= base_index_);
+  DSIM_ASSERT(snap_index_ > LogIndex{0});
+  Message m;
+  m.type = kInstallSnapshot;
+  m.f = {term_.value, snap_index_.value, snap_term_.value, commit_.value, 0, round_};
+  m.body = snap_data_;
+  ctx.send(NodeId{peer}, m);
+  // etcd's snapshot state: nothing more until the follower answers (a
+  // success moves it to replicate state from the snapshot's index); each
+  // heartbeat sends the snapshot again, as it does a probe.
+  probing_[peer] = true;
+  probe_sent_[peer] = true;
+}
+
+void RaftNode::on_install_snapshot(Context& ctx, NodeId from, const Message& m) {
+  const Term term{m.f[0]};
+  Message reply;
+  reply.type = kAppendReply;
+  if (term < term_) {  // as AppendEntries: a stale leader learns the term
+    reply.f = {term_.value, 0, 0, 0, 0, 0};
+    ctx.send(from, reply);
+    return;
+  }
+  if (term > term_ || role_ != Role::kFollower) become_follower(ctx, term);
+  if (cfg_.bug == Config::Bug::kNone) {
+    DSIM_ASSERT_MSG(!(leader_ && *leader_ != from), "raft: two leaders in one term");
+  }
+  leader_ = from;
+  heard_from_leader_ = ctx.now();
+  leader_commit_seen_ = std::max(leader_commit_seen_, LogIndex{m.f[3]});
+  reset_election_timer(ctx);
+
+  const LogIndex index{m.f[1]};
+  const Term index_term{m.f[2]};
+  DSIM_ASSERT(index > LogIndex{0});
+  DSIM_ASSERT(LogIndex{m.f[3]} >= index);  // a leader snapshots committed entries only
+  // Already applied that far: our log matches the leader's through `index`
+  // (it is committed), so there is nothing to install.
+  if (index > applied_) {
+    Storage& st = ctx.storage();
+    // Figure 13, 6-7: keep the entries after `index` if ours at `index`
+    // has the snapshot's term; otherwise the log is just the snapshot.
+    const bool keep = index <= last_index() && term_at(index) == index_term;
+    if (keep) {
+      log_.erase(log_.begin(), log_.begin() + (index.value - base_index_.value));
+      st.log_compact(static_cast<uint64_t>(index.value));
+    } else {
+      log_.clear();
+      st.log_truncate(st.log_begin());
+      st.log_compact(static_cast<uint64_t>(index.value));
+    }
+    base_index_ = index;
+    base_term_ = index_term;
+    snap_index_ = index;
+    snap_term_ = index_term;
+    snap_data_ = m.body;
+    // Figure 13, 8: reset the state machine from the snapshot.
+    if (sm_) sm_->restore(*this, ctx, snap_data_);
+    applied_ = index;
+    const bool advanced = index > commit_;
+    commit_ = std::max(commit_, index);
+    persist_snapshot(ctx);
+    st.put("base", std::to_string(base_index_.value) + " " + std::to_string(base_term_.value));
+    st.sync();
+    ctx.emit("install_snapshot", {{"index", index.value}, {"term", index_term.value}});
+    if (advanced) ctx.emit("commit", {{"index", commit_.value}});  // as for recover
+    if (sm_) sm_->on_applied(*this, ctx);
+  }
+  reply.f = {term_.value, 1, index.value, m.f[5], 0, 0};
+  ctx.send(from, reply);
 }
 
 }  // namespace dsim::raft

@@ -9,7 +9,20 @@
 // Trace events (docs/trace-schema.md): role {role, term}; vote {for, term};
 // append {index, term, cmd}; truncate {from}; commit {index};
 // apply {index, term, cmd}; client_request {req, index}; client_response
-// {req, ok, index | reason}; recover {log_len, term}.
+// {req, ok, index | reason}; recover {log_len, term, snapshot?};
+// snapshot {index, term}; install_snapshot {index, term}.
+//
+// Snapshots and log compaction (Raft paper, section 7 and Figure 13): with
+// `snapshot_every` N > 0 and a state machine that can snapshot itself
+// (StateMachine::can_snapshot; pure Raft, without a machine, has nothing to
+// save and always can), a node that has applied N entries since its last
+// snapshot saves the machine's state at its applied index and discards the
+// log entries before (applied - N/2) from storage: the kept margin lets a
+// follower a little behind catch up from the log. The logical log does not
+// change (last index, commit and apply indexes stay). A follower that
+// needs an entry the leader compacted gets the leader's snapshot
+// (kInstallSnapshot), and a restarted node restores its machine from the
+// snapshot and applies again from the snapshot's index + 1.
 //
 // Planted bugs (Config::Bug), each caught by a checker in analysis/:
 //   commit_previous_term  count replicas for entries of earlier terms (Fig. 8)
@@ -44,6 +57,7 @@
 #include <string>
 #include <vector>
 
+#include "dsim/assert.h"
 #include "dsim/ids.h"
 #include "dsim/node.h"
 
@@ -69,6 +83,10 @@ struct Config {
   // 0, so that states `dsim explore` reaches differ by what the nodes know,
   // not by how many heartbeats the leader sent (default true).
   bool heartbeat_rounds = true;
+  // Take a snapshot after this many entries applied since the last one; 0:
+  // never. The default keeps short runs (every golden scenario) free of
+  // snapshots while bounding a long run's log to about 1.5 x 10,000 entries.
+  uint64_t snapshot_every = 10000;
   enum class Bug { kNone, kCommitPreviousTerm, kVolatileVote, kSkipPrevCheck, kVoteAnyLog, kStaleReads, kSlowBacktrack } bug = Bug::kNone;
 };
 
@@ -79,6 +97,11 @@ enum MessageType : uint32_t {
   kVoteReply = 4,      // f: term, granted, prevote, why (VoteReason)
   kAppendEntries = 5,  // f: term, prev_index, prev_term, leader_commit, count; body = entries
   kAppendReply = 6,    // f: term, success, match_index | rejected prev_index, round, hint_index, hint_term
+  // Leader -> follower whose next entry was compacted away: f: term,
+  // last_index, last_term, leader_commit, 0, round; body = the state
+  // machine's snapshot at last_index. Answered by kAppendReply (success,
+  // match_index = last_index).
+  kInstallSnapshot = 7,
 };
 
 // Why a vote was granted or refused (vote_reply f[3]), for traces.
@@ -138,6 +161,16 @@ class StateMachine {
   // through the log, the node's fingerprint leaves out the state only those
   // answers read (heartbeat rounds, lease times).
   virtual bool uses_contact() const { return true; }
+
+  // ---- Snapshots (Config::snapshot_every). A machine that returns false
+  // (the default) disables snapshots for its node: its log is never
+  // compacted. One that returns true writes its whole replicated state
+  // into `out` (appending to it; the same bytes for the same state: it is
+  // stored and sent) and restore() makes the machine equal to the one that
+  // wrote `data`, forgetting everything it held before.
+  virtual bool can_snapshot() const { return false; }
+  virtual void snapshot(std::string& /*out*/) const {}
+  virtual void restore(RaftNode& /*raft*/, Context& /*ctx*/, std::string_view /*data*/) {}
 };
 
 // Owns a RaftNode's state machine; copying it (RaftNode's copy, for clone)
@@ -201,8 +234,14 @@ class RaftNode final : public Node {
   Term term() const { return term_; }
   Role raft_role() const { return role_; }
   LogIndex commit_index() const { return commit_; }
-  LogIndex last_index() const { return LogIndex{static_cast<int64_t>(log_.size())}; }
+  LogIndex last_index() const { return LogIndex{base_index_.value + static_cast<int64_t>(log_.size())}; }
+  // The entries held in memory and storage: base_index() + 1 .. last_index()
+  // (all of them until the first snapshot compacts the log).
   const std::vector<Entry>& log() const { return log_; }
+  // Entries up to here are compacted (0: none); a snapshot covers them.
+  LogIndex base_index() const { return base_index_; }
+  // The last index the newest snapshot covers (0: no snapshot yet).
+  LogIndex snapshot_index() const { return snap_index_; }
   // The KvMachine's store; empty without one.
   const std::map<std::string, std::string>& kv() const;
   const StateMachine* machine() const { return sm_.get(); }
@@ -210,9 +249,13 @@ class RaftNode final : public Node {
 
  private:
   void load(Context& ctx);
-  // The entry at `index` (1 <= index <= last_index()).
-  const Entry& entry_at(LogIndex index) const { return log_[static_cast<size_t>(index.value - 1)]; }
-  Term term_at(LogIndex index) const { return index == LogIndex{0} ? Term{0} : entry_at(index).term; }
+  // The entry at `index` (base_index() < index <= last_index()).
+  const Entry& entry_at(LogIndex index) const {
+    DSIM_ASSERT(index > base_index_);
+    return log_[static_cast<size_t>(index.value - base_index_.value - 1)];
+  }
+  // The term at `index` (base_index() <= index <= last_index()).
+  Term term_at(LogIndex index) const { return index == base_index_ ? base_term_ : entry_at(index).term; }
   bool log_up_to_date(LogIndex last_index, Term last_term) const;
   uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }
 
@@ -220,6 +263,13 @@ class RaftNode final : public Node {
   void persist_entry(Context& ctx, LogIndex index);
   void append_local(Context& ctx, Entry e);
   void truncate_from(Context& ctx, LogIndex index);
+  bool snapshots_enabled() const { return cfg_.snapshot_every > 0 && (!sm_ || sm_->can_snapshot()); }
+  void maybe_snapshot(Context& ctx);
+  // Discards the entries up to `index` (base_index() <= index <= last_index()).
+  void compact_to(Context& ctx, LogIndex index);
+  void persist_snapshot(Context& ctx);
+  void send_snapshot(Context& ctx, uint32_t peer);
+  void on_install_snapshot(Context& ctx, NodeId from, const Message& m);
 
   void set_role(Context& ctx, Role r);
   // reset_timer: Figure 2 resets the election timer only on AppendEntries
@@ -249,7 +299,12 @@ class RaftNode final : public Node {
   // Durable (Figure 2: "updated on stable storage before responding").
   Term term_;
   std::optional<NodeId> voted_for_;  // stored as "-1" when none
-  std::vector<Entry> log_;
+  std::vector<Entry> log_;  // base_index_ + 1 .. last_index()
+  LogIndex base_index_;     // compacted up to here
+  Term base_term_;          // the term of the entry at base_index_
+  LogIndex snap_index_;     // the newest snapshot: its last included index,
+  Term snap_term_;          // that entry's term,
+  std::string snap_data_;   // and the state machine there
   // Volatile.
   Role role_ = Role::kFollower;
   std::optional<NodeId> leader_;
@@ -271,6 +326,7 @@ class RaftNode final : public Node {
   Time restart_guard_{INT64_MIN / 2};  // lease: no votes before this after a restart
   LogIndex term_start_;           // index of this leader's no-op
   LogIndex leader_commit_seen_;  // the highest commit index a leader sent
+  std::vector<LogIndex> match_scratch_;  // advance_commit's working copy of match_ (decides nothing)
   TimerId election_timer_;
   TimerId heartbeat_timer_;
 };
