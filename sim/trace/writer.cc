@@ -270,9 +270,18 @@ void JsonlWriter::worker_loop() {
     }
     if (abandon_ || done_ == submitted_) return;  // stopped (and drained, unless abandoned)
     const Chunk& c = ring_[done_ % kRing];
+    const bool failed = worker_error_ != nullptr;
     lk.unlock();
-    consume(c);  // the producer does not touch this chunk until done_ passes it
+    std::exception_ptr error;
+    if (!failed) {
+      try {
+        consume(c);  // the producer does not touch this chunk until done_ passes it
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
     lk.lock();
+    if (error) worker_error_ = error;  // later chunks are only counted: the run is failing
     ++done_;
     if (producer_waiting_) space_cv_.notify_one();
   }
@@ -304,9 +313,11 @@ void JsonlWriter::submit_chunk() {
     space_cv_.wait(lk);
     producer_waiting_ = false;
   }
+  const std::exception_ptr error = worker_error_;
   lk.unlock();
   cur_ = &ring_[submitted_ % kRing];
   cur_->len = 0;
+  if (error) std::rethrow_exception(error);
 }
 
 void JsonlWriter::next_chunk(size_t need) {
@@ -392,6 +403,7 @@ std::string JsonlWriter::finish() {
   if (worker_.joinable()) {
     submit_chunk();
     stop_worker(/*abandon=*/false);
+    if (worker_error_) std::rethrow_exception(worker_error_);  // after the join: no other reader left
   } else if (cur_->len > 0) {
     bytes_ += cur_->len;
     consume(*cur_);  // a trace of less than one chunk: no thread for it

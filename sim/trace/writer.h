@@ -20,6 +20,7 @@
 #pragma once
 #include <condition_variable>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -111,6 +112,10 @@ class JsonlWriter final : public EventSink {
   uint64_t submitted_ = 0, done_ = 0;
   bool stop_ = false, abandon_ = false;
   bool worker_waiting_ = false, producer_waiting_ = false;
+  // What the worker threw (e.g. std::bad_alloc under --max-memory): it
+  // stops consuming and the simulation thread rethrows it, so the error
+  // takes the same path as one thrown there (never std::terminate).
+  std::exception_ptr worker_error_;
   std::thread worker_;
 };
 
