@@ -274,6 +274,36 @@ struct NodeLog {
     for (auto it = live.lower_bound(from); it != live.end(); it = live.erase(it)) versions[it->second].to = t;
     length.set(t, live.empty() ? -1 : live.rbegin()->first);
   }
+  // Installs a snapshot through `index` (entry `index` has `epoch`): a log
+  // that has that entry keeps everything; otherwise it becomes the
+  // committed prefix as `donor`'s log holds it (a log with that entry at
+  // `index`, so the same entries up to it), or when no log has it, just a
+  // placeholder entry at `index` with `placeholder` as its value. The
+  // snapshot is committed and applied.
+  void install(int64_t t, int64_t index, int64_t epoch, const NodeLog* donor, int64_t placeholder) {
+    const auto own = live.find(index);
+    if (own == live.end() || versions[own->second].epoch != epoch) {
+      if (donor) {
+        for (auto it = live.begin(); it != live.end() && it->first <= index;) {
+          if (donor->live.count(it->first) == 0) {
+            versions[it->second].to = t;
+            it = live.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        for (auto it = donor->live.begin(); it != donor->live.end() && it->first <= index; ++it) {
+          const Version& v = donor->versions[it->second];
+          put(t, it->first, v.epoch, v.value);
+        }
+      } else {
+        put(t, index, epoch, placeholder);
+      }
+      truncate(t, index + 1);
+    }
+    commit.set(t, std::max(commit.last, index));
+    applied.set(t, std::max(applied.last, index));
+  }
   void decide(int64_t t, int64_t index) {
     if (decided.emplace(index, t).second) commit.set(t, std::max(commit.last, index));
   }
@@ -424,7 +454,7 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
   // (ids in first-seen order) instead of comparing strings per event.
   struct KindRole {
     bool send, deliver, drop, timer, role, crash, restart, pause, partition, clog, request, response;
-    bool entry, truncate, recover, commit, apply;
+    bool entry, truncate, recover, install, commit, apply;
     std::vector<size_t> state;  // the state hints this kind feeds
     int out = -1;  // its id in the page's kind table, once an event of it is shown
   };
@@ -449,6 +479,7 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
       r.entry = has_log && k == lh.entry_kind;
       r.truncate = has_log && k == lh.truncate_kind;
       r.recover = has_log && k == lh.recover_kind;
+      r.install = has_log && !lh.install_kind.empty() && k == lh.install_kind;
       r.commit = has_log && k == lh.commit_kind;
       r.apply = has_log && k == lh.apply_kind;
       for (size_t h = 0; h < hint.state.size(); ++h) {
@@ -543,6 +574,20 @@ std::string build_report(const CheckerCatalog& catalog, const std::function<Repo
       }
       if (kr.recover) {
         if (const auto len = e.get_int(lh.recover_length_field)) log_of(n).truncate(e.t, *len + 1);
+      }
+      if (kr.install) {
+        const auto index = e.get_int(lh.install_index_field);
+        const auto epoch = e.get_int(lh.install_epoch_field);
+        if (index && epoch) {
+          log_of(n);  // first, so that no resize moves the donor
+          const NodeLog* donor = nullptr;
+          for (size_t m = 0; m < logs.size() && !donor; ++m) {
+            if (m == static_cast<size_t>(n)) continue;
+            const auto it = logs[m].live.find(*index);
+            if (it != logs[m].live.end() && logs[m].versions[it->second].epoch == *epoch) donor = &logs[m];
+          }
+          log_of(n).install(e.t, *index, *epoch, donor, donor ? 0 : values.id("(snapshot)"));
+        }
       }
       if (kr.commit) {
         if (const auto c = e.get_int(lh.commit_field)) {

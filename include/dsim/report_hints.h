@@ -22,6 +22,17 @@ struct LogHints {
   // may lose unsynced ones); "" = the log survives restarts whole.
   std::string_view recover_kind = {};
   std::string_view recover_length_field = {};
+  // A follower installed a snapshot through `install_index_field`, whose
+  // last entry has `install_epoch_field` ("" = the protocol has none). If
+  // its own entry there has that epoch it keeps its log; otherwise its log
+  // becomes the snapshot's: the entries after the index are gone and the
+  // entries up to it are the committed ones, as another node's log has them
+  // (the first node, in the trace's order, with that entry at that index),
+  // else just the entry at the index, whose command is shown as
+  // "(snapshot)". Either way its commit and applied marks reach the index.
+  std::string_view install_kind = {};
+  std::string_view install_index_field = {};
+  std::string_view install_epoch_field = {};
   std::string_view commit_kind = {};   // "commit" (a commit index) or "learned" (one decided slot)
   std::string_view commit_field = {};
   bool commit_is_index = true;    // true: every entry up to the value is committed; false: that one entry

@@ -155,7 +155,8 @@ class Definition final : public Protocol {
     ReportHints h;
     h.log = {.entry_kind = "append", .index_field = "index", .epoch_field = "term", .value_field = "cmd",
              .truncate_kind = "truncate", .truncate_field = "from", .recover_kind = "recover",
-             .recover_length_field = "log_len", .commit_kind = "commit", .commit_field = "index",
+             .recover_length_field = "log_len", .install_kind = "install_snapshot", .install_index_field = "index",
+             .install_epoch_field = "term", .commit_kind = "commit", .commit_field = "index",
              .commit_is_index = true, .apply_kind = "apply", .apply_field = "index", .commit_label = "commit"};
     return h;
   }

@@ -3,6 +3,9 @@
 
   report_expect.py cursor TRACE              prints a cursor time worth checking
   report_expect.py raft TRACE RESULT YAML    checks a Raft report's self-test RESULT
+  report_expect.py install-cursor TRACE      prints the time of a snapshot install that
+                                             discards a follower's suffix
+  report_expect.py raft-install TRACE RESULT YAML   checks a Raft report at that time
   report_expect.py paxos TRACE RESULT YAML   checks a single-decree Paxos report's
   report_expect.py multipaxos TRACE RESULT YAML   checks a Multi-Paxos report's
 
@@ -31,6 +34,19 @@ def cursor(events):
     return events[-1]["t"] // 2
 
 
+def install_cursor(meta, events):
+    """The time of the first install_snapshot that discards a suffix of the
+    follower's log and after which some node's log view differs from one
+    that ignores installs; fails when the run has none."""
+    seen = []
+    raft_logs(meta, events, events[-1]["t"], on_install=lambda logs, n, e: install_discards(logs, n, e)
+              and seen.append(e["t"]))
+    for t in seen:
+        if raft_logs(meta, events, t) != raft_logs(meta, events, t, installs=False):
+            return t
+    fail("no install_snapshot discards a suffix of a follower's log (%d discard one)" % len(seen))
+
+
 def fail(msg):
     print("report_expect: " + msg, file=sys.stderr)
     sys.exit(1)
@@ -47,8 +63,17 @@ def putter(logs, puts):
     return put
 
 
-def raft_logs(meta, events, t):
-    """Each node's log at time t (after every event at t), by Raft's events."""
+def install_discards(logs, n, e):
+    """Whether installing snapshot event e discards entries after its index
+    from node n's log (its own entry there has another term, or none)."""
+    i = e["index"]
+    own = logs[n].get(i)
+    return not (own and own[0] == e["term"]) and any(j > i for j in logs[n])
+
+
+def raft_logs(meta, events, t, installs=True, on_install=None):
+    """Each node's log at time t (after every event at t), by Raft's events
+    (installs=False: as if install_snapshot were not understood)."""
     logs = {n: {} for n in meta["nodes"]}
     puts = {n: {} for n in meta["nodes"]}
     put = putter(logs, puts)
@@ -66,6 +91,28 @@ def raft_logs(meta, events, t):
             logs[n] = {i: v for i, v in logs[n].items() if i < e["from"]}
         elif k == "recover":
             logs[n] = {i: v for i, v in logs[n].items() if i <= e["log_len"]}
+        elif k == "install_snapshot" and installs:
+            # The follower keeps its log if its entry at the index has the
+            # snapshot's term; otherwise its log is the committed prefix, as
+            # the first other node (in the trace's order) with that entry
+            # holds it, or, when none does, one "(snapshot)" entry at the
+            # index; nothing after the index stays.
+            if on_install:
+                on_install(logs, n, e)
+            i, term = e["index"], e["term"]
+            own = logs[n].get(i)
+            if not (own and own[0] == term):
+                donor = next((m for m in meta["nodes"] if m != n and logs[m].get(i, (None,))[0] == term), None)
+                if donor is not None:
+                    logs[n] = {j: v for j, v in logs[n].items() if j > i or j in logs[donor]}
+                    for j in sorted(logs[donor]):
+                        if j <= i:
+                            put(n, j, logs[donor][j])
+                else:
+                    put(n, i, (term, "(snapshot)"))
+                logs[n] = {j: v for j, v in logs[n].items() if j <= i}
+            commit[n] = max(commit[n], i)
+            applied[n] = max(applied[n], i)
         elif k == "commit":
             commit[n] = e["index"]
         elif k == "apply":
@@ -200,13 +247,25 @@ def main():
     if mode == "cursor":
         print(cursor(events))
         return
+    if mode == "install-cursor":
+        print(install_cursor(meta, events))
+        return
     r = json.loads(html.unescape(sys.argv[3]))
-    t = cursor(events)
+    t = install_cursor(meta, events) if mode == "raft-install" else cursor(events)
     if r.get("logT") != t:
         fail("the page's cursor is %r, not %r" % (r.get("logT"), t))
     if mode == "raft":
         check_common(r, events, sys.argv[4], "commit")
         check_logs(r, raft_logs(meta, events, t), t)
+    elif mode == "raft-install":
+        # The cursor is just after a snapshot install that discarded a
+        # suffix: the page must agree with the rule above, and the rule must
+        # matter there (without it some node would show other entries).
+        check_common(r, events, sys.argv[4], "commit")
+        want = raft_logs(meta, events, t)
+        if want == raft_logs(meta, events, t, installs=False):
+            fail("at t=%d the install rule changes no node's log: the case checks nothing" % t)
+        check_logs(r, want, t)
     elif mode == "multipaxos":
         check_common(r, events, sys.argv[4], "learned")
         check_logs(r, multipaxos_logs(meta, events, t), t)

@@ -16,7 +16,9 @@
 # that kind; the scenario's description is the narration; and a
 # single-decree Paxos report shows each acceptor's promised and accepted
 # ballot and value at the cursor as the trace has them; a Multi-Paxos
-# report's log view (accepted, decided and applied slots) matches too; and
+# report's log view (accepted, decided and applied slots) matches too, as
+# does a Raft report's just after a snapshot install discarded a follower's
+# suffix (tests/testdata/report-raft-install.yaml); and
 # hostile log commands and message contents stay text. Once parsed, the
 # data element is gone from the DOM, and the ready marker carries the time
 # the page took (data-ms, for benchmarks: no timing is judged here).
@@ -82,6 +84,22 @@ PY
     >/dev/null 2>&1
   [ -s "$ART/$name.png" ] && pass || fail "$sc: no screenshot"
 done
+
+# Raft with snapshots: at a cursor just after an install_snapshot that
+# discarded a suffix of a follower's log (report_expect.py finds it and
+# fails when the run has none, or when the install rule changes no log
+# there), every node's log view follows the install rule.
+"$DSIM" run "$SRC/tests/testdata/report-raft-install.yaml" --trace "$WORK/install.jsonl" --report "$WORK/install.html" -q
+if t=$(python3 "$SRC/tests/browser/report_expect.py" install-cursor "$WORK/install.jsonl"); then
+  timeout 120 "${CHROME[@]}" --enable-logging=stderr --v=0 --virtual-time-budget=10000 \
+    --dump-dom "file://$WORK/install.html#selftest&t=$t&msg=append_entries&kind=commit" >"$WORK/install.dom" 2>"$WORK/install.console"
+  result=$(sed -n 's/.*<pre id="dsim-selftest"[^>]*>\([^<]*\)<\/pre>.*/\1/p' "$WORK/install.dom")
+  python3 "$SRC/tests/browser/report_expect.py" raft-install "$WORK/install.jsonl" "$result" \
+    "$SRC/tests/testdata/report-raft-install.yaml" \
+    && pass || fail "raft snapshots: the log view disagrees with the trace after a snapshot install"
+else
+  fail "raft snapshots: the run has no install that discards a suffix"
+fi
 
 # Single-decree Paxos: the acceptors' state columns at a cursor after a restart.
 "$DSIM" run scenarios/teaching/paxos-acceptor-restart.yaml --trace "$WORK/paxos.jsonl" --report "$WORK/paxos.html" -q
