@@ -590,15 +590,8 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
     ctx.send(from, reply);
     return;
   }
-  if (term > term_ || role_ != Role::kFollower) become_follower(ctx, term);
+  follow_leader(ctx, from, term, LogIndex{m.f[3]});
   reply.f[3] = m.f[5];  // the heartbeat round this answers (ReadIndex)
-  if (cfg_.bug == Config::Bug::kNone) {
-    DSIM_ASSERT_MSG(!(leader_ && *leader_ != from), "raft: two leaders in one term");
-  }
-  leader_ = from;
-  heard_from_leader_ = ctx.now();
-  leader_commit_seen_ = std::max(leader_commit_seen_, LogIndex{m.f[3]});
-  reset_election_timer(ctx);
 
   const LogIndex prev{m.f[1]};
   const Term prev_term{m.f[2]};
@@ -786,6 +779,19 @@ void RaftNode::compact_to(Context& ctx, LogIndex index) {
   ctx.storage().put("base", std::to_string(base_index_.value) + " " + std::to_string(base_term_.value));
 }
 
+// AppendEntries or InstallSnapshot from `from`, a leader of `term` >= ours:
+// follow it (Figure 2: a candidate steps down, the election timer resets).
+void RaftNode::follow_leader(Context& ctx, NodeId from, Term term, LogIndex leader_commit) {
+  if (term > term_ || role_ != Role::kFollower) become_follower(ctx, term);
+  if (cfg_.bug == Config::Bug::kNone) {
+    DSIM_ASSERT_MSG(!(leader_ && *leader_ != from), "raft: two leaders in one term");
+  }
+  leader_ = from;
+  heard_from_leader_ = ctx.now();
+  leader_commit_seen_ = std::max(leader_commit_seen_, leader_commit);
+  reset_election_timer(ctx);
+}
+
 void RaftNode::send_snapshot(Context& ctx, uint32_t peer) {
   DSIM_ASSERT(role_ == Role::kLeader);
   DSIM_ASSERT(snap_index_ >= base_index_);
@@ -811,14 +817,7 @@ void RaftNode::on_install_snapshot(Context& ctx, NodeId from, const Message& m) 
     ctx.send(from, reply);
     return;
   }
-  if (term > term_ || role_ != Role::kFollower) become_follower(ctx, term);
-  if (cfg_.bug == Config::Bug::kNone) {
-    DSIM_ASSERT_MSG(!(leader_ && *leader_ != from), "raft: two leaders in one term");
-  }
-  leader_ = from;
-  heard_from_leader_ = ctx.now();
-  leader_commit_seen_ = std::max(leader_commit_seen_, LogIndex{m.f[3]});
-  reset_election_timer(ctx);
+  follow_leader(ctx, from, term, LogIndex{m.f[3]});
 
   const LogIndex index{m.f[1]};
   const Term index_term{m.f[2]};

@@ -268,6 +268,7 @@ class RaftNode final : public Node {
   // Discards the entries up to `index` (base_index() <= index <= last_index()).
   void compact_to(Context& ctx, LogIndex index);
   void persist_snapshot(Context& ctx);
+  void follow_leader(Context& ctx, NodeId from, Term term, LogIndex leader_commit);
   void send_snapshot(Context& ctx, uint32_t peer);
   void on_install_snapshot(Context& ctx, NodeId from, const Message& m);
 

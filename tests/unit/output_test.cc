@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <doctest/doctest.h>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "full_device.h"
 #include "sim/core/output_file.h"
 #include "sim/core/printable.h"
 
@@ -76,18 +78,14 @@ TEST_CASE("output: a symlink target is refused, a FIFO written directly") {
 }
 
 TEST_CASE("output: a full device reports ENOSPC naming the file") {
-  // As root, a private copy of /dev/full: a broken OutputFile must not be
-  // able to replace the machine's. Without root it cannot replace it.
   const std::string dir = temp_dir();
-  std::string full = dir + "/full";
-  if (mknod(full.c_str(), S_IFCHR | 0666, makedev(1, 7)) != 0) {
-    if (geteuid() == 0) {
-      MESSAGE("skipped: root without mknod");
-      std::filesystem::remove_all(dir);
-      return;
-    }
-    full = "/dev/full";
+  const std::optional<std::string> device = testing::full_device(dir);
+  if (!device) {
+    MESSAGE("skipped: root without mknod");
+    std::filesystem::remove_all(dir);
+    return;
   }
+  const std::string full = *device;
   int err = 0;
   const std::string msg = write_whole_file(full, "data", &err);
   CHECK(err == ENOSPC);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <doctest/doctest.h>
+#include <optional>
 
 #include <cstdint>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "full_device.h"
 #include "dsim/trace_event.h"
 #include "sim/trace/json_text.h"
 #include "sim/trace/sha256.h"
@@ -246,18 +248,14 @@ TEST_CASE("trace writer: abandoned while the thread runs, nothing is left and no
 }
 
 TEST_CASE("trace writer: a full device fails the trace after the thread wrote to it") {
-  // As root, a private copy of /dev/full (never risk replacing the
-  // machine's); without root /dev/full itself, which cannot be replaced.
   const std::string dir = temp_dir();
-  std::string full = dir + "/full";
-  if (mknod(full.c_str(), S_IFCHR | 0666, makedev(1, 7)) != 0) {
-    if (geteuid() == 0) {
-      MESSAGE("skipped: root without mknod");
-      std::filesystem::remove_all(dir);
-      return;
-    }
-    full = "/dev/full";
+  const std::optional<std::string> device = testing::full_device(dir);
+  if (!device) {
+    MESSAGE("skipped: root without mknod");
+    std::filesystem::remove_all(dir);
+    return;
   }
+  const std::string full = *device;
   const auto events = make_events(20'000);
   trace::JsonlWriter w(kNames, "");
   REQUIRE(w.open(full).empty());
