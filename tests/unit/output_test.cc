@@ -10,25 +10,15 @@
 #include <fstream>
 #include <sstream>
 
-#include "full_device.h"
+#include "test_files.h"
 #include "sim/core/output_file.h"
 #include "sim/core/printable.h"
 
 namespace dsim {
 namespace {
 
-std::string temp_dir() {
-  std::string dir = std::filesystem::temp_directory_path().string() + "/dsim-output-XXXXXX";
-  REQUIRE(mkdtemp(dir.data()) != nullptr);
-  return dir;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string temp_dir() { return testing::temp_dir("output"); }
+using testing::slurp;
 
 TEST_CASE("output: a regular file is replaced atomically, keeping no temporary file") {
   const std::string dir = temp_dir();

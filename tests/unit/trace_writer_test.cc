@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "full_device.h"
+#include "test_files.h"
 #include "dsim/trace_event.h"
 #include "sim/trace/json_text.h"
 #include "sim/trace/sha256.h"
@@ -27,18 +27,8 @@ using namespace dsim;
 
 namespace {
 
-std::string temp_dir() {
-  std::string dir = std::filesystem::temp_directory_path().string() + "/dsim-tracew-XXXXXX";
-  REQUIRE(mkdtemp(dir.data()) != nullptr);
-  return dir;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string temp_dir() { return testing::temp_dir("tracew"); }
+using testing::slurp;
 
 int files_in(const std::string& dir) {
   int n = 0;
