@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <new>
 #include <system_error>
 
 #include "dsim/assert.h"
@@ -255,6 +256,7 @@ std::string JsonlWriter::open(const std::string& path) {
 }
 
 void JsonlWriter::consume(const Chunk& c) {
+  if (consumed_++ == fail_chunk_) [[unlikely]] throw std::bad_alloc();
   const std::string_view bytes(c.data.get(), c.len);
   sha_->update(bytes);
   if (file_) file_->write(bytes);  // an error sticks; finish() reports it

@@ -19,6 +19,7 @@
 // reports it, exactly as without the thread.
 #pragma once
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -57,6 +58,9 @@ class JsonlWriter final : public EventSink {
   // first full chunk), and forbidding it (everything on the caller's thread).
   bool used_thread() const { return used_thread_; }
   void set_threaded(bool on) { threaded_ = on; }
+  // Tests: the consumer throws std::bad_alloc on the chunk with this index
+  // (0 = the first), as it would when memory runs out under --max-memory.
+  void fail_chunk_for_test(uint64_t index) { fail_chunk_ = index; }
 
  private:
   struct Chunk {
@@ -105,6 +109,8 @@ class JsonlWriter final : public EventSink {
   uint64_t bytes_ = 0;
   bool threaded_ = true;
   bool used_thread_ = false;
+  uint64_t consumed_ = 0;  // chunks consumed, for fail_chunk_
+  uint64_t fail_chunk_ = UINT64_MAX;
 
   // Producer/consumer hand-over (all under mu_).
   std::mutex mu_;

@@ -255,3 +255,31 @@ TEST_CASE("trace writer: a full device fails the trace after the thread wrote to
   CHECK(last_output_errno() == ENOSPC);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("trace writer: memory running out on the writing thread reaches the caller, and no file is left") {
+  const auto events = make_events(30'000);
+  const std::string dir = temp_dir();
+  for (const bool threaded : {true, false}) {
+    for (const uint64_t chunk : {0u, 1u, 5u, 20u}) {
+      CAPTURE(threaded);
+      CAPTURE(chunk);
+      bool threw = false;
+      {
+        trace::JsonlWriter w(kNames, "");
+        w.set_threaded(threaded);
+        w.fail_chunk_for_test(chunk);
+        REQUIRE(w.open(dir + "/oom.jsonl").empty());
+        try {
+          replay(w, events);
+          (void)w.finish();
+        } catch (const std::bad_alloc&) {
+          threw = true;  // the simulation thread sees it, as if it had thrown there
+        }
+        CHECK(w.used_thread() == threaded);
+      }  // destroyed without a successful finish(): the run failed
+      CHECK(threw);
+      CHECK(files_in(dir) == 0);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
