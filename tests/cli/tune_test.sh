@@ -127,4 +127,11 @@ grep -q "(30 resumed)" "$WORK/err" && pass || fail "only the w=1 points should r
 [ "$(cat "$WORK/s0.jsonl" "$WORK/s1.jsonl" | wc -l)" -eq 60 ] && pass || fail "two shards ran $(cat "$WORK"/s?.jsonl | wc -l) runs, want 60"
 "$DSIM" merge "$WORK/s0.jsonl" "$WORK/s1.jsonl" --quiet 2>"$WORK/merge.err"
 grep -q "^merge: 60 runs" "$WORK/merge.err" && pass || fail "merging the shards: $(cat "$WORK/merge.err")"
+# The shards' metrics: --resume over their concatenated records runs nothing
+# and gives the unsharded grid's CSV, byte for byte.
+cat "$WORK/s0.jsonl" "$WORK/s1.jsonl" >"$WORK/shards.jsonl"
+expect_exit 0 "the shards' metrics" -- "$DSIM" tune "${ARGS[@]}" --results "$WORK/shards.jsonl" --resume --csv "$WORK/shards.csv"
+grep -q "(60 resumed)" "$WORK/err" && pass || fail "the shards' runs should all resume: $(grep resumed "$WORK/err")"
+[ "$(wc -l <"$WORK/shards.jsonl")" -eq 60 ] && pass || fail "resuming complete shards ran more runs"
+cmp -s "$WORK/full.csv" "$WORK/shards.csv" && pass || { fail "the shards' CSV differs from the unsharded one"; diff "$WORK/full.csv" "$WORK/shards.csv" | head >&2; }
 finish
