@@ -46,6 +46,7 @@
 #include "sim/cli/options.h"
 #include "sim/cli/results.h"
 #include "sim/cli/terminal.h"
+#include "sim/cli/workers.h"
 #include "sim/core/printable.h"
 #include "sim/scenario/loader.h"
 #include "sim/scenario/runner.h"
@@ -691,17 +692,7 @@ std::vector<TestOutcome> run_battery(const Registry& reg, const Battery& b, cons
       outcomes[j.test].seeds[j.slot] = std::move(r);
     }
   };
-  std::vector<std::thread> pool;
-  const unsigned n = static_cast<unsigned>(std::min<size_t>(opt.jobs, std::max<size_t>(1, jobs.size())));
-  for (unsigned i = 0; i + 1 < n; ++i) {
-    try {
-      pool.emplace_back(worker);
-    } catch (const std::system_error&) {
-      break;
-    }
-  }
-  worker();
-  for (auto& t : pool) t.join();
+  run_workers(static_cast<unsigned>(std::min<size_t>(opt.jobs, std::max<size_t>(1, jobs.size()))), worker);
   if (!internal.empty()) *exit_code = kExitInternal;
 
   const std::string prog = program_name(b, opt);
@@ -919,11 +910,7 @@ int run_batch(const Battery& b, const po::variables_map& vm, const Options& opt,
       ::unlink(res.c_str());
     }
   };
-  std::vector<std::thread> pool;
-  const unsigned n = static_cast<unsigned>(std::min<size_t>(opt.jobs, total));
-  for (unsigned i = 0; i + 1 < n; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  run_workers(static_cast<unsigned>(std::min<size_t>(opt.jobs, total)), worker);
   remove_private_temp(tmp_dir_file);
 
   std::string csv = "submission";

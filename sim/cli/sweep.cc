@@ -27,6 +27,7 @@
 #include "sim/cli/results.h"
 #include "sim/cli/sweep.h"
 #include "sim/cli/terminal.h"
+#include "sim/cli/workers.h"
 #include "dsim/prng.h"
 #include "sim/core/input.h"
 #include "sim/core/output_file.h"
@@ -516,16 +517,7 @@ int run_sweep(const Registry& reg, const po::variables_map& vm, SweepSource* src
       progress.update(finished + skipped, unexpected);
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned i = 0; i < jobs; ++i) {
-    try {
-      pool.emplace_back(worker);
-    } catch (const std::system_error&) {
-      break;  // the system allows fewer threads: the ones started do the work
-    }
-  }
-  if (pool.empty()) worker();
-  for (auto& t : pool) t.join();
+  run_workers(jobs, worker);
   progress.update(finished + skipped, unexpected, true);
   progress.finish();
   if (!schedule_error.empty()) {
