@@ -5,9 +5,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <typeindex>
+#include <typeinfo>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -30,6 +34,11 @@ struct Event {
   // decides, the hint only saves the search.
   static constexpr uint32_t kNoSource = UINT32_MAX;
   uint32_t source = kNoSource;
+  // The event's number in its stream (1, 2, ...: the fan-out counts the
+  // events it converts, the reader gives the line number), so state shared
+  // by several consumers (SharedState) applies each event once, whichever
+  // consumer hands it over first. 0: not numbered (hand-built events).
+  uint64_t seq = 0;
 
   const Value* find(std::string_view key) const {
     for (const auto& [k, v] : fields) {
@@ -110,6 +119,24 @@ class FieldRef {
   mutable size_t pos_ = 0;
 };
 
+// What the consumers of one stream may keep once between them (Raft's
+// per-node logs, read by two of its checkers): one object per type, made on
+// first request. Whoever feeds the stream offers it to every consumer
+// (Consumer::share) before the first event and numbers the events
+// (Event::seq). Not for copying between streams.
+class SharedState {
+ public:
+  template <class T>
+  std::shared_ptr<T> get() {
+    std::shared_ptr<void>& slot = items_[std::type_index(typeid(T))];
+    if (!slot) slot = std::make_shared<T>();
+    return std::static_pointer_cast<T>(slot);
+  }
+
+ private:
+  std::map<std::type_index, std::shared_ptr<void>> items_;
+};
+
 // Anything that reads a stream of events: checkers, statistics, exporters.
 class Consumer {
  public:
@@ -122,6 +149,10 @@ class Consumer {
   // every other kind: a file is read with every event handed to every
   // consumer, and the verdict must be the same.
   virtual std::vector<std::string_view> kinds() const { return {}; }
+  // Called once, before the first event, by a feeder that numbers its
+  // events: a consumer may take its state from `s` to keep it once with
+  // others of the same stream. Its verdicts must be those it gives alone.
+  virtual void share(SharedState& /*s*/) {}
 };
 
 }  // namespace dsim::trace

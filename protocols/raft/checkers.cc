@@ -44,7 +44,7 @@ RaftKind raft_kind(std::string_view k) {
   }
 }
 
-bool RaftLogs::consume(const trace::Event& e, RaftKind k, uint32_t node, const NodeIds& ids) {
+bool RaftLogs::apply(const trace::Event& e, RaftKind k, uint32_t node) {
   switch (k) {
     case RaftKind::kAppend: {
       const auto index = index_.get_int(e);
@@ -82,6 +82,11 @@ bool RaftLogs::consume(const trace::Event& e, RaftKind k, uint32_t node, const N
       auto& log = mut(node);
       // Its own entry at index has the snapshot's term: it keeps its log.
       if (log.size() >= n && log[n - 1].term == *term) return true;
+      // Else the log is replaced; the old one stays readable (log_before)
+      // until the next event.
+      replaced_.swap(log);
+      replaced_node_ = node;
+      const NodeIds& ids = ids_;
       // Else its log becomes the snapshot's, the prefix through index as
       // a node holding (index, term) has it (the first by name, so the
       // choice does not depend on the order nodes were met in).
@@ -109,7 +114,8 @@ bool RaftLogs::consume(const trace::Event& e, RaftKind k, uint32_t node, const N
   }
 }
 
-void RaftLogs::fingerprint(Fingerprint& h, const NodeIds& ids) const {
+void RaftLogs::fingerprint(Fingerprint& h) const {
+  const NodeIds& ids = ids_;
   uint64_t n = 0;
   for (const uint32_t id : ids.by_name()) {
     const auto& log = this->log(id);
@@ -181,10 +187,13 @@ LogMatching::Seen& LogMatching::seen(int64_t index, int64_t term, bool* fresh) {
 
 void LogMatching::consume(const trace::Event& e) {
   const RaftKind k = raft_kind(e.kind);
-  if (k == RaftKind::kOther || first_) return;
-  const uint32_t id = ids_.id(e);
-  if (!logs_.consume(e, k, id, ids_) || k != RaftKind::kAppend) return;
-  const auto& log = logs_.log(id);
+  if (k == RaftKind::kOther) return;
+  RaftLogs& logs = *logs_;
+  const uint32_t id = logs.node(e);
+  // Applied even once violated: another checker may read the same logs.
+  if (!logs.consume(e, k, id) || k != RaftKind::kAppend || first_) return;
+  const NodeIds& ids = logs.ids();
+  const auto& log = logs.log(id);
   const int64_t index = static_cast<int64_t>(log.size());
   const RaftLogs::Slot& s = log.back();
   bool fresh = false;
@@ -197,9 +206,9 @@ void LogMatching::consume(const trace::Event& e) {
   if (first.prefix == s.prefix) return;
   // Name the first index where the two logs differ, if the other node still
   // holds the entry.
-  const std::string& other_name = ids_.name(first.node);
+  const std::string& other_name = ids.name(first.node);
   std::string detail;
-  const auto& other = logs_.log(first.node);
+  const auto& other = logs.log(first.node);
   if (static_cast<int64_t>(other.size()) >= index && other[static_cast<size_t>(index - 1)].prefix == first.prefix) {
     for (size_t j = 0; j < static_cast<size_t>(index); ++j) {
       if (other[j].prefix != log[j].prefix) {
@@ -224,7 +233,7 @@ CheckResult LogMatching::finish() {
 void LogMatching::fingerprint(Fingerprint& h) const {
   h(first_.has_value());
   if (first_) return;
-  logs_.fingerprint(h, ids_);
+  logs_->fingerprint(h);
   // Every (index, term) pair in that order, whichever term came first.
   h(pairs_);
   auto more = more_.begin();
@@ -244,19 +253,23 @@ void LogMatching::fingerprint(Fingerprint& h) const {
 void LeaderCompleteness::fingerprint(Fingerprint& h) const {
   h(first_.has_value());
   if (first_) return;
-  logs_.fingerprint(h, ids_);
+  logs_->fingerprint(h);
+  const NodeIds& ids = logs_->ids();
   // Each node's term by name (0 for a node seen without a role event).
-  const auto order = ids_.by_name();
+  const auto order = ids.by_name();
   h(order.size());
-  for (const uint32_t id : order) h(ids_.name(id), id < term_of_.size() ? term_of_[id] : 0);
+  for (const uint32_t id : order) h(ids.name(id), id < term_of_.size() ? term_of_[id] : 0);
   h(best_term_, committed_in_.size());
   for (const auto& [term, c] : committed_in_) h(term, c.index, c.slot.term, c.slot.prefix);
 }
 
 // An installed snapshot through `index` must carry the committed entry
 // there: the committer's log (while it still holds what it committed, or
-// any log that does) tells that entry's term.
+// any log that does) tells that entry's term. Judged on the logs as they
+// were before the install.
 void LeaderCompleteness::check_install(const trace::Event& e, uint32_t node) {
+  const RaftLogs& logs = *logs_;
+  const NodeIds& ids = logs.ids();
   const auto index = index_.get_int(e);
   const auto term = term_.get_int(e);
   if (!index || !term || *index < 1) return;
@@ -265,36 +278,37 @@ void LeaderCompleteness::check_install(const trace::Event& e, uint32_t node) {
   const Committed& c = best->second;
   const auto at = static_cast<size_t>(c.index - 1);
   auto holds = [&](uint32_t id) {
-    const auto& log = logs_.log(id);
+    const auto& log = logs.log_before(id);
     return log.size() > at && log[at].prefix == c.slot.prefix;
   };
   uint32_t from = c.by;
   if (!holds(from)) {
     from = UINT32_MAX;
-    for (uint32_t id = 0; id < logs_.nodes() && from == UINT32_MAX; ++id) {
+    for (uint32_t id = 0; id < logs.nodes() && from == UINT32_MAX; ++id) {
       if (holds(id)) from = id;
     }
     if (from == UINT32_MAX) return;
   }
-  const int64_t committed = logs_.log(from)[static_cast<size_t>(*index - 1)].term;
+  const int64_t committed = logs.log_before(from)[static_cast<size_t>(*index - 1)].term;
   if (committed == *term) return;
   first_ = Violation{e.t, e.node,
-                     ids_.name(node) + " installed a snapshot through index " + std::to_string(*index) + " (term " +
+                     ids.name(node) + " installed a snapshot through index " + std::to_string(*index) + " (term " +
                          std::to_string(*term) + "), but " + entry_name(*index, committed) + " is committed (" +
-                         ids_.name(c.by) + " committed through index " + std::to_string(c.index) + " at " +
+                         ids.name(c.by) + " committed through index " + std::to_string(c.index) + " at " +
                          format_time(c.at) + ")"};
 }
 
 void LeaderCompleteness::consume(const trace::Event& e) {
   const RaftKind k = raft_kind(e.kind);
   if (k == RaftKind::kOther) return;
-  const uint32_t id = ids_.id(e);
+  RaftLogs& logs = *logs_;
+  const uint32_t id = logs.node(e);
   if (id >= term_of_.size()) term_of_.resize(id + 1, 0);
+  logs.consume(e, k, id);
   if (k == RaftKind::kInstallSnapshot && !first_) check_install(e, id);
-  logs_.consume(e, k, id, ids_);
   if (k == RaftKind::kCommit) {
     const auto index = index_.get_int(e);
-    const auto& log = logs_.log(id);
+    const auto& log = logs.log(id);
     if (!index || static_cast<int64_t>(log.size()) < *index) return;  // commits what it never appended
     Committed& c = committed_in_[term_of_[id]];
     if (*index <= c.index) return;
@@ -323,7 +337,8 @@ void LeaderCompleteness::consume(const trace::Event& e) {
     }
   }
   if (!need) return;
-  const auto& log = logs_.log(id);
+  const NodeIds& ids = logs.ids();
+  const auto& log = logs.log(id);
   const auto at = static_cast<size_t>(need->index - 1);
   if (log.size() > at && log[at].prefix == need->slot.prefix) return;
   std::string has = log.size() <= at ? "its log ends at index " + std::to_string(log.size())
@@ -332,7 +347,7 @@ void LeaderCompleteness::consume(const trace::Event& e) {
                                            (log[at].term == need->slot.term ? " (or differs before it)" : "");
   first_ = Violation{e.t, e.node,
                      e.node + " became leader of term " + std::to_string(term) + " without " +
-                         entry_name(need->index, need->slot.term) + ", committed by " + ids_.name(need->by) + " at " +
+                         entry_name(need->index, need->slot.term) + ", committed by " + ids.name(need->by) + " at " +
                          format_time(need->at) + "; " + has};
 }
 

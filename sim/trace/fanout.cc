@@ -11,6 +11,7 @@ void Fanout::add(Consumer* c) {
   std::vector<std::string> kinds;
   for (std::string_view k : c->kinds()) kinds.emplace_back(k);
   consumers_.emplace_back(c, std::move(kinds));
+  c->share(shared_);
   // Routes are built as kinds are first seen; a new consumer changes them.
   routes_.clear();
   route_index_.clear();
@@ -60,6 +61,7 @@ void set(std::string& to, std::string_view from) {
 void Fanout::convert(Time t, NodeId node, const Route& route, std::span<const Field> fields) {
   Event& e = scratch_;
   e.t = t.ns;
+  ++e.seq;
   if (node.value != last_node_) {
     last_node_ = node.value;
     e.source = node == kGlobal || node == kExternal ? Event::kNoSource : node.value;

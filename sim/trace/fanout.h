@@ -24,7 +24,9 @@ namespace dsim::trace {
 class Fanout final : public EventSink {
  public:
   explicit Fanout(std::vector<std::string> node_names) : names_(std::move(node_names)) {}
-  // Consumers are called in the order they were added.
+  // Consumers are called in the order they were added. Each is offered the
+  // fan-out's SharedState (Consumer::share) when added; events are numbered
+  // (Event::seq) from 1 in the order they are converted.
   void add(Consumer* c);
   void also_write_to(EventSink* w) { writer_ = w; }
   void event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) override;
@@ -52,6 +54,7 @@ class Fanout final : public EventSink {
   std::map<std::string, uint32_t, std::less<>> route_index_;
   std::array<CacheEntry, 64> cache_{};
   EventSink* writer_ = nullptr;
+  SharedState shared_;
   Event scratch_;
   // What scratch_ holds now: its node (a NodeId value) and kind (the
   // route's), left as they are while they do not change.
