@@ -44,7 +44,8 @@ RaftKind raft_kind(std::string_view k) {
   }
 }
 
-bool RaftLogs::apply(const trace::Event& e, RaftKind k, uint32_t node) {
+template <class E>
+bool RaftLogs::apply(const E& e, RaftKind k, uint32_t node) {
   switch (k) {
     case RaftKind::kAppend: {
       const auto index = index_.get_int(e);
@@ -151,9 +152,9 @@ void ElectionSafety::consume(const trace::Event& e) {
   auto [it, fresh] = leaders_.try_emplace(*term, Leader{id, e.t});
   if (fresh || it->second.node == id || first_) return;
   const std::string& other = ids_.name(it->second.node);
-  first_ = Violation{e.t, e.node,
+  first_ = Violation{e.t, std::string(e.node),
                      "two leaders in term " + std::to_string(*term) + ": " + other + " became leader at " +
-                         format_time(it->second.t) + ", and " + e.node + " at " + format_time(e.t)};
+                         format_time(it->second.t) + ", and " + std::string(e.node) + " at " + format_time(e.t)};
 }
 
 CheckResult ElectionSafety::finish() {
@@ -185,7 +186,8 @@ LogMatching::Seen& LogMatching::seen(int64_t index, int64_t term, bool* fresh) {
   return it->second;
 }
 
-void LogMatching::consume(const trace::Event& e) {
+template <class E>
+void LogMatching::consume_any(const E& e) {
   const RaftKind k = raft_kind(e.kind);
   if (k == RaftKind::kOther) return;
   RaftLogs& logs = *logs_;
@@ -213,13 +215,13 @@ void LogMatching::consume(const trace::Event& e) {
     for (size_t j = 0; j < static_cast<size_t>(index); ++j) {
       if (other[j].prefix != log[j].prefix) {
         detail = "; they first differ at index " + std::to_string(j + 1) + ": term " + std::to_string(log[j].term) +
-                 " on " + e.node + ", term " + std::to_string(other[j].term) + " on " + other_name;
+                 " on " + std::string(e.node) + ", term " + std::to_string(other[j].term) + " on " + other_name;
         break;
       }
     }
   }
-  first_ = Violation{e.t, e.node,
-                     e.node + " and " + other_name + " both hold " + entry_name(index, s.term) +
+  first_ = Violation{e.t, std::string(e.node),
+                     std::string(e.node) + " and " + other_name + " both hold " + entry_name(index, s.term) +
                          ", but the logs before it are not identical" + detail};
 }
 
@@ -267,7 +269,8 @@ void LeaderCompleteness::fingerprint(Fingerprint& h) const {
 // there: the committer's log (while it still holds what it committed, or
 // any log that does) tells that entry's term. Judged on the logs as they
 // were before the install.
-void LeaderCompleteness::check_install(const trace::Event& e, uint32_t node) {
+template <class E>
+void LeaderCompleteness::check_install(const E& e, uint32_t node) {
   const RaftLogs& logs = *logs_;
   const NodeIds& ids = logs.ids();
   const auto index = index_.get_int(e);
@@ -291,14 +294,15 @@ void LeaderCompleteness::check_install(const trace::Event& e, uint32_t node) {
   }
   const int64_t committed = logs.log_before(from)[static_cast<size_t>(*index - 1)].term;
   if (committed == *term) return;
-  first_ = Violation{e.t, e.node,
+  first_ = Violation{e.t, std::string(e.node),
                      ids.name(node) + " installed a snapshot through index " + std::to_string(*index) + " (term " +
                          std::to_string(*term) + "), but " + entry_name(*index, committed) + " is committed (" +
                          ids.name(c.by) + " committed through index " + std::to_string(c.index) + " at " +
                          format_time(c.at) + ")"};
 }
 
-void LeaderCompleteness::consume(const trace::Event& e) {
+template <class E>
+void LeaderCompleteness::consume_any(const E& e) {
   const RaftKind k = raft_kind(e.kind);
   if (k == RaftKind::kOther) return;
   RaftLogs& logs = *logs_;
@@ -345,8 +349,8 @@ void LeaderCompleteness::consume(const trace::Event& e) {
                                      : "its log has term " + std::to_string(log[at].term) + " at index " +
                                            std::to_string(need->index) +
                                            (log[at].term == need->slot.term ? " (or differs before it)" : "");
-  first_ = Violation{e.t, e.node,
-                     e.node + " became leader of term " + std::to_string(term) + " without " +
+  first_ = Violation{e.t, std::string(e.node),
+                     std::string(e.node) + " became leader of term " + std::to_string(term) + " without " +
                          entry_name(need->index, need->slot.term) + ", committed by " + ids.name(need->by) + " at " +
                          format_time(need->at) + "; " + has};
 }
@@ -373,11 +377,25 @@ std::string show(std::string_view c) { return c.empty() ? std::string("the no-op
 
 }  // namespace
 
-StateMachineSafety::NodeState& StateMachineSafety::node(const trace::Event& e, uint32_t* id) {
+template <class E>
+StateMachineSafety::NodeState& StateMachineSafety::node(const E& e, uint32_t* id) {
   const uint32_t v = ids_.id(e);
   if (v >= nodes_.size()) nodes_.resize(v + 1);
   if (id) *id = v;
   return nodes_[v];
+}
+
+void StateMachineSafety::Window::grow_to(size_t n) {
+  DSIM_ASSERT(n >= size_);
+  if (n > ring_.size()) {
+    size_t cap = ring_.empty() ? 64 : ring_.size();
+    while (cap < n) cap *= 2;
+    std::vector<Slot> bigger(cap);
+    for (size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  size_ = n;  // the slots past the old size are unknown (pop_front cleared them)
 }
 
 void StateMachineSafety::advance_watermark() {
@@ -402,7 +420,8 @@ void StateMachineSafety::applied_through(NodeState& n, int64_t index) {
   }
 }
 
-void StateMachineSafety::consume(const trace::Event& e) {
+template <class E>
+void StateMachineSafety::consume_any(const E& e) {
   const RaftKind k = raft_kind(e.kind);
   switch (k) {
     case RaftKind::kStart:
@@ -447,9 +466,9 @@ void StateMachineSafety::consume(const trace::Event& e) {
         const auto off = static_cast<size_t>(*index - base_ - 1);
         if (off < window_.size() && window_[off].known && window_[off].term != *term) {
           const Slot& s = window_[off];
-          first_ = Violation{e.t, e.node,
+          first_ = Violation{e.t, std::string(e.node),
                              ids_.name(s.node) + " applied " + show(s.cmd) + " (term " + std::to_string(s.term) +
-                                 ") at index " + std::to_string(*index) + ", but " + e.node +
+                                 ") at index " + std::to_string(*index) + ", but " + std::string(e.node) +
                                  " installed a snapshot through it with term " + std::to_string(*term)};
         }
       }
@@ -484,7 +503,7 @@ void StateMachineSafety::consume(const trace::Event& e) {
   n.applied = *index;
   if (*index > base_) {
     const auto off = static_cast<size_t>(*index - base_ - 1);
-    if (off >= window_.size()) window_.resize(off + 1);
+    if (off >= window_.size()) window_.grow_to(off + 1);
     Slot& s = window_[off];
     if (!s.known) {
       s.known = true;
@@ -493,14 +512,14 @@ void StateMachineSafety::consume(const trace::Event& e) {
       s.node = id;
       s.cmd.assign(cmd);
     } else if ((s.hash != h || s.term != term) && !first_) {
-      first_ = Violation{e.t, e.node,
+      first_ = Violation{e.t, std::string(e.node),
                          ids_.name(s.node) + " applied " + show(s.cmd) + " (term " + std::to_string(s.term) +
-                             ") at index " + std::to_string(*index) + ", but " + e.node + " applied " + show(cmd) +
+                             ") at index " + std::to_string(*index) + ", but " + std::string(e.node) + " applied " + show(cmd) +
                              " (term " + std::to_string(term) + ") there"};
     }
   } else if (*index == base_ && n.prefix_ok && base_prefix_ok_ && n.prefix != base_prefix_ && !first_) {
-    first_ = Violation{e.t, e.node,
-                       e.node + " applied indexes 1.." + std::to_string(base_) +
+    first_ = Violation{e.t, std::string(e.node),
+                       std::string(e.node) + " applied indexes 1.." + std::to_string(base_) +
                            " again after a restart, and they differ from what every live node had applied there "
                            "(entries applied everywhere are remembered as one prefix hash)"};
   }
@@ -521,7 +540,7 @@ void StateMachineSafety::fingerprint(Fingerprint& h) const {
   h(saw_start_, base_, base_prefix_, base_prefix_ok_, applies_ > 0, window_.size());
   // A slot's hash covers its term and command; who applied it first only
   // names them in a message.
-  for (const Slot& s : window_) h(s.known, s.term, s.hash);
+  for (size_t i = 0; i < window_.size(); ++i) h(window_[i].known, window_[i].term, window_[i].hash);
 }
 
 CheckResult StateMachineSafety::finish() {
@@ -533,5 +552,16 @@ CheckResult StateMachineSafety::finish() {
   require_evidence(r, applies_ > 0, "no entry was applied");
   return r;
 }
+
+// Every event is read from a file as an Event, and live as a view (or an
+// Event, for a consumer that takes no views).
+template bool RaftLogs::apply(const trace::Event&, RaftKind, uint32_t);
+template bool RaftLogs::apply(const trace::EventView&, RaftKind, uint32_t);
+template void LogMatching::consume_any(const trace::Event&);
+template void LogMatching::consume_any(const trace::EventView&);
+template void LeaderCompleteness::consume_any(const trace::Event&);
+template void LeaderCompleteness::consume_any(const trace::EventView&);
+template void StateMachineSafety::consume_any(const trace::Event&);
+template void StateMachineSafety::consume_any(const trace::EventView&);
 
 }  // namespace dsim::analysis

@@ -23,7 +23,6 @@
 #pragma once
 #include <climits>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -70,8 +69,10 @@ class RaftLogs {
     int64_t term;
     uint64_t prefix;
   };
-  // e's node, by the ids below.
-  uint32_t node(const trace::Event& e) {
+  // e's node, by the ids below. E: trace::Event or trace::EventView (the
+  // same answers for both).
+  template <class E>
+  uint32_t node(const E& e) {
     if (shared_ && e.seq == node_seq_) return node_;
     node_seq_ = e.seq;
     node_ = ids_.id(e);
@@ -81,7 +82,8 @@ class RaftLogs {
   // changed `node`'s log (append, truncate, recover, install_snapshot).
   // Shared: an event already applied (the same seq) is not applied again,
   // and the answer is the first one.
-  bool consume(const trace::Event& e, RaftKind k, uint32_t node) {
+  template <class E>
+  bool consume(const E& e, RaftKind k, uint32_t node) {
     if (shared_) {
       DSIM_ASSERT(e.seq != 0);  // the feeder numbers events when it shares
       if (e.seq == applied_seq_) return changed_;
@@ -121,7 +123,8 @@ class RaftLogs {
   void fingerprint(Fingerprint& h) const;
 
  private:
-  bool apply(const trace::Event& e, RaftKind k, uint32_t node);
+  template <class E>
+  bool apply(const E& e, RaftKind k, uint32_t node);
   std::vector<Slot>& mut(uint32_t node) {
     if (node >= logs_.size()) logs_.resize(node + 1);
     return logs_[node];
@@ -191,7 +194,9 @@ class LogMatching final : public CloneableChecker<LogMatching> {
   std::string_view name() const override { return "log_matching"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
-  void consume(const trace::Event& e) override;
+  void consume(const trace::Event& e) override { consume_any(e); }
+  bool takes_views() const override { return true; }
+  void consume_view(const trace::EventView& v) override { consume_any(v); }
   std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover", "install_snapshot"}; }
   void share(trace::SharedState& s) override { logs_.share(s); }
   CheckResult finish() override;
@@ -204,6 +209,8 @@ class LogMatching final : public CloneableChecker<LogMatching> {
     uint64_t prefix = 0;
     uint32_t node = 0;
   };
+  template <class E>
+  void consume_any(const E& e);
   // The first (index, term) pair's record, inserted if new (fresh = true).
   Seen& seen(int64_t index, int64_t term, bool* fresh);
   RaftLogsRef logs_;
@@ -218,7 +225,9 @@ class LeaderCompleteness final : public CloneableChecker<LeaderCompleteness> {
   std::string_view name() const override { return "leader_completeness"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
-  void consume(const trace::Event& e) override;
+  void consume(const trace::Event& e) override { consume_any(e); }
+  bool takes_views() const override { return true; }
+  void consume_view(const trace::EventView& v) override { consume_any(v); }
   std::vector<std::string_view> kinds() const override {
     return {"append", "truncate", "recover", "install_snapshot", "commit", "role"};
   }
@@ -233,7 +242,10 @@ class LeaderCompleteness final : public CloneableChecker<LeaderCompleteness> {
     uint32_t by = 0;
     int64_t at = 0;
   };
-  void check_install(const trace::Event& e, uint32_t node);
+  template <class E>
+  void consume_any(const E& e);
+  template <class E>
+  void check_install(const E& e, uint32_t node);
   RaftLogsRef logs_;
   std::vector<int64_t> term_of_;  // each node's current term, from role events, by id
   // Per term in which commits happened: the highest index committed then
@@ -259,7 +271,9 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
   std::string_view name() const override { return "state_machine_safety"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
-  void consume(const trace::Event& e) override;
+  void consume(const trace::Event& e) override { consume_any(e); }
+  bool takes_views() const override { return true; }
+  void consume_view(const trace::EventView& v) override { consume_any(v); }
   std::vector<std::string_view> kinds() const override {
     return {"start", "restart", "crash", "apply", "recover", "snapshot", "install_snapshot"};
   }
@@ -289,7 +303,34 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
     uint64_t snap_prefix = 0;
     bool snap_ok = false;
   };
-  NodeState& node(const trace::Event& e, uint32_t* id);
+  // The slots above the watermark: a ring of reused slots (a slot's
+  // command buffer stays for the next index), growing by doubling.
+  class Window {
+   public:
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    Slot& operator[](size_t i) { return ring_[(head_ + i) & (ring_.size() - 1)]; }
+    const Slot& operator[](size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)]; }
+    const Slot& front() const { return (*this)[0]; }
+    void pop_front() {
+      Slot& s = ring_[head_];
+      s.known = false;
+      s.cmd.clear();
+      head_ = (head_ + 1) & (ring_.size() - 1);
+      --size_;
+    }
+    // Grows to n slots (new ones unknown). REQUIRES: n >= size().
+    void grow_to(size_t n);
+
+   private:
+    std::vector<Slot> ring_;  // size 0 or a power of two
+    size_t head_ = 0;
+    size_t size_ = 0;
+  };
+  template <class E>
+  void consume_any(const E& e);
+  template <class E>
+  NodeState& node(const E& e, uint32_t* id);
   void advance_watermark();
   void applied_through(NodeState& n, int64_t index);
 
@@ -299,7 +340,7 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
   int64_t base_ = 0;        // the watermark: window_[0] is index base_ + 1
   uint64_t base_prefix_ = 0;
   bool base_prefix_ok_ = true;
-  std::deque<Slot> window_;
+  Window window_;
   uint64_t applies_ = 0;
   std::optional<Violation> first_;
   trace::FieldRef index_{"index"}, term_{"term"}, cmd_{"cmd"}, snapshot_{"snapshot"};
