@@ -7,13 +7,16 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "analysis/leader_liveness.h"
+#include "analysis/offline.h"
 #include "catalogue.h"
+#include "test_files.h"
 #include "protocols/raft/checkers.h"
 
 using namespace dsim;
@@ -204,4 +207,23 @@ TEST_CASE("shared RaftLogs: a clone keeps its own logs") {
   reference.consume(app(3, "n3", 1, 1, "a"));
   CHECK(digest(*copy) == digest(reference));
   CHECK(lc.finish().status == analysis::Status::kInconclusive);  // nothing committed
+}
+
+TEST_CASE("shared RaftLogs: dsim check on the trace file gives the live run's verdicts, evidence included") {
+  const std::string dir = testing::temp_dir("raft-shared");
+  for (const char* rel : {"scenarios/bugs/raft-skip-prev-check.yaml", "scenarios/bugs/raft-commit-previous-term.yaml",
+                          "scenarios/regression/raft-snapshot-nemesis.yaml"}) {
+    CAPTURE(rel);
+    const auto s = testing::load_catalogue(rel);
+    scenario::RunOptions opt;
+    opt.seed = 2;
+    opt.trace_path = dir + "/t.jsonl";
+    const auto live = scenario::run_scenario(s, opt);
+    REQUIRE(live.trace_error.empty());
+    const auto offline = analysis::check_trace(testing::registry(), opt.trace_path, std::nullopt);
+    REQUIRE(offline.error.empty());
+    REQUIRE(offline.checks.size() == live.checks.size());
+    for (size_t i = 0; i < live.checks.size(); ++i) CHECK(show(offline.checks[i]) == show(live.checks[i]));
+  }
+  std::filesystem::remove_all(dir);
 }
