@@ -59,7 +59,15 @@ class NodeIds {
   }
   // The id of e.node, found through e.source (a live run's node number)
   // when that was seen before: one name comparison instead of a search.
-  uint32_t id(const trace::Event& e) {
+  uint32_t id(const trace::Event& e) { return id_of(e); }
+  uint32_t id(const trace::EventView& e) { return id_of(e); }
+  const std::string& name(uint32_t id) const { return all_.name(id); }
+  size_t size() const { return all_.size(); }
+  std::vector<uint32_t> by_name() const { return all_.by_name(); }
+
+ private:
+  template <class E>
+  uint32_t id_of(const E& e) {
     if (e.source < by_source_.size()) {
       const uint32_t v = by_source_[e.source];
       if (v != kUnset && same(all_.name(v), e.node)) return v;
@@ -71,11 +79,6 @@ class NodeIds {
     }
     return v;
   }
-  const std::string& name(uint32_t id) const { return all_.name(id); }
-  size_t size() const { return all_.size(); }
-  std::vector<uint32_t> by_name() const { return all_.by_name(); }
-
- private:
   // Node names are short ("n1", "client3"): a byte loop beats a call to
   // memcmp.
   static bool same(const std::string& a, std::string_view b) {

@@ -13,16 +13,13 @@ std::vector<std::string_view> LeaderLiveness::kinds() const {
   return k;
 }
 
-void LeaderLiveness::consume(const trace::Event& e) {
+template <class E>
+bool LeaderLiveness::per_request(const E& e) {
   using trace::is;
-  // The hot kinds first (one per request each), told apart without a
-  // string search; then the faults. The run's end is its latest event of
-  // any kind read here (the fault window keeps it for the others).
-  latest_ = std::max(latest_, e.t);
   if (is(e.kind, "harness_input")) {
     if (auto id = input_req_.get_int(e)) {
       Req& r = req(*id);
-      if (r.submitted != kNever) return;
+      if (r.submitted != kNever) return true;
       r.submitted = e.t;
       ++submitted_count_;
       const std::string_view to = to_.get_str(e).value_or("?");
@@ -31,25 +28,40 @@ void LeaderLiveness::consume(const trace::Event& e) {
       if (it == to_names_.end()) it = to_names_.insert(to_names_.end(), std::string(to));
       r.to = static_cast<uint32_t>(it - to_names_.begin());
     }
-    return;
+    return true;
   }
   if (is(e.kind, "client_request")) {
     if (auto id = accepted_req_.get_int(e)) {
       Req& r = req(*id);
       if (r.accepted == kNever) r.accepted = e.t;
     }
-    return;
+    return true;
   }
   if (is(e.kind, "client_response")) {
-    const trace::Value* ok = ok_.find(e);
+    const auto* ok = ok_.find(e);
     if (ok && std::holds_alternative<bool>(*ok) && std::get<bool>(*ok)) {
       if (auto id = answered_req_.get_int(e)) {
         Req& r = req(*id);
         if (r.answered == kNever) r.answered = e.t;
       }
     }
-    return;
+    return true;
   }
+  return false;
+}
+
+void LeaderLiveness::consume_view(const trace::EventView& v) {
+  latest_ = std::max(latest_, v.t);
+  if (!per_request(v)) consume(v.to_event(scratch_));
+}
+
+void LeaderLiveness::consume(const trace::Event& e) {
+  using trace::is;
+  // The hot kinds first (one per request each), told apart without a
+  // string search; then the faults. The run's end is its latest event of
+  // any kind read here (the fault window keeps it for the others).
+  latest_ = std::max(latest_, e.t);
+  if (per_request(e)) return;
   faults_.consume(e);
   if (is(e.kind, "role")) {
     roles_.push_back({e.t, e.node, std::string(role_.get_str(e).value_or(""))});

@@ -31,6 +31,10 @@ class LeaderLiveness final : public Checker {
   std::string_view name() const override { return name_; }
   CheckKind kind() const override { return CheckKind::kLiveness; }
   void consume(const trace::Event& e) override;
+  // The kinds of one per request (harness_input, client_request,
+  // client_response) read from the view; the rest through an Event.
+  bool takes_views() const override { return true; }
+  void consume_view(const trace::EventView& v) override;
   std::vector<std::string_view> kinds() const override;
   CheckResult finish() override;
 
@@ -62,6 +66,9 @@ class LeaderLiveness final : public Checker {
   // indexed by id (no node, no string per request); any other id (a trace
   // from elsewhere) goes to the map.
   Req& req(int64_t id);
+  // Reads e if it is of a kind of one per request; false otherwise.
+  template <class E>
+  bool per_request(const E& e);
   std::vector<Req> dense_;
   std::vector<bool> dense_seen_;
   std::map<int64_t, Req> sparse_;
@@ -79,6 +86,7 @@ class LeaderLiveness final : public Checker {
   // One per kind: "req" sits at another position in each.
   trace::FieldRef input_req_{"req"}, accepted_req_{"req"}, answered_req_{"req"};
   trace::FieldRef to_{"to"}, ok_{"ok"}, role_{"role"};
+  trace::Event scratch_;  // a view of another kind, as an Event
 };
 
 }  // namespace dsim::analysis

@@ -53,7 +53,10 @@ std::string TraceChecks::begin(const std::string& path, const trace::Event& meta
       return std::find(only->begin(), only->end(), e) == only->end();
     });
   }
-  for (const auto& spec : specs) checkers_.push_back(catalog_.make_checker(spec, protocol_));
+  for (const auto& spec : specs) {
+    checkers_.push_back(catalog_.make_checker(spec, protocol_));
+    checkers_.back()->share(shared_);
+  }
   return {};
 }
 

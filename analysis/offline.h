@@ -34,6 +34,8 @@ class TraceChecks {
   // Reads the header (the meta event). Returns an error message, or empty.
   std::string begin(const std::string& path, const trace::Event& meta,
                     const std::optional<std::vector<std::string>>& only);
+  // REQUIRES: events numbered (Event::seq), as the reader does: checkers
+  // of one trace share state (trace::SharedState).
   void consume(const trace::Event& e);
   // Fills checks, expect_violated, scenario, seed and events.
   OfflineResult finish();
@@ -44,6 +46,7 @@ class TraceChecks {
   const CheckerCatalog& catalog_;
   std::string protocol_;
   std::vector<std::unique_ptr<Checker>> checkers_;
+  trace::SharedState shared_;
   OfflineResult out_;
 };
 

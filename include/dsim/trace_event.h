@@ -5,12 +5,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <typeindex>
+#include <typeinfo>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "dsim/event_sink.h"
 
 namespace dsim::trace {
 
@@ -30,6 +37,11 @@ struct Event {
   // decides, the hint only saves the search.
   static constexpr uint32_t kNoSource = UINT32_MAX;
   uint32_t source = kNoSource;
+  // The event's number in its stream (1, 2, ...: the fan-out counts the
+  // events it converts, the reader gives the line number), so state shared
+  // by several consumers (SharedState) applies each event once, whichever
+  // consumer hands it over first. 0: not numbered (hand-built events).
+  uint64_t seq = 0;
 
   const Value* find(std::string_view key) const {
     for (const auto& [k, v] : fields) {
@@ -46,6 +58,48 @@ struct Event {
     const Value* v = find(key);
     if (!v || !std::holds_alternative<std::string>(*v)) return std::nullopt;
     return std::string_view(std::get<std::string>(*v));
+  }
+};
+
+// An event as a live run emits it, borrowed for the duration of one call:
+// the same content as the Event the fan-out would build from it (node by
+// name, fields in emission order), without copying a string. Consumers that
+// take views (Consumer::takes_views) read the busiest kinds this way.
+struct EventView {
+  int64_t t = 0;
+  std::string_view node;
+  std::string_view kind;
+  std::span<const Field> fields;
+  uint32_t source = Event::kNoSource;  // as Event::source
+  uint64_t seq = 0;                    // as Event::seq
+
+  const FieldValue* find(std::string_view key) const {
+    for (const Field& f : fields) {
+      if (f.key == key) return &f.value;
+    }
+    return nullptr;
+  }
+  // The Event with the same content, built in `out` (its buffers reused).
+  const Event& to_event(Event& out) const {
+    out.t = t;
+    out.node.assign(node);
+    out.kind.assign(kind);
+    out.source = source;
+    out.seq = seq;
+    out.meta_json.clear();
+    out.fields.resize(fields.size());
+    for (size_t i = 0; i < fields.size(); ++i) {
+      out.fields[i].first.assign(fields[i].key);
+      const FieldValue& v = fields[i].value;
+      if (const auto* n = std::get_if<int64_t>(&v)) {
+        out.fields[i].second = *n;
+      } else if (const auto* str = std::get_if<std::string_view>(&v)) {
+        out.fields[i].second = std::string(*str);
+      } else {
+        out.fields[i].second = std::get<bool>(v);
+      }
+    }
+    return out;
   }
 };
 
@@ -85,10 +139,29 @@ class FieldRef {
     if (!s) return std::nullopt;
     return std::string_view(*s);
   }
+  // The same for a view (same answers as for the Event built from it).
+  [[gnu::always_inline]] const FieldValue* find(const EventView& e) const {
+    if (pos_ < e.fields.size() && same(e.fields[pos_].key)) [[likely]] {
+      return &e.fields[pos_].value;
+    }
+    return search(e);
+  }
+  [[gnu::always_inline]] std::optional<int64_t> get_int(const EventView& e) const {
+    const FieldValue* v = find(e);
+    const int64_t* n = v ? std::get_if<int64_t>(v) : nullptr;
+    if (!n) return std::nullopt;
+    return *n;
+  }
+  [[gnu::always_inline]] std::optional<std::string_view> get_str(const EventView& e) const {
+    const FieldValue* v = find(e);
+    const std::string_view* s = v ? std::get_if<std::string_view>(v) : nullptr;
+    if (!s) return std::nullopt;
+    return *s;
+  }
 
  private:
   // Keys are short ("index", "term"): a byte loop beats a call to memcmp.
-  [[gnu::always_inline]] bool same(const std::string& k) const {
+  [[gnu::always_inline]] bool same(std::string_view k) const {
     if (k.size() != key_.size()) return false;
     for (size_t i = 0; i < k.size(); ++i) {
       if (k[i] != key_[i]) return false;
@@ -106,8 +179,35 @@ class FieldRef {
     }
     return nullptr;
   }
+  [[gnu::noinline]] const FieldValue* search(const EventView& e) const {
+    for (size_t i = 0; i < e.fields.size(); ++i) {
+      if (same(e.fields[i].key)) {
+        pos_ = i;
+        return &e.fields[i].value;
+      }
+    }
+    return nullptr;
+  }
   std::string_view key_;
   mutable size_t pos_ = 0;
+};
+
+// What the consumers of one stream may keep once between them (Raft's
+// per-node logs, read by two of its checkers): one object per type, made on
+// first request. Whoever feeds the stream offers it to every consumer
+// (Consumer::share) before the first event and numbers the events
+// (Event::seq). Not for copying between streams.
+class SharedState {
+ public:
+  template <class T>
+  std::shared_ptr<T> get() {
+    std::shared_ptr<void>& slot = items_[std::type_index(typeid(T))];
+    if (!slot) slot = std::make_shared<T>();
+    return std::static_pointer_cast<T>(slot);
+  }
+
+ private:
+  std::map<std::type_index, std::shared_ptr<void>> items_;
 };
 
 // Anything that reads a stream of events: checkers, statistics, exporters.
@@ -122,6 +222,19 @@ class Consumer {
   // every other kind: a file is read with every event handed to every
   // consumer, and the verdict must be the same.
   virtual std::vector<std::string_view> kinds() const { return {}; }
+  // A consumer that reads views says so; a live run then hands it every
+  // event as a view (consume_view), and builds an Event only for the
+  // others. It must judge a view exactly as the Event built from it (a file
+  // gives Events).
+  virtual bool takes_views() const { return false; }
+  virtual void consume_view(const EventView& v) {
+    Event e;
+    consume(v.to_event(e));
+  }
+  // Called once, before the first event, by a feeder that numbers its
+  // events: a consumer may take its state from `s` to keep it once with
+  // others of the same stream. Its verdicts must be those it gives alone.
+  virtual void share(SharedState& /*s*/) {}
 };
 
 }  // namespace dsim::trace

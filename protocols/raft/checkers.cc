@@ -44,7 +44,8 @@ RaftKind raft_kind(std::string_view k) {
   }
 }
 
-bool RaftLogs::consume(const trace::Event& e, RaftKind k, uint32_t node, const NodeIds& ids) {
+template <class E>
+bool RaftLogs::apply(const E& e, RaftKind k, uint32_t node) {
   switch (k) {
     case RaftKind::kAppend: {
       const auto index = index_.get_int(e);
@@ -82,6 +83,11 @@ bool RaftLogs::consume(const trace::Event& e, RaftKind k, uint32_t node, const N
       auto& log = mut(node);
       // Its own entry at index has the snapshot's term: it keeps its log.
       if (log.size() >= n && log[n - 1].term == *term) return true;
+      // Else the log is replaced; the old one stays readable (log_before)
+      // until the next event.
+      replaced_.swap(log);
+      replaced_node_ = node;
+      const NodeIds& ids = ids_;
       // Else its log becomes the snapshot's, the prefix through index as
       // a node holding (index, term) has it (the first by name, so the
       // choice does not depend on the order nodes were met in).
@@ -109,7 +115,8 @@ bool RaftLogs::consume(const trace::Event& e, RaftKind k, uint32_t node, const N
   }
 }
 
-void RaftLogs::fingerprint(Fingerprint& h, const NodeIds& ids) const {
+void RaftLogs::fingerprint(Fingerprint& h) const {
+  const NodeIds& ids = ids_;
   uint64_t n = 0;
   for (const uint32_t id : ids.by_name()) {
     const auto& log = this->log(id);
@@ -145,9 +152,9 @@ void ElectionSafety::consume(const trace::Event& e) {
   auto [it, fresh] = leaders_.try_emplace(*term, Leader{id, e.t});
   if (fresh || it->second.node == id || first_) return;
   const std::string& other = ids_.name(it->second.node);
-  first_ = Violation{e.t, e.node,
+  first_ = Violation{e.t, std::string(e.node),
                      "two leaders in term " + std::to_string(*term) + ": " + other + " became leader at " +
-                         format_time(it->second.t) + ", and " + e.node + " at " + format_time(e.t)};
+                         format_time(it->second.t) + ", and " + std::string(e.node) + " at " + format_time(e.t)};
 }
 
 CheckResult ElectionSafety::finish() {
@@ -179,12 +186,16 @@ LogMatching::Seen& LogMatching::seen(int64_t index, int64_t term, bool* fresh) {
   return it->second;
 }
 
-void LogMatching::consume(const trace::Event& e) {
+template <class E>
+void LogMatching::consume_any(const E& e) {
   const RaftKind k = raft_kind(e.kind);
-  if (k == RaftKind::kOther || first_) return;
-  const uint32_t id = ids_.id(e);
-  if (!logs_.consume(e, k, id, ids_) || k != RaftKind::kAppend) return;
-  const auto& log = logs_.log(id);
+  if (k == RaftKind::kOther) return;
+  RaftLogs& logs = *logs_;
+  const uint32_t id = logs.node(e);
+  // Applied even once violated: another checker may read the same logs.
+  if (!logs.consume(e, k, id) || k != RaftKind::kAppend || first_) return;
+  const NodeIds& ids = logs.ids();
+  const auto& log = logs.log(id);
   const int64_t index = static_cast<int64_t>(log.size());
   const RaftLogs::Slot& s = log.back();
   bool fresh = false;
@@ -197,20 +208,20 @@ void LogMatching::consume(const trace::Event& e) {
   if (first.prefix == s.prefix) return;
   // Name the first index where the two logs differ, if the other node still
   // holds the entry.
-  const std::string& other_name = ids_.name(first.node);
+  const std::string& other_name = ids.name(first.node);
   std::string detail;
-  const auto& other = logs_.log(first.node);
+  const auto& other = logs.log(first.node);
   if (static_cast<int64_t>(other.size()) >= index && other[static_cast<size_t>(index - 1)].prefix == first.prefix) {
     for (size_t j = 0; j < static_cast<size_t>(index); ++j) {
       if (other[j].prefix != log[j].prefix) {
         detail = "; they first differ at index " + std::to_string(j + 1) + ": term " + std::to_string(log[j].term) +
-                 " on " + e.node + ", term " + std::to_string(other[j].term) + " on " + other_name;
+                 " on " + std::string(e.node) + ", term " + std::to_string(other[j].term) + " on " + other_name;
         break;
       }
     }
   }
-  first_ = Violation{e.t, e.node,
-                     e.node + " and " + other_name + " both hold " + entry_name(index, s.term) +
+  first_ = Violation{e.t, std::string(e.node),
+                     std::string(e.node) + " and " + other_name + " both hold " + entry_name(index, s.term) +
                          ", but the logs before it are not identical" + detail};
 }
 
@@ -224,7 +235,7 @@ CheckResult LogMatching::finish() {
 void LogMatching::fingerprint(Fingerprint& h) const {
   h(first_.has_value());
   if (first_) return;
-  logs_.fingerprint(h, ids_);
+  logs_->fingerprint(h);
   // Every (index, term) pair in that order, whichever term came first.
   h(pairs_);
   auto more = more_.begin();
@@ -244,19 +255,24 @@ void LogMatching::fingerprint(Fingerprint& h) const {
 void LeaderCompleteness::fingerprint(Fingerprint& h) const {
   h(first_.has_value());
   if (first_) return;
-  logs_.fingerprint(h, ids_);
+  logs_->fingerprint(h);
+  const NodeIds& ids = logs_->ids();
   // Each node's term by name (0 for a node seen without a role event).
-  const auto order = ids_.by_name();
+  const auto order = ids.by_name();
   h(order.size());
-  for (const uint32_t id : order) h(ids_.name(id), id < term_of_.size() ? term_of_[id] : 0);
+  for (const uint32_t id : order) h(ids.name(id), id < term_of_.size() ? term_of_[id] : 0);
   h(best_term_, committed_in_.size());
   for (const auto& [term, c] : committed_in_) h(term, c.index, c.slot.term, c.slot.prefix);
 }
 
 // An installed snapshot through `index` must carry the committed entry
 // there: the committer's log (while it still holds what it committed, or
-// any log that does) tells that entry's term.
-void LeaderCompleteness::check_install(const trace::Event& e, uint32_t node) {
+// any log that does) tells that entry's term. Judged on the logs as they
+// were before the install.
+template <class E>
+void LeaderCompleteness::check_install(const E& e, uint32_t node) {
+  const RaftLogs& logs = *logs_;
+  const NodeIds& ids = logs.ids();
   const auto index = index_.get_int(e);
   const auto term = term_.get_int(e);
   if (!index || !term || *index < 1) return;
@@ -265,36 +281,38 @@ void LeaderCompleteness::check_install(const trace::Event& e, uint32_t node) {
   const Committed& c = best->second;
   const auto at = static_cast<size_t>(c.index - 1);
   auto holds = [&](uint32_t id) {
-    const auto& log = logs_.log(id);
+    const auto& log = logs.log_before(id);
     return log.size() > at && log[at].prefix == c.slot.prefix;
   };
   uint32_t from = c.by;
   if (!holds(from)) {
     from = UINT32_MAX;
-    for (uint32_t id = 0; id < logs_.nodes() && from == UINT32_MAX; ++id) {
+    for (uint32_t id = 0; id < logs.nodes() && from == UINT32_MAX; ++id) {
       if (holds(id)) from = id;
     }
     if (from == UINT32_MAX) return;
   }
-  const int64_t committed = logs_.log(from)[static_cast<size_t>(*index - 1)].term;
+  const int64_t committed = logs.log_before(from)[static_cast<size_t>(*index - 1)].term;
   if (committed == *term) return;
-  first_ = Violation{e.t, e.node,
-                     ids_.name(node) + " installed a snapshot through index " + std::to_string(*index) + " (term " +
+  first_ = Violation{e.t, std::string(e.node),
+                     ids.name(node) + " installed a snapshot through index " + std::to_string(*index) + " (term " +
                          std::to_string(*term) + "), but " + entry_name(*index, committed) + " is committed (" +
-                         ids_.name(c.by) + " committed through index " + std::to_string(c.index) + " at " +
+                         ids.name(c.by) + " committed through index " + std::to_string(c.index) + " at " +
                          format_time(c.at) + ")"};
 }
 
-void LeaderCompleteness::consume(const trace::Event& e) {
+template <class E>
+void LeaderCompleteness::consume_any(const E& e) {
   const RaftKind k = raft_kind(e.kind);
   if (k == RaftKind::kOther) return;
-  const uint32_t id = ids_.id(e);
+  RaftLogs& logs = *logs_;
+  const uint32_t id = logs.node(e);
   if (id >= term_of_.size()) term_of_.resize(id + 1, 0);
+  logs.consume(e, k, id);
   if (k == RaftKind::kInstallSnapshot && !first_) check_install(e, id);
-  logs_.consume(e, k, id, ids_);
   if (k == RaftKind::kCommit) {
     const auto index = index_.get_int(e);
-    const auto& log = logs_.log(id);
+    const auto& log = logs.log(id);
     if (!index || static_cast<int64_t>(log.size()) < *index) return;  // commits what it never appended
     Committed& c = committed_in_[term_of_[id]];
     if (*index <= c.index) return;
@@ -323,16 +341,17 @@ void LeaderCompleteness::consume(const trace::Event& e) {
     }
   }
   if (!need) return;
-  const auto& log = logs_.log(id);
+  const NodeIds& ids = logs.ids();
+  const auto& log = logs.log(id);
   const auto at = static_cast<size_t>(need->index - 1);
   if (log.size() > at && log[at].prefix == need->slot.prefix) return;
   std::string has = log.size() <= at ? "its log ends at index " + std::to_string(log.size())
                                      : "its log has term " + std::to_string(log[at].term) + " at index " +
                                            std::to_string(need->index) +
                                            (log[at].term == need->slot.term ? " (or differs before it)" : "");
-  first_ = Violation{e.t, e.node,
-                     e.node + " became leader of term " + std::to_string(term) + " without " +
-                         entry_name(need->index, need->slot.term) + ", committed by " + ids_.name(need->by) + " at " +
+  first_ = Violation{e.t, std::string(e.node),
+                     std::string(e.node) + " became leader of term " + std::to_string(term) + " without " +
+                         entry_name(need->index, need->slot.term) + ", committed by " + ids.name(need->by) + " at " +
                          format_time(need->at) + "; " + has};
 }
 
@@ -358,11 +377,25 @@ std::string show(std::string_view c) { return c.empty() ? std::string("the no-op
 
 }  // namespace
 
-StateMachineSafety::NodeState& StateMachineSafety::node(const trace::Event& e, uint32_t* id) {
+template <class E>
+StateMachineSafety::NodeState& StateMachineSafety::node(const E& e, uint32_t* id) {
   const uint32_t v = ids_.id(e);
   if (v >= nodes_.size()) nodes_.resize(v + 1);
   if (id) *id = v;
   return nodes_[v];
+}
+
+void StateMachineSafety::Window::grow_to(size_t n) {
+  DSIM_ASSERT(n >= size_);
+  if (n > ring_.size()) {
+    size_t cap = ring_.empty() ? 64 : ring_.size();
+    while (cap < n) cap *= 2;
+    std::vector<Slot> bigger(cap);
+    for (size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  size_ = n;  // the slots past the old size are unknown (pop_front cleared them)
 }
 
 void StateMachineSafety::advance_watermark() {
@@ -387,7 +420,8 @@ void StateMachineSafety::applied_through(NodeState& n, int64_t index) {
   }
 }
 
-void StateMachineSafety::consume(const trace::Event& e) {
+template <class E>
+void StateMachineSafety::consume_any(const E& e) {
   const RaftKind k = raft_kind(e.kind);
   switch (k) {
     case RaftKind::kStart:
@@ -432,9 +466,9 @@ void StateMachineSafety::consume(const trace::Event& e) {
         const auto off = static_cast<size_t>(*index - base_ - 1);
         if (off < window_.size() && window_[off].known && window_[off].term != *term) {
           const Slot& s = window_[off];
-          first_ = Violation{e.t, e.node,
+          first_ = Violation{e.t, std::string(e.node),
                              ids_.name(s.node) + " applied " + show(s.cmd) + " (term " + std::to_string(s.term) +
-                                 ") at index " + std::to_string(*index) + ", but " + e.node +
+                                 ") at index " + std::to_string(*index) + ", but " + std::string(e.node) +
                                  " installed a snapshot through it with term " + std::to_string(*term)};
         }
       }
@@ -469,7 +503,7 @@ void StateMachineSafety::consume(const trace::Event& e) {
   n.applied = *index;
   if (*index > base_) {
     const auto off = static_cast<size_t>(*index - base_ - 1);
-    if (off >= window_.size()) window_.resize(off + 1);
+    if (off >= window_.size()) window_.grow_to(off + 1);
     Slot& s = window_[off];
     if (!s.known) {
       s.known = true;
@@ -478,14 +512,14 @@ void StateMachineSafety::consume(const trace::Event& e) {
       s.node = id;
       s.cmd.assign(cmd);
     } else if ((s.hash != h || s.term != term) && !first_) {
-      first_ = Violation{e.t, e.node,
+      first_ = Violation{e.t, std::string(e.node),
                          ids_.name(s.node) + " applied " + show(s.cmd) + " (term " + std::to_string(s.term) +
-                             ") at index " + std::to_string(*index) + ", but " + e.node + " applied " + show(cmd) +
+                             ") at index " + std::to_string(*index) + ", but " + std::string(e.node) + " applied " + show(cmd) +
                              " (term " + std::to_string(term) + ") there"};
     }
   } else if (*index == base_ && n.prefix_ok && base_prefix_ok_ && n.prefix != base_prefix_ && !first_) {
-    first_ = Violation{e.t, e.node,
-                       e.node + " applied indexes 1.." + std::to_string(base_) +
+    first_ = Violation{e.t, std::string(e.node),
+                       std::string(e.node) + " applied indexes 1.." + std::to_string(base_) +
                            " again after a restart, and they differ from what every live node had applied there "
                            "(entries applied everywhere are remembered as one prefix hash)"};
   }
@@ -506,7 +540,7 @@ void StateMachineSafety::fingerprint(Fingerprint& h) const {
   h(saw_start_, base_, base_prefix_, base_prefix_ok_, applies_ > 0, window_.size());
   // A slot's hash covers its term and command; who applied it first only
   // names them in a message.
-  for (const Slot& s : window_) h(s.known, s.term, s.hash);
+  for (size_t i = 0; i < window_.size(); ++i) h(window_[i].known, window_[i].term, window_[i].hash);
 }
 
 CheckResult StateMachineSafety::finish() {
@@ -518,5 +552,16 @@ CheckResult StateMachineSafety::finish() {
   require_evidence(r, applies_ > 0, "no entry was applied");
   return r;
 }
+
+// Every event is read from a file as an Event, and live as a view (or an
+// Event, for a consumer that takes no views).
+template bool RaftLogs::apply(const trace::Event&, RaftKind, uint32_t);
+template bool RaftLogs::apply(const trace::EventView&, RaftKind, uint32_t);
+template void LogMatching::consume_any(const trace::Event&);
+template void LogMatching::consume_any(const trace::EventView&);
+template void LeaderCompleteness::consume_any(const trace::Event&);
+template void LeaderCompleteness::consume_any(const trace::EventView&);
+template void StateMachineSafety::consume_any(const trace::Event&);
+template void StateMachineSafety::consume_any(const trace::EventView&);
 
 }  // namespace dsim::analysis

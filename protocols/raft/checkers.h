@@ -23,12 +23,13 @@
 #pragma once
 #include <climits>
 #include <cstdint>
-#include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "dsim/assert.h"
 #include "dsim/checker.h"
 #include "dsim/fault_window.h"
 #include "analysis/interner.h"
@@ -55,32 +56,112 @@ RaftKind raft_kind(std::string_view kind);
 // Each node's log as the trace tells it: per index the entry's term and a
 // hash of the whole prefix up to it, so "same prefix" is one comparison.
 // A compacted prefix stays (the logical log); memory is 16 bytes per entry
-// per node.
+// per node. Nodes are numbered by its own NodeIds.
+//
+// log_matching and leader_completeness of one run keep one RaftLogs
+// between them (trace::SharedState): each hands it the events it reads,
+// and a shared one applies each event once, by its number (Event::seq),
+// whichever checker comes first. Applying an event changes the logs the
+// same way whoever applies it, so each checker judges what it would alone.
 class RaftLogs {
  public:
   struct Slot {
     int64_t term;
     uint64_t prefix;
   };
-  // Returns true when the event may have changed `node`'s log (append,
-  // truncate, recover, install_snapshot).
-  bool consume(const trace::Event& e, RaftKind k, uint32_t node, const NodeIds& ids);
+  // e's node, by the ids below. E: trace::Event or trace::EventView (the
+  // same answers for both).
+  template <class E>
+  uint32_t node(const E& e) {
+    if (shared_ && e.seq == node_seq_) return node_;
+    node_seq_ = e.seq;
+    node_ = ids_.id(e);
+    return node_;
+  }
+  // Applies e (of kind k, by `node`). Returns true when the event may have
+  // changed `node`'s log (append, truncate, recover, install_snapshot).
+  // Shared: an event already applied (the same seq) is not applied again,
+  // and the answer is the first one.
+  template <class E>
+  bool consume(const E& e, RaftKind k, uint32_t node) {
+    if (shared_) {
+      DSIM_ASSERT(e.seq != 0);  // the feeder numbers events when it shares
+      if (e.seq == applied_seq_) return changed_;
+      applied_seq_ = e.seq;
+    }
+    replaced_node_ = UINT32_MAX;
+    changed_ = apply(e, k, node);
+    return changed_;
+  }
   const std::vector<Slot>& log(uint32_t node) const {
     static const std::vector<Slot> kEmpty;
     return node < logs_.size() ? logs_[node] : kEmpty;
   }
+  // The log of `node` as it was before the event consume() last applied
+  // (which differs from log() only for an install_snapshot that replaced
+  // the node's log).
+  const std::vector<Slot>& log_before(uint32_t node) const {
+    return node == replaced_node_ ? replaced_ : log(node);
+  }
   size_t nodes() const { return logs_.size(); }
+  NodeIds& ids() { return ids_; }
+  const NodeIds& ids() const { return ids_; }
+  // From now on, several checkers hand this object the same events.
+  // REQUIRES: it has not consumed any yet.
+  void share() {
+    DSIM_ASSERT(shared_ || (logs_.empty() && ids_.size() == 0));
+    shared_ = true;
+  }
+  // A checker's own copy (a clone for exploration): not shared.
+  RaftLogs unshared_copy() const {
+    RaftLogs c = *this;
+    c.shared_ = false;
+    return c;
+  }
   // Every non-empty log, by node name (an empty one and a missing one are
   // the same log).
-  void fingerprint(Fingerprint& h, const NodeIds& ids) const;
+  void fingerprint(Fingerprint& h) const;
 
  private:
+  template <class E>
+  bool apply(const E& e, RaftKind k, uint32_t node);
   std::vector<Slot>& mut(uint32_t node) {
     if (node >= logs_.size()) logs_.resize(node + 1);
     return logs_[node];
   }
+  NodeIds ids_;
   std::vector<std::vector<Slot>> logs_;  // by node id
+  std::vector<Slot> replaced_;           // the log an install_snapshot replaced
+  uint32_t replaced_node_ = UINT32_MAX;  // whose (UINT32_MAX: none)
+  bool shared_ = false;
+  uint64_t applied_seq_ = 0;  // shared: the last event applied, and its answer
+  bool changed_ = false;
+  uint64_t node_seq_ = UINT64_MAX;  // shared: the last event node() answered, and its node
+  uint32_t node_ = 0;
   trace::FieldRef index_{"index"}, term_{"term"}, cmd_{"cmd"}, from_{"from"}, log_len_{"log_len"};
+};
+
+// The RaftLogs of a checker: its own, or one kept with the other checkers
+// of its run (share()). A copy (clone) gets its own copy of the logs.
+class RaftLogsRef {
+ public:
+  RaftLogsRef() : p_(std::make_shared<RaftLogs>()) {}
+  RaftLogsRef(const RaftLogsRef& o) : p_(std::make_shared<RaftLogs>(o.p_->unshared_copy())) {}
+  RaftLogsRef& operator=(const RaftLogsRef& o) {
+    if (this != &o) p_ = std::make_shared<RaftLogs>(o.p_->unshared_copy());
+    return *this;
+  }
+  // Takes the run's shared logs. REQUIRES: no event consumed yet.
+  void share(trace::SharedState& s) {
+    DSIM_ASSERT(p_->nodes() == 0 && p_->ids().size() == 0);
+    p_ = s.get<RaftLogs>();
+    p_->share();
+  }
+  RaftLogs* operator->() const { return p_.get(); }
+  RaftLogs& operator*() const { return *p_; }
+
+ private:
+  std::shared_ptr<RaftLogs> p_;
 };
 
 class ElectionSafety final : public CloneableChecker<ElectionSafety> {
@@ -104,7 +185,7 @@ class ElectionSafety final : public CloneableChecker<ElectionSafety> {
   trace::FieldRef role_{"role"}, term_{"term"};
 };
 
-// Memory: the logs (RaftLogs), and per index the first prefix seen with
+// Memory: the logs (RaftLogs, kept once with leader_completeness), and per index the first prefix seen with
 // each term there (24 bytes per index; an index that saw several terms
 // keeps the others in a side map). Forgetting old indexes is not sound:
 // any later append of the same (index, term) must still be compared.
@@ -113,8 +194,11 @@ class LogMatching final : public CloneableChecker<LogMatching> {
   std::string_view name() const override { return "log_matching"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
-  void consume(const trace::Event& e) override;
+  void consume(const trace::Event& e) override { consume_any(e); }
+  bool takes_views() const override { return true; }
+  void consume_view(const trace::EventView& v) override { consume_any(v); }
   std::vector<std::string_view> kinds() const override { return {"append", "truncate", "recover", "install_snapshot"}; }
+  void share(trace::SharedState& s) override { logs_.share(s); }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
 
@@ -125,10 +209,11 @@ class LogMatching final : public CloneableChecker<LogMatching> {
     uint64_t prefix = 0;
     uint32_t node = 0;
   };
+  template <class E>
+  void consume_any(const E& e);
   // The first (index, term) pair's record, inserted if new (fresh = true).
   Seen& seen(int64_t index, int64_t term, bool* fresh);
-  NodeIds ids_;
-  RaftLogs logs_;
+  RaftLogsRef logs_;
   std::vector<Seen> first_term_;                       // by index - 1: the first term seen there
   std::map<std::pair<int64_t, int64_t>, Seen> more_;  // (index, term): any other term at an index
   size_t pairs_ = 0;
@@ -140,10 +225,13 @@ class LeaderCompleteness final : public CloneableChecker<LeaderCompleteness> {
   std::string_view name() const override { return "leader_completeness"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
-  void consume(const trace::Event& e) override;
+  void consume(const trace::Event& e) override { consume_any(e); }
+  bool takes_views() const override { return true; }
+  void consume_view(const trace::EventView& v) override { consume_any(v); }
   std::vector<std::string_view> kinds() const override {
     return {"append", "truncate", "recover", "install_snapshot", "commit", "role"};
   }
+  void share(trace::SharedState& s) override { logs_.share(s); }
   CheckResult finish() override;
   void fingerprint(Fingerprint& h) const override;
 
@@ -154,9 +242,11 @@ class LeaderCompleteness final : public CloneableChecker<LeaderCompleteness> {
     uint32_t by = 0;
     int64_t at = 0;
   };
-  void check_install(const trace::Event& e, uint32_t node);
-  NodeIds ids_;
-  RaftLogs logs_;
+  template <class E>
+  void consume_any(const E& e);
+  template <class E>
+  void check_install(const E& e, uint32_t node);
+  RaftLogsRef logs_;
   std::vector<int64_t> term_of_;  // each node's current term, from role events, by id
   // Per term in which commits happened: the highest index committed then
   // (its prefix hash covers every committed entry before it).
@@ -181,7 +271,9 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
   std::string_view name() const override { return "state_machine_safety"; }
   CheckKind kind() const override { return CheckKind::kSafety; }
   bool violated() const override { return first_.has_value(); }
-  void consume(const trace::Event& e) override;
+  void consume(const trace::Event& e) override { consume_any(e); }
+  bool takes_views() const override { return true; }
+  void consume_view(const trace::EventView& v) override { consume_any(v); }
   std::vector<std::string_view> kinds() const override {
     return {"start", "restart", "crash", "apply", "recover", "snapshot", "install_snapshot"};
   }
@@ -211,7 +303,34 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
     uint64_t snap_prefix = 0;
     bool snap_ok = false;
   };
-  NodeState& node(const trace::Event& e, uint32_t* id);
+  // The slots above the watermark: a ring of reused slots (a slot's
+  // command buffer stays for the next index), growing by doubling.
+  class Window {
+   public:
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    Slot& operator[](size_t i) { return ring_[(head_ + i) & (ring_.size() - 1)]; }
+    const Slot& operator[](size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)]; }
+    const Slot& front() const { return (*this)[0]; }
+    void pop_front() {
+      Slot& s = ring_[head_];
+      s.known = false;
+      s.cmd.clear();
+      head_ = (head_ + 1) & (ring_.size() - 1);
+      --size_;
+    }
+    // Grows to n slots (new ones unknown). REQUIRES: n >= size().
+    void grow_to(size_t n);
+
+   private:
+    std::vector<Slot> ring_;  // size 0 or a power of two
+    size_t head_ = 0;
+    size_t size_ = 0;
+  };
+  template <class E>
+  void consume_any(const E& e);
+  template <class E>
+  NodeState& node(const E& e, uint32_t* id);
   void advance_watermark();
   void applied_through(NodeState& n, int64_t index);
 
@@ -221,7 +340,7 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
   int64_t base_ = 0;        // the watermark: window_[0] is index base_ + 1
   uint64_t base_prefix_ = 0;
   bool base_prefix_ok_ = true;
-  std::deque<Slot> window_;
+  Window window_;
   uint64_t applies_ = 0;
   std::optional<Violation> first_;
   trace::FieldRef index_{"index"}, term_{"term"}, cmd_{"cmd"}, snapshot_{"snapshot"};

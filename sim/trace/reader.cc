@@ -90,6 +90,7 @@ bool Reader::next(Event* out) {
                           std::to_string(kMaxLineBytes >> 20) + " MiB (is this a trace file?)");
     }
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank lines
+    out->seq = line_no_;
     return parse_line(line, out);
   }
   if (in_.bad()) {

@@ -31,8 +31,10 @@ namespace {
 struct Seen : trace::Consumer {
   std::vector<std::string_view> want;
   std::vector<std::string> log;  // "kind node field=value"
+  std::vector<uint64_t> seqs;
   std::vector<std::string_view> kinds() const override { return want; }
   void consume(const trace::Event& e) override {
+    seqs.push_back(e.seq);
     std::string line = e.kind + " " + e.node;
     for (const auto& [k, v] : e.fields) {
       line += " " + k + "=";
@@ -68,6 +70,56 @@ TEST_CASE("fanout: each consumer gets the kinds it declares, all of them when it
                                             "append n2 index=7"});
   CHECK(f.wants("role"));
   CHECK(f.wants("timer"));  // `all` reads everything
+}
+
+// Reads views, and writes down the Event each stands for.
+struct SeenViews : Seen {
+  uint64_t events = 0;  // Events handed over (none: it takes views)
+  bool takes_views() const override { return true; }
+  void consume_view(const trace::EventView& v) override {
+    trace::Event e;
+    e.fields.emplace_back("stale", int64_t{1});  // to_event replaces what was there
+    Seen::consume(v.to_event(e));
+    sources.push_back(v.source);
+  }
+  void consume(const trace::Event& e) override {
+    ++events;
+    Seen::consume(e);
+  }
+  std::vector<uint32_t> sources;
+};
+
+TEST_CASE("fanout: a consumer that takes views reads what an Event would say, numbered alike") {
+  trace::Fanout f({"n1", "n2"});
+  Seen events;
+  SeenViews views, roles;
+  roles.want = {"role"};
+  f.add(&views);
+  f.add(&events);
+  f.add(&roles);
+  const std::string long_value(100, 'x');
+  f.event(Time{1}, NodeId{0}, "send", std::vector<Field>{{"to", std::string_view("n2")}});
+  f.event(Time{2}, NodeId{1}, "role", std::vector<Field>{{"role", std::string_view("leader")}, {"term", int64_t{3}}});
+  f.event(Time{3}, NodeId{0}, "append", std::vector<Field>{{"cmd", std::string_view(long_value)}, {"ok", true}});
+  f.event(Time{4}, kGlobal, "heal", {});
+  f.event(Time{5}, kExternal, "invoke", {});
+  CHECK(views.log == events.log);
+  CHECK(views.seqs == std::vector<uint64_t>{1, 2, 3, 4, 5});
+  CHECK(events.seqs == views.seqs);
+  CHECK(views.events == 0);
+  const uint32_t none = trace::Event::kNoSource;
+  CHECK(views.sources == std::vector<uint32_t>{0, 1, 0, none, none});
+  CHECK(roles.log == std::vector<std::string>{"role n2 role=leader term=3"});
+  CHECK(roles.seqs == std::vector<uint64_t>{2});
+
+  // Only view readers for a kind: the same numbering goes on.
+  trace::Fanout g({"n1"});
+  SeenViews only;
+  g.add(&only);
+  g.event(Time{1}, NodeId{0}, "append", std::vector<Field>{{"index", int64_t{1}}});
+  g.event(Time{2}, NodeId{0}, "append", std::vector<Field>{{"index", int64_t{2}}});
+  CHECK(only.log == std::vector<std::string>{"append n1 index=1", "append n1 index=2"});
+  CHECK(only.seqs == std::vector<uint64_t>{1, 2});
 }
 
 TEST_CASE("fanout: a kind in a reused buffer is routed by its text, not its address") {

@@ -67,9 +67,9 @@ TEST_CASE("raft snapshots: a compacted log is still judged whole") {
 }
 
 TEST_CASE("raft snapshots: install_snapshot keeps the suffix on a matching term, else the log is the snapshot's") {
-  analysis::NodeIds ids;
   analysis::RaftLogs logs;
-  auto feed = [&](const trace::Event& e) { logs.consume(e, analysis::raft_kind(e.kind), ids.id(e.node), ids); };
+  analysis::NodeIds& ids = logs.ids();
+  auto feed = [&](const trace::Event& e) { logs.consume(e, analysis::raft_kind(e.kind), logs.node(e)); };
   // n1 (the leader) holds 1..3 of term 1; n2 holds 1..2 of term 1 and two
   // entries of a deposed leader's term 2; n3 holds the same as n1 and more.
   for (int64_t i = 1; i <= 3; ++i) feed(app(i, "n1", i, 1, cmd(i)));
