@@ -51,6 +51,8 @@ class Storage {
   // REQUIRES: log_begin() <= pos < log_end(). Valid until the next write.
   std::string_view log_record(uint64_t pos) const;
   void log_append(std::string_view record);
+  // Appends one record made of `head` then `tail` (no concatenated copy).
+  void log_append(std::string_view head, std::string_view tail);
   // Keeps [log_begin(), end). REQUIRES: log_begin() <= end <= log_end().
   void log_truncate(uint64_t end);
   // Drops the records before `begin`. A `begin` past log_end() leaves an

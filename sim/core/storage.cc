@@ -69,6 +69,13 @@ void Storage::log_append(std::string_view record) {
   journal_.push_back({LogOp::kAppend});
 }
 
+void Storage::log_append(std::string_view head, std::string_view tail) {
+  bytes_.append(head);
+  bytes_.append(tail);
+  ends_.push_back(bytes_.size());
+  journal_.push_back({LogOp::kAppend});
+}
+
 void Storage::log_truncate(uint64_t end) {
   DSIM_ASSERT(end >= begin_);
   DSIM_ASSERT(end <= log_end());
