@@ -95,13 +95,26 @@ void KvMachine::KeyIndex::clear() {
   size_ = 0;
 }
 
+namespace {
+// Equal keys; short ones (the usual) compared inline rather than by a
+// memcmp call.
+bool same(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() > 16) return a == b;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
 std::string* KvMachine::KeyIndex::find(std::string_view key, uint64_t h) const {
   if (size_ == 0) return nullptr;
   const size_t mask = slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.hash == 0) return nullptr;
-    if (s.hash == h && s.kv->first == key) return &s.kv->second;
+    if (s.hash == h && same(s.kv->first, key)) return &s.kv->second;
   }
 }
 

@@ -45,15 +45,18 @@ int64_t take_int(std::string_view& s, char stop) {
   const bool neg = p != end && *p == '-';
   if (neg) ++p;
   DSIM_ASSERT_MSG(p != end && *p != stop, "corrupt raft entry encoding");
-  uint64_t v = 0;
+  // At most 18 digits, so the value cannot overflow (terms, request ids
+  // and lengths are far smaller).
+  const char* const digits = p;
+  int64_t v = 0;
   for (; p != end && *p != stop; ++p) {
     const auto d = static_cast<unsigned char>(*p - '0');
-    DSIM_ASSERT_MSG(d <= 9 && v <= (uint64_t{INT64_MAX} - d) / 10, "corrupt raft entry encoding");
+    DSIM_ASSERT_MSG(d <= 9, "corrupt raft entry encoding");
     v = v * 10 + d;
   }
-  DSIM_ASSERT_MSG(p != end, "corrupt raft entry encoding: missing separator");
+  DSIM_ASSERT_MSG(p != end && p - digits <= 18, "corrupt raft entry encoding");
   s.remove_prefix(static_cast<size_t>(p + 1 - s.data()));
-  return neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+  return neg ? -v : v;
 }
 
 // One entry of an AppendEntries body, its command still in the body: an
