@@ -702,7 +702,11 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
   acked_round_[from.value] = std::max(acked_round_[from.value], m.f[3]);
   // The lease runs from when the acknowledged round was sent, not from
   // when the acknowledgement arrived: the follower's promise began then.
-  if (auto it = round_sent_.find(m.f[3]); it != round_sent_.end()) {
+  // Most acknowledgements answer the newest round, the map's last entry
+  // (reached without a search).
+  if (!round_sent_.empty() && round_sent_.rbegin()->first == m.f[3]) {
+    acked_at_[from.value] = std::max(acked_at_[from.value], round_sent_.rbegin()->second);
+  } else if (auto it = round_sent_.find(m.f[3]); it != round_sent_.end()) {
     acked_at_[from.value] = std::max(acked_at_[from.value], it->second);
   }
   if (sm_) sm_->on_round_acked(*this, ctx, m.f[3]);
