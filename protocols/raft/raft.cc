@@ -768,12 +768,23 @@ void RaftNode::advance_commit(Context& ctx) {
   size_t ahead = 0;
   for (const LogIndex m : match_) ahead += m > commit_ ? 1 : 0;
   if (ahead < needed) return;
-  match_scratch_.assign(match_.begin(), match_.end());
-  const size_t k = needed - 1;
-  DSIM_ASSERT(k < match_scratch_.size());
-  std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(k), match_scratch_.end(),
-                   std::greater<>());
-  const LogIndex n = match_scratch_[k];
+  LogIndex n = commit_;
+  if (match_.size() <= 16) {
+    // Small clusters: the largest matchIndex that `needed` nodes hold, by
+    // counting (no copy; a handful of comparisons).
+    for (const LogIndex v : match_) {
+      if (v <= n) continue;
+      size_t holding = 0;
+      for (const LogIndex w : match_) holding += w >= v ? 1 : 0;
+      if (holding >= needed) n = v;
+    }
+  } else {
+    match_scratch_.assign(match_.begin(), match_.end());
+    const size_t k = needed - 1;
+    std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(k),
+                     match_scratch_.end(), std::greater<>());
+    n = match_scratch_[k];
+  }
   if (n <= commit_) return;
   DSIM_ASSERT(n <= last_index());
   if (term_at(n) != term_ && cfg_.bug != Config::Bug::kCommitPreviousTerm) return;
