@@ -71,7 +71,7 @@ void KvMachine::apply_entry(RaftNode& raft, Context& ctx, LogIndex, const Entry&
   } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {
     const std::string_view key(e.cmd.data(), eq);
     const std::string_view value = std::string_view(e.cmd).substr(eq + 1);
-    if (index_.size() != kv_.size()) index_.rebuild(kv_);
+    if (index_.size() != kv_.size()) [[unlikely]] index_.rebuild(kv_);
     const uint64_t h = KeyIndex::hash(key);
     if (std::string* v = index_.find(key, h)) {
       v->assign(value);  // into the old value's buffer
