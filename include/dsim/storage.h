@@ -25,6 +25,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,15 +43,17 @@ class Storage {
   std::optional<std::string> get(std::string_view key) const;
   void sync();
   // Number of writes (puts, erases and log operations) not yet synced.
-  size_t unsynced() const { return pending_.size() + journal_.size(); }
+  size_t unsynced() const { return pending_.size() + (log_ ? log_->journal.size() : 0); }
 
   // ---- The record log. Positions are absolute: compaction moves
   // log_begin() up, it does not renumber records.
-  uint64_t log_begin() const { return begin_; }
-  uint64_t log_end() const { return base_ + ends_.size(); }
+  uint64_t log_begin() const { return log_ ? log_->begin : 0; }
+  uint64_t log_end() const { return log_ ? log_->end() : 0; }
   // REQUIRES: log_begin() <= pos < log_end(). Valid until the next write.
   std::string_view log_record(uint64_t pos) const;
   void log_append(std::string_view record);
+  // Appends one record made of `head` then `tail` (no concatenated copy).
+  void log_append(std::string_view head, std::string_view tail);
   // Keeps [log_begin(), end). REQUIRES: log_begin() <= end <= log_end().
   void log_truncate(uint64_t end);
   // Drops the records before `begin`. A `begin` past log_end() leaves an
@@ -69,9 +72,12 @@ class Storage {
   void fingerprint(Fingerprint& h) const {
     h.unordered(durable_);
     h.unordered(pending_);
-    h(base_, begin_, ends_, journal_, undo_lens_);
-    h.bytes(bytes_);
-    h.bytes(undo_bytes_);
+    // A log never used hashes as an empty one.
+    static const Log kNoLog;
+    const Log& l = log_ ? *log_ : kNoLog;
+    h(l.base, l.begin, l.ends, l.journal, l.undo_lens);
+    h.bytes(l.bytes);
+    h.bytes(l.undo_bytes);
   }
 
  private:
@@ -226,31 +232,58 @@ class Storage {
   // One log operation since the last sync, with what undoes it.
   struct LogOp {
     enum Kind : uint8_t { kAppend, kTruncate, kCompact, kRebase } kind;
-    uint64_t a = 0;  // kTruncate: records saved; kCompact: old begin_; kRebase: old base_
-    uint64_t b = 0;  // kRebase: old begin_
+    uint64_t a = 0;  // kTruncate: records saved; kCompact: old begin; kRebase: old base
+    uint64_t b = 0;  // kRebase: old begin
     void fingerprint(Fingerprint& h) const { h(kind, a, b); }
   };
-  void remove_tail(uint64_t end);  // physically, saving the records for undo
-  void undo(const LogOp& op);
-  void drop_compacted();
+  // The log: records at positions [base, base + ends.size()) back to back
+  // in bytes (ends[k]: where record base + k ends); the ones before begin
+  // are compacted, kept until the next sync in case a crash undoes the
+  // compaction.
+  struct Log {
+    std::string bytes;
+    std::vector<uint64_t> ends;
+    uint64_t base = 0;
+    uint64_t begin = 0;
+    std::vector<LogOp> journal;  // since the last sync, oldest first
+    // Records removed by truncations since the last sync, in removal order.
+    std::string undo_bytes;
+    std::vector<uint64_t> undo_lens;
+    uint64_t end() const { return base + ends.size(); }
+  };
+  // The log is allocated on first use: most nodes of most protocols never
+  // touch it, and its members were more than half of an idle node's
+  // storage. Copies (a world cloned by `dsim explore`) copy it.
+  class LogPtr {
+   public:
+    LogPtr() = default;
+    LogPtr(const LogPtr& o) : p_(o.p_ ? std::make_unique<Log>(*o.p_) : nullptr) {}
+    LogPtr& operator=(const LogPtr& o) {
+      if (this != &o) p_ = o.p_ ? std::make_unique<Log>(*o.p_) : nullptr;
+      return *this;
+    }
+    LogPtr(LogPtr&&) noexcept = default;
+    LogPtr& operator=(LogPtr&&) noexcept = default;
+    explicit operator bool() const { return p_ != nullptr; }
+    Log* operator->() const { return p_.get(); }
+    Log& operator*() const { return *p_; }
+    Log& get() {
+      if (!p_) [[unlikely]] p_ = std::make_unique<Log>();
+      return *p_;
+    }
+
+   private:
+    std::unique_ptr<Log> p_;
+  };
+  void remove_tail(Log& l, uint64_t end);  // physically, saving the records for undo
+  void undo(Log& l, const LogOp& op);
+  void drop_compacted(Log& l);
 
   FlatMap<std::string, false> durable_;
   // key -> new value, or nullopt for an erase not yet synced.
   FlatMap<std::optional<std::string>, true> pending_;
   uint64_t writing_syncs_ = 0;
-
-  // The log: records at positions [base_, base_ + ends_.size()) back to
-  // back in bytes_ (ends_[k]: where record base_ + k ends); the ones before
-  // begin_ are compacted, kept until the next sync in case a crash undoes
-  // the compaction.
-  std::string bytes_;
-  std::vector<uint64_t> ends_;
-  uint64_t base_ = 0;
-  uint64_t begin_ = 0;
-  std::vector<LogOp> journal_;  // since the last sync, oldest first
-  // Records removed by truncations since the last sync, in removal order.
-  std::string undo_bytes_;
-  std::vector<uint64_t> undo_lens_;
+  LogPtr log_;
 };
 
 }  // namespace dsim

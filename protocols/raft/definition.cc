@@ -1,5 +1,7 @@
 #include "protocols/raft/definition.h"
 
+#include <charconv>
+
 #include "analysis/leader_liveness.h"
 #include "dsim/assert.h"
 #include "dsim/kv.h"
@@ -227,7 +229,16 @@ WorkloadInputs client_requests(uint32_t type) {
     Message m;
     m.type = type;
     m.f[0] = k + 1;
-    m.body = "k" + std::to_string(rng.below(keys)) + "=" + std::to_string(k + 1);
+    // "k<key>=<request>", formatted in place (one of these per request).
+    char buf[48];
+    buf[0] = 'k';
+    auto r = std::to_chars(buf + 1, buf + 24, rng.below(keys));
+    DSIM_ASSERT(r.ec == std::errc());
+    *r.ptr = '=';
+    r = std::to_chars(r.ptr + 1, buf + sizeof buf, static_cast<uint32_t>(k + 1));
+    DSIM_ASSERT(r.ec == std::errc());
+    char* const p = r.ptr;
+    m.body.assign(buf, static_cast<size_t>(p - buf));
     return m;
   };
   return in;

@@ -69,8 +69,74 @@ void KvMachine::apply_entry(RaftNode& raft, Context& ctx, LogIndex, const Entry&
   if (!e.cmd.empty() && e.cmd[0] == '@') {
     apply_kv(raft, ctx, e);
   } else if (const size_t eq = e.cmd.find('='); eq != std::string::npos) {
-    kv_[e.cmd.substr(0, eq)].assign(e.cmd, eq + 1);  // into the old value's buffer
+    const std::string_view key(e.cmd.data(), eq);
+    const std::string_view value = std::string_view(e.cmd).substr(eq + 1);
+    if (index_.size() != kv_.size()) [[unlikely]] index_.rebuild(kv_);
+    const uint64_t h = KeyIndex::hash(key);
+    if (std::string* v = index_.find(key, h)) {
+      v->assign(value);  // into the old value's buffer
+    } else {
+      index_.insert(h, *kv_.emplace(std::string(key), std::string(value)).first);
+    }
   }
+}
+
+// ---- KeyIndex ----------------------------------------------------------------------
+
+uint64_t KvMachine::KeyIndex::hash(std::string_view key) {
+  // FNV-1a: keys are short, and the order of slots never shows.
+  uint64_t h = 0xcbf29ce484222325u;
+  for (const char c : key) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3u;
+  return h | (uint64_t{1} << 63);  // never 0, the empty mark
+}
+
+void KvMachine::KeyIndex::clear() {
+  slots_.clear();
+  size_ = 0;
+}
+
+namespace {
+// Equal keys; short ones (the usual) compared inline rather than by a
+// memcmp call.
+bool same(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() > 16) return a == b;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::string* KvMachine::KeyIndex::find(std::string_view key, uint64_t h) const {
+  if (size_ == 0) return nullptr;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.hash == 0) return nullptr;
+    if (s.hash == h && same(s.kv->first, key)) return &s.kv->second;
+  }
+}
+
+void KvMachine::KeyIndex::insert(uint64_t h, std::pair<const std::string, std::string>& kv) {
+  if ((size_ + 1) * 2 > slots_.size()) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+    size_ = 0;
+    for (const Slot& s : old) {
+      if (s.hash != 0) insert(s.hash, *s.kv);
+    }
+  }
+  const size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  while (slots_[i].hash != 0) i = (i + 1) & mask;
+  slots_[i] = Slot{h, &kv};
+  ++size_;
+}
+
+void KvMachine::KeyIndex::rebuild(std::map<std::string, std::string>& kv) {
+  clear();
+  for (auto& entry : kv) insert(hash(entry.first), entry);
 }
 
 void KvMachine::apply_kv(RaftNode& raft, Context& ctx, const Entry& e) {
@@ -116,6 +182,7 @@ void KvMachine::snapshot(std::string& out) const {
 void KvMachine::restore(RaftNode&, Context&, std::string_view data) {
   DSIM_ASSERT(reads_.empty());  // a leader never restores: it is the one that sends snapshots
   kv_.clear();
+  index_.clear();  // its pointers named the nodes just freed
   auto take = [&data] {
     const auto len = static_cast<size_t>(take_stored_int(data, ':'));
     DSIM_ASSERT_MSG(len <= data.size(), "corrupt key-value snapshot");

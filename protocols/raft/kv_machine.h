@@ -16,6 +16,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocols/raft/raft.h"
@@ -52,8 +54,44 @@ class KvMachine final : public StateMachine {
   void serve_reads(RaftNode& raft, Context& ctx);
   void apply_kv(RaftNode& raft, Context& ctx, const Entry& e);
 
+  // Where each key's value sits in kv_, by hash: applying a "key=value"
+  // command (every entry of the benchmark workloads) finds its key with
+  // one hash and one comparison instead of a walk down the tree, whose
+  // string comparisons were most of the apply's cost. kv_ stays the
+  // store (its key order is what snapshots and fingerprints see); the index
+  // is only a shortcut into it and is never iterated. It holds a slot per
+  // key of kv_; kv_ never loses keys except in restore(), which empties
+  // the index, and keys added elsewhere (kv::apply) show up as a size
+  // difference that rebuilds it. A copy starts empty (its pointers would
+  // name the other machine's map) and is rebuilt on first use.
+  class KeyIndex {
+   public:
+    KeyIndex() = default;
+    KeyIndex(const KeyIndex&) {}
+    KeyIndex& operator=(const KeyIndex&) {
+      clear();
+      return *this;
+    }
+    size_t size() const { return size_; }
+    void clear();
+    // The value of `key` (hash `h`), nullptr when absent.
+    std::string* find(std::string_view key, uint64_t h) const;
+    void insert(uint64_t h, std::pair<const std::string, std::string>& kv);
+    void rebuild(std::map<std::string, std::string>& kv);
+    static uint64_t hash(std::string_view key);
+
+   private:
+    struct Slot {
+      uint64_t hash = 0;  // 0: empty
+      std::pair<const std::string, std::string>* kv = nullptr;
+    };
+    std::vector<Slot> slots_;  // a power of two, at most half full
+    size_t size_ = 0;
+  };
+
   Config cfg_;
   std::map<std::string, std::string> kv_;
+  KeyIndex index_;
   // Reads without the log (leader only).
   struct PendingRead {
     NodeId client;

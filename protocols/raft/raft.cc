@@ -36,27 +36,59 @@ void encode_entry(std::string& out, const Entry& e) {
 }
 
 
-Entry decode_entry(std::string_view& s) {
-  Entry e;
-  e.term = Term{take_stored_int(s, ' ')};
-  e.req = take_stored_int(s, ' ');
-  const auto len = static_cast<size_t>(take_stored_int(s, ':'));
+// Parses the decimal integer at the front of `s` up to `stop`, and
+// consumes both. The digits are read in one pass (no separate search for
+// the separator): AppendEntries bodies are decoded on every delivery.
+int64_t take_int(std::string_view& s, char stop) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const bool neg = p != end && *p == '-';
+  if (neg) ++p;
+  DSIM_ASSERT_MSG(p != end && *p != stop, "corrupt raft entry encoding");
+  // At most 18 digits, so the value cannot overflow (terms, request ids
+  // and lengths are far smaller).
+  const char* const digits = p;
+  int64_t v = 0;
+  for (; p != end && *p != stop; ++p) {
+    const auto d = static_cast<unsigned char>(*p - '0');
+    DSIM_ASSERT_MSG(d <= 9, "corrupt raft entry encoding");
+    v = v * 10 + d;
+  }
+  DSIM_ASSERT_MSG(p != end && p - digits <= 18, "corrupt raft entry encoding");
+  s.remove_prefix(static_cast<size_t>(p + 1 - s.data()));
+  return neg ? -v : v;
+}
+
+// One entry of an AppendEntries body, its command still in the body: an
+// entry the follower already holds is compared by term and never copied.
+struct WireEntry {
+  Term term;
+  int64_t req = 0;
+  std::string_view cmd;
+};
+
+WireEntry decode_entry(std::string_view& s) {
+  WireEntry e;
+  e.term = Term{take_int(s, ' ')};
+  e.req = take_int(s, ' ');
+  const auto len = static_cast<size_t>(take_int(s, ':'));
   DSIM_ASSERT(len <= s.size());
-  e.cmd = std::string(s.substr(0, len));
+  e.cmd = s.substr(0, len);
   s.remove_prefix(len);
   return e;
 }
 
 // Entries in storage's record log (position = index - 1): term and request
 // id as 8 raw bytes each, then the command. Read back only by this build.
-void encode_record(std::string& out, const Entry& e) {
-  out.clear();
-  char head[16];
-  std::memcpy(head, &e.term.value, 8);
-  std::memcpy(head + 8, &e.req, 8);
-  out.append(head, 16);
-  out += e.cmd;
-}
+// The 16-byte header of an entry's record; the command follows it.
+struct RecordHead {
+  char bytes[16];
+  explicit RecordHead(const Entry& e) {
+    std::memcpy(bytes, &e.term.value, 8);
+    std::memcpy(bytes + 8, &e.req, 8);
+  }
+  std::string_view view() const { return {bytes, sizeof bytes}; }
+};
 
 Entry decode_record(std::string_view r) {
   DSIM_ASSERT_MSG(r.size() >= 16, "corrupt raft log record");
@@ -188,11 +220,10 @@ void RaftNode::persist_term_vote(Context& ctx) {
 }
 
 void RaftNode::persist_entry(Context& ctx, LogIndex index) {
-  thread_local std::string record;  // a buffer reused across entries
-  encode_record(record, entry_at(index));
+  const Entry& e = entry_at(index);
   Storage& st = ctx.storage();
   DSIM_ASSERT(st.log_end() == static_cast<uint64_t>(index.value - 1));
-  st.log_append(record);
+  st.log_append(RecordHead(e).view(), e.cmd);  // one record, header and command
 }
 
 void RaftNode::append_local(Context& ctx, Entry e) {
@@ -539,7 +570,7 @@ void RaftNode::on_vote_reply(Context& ctx, NodeId from, const Message& m) {
   if (votes_.size() >= majority(ctx)) become_leader(ctx);
 }
 
-void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat) {
+void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat, AppendCache* cache) {
   DSIM_ASSERT(role_ == Role::kLeader);
   const bool slow = cfg_.bug == Config::Bug::kSlowBacktrack;
   // Probe state: one AppendEntries outstanding. New entries wait for its
@@ -554,15 +585,27 @@ void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat) {
     return;
   }
   const int64_t count = std::min<int64_t>(cfg_.max_batch, last_index() - prev);
-  Message m;
-  m.type = kAppendEntries;
-  m.f = {term_.value, prev.value, term_at(prev).value, commit_.value, count, round_};
-  if (count > 1) {  // one entry usually fits the string's own buffer
-    size_t bytes = 0;
-    for (LogIndex i = next; i < next + count; ++i) bytes += entry_at(i).cmd.size() + 24;
-    m.body.reserve(bytes);
+  // Within one broadcast nothing else in the message changes (term, commit
+  // index, round, the log), so peers at the same nextIndex get the message
+  // built for the first of them: the entries are encoded once, not per peer.
+  Message local;
+  Message& m = cache ? cache->m : local;
+  if (!cache || !cache->valid || cache->next != next || cache->count != count) {
+    m.type = kAppendEntries;
+    m.f = {term_.value, prev.value, term_at(prev).value, commit_.value, count, round_};
+    m.body.clear();
+    if (count > 1) {  // one entry usually fits the string's own buffer
+      size_t bytes = 0;
+      for (LogIndex i = next; i < next + count; ++i) bytes += entry_at(i).cmd.size() + 24;
+      m.body.reserve(bytes);
+    }
+    for (LogIndex i = next; i < next + count; ++i) encode_entry(m.body, entry_at(i));
+    if (cache) {
+      cache->valid = true;
+      cache->next = next;
+      cache->count = count;
+    }
   }
-  for (LogIndex i = next; i < next + count; ++i) encode_entry(m.body, entry_at(i));
   ctx.send(NodeId{peer}, m);
   if (!slow && probing_[peer]) {
     probe_sent_[peer] = true;
@@ -576,8 +619,11 @@ void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat) {
 }
 
 void RaftNode::broadcast_append(Context& ctx, bool heartbeat) {
-  for (uint32_t p = 0; p < ctx.cluster_size(); ++p) {
-    if (p != ctx.self().value) send_append(ctx, p, heartbeat);
+  AppendCache cache;
+  const auto n = static_cast<uint32_t>(next_.size());  // one slot per node (become_leader)
+  const uint32_t self = ctx.self().value;
+  for (uint32_t p = 0; p < n; ++p) {
+    if (p != self) send_append(ctx, p, heartbeat, &cache);
   }
 }
 
@@ -623,14 +669,14 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
   LogIndex index = prev;
   bool wrote = false;
   for (int64_t k = 0; k < count; ++k) {
-    Entry e = decode_entry(body);
+    const WireEntry e = decode_entry(body);
     ++index;
     if (index <= base_index_) continue;  // committed, in our snapshot
     if (index <= last_index()) {
       if (term_at(index) == e.term) continue;  // already have it
       truncate_from(ctx, index);  // AppendEntries 3: conflict, delete it and all that follow
     }
-    append_local(ctx, std::move(e));  // AppendEntries 4
+    append_local(ctx, Entry{e.term, e.req, std::string(e.cmd)});  // AppendEntries 4
     wrote = true;
   }
   if (wrote) ctx.storage().sync();
@@ -656,7 +702,11 @@ void RaftNode::on_append_reply(Context& ctx, NodeId from, const Message& m) {
   acked_round_[from.value] = std::max(acked_round_[from.value], m.f[3]);
   // The lease runs from when the acknowledged round was sent, not from
   // when the acknowledgement arrived: the follower's promise began then.
-  if (auto it = round_sent_.find(m.f[3]); it != round_sent_.end()) {
+  // Most acknowledgements answer the newest round, the map's last entry
+  // (reached without a search).
+  if (!round_sent_.empty() && round_sent_.rbegin()->first == m.f[3]) {
+    acked_at_[from.value] = std::max(acked_at_[from.value], round_sent_.rbegin()->second);
+  } else if (auto it = round_sent_.find(m.f[3]); it != round_sent_.end()) {
     acked_at_[from.value] = std::max(acked_at_[from.value], it->second);
   }
   if (sm_) sm_->on_round_acked(*this, ctx, m.f[3]);
@@ -712,12 +762,29 @@ void RaftNode::advance_commit(Context& ctx) {
   // decrease along the log, so if that entry is of an earlier term, so is
   // every entry before it. (Scanning down from the last index cost a pass
   // over the peers per uncommitted entry, on every acknowledgement.)
-  match_scratch_.assign(match_.begin(), match_.end());
-  const size_t k = majority(ctx) - 1;
-  DSIM_ASSERT(k < match_scratch_.size());
-  std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(k), match_scratch_.end(),
-                   std::greater<>());
-  const LogIndex n = match_scratch_[k];
+  // Most acknowledgements cannot move the commit index: fewer than a
+  // majority hold anything past it. One pass says so without selecting.
+  const size_t needed = match_.size() / 2 + 1;  // majority(ctx): match_ has a slot per node
+  size_t ahead = 0;
+  for (const LogIndex m : match_) ahead += m > commit_ ? 1 : 0;
+  if (ahead < needed) return;
+  LogIndex n = commit_;
+  if (match_.size() <= 16) {
+    // Small clusters: the largest matchIndex that `needed` nodes hold, by
+    // counting (no copy; a handful of comparisons).
+    for (const LogIndex v : match_) {
+      if (v <= n) continue;
+      size_t holding = 0;
+      for (const LogIndex w : match_) holding += w >= v ? 1 : 0;
+      if (holding >= needed) n = v;
+    }
+  } else {
+    match_scratch_.assign(match_.begin(), match_.end());
+    const size_t k = needed - 1;
+    std::nth_element(match_scratch_.begin(), match_scratch_.begin() + static_cast<std::ptrdiff_t>(k),
+                     match_scratch_.end(), std::greater<>());
+    n = match_scratch_[k];
+  }
   if (n <= commit_) return;
   DSIM_ASSERT(n <= last_index());
   if (term_at(n) != term_ && cfg_.bug != Config::Bug::kCommitPreviousTerm) return;

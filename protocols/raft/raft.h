@@ -289,7 +289,15 @@ class RaftNode final : public Node {
   void on_append_reply(Context& ctx, NodeId from, const Message& m);
   // heartbeat: a probe still in flight is sent again (a lost probe or
   // reply must not stall catch-up); otherwise a peer being probed waits.
-  void send_append(Context& ctx, uint32_t peer, bool heartbeat = false);
+  // The AppendEntries last built in one broadcast, for peers at the same
+  // nextIndex.
+  struct AppendCache {
+    bool valid = false;
+    LogIndex next;
+    int64_t count = 0;
+    Message m;
+  };
+  void send_append(Context& ctx, uint32_t peer, bool heartbeat = false, AppendCache* cache = nullptr);
   void broadcast_append(Context& ctx, bool heartbeat = false);
   void on_append_reject(Context& ctx, uint32_t peer, const Message& m);
   void advance_commit(Context& ctx);

@@ -22,12 +22,16 @@ std::optional<std::string> Storage::get(std::string_view key) const {
 }
 
 void Storage::sync() {
-  if (pending_.empty() && journal_.empty()) return;
+  const bool log_pending = log_ && !log_->journal.empty();
+  if (pending_.empty() && !log_pending) return;
   ++writing_syncs_;
-  journal_.clear();
-  undo_bytes_.clear();
-  undo_lens_.clear();
-  drop_compacted();
+  if (log_) {
+    Log& l = *log_;
+    l.journal.clear();
+    l.undo_bytes.clear();
+    l.undo_lens.clear();
+    drop_compacted(l);
+  }
   // Each key is independent, so the (hash) order of this walk does not
   // matter.
   pending_.for_each([&](std::pair<std::string, std::optional<std::string>>& kv) {
@@ -44,11 +48,14 @@ void Storage::sync() {
 void Storage::on_crash(bool lose_unsynced) {
   if (lose_unsynced) {
     pending_.clear();
-    while (!journal_.empty()) {
-      undo(journal_.back());
-      journal_.pop_back();
+    if (log_) {
+      Log& l = *log_;
+      while (!l.journal.empty()) {
+        undo(l, l.journal.back());
+        l.journal.pop_back();
+      }
+      DSIM_ASSERT(l.undo_bytes.empty() && l.undo_lens.empty());
     }
-    DSIM_ASSERT(undo_bytes_.empty() && undo_lens_.empty());
   } else {
     sync();  // the OS flushed the page cache before the process died
   }
@@ -57,95 +64,102 @@ void Storage::on_crash(bool lose_unsynced) {
 // ---- The record log -----------------------------------------------------------
 
 std::string_view Storage::log_record(uint64_t pos) const {
-  DSIM_ASSERT(pos >= begin_ && pos < log_end());
-  const size_t k = static_cast<size_t>(pos - base_);
-  const uint64_t from = k == 0 ? 0 : ends_[k - 1];
-  return std::string_view(bytes_).substr(from, ends_[k] - from);
+  DSIM_ASSERT(log_ && pos >= log_->begin && pos < log_->end());
+  const Log& l = *log_;
+  const size_t k = static_cast<size_t>(pos - l.base);
+  const uint64_t from = k == 0 ? 0 : l.ends[k - 1];
+  return std::string_view(l.bytes).substr(from, l.ends[k] - from);
 }
 
-void Storage::log_append(std::string_view record) {
-  bytes_.append(record);
-  ends_.push_back(bytes_.size());
-  journal_.push_back({LogOp::kAppend});
+void Storage::log_append(std::string_view record) { log_append(record, {}); }
+
+void Storage::log_append(std::string_view head, std::string_view tail) {
+  Log& l = log_.get();
+  l.bytes.append(head);
+  l.bytes.append(tail);
+  l.ends.push_back(l.bytes.size());
+  l.journal.push_back({LogOp::kAppend});
 }
 
 void Storage::log_truncate(uint64_t end) {
-  DSIM_ASSERT(end >= begin_);
+  DSIM_ASSERT(end >= log_begin());
   DSIM_ASSERT(end <= log_end());
   if (end == log_end()) return;
-  journal_.push_back({LogOp::kTruncate, log_end() - end});
-  remove_tail(end);
+  Log& l = *log_;  // not empty, so allocated
+  l.journal.push_back({LogOp::kTruncate, l.end() - end});
+  remove_tail(l, end);
 }
 
 void Storage::log_compact(uint64_t begin) {
-  DSIM_ASSERT(begin >= begin_);
-  if (begin == begin_) return;
-  if (begin <= log_end()) {
-    journal_.push_back({LogOp::kCompact, begin_});
-    begin_ = begin;
+  DSIM_ASSERT(begin >= log_begin());
+  if (begin == log_begin()) return;
+  Log& l = log_.get();
+  if (begin <= l.end()) {
+    l.journal.push_back({LogOp::kCompact, l.begin});
+    l.begin = begin;
     return;
   }
   // Past the end: every record goes (saved, for undo), and the log
   // continues at `begin`.
-  if (log_end() > base_) {
-    journal_.push_back({LogOp::kTruncate, log_end() - base_});
-    remove_tail(base_);
+  if (l.end() > l.base) {
+    l.journal.push_back({LogOp::kTruncate, l.end() - l.base});
+    remove_tail(l, l.base);
   }
-  journal_.push_back({LogOp::kRebase, base_, begin_});
-  base_ = begin;
-  begin_ = begin;
+  l.journal.push_back({LogOp::kRebase, l.base, l.begin});
+  l.base = begin;
+  l.begin = begin;
 }
 
-void Storage::remove_tail(uint64_t end) {
-  const size_t k = static_cast<size_t>(end - base_);
-  const uint64_t from = k == 0 ? 0 : ends_[k - 1];
+void Storage::remove_tail(Log& l, uint64_t end) {
+  const size_t k = static_cast<size_t>(end - l.base);
+  const uint64_t from = k == 0 ? 0 : l.ends[k - 1];
   // The removed records go to the undo buffers in order; their lengths
   // are stored last first, so undo pops them from the back.
-  undo_bytes_.append(bytes_, from, std::string::npos);
-  for (size_t i = ends_.size(); i > k; --i) undo_lens_.push_back(ends_[i - 1] - (i - 1 == 0 ? 0 : ends_[i - 2]));
-  bytes_.resize(from);
-  ends_.resize(k);
+  l.undo_bytes.append(l.bytes, from, std::string::npos);
+  for (size_t i = l.ends.size(); i > k; --i) l.undo_lens.push_back(l.ends[i - 1] - (i - 1 == 0 ? 0 : l.ends[i - 2]));
+  l.bytes.resize(from);
+  l.ends.resize(k);
 }
 
-void Storage::undo(const LogOp& op) {
+void Storage::undo(Log& l, const LogOp& op) {
   switch (op.kind) {
     case LogOp::kAppend:
-      DSIM_ASSERT(!ends_.empty());
-      ends_.pop_back();
-      bytes_.resize(ends_.empty() ? 0 : ends_.back());
+      DSIM_ASSERT(!l.ends.empty());
+      l.ends.pop_back();
+      l.bytes.resize(l.ends.empty() ? 0 : l.ends.back());
       return;
     case LogOp::kTruncate: {
-      DSIM_ASSERT(undo_lens_.size() >= op.a);
+      DSIM_ASSERT(l.undo_lens.size() >= op.a);
       uint64_t total = 0;
-      for (size_t i = undo_lens_.size() - op.a; i < undo_lens_.size(); ++i) total += undo_lens_[i];
-      const size_t from = undo_bytes_.size() - total;
-      uint64_t at = bytes_.size();
-      bytes_.append(undo_bytes_, from, std::string::npos);
+      for (size_t i = l.undo_lens.size() - op.a; i < l.undo_lens.size(); ++i) total += l.undo_lens[i];
+      const size_t from = l.undo_bytes.size() - total;
+      uint64_t at = l.bytes.size();
+      l.bytes.append(l.undo_bytes, from, std::string::npos);
       for (uint64_t n = 0; n < op.a; ++n) {
-        at += undo_lens_.back();
-        undo_lens_.pop_back();
-        ends_.push_back(at);
+        at += l.undo_lens.back();
+        l.undo_lens.pop_back();
+        l.ends.push_back(at);
       }
-      undo_bytes_.resize(from);
+      l.undo_bytes.resize(from);
       return;
     }
-    case LogOp::kCompact: begin_ = op.a; return;
+    case LogOp::kCompact: l.begin = op.a; return;
     case LogOp::kRebase:
-      DSIM_ASSERT(ends_.empty());
-      base_ = op.a;
-      begin_ = op.b;
+      DSIM_ASSERT(l.ends.empty());
+      l.base = op.a;
+      l.begin = op.b;
       return;
   }
 }
 
-void Storage::drop_compacted() {
-  if (begin_ == base_) return;
-  const size_t k = static_cast<size_t>(begin_ - base_);
-  const uint64_t cut = k == 0 ? 0 : ends_[k - 1];
-  bytes_.erase(0, cut);
-  ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(k));
-  for (uint64_t& e : ends_) e -= cut;
-  base_ = begin_;
+void Storage::drop_compacted(Log& l) {
+  if (l.begin == l.base) return;
+  const size_t k = static_cast<size_t>(l.begin - l.base);
+  const uint64_t cut = k == 0 ? 0 : l.ends[k - 1];
+  l.bytes.erase(0, cut);
+  l.ends.erase(l.ends.begin(), l.ends.begin() + static_cast<std::ptrdiff_t>(k));
+  for (uint64_t& e : l.ends) e -= cut;
+  l.base = l.begin;
 }
 
 }  // namespace dsim

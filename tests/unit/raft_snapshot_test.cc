@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "catalogue.h"
+#include "dsim/kv.h"
 #include "dsim/node.h"
 #include "dsim/prng.h"
 #include "dsim/storage.h"
@@ -104,6 +105,118 @@ TEST_CASE("storage record log: unsynced log writes are counted and fingerprinted
   a.fingerprint(fa3);
   b.fingerprint(fb3);
   CHECK(fa3.value() == fb3.value());
+}
+
+TEST_CASE("storage record log: allocated on first use; a never-used log fingerprints as an empty one; copies are deep") {
+  // An idle node's storage does not carry the log's buffers (the engine's
+  // memory per idle node counts them).
+  CHECK(sizeof(Storage) <= 160);
+  Storage fresh, used;
+  CHECK(fresh.log_begin() == 0);
+  CHECK(fresh.log_end() == 0);
+  CHECK(fresh.unsynced() == 0);
+  fresh.log_truncate(0);  // nothing to do, and no allocation needed
+  fresh.log_compact(0);
+  used.log_append("x");
+  used.on_crash(/*lose_unsynced=*/true);  // allocated, and empty again
+  Fingerprint f_fresh, f_used;
+  fresh.fingerprint(f_fresh);
+  used.fingerprint(f_used);
+  CHECK(f_fresh.value() == f_used.value());
+
+  Storage a;
+  a.log_append("one");
+  a.sync();
+  Storage b = a;
+  b.log_append("two");
+  CHECK(a.log_end() == 1);
+  CHECK(b.log_end() == 2);
+  CHECK(b.log_record(0) == "one");
+  a.log_truncate(0);
+  CHECK(b.log_record(0) == "one");
+  b = fresh;
+  CHECK(b.log_end() == 0);
+  Fingerprint f_b;
+  b.fingerprint(f_b);
+  CHECK(f_b.value() == f_fresh.value());
+  b = a;
+  CHECK(b.log_end() == 0);
+  CHECK(b.unsynced() == 1);  // a's truncation, not yet synced, came along
+  b.on_crash(/*lose_unsynced=*/true);
+  CHECK(b.log_end() == 1);
+  CHECK(b.log_record(0) == "one");
+}
+
+TEST_CASE("storage record log: a record appended as head + tail is the concatenation") {
+  Storage st;
+  st.log_append("head:", "tail");
+  st.log_append("", "");
+  st.log_append("whole");
+  REQUIRE(st.log_end() == 3);
+  CHECK(st.log_record(0) == "head:tail");
+  CHECK(st.log_record(1).empty());
+  CHECK(st.log_record(2) == "whole");
+  CHECK(st.unsynced() == 3);
+}
+
+TEST_CASE("KvMachine: key=value commands land in the machine's own store after restores, copies and client writes") {
+  raft::Config cfg;
+  raft::RaftNode raft(cfg);  // a follower: nothing is answered
+  Context ctx(nullptr, NodeId{0});  // "key=value" commands reach neither the node nor the world
+  int64_t index = 0;
+  auto put = [&](raft::KvMachine& m, const std::string& cmd) { m.apply_entry(raft, ctx, LogIndex{++index}, raft::Entry{Term{1}, 0, cmd}); };
+  raft::KvMachine a(cfg);
+  std::map<std::string, std::string> model;
+  // Enough keys for the index to grow several times, overwritten twice.
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 100; ++k) {
+      const std::string key = "key" + std::to_string(k * 7919 % 1000);
+      const std::string value = std::to_string(round * 1000 + k);
+      put(a, key + "=" + value);
+      model[key] = value;
+    }
+    REQUIRE(a.kv() == model);
+  }
+  put(a, "=empty key");
+  put(a, "no equals sign: ignored");
+  model[""] = "empty key";
+  CHECK(a.kv() == model);
+
+  // restore() frees every node the index pointed to, also when the store
+  // has as many keys afterwards as before.
+  raft::KvMachine one(cfg);
+  put(one, "k=1");
+  one.restore(raft, ctx, "1:j1:z");
+  put(one, "j=2");
+  CHECK(one.kv() == std::map<std::string, std::string>{{"j", "2"}});
+  a.restore(raft, ctx, "3:key1:z");
+  put(a, "key=after restore");
+  CHECK(a.kv() == std::map<std::string, std::string>{{"key", "after restore"}});
+
+  // A copy writes into its own map, never into the original's.
+  raft::KvMachine b(a);
+  put(b, "key=in the copy");
+  CHECK(a.kv().at("key") == "after restore");
+  CHECK(b.kv().at("key") == "in the copy");
+  b = a;
+  put(b, "key=assigned");
+  CHECK(a.kv().at("key") == "after restore");
+  CHECK(b.kv().at("key") == "assigned");
+
+  // A client write (kv::apply) adds a key behind the index's back; a later
+  // "key=value" command for it updates it.
+  kv::Request r;
+  r.op = kv::kWrite;
+  r.id = 5;
+  r.key = "client";
+  r.value = "v1";
+  const Message m = kv::encode_request(r);
+  const std::string cmd = "@1 " + std::to_string(m.f[0]) + " " + std::to_string(m.f[1]) + " " + m.body;
+  a.apply_entry(raft, ctx, LogIndex{++index}, raft::Entry{Term{1}, 7, cmd});
+  CHECK(a.kv().at("client") == "v1");
+  put(a, "client=v2");
+  CHECK(a.kv().at("client") == "v2");
+  CHECK(a.kv().size() == 2);
 }
 
 namespace {
