@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "test_files.h"
 #include "registry.h"
 #include "sim/core/simulator.h"
 #include "sim/net/network.h"
@@ -40,7 +41,10 @@ std::optional<scenario::Scenario> load(const std::string& text, std::string* err
 
 // The trace of one run, one line per element.
 std::vector<std::string> run_lines(const scenario::Scenario& s, uint64_t seed, NodeFactory factory = {}) {
-  const std::string path = "/tmp/dsim-faults-test-" + std::to_string(seed) + ".jsonl";
+  // A directory of its own: ctest runs test cases in parallel, and the same
+  // seed in two of them must not share a file.
+  const std::string dir = testing::temp_dir("faults");
+  const std::string path = dir + "/trace.jsonl";
   scenario::RunOptions opt;
   opt.seed = seed;
   opt.trace_path = path;
@@ -50,7 +54,7 @@ std::vector<std::string> run_lines(const scenario::Scenario& s, uint64_t seed, N
   std::vector<std::string> lines;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::remove(path.c_str());
+  std::filesystem::remove_all(dir);
   return lines;
 }
 
