@@ -98,6 +98,15 @@ class Simulator final : public Host {
   // delivered to on_message with from == kExternal at `at`, bypassing the
   // network.
   void inject(Time at, NodeId to, const Message& m);
+  // The same two, for long schedules known up front in time order (a
+  // workload's requests): appended to an ordered stream that the run loop
+  // merges with the queues by (time, sequence), so 60,000 pending requests
+  // are an array read front to back, not a heap eight levels deep that
+  // every delivery and timer must sift through. The sequence is taken now,
+  // as by schedule_action/inject, so the order of events is the same bit
+  // for bit; a time earlier than the stream's last goes to the heap.
+  void schedule_action_in_order(Time at, uint64_t id);
+  void inject_in_order(Time at, NodeId to, const Message& m);
 
   // Fault primitives. Each emits a trace event.
   void crash(NodeId n, bool lose_unsynced);
@@ -123,7 +132,7 @@ class Simulator final : public Host {
   const Storage& storage(NodeId n) const { return cold(n).storage; }
   Time local_time(NodeId n) const override { return rec(n).clock.local(now_); }
   const SimCounters& counters() const { return counters_; }
-  size_t pending_events() const { return events_.size() + timers_.size(); }
+  size_t pending_events() const { return events_.size() + timers_.size() + (ordered_.size() - ordered_head_); }
   bool tracing() const override { return sink_ != nullptr; }
   std::string_view node_name(NodeId n) const override { return name(n); }
   Rng& rng(NodeId n) override { return rec(n).rng; }
@@ -244,6 +253,12 @@ class Simulator final : public Host {
   uint32_t cluster_size_ = 0;  // 0: every node
   EventHeap events_;
   TimerHeap timers_;
+  // The ordered stream (schedule_action_in_order): events sorted by key,
+  // consumed from ordered_head_; emptied when drained, compacted when the
+  // consumed prefix is most of it.
+  std::vector<Event> ordered_;
+  size_t ordered_head_ = 0;
+  bool ordered_accepts(Time at);
   SlotPool<InFlight> pool_;  // messages in flight; stable addresses
   SlotPool<std::string> bodies_;  // their non-empty bodies (each keeps its capacity for the next)
   Message delivering_;  // the message being delivered, rebuilt from its slot
