@@ -92,17 +92,12 @@ uint32_t Simulator::store_message(NodeId from, NodeId to, uint64_t id, const Mes
   f.to = to;
   f.type = m.type;
   f.f = m.f;
-  f.body = 0;
-  if (!m.body.empty()) {
-    const uint32_t b = bodies_.alloc();
-    bodies_[b] = m.body;  // into the slot's buffer: no allocation once warm
-    f.body = b + 1;
-  }
+  f.body = m.body.empty() ? 0 : bodies_.store(m.body);
   return s;
 }
 
 void Simulator::free_message(uint32_t s) {
-  if (const uint32_t b = pool_[s].body; b != 0) bodies_.free(b - 1);
+  if (const uint32_t b = pool_[s].body; b != 0) bodies_.free(b);
   pool_.free(s);
 }
 
@@ -336,14 +331,15 @@ void Simulator::deliver(const Event& e) {
     emit(f.to, "deliver", {{"msg", static_cast<int64_t>(f.id)}, {"from", std::string_view(cold(f.from).name)}});
   }
   // The message is rebuilt in one Message the simulator keeps (its body
-  // swapped in, not copied); the slot stays allocated while the node reads
-  // it, and sends from the callback take other slots. Deliveries never
-  // nest, so one Message serves them all.
+  // copied into a string that keeps its capacity, or a large one swapped
+  // in); the slot stays allocated while the node reads it, and sends from
+  // the callback take other slots. Deliveries never nest, so one Message
+  // serves them all.
   Message& m = delivering_;
   m.type = f.type;
   m.f = f.f;
   if (f.body != 0) {
-    m.body.swap(bodies_[f.body - 1]);
+    bodies_.lend(f.body, m.body);
   } else {
     m.body.clear();
   }
@@ -351,7 +347,7 @@ void Simulator::deliver(const Event& e) {
   begin_callback(to, dst);
   dst.node->on_message(dst.ctx, from, m);
   end_callback(to, dst);
-  if (const uint32_t b = pool_[s].body; b != 0) m.body.swap(bodies_[b - 1]);  // the slot keeps its buffer
+  if (const uint32_t b = pool_[s].body; b != 0) bodies_.take_back(b, m.body);  // a large body's slot keeps its buffer
   free_message(s);
 }
 

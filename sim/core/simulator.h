@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/core/body_arena.h"
 #include "sim/core/clock.h"
 #include "sim/core/event_queue.h"
 #include "dsim/event_sink.h"
@@ -168,15 +169,16 @@ class Simulator final : public Host {
   // 16-byte heap node naming this slot (EventHeap::push_ref), nothing more.
   // The message is kept as its fields, with the body out of line in
   // bodies_ only when it has one: an empty body costs 4 bytes here, not a
-  // 32-byte std::string. 80 bytes; the message's own part (type and six
-  // fields) is 52 of them.
+  // 32-byte std::string, and a body costs its bytes plus a 4-byte length
+  // and rounding (BodyArena). 80 bytes; the message's own part (type and
+  // six fields) is 52 of them.
   struct InFlight {
     uint64_t seq_arrived;  // the delivery's sequence << 1 | arrived (held by a pause, past the network)
     uint64_t id;
     NodeId from;
     NodeId to;
     uint32_t type;
-    uint32_t body;  // 0: empty, else its index in bodies_ + 1
+    uint32_t body;  // 0: empty, else its handle in bodies_
     std::array<int64_t, 6> f;
   };
   static_assert(sizeof(InFlight) == 80);
@@ -260,7 +262,7 @@ class Simulator final : public Host {
   size_t ordered_head_ = 0;
   bool ordered_accepts(Time at);
   SlotPool<InFlight> pool_;  // messages in flight; stable addresses
-  SlotPool<std::string> bodies_;  // their non-empty bodies (each keeps its capacity for the next)
+  BodyArena bodies_;        // their non-empty bodies
   Message delivering_;  // the message being delivered, rebuilt from its slot
   NetworkModel* net_ = nullptr;
   EventSink* sink_ = nullptr;
