@@ -206,6 +206,9 @@ class Simulator final : public Host {
     __builtin_prefetch(&r);
     __builtin_prefetch(reinterpret_cast<const char*>(&r) + 64);
   }
+  void prefetch_object(NodeId n) const {
+    if (const Node* node = nodes_[n.value].node.get()) __builtin_prefetch(node);
+  }
   void start_all();
   void run_loop(Time until, uint64_t max_events, RunResult& result);
   void dispatch(const Event& e);

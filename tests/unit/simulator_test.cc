@@ -472,3 +472,36 @@ TEST_CASE("simulator: the ordered stream runs exactly as the heap would, ties in
   }
   CHECK(heap.sim.counters().events == stream.sim.counters().events);
 }
+
+TEST_CASE("node clock: local() and to_global() give the 128-bit results, fast paths or not") {
+  // The formulas of sim/core/clock.h, all in 128 bits.
+  const auto local_ref = [](int64_t anchor_local, int64_t anchor_global, int64_t ppm, int64_t global) {
+    const __int128 elapsed = global - anchor_global;
+    return anchor_local + static_cast<int64_t>(elapsed + elapsed * ppm / 1'000'000);
+  };
+  const auto to_global_ref = [](int64_t ppm, int64_t span) {
+    if (ppm == 0 || span <= 0) return span;
+    const __int128 num = static_cast<__int128>(span) * 1'000'000;
+    const __int128 den = 1'000'000 + ppm;
+    return static_cast<int64_t>((num + den - 1) / den);
+  };
+  Rng rng(9);
+  const int64_t ppms[] = {0, 1, -1, 7, -7, 999'999 / 2, -500'000, 500'000, 123'457};
+  // Spans from nanoseconds to centuries, so 64-bit products overflow too.
+  const auto any_span = [&] { return static_cast<int64_t>(rng.below(uint64_t{1} << rng.below(63))); };
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t ppm = ppms[rng.below(std::size(ppms))];
+    const int64_t offset = static_cast<int64_t>(rng.below(1'000'000'000)) - 500'000'000;
+    NodeClock c(Duration{offset}, 0);
+    c.set_drift(Time{0}, ppm);  // anchored at 0 with `offset` local
+    const int64_t g = any_span();
+    CHECK(c.local(Time{g}).ns == local_ref(offset, 0, ppm, g));
+    const int64_t span = any_span();
+    CHECK(c.to_global(Duration{span}).ns == to_global_ref(ppm, span));
+    // Re-anchored later (a jump), then read after it.
+    const int64_t at = g / 2;
+    c.jump(Time{at}, Duration{17});
+    const int64_t anchor_local = local_ref(offset, 0, ppm, at) + 17;
+    CHECK(c.local(Time{g}).ns == local_ref(anchor_local, at, ppm, g));
+  }
+}
