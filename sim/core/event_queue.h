@@ -291,6 +291,9 @@ class EventHeap {
   // of the root's children), or kNoRef: for the caller to start loading
   // its record a whole event ahead.
   static constexpr uint32_t kNoRef = UINT32_MAX;
+  // Below this many pending events, the heap and what it names sit in
+  // cache: prefetching the next top's record would cost more than it saves.
+  static constexpr size_t kPrefetchFrom = 1024;
   uint32_t next_ref_hint() const {
     const auto* next = heap_.next_top_hint();
     if (!next) return kNoRef;
@@ -335,9 +338,12 @@ class EventHeap {
     DSIM_ASSERT(!heap_.empty());
     // The next top's payload is read right after this pop (the loop looks at
     // what comes next): start loading it while the heap is reordered.
-    if (const auto* next = heap_.next_top_hint()) {
-      const uint32_t i = detail::QuadHeap::index_of(*next);
-      if ((i & kRef) == 0) __builtin_prefetch(&payload_[i]);
+    // (Only in a heap too large for the cache: see kPrefetchFrom.)
+    if (heap_.size() >= kPrefetchFrom) {
+      if (const auto* next = heap_.next_top_hint()) {
+        const uint32_t i = detail::QuadHeap::index_of(*next);
+        if ((i & kRef) == 0) __builtin_prefetch(&payload_[i]);
+      }
     }
     const detail::QuadHeap::Node n = heap_.pop(detail::NoTrack{});
     const uint32_t idx = detail::QuadHeap::index_of(n);

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/core/body_arena.h"
 #include "sim/core/clock.h"
 #include "sim/core/event_queue.h"
 #include "dsim/event_sink.h"
@@ -98,6 +99,15 @@ class Simulator final : public Host {
   // delivered to on_message with from == kExternal at `at`, bypassing the
   // network.
   void inject(Time at, NodeId to, const Message& m);
+  // The same two, for long schedules known up front in time order (a
+  // workload's requests): appended to an ordered stream that the run loop
+  // merges with the queues by (time, sequence), so 60,000 pending requests
+  // are an array read front to back, not a heap eight levels deep that
+  // every delivery and timer must sift through. The sequence is taken now,
+  // as by schedule_action/inject, so the order of events is the same bit
+  // for bit; a time earlier than the stream's last goes to the heap.
+  void schedule_action_in_order(Time at, uint64_t id);
+  void inject_in_order(Time at, NodeId to, const Message& m);
 
   // Fault primitives. Each emits a trace event.
   void crash(NodeId n, bool lose_unsynced);
@@ -123,7 +133,7 @@ class Simulator final : public Host {
   const Storage& storage(NodeId n) const { return cold(n).storage; }
   Time local_time(NodeId n) const override { return rec(n).clock.local(now_); }
   const SimCounters& counters() const { return counters_; }
-  size_t pending_events() const { return events_.size() + timers_.size(); }
+  size_t pending_events() const { return events_.size() + timers_.size() + (ordered_.size() - ordered_head_); }
   bool tracing() const override { return sink_ != nullptr; }
   std::string_view node_name(NodeId n) const override { return name(n); }
   Rng& rng(NodeId n) override { return rec(n).rng; }
@@ -159,15 +169,16 @@ class Simulator final : public Host {
   // 16-byte heap node naming this slot (EventHeap::push_ref), nothing more.
   // The message is kept as its fields, with the body out of line in
   // bodies_ only when it has one: an empty body costs 4 bytes here, not a
-  // 32-byte std::string. 80 bytes; the message's own part (type and six
-  // fields) is 52 of them.
+  // 32-byte std::string, and a body costs its bytes plus a 4-byte length
+  // and rounding (BodyArena). 80 bytes; the message's own part (type and
+  // six fields) is 52 of them.
   struct InFlight {
     uint64_t seq_arrived;  // the delivery's sequence << 1 | arrived (held by a pause, past the network)
     uint64_t id;
     NodeId from;
     NodeId to;
     uint32_t type;
-    uint32_t body;  // 0: empty, else its index in bodies_ + 1
+    uint32_t body;  // 0: empty, else its handle in bodies_
     std::array<int64_t, 6> f;
   };
   static_assert(sizeof(InFlight) == 80);
@@ -194,6 +205,9 @@ class Simulator final : public Host {
     const NodeRec& r = nodes_[n.value];
     __builtin_prefetch(&r);
     __builtin_prefetch(reinterpret_cast<const char*>(&r) + 64);
+  }
+  void prefetch_object(NodeId n) const {
+    if (const Node* node = nodes_[n.value].node.get()) __builtin_prefetch(node);
   }
   void start_all();
   void run_loop(Time until, uint64_t max_events, RunResult& result);
@@ -244,8 +258,14 @@ class Simulator final : public Host {
   uint32_t cluster_size_ = 0;  // 0: every node
   EventHeap events_;
   TimerHeap timers_;
+  // The ordered stream (schedule_action_in_order): events sorted by key,
+  // consumed from ordered_head_; emptied when drained, compacted when the
+  // consumed prefix is most of it.
+  std::vector<Event> ordered_;
+  size_t ordered_head_ = 0;
+  bool ordered_accepts(Time at);
   SlotPool<InFlight> pool_;  // messages in flight; stable addresses
-  SlotPool<std::string> bodies_;  // their non-empty bodies (each keeps its capacity for the next)
+  BodyArena bodies_;        // their non-empty bodies
   Message delivering_;  // the message being delivered, rebuilt from its slot
   NetworkModel* net_ = nullptr;
   EventSink* sink_ = nullptr;

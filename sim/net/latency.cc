@@ -6,17 +6,14 @@
 
 namespace dsim::net {
 
-namespace {
-// A latency beyond a day is a configuration error, and capping keeps the
-// double -> int64 conversion defined whatever the tail draws.
-constexpr double kMaxSampleNs = 86'400e9;
-
 Duration to_ns(double x) {
   if (!(x > 0)) return Duration{0};  // also catches NaN
   if (x > kMaxSampleNs) x = kMaxSampleNs;
-  return Duration{static_cast<int64_t>(std::llround(x))};
+  // std::llround without the call (one per message): below 2^53 the
+  // fraction x - trunc(x) is exact, and a half rounds up, away from zero.
+  const auto whole = static_cast<int64_t>(x);
+  return Duration{whole + (x - static_cast<double>(whole) >= 0.5 ? 1 : 0)};
 }
-}  // namespace
 
 LatencyModel LatencyModel::mixture(std::vector<Component> parts) {
   LatencyModel m;

@@ -82,4 +82,11 @@ inline LatencyModel LatencyModel::pareto(Duration scale, double shape, Duration 
 
 const char* kind_name(LatencyModel::Kind k);
 
+// A sampled latency in nanoseconds: rounded to nearest (halves away from
+// zero, as std::llround), 0 for a negative or NaN draw, capped at a day (a
+// latency beyond that is a configuration error, and the cap keeps the
+// conversion defined whatever a tail draws).
+inline constexpr double kMaxSampleNs = 86'400e9;
+Duration to_ns(double x);
+
 }  // namespace dsim::net

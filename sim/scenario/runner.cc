@@ -87,7 +87,11 @@ class ScenarioRun final : public ActionHandler {
  private:
   // Slots are recycled, so memory follows what is pending, not how many
   // actions a long run (a nemesis ticking every nanosecond) ever scheduled.
-  void schedule(Time at, Action a) {
+  void schedule(Time at, Action a) { sim_.schedule_action(at, action_slot(a)); }
+  // The workload's actions come in time order: the simulator's ordered
+  // stream keeps them (the same order as schedule(), without a deep heap).
+  void schedule_in_order(Time at, Action a) { sim_.schedule_action_in_order(at, action_slot(a)); }
+  uint64_t action_slot(Action a) {
     uint64_t id = actions_.size();
     if (free_.empty()) {
       actions_.push_back(a);
@@ -96,7 +100,7 @@ class ScenarioRun final : public ActionHandler {
       free_.pop_back();
       actions_[id] = a;
     }
-    sim_.schedule_action(at, id);
+    return id;
   }
 
   void schedule_workload() {
@@ -108,7 +112,7 @@ class ScenarioRun final : public ActionHandler {
       // each is sent, the way a client that follows redirects would.
       Time t = w.start;
       for (uint32_t k = 0; k < w.count && t <= Time{0} + s_.duration; ++k) {
-        schedule(t, {Action::Kind::kRequest, k, {}});
+        schedule_in_order(t, {Action::Kind::kRequest, k, {}});
         t = t + Duration{workload_rng_.between(w.interval_min.ns, w.interval_max.ns)};
       }
       return;
@@ -123,8 +127,8 @@ class ScenarioRun final : public ActionHandler {
       const Message m = inputs_.make(k, w.keys, rng);
       // The harness records each input when it is due (an action scheduled
       // just before the delivery, so it comes first at that time).
-      schedule(t, {Action::Kind::kInput, k, to, m.f[0]});
-      sim_.inject(t + input_delay(), to, m);
+      schedule_in_order(t, {Action::Kind::kInput, k, to, m.f[0]});
+      sim_.inject_in_order(t + input_delay(), to, m);
       t = t + Duration{rng.between(w.interval_min.ns, w.interval_max.ns)};
     }
   }

@@ -154,3 +154,22 @@ TEST_CASE("topology: node-to-node latency is the shortest path between zones") {
   Topology broken;
   CHECK(Topology::build(2, {0, 1}, {Duration{0}, Duration{0}}, {}, &broken).has_value());
 }
+
+TEST_CASE("latency: to_ns rounds exactly as std::llround, halves and their neighbours included") {
+  Rng rng(5);
+  std::vector<double> xs = {0.0, -1.0, 0.5, 1.5, 2.5, 0.49999999999999994, 1e-300, net::kMaxSampleNs,
+                            net::kMaxSampleNs * 2, std::nan("")};
+  for (int i = 0; i < 200000; ++i) {
+    // Magnitudes from 1e-3 ns to past the cap.
+    const double x = rng.unit() * std::pow(10.0, static_cast<double>(rng.below(18)) - 3);
+    xs.push_back(x);
+    const double half = std::floor(x) + 0.5;
+    xs.push_back(half);
+    xs.push_back(std::nextafter(half, 0.0));
+    xs.push_back(std::nextafter(half, 1e300));
+  }
+  for (const double x : xs) {
+    const int64_t want = !(x > 0) ? 0 : std::llround(std::min(x, net::kMaxSampleNs));
+    REQUIRE_MESSAGE(net::to_ns(x).ns == want, "x = " << x);
+  }
+}

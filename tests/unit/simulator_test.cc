@@ -385,3 +385,123 @@ TEST_CASE("simulator: type, fields and body arrive as sent - direct, held by a c
   for (uint32_t i = 0; i < 60; ++i) CHECK(seen[i]);
   CHECK(seen[1000]);
 }
+
+// schedule_action_in_order / inject_in_order keep their events in an array
+// beside the heaps; the run must be the same bit for bit as with
+// schedule_action / inject: every callback at the same time, in the same
+// order, ties included (all times here are whole milliseconds, so actions,
+// inputs, deliveries and timers tie all the time). The schedule has runs
+// in order, steps back in time (which go to the heap), more than the
+// stream's compaction threshold of appends made while it never drains,
+// and actions and inputs appended from inside the run.
+namespace {
+struct OrderWorld final : ActionHandler {
+  Simulator sim{3};
+  net::Network net{3, 3, constant_link(milliseconds(1))};
+  bool ordered;
+  Rng rng{11};
+  std::vector<std::string> log;
+  explicit OrderWorld(bool use_stream) : ordered(use_stream) {
+    sim.set_network(&net);
+    sim.set_action_handler(this);
+    for (uint32_t i = 0; i < 3; ++i) {
+      sim.add_node(std::string("n").append(std::to_string(i)), [this](NodeId self) {
+        auto n = std::make_unique<ScriptNode>();
+        n->start = [](Context& c) { c.set_timer(milliseconds(2), 0); };
+        n->message = [this, self](Context& c, NodeId from, const Message& m) {
+          log.push_back(std::to_string(sim.now().ns) + " msg " + std::to_string(self.value) + "<" +
+                        std::to_string(from.value) + " " + std::to_string(m.f[0]));
+          if (m.f[0] % 3 == 0) c.send(NodeId{(self.value + 1) % 3}, Message{0, {m.f[0] + 1}, {}});
+        };
+        n->timer = [this, self](Context& c, TimerId, uint64_t tag) {
+          log.push_back(std::to_string(sim.now().ns) + " timer " + std::to_string(self.value) + " " + std::to_string(tag));
+          if (tag < 400) c.set_timer(milliseconds(1 + static_cast<int64_t>(tag % 3)), tag + 1);
+          c.send(NodeId{(self.value + 2) % 3}, Message{0, {static_cast<int64_t>(tag) * 3}, {}});
+        };
+        return n;
+      });
+    }
+  }
+  void action(Time at, uint64_t id) { ordered ? sim.schedule_action_in_order(at, id) : sim.schedule_action(at, id); }
+  void input(Time at, NodeId to, int64_t v) {
+    const Message m{1, {v}, std::string(static_cast<size_t>(v % 5), 'b')};
+    ordered ? sim.inject_in_order(at, to, m) : sim.inject(at, to, m);
+  }
+  void on_action(uint64_t id) override {
+    log.push_back(std::to_string(sim.now().ns) + " action " + std::to_string(id));
+    // Some actions append more, in order and (now and then) not.
+    if (id % 7 == 0) action(sim.now() + milliseconds(static_cast<int64_t>(rng.below(4))), id + 100000);
+    if (id % 11 == 0) input(sim.now() + milliseconds(static_cast<int64_t>(rng.below(3))), NodeId{1}, static_cast<int64_t>(id));
+  }
+  std::vector<std::string> run() {
+    Time t{0};
+    for (uint64_t k = 0; k < 6000; ++k) {
+      // Mostly forward (0-1 ms steps, many ties); one in 50 steps back.
+      if (rng.below(50) == 0) {
+        action(t - Duration{std::min<int64_t>(t.ns, milliseconds(5).ns)}, k);
+      } else {
+        t = t + milliseconds(static_cast<int64_t>(rng.below(2)));
+        action(t, k);
+      }
+      if (k % 4 == 0) input(t, NodeId{static_cast<uint32_t>(k % 3)}, static_cast<int64_t>(k));
+    }
+    // A far-off action at the end keeps the stream from draining while the
+    // run appends more (the compaction path).
+    action(Time{0} + seconds(100), 999999);
+    for (int step = 1; step <= 40; ++step) {
+      sim.run(Time{0} + milliseconds(100 * step));
+      for (uint64_t k = 0; k < 200; ++k) action(sim.now() + milliseconds(static_cast<int64_t>(k / 2)), 200000 + k);
+    }
+    sim.run(Time{0} + seconds(101));
+    return log;
+  }
+};
+}  // namespace
+
+TEST_CASE("simulator: the ordered stream runs exactly as the heap would, ties included") {
+  OrderWorld heap(false), stream(true);
+  const auto a = heap.run();
+  const auto b = stream.run();
+  CHECK(a.size() > 20000);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) {
+      FAIL_CHECK("first difference at " << i << ": heap '" << a[i] << "' stream '" << b[i] << "'");
+      break;
+    }
+  }
+  CHECK(heap.sim.counters().events == stream.sim.counters().events);
+}
+
+TEST_CASE("node clock: local() and to_global() give the 128-bit results, fast paths or not") {
+  // The formulas of sim/core/clock.h, all in 128 bits.
+  const auto local_ref = [](int64_t anchor_local, int64_t anchor_global, int64_t ppm, int64_t global) {
+    const __int128 elapsed = global - anchor_global;
+    return anchor_local + static_cast<int64_t>(elapsed + elapsed * ppm / 1'000'000);
+  };
+  const auto to_global_ref = [](int64_t ppm, int64_t span) {
+    if (ppm == 0 || span <= 0) return span;
+    const __int128 num = static_cast<__int128>(span) * 1'000'000;
+    const __int128 den = 1'000'000 + ppm;
+    return static_cast<int64_t>((num + den - 1) / den);
+  };
+  Rng rng(9);
+  const int64_t ppms[] = {0, 1, -1, 7, -7, 999'999 / 2, -500'000, 500'000, 123'457};
+  // Spans from nanoseconds to centuries, so 64-bit products overflow too.
+  const auto any_span = [&] { return static_cast<int64_t>(rng.below(uint64_t{1} << rng.below(63))); };
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t ppm = ppms[rng.below(std::size(ppms))];
+    const int64_t offset = static_cast<int64_t>(rng.below(1'000'000'000)) - 500'000'000;
+    NodeClock c(Duration{offset}, 0);
+    c.set_drift(Time{0}, ppm);  // anchored at 0 with `offset` local
+    const int64_t g = any_span();
+    CHECK(c.local(Time{g}).ns == local_ref(offset, 0, ppm, g));
+    const int64_t span = any_span();
+    CHECK(c.to_global(Duration{span}).ns == to_global_ref(ppm, span));
+    // Re-anchored later (a jump), then read after it.
+    const int64_t at = g / 2;
+    c.jump(Time{at}, Duration{17});
+    const int64_t anchor_local = local_ref(offset, 0, ppm, at) + 17;
+    CHECK(c.local(Time{g}).ns == local_ref(anchor_local, at, ppm, g));
+  }
+}
