@@ -221,7 +221,8 @@ def engine_rows(bench, table):
     # A message's payload is what its sender put in it: the type and six
     # fields (stored whatever their values) and the body's bytes; the rest
     # is the engine's (slot header, queue node, spare capacity, and for a
-    # non-empty body its out-of-line string). Both cases must be within 64 B.
+    # non-empty body its block in the body arena: a length word and rounding
+    # to 8 bytes). Both cases must be within 64 B.
     payload, engine = mem["payload_bytes"], mem["engine_bytes_per_message"]
     engine_body = mem["engine_bytes_per_message_100B_body"]
     table.add("memory per idle node / per in-flight message",
