@@ -420,7 +420,10 @@ std::string show(std::string_view c) { return c.empty() ? std::string("the no-op
 template <class E>
 StateMachineSafety::NodeState& StateMachineSafety::node(const E& e, uint32_t* id) {
   const uint32_t v = ids_.id(e);
-  if (v >= nodes_.size()) nodes_.resize(v + 1);
+  if (v >= nodes_.size()) {
+    nodes_.resize(v + 1);
+    low_ok_ = false;  // a new live node, which applied nothing yet
+  }
   if (id) *id = v;
   return nodes_[v];
 }
@@ -444,6 +447,12 @@ void StateMachineSafety::advance_watermark() {
   for (const NodeState& n : nodes_) {
     if (n.up) w = std::min(w, n.max_applied);
   }
+  low_ = w;
+  low_ok_ = true;
+  advance_to(w);
+}
+
+void StateMachineSafety::advance_to(int64_t w) {
   while (w != INT64_MAX && base_ < w && !window_.empty()) {
     const Slot& s = window_.front();
     base_prefix_ok_ = base_prefix_ok_ && s.known;
@@ -455,8 +464,15 @@ void StateMachineSafety::advance_watermark() {
 
 void StateMachineSafety::applied_through(NodeState& n, int64_t index) {
   if (index > n.max_applied) {
+    const int64_t before = n.max_applied;
     n.max_applied = index;
-    advance_watermark();
+    // A node that was not the lowest (or is down) leaves the lowest where
+    // it was: no walk over the nodes, only the window may move up to it.
+    if (low_ok_ && saw_start_ && (!n.up || before > low_)) {
+      advance_to(low_);
+    } else {
+      advance_watermark();
+    }
   }
 }
 
