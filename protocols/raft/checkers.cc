@@ -1,6 +1,7 @@
 #include "protocols/raft/checkers.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "dsim/prng.h"
 
@@ -9,6 +10,45 @@ namespace dsim::analysis {
 using trace::is;
 
 namespace {
+
+// A command's hash, as both checkers of commands use it: words, not bytes
+// (FNV-1a's one multiply per byte, in a chain, was a third of RaftLogs::apply
+// on a Raft run). Short texts are read as two overlapping halves (the usual
+// way to load 1..16 bytes without a loop), so every byte counts and, with
+// the length mixed in, two texts of one length load differently. Only
+// equality of hashes is ever used (within one process: in verdicts and in
+// fingerprints), never a value.
+inline uint64_t load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline uint64_t load32(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+uint64_t cmd_hash(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = mix64(0xCBF29CE484222325ull + n);
+  if (n >= 8) {
+    while (n > 8) {
+      h = mix64(h ^ load64(p));
+      p += 8;
+      n -= 8;
+    }
+    return mix64(h ^ load64(p + n - 8));  // the last 8 bytes (may overlap the previous word)
+  }
+  uint64_t w = 0;
+  if (n >= 4) {
+    w = load32(p) | (load32(p + n - 4) << 32);
+  } else if (n > 0) {
+    w = static_cast<unsigned char>(p[0]) | (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+        (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
+  }
+  return mix64(h ^ w);
+}
 
 std::string entry_name(int64_t index, int64_t term) {
   return "entry " + std::to_string(index) + " (term " + std::to_string(term) + ")";
@@ -57,7 +97,7 @@ bool RaftLogs::apply(const E& e, RaftKind k, uint32_t node) {
       // first); a trace that skips ahead is treated as a hole-free resize.
       log.resize(static_cast<size_t>(*index - 1), Slot{0, 0});
       const uint64_t before = log.empty() ? 0 : log.back().prefix;
-      const uint64_t h = mix64(before ^ mix64(static_cast<uint64_t>(*term) + 0x9E37) ^ fnv1a64(cmd));
+      const uint64_t h = mix64(before ^ mix64(static_cast<uint64_t>(*term) + 0x9E37) ^ cmd_hash(cmd));
       log.push_back(Slot{*term, h});
       return true;
     }
@@ -369,7 +409,7 @@ CheckResult LeaderCompleteness::finish() {
 namespace {
 
 uint64_t entry_hash(int64_t term, std::string_view cmd) {
-  return mix64(fnv1a64(cmd) ^ mix64(static_cast<uint64_t>(term) + 0x9E37));
+  return mix64(cmd_hash(cmd) ^ mix64(static_cast<uint64_t>(term) + 0x9E37));
 }
 uint64_t chain(uint64_t prefix, uint64_t entry) { return mix64(prefix ^ entry) + 1; }
 
@@ -380,7 +420,10 @@ std::string show(std::string_view c) { return c.empty() ? std::string("the no-op
 template <class E>
 StateMachineSafety::NodeState& StateMachineSafety::node(const E& e, uint32_t* id) {
   const uint32_t v = ids_.id(e);
-  if (v >= nodes_.size()) nodes_.resize(v + 1);
+  if (v >= nodes_.size()) {
+    nodes_.resize(v + 1);
+    low_ok_ = false;  // a new live node, which applied nothing yet
+  }
   if (id) *id = v;
   return nodes_[v];
 }
@@ -404,6 +447,12 @@ void StateMachineSafety::advance_watermark() {
   for (const NodeState& n : nodes_) {
     if (n.up) w = std::min(w, n.max_applied);
   }
+  low_ = w;
+  low_ok_ = true;
+  advance_to(w);
+}
+
+void StateMachineSafety::advance_to(int64_t w) {
   while (w != INT64_MAX && base_ < w && !window_.empty()) {
     const Slot& s = window_.front();
     base_prefix_ok_ = base_prefix_ok_ && s.known;
@@ -415,8 +464,15 @@ void StateMachineSafety::advance_watermark() {
 
 void StateMachineSafety::applied_through(NodeState& n, int64_t index) {
   if (index > n.max_applied) {
+    const int64_t before = n.max_applied;
     n.max_applied = index;
-    advance_watermark();
+    // A node that was not the lowest (or is down) leaves the lowest where
+    // it was: no walk over the nodes, only the window may move up to it.
+    if (low_ok_ && saw_start_ && (!n.up || before > low_)) {
+      advance_to(low_);
+    } else {
+      advance_watermark();
+    }
   }
 }
 

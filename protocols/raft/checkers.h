@@ -331,7 +331,8 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
   void consume_any(const E& e);
   template <class E>
   NodeState& node(const E& e, uint32_t* id);
-  void advance_watermark();
+  void advance_watermark();    // recomputes the lowest max_applied of the live nodes, then advance_to it
+  void advance_to(int64_t w);  // moves the watermark up to w, as far as the window reaches
   void applied_through(NodeState& n, int64_t index);
 
   NodeIds ids_;
@@ -341,6 +342,10 @@ class StateMachineSafety final : public CloneableChecker<StateMachineSafety> {
   uint64_t base_prefix_ = 0;
   bool base_prefix_ok_ = true;
   Window window_;
+  // The lowest max_applied of the live nodes, as advance_watermark last
+  // found it (low_ok_: still so; derived state, not fingerprinted).
+  int64_t low_ = INT64_MAX;
+  bool low_ok_ = false;
   uint64_t applies_ = 0;
   std::optional<Violation> first_;
   trace::FieldRef index_{"index"}, term_{"term"}, cmd_{"cmd"}, snapshot_{"snapshot"};

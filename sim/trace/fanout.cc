@@ -21,9 +21,26 @@ void Fanout::add(Consumer* c) {
 
 namespace {
 
-// Kinds and keys are short ("append", "index"): a byte loop beats a call to
-// memcmp (which was 2% of a Raft run here).
+// Kinds and keys are short ("append", "index"): compared inline, not by a
+// call to memcmp (which was 2% of a Raft run here), and a word at a time:
+// 4..16 bytes as two overlapping loads, without a loop (a byte loop was a
+// quarter of event()).
+inline uint64_t load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline uint32_t load32(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
 [[gnu::always_inline]] inline bool same_text(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+  }
+  if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
   for (size_t i = 0; i < n; ++i) {
     if (a[i] != b[i]) return false;
   }
@@ -32,7 +49,7 @@ namespace {
 
 }  // namespace
 
-const Fanout::Route& Fanout::route_of(std::string_view kind) {
+[[gnu::always_inline]] inline const Fanout::Route& Fanout::cached_route(std::string_view kind) {
   // Literals sit a few bytes apart: a multiplicative hash spreads them
   // (shifts of the address made the hot kinds share slots).
   const auto addr = reinterpret_cast<uintptr_t>(kind.data());
@@ -46,6 +63,8 @@ const Fanout::Route& Fanout::route_of(std::string_view kind) {
   }
   return slow_route_of(kind, slot);
 }
+
+const Fanout::Route& Fanout::route_of(std::string_view kind) { return cached_route(kind); }
 
 const Fanout::Route& Fanout::slow_route_of(std::string_view kind, CacheEntry& slot) {
   auto it = route_index_.find(kind);
@@ -128,11 +147,20 @@ std::string_view Fanout::name_of(NodeId node) const {
 void Fanout::event(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
   if (writer_) writer_->event(t, node, kind, fields);
   if (consumers_.empty()) return;
-  const Route& r = route_of(kind);
+  const Route& r = cached_route(kind);
   if (r.to.empty()) return;
   ++seq_;
   if (r.events) convert(t, node, r, fields);
-  const EventView v{t.ns, name_of(node), r.kind, fields,
+  // `fields` arrives on the stack, written as two words; copied into the
+  // view as one 16-byte load, that load waits for both stores to retire (a
+  // failed store forward: a fifth of this function on a Raft run). Held in
+  // registers first, it is read as the two words it was written as.
+  const Field* field_data = fields.data();
+  size_t field_count = fields.size();
+#if defined(__GNUC__)
+  asm("" : "+r"(field_data), "+r"(field_count));
+#endif
+  const EventView v{t.ns, name_of(node), r.kind, std::span<const Field>(field_data, field_count),
                     node == kGlobal || node == kExternal ? Event::kNoSource : node.value, seq_};
   for (const Target& to : r.to) {
     if (to.view) {

@@ -51,6 +51,8 @@ class Fanout final : public EventSink {
     uint32_t route = 0;
   };
   const Route& route_of(std::string_view kind);
+  // route_of's body, inlined into event() (defined and used in fanout.cc only).
+  inline const Route& cached_route(std::string_view kind);
   const Route& slow_route_of(std::string_view kind, CacheEntry& slot);
   void convert(Time t, NodeId node, const Route& route, std::span<const Field> fields);
 
