@@ -50,7 +50,12 @@ class Storage {
   uint64_t log_begin() const { return log_ ? log_->begin : 0; }
   uint64_t log_end() const { return log_ ? log_->end() : 0; }
   // REQUIRES: log_begin() <= pos < log_end(). Valid until the next write.
-  std::string_view log_record(uint64_t pos) const;
+  std::string_view log_record(uint64_t pos) const { return log_records(pos, pos + 1); }
+  // Records [begin, end) back to back, as one view (what a node that keeps
+  // its records in its wire format sends without re-encoding them).
+  // REQUIRES: log_begin() <= begin <= end <= log_end(). Valid until the
+  // next write.
+  std::string_view log_records(uint64_t begin, uint64_t end) const;
   void log_append(std::string_view record);
   // Appends one record made of `head` then `tail` (no concatenated copy).
   void log_append(std::string_view head, std::string_view tail);

@@ -16,6 +16,10 @@ constexpr uint64_t kElectionTag = 1;
 constexpr uint64_t kHeartbeatTag = 2;
 
 // Entries on the wire and on disk: "<term> <req> <len>:<cmd>", repeated.
+// Storage's record log holds each entry in this encoding (one record per
+// entry), so an AppendEntries body is a copy of consecutive records: each
+// entry is encoded once, when it is appended, not in every message that
+// carries it, and a follower stores the bytes it received as they are.
 // Writes `v` then `sep` at `p` (room for 21 characters), returns the end.
 char* put_int(char* p, int64_t v, char sep) {
   const auto r = std::to_chars(p, p + 20, v);
@@ -24,15 +28,12 @@ char* put_int(char* p, int64_t v, char sep) {
   return r.ptr + 1;
 }
 
-void encode_entry(std::string& out, const Entry& e) {
-  // The header formatted in place and appended once (std::to_string made
-  // three strings per entry).
-  char head[64];
+// The header of `e`'s encoding, "<term> <req> <len>:", at `head` (room
+// for 64 characters); returns its end. The command follows it.
+char* encode_head(char* head, const Entry& e) {
   char* p = put_int(head, e.term.value, ' ');
   p = put_int(p, e.req, ' ');
-  p = put_int(p, static_cast<int64_t>(e.cmd.size()), ':');
-  out.append(head, static_cast<size_t>(p - head));
-  out += e.cmd;
+  return put_int(p, static_cast<int64_t>(e.cmd.size()), ':');
 }
 
 
@@ -59,43 +60,27 @@ int64_t take_int(std::string_view& s, char stop) {
   return neg ? -v : v;
 }
 
-// One entry of an AppendEntries body, its command still in the body: an
-// entry the follower already holds is compared by term and never copied.
+// One entry of an AppendEntries body (or a stored record), its command
+// still in the body: an entry the follower already holds is compared by
+// term and never copied. `wire` is the whole encoding, header and command:
+// the record a follower stores.
 struct WireEntry {
   Term term;
   int64_t req = 0;
   std::string_view cmd;
+  std::string_view wire;
 };
 
 WireEntry decode_entry(std::string_view& s) {
   WireEntry e;
+  const char* const begin = s.data();
   e.term = Term{take_int(s, ' ')};
   e.req = take_int(s, ' ');
   const auto len = static_cast<size_t>(take_int(s, ':'));
   DSIM_ASSERT(len <= s.size());
   e.cmd = s.substr(0, len);
   s.remove_prefix(len);
-  return e;
-}
-
-// Entries in storage's record log (position = index - 1): term and request
-// id as 8 raw bytes each, then the command. Read back only by this build.
-// The 16-byte header of an entry's record; the command follows it.
-struct RecordHead {
-  char bytes[16];
-  explicit RecordHead(const Entry& e) {
-    std::memcpy(bytes, &e.term.value, 8);
-    std::memcpy(bytes + 8, &e.req, 8);
-  }
-  std::string_view view() const { return {bytes, sizeof bytes}; }
-};
-
-Entry decode_record(std::string_view r) {
-  DSIM_ASSERT_MSG(r.size() >= 16, "corrupt raft log record");
-  Entry e;
-  std::memcpy(&e.term.value, r.data(), 8);
-  std::memcpy(&e.req, r.data() + 8, 8);
-  e.cmd.assign(r.substr(16));
+  e.wire = std::string_view(begin, static_cast<size_t>(s.data() - begin));
   return e;
 }
 
@@ -207,7 +192,13 @@ void RaftNode::load(Context& ctx) {
   DSIM_ASSERT(snap_index_ >= base_index_);
   log_.clear();
   log_.reserve(static_cast<size_t>(st.log_end() - st.log_begin()));
-  for (uint64_t pos = st.log_begin(); pos < st.log_end(); ++pos) log_.push_back(decode_record(st.log_record(pos)));
+  // Records are entries in their wire encoding, back to back: one pass.
+  std::string_view records = st.log_records(st.log_begin(), st.log_end());
+  while (!records.empty()) {
+    const WireEntry e = decode_entry(records);
+    log_.push_back(Entry{e.term, e.req, std::string(e.cmd)});
+  }
+  DSIM_ASSERT_MSG(log_.size() == st.log_end() - st.log_begin(), "corrupt raft log record");
   DSIM_ASSERT(last_index() >= snap_index_);
 }
 
@@ -219,17 +210,23 @@ void RaftNode::persist_term_vote(Context& ctx) {
   ctx.storage().sync();
 }
 
-void RaftNode::persist_entry(Context& ctx, LogIndex index) {
-  const Entry& e = entry_at(index);
+void RaftNode::persist_entry(Context& ctx, LogIndex index, std::string_view wire) {
   Storage& st = ctx.storage();
   DSIM_ASSERT(st.log_end() == static_cast<uint64_t>(index.value - 1));
-  st.log_append(RecordHead(e).view(), e.cmd);  // one record, header and command
+  if (!wire.empty()) {
+    st.log_append(wire);
+    return;
+  }
+  const Entry& e = entry_at(index);
+  char head[64];
+  const char* const end = encode_head(head, e);
+  st.log_append(std::string_view(head, static_cast<size_t>(end - head)), e.cmd);  // one record, header and command
 }
 
-void RaftNode::append_local(Context& ctx, Entry e) {
+void RaftNode::append_local(Context& ctx, Entry e, std::string_view wire) {
   log_.push_back(std::move(e));
   const LogIndex index = last_index();
-  persist_entry(ctx, index);
+  persist_entry(ctx, index, wire);
   const Entry& back = log_.back();
   ctx.emit("append", {{"index", index.value}, {"term", back.term.value}, {"cmd", std::string_view(back.cmd)}});
 }
@@ -593,13 +590,9 @@ void RaftNode::send_append(Context& ctx, uint32_t peer, bool heartbeat, AppendCa
   if (!cache || !cache->valid || cache->next != next || cache->count != count) {
     m.type = kAppendEntries;
     m.f = {term_.value, prev.value, term_at(prev).value, commit_.value, count, round_};
-    m.body.clear();
-    if (count > 1) {  // one entry usually fits the string's own buffer
-      size_t bytes = 0;
-      for (LogIndex i = next; i < next + count; ++i) bytes += entry_at(i).cmd.size() + 24;
-      m.body.reserve(bytes);
-    }
-    for (LogIndex i = next; i < next + count; ++i) encode_entry(m.body, entry_at(i));
+    // The entries' records (position = index - 1), already encoded.
+    const auto first = static_cast<uint64_t>(next.value - 1);
+    m.body.assign(ctx.storage().log_records(first, first + static_cast<uint64_t>(count)));
     if (cache) {
       cache->valid = true;
       cache->next = next;
@@ -676,7 +669,7 @@ void RaftNode::on_append(Context& ctx, NodeId from, const Message& m) {
       if (term_at(index) == e.term) continue;  // already have it
       truncate_from(ctx, index);  // AppendEntries 3: conflict, delete it and all that follow
     }
-    append_local(ctx, Entry{e.term, e.req, std::string(e.cmd)});  // AppendEntries 4
+    append_local(ctx, Entry{e.term, e.req, std::string(e.cmd)}, e.wire);  // AppendEntries 4
     wrote = true;
   }
   if (wrote) ctx.storage().sync();

@@ -260,8 +260,11 @@ class RaftNode final : public Node {
   uint32_t majority(const Context& ctx) const { return ctx.cluster_size() / 2 + 1; }
 
   void persist_term_vote(Context& ctx);
-  void persist_entry(Context& ctx, LogIndex index);
-  void append_local(Context& ctx, Entry e);
+  // Stores the entry at `index` as a log record: `wire`, its encoding,
+  // when the caller has it (a follower: a slice of the AppendEntries body);
+  // empty: encoded here.
+  void persist_entry(Context& ctx, LogIndex index, std::string_view wire);
+  void append_local(Context& ctx, Entry e, std::string_view wire = {});
   void truncate_from(Context& ctx, LogIndex index);
   bool snapshots_enabled() const { return cfg_.snapshot_every > 0 && (!sm_ || sm_->can_snapshot()); }
   void maybe_snapshot(Context& ctx);

@@ -63,12 +63,18 @@ void Storage::on_crash(bool lose_unsynced) {
 
 // ---- The record log -----------------------------------------------------------
 
-std::string_view Storage::log_record(uint64_t pos) const {
-  DSIM_ASSERT(log_ && pos >= log_->begin && pos < log_->end());
+std::string_view Storage::log_records(uint64_t begin, uint64_t end) const {
+  DSIM_ASSERT(begin <= end);
+  if (begin == end) {
+    DSIM_ASSERT(begin >= log_begin() && end <= log_end());
+    return {};
+  }
+  DSIM_ASSERT(log_ && begin >= log_->begin && end <= log_->end());
   const Log& l = *log_;
-  const size_t k = static_cast<size_t>(pos - l.base);
+  const size_t k = static_cast<size_t>(begin - l.base);
   const uint64_t from = k == 0 ? 0 : l.ends[k - 1];
-  return std::string_view(l.bytes).substr(from, l.ends[k] - from);
+  const uint64_t to = l.ends[static_cast<size_t>(end - l.base) - 1];
+  return std::string_view(l.bytes).substr(from, to - from);
 }
 
 void Storage::log_append(std::string_view record) { log_append(record, {}); }

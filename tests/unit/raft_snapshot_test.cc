@@ -33,7 +33,19 @@ struct LogModel {
 void expect_same(const Storage& st, const LogModel& m) {
   REQUIRE(st.log_begin() == m.begin);
   REQUIRE(st.log_end() == m.end());
-  for (uint64_t p = m.begin; p < m.end(); ++p) REQUIRE(st.log_record(p) == m.recs[p - m.begin]);
+  std::string all;
+  for (uint64_t p = m.begin; p < m.end(); ++p) {
+    REQUIRE(st.log_record(p) == m.recs[p - m.begin]);
+    all += m.recs[p - m.begin];
+  }
+  // Consecutive records as one view: the whole log, and the log without
+  // its first and last record.
+  REQUIRE(st.log_records(m.begin, m.end()) == all);
+  REQUIRE(st.log_records(m.end(), m.end()).empty());
+  if (m.recs.size() >= 2) {
+    const size_t inner = all.size() - m.recs.front().size() - m.recs.back().size();
+    REQUIRE(st.log_records(m.begin + 1, m.end() - 1) == all.substr(m.recs.front().size(), inner));
+  }
 }
 
 }  // namespace
@@ -157,6 +169,14 @@ TEST_CASE("storage record log: a record appended as head + tail is the concatena
   CHECK(st.log_record(1).empty());
   CHECK(st.log_record(2) == "whole");
   CHECK(st.unsynced() == 3);
+  CHECK(st.log_records(0, 3) == "head:tailwhole");
+  CHECK(st.log_records(1, 3) == "whole");
+  CHECK(st.log_records(0, 0).empty());
+  // Compacted records are gone from the view, synced or not.
+  st.log_compact(2);
+  CHECK(st.log_records(2, 3) == "whole");
+  st.sync();
+  CHECK(st.log_records(2, 3) == "whole");
 }
 
 TEST_CASE("KvMachine: key=value commands land in the machine's own store after restores, copies and client writes") {

@@ -12,6 +12,7 @@
 #include "protocols/raft/catch_up.h"
 #include "protocols/raft/checkers.h"
 #include "protocols/raft/raft.h"
+#include "dsim/fake_host.h"
 #include "dsim/kv.h"
 #include "protocols/raft/kv_machine.h"
 #include "sim/net/network.h"
@@ -191,6 +192,70 @@ TEST_CASE("raft fig2 persistence: term, vote and log survive a crash; the state 
   CHECK(h.node->voted_for() == NodeId{2});
   CHECK(h.node->last_index() == LogIndex{1});
   CHECK(h.node->kv().empty());  // volatile until the leader's commit index comes back
+}
+
+TEST_CASE("raft log records: entries are stored in their wire encoding; a leader sends them as stored, entries it got as a follower included; a restart reads them back") {
+  // The encoding, "<term> <req> <len>:<cmd>" per entry, built independently.
+  auto wire = [](int64_t term, int64_t req, const std::string& cmd) {
+    return std::to_string(term) + " " + std::to_string(req) + " " + std::to_string(cmd.size()) + ":" + cmd;
+  };
+  FakeHost host(3);
+  Context& ctx = host.context();
+  const raft::Config cfg = Harness::quiet();
+  raft::RaftNode node(cfg, std::make_unique<raft::KvMachine>(cfg));
+  node.on_start(ctx);
+  // From leader n2 in term 1: two entries, one with a request id and a
+  // command longer than a short string's buffer.
+  const std::string long_cmd = "key-with-a-long-name=" + std::string(40, 'v');
+  node.on_message(ctx, NodeId{1}, Harness::append(1, 0, 0, 0, {{Term{1}, 0, "a=1"}, {Term{1}, 77, long_cmd}}));
+  Storage& st = host.storage(NodeId{0});
+  REQUIRE(st.log_end() == 2);
+  CHECK(st.log_record(0) == wire(1, 0, "a=1"));
+  CHECK(st.log_record(1) == wire(1, 77, long_cmd));
+
+  // n1 times out (tag 1: the election timer), wins term 2 with n2's vote
+  // and appends its no-op, encoded by itself.
+  const auto* t = host.pending(1);
+  REQUIRE(t != nullptr);
+  host.advance(t->after);
+  node.on_timer(ctx, t->id, t->tag);
+  Message vote;
+  vote.type = raft::kVoteReply;
+  vote.f = {2, 1, 0, 0, 0, 0};
+  host.clear();
+  node.on_message(ctx, NodeId{1}, vote);
+  REQUIRE(node.raft_role() == raft::Role::kLeader);
+  CHECK(st.log_record(2) == wire(2, 0, ""));
+  REQUIRE(!host.sent.empty());
+  CHECK(host.sent[0].message.type == raft::kAppendEntries);
+  CHECK(host.sent[0].message.f[4] == 1);
+  CHECK(host.sent[0].message.body == wire(2, 0, ""));
+
+  // n3 rejects with a hint that it holds nothing: the probe from index 1
+  // carries the whole log, byte for byte the encoding of each entry.
+  Message reject;
+  reject.type = raft::kAppendReply;
+  reject.f = {2, 0, 2, 1, 0, 0};
+  host.clear();
+  node.on_message(ctx, NodeId{2}, reject);
+  REQUIRE(host.sent.size() == 1);
+  const Message& probe = host.sent[0].message;
+  CHECK(host.sent[0].to == NodeId{2});
+  CHECK(probe.f[1] == 0);  // prev_index
+  CHECK(probe.f[4] == 3);  // entries
+  CHECK(probe.body == wire(1, 0, "a=1") + wire(1, 77, long_cmd) + wire(2, 0, ""));
+
+  // A restart rebuilds the log from the records.
+  st.sync();
+  raft::RaftNode back(cfg, std::make_unique<raft::KvMachine>(cfg));
+  back.on_recover(ctx);
+  REQUIRE(back.log().size() == 3);
+  CHECK(back.log()[1].term == Term{1});
+  CHECK(back.log()[1].req == 77);
+  CHECK(back.log()[1].cmd == long_cmd);
+  CHECK(back.log()[2].term == Term{2});
+  CHECK(back.log()[2].cmd.empty());
+  CHECK(back.term() == Term{2});
 }
 
 TEST_CASE("raft planted bug volatile_vote: after a restart the node votes again in the same term") {
