@@ -176,6 +176,81 @@ TEST_CASE("timer heap: adds, cancels and pops match a sorted reference, across r
   }
 }
 
+// cancel() then add() re-keys the cancelled timer's node in place (lazily
+// when the new time is later): the handle, the slot and the order of fires
+// must be exactly those of a removal and a fresh insertion.
+TEST_CASE("timer heap: cancel then re-arm fires as remove then add, across renumberings") {
+  for (const uint32_t limit : {UINT32_MAX, 5u, 50u}) {
+    TimerHeap t(limit);
+    TimerHeap plain(limit);  // the same operations, cancel done as remove()
+    struct Pending {
+      Key key;
+      TimerId id;
+      uint64_t tag;
+    };
+    std::vector<Pending> ref;
+    Rng r(limit + 7);
+    uint64_t seq = 0;
+    int64_t now = 0;
+    uint64_t rearmed_later = 0, rearmed_earlier = 0;
+    for (int step = 0; step < 30000; ++step) {
+      const uint64_t roll = r.below(100);
+      if (ref.empty() || roll < 30) {
+        const Key k = make_key(Time{now + r.between(0, 40)}, seq);
+        const TimerId id = t.add(k, NodeId{0}, seq);
+        CHECK(plain.add(k, NodeId{0}, seq) == id);
+        ref.push_back({k, id, seq});
+        ++seq;
+      } else if (roll < 75) {
+        // A re-arm (cancel, add) or, one time in five, a cancel alone.
+        const size_t i = r.below(ref.size());
+        uint32_t s = 0, ps = 0;
+        REQUIRE(t.resolve(ref[i].id, &s));
+        REQUIRE(plain.resolve(ref[i].id, &ps));
+        t.cancel(s);
+        plain.remove(ps);
+        CHECK_FALSE(t.resolve(ref[i].id, &s));
+        const Key old = ref[i].key;
+        ref.erase(ref.begin() + static_cast<std::ptrdiff_t>(i));
+        if (r.below(5) != 0) {
+          const Key k = make_key(Time{now + r.between(0, 40)}, seq);
+          (key_time(k) >= key_time(old) ? rearmed_later : rearmed_earlier) += 1;
+          const TimerId id = t.add(k, NodeId{0}, seq);
+          CHECK(plain.add(k, NodeId{0}, seq) == id);
+          ref.push_back({k, id, seq});
+          ++seq;
+        }
+      } else {
+        t.flush();
+        const auto min = std::min_element(ref.begin(), ref.end(), [](const Pending& a, const Pending& b) { return a.key < b.key; });
+        REQUIRE(t.top_key() == min->key);
+        REQUIRE(plain.top_key() == min->key);
+        const uint32_t s = t.pop_top();
+        CHECK(s == plain.pop_top());
+        CHECK(t.slot(s).tag == min->tag);
+        now = key_time(min->key).ns;
+        t.release(s);
+        plain.release(s);
+        ref.erase(min);
+      }
+      REQUIRE(t.size() == ref.size());
+    }
+    // Both kinds of re-arm happened many times.
+    CHECK(rearmed_later > 1000);
+    CHECK(rearmed_earlier > 1000);
+    // Drain: every remaining timer fires in key order.
+    std::sort(ref.begin(), ref.end(), [](const Pending& a, const Pending& b) { return a.key < b.key; });
+    t.flush();
+    for (const Pending& p : ref) {
+      REQUIRE(t.top_key() == p.key);
+      const uint32_t s = t.pop_top();
+      CHECK(t.slot(s).tag == p.tag);
+      t.release(s);
+    }
+    CHECK(t.empty());
+  }
+}
+
 // References (push_ref): events whose record the caller keeps, as the
 // simulator's message deliveries are. They order with plain events by
 // (time, push order), survive renumbering, and come back as kDeliver with
