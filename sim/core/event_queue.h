@@ -157,24 +157,6 @@ class QuadHeap {
     }
   }
 
-  // Replaces the node at logical position `pos` by `n` and restores the
-  // heap (up when n is smaller, else down).
-  template <typename Track>
-  void replace_at(size_t pos, Node n, Track&& track) {
-    DSIM_ASSERT(pos < size_);
-    if (pos > 0 && n < at(parent(pos))) {
-      sift_up(pos, n, track);
-    } else {
-      sift_down(pos, n, track);
-    }
-  }
-  // Overwrites a node without moving anything: for flag bits in the index,
-  // which never decide a comparison (orders are unique).
-  void set_node(size_t pos, Node n) {
-    DSIM_ASSERT(pos < size_);
-    at(pos) = n;
-  }
-
   // Rewrites every order as its rank (the nodes sorted by key, which is a
   // valid heap) and returns the next free order.
   template <typename Track>
@@ -414,18 +396,6 @@ class EventHeap {
 // must update the moved slot's position: in a 4-byte array those writes
 // stay in cache where, inside 32-byte slots, a heap of 100,000+ timers
 // missed once per level.
-//
-// Re-arming (cancel, then add right after: a Raft follower resets its
-// election timeout on every AppendEntries) keeps the timer's heap node.
-// cancel() only marks the slot cancelled (its handle dies at once); the
-// next add() takes that same slot, as the free list would have handed it
-// out, and re-keys its node where it stands. A later time leaves the node
-// at its old, earlier key with a stale flag (the real key waits in real_)
-// and moves it only when it reaches the top; an earlier one sifts it up.
-// Either way the keys, and so the order of fires, are exactly those of a
-// removal and a fresh insertion, and a heap node's key never exceeds its
-// timer's real key, so the top, kept settled, is the true earliest. Any
-// other operation first completes a pending cancel (flush()).
 class TimerHeap {
  public:
   struct Slot {
@@ -438,27 +408,20 @@ class TimerHeap {
 
   // order_limit: as EventHeap's.
   explicit TimerHeap(uint32_t order_limit = UINT32_MAX) : order_limit_(order_limit) {}
-  // The pending cancel (if any) is not counted.
-  bool empty() const { return size() == 0; }
-  size_t size() const { return heap_.size() - (pending_ != kNone ? 1 : 0); }
-  // The top: REQUIRES no pending cancel (flush() first).
+  bool empty() const { return heap_.empty(); }
+  size_t size() const { return heap_.size(); }
   Key top_key() const {
-    return (static_cast<Key>(top_time()) << 64) | top_seq();
+    const detail::QuadHeap::Node n = heap_.top();
+    return (static_cast<Key>(detail::QuadHeap::time_of(n)) << 64) | slots_[detail::QuadHeap::index_of(n)].seq;
   }
-  uint32_t top_slot() const {
-    DSIM_ASSERT(pending_ == kNone);
-    return clean(detail::QuadHeap::index_of(heap_.top()));
-  }
-  uint64_t top_time() const {
-    DSIM_ASSERT(pending_ == kNone);
-    return detail::QuadHeap::time_of(heap_.top());
-  }
-  uint64_t top_seq() const { return slots_[top_slot()].seq; }
+  uint32_t top_slot() const { return detail::QuadHeap::index_of(heap_.top()); }
+  uint64_t top_time() const { return detail::QuadHeap::time_of(heap_.top()); }
+  uint64_t top_seq() const { return slots_[detail::QuadHeap::index_of(heap_.top())].seq; }
   // Starts loading the slot of the timer likely to come after the earliest
   // (the smallest child of the heap's root), so a scheduler reading the
   // earliest's slot next time finds the one after it on its way.
   void prefetch_after_top() const {
-    if (const auto* next = heap_.next_top_hint()) __builtin_prefetch(&slots_[clean(detail::QuadHeap::index_of(*next))]);
+    if (const auto* next = heap_.next_top_hint()) __builtin_prefetch(&slots_[detail::QuadHeap::index_of(*next)]);
   }
   const Slot& slot(uint32_t s) const { return slots_[s]; }
   size_t slot_count() const { return slots_.size(); }
@@ -469,7 +432,6 @@ class TimerHeap {
     DSIM_ASSERT_MSG(added_ == 0 || seq > last_seq_, "timers are added in sequence order");
     last_seq_ = seq;
     ++added_;
-    if (pending_ != kNone) return rearm(key, node, tag);
     uint32_t s;
     if (!free_.empty()) {
       s = free_.back();
@@ -478,14 +440,13 @@ class TimerHeap {
       s = static_cast<uint32_t>(slots_.size());
       slots_.push_back(Slot{});
       pos_.push_back(kNotQueued);
-      real_.push_back(0);
     }
     Slot& sl = slots_[s];
     DSIM_ASSERT(pos_[s] == kNotQueued);
     sl.node = node;
     sl.tag = tag;
     sl.seq = seq;
-    if (next_order_ >= order_limit_) renumber();
+    if (next_order_ >= order_limit_) next_order_ = heap_.renumber(Track{this});
     heap_.push(detail::QuadHeap::pack(static_cast<uint64_t>(key_time(key).ns), next_order_++, s), Track{this});
     return TimerId{(static_cast<uint64_t>(sl.generation) << 32) | s};
   }
@@ -500,131 +461,47 @@ class TimerHeap {
     return true;
   }
 
-  // Cancels a queued (not parked) timer: its handle is dead from now on;
-  // its node leaves the heap at the next operation, unless that is an
-  // add() that re-arms it in place.
-  void cancel(uint32_t s) {
-    DSIM_ASSERT(s < slots_.size());
-    DSIM_ASSERT(pos_[s] != kNotQueued && pos_[s] != kParked);
-    flush();
-    bump(slots_[s]);
-    pending_ = s;
-  }
-
-  // Completes a pending cancel, if any (before reading the top).
-  void flush() {
-    if (pending_ == kNone) return;
-    const uint32_t s = pending_;
-    pending_ = kNone;
-    unlink(s);
-    pos_[s] = kNotQueued;
-    free_.push_back(s);  // its generation was bumped by cancel()
-  }
-
   // Removes a queued timer and frees its slot.
   void remove(uint32_t s) {
-    flush();
     DSIM_ASSERT(s < slots_.size());
-    unlink(s);
+    const uint32_t pos = pos_[s];
+    DSIM_ASSERT(pos != kNotQueued && pos != kParked);
+    DSIM_ASSERT(detail::QuadHeap::index_of(heap_.node(pos)) == s);
+    heap_.remove_at(pos, Track{this});
     release(s);
   }
 
   // Takes the earliest timer off the heap but keeps its slot allocated (the
   // caller fires it, or parks it while the node is paused, then releases it).
   uint32_t pop_top() {
-    DSIM_ASSERT(pending_ == kNone);
-    const uint32_t s = clean(detail::QuadHeap::index_of(heap_.pop(Track{this})));
+    const uint32_t s = detail::QuadHeap::index_of(heap_.pop(Track{this}));
     pos_[s] = kParked;
-    settle();
     return s;
   }
 
   bool is_parked(uint32_t s) const { return pos_[s] == kParked; }
-  // Queued or parked (not free); a cancel pending counts as done.
-  bool is_armed(uint32_t s) const { return pos_[s] != kNotQueued && s != pending_; }
+  // Queued or parked (not free).
+  bool is_armed(uint32_t s) const { return pos_[s] != kNotQueued; }
 
   void release(uint32_t s) {
-    flush();
+    Slot& sl = slots_[s];
     pos_[s] = kNotQueued;
-    bump(slots_[s]);
+    ++sl.generation;
+    if (sl.generation == 0) sl.generation = 1;  // 0 is reserved for "no timer"
     free_.push_back(s);
   }
 
  private:
   static constexpr uint32_t kParked = UINT32_MAX - 1;
-  static constexpr uint32_t kNone = UINT32_MAX;
-  // In a heap node's index: the node's key is older (earlier) than its
-  // timer's, which is in real_.
-  static constexpr uint32_t kStale = 0x8000'0000u;
-  static uint32_t clean(uint32_t index) { return index & ~kStale; }
-  static void bump(Slot& sl) {
-    ++sl.generation;
-    if (sl.generation == 0) sl.generation = 1;  // 0 is reserved for "no timer"
-  }
   struct Track {
     TimerHeap* t;
-    void operator()(uint32_t s, size_t pos) const { t->pos_[s & ~kStale] = static_cast<uint32_t>(pos); }
+    void operator()(uint32_t s, size_t pos) const { t->pos_[s] = static_cast<uint32_t>(pos); }
   };
-
-  // The add() right after cancel(s): s again (the free list would have
-  // handed it out), re-keyed in place.
-  TimerId rearm(Key key, NodeId node, uint64_t tag) {
-    const uint32_t s = pending_;
-    pending_ = kNone;
-    if (next_order_ >= order_limit_) renumber();  // with s still at its old key
-    Slot& sl = slots_[s];
-    sl.node = node;
-    sl.tag = tag;
-    sl.seq = key_seq(key);
-    const detail::QuadHeap::Node fresh =
-        detail::QuadHeap::pack(static_cast<uint64_t>(key_time(key).ns), next_order_++, s);
-    const uint32_t pos = pos_[s];
-    const detail::QuadHeap::Node old = heap_.node(pos);
-    if (pos != 0 && detail::QuadHeap::time_of(fresh) >= detail::QuadHeap::time_of(old)) {
-      // Later (the order is newer): the old key still sorts no later than
-      // the real one; the node moves when it reaches the top.
-      real_[s] = fresh;
-      heap_.set_node(pos, old | kStale);
-    } else {
-      heap_.replace_at(pos, fresh, Track{this});
-      settle();
-    }
-    return TimerId{(static_cast<uint64_t>(sl.generation) << 32) | s};
-  }
-
-  // Takes s's node out of the heap.
-  void unlink(uint32_t s) {
-    const uint32_t pos = pos_[s];
-    DSIM_ASSERT(pos != kNotQueued && pos != kParked);
-    DSIM_ASSERT(clean(detail::QuadHeap::index_of(heap_.node(pos))) == s);
-    heap_.remove_at(pos, Track{this});
-    settle();
-  }
-
-  // Gives a stale top its real key until the top is current.
-  void settle() {
-    while (!heap_.empty()) {
-      const uint32_t i = detail::QuadHeap::index_of(heap_.top());
-      if ((i & kStale) == 0) return;
-      heap_.replace_at(0, real_[clean(i)], Track{this});
-    }
-  }
-
-  // Every node at its real key, then orders rewritten as ranks.
-  void renumber() {
-    for (size_t pos = 0; pos < heap_.size(); ++pos) {
-      const uint32_t i = detail::QuadHeap::index_of(heap_.node(pos));
-      if (i & kStale) heap_.set_node(pos, real_[clean(i)]);
-    }
-    next_order_ = heap_.renumber(Track{this});
-  }
 
   detail::QuadHeap heap_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> pos_;  // per slot: heap position, kParked or kNotQueued
-  std::vector<detail::QuadHeap::Node> real_;  // per slot: its key when its node is stale
   std::vector<uint32_t> free_;
-  uint32_t pending_ = kNone;  // a cancelled slot whose node is still in the heap
   uint32_t order_limit_;
   uint32_t next_order_ = 0;
   uint64_t last_seq_ = 0;

@@ -158,7 +158,6 @@ void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
   // nodes' do not (whatever the queues hold).
   const bool many_nodes = nodes_.size() >= kPrefetchFrom;
   for (;;) {
-    timers_.flush();  // a cancel not followed by a re-arm
     // Three sources, merged by (time, sequence): the event heap, the timer
     // heap and the ordered stream. The times decide; only a tie reads the
     // sequences (a timer's sits in its slot, often a cache miss away).
@@ -225,7 +224,6 @@ void Simulator::run_loop(Time until, uint64_t max_events, RunResult& result) {
       // and has arrived: start loading the node object it points to (its
       // vtable pointer is the next callback's first read).
       if (!events_.empty() && events_.top_is_ref()) prefetch_object(pool_[events_.top_ref()].to);
-      timers_.flush();
       if (!timers_.empty()) prefetch_object(timers_.slot(timers_.top_slot()).node);
     }
     if (stop_requested_) {
@@ -385,7 +383,7 @@ bool Simulator::cancel_timer(NodeId n, TimerId id) {
     // deferred fire a no-op.
     timers_.release(s);
   } else {
-    timers_.cancel(s);  // completed by the next timer operation, or re-armed in place
+    timers_.remove(s);
   }
   return true;
 }
@@ -424,7 +422,6 @@ void Simulator::crash(NodeId n, bool lose_unsynced) {
   r.node.reset();
   // Rare event: scanning the timer slots here keeps the common path free of
   // per-node bookkeeping.
-  timers_.flush();
   for (uint32_t s = 0; s < timers_.slot_count(); ++s) {
     const TimerHeap::Slot& sl = timers_.slot(s);
     if (sl.node != n || !timers_.is_armed(s)) continue;
