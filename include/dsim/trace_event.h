@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "dsim/bytes.h"
 #include "dsim/event_sink.h"
 
 namespace dsim::trace {
@@ -160,30 +161,10 @@ class FieldRef {
   }
 
  private:
-  // Keys are short ("index", "term"): compared inline, not by a call to
-  // memcmp, and 4..16 bytes as two overlapping word loads each, not a byte
-  // loop (every load stays inside both texts).
+  // Keys are short ("index", "term"): compared inline, a word at a time
+  // (same_bytes), not by a call to memcmp.
   [[gnu::always_inline]] bool same(std::string_view k) const {
-    const size_t n = key_.size();
-    if (k.size() != n) return false;
-    const char* a = k.data();
-    const char* b = key_.data();
-    if (n >= 4 && n <= 8) {
-      return load<uint32_t>(a) == load<uint32_t>(b) && load<uint32_t>(a + n - 4) == load<uint32_t>(b + n - 4);
-    }
-    if (n > 8 && n <= 16) {
-      return load<uint64_t>(a) == load<uint64_t>(b) && load<uint64_t>(a + n - 8) == load<uint64_t>(b + n - 8);
-    }
-    for (size_t i = 0; i < n; ++i) {
-      if (a[i] != b[i]) return false;
-    }
-    return true;
-  }
-  template <class W>
-  [[gnu::always_inline]] static W load(const char* p) {
-    W w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
+    return k.size() == key_.size() && same_bytes(k.data(), key_.data(), k.size());
   }
   // Not where it was last time: a search (kept out of line, so the
   // common case above stays small enough to inline).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dsim/bytes.h"
 #include "dsim/prng.h"
 
 namespace dsim::analysis {
@@ -18,31 +19,21 @@ namespace {
 // the length mixed in, two texts of one length load differently. Only
 // equality of hashes is ever used (within one process: in verdicts and in
 // fingerprints), never a value.
-inline uint64_t load64(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-inline uint64_t load32(const char* p) {
-  uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
 uint64_t cmd_hash(std::string_view s) {
   const char* p = s.data();
   size_t n = s.size();
   uint64_t h = mix64(0xCBF29CE484222325ull + n);
   if (n >= 8) {
     while (n > 8) {
-      h = mix64(h ^ load64(p));
+      h = mix64(h ^ load_word<uint64_t>(p));
       p += 8;
       n -= 8;
     }
-    return mix64(h ^ load64(p + n - 8));  // the last 8 bytes (may overlap the previous word)
+    return mix64(h ^ load_word<uint64_t>(p + n - 8));  // the last 8 bytes (may overlap the previous word)
   }
   uint64_t w = 0;
   if (n >= 4) {
-    w = load32(p) | (load32(p + n - 4) << 32);
+    w = load_word<uint32_t>(p) | (uint64_t{load_word<uint32_t>(p + n - 4)} << 32);
   } else if (n > 0) {
     w = static_cast<unsigned char>(p[0]) | (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
         (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);

@@ -5,6 +5,7 @@
 #include <new>
 #include <system_error>
 
+#include "dsim/bytes.h"
 #include "dsim/assert.h"
 #include "dsim/trace_event.h"
 #include "sim/trace/json_text.h"
@@ -34,21 +35,6 @@ inline bool plain_word(uint64_t w) {
   return (ctl | quote | slash) == 0;
 }
 
-inline uint64_t load64(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-inline uint32_t load32(const char* p) {
-  uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
-inline uint16_t load16(const char* p) {
-  uint16_t w;
-  std::memcpy(&w, p, 2);
-  return w;
-}
 
 // Copies `n` bytes of plain text (no byte needs escaping) and returns true,
 // or returns false having written nothing that counts. Strings up to 16
@@ -59,30 +45,30 @@ inline uint16_t load16(const char* p) {
     if (n > 16) {
       size_t i = 0;
       for (; i + 8 <= n; i += 8) {
-        const uint64_t w = load64(src + i);
+        const uint64_t w = load_word<uint64_t>(src + i);
         if (!plain_word(w)) return false;
         std::memcpy(p + i, &w, 8);
       }
-      const uint64_t last = load64(src + n - 8);
+      const uint64_t last = load_word<uint64_t>(src + n - 8);
       if (!plain_word(last)) return false;
       std::memcpy(p + n - 8, &last, 8);
       return true;
     }
-    const uint64_t a = load64(src), b = load64(src + n - 8);
+    const uint64_t a = load_word<uint64_t>(src), b = load_word<uint64_t>(src + n - 8);
     if (!plain_word(a) || !plain_word(b)) return false;
     std::memcpy(p, &a, 8);
     std::memcpy(p + n - 8, &b, 8);
     return true;
   }
   if (n >= 4) {
-    const uint32_t a = load32(src), b = load32(src + n - 4);
+    const uint32_t a = load_word<uint32_t>(src), b = load_word<uint32_t>(src + n - 4);
     if (!plain_word(uint64_t{a} | uint64_t{b} << 32)) return false;
     std::memcpy(p, &a, 4);
     std::memcpy(p + n - 4, &b, 4);
     return true;
   }
   if (n >= 2) {
-    const uint16_t a = load16(src), b = load16(src + n - 2);
+    const uint16_t a = load_word<uint16_t>(src), b = load_word<uint16_t>(src + n - 2);
     // The two upper bytes are padded with a plain letter.
     if (!plain_word(uint64_t{a} | uint64_t{b} << 16 | (kOnes * 'a') << 32)) return false;
     std::memcpy(p, &a, 2);
