@@ -91,5 +91,6 @@ std::string apply_memory_limit(std::vector<std::string>* args) {
 }
 
 std::string memory_limit_text() { return g_limit == 0 ? "none" : size_text(g_limit); }
+uint64_t memory_limit_bytes() { return g_limit; }
 
 }  // namespace dsim::cli

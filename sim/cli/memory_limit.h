@@ -23,5 +23,7 @@ std::string apply_memory_limit(std::vector<std::string>* args);
 
 // The budget in force, as text for messages ("8GiB", "none").
 std::string memory_limit_text();
+// The budget in bytes (0: none).
+uint64_t memory_limit_bytes();
 
 }  // namespace dsim::cli
